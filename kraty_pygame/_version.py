@@ -1,0 +1,5 @@
+"""The package version, kept in one place (setup.cfg reads it)."""
+
+from typing import Final
+
+__version__: Final = "0.1.0"
