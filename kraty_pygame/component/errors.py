@@ -1,0 +1,37 @@
+"""Errors that only the component produces (all under ``KratyError``; no pygame import).
+
+In the game loop these arrive as values (the ``error`` of a failed handle or of a
+``KRATY_REQUEST_FAILED`` event); only :class:`KratyThreadError` is raised, because it
+means the calling code itself is wrong.
+"""
+
+from __future__ import annotations
+
+from kraty_pygame.sdk.errors import KratyError
+
+__all__ = [
+    "KratyComponentClosedError",
+    "KratyComponentError",
+    "KratyQueueFullError",
+    "KratyThreadError",
+]
+
+
+class KratyComponentError(KratyError):
+    """Base class of the component's own errors."""
+
+
+class KratyQueueFullError(KratyComponentError):
+    """A call was refused because ``max_pending_requests`` calls were already outstanding.
+
+    Nothing was sent. The overflow policy is documented on ``KratyComponent``.
+    """
+
+
+class KratyComponentClosedError(KratyComponentError):
+    """A call was made after ``close()``; nothing was sent."""
+
+
+class KratyThreadError(KratyComponentError, RuntimeError):
+    """A main-thread-only method (``update``, ``close``, ``pause``, ``resume``, the
+    watcher controls) was called from another thread."""

@@ -1,0 +1,173 @@
+"""Request handles: the future-like value every non-blocking call returns (no pygame).
+
+``RequestHandle[T]`` is generic in the SDK method's return type, so
+``component.events.progress(...)`` is a ``RequestHandle[ProgressResponse]`` for a
+type checker.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, Final, Generic, TypeVar
+
+__all__ = ["HandleStatus", "RequestHandle"]
+
+T = TypeVar("T")
+
+_handle_ids = itertools.count(1)
+
+
+class HandleStatus(StrEnum):
+    """Life cycle of a :class:`RequestHandle`."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+_FINAL: Final = frozenset({HandleStatus.DONE, HandleStatus.FAILED, HandleStatus.CANCELLED})
+
+
+class RequestHandle(Generic[T]):
+    """The future-like result of one non-blocking call.
+
+    ``done``, ``status``, ``result`` and ``error`` may be read from any thread.
+    Callbacks added with :meth:`on_done` run on the main thread, inside the
+    component's ``update()`` (or at once in the next ``update()`` when the handle was
+    already delivered). A failed call never raises: its exception is ``error``.
+    """
+
+    __slots__ = (
+        "_callbacks",
+        "_canceller",
+        "_delivered",
+        "_error",
+        "_finished",
+        "_late",
+        "_lock",
+        "_result",
+        "_status",
+        "id",
+        "is_write",
+        "operation",
+    )
+
+    def __init__(self, operation: str, *, is_write: bool = True) -> None:
+        self.id: int = next(_handle_ids)
+        self.operation = operation
+        self.is_write = is_write
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._status = HandleStatus.QUEUED
+        self._result: T | None = None
+        self._error: BaseException | None = None
+        self._callbacks: list[Callable[[RequestHandle[T]], None]] = []
+        self._canceller: Callable[[RequestHandle[Any]], bool] | None = None
+        self._late: Callable[[RequestHandle[Any]], None] | None = None
+        self._delivered = False
+
+    def __repr__(self) -> str:
+        return f"<RequestHandle #{self.id} {self.operation} {self._status.value}>"
+
+    @property
+    def status(self) -> HandleStatus:
+        """Where the call is: queued, running, done, failed or cancelled."""
+        return self._status
+
+    @property
+    def done(self) -> bool:
+        """True once the call finished (succeeded, failed or was cancelled)."""
+        return self._status in _FINAL
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the call finished without an error."""
+        return self._status is HandleStatus.DONE
+
+    @property
+    def cancelled(self) -> bool:
+        """True when :meth:`cancel` (or ``close()``) ended the call."""
+        return self._status is HandleStatus.CANCELLED
+
+    @property
+    def result(self) -> T | None:
+        """The SDK's return value once the call succeeded, else ``None``."""
+        return self._result
+
+    @property
+    def error(self) -> BaseException | None:
+        """The exception of a failed or cancelled call, else ``None``."""
+        return self._error
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """True when a write may or may not have been applied (cancelled or lost in flight)."""
+        return bool(getattr(self._error, "outcome_unknown", False))
+
+    def cancel(self) -> bool:
+        """Cancel the call from any thread; returns False when it had already finished.
+
+        A queued call is dropped without being sent. A call already in flight is
+        aborted and ends with ``outcome_unknown`` set when it is a write.
+        """
+        canceller = self._canceller
+        if canceller is None or self.done:
+            return False
+        return canceller(self)
+
+    def on_done(self, callback: Callable[[RequestHandle[T]], None]) -> RequestHandle[T]:
+        """Run ``callback(handle)`` on the main thread once the call finished; returns self.
+
+        An exception raised by the callback is logged and counted in the component's
+        ``stats.callback_errors``; it never reaches a worker.
+        """
+        with self._lock:
+            self._callbacks.append(callback)
+            late = self._late if self._delivered else None
+        if late is not None:
+            late(self)
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the call finished; True if it did. Never call this in the game loop."""
+        return self._finished.wait(timeout)
+
+    # -- internal: worker and component side -------------------------------------------
+
+    def _set_running(self) -> None:
+        with self._lock:
+            if self._status is HandleStatus.QUEUED:
+                self._status = HandleStatus.RUNNING
+
+    def _complete(
+        self, status: HandleStatus, result: T | None, error: BaseException | None
+    ) -> bool:
+        """Finish the handle; the first completion wins. Returns True if this one won."""
+        with self._lock:
+            if self._status in _FINAL:
+                return False
+            self._status = status
+            self._result = result
+            self._error = error
+        self._finished.set()
+        return True
+
+    def _deliver(self, late: Callable[[RequestHandle[Any]], None]) -> list[
+        Callable[[RequestHandle[T]], None]
+    ]:
+        """Mark delivered to the main thread and take the callbacks to run now."""
+        with self._lock:
+            self._delivered = True
+            self._late = late
+            callbacks, self._callbacks = self._callbacks, []
+        return callbacks
+
+    def _take_callbacks(self) -> list[Callable[[RequestHandle[T]], None]]:
+        with self._lock:
+            callbacks, self._callbacks = self._callbacks, []
+        return callbacks
