@@ -52,8 +52,9 @@ class Transaction(Protocol):
 class Publisher(Protocol):
     """Where score updates go once their transaction has committed."""
 
-    def publish(self, channel: str, kind: str, data: Mapping[str, Any], *,
-                coalesce_key: str | None = None) -> None: ...
+    def publish(
+        self, channel: str, kind: str, data: Mapping[str, Any], *, coalesce_key: str | None = None
+    ) -> None: ...
 
 
 # --------------------------------------------------------------------------- time
@@ -100,13 +101,21 @@ def rank_key(score: float, reached_at: str, participant_id: str) -> tuple[float,
     return (-score, reached_at, participant_id)
 
 
-def ranked(rows: Iterable[tuple[str, str, str | None, float, str, str | None]]
-           ) -> list[RankedEntry]:
+def ranked(
+    rows: Iterable[tuple[str, str, str | None, float, str, str | None]],
+) -> list[RankedEntry]:
     """Rank ``(participant_id, kind, name, score, reached_at, external_id)`` rows (Q8)."""
     ordered = sorted(rows, key=lambda r: rank_key(r[3], r[4], r[0]))
     return [
-        RankedEntry(participant_id=r[0], kind=r[1], name=r[2], score=r[3], rank=i,
-                    reached_at=r[4], external_player_id=r[5])
+        RankedEntry(
+            participant_id=r[0],
+            kind=r[1],
+            name=r[2],
+            score=r[3],
+            rank=i,
+            reached_at=r[4],
+            external_player_id=r[5],
+        )
         for i, r in enumerate(ordered, start=1)
     ]
 
@@ -127,9 +136,13 @@ class BoardScope:
 
 def event_scope(leaderboard_id: str) -> BoardScope:
     """The ranked rows of one event board."""
-    return BoardScope(table="eb_entries", where="leaderboard_id = ?",
-                      params=(leaderboard_id,), channel=leaderboard_id,
-                      key_columns=("leaderboard_id",))
+    return BoardScope(
+        table="eb_entries",
+        where="leaderboard_id = ?",
+        params=(leaderboard_id,),
+        channel=leaderboard_id,
+        key_columns=("leaderboard_id",),
+    )
 
 
 def ranked_entries(conn: sqlite3.Connection, scope: BoardScope) -> list[RankedEntry]:
@@ -141,14 +154,26 @@ def ranked_entries(conn: sqlite3.Connection, scope: BoardScope) -> list[RankedEn
         scope.params,
     )
     return [
-        RankedEntry(participant_id=row[0], kind=row[1], name=row[2], score=float(row[3]),
-                    rank=i, reached_at=row[4], external_player_id=row[5])
+        RankedEntry(
+            participant_id=row[0],
+            kind=row[1],
+            name=row[2],
+            score=float(row[3]),
+            rank=i,
+            reached_at=row[4],
+            external_player_id=row[5],
+        )
         for i, row in enumerate(cur.fetchall(), start=1)
     ]
 
 
-def diff_updates(board_id: str, before: Sequence[RankedEntry], after: Sequence[RankedEntry],
-                 *, first: Iterable[str] = ()) -> list[dict[str, Any]]:
+def diff_updates(
+    board_id: str,
+    before: Sequence[RankedEntry],
+    after: Sequence[RankedEntry],
+    *,
+    first: Iterable[str] = (),
+) -> list[dict[str, Any]]:
     """``score_update`` payloads for every participant whose score or rank changed (Q32).
 
     Participants named in ``first`` (the writer) come first; the rest follow in
@@ -169,7 +194,7 @@ def diff_updates(board_id: str, before: Sequence[RankedEntry], after: Sequence[R
             "participantId": e.participant_id,
             "kind": e.kind,
             "name": e.name,
-            "score": _number(e.score),
+            "score": number(e.score),
             "rank": e.rank,
             "previousRank": old[e.participant_id].rank if e.participant_id in old else None,
         }
@@ -177,7 +202,7 @@ def diff_updates(board_id: str, before: Sequence[RankedEntry], after: Sequence[R
     ]
 
 
-def _number(value: float) -> float | int:
+def number(value: float) -> float | int:
     """Integral scores travel as JSON integers (``15`` rather than ``15.0``)."""
     return int(value) if float(value).is_integer() else value
 
@@ -185,8 +210,14 @@ def _number(value: float) -> float | int:
 # ---------------------------------------------------------------------- bots
 
 
-def evaluate_bots(conn: sqlite3.Connection, scope: BoardScope, *, anchor: datetime,
-                  now: datetime, ends_at: datetime | None) -> int:
+def evaluate_bots(
+    conn: sqlite3.Connection,
+    scope: BoardScope,
+    *,
+    anchor: datetime,
+    now: datetime,
+    ends_at: datetime | None,
+) -> int:
     """Bring every bot of the board to its score at ``now``; returns how many moved."""
     rows = conn.execute(
         f"SELECT participant_id, name, score, bot_base, bot_rate FROM {scope.table} "
@@ -195,8 +226,12 @@ def evaluate_bots(conn: sqlite3.Connection, scope: BoardScope, *, anchor: dateti
     ).fetchall()
     moved = 0
     for pid, name, score, base, rate in rows:
-        spec = _bots.BotSpec(participant_id=pid, name=name or "",
-                             base_score=float(base or 0.0), rate_per_minute=float(rate or 0.0))
+        spec = _bots.BotSpec(
+            participant_id=pid,
+            name=name or "",
+            base_score=float(base or 0.0),
+            rate_per_minute=float(rate or 0.0),
+        )
         state = _bots.evaluate(spec, anchor=anchor, now=now, ends_at=ends_at)
         if state.score != float(score):
             conn.execute(
@@ -208,8 +243,15 @@ def evaluate_bots(conn: sqlite3.Connection, scope: BoardScope, *, anchor: dateti
     return moved
 
 
-def add_bots(conn: sqlite3.Connection, scope: BoardScope, specs: Sequence[_bots.BotSpec], *,
-             anchor: datetime, now: datetime, ends_at: datetime | None) -> None:
+def add_bots(
+    conn: sqlite3.Connection,
+    scope: BoardScope,
+    specs: Sequence[_bots.BotSpec],
+    *,
+    anchor: datetime,
+    now: datetime,
+    ends_at: datetime | None,
+) -> None:
     """Place bots on a board (idempotent: an existing participant id is kept)."""
     cols = ", ".join(scope.key_columns)
     marks = ", ".join("?" for _ in scope.key_columns)
@@ -219,17 +261,32 @@ def add_bots(conn: sqlite3.Connection, scope: BoardScope, specs: Sequence[_bots.
             f"INSERT OR IGNORE INTO {scope.table} ({cols}, participant_id, kind, "
             f"external_player_id, name, score, reached_at, joined_at, bot_base, bot_rate) "
             f"VALUES ({marks}, ?, 'bot', NULL, ?, ?, ?, ?, ?, ?)",
-            (*scope.params, spec.participant_id, spec.name, state.score,
-             iso(state.reached_at), iso(anchor), spec.base_score, spec.rate_per_minute),
+            (
+                *scope.params,
+                spec.participant_id,
+                spec.name,
+                state.score,
+                iso(state.reached_at),
+                iso(anchor),
+                spec.base_score,
+                spec.rate_per_minute,
+            ),
         )
 
 
 # --------------------------------------------------------------- participants
 
 
-def set_participant_score(conn: sqlite3.Connection, scope: BoardScope, *, participant_id: str,
-                          external_player_id: str | None, name: str | None, score: float | None,
-                          now: datetime) -> None:
+def set_participant_score(
+    conn: sqlite3.Connection,
+    scope: BoardScope,
+    *,
+    participant_id: str,
+    external_player_id: str | None,
+    name: str | None,
+    score: float | None,
+    now: datetime,
+) -> None:
     """Insert the player (score 0 when ``score`` is None) or move it to ``score``.
 
     ``reached_at`` only changes when the score does, so re-sending the same score
@@ -246,8 +303,15 @@ def set_participant_score(conn: sqlite3.Connection, scope: BoardScope, *, partic
         conn.execute(
             f"INSERT INTO {scope.table} ({cols}, participant_id, kind, external_player_id, "
             f"name, score, reached_at, joined_at) VALUES ({marks}, ?, 'player', ?, ?, ?, ?, ?)",
-            (*scope.params, participant_id, external_player_id, name,
-             float(score or 0.0), stamp, stamp),
+            (
+                *scope.params,
+                participant_id,
+                external_player_id,
+                name,
+                float(score or 0.0),
+                stamp,
+                stamp,
+            ),
         )
         return
     conn.execute(
@@ -292,8 +356,10 @@ class EventBoard:
         return parse_iso(self.ends_at) if self.ends_at else None
 
 
-_BOARD_COLUMNS = ("leaderboard_id, event_key, window_id, lobby_id, mode, anchor_at, ends_at, "
-                  "finalized, finalized_reason, finalized_at, standings_json")
+_BOARD_COLUMNS = (
+    "leaderboard_id, event_key, window_id, lobby_id, mode, anchor_at, ends_at, "
+    "finalized, finalized_reason, finalized_at, standings_json"
+)
 
 
 def get_event_board(conn: sqlite3.Connection, leaderboard_id: str) -> EventBoard | None:
@@ -303,17 +369,34 @@ def get_event_board(conn: sqlite3.Connection, leaderboard_id: str) -> EventBoard
     ).fetchone()
     if row is None:
         return None
-    return EventBoard(leaderboard_id=row[0], event_key=row[1], window_id=row[2],
-                      lobby_id=row[3], mode=row[4], anchor_at=row[5], ends_at=row[6],
-                      finalized=bool(row[7]), finalized_reason=row[8], finalized_at=row[9],
-                      standings_json=row[10])
+    return EventBoard(
+        leaderboard_id=row[0],
+        event_key=row[1],
+        window_id=row[2],
+        lobby_id=row[3],
+        mode=row[4],
+        anchor_at=row[5],
+        ends_at=row[6],
+        finalized=bool(row[7]),
+        finalized_reason=row[8],
+        finalized_at=row[9],
+        standings_json=row[10],
+    )
 
 
-def ensure_event_board(conn: sqlite3.Connection, *, leaderboard_id: str, event_key: str,
-                       now: datetime, window_id: str = "", lobby_id: str | None = None,
-                       mode: str = "global", anchor: datetime | None = None,
-                       ends_at: datetime | None = None,
-                       bots: Sequence[_bots.BotSpec] = ()) -> EventBoard:
+def ensure_event_board(
+    conn: sqlite3.Connection,
+    *,
+    leaderboard_id: str,
+    event_key: str,
+    now: datetime,
+    window_id: str = "",
+    lobby_id: str | None = None,
+    mode: str = "global",
+    anchor: datetime | None = None,
+    ends_at: datetime | None = None,
+    bots: Sequence[_bots.BotSpec] = (),
+) -> EventBoard:
     """Create the board row (and place its bots) on first use; return the stored row."""
     board = get_event_board(conn, leaderboard_id)
     if board is not None:
@@ -322,8 +405,16 @@ def ensure_event_board(conn: sqlite3.Connection, *, leaderboard_id: str, event_k
     conn.execute(
         "INSERT INTO eb_boards (leaderboard_id, event_key, window_id, lobby_id, mode, "
         "anchor_at, ends_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (leaderboard_id, event_key, window_id, lobby_id, mode, iso(start),
-         iso(ends_at) if ends_at else None, iso(now)),
+        (
+            leaderboard_id,
+            event_key,
+            window_id,
+            lobby_id,
+            mode,
+            iso(start),
+            iso(ends_at) if ends_at else None,
+            iso(now),
+        ),
     )
     if bots:
         add_bots(conn, event_scope(leaderboard_id), bots, anchor=start, now=now, ends_at=ends_at)
@@ -332,8 +423,24 @@ def ensure_event_board(conn: sqlite3.Connection, *, leaderboard_id: str, event_k
     return created
 
 
-BoardFactory = Callable[[sqlite3.Connection, str, str, datetime], EventBoard | None]
+BoardFactory = Callable[[sqlite3.Connection, str, str, datetime], "EventBoard | None"]
 Contribution = Callable[..., None]
+
+
+class GrantCreator(Protocol):
+    """Creates one pending grant inside the caller's transaction (the emulator's grants)."""
+
+    def __call__(
+        self,
+        tx: Transaction,
+        *,
+        player_id: str,
+        kind: str,
+        entries: Sequence[Mapping[str, Any]],
+        source_kind: str,
+        source_ref_id: str | None,
+        now: datetime,
+    ) -> Any: ...
 
 
 @dataclass
@@ -345,11 +452,17 @@ class BoardsRuntime:
         board_factory: builds a board row (window/lobby details, bots) the first time
             a write touches an unknown board id.
         contribution: feeds keyed boards from event scores (§8 Q30).
+        config: the game config (reward policies and bundles at finalization).
+        create_grant: the emulator's grant-creation function (rewards at finalization).
+        event_id: maps an event key to its wire ``eventId``.
     """
 
     publisher: Publisher | None = None
     board_factory: BoardFactory | None = None
     contribution: Contribution | None = None
+    config: Any = None
+    create_grant: GrantCreator | None = None
+    event_id: Callable[[str], str] | None = None
 
 
 # The hooks only receive the transaction, so the app registers its runtime under
@@ -377,8 +490,9 @@ def runtime_for(conn: sqlite3.Connection) -> BoardsRuntime:
     return entry[1]
 
 
-def _board_for_write(tx: Transaction, leaderboard_id: str, event_key: str,
-                     now: datetime) -> EventBoard:
+def board_for_write(
+    tx: Transaction, leaderboard_id: str, event_key: str, now: datetime
+) -> EventBoard:
     board = get_event_board(tx.conn, leaderboard_id)
     if board is not None:
         return board
@@ -387,12 +501,12 @@ def _board_for_write(tx: Transaction, leaderboard_id: str, event_key: str,
         made = factory(tx.conn, leaderboard_id, event_key, now)
         if made is not None:
             return made
-    return ensure_event_board(tx.conn, leaderboard_id=leaderboard_id, event_key=event_key,
-                              now=now)
+    return ensure_event_board(tx.conn, leaderboard_id=leaderboard_id, event_key=event_key, now=now)
 
 
-def publish_after_commit(tx: Transaction, channel: str, updates: Sequence[Mapping[str, Any]]
-                         ) -> None:
+def publish_after_commit(
+    tx: Transaction, channel: str, updates: Sequence[Mapping[str, Any]]
+) -> None:
     """Publish ``score_update`` payloads on ``channel`` once ``tx`` has committed."""
     if not updates:
         return
@@ -403,43 +517,78 @@ def publish_after_commit(tx: Transaction, channel: str, updates: Sequence[Mappin
 
     def _send() -> None:
         for payload in frozen:
-            publisher.publish(channel, "score_update", payload,
-                              coalesce_key=str(payload["participantId"]))
+            publisher.publish(
+                channel, "score_update", payload, coalesce_key=str(payload["participantId"])
+            )
 
     tx.after_commit(_send)
 
 
-def _write_score(tx: Transaction, board: EventBoard, *, player_id: str,
-                 external_player_id: str | None, display_name: str | None,
-                 score: float | None, now: datetime) -> list[dict[str, Any]]:
+def _write_score(
+    tx: Transaction,
+    board: EventBoard,
+    *,
+    player_id: str,
+    external_player_id: str | None,
+    display_name: str | None,
+    score: float | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
     scope = event_scope(board.leaderboard_id)
     evaluate_bots(tx.conn, scope, anchor=board.anchor, now=now, ends_at=board.end)
     before = ranked_entries(tx.conn, scope)
-    set_participant_score(tx.conn, scope, participant_id=player_id,
-                          external_player_id=external_player_id, name=display_name,
-                          score=score, now=now)
+    set_participant_score(
+        tx.conn,
+        scope,
+        participant_id=player_id,
+        external_player_id=external_player_id,
+        name=display_name,
+        score=score,
+        now=now,
+    )
     after = ranked_entries(tx.conn, scope)
     return diff_updates(board.leaderboard_id, before, after, first=(player_id,))
 
 
-def on_attempt_started(tx: Transaction, *, leaderboard_id: str, player_id: str,
-                       external_player_id: str, display_name: str | None, event_key: str,
-                       now: datetime | str) -> None:
+def on_attempt_started(
+    tx: Transaction,
+    *,
+    leaderboard_id: str,
+    player_id: str,
+    external_player_id: str,
+    display_name: str | None,
+    event_key: str,
+    now: datetime | str,
+) -> None:
     """Put the player on the board at score 0 (an existing score is never reset)."""
     moment = _as_datetime(now)
-    board = _board_for_write(tx, leaderboard_id, event_key, moment)
+    board = board_for_write(tx, leaderboard_id, event_key, moment)
     if board.finalized:
         return
-    updates = _write_score(tx, board, player_id=player_id,
-                           external_player_id=external_player_id,
-                           display_name=display_name, score=None, now=moment)
+    updates = _write_score(
+        tx,
+        board,
+        player_id=player_id,
+        external_player_id=external_player_id,
+        display_name=display_name,
+        score=None,
+        now=moment,
+    )
     publish_after_commit(tx, leaderboard_id, updates)
 
 
-def on_attempt_scored(tx: Transaction, *, leaderboard_id: str, player_id: str,
-                      external_player_id: str, display_name: str | None, event_key: str,
-                      score: float, now: datetime | str, attempt_id: str | None = None
-                      ) -> None:
+def on_attempt_scored(
+    tx: Transaction,
+    *,
+    leaderboard_id: str,
+    player_id: str,
+    external_player_id: str,
+    display_name: str | None,
+    event_key: str,
+    score: float,
+    now: datetime | str,
+    attempt_id: str | None = None,
+) -> None:
     """Record an attempt's new score; the board keeps the player's best attempt.
 
     Publishes ``score_update`` after commit for every participant whose score or
@@ -447,7 +596,7 @@ def on_attempt_scored(tx: Transaction, *, leaderboard_id: str, player_id: str,
     list this event in ``contributes_from`` (§8 Q30).
     """
     moment = _as_datetime(now)
-    board = _board_for_write(tx, leaderboard_id, event_key, moment)
+    board = board_for_write(tx, leaderboard_id, event_key, moment)
     if board.finalized:
         return
     ref = attempt_id or f"player:{player_id}"
@@ -467,13 +616,26 @@ def on_attempt_scored(tx: Transaction, *, leaderboard_id: str, player_id: str,
         (leaderboard_id, player_id),
     ).fetchone()
     best = float(best_row[0])
-    updates = _write_score(tx, board, player_id=player_id,
-                           external_player_id=external_player_id,
-                           display_name=display_name, score=best, now=moment)
+    updates = _write_score(
+        tx,
+        board,
+        player_id=player_id,
+        external_player_id=external_player_id,
+        display_name=display_name,
+        score=best,
+        now=moment,
+    )
     publish_after_commit(tx, leaderboard_id, updates)
     contribution = runtime_for(tx.conn).contribution
     if contribution is not None:
-        contribution(tx, event_key=event_key, player_id=player_id,
-                           external_player_id=external_player_id, display_name=display_name,
-                           attempt_score=float(score), board_best=best, previous_best=old_best,
-                           now=moment)
+        contribution(
+            tx,
+            event_key=event_key,
+            player_id=player_id,
+            external_player_id=external_player_id,
+            display_name=display_name,
+            attempt_score=float(score),
+            board_best=best,
+            previous_best=old_best,
+            now=moment,
+        )

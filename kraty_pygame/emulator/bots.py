@@ -52,8 +52,9 @@ def bot_participant_id(board_ref: str, index: int) -> str:
     return f"bot_{digest[:10]}"
 
 
-def seeded_rate(seed: int | str | None, board_ref: str, participant_id: str,
-                bounds: Sequence[float]) -> float:
+def seeded_rate(
+    seed: int | str | None, board_ref: str, participant_id: str, bounds: Sequence[float]
+) -> float:
     """Draw a bot's points-per-minute uniformly from ``bounds`` = ``[low, high]``.
 
     The draw depends only on the seed, the board and the bot, so two emulators with
@@ -71,8 +72,9 @@ def seeded_rate(seed: int | str | None, board_ref: str, participant_id: str,
     return low + (high - low) * rng.random()
 
 
-def evaluate(spec: BotSpec, *, anchor: datetime, now: datetime,
-             ends_at: datetime | None = None) -> BotState:
+def evaluate(
+    spec: BotSpec, *, anchor: datetime, now: datetime, ends_at: datetime | None = None
+) -> BotState:
     """The bot's integer score at ``now`` (clamped to ``[anchor, ends_at]``)."""
     base = float(math.floor(spec.base_score))
     at = now

@@ -35,8 +35,9 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, dict[str, Any], str | None]] = []
 
-    def publish(self, channel: str, kind: str, data: Mapping[str, Any], *,
-                coalesce_key: str | None = None) -> None:
+    def publish(
+        self, channel: str, kind: str, data: Mapping[str, Any], *, coalesce_key: str | None = None
+    ) -> None:
         self.events.append((channel, kind, dict(data), coalesce_key))
 
 
@@ -76,8 +77,15 @@ def test_sql_order_matches_pure_ranking(conn: sqlite3.Connection) -> None:
     scope = boards.event_scope(board.leaderboard_id)
     scores = [("z", 5.0, 0), ("y", 5.0, 0), ("x", 5.0, -1), ("w", 9.0, 3), ("v", 0.0, 0)]
     for pid, score, offset in scores:
-        boards.set_participant_score(conn, scope, participant_id=pid, external_player_id=None,
-                                     name=pid, score=score, now=T0 + timedelta(seconds=offset))
+        boards.set_participant_score(
+            conn,
+            scope,
+            participant_id=pid,
+            external_player_id=None,
+            name=pid,
+            score=score,
+            now=T0 + timedelta(seconds=offset),
+        )
     sql_order = [e.participant_id for e in boards.ranked_entries(conn, scope)]
     assert sql_order == ["w", "x", "y", "z", "v"]
 
@@ -85,13 +93,28 @@ def test_sql_order_matches_pure_ranking(conn: sqlite3.Connection) -> None:
 def test_same_score_again_keeps_the_tie_position(conn: sqlite3.Connection) -> None:
     boards.ensure_event_board(conn, leaderboard_id="lb_1", event_key="e", now=T0)
     scope = boards.event_scope("lb_1")
-    boards.set_participant_score(conn, scope, participant_id="late", external_player_id=None,
-                                 name=None, score=7, now=T0 + timedelta(seconds=5))
-    boards.set_participant_score(conn, scope, participant_id="early", external_player_id=None,
-                                 name=None, score=7, now=T0)
+    boards.set_participant_score(
+        conn,
+        scope,
+        participant_id="late",
+        external_player_id=None,
+        name=None,
+        score=7,
+        now=T0 + timedelta(seconds=5),
+    )
+    boards.set_participant_score(
+        conn, scope, participant_id="early", external_player_id=None, name=None, score=7, now=T0
+    )
     # "late" re-sends 7 later: reached_at stays, so "early" still leads.
-    boards.set_participant_score(conn, scope, participant_id="early", external_player_id=None,
-                                 name=None, score=7, now=T0 + timedelta(seconds=9))
+    boards.set_participant_score(
+        conn,
+        scope,
+        participant_id="early",
+        external_player_id=None,
+        name=None,
+        score=7,
+        now=T0 + timedelta(seconds=9),
+    )
     assert [e.participant_id for e in boards.ranked_entries(conn, scope)] == ["early", "late"]
 
 
@@ -105,8 +128,9 @@ def test_bot_score_is_a_pure_step_function_of_time() -> None:
     assert later.reached_at == T0 + timedelta(seconds=60)
     again = bots.evaluate(spec, anchor=T0, now=T0 + timedelta(seconds=61.5))
     assert again == later
-    frozen = bots.evaluate(spec, anchor=T0, now=T0 + timedelta(hours=5),
-                           ends_at=T0 + timedelta(minutes=2))
+    frozen = bots.evaluate(
+        spec, anchor=T0, now=T0 + timedelta(hours=5), ends_at=T0 + timedelta(minutes=2)
+    )
     assert frozen.score == 70
 
 
@@ -123,18 +147,43 @@ def test_scored_hook_publishes_after_commit_only_on_change(
     conn: sqlite3.Connection, recorder: Recorder
 ) -> None:
     tx = FakeTx(conn)
-    boards.on_attempt_started(tx, leaderboard_id="lb_1", player_id="p1", external_player_id="x1",
-                              display_name="Ann", event_key="e", now=T0)
+    boards.on_attempt_started(
+        tx,
+        leaderboard_id="lb_1",
+        player_id="p1",
+        external_player_id="x1",
+        display_name="Ann",
+        event_key="e",
+        now=T0,
+    )
     assert recorder.events == []  # nothing before the commit
     tx.commit()
-    assert [(k, d["participantId"], d["score"], d["rank"], d["previousRank"])
-            for _, k, d, _ in recorder.events] == [("score_update", "p1", 0, 1, None)]
+    assert [
+        (k, d["participantId"], d["score"], d["rank"], d["previousRank"])
+        for _, k, d, _ in recorder.events
+    ] == [("score_update", "p1", 0, 1, None)]
     recorder.events.clear()
 
-    boards.on_attempt_started(tx, leaderboard_id="lb_1", player_id="p2", external_player_id="x2",
-                              display_name="Bob", event_key="e", now=T0)
-    boards.on_attempt_scored(tx, leaderboard_id="lb_1", player_id="p2", external_player_id="x2",
-                             display_name="Bob", event_key="e", score=5, now=T0, attempt_id="a2")
+    boards.on_attempt_started(
+        tx,
+        leaderboard_id="lb_1",
+        player_id="p2",
+        external_player_id="x2",
+        display_name="Bob",
+        event_key="e",
+        now=T0,
+    )
+    boards.on_attempt_scored(
+        tx,
+        leaderboard_id="lb_1",
+        player_id="p2",
+        external_player_id="x2",
+        display_name="Bob",
+        event_key="e",
+        score=5,
+        now=T0,
+        attempt_id="a2",
+    )
     tx.commit()
     updates = [(d["participantId"], d["rank"], d["previousRank"]) for _, _, d, _ in recorder.events]
     # p2 joins at rank 2, then jumps to 1 and pushes p1 down: p1's rank change is published too.
@@ -143,16 +192,31 @@ def test_scored_hook_publishes_after_commit_only_on_change(
     recorder.events.clear()
 
     # Same score again: neither score nor rank changes, nothing is published (Q32).
-    boards.on_attempt_scored(tx, leaderboard_id="lb_1", player_id="p2", external_player_id="x2",
-                             display_name="Bob", event_key="e", score=5, now=T0, attempt_id="a2")
+    boards.on_attempt_scored(
+        tx,
+        leaderboard_id="lb_1",
+        player_id="p2",
+        external_player_id="x2",
+        display_name="Bob",
+        event_key="e",
+        score=5,
+        now=T0,
+        attempt_id="a2",
+    )
     tx.commit()
     assert recorder.events == []
 
 
 def test_board_keeps_the_best_attempt(conn: sqlite3.Connection, recorder: Recorder) -> None:
     tx = FakeTx(conn)
-    kw: dict[str, Any] = dict(leaderboard_id="lb_1", player_id="p1", external_player_id="x1",
-                              display_name="Ann", event_key="e", now=T0)
+    kw: dict[str, Any] = dict(
+        leaderboard_id="lb_1",
+        player_id="p1",
+        external_player_id="x1",
+        display_name="Ann",
+        event_key="e",
+        now=T0,
+    )
     boards.on_attempt_scored(tx, score=12, attempt_id="a1", **kw)
     boards.on_attempt_scored(tx, score=4, attempt_id="a2", **kw)
     assert boards.ranked_entries(conn, boards.event_scope("lb_1"))[0].score == 12
@@ -162,16 +226,25 @@ def test_board_keeps_the_best_attempt(conn: sqlite3.Connection, recorder: Record
 
 def test_lazy_bot_evaluation_moves_bots(conn: sqlite3.Connection) -> None:
     spec = bots.BotSpec(participant_id="bot_a", name="Quiet Bear", base_score=0, rate_per_minute=10)
-    boards.ensure_event_board(conn, leaderboard_id="lb_2", event_key="e", now=T0, anchor=T0,
-                              ends_at=T0 + timedelta(minutes=2), bots=[spec])
+    boards.ensure_event_board(
+        conn,
+        leaderboard_id="lb_2",
+        event_key="e",
+        now=T0,
+        anchor=T0,
+        ends_at=T0 + timedelta(minutes=2),
+        bots=[spec],
+    )
     scope = boards.event_scope("lb_2")
     assert boards.evaluate_bots(conn, scope, anchor=T0, now=T0, ends_at=None) == 0
-    moved = boards.evaluate_bots(conn, scope, anchor=T0, now=T0 + timedelta(minutes=1),
-                                 ends_at=T0 + timedelta(minutes=2))
+    moved = boards.evaluate_bots(
+        conn, scope, anchor=T0, now=T0 + timedelta(minutes=1), ends_at=T0 + timedelta(minutes=2)
+    )
     assert moved == 1
     assert boards.ranked_entries(conn, scope)[0].score == 10
-    boards.evaluate_bots(conn, scope, anchor=T0, now=T0 + timedelta(hours=1),
-                         ends_at=T0 + timedelta(minutes=2))
+    boards.evaluate_bots(
+        conn, scope, anchor=T0, now=T0 + timedelta(hours=1), ends_at=T0 + timedelta(minutes=2)
+    )
     assert boards.ranked_entries(conn, scope)[0].score == 20
 
 
