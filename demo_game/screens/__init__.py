@@ -1,0 +1,1 @@
+"""The demo's tabs: one module per screen."""
