@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kraty_pygame.emulator import boards, bots
+from kraty_pygame.emulator import boards, bots, ranking
 
 T0 = datetime(2026, 6, 16, 9, 0, tzinfo=UTC)
 
@@ -67,7 +67,7 @@ def test_ranked_orders_by_score_then_reach_time_then_id() -> None:
         ("p_d", "bot", "D", 12.0, "2026-06-16T09:05:00.000Z", None),
         ("p_e", "player", "E", 3.5, "2026-06-16T08:00:00.000Z", None),
     ]
-    result = boards.ranked(rows)
+    result = ranking.ranked(rows)
     assert [e.participant_id for e in result] == ["p_d", "p_c", "p_a", "p_b", "p_e"]
     assert [e.rank for e in result] == [1, 2, 3, 4, 5]
 
