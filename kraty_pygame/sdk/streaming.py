@@ -1,0 +1,597 @@
+"""Live leaderboard streams (PROTOCOL E6/E6'): SSE parsing, ``LeaderboardStream``, reconnection.
+
+Parsing choice. Frames are parsed by sseclient-py (the only module that imports it)
+fed from our own chunk iterator. sseclient-py 1.9 joins a CRLF that is split across
+chunks correctly (``tests/unit/test_sse_parser.py`` feeds a recorded CRLF stream one
+byte at a time through exactly this path), but it buffers an unterminated line or
+event without limit. So the iterator in front of it (``_guard_chunks``) rewrites CRLF
+and lone CR to LF, carrying a trailing CR across chunk boundaries, and counts bytes
+per line and per event: an endless line or event raises ``KratyStreamError`` before
+it can exhaust memory. sseclient-py then sees plain LF text and does the field
+handling: comments and heartbeats ignored, ``id``/``retry`` ignored, ``data`` lines
+joined with ``\\n``, one optional space stripped, data-less events dropped, the
+buffered event flushed at end of stream. We decode the JSON (non-objects wrapped as
+``{"value": v}``, invalid JSON becomes a ``parse-error`` event, as in the reference
+SDK).
+
+Cancellation. Closing a ``requests`` response from another thread does not wake a
+read blocked in ``recv`` (psf/requests#5372); ``cancel()`` therefore calls urllib3's
+``HTTPResponse.shutdown()`` (urllib3 >= 2.3), which shuts the socket's read side down
+so the reader wakes at once, then lets the reading thread close the response.
+
+Reconnection is off by default, as in the seed. With a ``ReconnectPolicy`` a dropped
+stream is reopened after a jittered backoff and, because the protocol carries no
+event ids, the board is re-read once the new stream is ``ready``: the stream yields a
+``snapshot`` event (data: ``EventLeaderboard``) so the caller's state is complete
+again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+import requests
+import sseclient
+import urllib3.exceptions
+
+from kraty_pygame.sdk.errors import KratyApiError, KratyNetworkError, KratyStreamError
+from kraty_pygame.sdk.models.leaderboards import (
+    EventLeaderboard,
+    FinalStanding,
+    LeaderboardFinalized,
+    LeaderboardStreamEvent,
+    LeaderboardStreamKind,
+)
+
+__all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_LINE_BYTES",
+    "DEFAULT_STREAM_READ_TIMEOUT",
+    "LeaderboardStream",
+    "ReconnectPolicy",
+    "SseMessage",
+    "StreamState",
+    "StreamStateChange",
+    "iter_sse_messages",
+]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_STREAM_READ_TIMEOUT: Final = 45.0
+"""Seconds of silence before a stream counts as dead (the server's heartbeat is 15 s)."""
+DEFAULT_MAX_LINE_BYTES: Final = 1 << 20
+"""Longest SSE line accepted (1 MiB)."""
+DEFAULT_MAX_EVENT_BYTES: Final = 4 << 20
+"""Largest SSE event accepted, all its lines together (4 MiB)."""
+_READ_SIZE: Final = 64 * 1024
+_RETRYABLE_STATUSES: Final = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+# --- parsing ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SseMessage:
+    """One dispatched SSE event: its ``event:`` name and its decoded JSON object."""
+
+    event: str
+    data: dict[str, Any]
+
+
+def _guard_chunks(chunks: Iterable[bytes], max_line: int, max_event: int) -> Iterator[bytes]:
+    """Yield ``chunks`` with every line ending rewritten to LF, enforcing size limits."""
+    carry_cr = False  # previous chunk ended in CR: a LF opening this one belongs to it
+    line_len = 0
+    event_len = 0
+    for received in chunks:
+        chunk = received[1:] if carry_cr and received[:1] == b"\n" else received
+        if not chunk:
+            continue
+        carry_cr = chunk.endswith(b"\r")
+        if b"\r" in chunk:
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        start = 0
+        while True:
+            nl = chunk.find(b"\n", start)
+            if nl < 0:
+                line_len += len(chunk) - start
+                if line_len > max_line:
+                    raise KratyStreamError(f"SSE line longer than {max_line} bytes")
+                if event_len + line_len > max_event:
+                    raise KratyStreamError(f"SSE event larger than {max_event} bytes")
+                break
+            line_len += nl - start
+            if line_len > max_line:
+                raise KratyStreamError(f"SSE line longer than {max_line} bytes")
+            event_len = 0 if line_len == 0 else event_len + line_len + 1
+            if event_len > max_event:
+                raise KratyStreamError(f"SSE event larger than {max_event} bytes")
+            line_len = 0
+            start = nl + 1
+        yield chunk
+
+
+def _decode_data(text: str) -> tuple[bool, dict[str, Any]]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False, {"raw": text}
+    if isinstance(value, dict):
+        return True, value
+    return True, {"value": value}
+
+
+def iter_sse_messages(
+    chunks: Iterable[bytes],
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+) -> Iterator[SseMessage]:
+    """Parse an SSE byte stream, arriving in arbitrary chunks, into messages.
+
+    Pure: no I/O of its own; ``live()`` feeds it the socket's chunks. Invalid JSON
+    yields ``SseMessage("parse-error", {"raw": text})``.
+
+    Raises:
+        KratyStreamError: a line or event exceeds its limit, or the bytes are not UTF-8.
+    """
+    guarded = _guard_chunks(chunks, max_line_bytes, max_event_bytes)
+    client = sseclient.SSEClient(guarded, char_enc="utf-8")
+    events = client.events()
+    while True:
+        try:
+            event = next(events)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise KratyStreamError("SSE stream is not valid UTF-8") from exc
+        text = str(event.data)
+        if not text:
+            continue
+        ok, data = _decode_data(text)
+        yield SseMessage(str(event.event) if ok else LeaderboardStreamKind.PARSE_ERROR.value, data)
+
+
+# --- reconnection policy and states ----------------------------------------------------
+
+
+class StreamState(StrEnum):
+    """Connection states a stream (or ``subscribe()``) reports."""
+
+    CONNECTED = "connected"
+    DROPPED = "dropped"
+    RECONNECTING = "reconnecting"
+    POLLING = "polling"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class StreamStateChange:
+    """A state change: the new ``state``, the ``error`` behind a drop / close, the ``attempt``."""
+
+    leaderboard_id: str
+    state: StreamState
+    error: BaseException | None = None
+    attempt: int = 0
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """Opt-in reconnection for ``event_leaderboards.live()``.
+
+    Attributes:
+        max_attempts: consecutive failed reconnects before giving up with
+            ``KratyStreamError`` (``None`` = never give up). Default 8.
+        initial_delay: seconds before the first reconnect. Default 0.5.
+        max_delay: cap of the exponential backoff, in seconds. Default 30.
+        multiplier: backoff growth per attempt. Default 2.
+        jitter: relative spread, the delay is scaled by ``1 +/- jitter``. Default 0.2.
+        reset_after: a connection that stayed up this many seconds resets the attempt
+            count. Default 60.
+        clock: monotonic seconds (injectable for tests). Default ``time.monotonic``.
+        sleep: waits between attempts (injectable for tests). Default ``None`` = wait on
+            the stream's cancel flag, so ``cancel()`` interrupts the wait.
+        rng: returns a float in [0, 1) for the jitter. Default ``random.random``.
+    """
+
+    max_attempts: int | None = 8
+    initial_delay: float = 0.5
+    max_delay: float = 30.0
+    multiplier: float = 2.0
+    jitter: float = 0.2
+    reset_after: float = 60.0
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+    sleep: Callable[[float], None] | None = field(default=None, compare=False)
+    rng: Callable[[], float] = field(default=random.random, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts is not None and self.max_attempts < 1:
+            raise ValueError("max_attempts must be >= 1 or None")
+        if self.initial_delay < 0 or self.max_delay < 0 or self.multiplier < 1:
+            raise ValueError("delays must be >= 0 and multiplier >= 1")
+        if not 0 <= self.jitter < 1:
+            raise ValueError("jitter must be in [0, 1)")
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before reconnect number ``attempt`` (1-based)."""
+        base = min(self.initial_delay * self.multiplier ** max(attempt - 1, 0), self.max_delay)
+        return max(0.0, base * (1 + self.jitter * (2 * self.rng() - 1)))
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, KratyApiError):
+        return exc.status in _RETRYABLE_STATUSES
+    return isinstance(exc, KratyNetworkError)
+
+
+_READ_ERRORS: Final = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+    ValueError,  # reading a response closed under us
+    AttributeError,  # ditto: http.client drops its fp on close
+)
+
+
+class _Dropped(Exception):
+    """Internal: the connection ended before ``closed``."""
+
+
+# --- the stream -----------------------------------------------------------------------
+
+
+class LeaderboardStream:
+    """A live board: iterate it for ``LeaderboardStreamEvent`` objects; ``cancel()`` ends it.
+
+    Created by ``event_leaderboards.live()``, already connected. Iterate on one
+    thread; ``cancel()`` (or ``close()``) may be called from any thread, is
+    idempotent, and ends the iteration within a second even while the server sends
+    nothing. Iteration ends after ``closed``. Without a reconnect policy a dropped
+    connection raises ``KratyStreamError`` (its ``__cause__`` is the transport
+    error); with one, the stream reconnects, yields ``ready`` and a ``snapshot``, and
+    raises ``KratyStreamError`` only once the policy gives up. ``on_state`` is called
+    on the iterating thread (``closed`` by ``cancel()`` on the cancelling thread).
+    """
+
+    def __init__(
+        self,
+        leaderboard_id: str,
+        *,
+        open_response: Callable[[], requests.Response],
+        read_snapshot: Callable[[], EventLeaderboard],
+        reconnect: ReconnectPolicy | None = None,
+        on_state: Callable[[StreamStateChange], None] | None = None,
+        on_finalized: Callable[[LeaderboardFinalized], None] | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
+        self.leaderboard_id = leaderboard_id
+        self._open_response = open_response
+        self._read_snapshot = read_snapshot
+        self._policy = reconnect
+        self._on_state = on_state
+        self._on_finalized = on_finalized
+        self._max_line = max_line_bytes
+        self._max_event = max_event_bytes
+        self._lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self._response: requests.Response | None = None
+        self._reading = False
+        self._state = StreamState.CLOSED
+        self._closed_reported = False
+        self._seen_finalized = False
+        self._gen: Iterator[LeaderboardStreamEvent] | None = None
+
+    # -- connecting --
+
+    def connect(self) -> LeaderboardStream:
+        """Open the first connection (``live()`` calls this).
+
+        Raises:
+            KratyApiError: the server refused the stream (non-2xx), after the policy's
+                retries for retryable statuses.
+            KratyNetworkError: the connection could not be made (same).
+        """
+        attempt = 0
+        while True:
+            try:
+                response = self._open_response()
+                break
+            except (KratyApiError, KratyNetworkError) as exc:
+                attempt += 1
+                if not self._may_retry(exc, attempt):
+                    raise
+                self._emit(StreamState.RECONNECTING, exc, attempt)
+                if not self._wait(self._policy_delay(attempt)):
+                    raise KratyStreamError("stream cancelled while connecting") from exc
+        if not self._adopt(response):
+            raise KratyStreamError("stream cancelled while connecting")
+        self._emit(StreamState.CONNECTED)
+        return self
+
+    def _may_retry(self, exc: BaseException, attempt: int) -> bool:
+        policy = self._policy
+        if policy is None or self._cancelled.is_set() or not _is_retryable(exc):
+            return False
+        return policy.max_attempts is None or attempt <= policy.max_attempts
+
+    def _policy_delay(self, attempt: int) -> float:
+        return self._policy.delay(attempt) if self._policy is not None else 0.0
+
+    def _wait(self, seconds: float) -> bool:
+        """Wait between attempts; False when cancelled meanwhile."""
+        sleep = self._policy.sleep if self._policy is not None else None
+        if sleep is None:
+            return not self._cancelled.wait(seconds)
+        sleep(seconds)
+        return not self._cancelled.is_set()
+
+    def _adopt(self, response: requests.Response) -> bool:
+        with self._lock:
+            if self._cancelled.is_set():
+                adopted = False
+            else:
+                self._response = response
+                adopted = True
+        if not adopted:
+            _close_quietly(response)
+        return adopted
+
+    # -- state --
+
+    @property
+    def state(self) -> StreamState:
+        """The current connection state."""
+        return self._state
+
+    @property
+    def is_connected(self) -> bool:
+        """True while a connection is open."""
+        return self._state == StreamState.CONNECTED
+
+    @property
+    def is_cancelled(self) -> bool:
+        """True once ``cancel()`` / ``close()`` was called."""
+        return self._cancelled.is_set()
+
+    def _emit(
+        self, state: StreamState, error: BaseException | None = None, attempt: int = 0
+    ) -> None:
+        with self._lock:
+            if self._closed_reported:
+                return
+            if state == StreamState.CLOSED:
+                self._closed_reported = True
+            self._state = state
+        if self._on_state is not None:
+            try:
+                self._on_state(StreamStateChange(self.leaderboard_id, state, error, attempt))
+            except Exception:
+                _log.exception("on_state callback failed")
+
+    # -- cancelling --
+
+    def cancel(self) -> None:
+        """End the stream from any thread; idempotent, returns at once."""
+        with self._lock:
+            if self._cancelled.is_set():
+                return
+            self._cancelled.set()
+            response = self._response
+            reading = self._reading
+            if not reading:
+                self._response = None
+        if response is not None:
+            _shutdown(response)
+            if not reading:
+                _close_quietly(response)
+        self._emit(StreamState.CLOSED)
+
+    close = cancel
+
+    def __enter__(self) -> LeaderboardStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()
+
+    # -- iterating --
+
+    def __iter__(self) -> LeaderboardStream:
+        return self
+
+    def __next__(self) -> LeaderboardStreamEvent:
+        if self._gen is None:
+            self._gen = self._run()
+        return next(self._gen)
+
+    def _run(self) -> Iterator[LeaderboardStreamEvent]:
+        attempt = 0
+        resumed = False
+        connected_at = self._now()
+        try:
+            while not self._cancelled.is_set():
+                try:
+                    for event in self._events_of_current(resumed):
+                        yield event
+                        if event.kind == LeaderboardStreamKind.CLOSED:
+                            return
+                except _Dropped as exc:
+                    cause = exc.__cause__
+                    if self._cancelled.is_set():
+                        return
+                    self._release_response()
+                    if self._policy is None:
+                        self._emit(StreamState.CLOSED, cause)
+                        raise KratyStreamError(f"leaderboard stream dropped: {exc}") from cause
+                    self._emit(StreamState.DROPPED, cause)
+                    if self._now() - connected_at >= self._policy.reset_after:
+                        attempt = 0
+                    attempt = self._reconnect(attempt, cause)
+                    if attempt < 0:
+                        return
+                    resumed = True
+                    connected_at = self._now()
+        except KratyStreamError as exc:
+            self._emit(StreamState.CLOSED, exc)
+            raise
+        finally:
+            self._release_response()
+            self._emit(StreamState.CLOSED)
+
+    def _now(self) -> float:
+        return self._policy.clock() if self._policy is not None else time.monotonic()
+
+    def _reconnect(self, attempt: int, cause: BaseException | None) -> int:
+        """Reopen the stream; returns the attempt count, or -1 when cancelled."""
+        last: BaseException | None = cause
+        while True:
+            attempt += 1
+            policy = self._policy
+            assert policy is not None
+            if policy.max_attempts is not None and attempt > policy.max_attempts:
+                self._emit(StreamState.CLOSED, last)
+                raise KratyStreamError(
+                    f"leaderboard stream gave up after {attempt - 1} reconnect attempts"
+                ) from last
+            self._emit(StreamState.RECONNECTING, last, attempt)
+            if not self._wait(policy.delay(attempt)):
+                return -1
+            try:
+                response = self._open_response()
+            except (KratyApiError, KratyNetworkError) as exc:
+                if not _is_retryable(exc):
+                    self._emit(StreamState.CLOSED, exc)
+                    raise KratyStreamError("leaderboard stream could not reconnect") from exc
+                last = exc
+                continue
+            if not self._adopt(response):
+                return -1
+            self._emit(StreamState.CONNECTED, None, attempt)
+            return attempt
+
+    def _release_response(self) -> None:
+        with self._lock:
+            response, self._response = self._response, None
+        if response is not None:
+            _close_quietly(response)
+
+    def _events_of_current(self, resumed: bool) -> Iterator[LeaderboardStreamEvent]:
+        """Events of the open connection; raises ``_Dropped`` when it ends early."""
+        with self._lock:
+            response = self._response
+            self._reading = response is not None
+        if response is None:
+            return
+        try:
+            messages = iter_sse_messages(
+                _read_chunks(response),
+                max_line_bytes=self._max_line,
+                max_event_bytes=self._max_event,
+            )
+            while True:
+                try:
+                    message = next(messages)
+                except StopIteration:
+                    break
+                except KratyStreamError:
+                    raise
+                except _READ_ERRORS as exc:
+                    if self._cancelled.is_set():
+                        return
+                    raise _Dropped(_describe(exc)) from exc
+                event = LeaderboardStreamEvent.from_sse(message.event, message.data)
+                if event.kind == LeaderboardStreamKind.FINALIZED:
+                    self._route_finalized(event)
+                yield event
+                if event.kind == LeaderboardStreamKind.READY and resumed:
+                    yield from self._resync()
+                if event.kind == LeaderboardStreamKind.CLOSED:
+                    return
+        finally:
+            with self._lock:
+                self._reading = False
+        if not self._cancelled.is_set():
+            raise _Dropped("the server ended the stream before sending closed")
+
+    def _resync(self) -> Iterator[LeaderboardStreamEvent]:
+        """After a reconnect: re-read the board so nothing missed while away is lost."""
+        try:
+            board = self._read_snapshot()
+        except (KratyApiError, KratyNetworkError) as exc:
+            raise _Dropped("snapshot re-read after reconnect failed") from exc
+        yield LeaderboardStreamEvent(kind=LeaderboardStreamKind.SNAPSHOT.value, data=board)
+        if board.finalized and not self._seen_finalized:
+            standings = [
+                FinalStanding(
+                    participant_id=e.participant_id,
+                    rank=e.rank,
+                    score=e.score,
+                    name=e.name,
+                    kind=e.kind,
+                )
+                for e in board.entries
+            ]
+            final = LeaderboardFinalized(
+                leaderboard_id=board.leaderboard_id or self.leaderboard_id,
+                reason=board.finalized_reason or "finalized",
+                standings=standings,
+            )
+            event = LeaderboardStreamEvent(kind=LeaderboardStreamKind.FINALIZED.value, data=final)
+            self._route_finalized(event)
+            yield event
+
+    def _route_finalized(self, event: LeaderboardStreamEvent) -> None:
+        self._seen_finalized = True
+        if self._on_finalized is not None and isinstance(event.data, LeaderboardFinalized):
+            try:
+                self._on_finalized(event.data)
+            except Exception:
+                _log.exception("finalization tracker failed on a live finalized event")
+
+    def __repr__(self) -> str:
+        board, state = self.leaderboard_id, self._state.value
+        return f"LeaderboardStream(leaderboard_id={board!r}, state={state!r})"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _read_chunks(response: requests.Response) -> Iterator[bytes]:
+    """Bytes as they arrive (``read1`` returns what the socket has, chunked or not)."""
+    raw = response.raw
+    while True:
+        chunk = raw.read1(_READ_SIZE, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _shutdown(response: requests.Response) -> None:
+    """Wake a reader blocked on this response's socket (urllib3 >= 2.3)."""
+    raw = getattr(response, "raw", None)
+    shutdown = getattr(raw, "shutdown", None)
+    if shutdown is None:
+        return
+    with contextlib.suppress(ValueError, RuntimeError, OSError):
+        shutdown()
+
+
+def _close_quietly(response: requests.Response) -> None:
+    try:
+        response.close()
+    except Exception:
+        _log.debug("closing a stream response failed", exc_info=True)
