@@ -1,0 +1,80 @@
+"""Envelope parsing (PROTOCOL.md §1.3, §1.4): one place maps responses to data or errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kraty_pygame.sdk._constants import PROTOCOL_BODY_SNIPPET
+from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError
+
+__all__ = ["decode_error_response", "decode_success_response", "snippet"]
+
+
+def snippet(body: bytes) -> str:
+    """The first characters of a body, for error messages."""
+    return body[: PROTOCOL_BODY_SNIPPET * 4].decode("utf-8", "replace")[:PROTOCOL_BODY_SNIPPET]
+
+
+def _api_error(status: int, envelope: Any) -> KratyApiError | None:
+    if type(envelope) is not dict:
+        return None
+    error = envelope.get("error")
+    if type(error) is not dict:
+        return None
+    code = error.get("code")
+    if not isinstance(code, str) or not code:
+        return None
+    message = error.get("message")
+    return KratyApiError(
+        status, code, message if isinstance(message, str) else "", error.get("details")
+    )
+
+
+def decode_error_response(status: int, body: bytes) -> KratyApiError:
+    """Map a non-2xx response to ``KratyApiError`` (envelope-less -> ``internal_error``)."""
+    try:
+        envelope = json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        envelope = None
+    error = _api_error(status, envelope)
+    if error is not None:
+        return error
+    return KratyApiError(
+        status, "internal_error", f"non-2xx response without an error envelope (status={status})"
+    )
+
+
+def decode_success_response(status: int, body: bytes) -> dict[str, Any]:
+    """Parse a 2xx body into its envelope (``{}`` when empty).
+
+    Raises:
+        KratyApiError: the body carries an ``error`` with a code (202 ``lobby_forming``).
+        KratyProtocolError: not JSON, not an object, or an ``error`` without a usable code.
+    """
+    if not body or body.isspace():
+        return {}
+    try:
+        envelope = json.loads(body)
+    except (ValueError, RecursionError):
+        text = snippet(body)
+        raise KratyProtocolError(
+            f"response body is not valid JSON (status={status}): {text!r}", status=status, body=text
+        ) from None
+    if type(envelope) is not dict:
+        kind = "array" if isinstance(envelope, list) else type(envelope).__name__
+        raise KratyProtocolError(
+            f"response body must be a JSON object, got {kind}", status=status, body=snippet(body)
+        )
+    if "error" in envelope:
+        error = _api_error(status, envelope)
+        if error is not None:
+            raise error
+        if "data" not in envelope:
+            raise KratyProtocolError(
+                "2xx response carries an 'error' member without a usable code",
+                status=status,
+                field="error",
+                body=snippet(body),
+            )
+    return envelope

@@ -1,0 +1,436 @@
+"""The SDK's error tree (STYLE.md §8, PROTOCOL.md §3).
+
+Everything the SDK raises derives from :class:`KratyError`. Code switches on
+``err.code`` (a :class:`KratyErrorCode` member when the code is known, else the
+plain wire string) or on the ``is_<code>`` properties, never on the message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any, Final
+
+from kraty_pygame.sdk._constants import PROTOCOL_BODY_SNIPPET
+
+__all__ = [
+    "KratyApiError",
+    "KratyCancelledError",
+    "KratyConfigError",
+    "KratyError",
+    "KratyErrorCode",
+    "KratyNetworkError",
+    "KratyPollTimeoutError",
+    "KratyProtocolError",
+    "KratyStreamError",
+    "KratyTimeoutError",
+    "SecretStoreError",
+    "is_lobby_forming",
+    "redact_text",
+]
+
+
+class KratyErrorCode(StrEnum):
+    """Every named error code of PROTOCOL.md §3.1.
+
+    The set stays open: an unknown code arrives as a plain ``str``. Members
+    compare equal to their wire strings.
+    """
+
+    UNAUTHENTICATED = "unauthenticated"
+    SESSION_INVALID = "session_invalid"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    VALIDATION_FAILED = "validation_failed"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL_ERROR = "internal_error"
+    TENANT_MISMATCH = "tenant_mismatch"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    PLAYER_SECRET_INVALID = "player_secret_invalid"  # noqa: S105 - an error code
+    PLAYER_ALREADY_REGISTERED = "player_already_registered"
+    PLAYER_BANNED = "player_banned"
+    ANTI_CHEAT_REJECTED = "anti_cheat_rejected"
+    EVENT_DISABLED = "event_disabled"
+    NO_ACTIVE_WINDOW = "no_active_window"
+    NO_LEADERBOARD = "no_leaderboard"
+    MAX_ATTEMPTS_REACHED = "max_attempts_reached"
+    MAX_DAILY_ATTEMPTS_REACHED = "max_daily_attempts_reached"
+    ATTEMPT_FINISHED = "attempt_finished"
+    INVALID_METRIC = "invalid_metric"
+    UNLOCK_CONDITION_FAILED = "unlock_condition_failed"
+    INVALID_UNLOCK_CONDITION = "invalid_unlock_condition"
+    ENTRY_REQUIREMENT_FAILED = "entry_requirement_failed"
+    INVALID_ENTRY_REQUIREMENT = "invalid_entry_requirement"
+    INSUFFICIENT_ENTRY_COST = "insufficient_entry_cost"
+    LOBBY_FORMING = "lobby_forming"
+    INVENTORY_NOT_PERMISSIVE = "inventory_not_permissive"
+    CLIENT_SCORING_DISABLED = "client_scoring_disabled"
+    SCORE_NOT_SUPPORTED = "score_not_supported"
+    PLAYER_BLOCKED = "player_blocked"
+    ALREADY_FRIENDS = "already_friends"
+    CANNOT_FRIEND_SELF = "cannot_friend_self"
+    FRIEND_CODE_INVALID = "friend_code_invalid"
+    GIFTING_DISABLED = "gifting_disabled"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+
+
+_KNOWN_CODES: Final[dict[str, KratyErrorCode]] = {member.value: member for member in KratyErrorCode}
+
+_SECRET_FIELD = re.compile(
+    r'("(?:secret|playerSecret|x-player-secret)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I
+)
+
+
+def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Mask secret-looking JSON members and the given literal secrets in ``text``."""
+    text = _SECRET_FIELD.sub(r'\1"***"', text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _coerce_code(code: str) -> KratyErrorCode | str:
+    return _KNOWN_CODES.get(code, code)
+
+
+class KratyError(Exception):
+    """Root of every error the SDK raises."""
+
+
+class KratyConfigError(KratyError, ValueError):
+    """An option or argument is invalid (raised before any network I/O)."""
+
+
+class KratyApiError(KratyError):
+    """The server answered with an error envelope (or an unusable response).
+
+    Attributes:
+        status: HTTP status (202 for ``lobby_forming``).
+        code: a :class:`KratyErrorCode` member, or the wire string for an unknown code.
+        message: the server's human text (may be empty).
+        details: the envelope's ``details`` (``None`` when absent).
+    """
+
+    def __init__(self, status: int, code: str, message: str = "", details: Any = None) -> None:
+        self.status: int = status
+        self.code: KratyErrorCode | str = _coerce_code(code)
+        self.message: str = message
+        self.details: Any = details
+        super().__init__(status, str(code), message)
+
+    def __str__(self) -> str:
+        text = f"{type(self).__name__} [{self.status}] {self.code}"
+        return f"{text}: {self.message}" if self.message else text
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"{name}(status={self.status}, code={str(self.code)!r}, message={self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_api_error, (type(self), self.__dict__.copy()))
+
+    def is_code(self, code: str) -> bool:
+        """True when this error carries ``code`` (any wire string)."""
+        return self.code == code
+
+    @property
+    def is_unauthenticated(self) -> bool:
+        """401: the ``authorization`` header is missing."""
+        return self.code == "unauthenticated"
+
+    @property
+    def is_session_invalid(self) -> bool:
+        """401: the API key is malformed, revoked or rejected."""
+        return self.code == "session_invalid"
+
+    @property
+    def is_forbidden(self) -> bool:
+        """403: the key may not use this route (or ``force`` with a live key)."""
+        return self.code == "forbidden"
+
+    @property
+    def is_not_found(self) -> bool:
+        """404: the resource is missing or archived."""
+        return self.code == "not_found"
+
+    @property
+    def is_validation_failed(self) -> bool:
+        """400: the body or query failed validation; see ``details``."""
+        return self.code == "validation_failed"
+
+    @property
+    def is_conflict(self) -> bool:
+        """409: generic conflict (consume/debit shortfall, finalized board, ...)."""
+        return self.code == "conflict"
+
+    @property
+    def is_rate_limited(self) -> bool:
+        """429: per-key rate limit."""
+        return self.code == "rate_limited"
+
+    @property
+    def is_internal_error(self) -> bool:
+        """500, or a response the client could not use."""
+        return self.code == "internal_error"
+
+    @property
+    def is_tenant_mismatch(self) -> bool:
+        """403: cross-studio access."""
+        return self.code == "tenant_mismatch"
+
+    @property
+    def is_idempotency_conflict(self) -> bool:
+        """409: the same ``idempotencyKey`` was used with a different body."""
+        return self.code == "idempotency_conflict"
+
+    @property
+    def is_player_secret_invalid(self) -> bool:
+        """401: the player secret is missing or wrong (see docs/identity.md)."""
+        return self.code == "player_secret_invalid"
+
+    @property
+    def is_player_already_registered(self) -> bool:
+        """409: register for a player that already holds a secret."""
+        return self.code == "player_already_registered"
+
+    @property
+    def is_player_banned(self) -> bool:
+        """403: the player is banned."""
+        return self.code == "player_banned"
+
+    @property
+    def is_anti_cheat_rejected(self) -> bool:
+        """A server-side validator rejected a progress write."""
+        return self.code == "anti_cheat_rejected"
+
+    @property
+    def is_event_disabled(self) -> bool:
+        """409: the event is disabled ("coming soon")."""
+        return self.code == "event_disabled"
+
+    @property
+    def is_no_active_window(self) -> bool:
+        """409: the event is between windows."""
+        return self.code == "no_active_window"
+
+    @property
+    def is_no_leaderboard(self) -> bool:
+        """503: the server could not find or allocate the leaderboard."""
+        return self.code == "no_leaderboard"
+
+    @property
+    def is_max_attempts_reached(self) -> bool:
+        """429: every attempt of the current window is used."""
+        return self.code == "max_attempts_reached"
+
+    @property
+    def is_max_daily_attempts_reached(self) -> bool:
+        """429: the per-day attempt cap is reached."""
+        return self.code == "max_daily_attempts_reached"
+
+    @property
+    def is_attempt_finished(self) -> bool:
+        """409: progress on a completed or expired attempt."""
+        return self.code == "attempt_finished"
+
+    @property
+    def is_invalid_metric(self) -> bool:
+        """400: unknown metric key."""
+        return self.code == "invalid_metric"
+
+    @property
+    def is_unlock_condition_failed(self) -> bool:
+        """403: the player cannot see the event yet."""
+        return self.code == "unlock_condition_failed"
+
+    @property
+    def is_invalid_unlock_condition(self) -> bool:
+        """500: malformed unlock condition in the game config."""
+        return self.code == "invalid_unlock_condition"
+
+    @property
+    def is_entry_requirement_failed(self) -> bool:
+        """403: the entry requirement (ownership gate) failed."""
+        return self.code == "entry_requirement_failed"
+
+    @property
+    def is_invalid_entry_requirement(self) -> bool:
+        """500: malformed entry requirement in the game config."""
+        return self.code == "invalid_entry_requirement"
+
+    @property
+    def is_insufficient_entry_cost(self) -> bool:
+        """402: the player cannot afford the entry cost (nothing was charged)."""
+        return self.code == "insufficient_entry_cost"
+
+    @property
+    def is_lobby_forming(self) -> bool:
+        """202: the lobby is filling; poll ``details["lobbyId"]``."""
+        return self.code == "lobby_forming"
+
+    @property
+    def is_inventory_not_permissive(self) -> bool:
+        """403: client-side grants need a permissive inventory."""
+        return self.code == "inventory_not_permissive"
+
+    @property
+    def is_client_scoring_disabled(self) -> bool:
+        """403: ``submit_score`` on a server-only board."""
+        return self.code == "client_scoring_disabled"
+
+    @property
+    def is_score_not_supported(self) -> bool:
+        """400: ``submit_score`` on a progression-ranked board."""
+        return self.code == "score_not_supported"
+
+    @property
+    def is_player_blocked(self) -> bool:
+        """403: friend request to or from a blocked player."""
+        return self.code == "player_blocked"
+
+    @property
+    def is_already_friends(self) -> bool:
+        """409: friend request to an existing friend."""
+        return self.code == "already_friends"
+
+    @property
+    def is_cannot_friend_self(self) -> bool:
+        """400: friend request to oneself."""
+        return self.code == "cannot_friend_self"
+
+    @property
+    def is_friend_code_invalid(self) -> bool:
+        """404: unknown friend code."""
+        return self.code == "friend_code_invalid"
+
+    @property
+    def is_gifting_disabled(self) -> bool:
+        """403: gifting is disabled for this game."""
+        return self.code == "gifting_disabled"
+
+    @property
+    def is_service_unavailable(self) -> bool:
+        """503: an injected emulator fault."""
+        return self.code == "service_unavailable"
+
+    @property
+    def is_payload_too_large(self) -> bool:
+        """413: the request body is over the emulator's limit."""
+        return self.code == "payload_too_large"
+
+
+class KratyProtocolError(KratyApiError):
+    """A 2xx response that breaks the protocol; never retried.
+
+    Attributes:
+        status: the HTTP status of the response (200 when only a decoder saw it).
+        field: dotted path of the offending member (``data.entries[3].score``), or ``None``.
+        body: the first characters of the body, secrets masked (``None`` when unknown).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 200,
+        field: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(status, KratyErrorCode.INTERNAL_ERROR, message, None)
+        self.field: str | None = field
+        self.body: str | None = (
+            redact_text(body[:PROTOCOL_BODY_SNIPPET]) if body is not None else None
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"KratyProtocolError(status={self.status}, field={self.field!r}, "
+            f"message={self.message!r})"
+        )
+
+    def with_response(self, status: int, body: str | None) -> KratyProtocolError:
+        """A copy carrying the real HTTP status and body snippet."""
+        return KratyProtocolError(self.message, status=status, field=self.field, body=body)
+
+
+def _rebuild_api_error(cls: type[KratyApiError], state: dict[str, Any]) -> KratyApiError:
+    err = cls.__new__(cls)
+    err.__dict__.update(state)
+    Exception.__init__(err, state.get("status"), str(state.get("code")), state.get("message"))
+    return err
+
+
+class KratyNetworkError(KratyError):
+    """No usable response arrived within the retry budget.
+
+    Attributes:
+        message: what went wrong (no secrets).
+        original_cause: the last transport exception (also ``__cause__``).
+        outcome_unknown: True when a write may have reached the server (the request was
+            sent but no response arrived). Retrying with the same ``idempotency_key`` is safe.
+        idempotency_key: the key the call carried (``None`` for GET/DELETE).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        original_cause: BaseException | None = None,
+        outcome_unknown: bool = False,
+        idempotency_key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message: str = message
+        self.original_cause: BaseException | None = original_cause
+        self.outcome_unknown: bool = outcome_unknown
+        self.idempotency_key: str | None = idempotency_key
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, outcome_unknown={self.outcome_unknown}, "
+            f"idempotency_key={self.idempotency_key!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_network_error,
+            (type(self), self.message, self.outcome_unknown, self.idempotency_key),
+        )
+
+
+def _rebuild_network_error(
+    cls: type[KratyNetworkError], message: str, outcome_unknown: bool, key: str | None
+) -> KratyNetworkError:
+    return cls(message, outcome_unknown=outcome_unknown, idempotency_key=key)
+
+
+class KratyTimeoutError(KratyNetworkError):
+    """An attempt hit its deadline (after the retry budget, or with one attempt)."""
+
+
+class KratyCancelledError(KratyNetworkError):
+    """The call was aborted by ``close()`` or a cancel token; never retried."""
+
+
+class KratyPollTimeoutError(KratyError, TimeoutError):
+    """A poll helper gave up after its timeout."""
+
+
+class KratyStreamError(KratyError):
+    """A live stream gave up (after its reconnects or fallback)."""
+
+
+class SecretStoreError(KratyError):
+    """A player secret could not be read or written (the store is never silently reset)."""
+
+
+def is_lobby_forming(exc: BaseException) -> bool:
+    """True when ``exc`` is the 202 ``lobby_forming`` answer of ``events.start``."""
+    return isinstance(exc, KratyApiError) and exc.code == "lobby_forming"

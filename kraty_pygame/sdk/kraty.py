@@ -1,0 +1,149 @@
+"""``Kraty``: the blocking SDK facade a program holds (PROTOCOL.md Appendix B.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+import requests
+
+from kraty_pygame.sdk import _constants as C
+from kraty_pygame.sdk.errors import KratyConfigError
+from kraty_pygame.sdk.identity import (
+    FileSecretStore,
+    Identity,
+    IdentityManager,
+    KeyringSecretStore,
+    SecretStore,
+)
+from kraty_pygame.sdk.options import RequestInfo, RetryConfig
+from kraty_pygame.sdk.resources.players import PlayersClient
+from kraty_pygame.sdk.transport import KratyClient
+
+__all__ = ["Kraty"]
+
+
+class Kraty:
+    """The Kraty client SDK: options, transport, player identity and resource clients.
+
+    Every method blocks; use it from a worker thread in a game (``KratyComponent`` does).
+
+    Args:
+        api_key: a ``client_sdk`` key (``{prefix}.{secret}``); never a server key.
+        base_url: the backend (default ``https://api.kraty.io``); one trailing ``/`` is stripped.
+        timeout: deadline of each HTTP attempt in seconds (connect + headers + body).
+        retry: retry policy (default ``RetryConfig()``: 4 attempts, 0.1 s doubling, 5 s cap).
+        session: a ``requests.Session`` to share (its plain adapter is made abortable
+            for this base URL); ``None`` = a private one, closed by :meth:`close`.
+        generate_idempotency_key: key generator for writes (default ``uuid4().hex``).
+        on_request: telemetry callback, once per HTTP attempt; exceptions are ignored.
+        player_secret: a known secret; needs ``active_external_player_id``.
+        active_external_player_id: the player id to use (bring your own id).
+        secret_store: where secrets persist; default a ``FileSecretStore`` in the user
+            data dir, namespaced by base URL + API-key prefix.
+        allow_insecure_http: allow ``http://`` to a non-loopback host (default False).
+        auto_recover_identity: on 401 ``player_secret_invalid`` for the active player,
+            log out and retry the call once with a fresh player (default False).
+        max_response_bytes: larger responses are refused (default 8 MiB).
+
+    Raises:
+        KratyConfigError: an option is invalid.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = C.DEFAULT_BASE_URL,
+        timeout: float = C.DEFAULT_TIMEOUT,
+        retry: RetryConfig | None = None,
+        session: requests.Session | None = None,
+        generate_idempotency_key: Callable[[], str] | None = None,
+        on_request: Callable[[RequestInfo], None] | None = None,
+        player_secret: str | None = None,
+        active_external_player_id: str | None = None,
+        secret_store: SecretStore | None = None,
+        allow_insecure_http: bool = False,
+        auto_recover_identity: bool = False,
+        max_response_bytes: int = C.DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        if not isinstance(allow_insecure_http, bool):
+            raise KratyConfigError("allow_insecure_http must be a bool")
+        if not isinstance(auto_recover_identity, bool):
+            raise KratyConfigError("auto_recover_identity must be a bool")
+        self.client: KratyClient = KratyClient(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            retry=retry,
+            session=session,
+            generate_idempotency_key=generate_idempotency_key,
+            on_request=on_request,
+            allow_insecure_http=allow_insecure_http,
+            max_response_bytes=max_response_bytes,
+        )
+        try:
+            store: SecretStore
+            if secret_store is None:
+                store = FileSecretStore.for_namespace(
+                    self.client.base_url, self.client.api_key_prefix
+                )
+            else:
+                store = secret_store
+                if isinstance(store, FileSecretStore | KeyringSecretStore):
+                    store.bind_namespace(self.client.base_url, self.client.api_key_prefix)
+            self.identity: IdentityManager = IdentityManager(
+                self.client,
+                store,
+                active_external_player_id=active_external_player_id,
+                player_secret=player_secret,
+                auto_recover_identity=auto_recover_identity,
+            )
+        except BaseException:
+            self.client.close()
+            raise
+        self.players: PlayersClient = PlayersClient(self.client, self.identity)
+        # Resource clients of the other areas are attached below, one line each.
+
+    def __repr__(self) -> str:
+        return (
+            f"Kraty(base_url={self.client.base_url!r}, "
+            f"api_key={self.client.api_key_prefix or '?'}.***, "
+            f"active_external_player_id={self.active_external_player_id!r})"
+        )
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def active_external_player_id(self) -> str | None:
+        """The active player id; ``None`` until the first resolve (unless given)."""
+        return self.identity.active_external_player_id
+
+    def ensure_identity(self) -> Identity:
+        """Resolve the active player now (may register one); usually unnecessary."""
+        return self.identity.ensure()
+
+    def sign_in(self, *, external_player_id: str, secret: str) -> None:
+        """Install and persist a server-issued identity (no network call)."""
+        self.identity.sign_in(external_player_id=external_player_id, secret=secret)
+
+    def logout(self) -> None:
+        """Forget the active player; the next player-scoped call registers a fresh one."""
+        self.identity.logout()
+
+    # ------------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Abort in-flight calls and release connections. Idempotent, any thread."""
+        self.client.close()
+
+    def __enter__(self) -> Kraty:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

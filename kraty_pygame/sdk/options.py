@@ -1,0 +1,150 @@
+"""Option objects of the SDK (``RetryConfig``, ``RequestInfo``) and their validation."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from kraty_pygame.sdk._constants import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_INITIAL_DELAY,
+    DEFAULT_JITTER,
+    DEFAULT_MAX_DELAY,
+)
+from kraty_pygame.sdk.errors import KratyConfigError
+
+__all__ = [
+    "RequestInfo",
+    "RetryConfig",
+    "is_loopback_host",
+    "is_positive_int",
+    "is_text",
+    "validate_base_url",
+    "validate_positive_number",
+]
+
+
+def is_text(value: object) -> bool:
+    """True for a ``str`` with at least one non-space character."""
+    return isinstance(value, str) and bool(value.strip())
+
+
+def is_positive_int(value: object) -> bool:
+    """True for an ``int`` (not ``bool``) >= 1."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def validate_positive_number(name: str, value: object, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float, or raise ``KratyConfigError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise KratyConfigError(f"{name} must be a number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise KratyConfigError(f"{name} must be a finite number {bound}, got {value!r}")
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class RetryConfig:
+    """Retry policy of one logical call (PROTOCOL.md §1.6).
+
+    Attributes:
+        attempts: total HTTP tries, 1 = no retry (default 4).
+        initial_delay: backoff before the 2nd try, seconds (default 0.1); doubles per try.
+        max_delay: cap of any delay, also of ``Retry-After``, seconds (default 5.0).
+        jitter: relative jitter, the delay is scaled by ``1 ± jitter`` (default 0.2).
+        retry_on_attempt_caps: retry a 429 ``max_attempts_reached`` /
+            ``max_daily_attempts_reached`` like the reference SDKs do (default False:
+            such an answer is final, retrying cannot change it).
+    """
+
+    attempts: int = DEFAULT_ATTEMPTS
+    initial_delay: float = DEFAULT_INITIAL_DELAY
+    max_delay: float = DEFAULT_MAX_DELAY
+    jitter: float = DEFAULT_JITTER
+    retry_on_attempt_caps: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
+            raise KratyConfigError(f"RetryConfig.attempts must be an int, got {self.attempts!r}")
+        if self.attempts < 1:
+            raise KratyConfigError(f"RetryConfig.attempts must be >= 1, got {self.attempts}")
+        validate_positive_number("RetryConfig.initial_delay", self.initial_delay, allow_zero=True)
+        validate_positive_number("RetryConfig.max_delay", self.max_delay, allow_zero=True)
+        jitter = validate_positive_number("RetryConfig.jitter", self.jitter, allow_zero=True)
+        if jitter > 1:
+            raise KratyConfigError(f"RetryConfig.jitter must be within [0, 1], got {self.jitter}")
+        if not isinstance(self.retry_on_attempt_caps, bool):
+            raise KratyConfigError("RetryConfig.retry_on_attempt_caps must be a bool")
+
+    def backoff(self, attempt: int, r: float) -> float:
+        """Delay after failed try number ``attempt`` (1-based) for a uniform ``r`` in [-1, 1)."""
+        base = min(float(self.initial_delay) * 2.0 ** (attempt - 1), float(self.max_delay))
+        return max(0.0, base * (1.0 + r * float(self.jitter)))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """Telemetry record passed to ``on_request`` once per HTTP attempt (§1.8).
+
+    Attributes:
+        method: upper-case HTTP method.
+        url: full URL including the query string (never carries a secret).
+        attempt: 1-based attempt number; use it to de-duplicate.
+        idempotency_key: the key this logical call carries (``None`` for GET/DELETE).
+        duration_ms: wall time of this attempt in milliseconds.
+        status: HTTP status, ``None`` when no response arrived.
+        ok: True iff ``200 <= status < 300`` (a 202 ``lobby_forming`` reports True).
+    """
+
+    method: str
+    url: str
+    attempt: int
+    idempotency_key: str | None
+    duration_ms: float
+    status: int | None
+    ok: bool
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_base_url(base_url: object, *, allow_insecure_http: bool) -> str:
+    """Normalise ``base_url`` (one trailing ``/`` stripped) or raise ``KratyConfigError``.
+
+    ``http://`` is accepted only for loopback hosts unless ``allow_insecure_http``.
+    """
+    if not isinstance(base_url, str) or not base_url.strip():
+        raise KratyConfigError("base_url must be a non-empty string")
+    url = base_url.strip()
+    if url.endswith("/"):
+        url = url[:-1]
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port
+    except ValueError as exc:
+        raise KratyConfigError(f"base_url is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise KratyConfigError(
+            f"base_url must be an absolute http(s) URL such as https://api.kraty.io, got {url!r}"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise KratyConfigError("base_url must not carry credentials, a query or a fragment")
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(host):
+        raise KratyConfigError(
+            f"refusing plain http:// to non-loopback host {host!r}: secrets would travel "
+            "unencrypted; use https:// or pass allow_insecure_http=True"
+        )
+    return url

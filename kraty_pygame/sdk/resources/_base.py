@@ -1,0 +1,43 @@
+"""``ResourceClient``: what every resource client (events, grants, ...) builds on."""
+
+from __future__ import annotations
+
+from kraty_pygame.sdk._constants import API_PREFIX
+from kraty_pygame.sdk.errors import KratyConfigError
+from kraty_pygame.sdk.identity import IdentityManager
+from kraty_pygame.sdk.options import is_text
+from kraty_pygame.sdk.transport import KratyClient, encode_segment
+
+__all__ = ["ResourceClient", "encode_segment"]
+
+
+class ResourceClient:
+    """Base of the resource clients: holds the transport and the identity manager."""
+
+    def __init__(self, client: KratyClient, identity: IdentityManager) -> None:
+        self._client = client
+        self._identity = identity
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._client.base_url!r})"
+
+    def _player_id(self, as_: str | None) -> str:
+        """``as_`` when given (no resolution, nothing persisted), else the active player
+        (resolved lazily, which may register one)."""
+        if as_ is not None:
+            if not is_text(as_):
+                raise KratyConfigError("as_ must be a non-empty player id")
+            return as_
+        return self._identity.ensure().external_player_id
+
+    def _player_path(self, as_: str | None, *segments: str) -> str:
+        """``/sdk/v1/players/{id}/{seg}/...`` with every segment percent-encoded."""
+        path = f"{API_PREFIX}/players/{encode_segment(self._player_id(as_))}"
+        for segment in segments:
+            path += "/" + encode_segment(segment)
+        return path
+
+    @staticmethod
+    def _sdk_path(*segments: str) -> str:
+        """``/sdk/v1/{seg}/...`` with every segment percent-encoded."""
+        return API_PREFIX + "".join("/" + encode_segment(s) for s in segments)

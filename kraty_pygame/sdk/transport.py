@@ -1,0 +1,575 @@
+"""``KratyClient``: the HTTP transport every resource client shares (PROTOCOL.md §1).
+
+One ``requests.Session`` (safe to use from several threads), the headers of §1.2,
+the ``idempotencyKey`` body field of §1.5 (once per logical call, reused on every
+retry), the hand-written retry loop of §1.6, ``on_request`` once per attempt (§1.8),
+a deadline covering each whole attempt, cancellation from any thread, a response
+size cap, and the mapping of envelopes to data or to typed errors (§1.3, §1.4).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
+from urllib.parse import quote
+
+import requests
+import requests.adapters
+
+from kraty_pygame.sdk import _constants as C
+from kraty_pygame.sdk._attempt import CONFIG_ERRORS, NETWORK_ERRORS, AttemptRunner, Outcome
+from kraty_pygame.sdk._deadline import (
+    CANCELLED,
+    Attempt,
+    CallScope,
+    CancelToken,
+    DeadlineWatchdog,
+    KratyHTTPAdapter,
+    set_current_attempt,
+)
+from kraty_pygame.sdk._envelope import decode_error_response, decode_success_response, snippet
+from kraty_pygame.sdk._retry import delay_before_retry, status_is_retryable
+from kraty_pygame.sdk.errors import (
+    KratyApiError,
+    KratyCancelledError,
+    KratyConfigError,
+    KratyNetworkError,
+    KratyProtocolError,
+    KratyTimeoutError,
+)
+from kraty_pygame.sdk.options import (
+    RequestInfo,
+    RetryConfig,
+    is_positive_int,
+    is_text,
+    validate_base_url,
+    validate_positive_number,
+)
+
+__all__ = [
+    "CancelToken",
+    "KratyClient",
+    "QueryValue",
+    "SecretInvalidHandler",
+    "build_query",
+    "encode_segment",
+]
+
+_log = logging.getLogger("kraty_pygame.sdk")
+_log.addHandler(logging.NullHandler())
+
+T = TypeVar("T")
+QueryValue: TypeAlias = str | int | float | bool | Sequence[str] | None
+SecretInvalidHandler: TypeAlias = Callable[[str, "str | None"], "str | None"]
+"""Called with (path, secret sent) after a final 401 ``player_secret_invalid``; may return
+a new path to run the call once more (``auto_recover_identity``)."""
+
+_SEGMENT_SAFE = "!'()*~"
+_current_token: ContextVar[CancelToken | None] = ContextVar("kraty_cancel_token", default=None)
+
+
+def encode_segment(value: str) -> str:
+    """Percent-encode one path segment like JavaScript's ``encodeURIComponent``."""
+    return quote(value, safe=_SEGMENT_SAFE)
+
+
+def _encode_query_value(value: str | int | float | bool | Sequence[str]) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return quote(value, safe=_SEGMENT_SAFE)
+    return quote(",".join(str(v) for v in value), safe=_SEGMENT_SAFE)
+
+
+def build_query(query: Mapping[str, QueryValue] | None) -> str:
+    """``k=v&k2=v2`` (no leading ``?``): ``None`` dropped, bools ``true``/``false``,
+    sequences comma-joined, spaces as ``%20``."""
+    if not query:
+        return ""
+    return "&".join(
+        f"{quote(str(k), safe=_SEGMENT_SAFE)}={_encode_query_value(v)}"
+        for k, v in query.items()
+        if v is not None
+    )
+
+
+class KratyClient:
+    """The HTTP client shared by every resource client.
+
+    Safe to call from several threads. Every call is bounded (``timeout`` per attempt,
+    retries per ``retry``) and can be aborted from another thread with :meth:`close`
+    or a :class:`CancelToken`.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = C.DEFAULT_BASE_URL,
+        timeout: float = C.DEFAULT_TIMEOUT,
+        retry: RetryConfig | None = None,
+        session: requests.Session | None = None,
+        generate_idempotency_key: Callable[[], str] | None = None,
+        on_request: Callable[[RequestInfo], None] | None = None,
+        allow_insecure_http: bool = False,
+        max_response_bytes: int = C.DEFAULT_MAX_RESPONSE_BYTES,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not is_text(api_key):
+            raise KratyConfigError("api_key must be a non-empty string (a client_sdk key)")
+        if not api_key.isprintable() or any(c.isspace() for c in api_key):
+            raise KratyConfigError("api_key contains whitespace or control characters")
+        if retry is not None and not isinstance(retry, RetryConfig):
+            raise KratyConfigError("retry must be a RetryConfig")
+        if session is not None and not isinstance(session, requests.Session):
+            raise KratyConfigError("session must be a requests.Session")
+        for name, fn in (
+            ("generate_idempotency_key", generate_idempotency_key),
+            ("on_request", on_request),
+        ):
+            if fn is not None and not callable(fn):
+                raise KratyConfigError(f"{name} must be callable")
+        if not is_positive_int(max_response_bytes):
+            raise KratyConfigError("max_response_bytes must be a positive int")
+        self.base_url: str = validate_base_url(base_url, allow_insecure_http=allow_insecure_http)
+        self.timeout: float = validate_positive_number("timeout", timeout)
+        self.retry: RetryConfig = retry or RetryConfig()
+        self.max_response_bytes: int = max_response_bytes
+        self._api_key = api_key
+        self._auth = f"Bearer {api_key}"
+        self._generate_key = generate_idempotency_key or (lambda: uuid.uuid4().hex)
+        self._on_request = on_request
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._secret_provider: Callable[[], str | None] = lambda: None
+        self._on_secret_invalid: SecretInvalidHandler | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self._scopes: set[CallScope] = set()
+        self._watchdog = DeadlineWatchdog()
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            adapter = KratyHTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        elif type(session.get_adapter(self.base_url + "/")) is requests.adapters.HTTPAdapter:
+            # A plain adapter: put an abortable one in front for this base URL only.
+            session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
+        self._session = session
+        self._runner = AttemptRunner(session, self._watchdog, self.timeout, max_response_bytes)
+
+    # ------------------------------------------------------------------ wiring
+
+    @property
+    def api_key_prefix(self) -> str:
+        """The public part of the API key (before the first ``.``), for namespacing."""
+        prefix, dot, _rest = self._api_key.partition(".")
+        return prefix if dot else ""
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    def bind_identity(
+        self,
+        secret_provider: Callable[[], str | None],
+        on_secret_invalid: SecretInvalidHandler | None = None,
+    ) -> None:
+        """Wire the identity manager: where the player secret comes from (internal)."""
+        self._secret_provider = secret_provider
+        self._on_secret_invalid = on_secret_invalid
+
+    def __repr__(self) -> str:
+        return f"KratyClient(base_url={self.base_url!r}, api_key={self.api_key_prefix or '?'}.***)"
+
+    @contextmanager
+    def cancellation(self, token: CancelToken) -> Iterator[CancelToken]:
+        """Within this block, calls on this thread (context) are cancelled by ``token``."""
+        reset = _current_token.set(token)
+        try:
+            yield token
+        finally:
+            _current_token.reset(reset)
+
+    # ------------------------------------------------------------------ public calls
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, QueryValue] | None = None,
+        idempotency_key: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> dict[str, Any]:
+        """Send one logical call and return the raw envelope (``{}`` for an empty body).
+
+        Raises:
+            KratyApiError: error envelope, 2xx ``error`` (202 ``lobby_forming``).
+            KratyProtocolError: a 2xx body that breaks the protocol.
+            KratyNetworkError: no response after the retry budget
+                (``KratyTimeoutError`` / ``KratyCancelledError`` subclasses).
+        """
+        envelope, _status, _body = self._call(
+            method, path, body, query=query, override=idempotency_key, cancel=cancel
+        )
+        return envelope
+
+    def request_data(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, QueryValue] | None = None,
+        idempotency_key: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Any:
+        """Like :meth:`request` but return ``envelope["data"]`` (``None`` for an empty body)."""
+        envelope, status, body_bytes = self._call(
+            method, path, body, query=query, override=idempotency_key, cancel=cancel
+        )
+        if "data" in envelope:
+            return envelope["data"]
+        if not envelope and not body_bytes.strip():
+            return None
+        raise KratyProtocolError(
+            "response envelope has no 'data' member",
+            status=status,
+            field="data",
+            body=snippet(body_bytes),
+        )
+
+    def request_decoded(
+        self,
+        method: str,
+        path: str,
+        decode: Callable[[Any], T],
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, QueryValue] | None = None,
+        idempotency_key: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> T:
+        """Like :meth:`request_data`, then ``decode(data)``; a decoder's
+        ``KratyProtocolError`` gets the real status and body snippet."""
+        envelope, status, body_bytes = self._call(
+            method, path, body, query=query, override=idempotency_key, cancel=cancel
+        )
+        if "data" not in envelope:
+            raise KratyProtocolError(
+                "response envelope has no 'data' member",
+                status=status,
+                field="data",
+                body=snippet(body_bytes),
+            )
+        try:
+            return decode(envelope["data"])
+        except KratyProtocolError as exc:
+            raise exc.with_response(status, snippet(body_bytes)) from None
+
+    def close(self) -> None:
+        """Abort every in-flight call (they raise ``KratyCancelledError``), stop the
+        watchdog and release connections. Idempotent; callable from any thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            scopes = tuple(self._scopes)
+        for scope in scopes:
+            scope.abort("closed")
+        self._watchdog.stop()
+        if self._owns_session:
+            self._session.close()
+
+    # ------------------------------------------------------------------ streams
+
+    def open_stream(
+        self,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        read_timeout: float = C.DEFAULT_STREAM_READ_TIMEOUT,
+        cancel: CancelToken | None = None,
+    ) -> requests.Response:
+        """Open an SSE stream (GET, ``accept: text/event-stream``): no retry, no ``on_request``.
+
+        The connect timeout is the client ``timeout``; ``read_timeout`` bounds each idle
+        read. :meth:`close` or ``cancel`` shut the socket down. The caller closes the response.
+
+        Raises:
+            KratyApiError: non-2xx (code from the envelope, else ``http_<status>``).
+            KratyNetworkError: the connection failed (``KratyCancelledError`` when aborted).
+        """
+        validate_positive_number("read_timeout", read_timeout)
+        url = self._url(path, query)
+        headers = {
+            C.HEADER_AUTHORIZATION: self._auth,
+            C.HEADER_SDK: C.SDK_HEADER_VALUE,
+            C.HEADER_ACCEPT: "text/event-stream",
+        }
+        secret = self._secret_provider()
+        if secret:
+            headers[C.HEADER_PLAYER_SECRET] = secret
+        scope = self._open_scope(cancel or _current_token.get())
+        attempt = Attempt(None)
+        if not scope.begin(attempt):
+            self._close_scope(scope, cancel)
+            raise KratyCancelledError(f"GET {path} cancelled before it started")
+        set_current_attempt(attempt)
+        try:
+            response = self._session.request(
+                "GET",
+                url,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                verify=True,
+                timeout=(self.timeout, read_timeout),
+            )
+        except CONFIG_ERRORS as exc:
+            self._close_scope(scope, cancel)
+            raise KratyConfigError(f"invalid request for {path}: {type(exc).__name__}") from exc
+        except NETWORK_ERRORS as exc:
+            state = attempt.finish()
+            self._close_scope(scope, cancel)
+            if state == CANCELLED:
+                raise KratyCancelledError(
+                    f"GET {path} stream cancelled", original_cause=exc
+                ) from exc
+            raise KratyNetworkError(
+                f"GET {path} stream failed: {type(exc).__name__}", original_cause=exc
+            ) from exc
+        finally:
+            set_current_attempt(None)
+        if not 200 <= response.status_code < 300:
+            try:
+                body = response.raw.read(64 * 1024, decode_content=True) or b""
+            except NETWORK_ERRORS:
+                body = b""
+            finally:
+                response.close()
+                attempt.finish()
+                self._close_scope(scope, cancel)
+            error = decode_error_response(response.status_code, body)
+            if error.code == "internal_error" and not body.strip().startswith(b"{"):
+                error = KratyApiError(
+                    response.status_code, f"http_{response.status_code}", error.message
+                )
+            raise error
+        attempt.set_response(response.raw)
+        return response
+
+    # ------------------------------------------------------------------ internals
+
+    def _url(self, path: str, query: Mapping[str, QueryValue] | None) -> str:
+        url = self.base_url + (path if path.startswith("/") else "/" + path)
+        qs = build_query(query)
+        return f"{url}?{qs}" if qs else url
+
+    def _open_scope(self, token: CancelToken | None) -> CallScope:
+        scope = CallScope()
+        with self._lock:
+            if self._closed:
+                scope.abort("closed")
+            else:
+                self._scopes.add(scope)
+        if token is not None:
+            token._attach(scope)
+        return scope
+
+    def _close_scope(self, scope: CallScope, token: CancelToken | None) -> None:
+        with self._lock:
+            self._scopes.discard(scope)
+        if token is not None:
+            token._detach(scope)
+
+    def _prepare_body(
+        self, method: str, body: Mapping[str, Any] | None, override: str | None
+    ) -> tuple[bytes | None, str | None]:
+        stamped = method in C.IDEMPOTENT_METHODS
+        if body is None and not stamped:
+            return None, None
+        if body is not None and not isinstance(body, Mapping):
+            raise KratyConfigError(
+                f"body must be a mapping (a JSON object), got {type(body).__name__}"
+            )
+        payload: dict[str, Any] = dict(body) if body is not None else {}
+        key: str | None = None
+        if stamped:
+            existing = payload.get(C.IDEMPOTENCY_FIELD)
+            if isinstance(existing, str) and existing:
+                key = existing
+            else:
+                key = override if override is not None else self._generate_key()
+                if not is_text(key):
+                    raise KratyConfigError("idempotency keys must be non-empty strings")
+                payload[C.IDEMPOTENCY_FIELD] = key
+        try:
+            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise KratyConfigError(f"request body is not JSON-serialisable: {exc}") from None
+        return data.encode("utf-8"), key
+
+    def _headers(self, *, has_body: bool, secret: str | None) -> dict[str, str]:
+        headers = {
+            C.HEADER_AUTHORIZATION: self._auth,
+            C.HEADER_SDK: C.SDK_HEADER_VALUE,
+            C.HEADER_ACCEPT: "application/json",
+        }
+        if has_body:
+            headers[C.HEADER_CONTENT_TYPE] = "application/json"
+        if secret:
+            headers[C.HEADER_PLAYER_SECRET] = secret
+        return headers
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        *,
+        query: Mapping[str, QueryValue] | None,
+        override: str | None,
+        cancel: CancelToken | None,
+    ) -> tuple[dict[str, Any], int, bytes]:
+        if not is_text(method):
+            raise KratyConfigError("method must be a non-empty string")
+        method = method.upper()
+        payload, key = self._prepare_body(method, body, override)
+        token = cancel or _current_token.get()
+        recovered = False
+        while True:
+            secret = self._secret_provider()
+            request = _Request(
+                method,
+                path,
+                self._url(path, query),
+                payload,
+                self._headers(has_body=payload is not None, secret=secret),
+                key,
+            )
+            scope = self._open_scope(token)
+            try:
+                return self._run(scope, request)
+            except KratyApiError as exc:
+                handler = self._on_secret_invalid
+                if recovered or handler is None or not exc.is_player_secret_invalid:
+                    raise
+                new_path = handler(path, secret)
+                if new_path is None:
+                    raise
+                recovered, path = True, new_path
+            finally:
+                self._close_scope(scope, token)
+
+    def _run(self, scope: CallScope, request: _Request) -> tuple[dict[str, Any], int, bytes]:
+        """The retry loop of PROTOCOL.md §1.6."""
+        retry = self.retry
+        maybe_sent = False
+        for number in range(1, retry.attempts + 1):
+            outcome = self._runner.run(
+                scope, request.method, request.url, request.payload, request.headers
+            )
+            self._report(request, number, outcome)
+            reply = outcome.reply
+            if reply is not None:
+                if 200 <= reply.status < 300:
+                    envelope = decode_success_response(reply.status, reply.body)
+                    return envelope, reply.status, reply.body
+                error = decode_error_response(reply.status, reply.body)
+                if number >= retry.attempts or not status_is_retryable(error, retry):
+                    raise error
+                delay = delay_before_retry(retry, number, self._uniform(), reply.retry_after)
+                if not scope.sleep(delay):
+                    raise self._cancelled(scope, request, maybe_sent, None)
+                continue
+            failure = outcome.failure
+            maybe_sent = maybe_sent or outcome.sent
+            if scope.reason is not None or outcome.cancelled:
+                raise self._cancelled(scope, request, maybe_sent, failure)
+            if number < retry.attempts:
+                if not scope.sleep(delay_before_retry(retry, number, self._uniform())):
+                    raise self._cancelled(scope, request, maybe_sent, failure)
+                continue
+            kind = KratyTimeoutError if outcome.timed_out else KratyNetworkError
+            what = "timed out" if outcome.timed_out else type(failure).__name__
+            raise kind(
+                f"{request.method} {request.path} failed after {number} attempt(s): {what}",
+                original_cause=failure,
+                outcome_unknown=request.is_write and maybe_sent,
+                idempotency_key=request.key,
+            ) from failure
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _uniform(self) -> float:
+        return self._rng.uniform(-1.0, 1.0)
+
+    @staticmethod
+    def _cancelled(
+        scope: CallScope, request: _Request, maybe_sent: bool, cause: BaseException | None
+    ) -> KratyCancelledError:
+        why = "client closed" if scope.reason == "closed" else "cancelled"
+        error = KratyCancelledError(
+            f"{request.method} {request.path} aborted: {why}",
+            original_cause=cause,
+            outcome_unknown=request.is_write and maybe_sent,
+            idempotency_key=request.key,
+        )
+        error.__cause__ = cause
+        return error
+
+    def _report(self, request: _Request, number: int, outcome: Outcome) -> None:
+        status = outcome.reply.status if outcome.reply is not None else None
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug(
+                "kraty %s %s attempt=%d status=%s %.1fms%s",
+                request.method,
+                request.url.split("?", 1)[0],
+                number,
+                status,
+                outcome.duration_ms,
+                "" if outcome.failure is None else f" failed: {type(outcome.failure).__name__}",
+            )
+        callback = self._on_request
+        if callback is None:
+            return
+        info = RequestInfo(
+            request.method,
+            request.url,
+            number,
+            request.key,
+            outcome.duration_ms,
+            status,
+            status is not None and 200 <= status < 300,
+        )
+        try:
+            callback(info)
+        except Exception as exc:  # a telemetry callback never breaks a request
+            _log.debug("on_request callback raised %s; ignored", type(exc).__name__)
+
+
+@dataclass(slots=True)
+class _Request:
+    method: str
+    path: str
+    url: str
+    payload: bytes | None
+    headers: dict[str, str]
+    key: str | None
+
+    @property
+    def is_write(self) -> bool:
+        return self.method in C.WRITE_METHODS
