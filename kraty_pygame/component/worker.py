@@ -256,6 +256,8 @@ class RequestWorker:
         results: where finished jobs go.
         threads: number of request threads (lanes); one by default.
         max_pending: cap on outstanding handles (see the module docstring).
+        run: executes a job on a lane thread (default ``job.call()``); the component
+            wraps the call in the SDK's cancellation scope here.
         interrupt: called with a job whose in-flight call was cancelled, from the
             cancelling thread; it should make the blocking call return soon.
         after_job: called on the worker thread after every job (never raises out).
@@ -268,6 +270,7 @@ class RequestWorker:
         *,
         threads: int = 1,
         max_pending: int = DEFAULT_MAX_PENDING,
+        run: Callable[[Job], Any] | None = None,
         interrupt: Callable[[Job], None] | None = None,
         after_job: Callable[[Job, BaseException | None], None] | None = None,
         name: str = "kraty-worker",
@@ -278,6 +281,7 @@ class RequestWorker:
             raise ValueError("max_pending must be at least 1")
         self._results = results
         self._max_pending = max_pending
+        self._run: Callable[[Job], Any] = run if run is not None else Job.call
         self._interrupt = interrupt
         self._after_job = after_job
         self._name = name
@@ -330,11 +334,11 @@ class RequestWorker:
 
     # -- submission ---------------------------------------------------------------------
 
-    def submit(self, job: Job) -> None:
+    def submit(self, job: Job) -> bool:
         """Queue ``job`` (with exactly one handle) or fold it into a queued merge target.
 
         Never blocks on I/O. When the call is refused (closed, or too many outstanding)
-        the handle is failed at once and nothing is queued.
+        the handle is failed at once, nothing is queued and False is returned.
         """
         handle = job.handles[0]
         handle._canceller = self._cancel
@@ -369,8 +373,10 @@ class RequestWorker:
                     lane.last_by_player[job.player] = job
                     self._job_of[handle.id] = job
                     lane.cond.notify()
-        if refusal is not None:
-            handle._complete(HandleStatus.FAILED, None, refusal)
+        if refusal is None:
+            return True
+        handle._complete(HandleStatus.FAILED, None, refusal)
+        return False
 
     def release(self, count: int) -> None:
         """The main thread delivered ``count`` finished handles; they stop counting."""
@@ -405,7 +411,7 @@ class RequestWorker:
         value: Any = None
         error: BaseException | None = None
         try:
-            value = job.call()
+            value = self._run(job)
         except BaseException as exc:  # every failure becomes a result, never escapes
             error = exc
         status = HandleStatus.FAILED if error is not None else HandleStatus.DONE
