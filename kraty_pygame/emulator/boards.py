@@ -70,7 +70,7 @@ class Publisher(Protocol):
 
     def publish(
         self, channel: str, kind: str, data: Mapping[str, Any], *, coalesce_key: str | None = None
-    ) -> None: ...
+    ) -> object: ...
 
 
 def event_scope(leaderboard_id: str) -> BoardScope:
@@ -212,7 +212,8 @@ class BoardsRuntime:
         board_factory: builds a board row (window/lobby details, bots) the first time
             a write touches an unknown board id.
         contribution: feeds keyed boards from event scores (§8 Q30).
-        config: the game config (reward policies and bundles at finalization).
+        config_source: returns the current game config (reward policies and bundles
+            at finalization); a callable because a reset may reload the config.
         create_grant: the emulator's grant-creation function (rewards at finalization).
         event_id: maps an event key to its wire ``eventId``.
     """
@@ -220,9 +221,14 @@ class BoardsRuntime:
     publisher: Publisher | None = None
     board_factory: BoardFactory | None = None
     contribution: Contribution | None = None
-    config: Any = None
+    config_source: Callable[[], Any] | None = None
     create_grant: GrantCreator | None = None
     event_id: Callable[[str], str] | None = None
+
+    @property
+    def config(self) -> Any:
+        """The current game config, or None."""
+        return self.config_source() if self.config_source is not None else None
 
 
 # The hooks only receive the transaction, so the app registers its runtime under
