@@ -1,0 +1,50 @@
+"""The local Kraty emulator: a FastAPI + uvicorn + SQLite server speaking PROTOCOL.md.
+
+Needs the ``emulator`` extra (``pip install 'kraty_pygame[emulator]'``). It never
+imports :mod:`kraty_pygame.sdk`: the two are independent implementations of one wire
+protocol. Public names:
+
+* :class:`EmbeddedEmulator` - run it in-process on a free port (tests, demo).
+* :func:`create_app` - the ASGI app factory.
+* :class:`EmulatorSettings`, :func:`load_config`, :class:`ConfigError`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
+_REQUIRED = ("fastapi", "uvicorn", "sse_starlette")
+_missing = [name for name in _REQUIRED if importlib.util.find_spec(name) is None]
+if _missing:
+    raise ImportError(
+        "kraty_pygame.emulator needs the 'emulator' extra (missing: "
+        + ", ".join(_missing)
+        + "); install it with: pip install 'kraty_pygame[emulator]'"
+    )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kraty_pygame.emulator.app import create_app
+    from kraty_pygame.emulator.config_loader import ConfigError, load_config
+    from kraty_pygame.emulator.server import EmbeddedEmulator
+    from kraty_pygame.emulator.settings import EmulatorSettings
+
+__all__ = ["ConfigError", "EmbeddedEmulator", "EmulatorSettings", "create_app", "load_config"]
+
+_LAZY = {
+    "create_app": "kraty_pygame.emulator.app",
+    "EmbeddedEmulator": "kraty_pygame.emulator.server",
+    "EmulatorSettings": "kraty_pygame.emulator.settings",
+    "load_config": "kraty_pygame.emulator.config_loader",
+    "ConfigError": "kraty_pygame.emulator.config_loader",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kraty_pygame.emulator' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,102 @@
+"""The emulator clock and the one timestamp format the emulator emits.
+
+Two modes:
+
+* ``real``: wall clock plus an offset; ``advance()`` / ``set()`` move the offset.
+* ``manual``: frozen between explicit ``advance()`` / ``set()`` calls, so tests are
+  deterministic.
+
+Timestamps on the wire are always ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (PROTOCOL.md §0.3).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Final, Literal
+
+ClockMode = Literal["real", "manual"]
+
+CLOCK_MODES: Final = ("real", "manual")
+
+
+def iso(moment: datetime) -> str:
+    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC, milliseconds)."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse an ISO-8601 timestamp; a naive value is taken as UTC.
+
+    Raises:
+        ValueError: the text is not an ISO-8601 timestamp.
+    """
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def truncate_ms(moment: datetime) -> datetime:
+    """Drop sub-millisecond precision so stored and emitted times compare equal."""
+    return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+
+
+class EmulatorClock:
+    """Thread-safe emulator time source.
+
+    Args:
+        mode: ``"real"`` (wall clock + offset) or ``"manual"`` (frozen between moves).
+        start: the initial reading in manual mode (default: the wall clock now); in
+            real mode a ``start`` sets the offset so that ``now()`` starts there.
+    """
+
+    def __init__(self, mode: ClockMode = "real", start: datetime | None = None) -> None:
+        if mode not in CLOCK_MODES:
+            raise ValueError(f"clock mode must be 'real' or 'manual', not {mode!r}")
+        self._mode: ClockMode = mode
+        self._lock = threading.Lock()
+        wall = datetime.now(UTC)
+        self._offset = timedelta(0)
+        self._frozen = truncate_ms(start or wall)
+        if mode == "real" and start is not None:
+            self._offset = start - wall
+
+    @property
+    def mode(self) -> ClockMode:
+        return self._mode
+
+    def now(self) -> datetime:
+        """The current emulator time (UTC, millisecond precision)."""
+        with self._lock:
+            if self._mode == "manual":
+                return self._frozen
+            return truncate_ms(datetime.now(UTC) + self._offset)
+
+    def monotonic(self) -> float:
+        """Seconds on a monotonic scale that also moves with the emulator clock."""
+        return time.monotonic() + self.now().timestamp() - time.time()
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock forward (or backward for a negative value); returns the new time."""
+        delta = timedelta(seconds=seconds)
+        with self._lock:
+            if self._mode == "manual":
+                self._frozen = truncate_ms(self._frozen + delta)
+            else:
+                self._offset += delta
+        return self.now()
+
+    def set(self, moment: datetime) -> datetime:
+        """Jump to ``moment``; returns the new time."""
+        with self._lock:
+            if self._mode == "manual":
+                self._frozen = truncate_ms(moment.astimezone(UTC))
+            else:
+                self._offset = moment.astimezone(UTC) - datetime.now(UTC)
+        return self.now()

@@ -1,0 +1,1 @@
+"""Emulator domain logic, one module per area; routes call these inside transactions."""

@@ -1,0 +1,180 @@
+"""The emulator's one raw ASGI middleware: body limit (413), rate limit (Q24), faults
+(latency, 503, commit-then-break), and the recent-requests log."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from typing import TYPE_CHECKING
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kraty_pygame.emulator.clock import iso
+from kraty_pygame.emulator.errors import ApiError
+from kraty_pygame.emulator.responses import dumps
+
+if TYPE_CHECKING:
+    from kraty_pygame.emulator.runtime import EmulatorRuntime
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def _send_error(send: Send, exc: ApiError) -> None:
+    body = dumps(exc.envelope())
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers.extend((k.encode(), v.encode()) for k, v in exc.headers.items())
+    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class EmulatorMiddleware:
+    """See the module docstring; one instance per app."""
+
+    def __init__(self, app: ASGIApp, runtime: EmulatorRuntime) -> None:
+        self.app = app
+        self.rt = runtime
+        self._hits: dict[str, collections.deque[float]] = {}
+
+    def _rate_limited(self, scope: Scope) -> bool:
+        limit = self.rt.config.emulator.rate_limit_per_minute
+        if not limit:
+            return False
+        token = ""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                token = value.decode("latin-1")
+        hits = self._hits.setdefault(token, collections.deque())
+        now = time.monotonic()
+        while hits and now - hits[0] >= 60.0:
+            hits.popleft()
+        if len(hits) >= limit:
+            return True
+        hits.append(now)
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        rt = self.rt
+        path: str = scope["path"]
+        method: str = scope["method"]
+        status: int | None = None
+        fault: str | None = None
+        body = b""
+
+        async def logged_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            if method in _BODY_METHODS:
+                body, too_large = await self._read_body(scope, receive)
+                if too_large:
+                    status = 413
+                    await _send_error(
+                        send,
+                        ApiError(
+                            "payload_too_large",
+                            f"request body is larger than {rt.max_body_bytes} bytes",
+                        ),
+                    )
+                    return
+                receive = _replay(body, receive)
+            api_route = path.startswith(("/sdk/", "/server/"))
+            if api_route and self._rate_limited(scope):
+                status = 429
+                await _send_error(
+                    send,
+                    ApiError("rate_limited", "too many requests", headers={"retry-after": "1"}),
+                )
+                return
+            decision = rt.faults.decide(path)
+            if decision.latency_s > 0:
+                await asyncio.sleep(decision.latency_s)
+            if decision.fail:
+                fault = "fail"
+                status = 503
+                await _send_error(
+                    send, ApiError("service_unavailable", "injected fault: service unavailable")
+                )
+                return
+            if decision.break_after_commit:
+                fault = "break_after_commit"
+                await self._break_after_commit(scope, receive, send)
+                return
+            await self.app(scope, receive, logged_send)
+        finally:
+            rt.requests.record(
+                at=iso(rt.clock.now()),
+                method=method,
+                path=path,
+                query=scope.get("query_string", b"").decode("latin-1"),
+                headers=list(scope.get("headers", [])),
+                body=body,
+                status=status,
+                duration_ms=(time.perf_counter() - started) * 1000.0,
+                fault=fault,
+            )
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, bool]:
+        limit = self.rt.max_body_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    if int(value) > limit:
+                        return b"", True
+                except ValueError:
+                    pass
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return b"", True
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks), False
+
+    async def _break_after_commit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request (its transaction commits), then send a truncated response
+        and return without completing it, so the server drops the connection."""
+        captured: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            captured.append(message)
+
+        await self.app(scope, receive, capture)
+        start = next((m for m in captured if m["type"] == "http.response.start"), None)
+        payload = b"".join(
+            m.get("body", b"") for m in captured if m["type"] == "http.response.body"
+        )
+        if start is None:
+            return
+        await send(start)
+        await send(
+            {"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True}
+        )
+
+
+def _replay(body: bytes, original: Receive) -> Receive:
+    """A ``receive`` that yields the buffered body once, then defers to the server."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await original()
+
+    return receive

@@ -1,0 +1,106 @@
+"""The recent-requests ring buffer behind ``GET /_emulator/requests`` (secrets masked)."""
+
+from __future__ import annotations
+
+import collections
+import json
+import threading
+from typing import Any
+
+_SECRET_HEADERS = frozenset({"x-player-secret", "cookie"})
+_SECRET_FIELDS = frozenset({"secret", "playerSecret"})
+_PUBLIC_KEYS = frozenset({"kr_test.client-demo", "kr_test.server-demo", "kr_live.client-demo"})
+
+
+def mask_secret(value: str) -> str:
+    """Keep a short prefix for recognition, hide the rest."""
+    if len(value) <= 8:
+        return "***"
+    return value[:8] + "***"
+
+
+def mask_authorization(value: str) -> str:
+    """``Bearer prefix.secret`` -> ``Bearer prefix.***`` (the public demo keys stay readable)."""
+    scheme, _, token = value.partition(" ")
+    if token in _PUBLIC_KEYS:
+        return value
+    prefix = token.split(".", 1)[0] if "." in token else token[:4]
+    return f"{scheme} {prefix}.***" if token else "***"
+
+
+def _mask_body(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ("***" if k in _SECRET_FIELDS and isinstance(v, str) else _mask_body(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_body(v) for v in value]
+    return value
+
+
+class RequestLog:
+    """Thread-safe bounded log of recent requests."""
+
+    def __init__(self, size: int = 200) -> None:
+        self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=max(1, size))
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def record(
+        self,
+        *,
+        at: str,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        status: int | None,
+        duration_ms: float,
+        fault: str | None,
+    ) -> None:
+        masked: dict[str, str] = {}
+        for raw_name, raw_value in headers:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name in _SECRET_HEADERS:
+                value = mask_secret(value)
+            elif name == "authorization":
+                value = mask_authorization(value)
+            masked[name] = value
+        parsed: Any = None
+        if body:
+            try:
+                parsed = _mask_body(json.loads(body))
+            except (ValueError, UnicodeDecodeError):
+                parsed = f"<{len(body)} bytes, not JSON>"
+        with self._lock:
+            self._seq += 1
+            self._entries.append(
+                {
+                    "seq": self._seq,
+                    "at": at,
+                    "method": method,
+                    "path": path,
+                    "query": query,
+                    "headers": masked,
+                    "body": parsed,
+                    "idempotencyKey": parsed.get("idempotencyKey")
+                    if isinstance(parsed, dict)
+                    else None,
+                    "status": status,
+                    "durationMs": round(duration_ms, 3),
+                    "fault": fault,
+                }
+            )
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest last, at most ``limit`` entries."""
+        with self._lock:
+            entries = list(self._entries)
+        return entries[-limit:] if limit > 0 else []
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

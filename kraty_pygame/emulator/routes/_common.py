@@ -1,0 +1,51 @@
+"""Shared route plumbing: auth dependencies, body access, strict body models."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+
+from kraty_pygame.emulator import auth
+from kraty_pygame.emulator.config import ApiKeyConfig
+from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
+
+
+class StrictBody(BaseModel):
+    """Base of request bodies: wrong JSON types are 400s, unknown fields are ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    idempotencyKey: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+def _client_key(request: Request) -> ApiKeyConfig:
+    return auth.api_key(request, runtime_of(request).api_keys)
+
+
+def _server_key(request: Request) -> ApiKeyConfig:
+    return auth.server_key(request, runtime_of(request).api_keys)
+
+
+ClientKey = Annotated[ApiKeyConfig, Depends(_client_key)]
+ServerKey = Annotated[ApiKeyConfig, Depends(_server_key)]
+Runtime = Annotated[EmulatorRuntime, Depends(runtime_of)]
+
+
+async def body_dict(request: Request) -> dict[str, Any] | None:
+    """The JSON body as a dict (already validated by the route's body model), or None."""
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else None
+
+
+def limit_param(value: int | None, default: int = 50, maximum: int = 200) -> int:
+    """``limit`` query values are clamped into 1..maximum."""
+    if value is None:
+        return default
+    return max(1, min(maximum, value))

@@ -1,0 +1,88 @@
+"""E7 pending grants, E8 claim, E9 crate open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kraty_pygame.emulator import auth, responses
+from kraty_pygame.emulator.domain import grants
+from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.store import Transaction
+
+router = APIRouter(tags=["grants"])
+
+
+class EmptyBody(StrictBody):
+    """``{}`` plus the auto-stamped ``idempotencyKey``."""
+
+
+@router.get("/sdk/v1/players/{external_id}/pending-grants")
+async def list_pending(
+    request: Request,
+    *,
+    external_id: str,
+    key: ClientKey,
+    rt: Runtime,
+    limit: int = Query(default=50, ge=1, le=200),
+) -> Response:
+    """Pending grants, oldest first; ``[]`` for unknown players (never 404)."""
+    del key
+    with rt.store.read() as conn:
+        player = auth.player_for_read(conn, request, external_id)
+        if player is None:
+            return responses.ok([])
+        return responses.ok(grants.list_pending(conn, player.id, rt.now(), limit))
+
+
+async def _grant_write(
+    request: Request, rt: Any, key: str, external_id: str, action: Any
+) -> Response:
+    raw = await body_dict(request)
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
+        return 200, action(tx.conn, rt, player.id, request.path_params["grant_id"], rt.now())
+
+    return run_write(
+        rt,
+        request,
+        api_key=key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
+        handler=handler,
+    )
+
+
+@router.post("/sdk/v1/players/{external_id}/grants/{grant_id}/claim")
+async def claim_grant(
+    request: Request,
+    *,
+    external_id: str,
+    grant_id: str,
+    key: ClientKey,
+    rt: Runtime,
+    body: EmptyBody | None = None,
+) -> Response:
+    """Claim a reward grant (idempotent); deposits its entries (Q10)."""
+    del body, grant_id
+    return await _grant_write(request, rt, key.key, external_id, grants.claim)
+
+
+@router.post("/sdk/v1/players/{external_id}/crates/{grant_id}/open")
+async def open_crate(
+    request: Request,
+    *,
+    external_id: str,
+    grant_id: str,
+    key: ClientKey,
+    rt: Runtime,
+    body: EmptyBody | None = None,
+) -> Response:
+    """Open a crate: ``{crate, contents}``; re-opening returns the first roll."""
+    del body, grant_id
+    return await _grant_write(request, rt, key.key, external_id, grants.open_crate)

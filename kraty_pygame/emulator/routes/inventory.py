@@ -1,0 +1,77 @@
+"""E11 inventory list and E12 consume."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kraty_pygame.emulator import auth, responses
+from kraty_pygame.emulator.clock import iso
+from kraty_pygame.emulator.domain import economy
+from kraty_pygame.emulator.errors import not_found
+from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.store import Transaction
+
+router = APIRouter(tags=["inventory"])
+
+
+class ConsumeBody(StrictBody):
+    """``ConsumeItemInput``."""
+
+    quantity: int = Field(gt=0)
+    reason: str | None = None
+
+
+@router.get("/sdk/v1/players/{external_id}/inventory")
+async def list_inventory(
+    request: Request, *, external_id: str, key: ClientKey, rt: Runtime
+) -> Response:
+    """``{"items": PlayerItemHolding[]}`` (empty for unknown players and studio inventories)."""
+    del key
+    with rt.store.read() as conn:
+        player = auth.player_for_read(conn, request, external_id)
+        if player is None or rt.config.game.inventory_management == "studio":
+            return responses.ok({"items": []})
+        return responses.ok({"items": economy.inventory_rows(conn, player.id)})
+
+
+@router.post("/sdk/v1/players/{external_id}/inventory/{item_key}/consume")
+async def consume_item(
+    request: Request,
+    *,
+    external_id: str,
+    item_key: str,
+    body: ConsumeBody,
+    key: ClientKey,
+    rt: Runtime,
+) -> Response:
+    """Consume items; 409 ``conflict`` when the player has too few."""
+    raw = await body_dict(request)
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
+        if rt.config.item(item_key) is None:
+            raise not_found(f"item {item_key!r}")
+        change = economy.change_quantity(
+            tx.conn,
+            player_id=player.id,
+            item_key=item_key,
+            delta=-body.quantity,
+            now=iso(rt.now()),
+            reason=body.reason or "consume",
+            origin="client",
+        )
+        return 200, {"itemKey": item_key, "quantity": change.after, "applied": True}
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
+        handler=handler,
+        require_key=True,
+    )

@@ -1,0 +1,77 @@
+"""E13 wallet list and E14 debit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kraty_pygame.emulator import auth, responses
+from kraty_pygame.emulator.clock import iso
+from kraty_pygame.emulator.domain import economy
+from kraty_pygame.emulator.errors import not_found
+from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.store import Transaction
+
+router = APIRouter(tags=["wallet"])
+
+
+class DebitBody(StrictBody):
+    """``DebitWalletInput``."""
+
+    amount: int = Field(gt=0)
+    reason: str | None = None
+
+
+@router.get("/sdk/v1/players/{external_id}/wallet")
+async def list_wallet(
+    request: Request, *, external_id: str, key: ClientKey, rt: Runtime
+) -> Response:
+    """``{"wallet": PlayerWalletHolding[]}`` (empty for unknown players and studio inventories)."""
+    del key
+    with rt.store.read() as conn:
+        player = auth.player_for_read(conn, request, external_id)
+        if player is None or rt.config.game.inventory_management == "studio":
+            return responses.ok({"wallet": []})
+        return responses.ok({"wallet": economy.wallet_rows(conn, player.id)})
+
+
+@router.post("/sdk/v1/players/{external_id}/wallet/{economy_key}/debit")
+async def debit_wallet(
+    request: Request,
+    *,
+    external_id: str,
+    economy_key: str,
+    body: DebitBody,
+    key: ClientKey,
+    rt: Runtime,
+) -> Response:
+    """Debit a balance; 409 ``conflict`` when it would go negative."""
+    raw = await body_dict(request)
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
+        if rt.config.currency(economy_key) is None:
+            raise not_found(f"economy {economy_key!r}")
+        change = economy.change_balance(
+            tx.conn,
+            player_id=player.id,
+            economy_key=economy_key,
+            delta=-body.amount,
+            now=iso(rt.now()),
+            reason=body.reason or "client_debit",
+            origin="client",
+        )
+        return 200, {"economyKey": economy_key, "balance": change.after, "applied": True}
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
+        handler=handler,
+        require_key=True,
+    )

@@ -1,0 +1,199 @@
+"""SQLite storage: one connection owner, migrations from package data, write transactions.
+
+One :class:`Store` owns one ``sqlite3.Connection`` (so ``:memory:`` is one database)
+guarded by a re-entrant lock; every write runs in a :class:`Transaction`
+(``BEGIN IMMEDIATE`` … ``COMMIT``) whose ``after_commit`` callbacks run only once the
+commit succeeded (used to publish SSE events).
+
+Schema files live in ``kraty_pygame/emulator/schema/NNNN_<name>.sql`` and are applied
+once each, in name order, and recorded in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from importlib import resources
+from pathlib import Path
+
+_log = logging.getLogger(__name__)
+
+
+class Transaction:
+    """A write transaction: ``conn`` for SQL, ``after_commit(cb)`` for side effects."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._callbacks: list[Callable[[], None]] = []
+        self._savepoints = 0
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after the transaction commits (never if it rolls back)."""
+        self._callbacks.append(callback)
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Nested scope: an exception rolls back only the work done inside it.
+
+        ``after_commit`` callbacks registered inside a rolled-back savepoint are dropped.
+        """
+        self._savepoints += 1
+        name = f"sp_{self._savepoints}"
+        mark = len(self._callbacks)
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            del self._callbacks[mark:]
+            raise
+        else:
+            self.conn.execute(f"RELEASE {name}")
+
+    def _run_callbacks(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                _log.exception("after_commit callback failed")
+
+
+def _schema_files() -> list[tuple[str, str]]:
+    folder = resources.files("kraty_pygame.emulator").joinpath("schema")
+    files = [
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    ]
+    return sorted(files)
+
+
+class Store:
+    """The emulator database.
+
+    Args:
+        path: a file path, or ``":memory:"`` for a throwaway database.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._tx: Transaction | None = None
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=5.0
+        )
+        self._conn.row_factory = sqlite3.Row
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self.migrate()
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path == ":memory:"
+
+    def migrate(self) -> list[str]:
+        """Apply every schema file not applied yet; returns the names applied."""
+        with self._lock:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+            )
+            done = {row[0] for row in self._conn.execute("SELECT name FROM schema_migrations")}
+            applied: list[str] = []
+            for name, sql in _schema_files():
+                if name in done:
+                    continue
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _split_sql(sql):
+                        self._conn.execute(statement)
+                    self._conn.execute("INSERT INTO schema_migrations(name) VALUES (?)", (name,))
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                applied.append(name)
+            return applied
+
+    def wipe(self) -> None:
+        """Drop every table and re-create the schema (``--reset`` / ``/_emulator/reset``)."""
+        with self._lock:
+            tables = [
+                row[0]
+                for row in self._conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table in tables:
+                    self._conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self.migrate()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Transaction]:
+        """A write transaction; nested calls join the outer transaction."""
+        with self._lock:
+            if self._tx is not None:
+                yield self._tx
+                return
+            tx = Transaction(self._conn)
+            self._tx = tx
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                self._tx = None
+                self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            finally:
+                self._tx = None
+            tx._run_callbacks()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads (under the store lock)."""
+        with self._lock:
+            yield self._conn
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check`` result (``"ok"`` when healthy)."""
+        with self._lock:
+            row = self._conn.execute("PRAGMA integrity_check").fetchone()
+            return str(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a schema file into statements (``sqlite3.complete_statement`` boundaries)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            text = buffer.strip()
+            if text.strip(";").strip():
+                statements.append(text)
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
