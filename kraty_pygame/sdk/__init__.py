@@ -30,17 +30,80 @@ from kraty_pygame.sdk.identity import (
 )
 from kraty_pygame.sdk.kraty import Kraty
 from kraty_pygame.sdk.models import PlayerIdentity, PlayerRegistration, SyntheticIdentity, localized
+from kraty_pygame.sdk.models.catalog import Catalog, CatalogCurrency, CatalogItem
+from kraty_pygame.sdk.models.events import (
+    Attempt,
+    EntryCost,
+    EntryCostCurrency,
+    EntryCostItem,
+    EventListing,
+    FinishAttemptResponse,
+    MilestoneFired,
+    MilestoneRewardPreview,
+    ProgressInput,
+    ProgressResponse,
+    RewardBundlePreview,
+    RewardPolicySummary,
+    RewardTier,
+    StartAttemptResponse,
+)
+from kraty_pygame.sdk.models.grants import (
+    CollectAllFailure,
+    CollectAllResult,
+    Grant,
+    GrantContents,
+    OpenCrateResponse,
+    RangeSpec,
+    RewardEntryPreview,
+)
+from kraty_pygame.sdk.models.inventory import ConsumeItemInput, ConsumeItemResult, PlayerItemHolding
+from kraty_pygame.sdk.models.lobbies import Lobby
+from kraty_pygame.sdk.models.wallet import DebitWalletInput, DebitWalletResult, PlayerWalletHolding
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
+from kraty_pygame.sdk.polling import (
+    Clock,
+    SystemClock,
+    poll_lobby_until_active,
+    poll_pending_grants,
+)
+from kraty_pygame.sdk.resources.catalog import CatalogClient
+from kraty_pygame.sdk.resources.events import EventsClient
+from kraty_pygame.sdk.resources.grants import GrantsClient
+from kraty_pygame.sdk.resources.inventory import InventoryClient
+from kraty_pygame.sdk.resources.lobbies import LobbiesClient
+from kraty_pygame.sdk.resources.wallet import WalletClient
 from kraty_pygame.sdk.transport import KratyClient
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "Attempt",
     "CancelToken",
+    "Catalog",
+    "CatalogClient",
+    "CatalogCurrency",
+    "CatalogItem",
+    "Clock",
+    "CollectAllFailure",
+    "CollectAllResult",
+    "ConsumeItemInput",
+    "ConsumeItemResult",
+    "DebitWalletInput",
+    "DebitWalletResult",
+    "EntryCost",
+    "EntryCostCurrency",
+    "EntryCostItem",
+    "EventListing",
+    "EventsClient",
     "FileSecretStore",
+    "FinishAttemptResponse",
+    "Grant",
+    "GrantContents",
+    "GrantsClient",
     "Identity",
     "IdentityManager",
     "InMemorySecretStore",
+    "InventoryClient",
     "KeyringSecretStore",
     "Kraty",
     "KratyApiError",
@@ -54,13 +117,32 @@ __all__ = [
     "KratyProtocolError",
     "KratyStreamError",
     "KratyTimeoutError",
+    "LobbiesClient",
+    "Lobby",
+    "MilestoneFired",
+    "MilestoneRewardPreview",
+    "OpenCrateResponse",
     "PlayerIdentity",
+    "PlayerItemHolding",
     "PlayerRegistration",
+    "PlayerWalletHolding",
+    "ProgressInput",
+    "ProgressResponse",
+    "RangeSpec",
     "RequestInfo",
     "RetryConfig",
+    "RewardBundlePreview",
+    "RewardEntryPreview",
+    "RewardPolicySummary",
+    "RewardTier",
     "SecretStore",
     "SecretStoreError",
+    "StartAttemptResponse",
     "SyntheticIdentity",
+    "SystemClock",
+    "WalletClient",
     "is_lobby_forming",
     "localized",
+    "poll_lobby_until_active",
+    "poll_pending_grants",
 ]

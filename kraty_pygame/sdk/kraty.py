@@ -17,7 +17,13 @@ from kraty_pygame.sdk.identity import (
     SecretStore,
 )
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
+from kraty_pygame.sdk.resources.catalog import CatalogClient
+from kraty_pygame.sdk.resources.events import EventsClient
+from kraty_pygame.sdk.resources.grants import GrantsClient
+from kraty_pygame.sdk.resources.inventory import InventoryClient
+from kraty_pygame.sdk.resources.lobbies import LobbiesClient
 from kraty_pygame.sdk.resources.players import PlayersClient
+from kraty_pygame.sdk.resources.wallet import WalletClient
 from kraty_pygame.sdk.transport import KratyClient
 
 __all__ = ["Kraty"]
@@ -104,6 +110,12 @@ class Kraty:
             raise
         self.players: PlayersClient = PlayersClient(self.client, self.identity)
         # Resource clients of the other areas are attached below, one line each.
+        self.events: EventsClient = EventsClient(self.client, self.identity)
+        self.grants: GrantsClient = GrantsClient(self.client, self.identity)
+        self.lobbies: LobbiesClient = LobbiesClient(self.client, self.identity)
+        self.inventory: InventoryClient = InventoryClient(self.client, self.identity)
+        self.wallet: WalletClient = WalletClient(self.client, self.identity)
+        self.catalog: CatalogClient = CatalogClient(self.client, self.identity)
 
     def __repr__(self) -> str:
         return (

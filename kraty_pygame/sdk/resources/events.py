@@ -1,0 +1,131 @@
+"""``kraty.events``: list, start, progress and finish event attempts (PROTOCOL E2-E4, E22)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kraty_pygame.sdk.models._base import decode_list
+from kraty_pygame.sdk.models.events import (
+    EventListing,
+    FinishAttemptResponse,
+    ProgressInput,
+    ProgressMode,
+    ProgressResponse,
+    StartAttemptResponse,
+)
+from kraty_pygame.sdk.resources._base import ResourceClient
+
+__all__ = ["EventsClient"]
+
+
+def _listings(data: Any) -> list[EventListing]:
+    return decode_list(EventListing, data, "data")
+
+
+class EventsClient(ResourceClient):
+    """Event attempts of the active player (or of ``as_``)."""
+
+    def list_for_player(self, *, as_: str | None = None) -> list[EventListing]:
+        """Events whose current window the player can start now.
+
+        Args:
+            as_: address this player id instead of the active player (tooling).
+        """
+        return self._client.request_decoded("GET", self._player_path(as_, "events"), _listings)
+
+    def start(
+        self,
+        event_key: str,
+        *,
+        player_context: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        as_: str | None = None,
+    ) -> StartAttemptResponse:
+        """Start an attempt, paying the entry cost atomically.
+
+        Args:
+            player_context: free-form values for score formulas and segmentation.
+            idempotency_key: replaying the same key returns the same attempt (charged once).
+
+        Raises:
+            KratyApiError: ``is_lobby_forming`` (status 202, ``details["lobbyId"]`` to poll),
+                ``is_insufficient_entry_cost`` (402), ``is_entry_requirement_failed`` /
+                ``is_unlock_condition_failed`` (403), ``is_no_active_window`` /
+                ``is_event_disabled`` (409), ``is_max_attempts_reached`` /
+                ``is_max_daily_attempts_reached`` (429).
+        """
+        body: dict[str, Any] = {}
+        if player_context is not None:
+            body["playerContext"] = dict(player_context)
+        return self._client.request_decoded(
+            "POST",
+            self._player_path(as_, "events", event_key, "start"),
+            StartAttemptResponse.from_wire,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+
+    def progress(
+        self,
+        event_key: str,
+        attempt_id: str,
+        input: ProgressInput | None = None,
+        *,
+        mode: ProgressMode = "set",
+        metric_value: float | None = None,
+        metrics: Mapping[str, float] | None = None,
+        occurred_at: str | None = None,
+        idempotency_key: str | None = None,
+        as_: str | None = None,
+    ) -> ProgressResponse:
+        """Report progress: ``set`` overwrites a metric, ``increment`` adds to it.
+
+        Pass a :class:`ProgressInput` or its fields as keywords (not both). The
+        response lists only the milestones crossed by this update.
+
+        Raises:
+            KratyApiError: ``is_attempt_finished`` (409), ``is_invalid_metric`` /
+                ``is_validation_failed`` (400), ``is_not_found`` (404).
+            TypeError: both ``input`` and keyword fields were given.
+        """
+        if input is None:
+            input = ProgressInput(
+                mode=mode,
+                metric_value=metric_value,
+                metrics=dict(metrics) if metrics is not None else None,
+                occurred_at=occurred_at,
+            )
+        elif mode != "set" or metric_value is not None or metrics is not None or occurred_at:
+            raise TypeError("progress(): pass either a ProgressInput or keyword fields, not both")
+        return self._client.request_decoded(
+            "POST",
+            self._player_path(as_, "events", event_key, "attempts", attempt_id, "progress"),
+            ProgressResponse.from_wire,
+            body=input.to_body(),
+            idempotency_key=idempotency_key or input.idempotency_key,
+        )
+
+    def finish(
+        self,
+        event_key: str,
+        attempt_id: str,
+        *,
+        idempotency_key: str | None = None,
+        as_: str | None = None,
+    ) -> FinishAttemptResponse:
+        """End an in-progress attempt now, locking in its score (v0.10.0+).
+
+        ``outcome`` is ``completed`` (no target, or target met) or ``expired``;
+        collect any rewards afterwards with ``grants.collect_all()``.
+
+        Raises:
+            KratyApiError: ``is_attempt_finished`` (409) when it already ended.
+        """
+        return self._client.request_decoded(
+            "POST",
+            self._player_path(as_, "events", event_key, "attempts", attempt_id, "finish"),
+            FinishAttemptResponse.from_wire,
+            body={},
+            idempotency_key=idempotency_key,
+        )

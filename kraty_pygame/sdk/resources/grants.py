@@ -1,0 +1,90 @@
+"""``kraty.grants``: pending grants, claims, crate openings and ``collect_all`` (E7-E9, §5.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kraty_pygame.sdk.models._base import decode_list
+from kraty_pygame.sdk.models.grants import (
+    CollectAllFailure,
+    CollectAllResult,
+    Grant,
+    OpenCrateResponse,
+)
+from kraty_pygame.sdk.resources._base import ResourceClient
+
+__all__ = ["GrantsClient"]
+
+
+def _grants(data: Any) -> list[Grant]:
+    return decode_list(Grant, data, "data")
+
+
+class GrantsClient(ResourceClient):
+    """Reward and crate grants of the active player (or of ``as_``)."""
+
+    def list_pending(self, *, limit: int | None = None, as_: str | None = None) -> list[Grant]:
+        """Grants waiting to be claimed or opened, oldest first (server default limit 50)."""
+        return self._client.request_decoded(
+            "GET", self._player_path(as_, "pending-grants"), _grants, query={"limit": limit}
+        )
+
+    def claim(
+        self, grant_id: str, *, idempotency_key: str | None = None, as_: str | None = None
+    ) -> Grant:
+        """Claim a reward grant; claiming it again returns the same claimed row.
+
+        Raises:
+            KratyApiError: ``is_not_found`` (unknown or expired), ``is_conflict`` (a crate).
+        """
+        return self._client.request_decoded(
+            "POST",
+            self._player_path(as_, "grants", grant_id, "claim"),
+            Grant.from_wire,
+            body={},
+            idempotency_key=idempotency_key,
+        )
+
+    def open(
+        self, grant_id: str, *, idempotency_key: str | None = None, as_: str | None = None
+    ) -> OpenCrateResponse:
+        """Open a crate grant: rolled once; the contents are a new pending grant.
+
+        The contents grant shows up in the next ``list_pending``; opening the
+        same crate again returns the same contents.
+
+        Raises:
+            KratyApiError: ``is_not_found``, ``is_conflict`` (not a crate).
+        """
+        return self._client.request_decoded(
+            "POST",
+            self._player_path(as_, "crates", grant_id, "open"),
+            OpenCrateResponse.from_wire,
+            body={},
+            idempotency_key=idempotency_key,
+        )
+
+    def collect_all(self, *, as_: str | None = None) -> CollectAllResult:
+        """List pending grants once, open every crate, then claim the rest.
+
+        Calls are sequential; a failing grant is recorded in ``failures`` and the
+        sweep goes on. Only the listing can fail the whole call. Crate contents
+        rolled here are claimed by the next sweep.
+        """
+        pending = self.list_pending(as_=as_)
+        opened: list[OpenCrateResponse] = []
+        claimed: list[Grant] = []
+        failures: list[CollectAllFailure] = []
+        for grant in (g for g in pending if g.is_crate):
+            try:
+                opened.append(self.open(grant.id, as_=as_))
+            except Exception as exc:  # each failure is reported, never raised
+                failures.append(CollectAllFailure(grant=grant, error=exc))
+        for grant in (g for g in pending if not g.is_crate):
+            try:
+                claimed.append(self.claim(grant.id, as_=as_))
+            except Exception as exc:  # each failure is reported, never raised
+                failures.append(CollectAllFailure(grant=grant, error=exc))
+        return CollectAllResult(
+            processed=len(pending), opened=opened, claimed=claimed, failures=failures
+        )

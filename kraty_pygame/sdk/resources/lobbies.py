@@ -1,0 +1,22 @@
+"""``kraty.lobbies``: lobby state of lobby-matched events (PROTOCOL E10)."""
+
+from __future__ import annotations
+
+from kraty_pygame.sdk.models.lobbies import Lobby
+from kraty_pygame.sdk.resources._base import ResourceClient
+
+__all__ = ["LobbiesClient"]
+
+
+class LobbiesClient(ResourceClient):
+    """Read lobbies (API key only; no player needed)."""
+
+    def read(self, lobby_id: str) -> Lobby:
+        """The lobby with its ``bot_slots`` projection; see also ``filled_slots``.
+
+        Raises:
+            KratyApiError: ``is_not_found``.
+        """
+        return self._client.request_decoded(
+            "GET", self._sdk_path("lobbies", lobby_id), Lobby.from_wire
+        )

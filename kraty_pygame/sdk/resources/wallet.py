@@ -1,0 +1,61 @@
+"""``kraty.wallet``: list balances and debit them (PROTOCOL E13-E14)."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from kraty_pygame.sdk.models.wallet import (
+    DebitWalletInput,
+    DebitWalletResult,
+    PlayerWalletHolding,
+    WalletList,
+)
+from kraty_pygame.sdk.resources._base import ResourceClient
+
+__all__ = ["WalletClient"]
+
+
+def _rows(data: Any) -> builtins.list[PlayerWalletHolding]:
+    return WalletList.from_wire(data, "data").wallet
+
+
+class WalletClient(ResourceClient):
+    """Wallet of the active player (or of ``as_``). There is no client credit."""
+
+    def list(self, *, as_: str | None = None) -> builtins.list[PlayerWalletHolding]:
+        """Every economy the player has touched, zero balances included."""
+        return self._client.request_decoded("GET", self._player_path(as_, "wallet"), _rows)
+
+    def debit(
+        self,
+        economy_key: str,
+        input: DebitWalletInput | None = None,
+        *,
+        amount: int | None = None,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+        as_: str | None = None,
+    ) -> DebitWalletResult:
+        """Debit a balance atomically; pass a :class:`DebitWalletInput` or ``amount=`` (not both).
+
+        A replay of the same idempotency key returns the first result with ``applied=False``.
+
+        Raises:
+            KratyApiError: ``is_conflict`` (409, balance too low — not
+                ``is_insufficient_entry_cost``), ``is_validation_failed``, ``is_not_found``.
+            TypeError: neither or both of ``input`` and ``amount`` were given.
+        """
+        if input is None:
+            if amount is None:
+                raise TypeError("debit(): pass a DebitWalletInput or amount=")
+            input = DebitWalletInput(amount=amount, reason=reason)
+        elif amount is not None or reason is not None:
+            raise TypeError("debit(): pass either a DebitWalletInput or keyword fields, not both")
+        return self._client.request_decoded(
+            "POST",
+            self._player_path(as_, "wallet", economy_key, "debit"),
+            DebitWalletResult.from_wire,
+            body=input.to_body(),
+            idempotency_key=idempotency_key or input.idempotency_key,
+        )
