@@ -44,7 +44,12 @@ import requests
 import sseclient
 import urllib3.exceptions
 
-from kraty_pygame.sdk.errors import KratyApiError, KratyNetworkError, KratyStreamError
+from kraty_pygame.sdk.errors import (
+    KratyApiError,
+    KratyCancelledError,
+    KratyNetworkError,
+    KratyStreamError,
+)
 from kraty_pygame.sdk.models.leaderboards import (
     EventLeaderboard,
     FinalStanding,
@@ -229,6 +234,8 @@ class ReconnectPolicy:
 
 
 def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, KratyCancelledError):
+        return False  # cancel() or the client's close(): never reconnect
     if isinstance(exc, KratyApiError):
         return exc.status in _RETRYABLE_STATUSES
     return isinstance(exc, KratyNetworkError)
@@ -273,6 +280,7 @@ class LeaderboardStream:
         reconnect: ReconnectPolicy | None = None,
         on_state: Callable[[StreamStateChange], None] | None = None,
         on_finalized: Callable[[LeaderboardFinalized], None] | None = None,
+        on_cancel: Callable[[], None] | None = None,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
@@ -282,6 +290,7 @@ class LeaderboardStream:
         self._policy = reconnect
         self._on_state = on_state
         self._on_finalized = on_finalized
+        self._on_cancel = on_cancel
         self._max_line = max_line_bytes
         self._max_event = max_event_bytes
         self._lock = threading.Lock()
@@ -392,6 +401,11 @@ class LeaderboardStream:
             reading = self._reading
             if not reading:
                 self._response = None
+        if self._on_cancel is not None:
+            try:
+                self._on_cancel()
+            except Exception:
+                _log.debug("stream cancel hook failed", exc_info=True)
         if response is not None:
             _shutdown(response)
             if not reading:

@@ -1,13 +1,19 @@
-"""Leaderboard DTO decoding (E5/E5', E16-E21, stream payloads)."""
+"""Leaderboard DTO decoding and the two board clients' requests (E5', E6', E16-E21)."""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from kraty_pygame.sdk.errors import KratyProtocolError
+from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError
+from kraty_pygame.sdk.finalization import FinalizationResult, FinalizationTracker, MembershipRef
+from kraty_pygame.sdk.identity import InMemorySecretStore
+from kraty_pygame.sdk.kraty import Kraty
 from kraty_pygame.sdk.models.leaderboards import (
     BoardStandings,
     EventLeaderboard,
@@ -22,6 +28,18 @@ from kraty_pygame.sdk.models.leaderboards import (
     LeaderboardSelf,
     LeaderboardStreamEvent,
     ProgressionCutoff,
+)
+from kraty_pygame.sdk.options import RetryConfig
+from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
+from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
+from kraty_pygame.sdk.streaming import StreamStateChange
+from tests.support.recording import (
+    Recorded,
+    RecordingAdapter,
+    Scripted,
+    err,
+    ok,
+    recording_session,
 )
 
 EVENT_BOARD: dict[str, Any] = {
@@ -259,3 +277,357 @@ def test_entry_is_frozen() -> None:
     entry = LeaderboardEntry(participant_id="p", score=1.0)
     with pytest.raises(AttributeError):
         entry.score = 2.0  # type: ignore[misc]
+
+
+# --- resource clients over a recording transport -------------------------------------
+
+SSE_BODY = (
+    b": connected\r\n\r\n"
+    b"event: ready\r\n"
+    b'data: {"leaderboardId":"lb_1","serverTime":"2026-06-16T09:00:00.000Z"}\r\n\r\n'
+    b'event: score_update\r\ndata: {"leaderboardId":"lb_1","participantId":"p","score":5,"rank":1}'
+    b"\r\n\r\n"
+    b'event: finalized\r\ndata: {"leaderboardId":"lb_1","reason":"window_closed",'
+    b'"standings":[{"participantId":"p","rank":1,"score":5,"kind":"player"}]}\r\n\r\n'
+    b'event: closed\r\ndata: {"reason":"finalized"}\r\n\r\n'
+)
+
+
+class Sdk:
+    """A Kraty over a recording session, plus the two leaderboard clients."""
+
+    def __init__(self, adapter: RecordingAdapter, kraty: Kraty) -> None:
+        self.adapter = adapter
+        self.kraty = kraty
+        self.boards = EventLeaderboardsClient(kraty.client, kraty.identity)
+        self.keyed = LeaderboardsClient(kraty.client, kraty.identity)
+        self.tracker = FinalizationTracker(
+            active_player_id=lambda: kraty.active_external_player_id,
+            read_event_board=lambda lb, pid: self.boards.read(
+                lb, limit=50, include_self=True, external_id=pid
+            ),
+        )
+        self.boards.finalization = self.tracker
+
+    @property
+    def paths(self) -> list[str]:
+        return [f"{c.method} {c.path}" for c in self.adapter.calls]
+
+
+def respond(recorded: Recorded) -> Scripted:
+    if recorded.path.endswith("/register"):
+        player = recorded.path.split("/")[4]
+        return ok({"externalPlayerId": player, "secret": "kps_test_secret"}, status=201)
+    if recorded.path.startswith("/sdk/v1/event-leaderboards/lb_1/stream"):
+        return Scripted(200, body=SSE_BODY, headers={"content-type": "text/event-stream"})
+    if recorded.path.startswith("/sdk/v1/event-leaderboards/missing"):
+        return err(404, "not_found", "unknown board")
+    if "/standings" in recorded.path:
+        return ok({"key": "weekly_global", "segments": []})
+    if "/periods" in recorded.path:
+        return ok({"key": "weekly_global", "periods": []})
+    if recorded.path.endswith("/score"):
+        return ok({"leaderboardId": "slb_1", "score": 120, "rank": 3})
+    if "/sdk/v1/event-leaderboards/" in recorded.path or "/event-leaderboards/" in recorded.path:
+        return ok({**EVENT_BOARD, "joined": recorded.method == "POST"})
+    return ok(KEYED)
+
+
+@pytest.fixture
+def sdk() -> Iterator[Sdk]:
+    session, adapter = recording_session(responder=respond)
+    kraty = Kraty(
+        "kr_test.client-demo",
+        base_url="http://kraty.test",
+        session=session,
+        secret_store=InMemorySecretStore(),
+        retry=RetryConfig(initial_delay=0.0, max_delay=0.0),
+        allow_insecure_http=True,
+    )
+    with kraty:
+        yield Sdk(adapter, kraty)
+
+
+def test_c16_include_self_registers_first_then_sends_the_active_id(sdk: Sdk) -> None:
+    board = sdk.boards.read("lb_1", limit=50, include_self=True)
+    assert board.self_entry is not None
+    register, read = sdk.adapter.calls
+    assert register.method == "POST" and register.path.endswith("/register")
+    player = sdk.kraty.active_external_player_id
+    assert player is not None and player.startswith("kp_")
+    assert (
+        read.path
+        == f"/sdk/v1/event-leaderboards/lb_1?limit=50&includeSelf=true&externalId={player}"
+    )
+    assert read.body is None and "idempotencyKey" not in read.url
+
+
+def test_event_read_with_explicit_id_and_progression(sdk: Sdk) -> None:
+    sdk.boards.read(
+        "lb 1/x", include_self=True, external_id="player_42", progression=["xp", "level"]
+    )
+    (call,) = sdk.adapter.calls
+    assert call.path == (
+        "/sdk/v1/event-leaderboards/lb%201%2Fx?progression=xp%2Clevel&includeSelf=true&externalId=player_42"
+    )
+
+
+def test_event_read_plain(sdk: Sdk) -> None:
+    sdk.boards.read("lb_1")
+    assert sdk.paths == ["GET /sdk/v1/event-leaderboards/lb_1"]
+
+
+def test_event_join_posts_and_tracks_membership(sdk: Sdk) -> None:
+    board = sdk.boards.join("lb_1", limit=10)
+    assert board.joined
+    call = sdk.adapter.calls[-1]
+    player = sdk.kraty.active_external_player_id
+    assert call.path == f"/sdk/v1/players/{player}/event-leaderboards/lb_1/join?limit=10"
+    assert set(call.json) == {"idempotencyKey"}
+    assert sdk.tracker.memberships() == [MembershipRef(leaderboard_id="lb_1")]
+
+
+def test_keyed_read_query_order_and_encoding(sdk: Sdk) -> None:
+    sdk.keyed.read(
+        "weekly_global",
+        limit=10,
+        segment="eu west",
+        period="2026-06-15T00:00:00Z",
+        include_self=True,
+        external_id="player_42",
+        progression=["xp"],
+    )
+    (call,) = sdk.adapter.calls
+    assert call.path == (
+        "/sdk/v1/leaderboards/weekly_global?limit=10&progression=xp&segment=eu%20west"
+        "&period=2026-06-15T00%3A00%3A00Z&includeSelf=true&externalId=player_42"
+    )
+
+
+def test_keyed_periods_score_join_standings(sdk: Sdk) -> None:
+    sdk.keyed.list_periods("weekly_global", limit=4)
+    result = sdk.keyed.submit_score("weekly_global", 120, segment="eu", idempotency_key="k1")
+    assert result == LeaderboardScoreResult(leaderboard_id="slb_1", score=120.0, rank=3)
+    sdk.keyed.join("weekly_global", segment="eu", limit=5, as_="player_42")
+    sdk.keyed.standings("weekly_global", scope="mine", max_segments=3, limit=2)
+    sdk.keyed.standings("weekly_global")
+    player = sdk.kraty.active_external_player_id
+    calls = sdk.adapter.calls
+    assert calls[0].path == "/sdk/v1/leaderboards/weekly_global/periods?limit=4"
+    score = next(c for c in calls if c.path.endswith("/score"))
+    assert score.path == f"/sdk/v1/players/{player}/leaderboards/weekly_global/score"
+    assert score.json == {"value": 120, "segment": "eu", "idempotencyKey": "k1"}
+    join = next(c for c in calls if "/join" in c.path)
+    assert join.path == "/sdk/v1/players/player_42/leaderboards/weekly_global/join?limit=5"
+    assert join.json["segment"] == "eu"
+    mine, everything = [c for c in calls if "/standings" in c.path]
+    assert mine.path == (
+        f"/sdk/v1/leaderboards/weekly_global/standings?scope=mine&limit=2&maxSegments=3&externalId={player}"
+    )
+    assert everything.path == "/sdk/v1/leaderboards/weekly_global/standings?scope=all"
+
+
+def test_live_reads_typed_events_and_routes_finalized(sdk: Sdk) -> None:
+    sdk.kraty.ensure_identity()
+    sdk.tracker.record_start(None, "tap_frenzy", "lb_1")
+    results: list[FinalizationResult] = []
+    sdk.tracker.on_finalized(results.append)
+    stream = sdk.boards.live("lb_1")
+    kinds = [event.kind for event in stream]
+    assert kinds == ["ready", "score_update", "finalized", "closed"]
+    call = sdk.adapter.calls[-1]
+    assert call.path == "/sdk/v1/event-leaderboards/lb_1/stream"
+    assert call.headers["accept"] == "text/event-stream"
+    assert call.headers["x-player-secret"] == "kps_test_secret"
+    assert call.body is None
+    assert len(results) == 1 and results[0].event_key == "tap_frenzy"
+    assert results[0].reason == "window_closed"
+
+
+def test_live_on_an_unknown_board_raises_api_error(sdk: Sdk) -> None:
+    with pytest.raises(KratyApiError) as info:
+        sdk.boards.live("missing")
+    assert info.value.status == 404 and info.value.code == "not_found"
+
+
+# --- subscribe(): stream + poll --------------------------------------------------------
+
+
+def _sse(*frames: tuple[str, dict[str, Any]]) -> bytes:
+    return b"".join(
+        f"event: {kind}\r\ndata: {json.dumps(data)}\r\n\r\n".encode() for kind, data in frames
+    )
+
+
+def _board(*scores: tuple[str, float], finalized: bool = False) -> dict[str, Any]:
+    entries = [
+        {"participantId": p, "kind": "player", "score": s, "rank": i + 1}
+        for i, (p, s) in enumerate(scores)
+    ]
+    return {"leaderboardId": "lb_1", "finalized": finalized, "entries": entries}
+
+
+class Subscriber:
+    def __init__(self) -> None:
+        self.events: list[LeaderboardStreamEvent] = []
+        self.errors: list[BaseException] = []
+        self.states: list[str] = []
+        self.changed = threading.Condition()
+
+    def on_event(self, event: LeaderboardStreamEvent) -> None:
+        with self.changed:
+            self.events.append(event)
+            self.changed.notify_all()
+
+    def on_error(self, exc: BaseException) -> None:
+        with self.changed:
+            self.errors.append(exc)
+            self.changed.notify_all()
+
+    def on_state(self, change: StreamStateChange) -> None:
+        with self.changed:
+            self.states.append(change.state.value)
+            self.changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        with self.changed:
+            assert self.changed.wait_for(predicate, timeout), (self.events, self.errors)
+
+    def updates(self) -> list[tuple[str, float]]:
+        return [
+            (e.data.participant_id, e.data.score)
+            for e in self.events
+            if isinstance(e.data, LeaderboardScoreUpdate)
+        ]
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.events]
+
+
+def _kraty(responder: Callable[[Recorded], Scripted]) -> tuple[Kraty, RecordingAdapter]:
+    session, adapter = recording_session(responder=responder)
+    kraty = Kraty(
+        "kr_test.client-demo",
+        base_url="http://kraty.test",
+        session=session,
+        secret_store=InMemorySecretStore(),
+        retry=RetryConfig(attempts=1),
+        allow_insecure_http=True,
+    )
+    return kraty, adapter
+
+
+def test_subscribe_stream_only_dedupes_and_ends_on_closed() -> None:
+    body = _sse(
+        ("ready", {"leaderboardId": "lb_1"}),
+        ("score_update", {"participantId": "p", "score": 5, "rank": 1}),
+        ("score_update", {"participantId": "p", "score": 5, "rank": 1}),
+        ("score_update", {"participantId": "q", "score": 5, "rank": 2}),
+        ("score_update", {"participantId": "p", "score": 6, "rank": 1}),
+        ("finalized", {"leaderboardId": "lb_1", "reason": "window_closed", "standings": []}),
+        ("closed", {"reason": "finalized"}),
+    )
+    kraty, _ = _kraty(lambda r: Scripted(200, body=body))
+    sub = Subscriber()
+    with kraty:
+        boards = EventLeaderboardsClient(kraty.client, kraty.identity)
+        subscription = boards.subscribe(
+            "lb_1", sub.on_event, poll_interval=0, on_error=sub.on_error
+        )
+        sub.wait_for(lambda: "closed" in sub.kinds())
+        subscription.close()
+        subscription.close()  # idempotent
+    assert sub.kinds() == [
+        "ready",
+        "score_update",
+        "score_update",
+        "score_update",
+        "finalized",
+        "closed",
+    ]
+    assert sub.updates() == [("p", 5.0), ("q", 5.0), ("p", 6.0)]
+    assert subscription.is_closed and sub.errors == []
+
+
+def test_subscribe_polls_alone_where_streaming_is_blocked() -> None:
+    reads = [
+        _board(("p", 1), ("bot", 3)),
+        _board(("p", 1), ("bot", 3)),
+        _board(("p", 2), ("bot", 4)),
+    ]
+
+    def responder(recorded: Recorded) -> Scripted:
+        if recorded.path.endswith("/stream"):
+            return err(403, "forbidden", "streaming blocked")
+        board = reads.pop(0) if len(reads) > 1 else reads[0]
+        return ok(board)
+
+    kraty, adapter = _kraty(responder)
+    sub = Subscriber()
+    with kraty:
+        boards = EventLeaderboardsClient(kraty.client, kraty.identity)
+        subscription = boards.subscribe(
+            "lb_1", sub.on_event, poll_interval=0.01, on_error=sub.on_error, on_state=sub.on_state
+        )
+        sub.wait_for(lambda: ("p", 2.0) in sub.updates())
+        subscription.close()
+    assert not subscription.is_streaming
+    assert sub.updates()[:4] == [("p", 1.0), ("bot", 3.0), ("p", 2.0), ("bot", 4.0)]
+    assert len(sub.updates()) == 4  # repeated reads surfaced nothing new
+    assert isinstance(sub.errors[0], KratyApiError) and sub.errors[0].status == 403
+    assert "polling" in sub.states
+    reads_before = sum(1 for c in adapter.calls if c.path.endswith("lb_1"))
+    assert reads_before >= 3
+
+
+def test_poll_reports_the_end_when_streaming_is_blocked() -> None:
+    def responder(recorded: Recorded) -> Scripted:
+        if recorded.path.endswith("/stream"):
+            return err(503, "unavailable", "no streams here")
+        return ok({**_board(("p", 9)), "finalized": True, "finalizedReason": "window_closed"})
+
+    kraty, _ = _kraty(responder)
+    sub = Subscriber()
+    with kraty:
+        boards = EventLeaderboardsClient(kraty.client, kraty.identity)
+        subscription = boards.subscribe(
+            "lb_1", sub.on_event, poll_interval=0.01, on_error=sub.on_error
+        )
+        sub.wait_for(lambda: "closed" in sub.kinds())
+        subscription.close()
+    assert sub.kinds() == ["score_update", "finalized", "closed"]
+    final = next(e.data for e in sub.events if isinstance(e.data, LeaderboardFinalized))
+    assert final.reason == "window_closed" and final.standings[0].score == 9.0
+    assert subscription.is_closed
+
+
+def test_close_from_inside_on_event_does_not_deadlock() -> None:
+    kraty, _ = _kraty(
+        lambda r: ok(_board(("p", 1))) if not r.path.endswith("/stream") else err(403, "x")
+    )
+    done = threading.Event()
+    with kraty:
+        boards = EventLeaderboardsClient(kraty.client, kraty.identity)
+        holder: list[Any] = []
+        stored = threading.Event()
+
+        def on_event(event: LeaderboardStreamEvent) -> None:
+            assert stored.wait(5)  # the handle is stored right after subscribe() returns
+            holder[0].close()
+            done.set()
+
+        holder.append(
+            boards.subscribe("lb_1", on_event, poll_interval=0.01, on_error=lambda e: None)
+        )
+        stored.set()
+        assert done.wait(5)
+        holder[0].close()
+    assert holder[0].is_closed
+
+
+def test_subscribe_rejects_a_negative_interval() -> None:
+    kraty, _ = _kraty(lambda r: ok({}))
+    with kraty, pytest.raises(ValueError):
+        EventLeaderboardsClient(kraty.client, kraty.identity).subscribe(
+            "lb", print, poll_interval=-1
+        )
