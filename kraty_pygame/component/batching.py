@@ -12,7 +12,9 @@ by any of the merged increments appears in that one response's ``milestones_fire
 Only plain increments merge: ``set`` writes, calls carrying ``occurred_at`` or their own
 ``idempotency_key``, and calls mixing ``metric_value`` with ``metrics`` are sent as
 they are. A merge only ever joins the newest queued call of that player, so the order
-of a player's calls is kept (a ``set`` between two increments stops the merge).
+of a player's calls is kept (a ``set`` between two increments stops the merge). At most
+``limit`` calls (32 by default) merge into one request, so a merged increment stays
+within a server-side per-call cap such as ``max_increment_per_call`` for small steps.
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ def progress_target(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[s
 class ProgressBatcher:
     """Prepares ``events.progress`` jobs and merges queued increments (a ``JobMerger``)."""
 
-    def __init__(self, *, enabled: bool = True) -> None:
+    def __init__(self, *, enabled: bool = True, limit: int = 32) -> None:
+        if limit < 1:
+            raise ValueError("the progress batch limit must be at least 1")
         self.enabled = enabled
+        self.limit = limit
 
     def prepare(self, job: Job) -> None:
         """Record the target on ``job.info``; make a plain increment mergeable."""
@@ -124,6 +129,8 @@ class ProgressBatcher:
 
     def absorb(self, target: Job, incoming: Job) -> bool:
         """Fold the queued ``incoming`` increment into ``target`` (same merge key)."""
+        if len(target.handles) >= self.limit:
+            return False
         target.info["parts"].update(incoming.info["parts"])
         target.handles.extend(incoming.handles)
         self._rewrite(target, target.info["event_key"], target.info["attempt_id"])

@@ -192,6 +192,7 @@ class KratyComponent:
         max_live_items: overflow bound on waiting live items (module docstring).
         max_results_per_update: most results ``update()`` handles per call.
         batch_progress: merge queued ``increment`` progress calls of one attempt.
+        progress_batch_limit: most calls merged into one progress request.
         close_timeout: default timeout of :meth:`close` and of the context manager.
         owns_kraty: also close the facade in :meth:`close`.
         on_callback_error: called (main thread) with the exception and the handle when
@@ -207,6 +208,7 @@ class KratyComponent:
         max_live_items: int = 4_096,
         max_results_per_update: int = DEFAULT_MAX_PER_UPDATE,
         batch_progress: bool = True,
+        progress_batch_limit: int = 32,
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
         owns_kraty: bool = False,
         on_callback_error: Callable[[BaseException, RequestHandle[Any]], None] | None = None,
@@ -220,7 +222,7 @@ class KratyComponent:
         self._owns_kraty = owns_kraty
         self._on_callback_error = on_callback_error
         self._results = ResultsBuffer(max_live=max_live_items)
-        self._batcher = ProgressBatcher(enabled=batch_progress)
+        self._batcher = ProgressBatcher(enabled=batch_progress, limit=progress_batch_limit)
         self._worker = RequestWorker(
             self._results,
             threads=workers,
@@ -484,6 +486,14 @@ class KratyComponent:
                 return False
             outbox.popleft()
         return True
+
+    def wait_for_results(self, timeout: float) -> bool:
+        """Block until a result or live item is waiting (tests and tools; never the game loop).
+
+        Returns:
+            True when something is waiting for ``update()``.
+        """
+        return self._results.wait(timeout) or bool(self._late)
 
     # -- watchers --------------------------------------------------------------------------
 

@@ -1,0 +1,157 @@
+"""``ToastStack``: short-lived notices for milestones, grants and errors."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pygame
+
+from kraty_pygame.component.event_types import KRATY_GRANTS, KRATY_MILESTONE
+from kraty_pygame.component.widgets.theme import Color, TextCache, WidgetTheme
+
+__all__ = ["Toast", "ToastStack", "describe_grants"]
+
+ToastKind = Literal["info", "milestone", "grant", "error"]
+Anchor = Literal["topleft", "topright", "bottomleft", "bottomright"]
+
+
+def describe_grants(grants: list[Any]) -> str:
+    """A short line for a list of grants: ``"10 gold, 1 crate_gold"``."""
+    parts: list[str] = []
+    for grant in grants:
+        contents = getattr(grant, "contents", None)
+        for entry in getattr(contents, "entries", None) or []:
+            amount = getattr(entry, "amount", None) or getattr(entry, "quantity", None) or 1
+            key = (
+                getattr(entry, "currency_key", None)
+                or getattr(entry, "item_key", None)
+                or getattr(entry, "crate_item_key", None)
+                or getattr(entry, "type", None)
+                or "reward"
+            )
+            parts.append(f"{amount:g} {key}" if isinstance(amount, int | float) else str(key))
+        if not getattr(contents, "entries", None):
+            parts.append("a crate" if getattr(grant, "kind", "") == "crate" else "a reward")
+    return ", ".join(parts) if parts else f"{len(grants)} reward(s)"
+
+
+@dataclass
+class Toast:
+    """One notice: a title, an optional body line, a kind (picks the colour) and its age."""
+
+    title: str
+    body: str = ""
+    kind: ToastKind = "info"
+    age: float = 0.0
+
+
+class ToastStack:
+    """A stack of toasts in a corner of any surface.
+
+    Feed it events with :meth:`handle_event` (``KRATY_MILESTONE`` and poller
+    ``KRATY_GRANTS`` become toasts) or call :meth:`push`; call :meth:`update` with the
+    frame time and :meth:`draw` after the game has drawn its frame.
+
+    Args:
+        theme: colours, fonts and timings.
+        max_toasts: the oldest toast goes when one more arrives.
+        anchor: the corner the stack grows from.
+        margin: distance from the surface edges in pixels.
+    """
+
+    def __init__(
+        self,
+        theme: WidgetTheme | None = None,
+        *,
+        max_toasts: int = 5,
+        anchor: Anchor = "topright",
+        margin: int = 12,
+    ) -> None:
+        self.theme = theme or WidgetTheme()
+        self.anchor: Anchor = anchor
+        self.margin = margin
+        self.toasts: deque[Toast] = deque(maxlen=max_toasts)
+        self._text = TextCache(self.theme)
+
+    def push(self, title: str, body: str = "", *, kind: ToastKind = "info") -> Toast:
+        """Show a toast now; returns it."""
+        toast = Toast(title, body, kind)
+        self.toasts.append(toast)
+        return toast
+
+    def handle_event(self, event: pygame.event.Event) -> bool:
+        """Turn a milestone or a poller grant event into a toast; True if it did."""
+        if event.type == KRATY_MILESTONE:
+            key = getattr(event.milestone, "key", "") or "milestone"
+            grants = list(event.grants or [])
+            body = describe_grants(grants) if grants else ""
+            self.push(f"Milestone: {key}", body, kind="milestone")
+            return True
+        if event.type == KRATY_GRANTS and event.source != "milestone":
+            grants = list(event.grants or [])
+            if grants:
+                noun = "reward" if len(grants) == 1 else "rewards"
+                self.push(f"{len(grants)} {noun} waiting", describe_grants(grants), kind="grant")
+                return True
+        return False
+
+    def update(self, dt: float) -> None:
+        """Age the toasts by ``dt`` seconds and drop the ones that have faded out."""
+        life = self.theme.toast_seconds + self.theme.fade_seconds
+        for toast in self.toasts:
+            toast.age += dt
+        while self.toasts and self.toasts[0].age >= life:
+            self.toasts.popleft()
+        if any(t.age >= life for t in self.toasts):
+            self.toasts = deque((t for t in self.toasts if t.age < life), maxlen=self.toasts.maxlen)
+
+    def _colour(self, kind: ToastKind) -> Color:
+        theme = self.theme
+        return {
+            "milestone": theme.accent,
+            "grant": theme.success,
+            "error": theme.danger,
+            "info": theme.border,
+        }[kind]
+
+    def draw(self, surface: pygame.Surface) -> None:
+        """Draw the stack onto ``surface``."""
+        theme = self.theme
+        width = min(theme.toast_width, surface.get_width() - 2 * self.margin)
+        if width <= 0:
+            return
+        top = self.anchor.startswith("top")
+        left = self.anchor.endswith("left")
+        x = self.margin if left else surface.get_width() - self.margin - width
+        y = self.margin if top else surface.get_height() - self.margin
+        pad = theme.padding
+        for toast in reversed(self.toasts):
+            title = self._text.fit(toast.title, theme.text, width - 2 * pad - 6, theme.font_size)
+            body = (
+                self._text.fit(toast.body, theme.muted, width - 2 * pad - 6, theme.font_size - 2)
+                if toast.body
+                else None
+            )
+            height = pad * 2 + title.get_height() + (body.get_height() + 2 if body else 0)
+            rect = pygame.Rect(x, y if top else y - height, width, height)
+            alpha = self._alpha(toast)
+            card = pygame.Surface(rect.size, pygame.SRCALPHA)
+            pygame.draw.rect(card, theme.background, card.get_rect(), border_radius=theme.radius)
+            stripe = pygame.Rect(0, 0, 5, height)
+            pygame.draw.rect(card, self._colour(toast.kind), stripe, border_radius=theme.radius)
+            card.blit(title, (pad + 6, pad))
+            if body is not None:
+                card.blit(body, (pad + 6, pad + title.get_height() + 2))
+            if alpha < 255:
+                card.set_alpha(alpha)
+            surface.blit(card, rect)
+            y = rect.bottom + 6 if top else rect.top - 6
+
+    def _alpha(self, toast: Toast) -> int:
+        fade = self.theme.fade_seconds
+        over = toast.age - self.theme.toast_seconds
+        if over <= 0 or fade <= 0:
+            return 255
+        return max(0, int(255 * (1 - over / fade)))

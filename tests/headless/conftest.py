@@ -1,0 +1,133 @@
+"""Headless component fixtures: pygame on SDL's dummy drivers and a facade on the emulator.
+
+``pump`` drives the loop contract: one "frame" is ``component.update()`` followed by
+``pygame.event.get()``; between frames it waits on the component's results (never a
+bare sleep) until the expected ``KRATY_*`` event arrives or a timeout hits.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+import pygame  # noqa: E402 - after the SDL environment is set
+
+from kraty_pygame.component import KratyComponent  # noqa: E402
+from kraty_pygame.component.event_types import ALL_EVENT_TYPES, event_name  # noqa: E402
+from kraty_pygame.emulator.server import EmbeddedEmulator  # noqa: E402
+from kraty_pygame.sdk import InMemorySecretStore, Kraty, RetryConfig  # noqa: E402
+
+WAIT = 15.0
+#: Prefixes of the threads the component starts (request workers and watchers).
+COMPONENT_THREADS = ("kraty-worker", "kraty-watch")
+
+
+def component_threads() -> list[threading.Thread]:
+    """Live threads started by any component."""
+    return [t for t in threading.enumerate() if t.name.startswith(COMPONENT_THREADS)]
+
+
+@pytest.fixture
+def pygame_headless() -> Iterator[None]:
+    """pygame initialised on the dummy video/audio drivers; quit afterwards."""
+    pygame.init()
+    pygame.display.set_mode((64, 64))
+    pygame.event.clear()
+    try:
+        yield
+    finally:
+        pygame.quit()
+
+
+KratyFactory = Callable[..., Kraty]
+
+
+@pytest.fixture
+def make_kraty(kraty_emulator: EmbeddedEmulator) -> Iterator[KratyFactory]:
+    """Build facades on the emulator (in-memory secrets, zero-backoff retries); closed after."""
+    made: list[Kraty] = []
+
+    def factory(**options: Any) -> Kraty:
+        options.setdefault("secret_store", InMemorySecretStore())
+        options.setdefault("retry", RetryConfig(initial_delay=0.0, max_delay=0.0))
+        kraty = Kraty(kraty_emulator.client_api_key, base_url=kraty_emulator.base_url, **options)
+        made.append(kraty)
+        return kraty
+
+    yield factory
+    for kraty in made:
+        kraty.close()
+
+
+ComponentFactory = Callable[..., KratyComponent]
+
+
+@pytest.fixture
+def make_component(pygame_headless: None) -> Iterator[ComponentFactory]:
+    """Build components; each is closed after the test and must leave no thread behind."""
+    made: list[KratyComponent] = []
+
+    def factory(kraty: Kraty, **options: Any) -> KratyComponent:
+        component = KratyComponent(kraty, **options)
+        made.append(component)
+        return component
+
+    yield factory
+    for component in made:
+        report = component.close(timeout=5.0)
+        assert report.threads_alive == ()
+    assert component_threads() == []
+
+
+class Pump:
+    """Runs frames of a minimal game loop and records the component's events."""
+
+    def __init__(self, component: KratyComponent) -> None:
+        self.component = component
+        self.events: list[pygame.event.Event] = []
+        self.frames = 0
+
+    def frame(self) -> list[pygame.event.Event]:
+        """One frame: ``update()`` then ``pygame.event.get()``; returns our events."""
+        self.component.update()
+        ours = [e for e in pygame.event.get() if e.type in ALL_EVENT_TYPES]
+        self.events.extend(ours)
+        self.frames += 1
+        return ours
+
+    def until(
+        self,
+        predicate: Callable[[pygame.event.Event], bool],
+        *,
+        timeout: float = WAIT,
+        what: str = "event",
+    ) -> pygame.event.Event:
+        """Run frames until an event matching ``predicate`` arrives; returns it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.frame():
+                if predicate(event):
+                    return event
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = [event_name(e.type) for e in self.events[-20:]]
+                raise AssertionError(f"no {what} within {timeout}s; last events: {seen}")
+            self.component.wait_for_results(min(0.05, remaining))
+
+    def of(self, event_type: int) -> list[pygame.event.Event]:
+        """Recorded events of one type."""
+        return [e for e in self.events if e.type == event_type]
+
+
+@pytest.fixture
+def pump_for() -> Callable[[KratyComponent], Pump]:
+    """``pump_for(component)`` returns a :class:`Pump` for it."""
+    return Pump
