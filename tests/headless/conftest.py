@@ -7,23 +7,18 @@ bare sleep) until the expected ``KRATY_*`` event arrives or a timeout hits.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pygame  # tests/conftest.py has already selected SDL's dummy drivers
 import pytest
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-import pygame  # noqa: E402 - after the SDL environment is set
-
-from kraty_pygame.component import KratyComponent  # noqa: E402
-from kraty_pygame.component.event_types import ALL_EVENT_TYPES, event_name  # noqa: E402
-from kraty_pygame.emulator.server import EmbeddedEmulator  # noqa: E402
-from kraty_pygame.sdk import InMemorySecretStore, Kraty, RetryConfig  # noqa: E402
+from kraty_pygame.component import KratyComponent
+from kraty_pygame.component.event_types import ALL_EVENT_TYPES, event_name
+from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.sdk import InMemorySecretStore, Kraty, RetryConfig
 
 WAIT = 15.0
 #: Prefixes of the threads the component starts (request workers and watchers).
