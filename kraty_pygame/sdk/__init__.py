@@ -20,6 +20,15 @@ from kraty_pygame.sdk.errors import (
     SecretStoreError,
     is_lobby_forming,
 )
+from kraty_pygame.sdk.finalization import (
+    FileMembershipStore,
+    FinalizationReason,
+    FinalizationResult,
+    FinalizationTracker,
+    InMemoryMembershipStore,
+    MembershipRef,
+    MembershipStore,
+)
 from kraty_pygame.sdk.identity import (
     FileSecretStore,
     Identity,
@@ -57,6 +66,26 @@ from kraty_pygame.sdk.models.grants import (
     RewardEntryPreview,
 )
 from kraty_pygame.sdk.models.inventory import ConsumeItemInput, ConsumeItemResult, PlayerItemHolding
+from kraty_pygame.sdk.models.leaderboards import (
+    BoardSegment,
+    BoardStandings,
+    EventLeaderboard,
+    FinalStanding,
+    Leaderboard,
+    LeaderboardClosed,
+    LeaderboardEntry,
+    LeaderboardFinalized,
+    LeaderboardPeriod,
+    LeaderboardPeriods,
+    LeaderboardReady,
+    LeaderboardScoreResult,
+    LeaderboardScoreUpdate,
+    LeaderboardSelf,
+    LeaderboardStreamEvent,
+    LeaderboardStreamKind,
+    ProgressionCutoff,
+    ProgressionLimits,
+)
 from kraty_pygame.sdk.models.lobbies import Lobby
 from kraty_pygame.sdk.models.wallet import DebitWalletInput, DebitWalletResult, PlayerWalletHolding
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
@@ -67,17 +96,27 @@ from kraty_pygame.sdk.polling import (
     poll_pending_grants,
 )
 from kraty_pygame.sdk.resources.catalog import CatalogClient
+from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient, Subscription
 from kraty_pygame.sdk.resources.events import EventsClient
 from kraty_pygame.sdk.resources.grants import GrantsClient
 from kraty_pygame.sdk.resources.inventory import InventoryClient
+from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
 from kraty_pygame.sdk.resources.lobbies import LobbiesClient
 from kraty_pygame.sdk.resources.wallet import WalletClient
+from kraty_pygame.sdk.streaming import (
+    LeaderboardStream,
+    ReconnectPolicy,
+    StreamState,
+    StreamStateChange,
+)
 from kraty_pygame.sdk.transport import KratyClient
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Attempt",
+    "BoardSegment",
+    "BoardStandings",
     "CancelToken",
     "Catalog",
     "CatalogClient",
@@ -93,15 +132,23 @@ __all__ = [
     "EntryCost",
     "EntryCostCurrency",
     "EntryCostItem",
+    "EventLeaderboard",
+    "EventLeaderboardsClient",
     "EventListing",
     "EventsClient",
+    "FileMembershipStore",
     "FileSecretStore",
+    "FinalStanding",
+    "FinalizationReason",
+    "FinalizationResult",
+    "FinalizationTracker",
     "FinishAttemptResponse",
     "Grant",
     "GrantContents",
     "GrantsClient",
     "Identity",
     "IdentityManager",
+    "InMemoryMembershipStore",
     "InMemorySecretStore",
     "InventoryClient",
     "KeyringSecretStore",
@@ -117,8 +164,24 @@ __all__ = [
     "KratyProtocolError",
     "KratyStreamError",
     "KratyTimeoutError",
+    "Leaderboard",
+    "LeaderboardClosed",
+    "LeaderboardEntry",
+    "LeaderboardFinalized",
+    "LeaderboardPeriod",
+    "LeaderboardPeriods",
+    "LeaderboardReady",
+    "LeaderboardScoreResult",
+    "LeaderboardScoreUpdate",
+    "LeaderboardSelf",
+    "LeaderboardStream",
+    "LeaderboardStreamEvent",
+    "LeaderboardStreamKind",
+    "LeaderboardsClient",
     "LobbiesClient",
     "Lobby",
+    "MembershipRef",
+    "MembershipStore",
     "MilestoneFired",
     "MilestoneRewardPreview",
     "OpenCrateResponse",
@@ -128,7 +191,10 @@ __all__ = [
     "PlayerWalletHolding",
     "ProgressInput",
     "ProgressResponse",
+    "ProgressionCutoff",
+    "ProgressionLimits",
     "RangeSpec",
+    "ReconnectPolicy",
     "RequestInfo",
     "RetryConfig",
     "RewardBundlePreview",
@@ -138,6 +204,9 @@ __all__ = [
     "SecretStore",
     "SecretStoreError",
     "StartAttemptResponse",
+    "StreamState",
+    "StreamStateChange",
+    "Subscription",
     "SyntheticIdentity",
     "SystemClock",
     "WalletClient",

@@ -9,6 +9,12 @@ import requests
 
 from kraty_pygame.sdk import _constants as C
 from kraty_pygame.sdk.errors import KratyConfigError
+from kraty_pygame.sdk.finalization import (
+    FinalizationListener,
+    FinalizationResult,
+    FinalizationTracker,
+    MembershipRef,
+)
 from kraty_pygame.sdk.identity import (
     FileSecretStore,
     Identity,
@@ -18,9 +24,11 @@ from kraty_pygame.sdk.identity import (
 )
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
 from kraty_pygame.sdk.resources.catalog import CatalogClient
+from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
 from kraty_pygame.sdk.resources.events import EventsClient
 from kraty_pygame.sdk.resources.grants import GrantsClient
 from kraty_pygame.sdk.resources.inventory import InventoryClient
+from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
 from kraty_pygame.sdk.resources.lobbies import LobbiesClient
 from kraty_pygame.sdk.resources.players import PlayersClient
 from kraty_pygame.sdk.resources.wallet import WalletClient
@@ -116,6 +124,19 @@ class Kraty:
         self.inventory: InventoryClient = InventoryClient(self.client, self.identity)
         self.wallet: WalletClient = WalletClient(self.client, self.identity)
         self.catalog: CatalogClient = CatalogClient(self.client, self.identity)
+        # sdk-leaderboards: both board clients and the finalization catch-up tracker (5.6).
+        self.event_leaderboards: EventLeaderboardsClient = EventLeaderboardsClient(
+            self.client, self.identity
+        )
+        self.leaderboards: LeaderboardsClient = LeaderboardsClient(self.client, self.identity)
+        self.finalization: FinalizationTracker = FinalizationTracker(
+            active_player_id=lambda: self.identity.active_external_player_id,
+            read_event_board=lambda board_id, player_id: self.event_leaderboards.read(
+                board_id, limit=50, include_self=True, external_id=player_id
+            ),
+        )
+        self.event_leaderboards.finalization = self.finalization
+        self.events.on_started = self.finalization.record_start
 
     def __repr__(self) -> str:
         return (
@@ -142,6 +163,24 @@ class Kraty:
     def logout(self) -> None:
         """Forget the active player; the next player-scoped call registers a fresh one."""
         self.identity.logout()
+
+    # ------------------------------------------------------------------ finalization (5.6)
+
+    def on_finalized(self, listener: FinalizationListener) -> Callable[[], None]:
+        """Call ``listener`` once per board of the player that ended; returns an unsubscribe."""
+        return self.finalization.on_finalized(listener)
+
+    def check_finalizations(self) -> list[FinalizationResult]:
+        """Read the tracked boards still active; report (once) the ones that ended."""
+        return self.finalization.check_finalizations()
+
+    def dismiss(self, ref: MembershipRef | str) -> None:
+        """Forget a membership (a ref or an event board id) once its result was shown."""
+        self.finalization.dismiss(ref)
+
+    def clear_reported(self) -> int:
+        """Forget every already-reported membership; returns how many."""
+        return self.finalization.clear_reported()
 
     # ------------------------------------------------------------------ lifetime
 

@@ -631,3 +631,44 @@ def test_subscribe_rejects_a_negative_interval() -> None:
         EventLeaderboardsClient(kraty.client, kraty.identity).subscribe(
             "lb", print, poll_interval=-1
         )
+
+
+def test_facade_records_start_membership_and_checks_it() -> None:
+    finalized = threading.Event()
+
+    def responder(recorded: Recorded) -> Scripted:
+        if recorded.path.endswith("/register"):
+            return ok({"externalPlayerId": recorded.path.split("/")[4], "secret": "kps_s"}, 201)
+        if recorded.path.endswith("/start"):
+            attempt = {"id": "att_1", "eventKey": "tap_frenzy", "status": "in_progress"}
+            return ok({"attempt": attempt, "leaderboardId": "lb_9"}, 201)
+        board = {
+            "leaderboardId": "lb_9",
+            "finalized": finalized.is_set(),
+            "self": {"rank": 1, "score": 3},
+        }
+        if finalized.is_set():
+            board["finalizedReason"] = "window_closed"
+        return ok(board)
+
+    kraty, adapter = _kraty(responder)
+    with kraty:
+        kraty.events.start("tap_frenzy")
+        assert kraty.finalization.memberships() == [
+            MembershipRef(leaderboard_id="lb_9", event_key="tap_frenzy")
+        ]
+        assert kraty.check_finalizations() == []
+        finalized.set()
+        seen: list[FinalizationResult] = []
+        unsubscribe = kraty.on_finalized(seen.append)
+        (result,) = kraty.check_finalizations()
+        unsubscribe()
+        assert seen == [result]
+        assert (result.reason, result.event_key) == ("window_closed", "tap_frenzy")
+        assert result.self_entry == LeaderboardSelf(rank=1, score=3.0)
+        assert kraty.check_finalizations() == []
+        assert kraty.clear_reported() == 1
+        player = kraty.active_external_player_id
+    assert [c.path for c in adapter.calls][-1] == (
+        f"/sdk/v1/event-leaderboards/lb_9?limit=50&includeSelf=true&externalId={player}"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kraty_pygame.sdk.models._base import decode_list
@@ -25,6 +25,10 @@ def _listings(data: Any) -> list[EventListing]:
 
 class EventsClient(ResourceClient):
     """Event attempts of the active player (or of ``as_``)."""
+
+    # sdk-leaderboards: set by the facade; records the attempt's board for finalization
+    # catch-up (PROTOCOL 5.6). Called as (as_, event_key, leaderboard_id); never raises.
+    on_started: Callable[[str | None, str, str], None] | None = None
 
     def list_for_player(self, *, as_: str | None = None) -> list[EventListing]:
         """Events whose current window the player can start now.
@@ -58,13 +62,16 @@ class EventsClient(ResourceClient):
         body: dict[str, Any] = {}
         if player_context is not None:
             body["playerContext"] = dict(player_context)
-        return self._client.request_decoded(
+        started = self._client.request_decoded(
             "POST",
             self._player_path(as_, "events", event_key, "start"),
             StartAttemptResponse.from_wire,
             body=body,
             idempotency_key=idempotency_key,
         )
+        if self.on_started is not None:  # sdk-leaderboards: finalization catch-up membership
+            self.on_started(as_, event_key, started.leaderboard_id)
+        return started
 
     def progress(
         self,
