@@ -73,7 +73,7 @@ def resolve(
     if board is not None:
         if board.lobby_id:
             return _sync_lobby(conn, rt, board, now)
-        return board
+        return _sync_window(conn, board)
     row = conn.execute(
         "SELECT event_key, window_id, starts_at, ends_at FROM windows WHERE leaderboard_id = ?",
         (leaderboard_id,),
@@ -108,6 +108,23 @@ def resolve(
         anchor=parse_iso(lobby[3]),
     )
     return _sync_lobby(conn, rt, board, now)
+
+
+def _sync_window(conn: sqlite3.Connection, board: EventBoard) -> EventBoard:
+    """Follow the window's end (the control plane's finalize shortens it)."""
+    if board.finalized:
+        return board
+    row = conn.execute(
+        "SELECT ends_at FROM windows WHERE leaderboard_id = ?", (board.leaderboard_id,)
+    ).fetchone()
+    if row is None or row[0] == board.ends_at:
+        return board
+    conn.execute(
+        "UPDATE eb_boards SET ends_at = ? WHERE leaderboard_id = ?", (row[0], board.leaderboard_id)
+    )
+    fresh = get_event_board(conn, board.leaderboard_id)
+    assert fresh is not None
+    return fresh
 
 
 def _sync_lobby(
