@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
+from kraty_pygame.sdk import InMemorySecretStore, Kraty, RetryConfig
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
@@ -18,6 +19,7 @@ from kraty_pygame.sdk.errors import (
 from kraty_pygame.sdk.models.grants import Grant
 from kraty_pygame.sdk.models.lobbies import Lobby
 from kraty_pygame.sdk.polling import SystemClock, poll_lobby_until_active, poll_pending_grants
+from tests.support.recording import ok, recording_session
 
 if TYPE_CHECKING:
     from kraty_pygame.sdk.resources.grants import GrantsClient
@@ -242,3 +244,30 @@ def test_lobby_poll_propagates_read_errors() -> None:
     with pytest.raises(KratyApiError) as info:
         _lobby_poll(Failing(["forming"]), clock=FakeClock())
     assert info.value.is_not_found
+
+
+def test_grants_poller_over_the_real_client_and_a_recording_transport() -> None:
+    """The whole path: GrantsClient + transport + decoding, the clock injected (no sleeping)."""
+    grant = {"id": "gr_9", "kind": "reward", "status": "pending"}
+    session, http = recording_session([ok([]), ok([]), ok([grant]), ok([])])
+    kraty = Kraty(
+        "kr_test.unit",
+        base_url="https://api.kraty.test",
+        session=session,
+        secret_store=InMemorySecretStore(),
+        active_external_player_id="p0",
+        player_secret="kps_unit_secret",
+        retry=RetryConfig(initial_delay=0.0, max_delay=0.0),
+    )
+    stop = threading.Event()
+    sizes: list[int] = []
+    clock = FakeClock(on_wait=lambda c: stop.set() if len(c.waits) == 4 else None)
+    try:
+        poll_pending_grants(
+            kraty.grants, on_batch=lambda b: sizes.append(len(b)), stop=stop, as_="p1", clock=clock
+        )
+    finally:
+        kraty.close()
+    assert sizes == [0, 0, 1, 0]
+    assert clock.waits == [3.0, 4.5, 2.0, 3.0]
+    assert {c.path for c in http.calls} == {"/sdk/v1/players/p1/pending-grants"}
