@@ -36,6 +36,7 @@ _ROUTE_MODULES = (
     "kraty_pygame.emulator.routes.wallet",
     "kraty_pygame.emulator.routes.catalog",
     "kraty_pygame.emulator.routes.server",
+    "kraty_pygame.emulator.routes.server_gameplay",
     "kraty_pygame.emulator.routes.control",
     # emulator-boards' modules (optional until they exist):
     "kraty_pygame.emulator.routes.event_leaderboards",

@@ -96,7 +96,9 @@ def run_write(
 
     ``authorize`` runs first (its ApiErrors propagate and are never cached, so a
     stored response is never replayed to a caller with a wrong secret); ApiErrors of
-    the handler become stored error envelopes.
+    the handler become stored error envelopes (its writes rolled back). A handler may
+    also *return* an ApiError as its data to answer with that error envelope while
+    keeping its writes (``202 lobby_forming`` after joining a lobby).
     """
     key = idempotency_key(body, required=require_key)
     with rt.store.write() as tx:
@@ -122,8 +124,11 @@ def run_write(
         try:
             with tx.savepoint():
                 status, data = handler(tx, principal)
-            content = responses.dumps({"data": data})
             extra_headers: dict[str, str] = {}
+            if isinstance(data, ApiError):  # an error answered *with* the writes kept (202)
+                content, extra_headers = responses.dumps(data.envelope()), data.headers
+            else:
+                content = responses.dumps({"data": data})
         except ApiError as exc:
             status, content, extra_headers = (
                 exc.status,

@@ -86,6 +86,8 @@ class EmulatorMiddleware:
                     return
                 receive = _replay(body, receive)
             api_route = path.startswith(("/sdk/", "/server/"))
+            if api_route:
+                rt.maybe_sweep()
             if api_route and self._rate_limited(scope):
                 status = 429
                 await _send_error(

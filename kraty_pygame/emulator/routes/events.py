@@ -1,0 +1,171 @@
+"""E2 events list, E3 start, E4 progress, E22 finish; ``install`` wires the gameplay
+sweep and the control-plane finalize / promote actions into the runtime."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kraty_pygame.emulator import auth, responses
+from kraty_pygame.emulator.domain import attempts, events, lobbies, sweep
+from kraty_pygame.emulator.errors import not_found
+from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.store import Transaction
+
+router = APIRouter(tags=["events"])
+
+_PLAYER = "/sdk/v1/players/{external_id}"
+
+
+class StartBody(StrictBody):
+    """``{"playerContext"?: {...}, "idempotencyKey": ...}``."""
+
+    playerContext: dict[str, Any] | None = None
+
+
+class ProgressBody(StrictBody):
+    """``ProgressInput``: ``mode`` plus ``metricValue`` or ``metrics``."""
+
+    mode: Literal["set", "increment"] = "set"
+    metricValue: float | None = None
+    metrics: dict[str, float] | None = None
+    occurredAt: str | None = None
+
+
+class EmptyBody(StrictBody):
+    """``{}`` plus the auto-stamped ``idempotencyKey``."""
+
+
+def install(app: FastAPI, rt: EmulatorRuntime) -> None:
+    """Register the gameplay sweep (first, before emulator-boards' finalization sweep)."""
+    del app
+    rt.sweep_hooks.insert(0, sweep.sweep)
+    rt.extensions["finalize_event"] = sweep.finalize_event
+    rt.extensions["promote_lobby"] = lambda tx, _rt, lobby_id, now: lobbies.force_promote(
+        tx, lobby_id, now
+    )
+
+
+@router.get(f"{_PLAYER}/events")
+async def list_events(
+    request: Request, *, external_id: str, key: ClientKey, rt: Runtime
+) -> Response:
+    """Events the player can start now (key-only; unknown ids see a new player's list)."""
+    del key, request
+    with rt.store.write() as tx:
+        player = auth.find_player(tx.conn, external_id)
+        return responses.ok(events.list_for_player(tx, rt, player, rt.now()))
+
+
+@router.post(f"{_PLAYER}/events/{{event_key}}/start", status_code=201)
+async def start(
+    request: Request,
+    *,
+    external_id: str,
+    event_key: str,
+    key: ClientKey,
+    rt: Runtime,
+    body: StartBody | None = None,
+) -> Response:
+    """201 new attempt, 200 the in-progress one (Q5), 202 ``lobby_forming``, or an error."""
+    raw = await body_dict(request)
+    context = body.playerContext if body is not None else None
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
+        return events.start(
+            tx, rt, event_key=event_key, player=player, player_context=context, now=rt.now()
+        )
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
+        handler=handler,
+    )
+
+
+def event_or_404(rt: EmulatorRuntime, event_key: str) -> Any:
+    event = rt.config.event(event_key)
+    if event is None:
+        raise not_found(f"event {event_key!r}")
+    return event
+
+
+@router.post(f"{_PLAYER}/events/{{event_key}}/attempts/{{attempt_id}}/progress")
+async def progress(
+    request: Request,
+    *,
+    external_id: str,
+    event_key: str,
+    attempt_id: str,
+    body: ProgressBody,
+    key: ClientKey,
+    rt: Runtime,
+) -> Response:
+    """Set / increment metrics; ``milestonesFired`` lists what this write crossed."""
+    raw = await body_dict(request)
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
+        return 200, attempts.progress(
+            tx,
+            rt,
+            event=event_or_404(rt, event_key),
+            player=player,
+            attempt_id=attempt_id,
+            body=body.model_dump(exclude_none=True),
+            now=rt.now(),
+        )
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
+        handler=handler,
+    )
+
+
+@router.post(f"{_PLAYER}/events/{{event_key}}/attempts/{{attempt_id}}/finish")
+async def finish(
+    request: Request,
+    *,
+    external_id: str,
+    event_key: str,
+    attempt_id: str,
+    key: ClientKey,
+    rt: Runtime,
+    body: EmptyBody | None = None,
+) -> Response:
+    """End the attempt now: ``{attempt, outcome: completed | expired}``."""
+    del body
+    raw = await body_dict(request)
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
+        return 200, attempts.finish(
+            tx.conn,
+            rt,
+            event=event_or_404(rt, event_key),
+            player=player,
+            attempt_id=attempt_id,
+            now=rt.now(),
+        )
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
+        handler=handler,
+    )

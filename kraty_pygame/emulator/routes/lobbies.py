@@ -1,0 +1,20 @@
+"""E10 lobby read (key-only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from kraty_pygame.emulator import responses
+from kraty_pygame.emulator.domain import lobbies
+from kraty_pygame.emulator.routes._common import ClientKey, Runtime
+
+router = APIRouter(tags=["lobbies"])
+
+
+@router.get("/sdk/v1/lobbies/{lobby_id}")
+async def read_lobby(lobby_id: str, key: ClientKey, rt: Runtime) -> Response:
+    """The lobby with ``botSlots`` projected at read time (E10)."""
+    del key
+    with rt.store.write() as tx:
+        return responses.ok(lobbies.read(tx, lobby_id, rt.now()))

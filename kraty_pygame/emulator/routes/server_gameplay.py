@@ -1,0 +1,174 @@
+"""``/server/v1`` gameplay: S9 progress, S10 finish, S12 create lobby, S13 read lobby."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kraty_pygame.emulator import responses
+from kraty_pygame.emulator.auth import PlayerRow, find_player
+from kraty_pygame.emulator.domain import attempts, lobbies, players, windows
+from kraty_pygame.emulator.errors import ApiError, not_found
+from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.routes._common import Runtime, ServerKey, StrictBody, body_dict
+from kraty_pygame.emulator.routes.events import EmptyBody, ProgressBody, event_or_404
+from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.store import Transaction
+
+router = APIRouter(tags=["server"])
+
+_ATTEMPT = "/server/v1/players/{external_id}/events/{event_key}/attempts/{attempt_id}"
+
+
+class LobbyBody(StrictBody):
+    """S12: ``key`` is the studio's idempotency token for the lobby."""
+
+    key: str = Field(min_length=1, max_length=128)
+    externalPlayerIds: list[str] = Field(min_length=1, max_length=100)
+    capacity: int | None = Field(default=None, ge=1, le=100)
+    fillBots: bool | None = None
+
+
+def _player(conn: sqlite3.Connection, external_id: str) -> PlayerRow:
+    player = find_player(conn, external_id)
+    if player is None:
+        raise not_found(f"player {external_id!r}")
+    return player
+
+
+def _game(rt: EmulatorRuntime, game_id: str) -> None:
+    if game_id != rt.config.game.id:
+        raise not_found(f"game {game_id!r}")
+
+
+@router.post(f"{_ATTEMPT}/progress")
+async def server_progress(
+    request: Request,
+    *,
+    external_id: str,
+    event_key: str,
+    attempt_id: str,
+    body: ProgressBody,
+    key: ServerKey,
+    rt: Runtime,
+) -> Response:
+    """S9: progress on behalf of a player (no player secret)."""
+    raw = await body_dict(request)
+
+    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
+        return 200, attempts.progress(
+            tx,
+            rt,
+            event=event_or_404(rt, event_key),
+            player=player,
+            attempt_id=attempt_id,
+            body=body.model_dump(exclude_none=True),
+            now=rt.now(),
+        )
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: _player(conn, external_id),
+        handler=handler,
+    )
+
+
+@router.post(f"{_ATTEMPT}/finish")
+async def server_finish(
+    request: Request,
+    *,
+    external_id: str,
+    event_key: str,
+    attempt_id: str,
+    key: ServerKey,
+    rt: Runtime,
+    body: EmptyBody | None = None,
+) -> Response:
+    """S10: finish on behalf of a player."""
+    del body
+    raw = await body_dict(request)
+
+    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
+        return 200, attempts.finish(
+            tx.conn,
+            rt,
+            event=event_or_404(rt, event_key),
+            player=player,
+            attempt_id=attempt_id,
+            now=rt.now(),
+        )
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: _player(conn, external_id),
+        handler=handler,
+    )
+
+
+@router.post("/server/v1/games/{game_id}/events/{event_key}/lobbies", status_code=201)
+async def create_lobby(
+    request: Request,
+    *,
+    game_id: str,
+    event_key: str,
+    body: LobbyBody,
+    key: ServerKey,
+    rt: Runtime,
+) -> Response:
+    """S12: a pre-matched, already active lobby (same ``key`` -> the same lobby)."""
+    raw = await body_dict(request)
+
+    def handler(tx: Transaction, _: None) -> tuple[int, Any]:
+        _game(rt, game_id)
+        event = event_or_404(rt, event_key)
+        if not event.is_lobby_matched:
+            raise ApiError("conflict", f"event {event_key!r} is not lobby-matched")
+        now = rt.now()
+        window = windows.active_window(tx.conn, rt, event, now)
+        if window is None:
+            raise ApiError("no_active_window", f"event {event_key!r} has no open window")
+        ids = [players.ensure_player(tx, rt, ext, now).id for ext in body.externalPlayerIds]
+        row = lobbies.server_create(
+            tx,
+            rt,
+            event=event,
+            window=window,
+            key=body.key,
+            player_ids=ids,
+            capacity=body.capacity,
+            fill_bots=body.fillBots,
+            now=now,
+        )
+        return 201, lobbies.dto(tx.conn, row, now)
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=None,
+        body=raw,
+        authorize=lambda _conn: None,
+        handler=handler,
+    )
+
+
+@router.get("/server/v1/games/{game_id}/lobbies/{lobby_id}")
+async def read_lobby(game_id: str, lobby_id: str, key: ServerKey, rt: Runtime) -> Response:
+    """S13."""
+    del key
+    _game(rt, game_id)
+    with rt.store.write() as tx:
+        return responses.ok(lobbies.read(tx, lobby_id, rt.now()))
