@@ -121,6 +121,18 @@ class App:
         self.fps = 0.0
         self._fade = 0.0
         self._header_extra: Callable[[pygame.Surface, pygame.Rect], None] | None = None
+        if self.screens:
+            self.layout()
+            self.screen.on_enter()
+
+    def install(self, session: GameSession, screens: Sequence[Callable[[App], Screen]]) -> None:
+        """Attach the session and build the screens (they need both the app and the session)."""
+        self.session = session
+        self.screens = [factory(self) for factory in screens]
+        self.tabs = TabBar(
+            [Tab(s.name, s.title, s.icon) for s in self.screens], on_select=self.select
+        )
+        self.current = 0
         self.layout()
         self.screen.on_enter()
 

@@ -921,3 +921,158 @@ class Particles:
                 image = ui.assets.image("sparkle", p.size).copy()
                 image.set_alpha(alpha)
                 surface.blit(image, (round(p.x) - p.size // 2, round(p.y) - p.size // 2))
+
+
+class Chips(Widget):
+    """A row of selectable chips (event picker, board picker, period picker)."""
+
+    focusable = True
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        on_select: Callable[[str], None] | None = None,
+        height: int = 30,
+    ) -> None:
+        super().__init__(name)
+        self.items: list[tuple[str, str]] = []
+        self.selected: str | None = None
+        self.on_select = on_select
+        self.height = height
+        self._rects: list[tuple[pygame.Rect, str]] = []
+        self._cursor = 0
+
+    def set_items(self, items: Sequence[tuple[str, str]], selected: str | None) -> None:
+        """Replace the chips: ``(key, label)`` pairs, and the selected key."""
+        self.items = list(items)
+        self.selected = selected
+
+    def rect_of(self, key: str, ui: Ui) -> pygame.Rect | None:
+        """Where chip ``key`` is drawn."""
+        self._layout(ui)
+        return next((r for r, k in self._rects if k == key), None)
+
+    def _layout(self, ui: Ui) -> None:
+        self._rects = []
+        x, y = self.rect.x, self.rect.y
+        for key, label in self.items:
+            width = ui.fonts.bold.size(label)[0] + 28
+            if x + width > self.rect.right and x > self.rect.x:
+                x = self.rect.x
+                y += self.height + 6
+            self._rects.append((pygame.Rect(x, y, width, self.height), key))
+            x += width + 6
+
+    def _choose(self, key: str) -> None:
+        self.selected = key
+        if self.on_select is not None:
+            self.on_select(key)
+
+    def handle_event(self, event: pygame.event.Event, ui: Ui) -> bool:
+        if not self.visible:
+            return False
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            return any(r.collidepoint(event.pos) for r, _ in self._rects)
+        if event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            for rect, key in self._rects:
+                if rect.collidepoint(event.pos):
+                    ui.focus = self
+                    ui.assets.play("tap")
+                    self._choose(key)
+                    return True
+        if event.type == pygame.KEYDOWN and self.focused(ui) and self.items:
+            keys = [k for k, _ in self.items]
+            index = keys.index(self.selected) if self.selected in keys else -1
+            if event.key in (pygame.K_DOWN, pygame.K_UP):
+                step = 1 if event.key == pygame.K_DOWN else -1
+                self._choose(keys[(index + step) % len(keys)])
+                return True
+        return False
+
+    def activate(self, ui: Ui) -> None:
+        if self.items:
+            keys = [k for k, _ in self.items]
+            index = keys.index(self.selected) if self.selected in keys else -1
+            self._choose(keys[(index + 1) % len(keys)])
+
+    def draw(self, surface: pygame.Surface, ui: Ui) -> None:
+        if not self.visible:
+            return
+        self._layout(ui)
+        palette = ui.palette
+        labels = dict(self.items)
+        for rect, key in self._rects:
+            chosen = key == self.selected
+            hovered = rect.collidepoint(ui.mouse)
+            color = palette.accent if chosen else (palette.panel_hi if hovered else palette.panel)
+            rounded(surface, color, rect, rect.height // 2)
+            if not chosen:
+                rounded(surface, palette.border, rect, rect.height // 2, 1)
+            ui.text(
+                surface,
+                labels[key],
+                rect.center,
+                font=ui.fonts.bold,
+                color=palette.text if chosen else palette.muted,
+                anchor="center",
+            )
+        if self.focused(ui) and self._rects:
+            union = self._rects[0][0].unionall([r for r, _ in self._rects])
+            rounded(surface, palette.accent2, union.inflate(8, 8), RADIUS, 1)
+
+
+class TextView(Widget):
+    """A scrollable block of monospaced text (raw JSON in the debug panel)."""
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name)
+        self.lines: list[str] = []
+        self.scroll = 0
+        self.title = ""
+
+    def set_text(self, text: str, title: str = "") -> None:
+        """Replace the text (scroll back to the top when it changed)."""
+        lines = text.splitlines() or [""]
+        if lines != self.lines:
+            self.lines = lines
+            self.scroll = 0
+        self.title = title
+
+    def handle_event(self, event: pygame.event.Event, ui: Ui) -> bool:
+        if event.type == pygame.MOUSEWHEEL and self.rect.collidepoint(ui.mouse):
+            self.scroll = max(0, min(len(self.lines) - 3, self.scroll - event.y * 3))
+            return True
+        return False
+
+    def draw(self, surface: pygame.Surface, ui: Ui) -> None:
+        palette = ui.palette
+        rounded(surface, palette.panel_lo, self.rect, RADIUS_SMALL)
+        rounded(surface, palette.border, self.rect, RADIUS_SMALL, 1)
+        font = ui.fonts.mono
+        line_h = font.get_linesize()
+        y = self.rect.y + 6
+        if self.title:
+            ui.text(
+                surface, self.title, (self.rect.x + 8, y), font=ui.fonts.small, color=palette.muted
+            )
+            y += line_h + 4
+        clip = surface.get_clip()
+        surface.set_clip(self.rect.clip(clip))
+        for line in self.lines[self.scroll :]:
+            if y > self.rect.bottom - line_h:
+                break
+            color = palette.text
+            stripped = line.lstrip()
+            if stripped.startswith('"') and '":' in stripped:
+                color = palette.accent2
+            ui.text(
+                surface,
+                line,
+                (self.rect.x + 8, y),
+                font=font,
+                color=color,
+                max_width=self.rect.width - 16,
+            )
+            y += line_h
+        surface.set_clip(clip)

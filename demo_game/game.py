@@ -1,0 +1,129 @@
+"""Builds the running game: pygame, backend (emulator + Kraty + component), app, screens."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pygame
+
+from demo_game import rules
+from demo_game.app import App
+from demo_game.backend import Backend, start_backend
+from demo_game.options import DemoOptions
+from demo_game.screens.base import Screen
+from demo_game.screens.debug import DebugScreen
+from demo_game.screens.events import EventsScreen
+from demo_game.screens.leaderboards import LeaderboardsScreen
+from demo_game.screens.player import PlayerScreen
+from demo_game.screens.quest import QuestScreen
+from demo_game.session import Session
+from demo_game.theme import PALETTE
+from demo_game.ui import pill
+
+
+def screen_factories(session: Session) -> list[Any]:
+    """The five screens, in tab order (a sixth, Friends, slots in after Player)."""
+    classes: list[type[Any]] = [
+        EventsScreen,
+        QuestScreen,
+        LeaderboardsScreen,
+        PlayerScreen,
+        DebugScreen,
+    ]
+
+    def factory(cls: type[Any]) -> Any:
+        def build(app: App) -> Screen:
+            screen: Screen = cls(app, session)
+            return screen
+
+        return build
+
+    return [factory(cls) for cls in classes]
+
+
+def _wallet_chips(app: App, session: Session) -> Any:
+    def draw(surface: pygame.Surface, rect: pygame.Rect) -> None:
+        x = rect.right - 12
+        for holding in sorted(session.state.wallet, key=lambda h: h.economy_key, reverse=True):
+            if holding.economy_key not in ("gold", "gems", "xp"):
+                continue
+            chip = pill(
+                app.ui,
+                surface,
+                f"{holding.balance}",
+                (x, rect.centery),
+                color=PALETTE.panel_hi,
+                icon=rules.resource_icon(holding.economy_key),
+                anchor="midright",
+                font=app.ui.fonts.bold,
+            )
+            x = chip.x - 6
+            if x < rect.x + 10:
+                break
+
+    return draw
+
+
+class Game:
+    """Owns pygame, the backend and the app for one run of the demo."""
+
+    def __init__(self, options: DemoOptions) -> None:
+        self.options = options
+        pygame.init()
+        self.backend: Backend | None = None
+        try:
+            self.app = App(options, None, [])
+            self.backend = start_backend(options)
+            self.session = Session(self.app, self.backend, self.app.meter)
+            self.app.install(self.session, screen_factories(self.session))
+            self.app.set_header_extra(_wallet_chips(self.app, self.session))
+            self.session.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop everything this run started (component threads joined), then pygame."""
+        session = getattr(self, "session", None)
+        if session is not None:
+            session.close()
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
+        app = getattr(self, "app", None)
+        if app is not None:
+            app.assets.close()
+        pygame.quit()
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    """Write the tour report as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+
+
+def run(options: DemoOptions) -> int:
+    """Play (or tour) the demo; returns the exit code."""
+    try:
+        game = Game(options)
+    except ImportError as exc:
+        print(
+            f"kraty demo: {exc}. Install the emulator extra: pip install 'kraty-pygame[emulator]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        if options.tour:
+            from demo_game.tour import Tour  # noqa: PLC0415 - only the tour needs it
+
+            tour = Tour(game.app, game.session, options)
+            game.app.hook = tour
+            game.app.run()
+            code: int = tour.finish()
+            return code
+        return game.app.run()
+    finally:
+        game.close()

@@ -1,0 +1,276 @@
+"""Player: identity (sign out / sign in), wallet, inventory and pending grants."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pygame
+
+from demo_game import rules
+from demo_game.screens.base import Screen, split_columns, split_rows
+from demo_game.theme import GAP, PAD, PALETTE
+from demo_game.ui import MASK, Button, RowAction, ScrollList, TextInput, Ui, panel, pill
+
+if TYPE_CHECKING:
+    from demo_game.app import App
+    from demo_game.session import Session
+    from kraty_pygame.sdk import Grant, PlayerItemHolding
+
+SEEDED_PLAYER = "player_42"
+
+
+class PlayerScreen(Screen):
+    """``active_external_player_id``, ``sign_in`` / ``logout``, wallet, inventory, grants."""
+
+    name = "player"
+    title = "Player"
+    icon = "tab_player"
+
+    def __init__(self, app: App, session: Session) -> None:
+        super().__init__(app)
+        self.session = session
+        self.sign_out = Button(
+            "Sign out", session.sign_out, name="player.sign_out", variant="secondary"
+        )
+        self.seeded = Button(
+            f"Play as {SEEDED_PLAYER}",
+            session.sign_in_seeded,
+            name="player.seeded",
+            variant="secondary",
+            icon="player",
+        )
+        self.fresh = Button(
+            "New player", session.new_player, name="player.new", variant="secondary"
+        )
+        self.id_input = TextInput(name="player.id", label="id", placeholder="external player id")
+        self.secret_input = TextInput(
+            name="player.secret", label="secret", placeholder="player secret", masked=True
+        )
+        self.sign_in = Button("Sign in", self._sign_in, name="player.sign_in")
+        self.inventory: ScrollList[PlayerItemHolding] = ScrollList(
+            self._draw_item,
+            name="player.inventory",
+            row_height=46,
+            actions=self._item_actions,
+            empty_text="No items.",
+        )
+        self.grants: ScrollList[Grant] = ScrollList(
+            self._draw_grant,
+            name="player.grants",
+            row_height=54,
+            actions=self._grant_actions,
+            empty_text="No pending grants.",
+        )
+        self.collect = Button(
+            "Collect all", session.collect_all, name="player.collect", icon="crate", sound="coin"
+        )
+        self.refresh = Button(
+            "Refresh", session.refresh_player, name="player.refresh", variant="secondary"
+        )
+        for widget in (
+            self.sign_out,
+            self.seeded,
+            self.fresh,
+            self.id_input,
+            self.secret_input,
+            self.sign_in,
+            self.inventory,
+            self.refresh,
+            self.collect,
+            self.grants,
+        ):
+            self.add(widget)
+        self._identity = pygame.Rect(0, 0, 0, 0)
+        self._inventory = pygame.Rect(0, 0, 0, 0)
+        self._wallet = pygame.Rect(0, 0, 0, 0)
+        self._grants = pygame.Rect(0, 0, 0, 0)
+
+    def _sign_in(self) -> None:
+        self.session.sign_in(self.id_input.value.strip(), self.secret_input.value.strip())
+        self.secret_input.set("")
+
+    def on_enter(self) -> None:
+        self.session.refresh_player()
+
+    def layout(self, rect: pygame.Rect) -> None:
+        super().layout(rect)
+        left, right = split_columns(rect, [0.48, 0.52], GAP * 2)
+        self._identity, self._inventory = split_rows(left, [206, None], GAP * 2)
+        self._wallet, self._grants = split_rows(right, [96, None], GAP * 2)
+        x, y, w = self._identity.x + PAD, self._identity.y + 84, self._identity.width - 2 * PAD
+        third = (w - 2 * GAP) // 3
+        self.sign_out.rect = pygame.Rect(x, y, third, 34)
+        self.seeded.rect = pygame.Rect(x + third + GAP, y, third, 34)
+        self.fresh.rect = pygame.Rect(x + 2 * (third + GAP), y, w - 2 * (third + GAP), 34)
+        y += 44
+        self.id_input.rect = pygame.Rect(x, y, w, 32)
+        y += 38
+        self.secret_input.rect = pygame.Rect(x, y, w - 110, 32)
+        self.sign_in.rect = pygame.Rect(x + w - 100, y, 100, 32)
+        inv = self._inventory
+        self.inventory.rect = pygame.Rect(
+            inv.x + PAD, inv.y + 44, inv.width - 2 * PAD, inv.height - 52
+        )
+        grants = self._grants
+        self.collect.rect = pygame.Rect(grants.right - PAD - 130, grants.y + 8, 130, 32)
+        self.refresh.rect = pygame.Rect(self.collect.rect.x - 100, grants.y + 8, 92, 32)
+        self.grants.rect = pygame.Rect(
+            grants.x + PAD, grants.y + 48, grants.width - 2 * PAD, grants.height - 56
+        )
+
+    def update(self, dt: float) -> None:
+        state = self.session.state
+        self.inventory.set_items(sorted(state.inventory, key=lambda h: h.item_key))
+        self.grants.set_items(state.pending)
+        self.collect.enabled = bool(state.pending)
+        self.sign_out.enabled = state.player_id is not None
+        super().update(dt)
+
+    # ------------------------------------------------------------------ rows
+
+    def _item_actions(self, holding: PlayerItemHolding) -> list[RowAction[PlayerItemHolding]]:
+        return [
+            RowAction(
+                "use",
+                "Use 1",
+                lambda h: self.session.consume(h.item_key),
+                "secondary",
+                holding.quantity > 0,
+            )
+        ]
+
+    def _grant_actions(self, grant: Grant) -> list[RowAction[Grant]]:
+        if grant.is_crate:
+            return [RowAction("open", "Open", lambda g: self.session.open_crate(g.id), "warn")]
+        return [RowAction("claim", "Claim", lambda g: self.session.claim(g.id), "good")]
+
+    def _draw_item(
+        self,
+        surface: pygame.Surface,
+        rect: pygame.Rect,
+        holding: PlayerItemHolding,
+        index: int,
+        ui: Ui,
+    ) -> None:
+        names = self.session.state.names()
+        surface.blit(
+            ui.assets.image(rules.resource_icon(holding.item_key), 32), (rect.x + 8, rect.y + 5)
+        )
+        ui.text(
+            surface,
+            names.get(holding.item_key, rules.pretty_key(holding.item_key)),
+            (rect.x + 50, rect.centery),
+            font=ui.fonts.bold,
+            anchor="midleft",
+            max_width=self.inventory.content_width() - 120,
+        )
+        ui.text(
+            surface,
+            f"\u00d7{holding.quantity}",
+            (rect.x + self.inventory.content_width() - 16, rect.centery),
+            font=ui.fonts.title,
+            anchor="midright",
+        )
+
+    def _draw_grant(
+        self, surface: pygame.Surface, rect: pygame.Rect, grant: Grant, index: int, ui: Ui
+    ) -> None:
+        names = self.session.state.names()
+        entries = grant.entries
+        icon = (
+            "crate" if grant.is_crate else (rules.entry_icon(entries[0]) if entries else "sparkle")
+        )
+        surface.blit(ui.assets.image(icon, 36), (rect.x + 8, rect.y + 9))
+        width = self.grants.content_width() - 60
+        title = (
+            "Crate: " + rules.describe_entries(entries, names)
+            if grant.is_crate
+            else rules.describe_entries(entries, names)
+        )
+        ui.text(surface, title, (rect.x + 54, rect.y + 8), font=ui.fonts.bold, max_width=width)
+        ui.text(
+            surface,
+            f"{grant.kind} \u00b7 from {grant.source_kind or '?'} \u00b7 {grant.id}",
+            (rect.x + 54, rect.y + 30),
+            font=ui.fonts.small,
+            color=PALETTE.muted,
+            max_width=width,
+        )
+
+    # ------------------------------------------------------------------ drawing
+
+    def draw(self, surface: pygame.Surface) -> None:
+        ui = self.ui
+        state = self.session.state
+        for card in (self._identity, self._inventory, self._wallet, self._grants):
+            panel(surface, card)
+        x, y = self._identity.x + PAD, self._identity.y + PAD
+        surface.blit(ui.assets.image("player_self", 48), (x, y + 2))
+        ui.text(
+            surface,
+            state.player_name or "(no display name)",
+            (x + 60, y),
+            font=ui.fonts.title,
+            max_width=self._identity.width - 90,
+        )
+        ui.text(
+            surface,
+            f"id {state.player_id or 'signed out'}",
+            (x + 60, y + 26),
+            font=ui.fonts.mono,
+            color=PALETTE.muted,
+            max_width=self._identity.width - 90,
+        )
+        ui.text(
+            surface,
+            f"secret {MASK if state.has_secret else '(none)'}",
+            (x + 60, y + 44),
+            font=ui.fonts.mono,
+            color=PALETTE.faint,
+        )
+        ui.text(
+            surface,
+            "Inventory",
+            (self._inventory.x + PAD, self._inventory.y + PAD),
+            font=ui.fonts.title,
+        )
+        ui.text(
+            surface, "Wallet", (self._wallet.x + PAD, self._wallet.y + PAD), font=ui.fonts.title
+        )
+        chip_x = self._wallet.x + PAD
+        for holding in sorted(state.wallet, key=lambda h: h.economy_key):
+            chip = pill(
+                ui,
+                surface,
+                f"{holding.economy_key} {holding.balance}",
+                (chip_x, self._wallet.y + 50),
+                color=PALETTE.panel_hi,
+                icon=rules.resource_icon(holding.economy_key),
+                font=ui.fonts.bold,
+            )
+            chip_x = chip.right + 8
+        if not state.wallet:
+            ui.text(surface, "empty", (chip_x, self._wallet.y + 52), color=PALETTE.faint)
+        ui.text(
+            surface,
+            f"Pending grants ({len(state.pending)})",
+            (self._grants.x + PAD, self._grants.y + PAD),
+            font=ui.fonts.title,
+        )
+        super().draw(surface)
+
+    def snapshot(self) -> dict[str, Any]:
+        state = self.session.state
+        return {
+            "screen": self.name,
+            "player_id": state.player_id,
+            "player_name": state.player_name,
+            "has_secret": state.has_secret,
+            "wallet": {h.economy_key: h.balance for h in state.wallet},
+            "inventory": {h.item_key: h.quantity for h in state.inventory},
+            "pending": [
+                {"id": g.id, "kind": g.kind, "source": g.source_kind} for g in state.pending
+            ],
+            "opened_crates": list(state.opened_crates),
+            "claimed": list(state.claimed_grants),
+        }

@@ -1,0 +1,170 @@
+"""What the demo knows about the player and the game, fed by the component's events.
+
+The screens only read this; :mod:`demo_game.session` writes it when requests finish
+and KRATY_* events arrive. Everything held here is an SDK model or plain data.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kraty_pygame.sdk import (
+    Attempt,
+    Catalog,
+    EventLeaderboard,
+    EventListing,
+    Grant,
+    Leaderboard,
+    LeaderboardEntry,
+    LeaderboardPeriods,
+    Lobby,
+    PlayerItemHolding,
+    PlayerWalletHolding,
+    RequestInfo,
+)
+
+QuestPhase = Literal["idle", "starting", "lobby", "playing", "finished"]
+
+
+@dataclass
+class QuestState:
+    """The tap-to-score run in progress."""
+
+    event_key: str = "tap_frenzy"
+    phase: QuestPhase = "idle"
+    attempt: Attempt | None = None
+    lobby: Lobby | None = None
+    lobby_id: str | None = None
+    taps: int = 0
+    unconfirmed_taps: int = 0
+    fired: list[str] = field(default_factory=list)
+    outcome: str | None = None
+    message: str = ""
+
+    @property
+    def attempt_id(self) -> str | None:
+        """The running attempt's id."""
+        return self.attempt.id if self.attempt is not None else None
+
+    @property
+    def confirmed_score(self) -> float:
+        """The score the server last reported."""
+        return self.attempt.score if self.attempt is not None else 0.0
+
+    def metric_value(self, key: str) -> float:
+        """The server's value of metric ``key`` (raw; 0 before the first progress)."""
+        if self.attempt is None:
+            return 0.0
+        return float(self.attempt.metrics_raw.get(key, self.attempt.metrics.get(key, 0.0)))
+
+
+@dataclass
+class BoardState:
+    """A live event board: the last snapshot with stream updates merged in."""
+
+    leaderboard_id: str | None = None
+    board: EventLeaderboard | None = None
+    entries: list[LeaderboardEntry] = field(default_factory=list)
+    self_rank: int | None = None
+    self_score: float | None = None
+    updates: int = 0
+    connection: str = "idle"
+    finalized: bool = False
+    finalized_reason: str | None = None
+    flash: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class KeyedBoardState:
+    """The cross-event board (``weekly_global``) and its periods."""
+
+    key: str = "weekly_global"
+    board: Leaderboard | None = None
+    periods: LeaderboardPeriods | None = None
+    period: str | None = None  # None = current period
+
+
+@dataclass
+class LogEntry:
+    """One debug-panel call: what was asked, what came back."""
+
+    operation: str
+    request: str
+    status: str = "queued"
+    response: Any = None
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    attempts: list[RequestInfo] = field(default_factory=list)
+
+    @property
+    def duration_ms(self) -> float | None:
+        """Wall time from submit to result, as the main loop saw it."""
+        if self.finished is None:
+            return None
+        return (self.finished - self.started) * 1000.0
+
+
+@dataclass
+class DemoState:
+    """Everything the screens draw."""
+
+    server_label: str = ""
+    player_id: str | None = None
+    player_name: str | None = None
+    has_secret: bool = False
+    events: list[EventListing] = field(default_factory=list)
+    events_loaded: bool = False
+    wallet: list[PlayerWalletHolding] = field(default_factory=list)
+    inventory: list[PlayerItemHolding] = field(default_factory=list)
+    pending: list[Grant] = field(default_factory=list)
+    catalog: Catalog | None = None
+    exhausted: dict[tuple[str, str], str] = field(default_factory=dict)
+    quest: QuestState = field(default_factory=QuestState)
+    event_board: BoardState = field(default_factory=BoardState)
+    keyed: KeyedBoardState = field(default_factory=KeyedBoardState)
+    telemetry: deque[RequestInfo] = field(default_factory=lambda: deque(maxlen=400))
+    retries_seen: int = 0
+    failed_attempts_seen: int = 0
+    log: deque[LogEntry] = field(default_factory=lambda: deque(maxlen=60))
+    connections: dict[str, str] = field(default_factory=dict)
+    clock_offset_s: float = 0.0
+    emulator_now: str | None = None
+    faults_on: bool = False
+    latency_ms: int = 0
+    opened_crates: list[str] = field(default_factory=list)
+    claimed_grants: list[str] = field(default_factory=list)
+    consumed: list[str] = field(default_factory=list)
+
+    def wallet_map(self) -> dict[str, int]:
+        """Balances by economy key."""
+        return {h.economy_key: h.balance for h in self.wallet}
+
+    def inventory_map(self) -> dict[str, int]:
+        """Quantities by item key."""
+        return {h.item_key: h.quantity for h in self.inventory}
+
+    def listing(self, event_key: str) -> EventListing | None:
+        """The events-list row of ``event_key``."""
+        return next((e for e in self.events if e.event_key == event_key), None)
+
+    def names(self) -> dict[str, str]:
+        """Display names of catalog items and currencies by key."""
+        out: dict[str, str] = {}
+        if self.catalog is not None:
+            for item in self.catalog.items:
+                out[item.key] = _text(item.name) or item.key
+            for currency in self.catalog.currencies:
+                out[currency.key] = (_text(currency.name) or currency.key).lower()
+        return out
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return str(value.get("en") or next(iter(value.values()), ""))
+    return ""
