@@ -69,21 +69,36 @@ class _Pen:
     def _n(self, value: float) -> int:
         return max(1, round(value * SUPERSAMPLE))
 
+    def _layer(self, color: Color) -> pygame.Surface:
+        """Where to draw ``color``: translucent colours go on a scratch layer that is then
+        blended in (pygame's draw functions replace pixels; alpha 0 still cuts holes)."""
+        if len(color) == 4 and 0 < color[3] < 255:
+            return pygame.Surface(self.surface.get_size(), pygame.SRCALPHA)
+        return self.surface
+
+    def _merge(self, layer: pygame.Surface) -> None:
+        if layer is not self.surface:
+            self.surface.blit(layer, (0, 0))
+
     def circle(self, color: Color, center: Point, radius: float, width: float = 0) -> None:
+        layer = self._layer(color)
         pygame.draw.circle(
-            self.surface, color, self._p(center), self._n(radius), self._n(width) if width else 0
+            layer, color, self._p(center), self._n(radius), self._n(width) if width else 0
         )
+        self._merge(layer)
 
     def ellipse(
         self, color: Color, rect: tuple[float, float, float, float], width: float = 0
     ) -> None:
         x, y, w, h = rect
+        layer = self._layer(color)
         pygame.draw.ellipse(
-            self.surface,
+            layer,
             color,
             pygame.Rect(*self._p((x, y)), self._n(w), self._n(h)),
             self._n(width) if width else 0,
         )
+        self._merge(layer)
 
     def rect(
         self,
@@ -93,18 +108,22 @@ class _Pen:
         width: float = 0,
     ) -> None:
         x, y, w, h = rect
+        layer = self._layer(color)
         pygame.draw.rect(
-            self.surface,
+            layer,
             color,
             pygame.Rect(*self._p((x, y)), self._n(w), self._n(h)),
             self._n(width) if width else 0,
             border_radius=self._n(radius) if radius else 0,
         )
+        self._merge(layer)
 
     def polygon(self, color: Color, points: Sequence[Point], width: float = 0) -> None:
+        layer = self._layer(color)
         pygame.draw.polygon(
-            self.surface, color, [self._p(p) for p in points], self._n(width) if width else 0
+            layer, color, [self._p(p) for p in points], self._n(width) if width else 0
         )
+        self._merge(layer)
 
     def line(self, color: Color, start: Point, end: Point, width: float = 1) -> None:
         pygame.draw.line(self.surface, color, self._p(start), self._p(end), self._n(width))
@@ -121,14 +140,16 @@ class _Pen:
         width: float,
     ) -> None:
         x, y, w, h = rect
+        layer = self._layer(color)
         pygame.draw.arc(
-            self.surface,
+            layer,
             color,
             pygame.Rect(*self._p((x, y)), self._n(w), self._n(h)),
             start,
             stop,
             self._n(width),
         )
+        self._merge(layer)
 
     def finish(self) -> pygame.Surface:
         return pygame.transform.smoothscale(self.surface, (self.size, self.size))

@@ -45,6 +45,7 @@ class Backend:
     data_dir: Path
     telemetry: deque[RequestInfo] = field(default_factory=lambda: deque(maxlen=2000))
     temporary: bool = False
+    faults_on: bool = False
 
     def close(self, timeout: float = 3.0) -> None:
         """Close the component (joins its threads), the facade and the emulator."""
@@ -134,4 +135,5 @@ def start_backend(
         data_dir=data_dir,
         telemetry=telemetry,
         temporary=temporary,
+        faults_on=emulator is not None and options.faults,
     )

@@ -14,7 +14,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from kraty_pygame.sdk import EntryCost, EventListing, MilestoneRewardPreview, RewardEntryPreview
+from kraty_pygame.sdk import (
+    EntryCost,
+    EventListing,
+    MilestoneRewardPreview,
+    RewardEntryPreview,
+    RewardPolicySummary,
+)
 
 MASK = "\u2022" * 8
 SECRET_KEYS = frozenset({"secret", "playersecret", "player_secret", "x-player-secret"})
@@ -137,10 +143,15 @@ def lock_reason(
     return "; ".join(reasons) if reasons else None
 
 
+ALWAYS_OPEN_S = 400 * 86400
+
+
 def countdown(seconds: float) -> str:
-    """A compact time left: ``3d 04h``, ``5h 12m``, ``04:09``, or ``ended``."""
+    """A compact time left: ``3d 04h``, ``5h 12m``, ``04:09``, ``ended`` or ``no end``."""
     if seconds <= 0:
         return "ended"
+    if seconds >= ALWAYS_OPEN_S:
+        return "no end"
     total = math.ceil(seconds)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
@@ -232,6 +243,29 @@ def pretty_json(value: Any, limit: int = 6000) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[:limit] + "\n\u2026"
+
+
+def describe_policy(
+    policy: RewardPolicySummary, names: Mapping[str, str] | None = None
+) -> list[str]:
+    """End-of-window rewards in words, one line per bundle or tier."""
+    kind = policy.type
+    if kind == "fixed_bundle" and policy.bundle is not None:
+        return [f"every finisher: {describe_entries(policy.bundle.entries, names)}"]
+    if kind == "rank_scaled" and policy.tiers:
+        lines = []
+        for tier in policy.tiers:
+            ranks = (
+                f"#{tier.from_rank}"
+                if tier.from_rank == tier.to_rank
+                else f"#{tier.from_rank}-{tier.to_rank}"
+            )
+            what = describe_entries(tier.bundle.entries, names) if tier.bundle else "nothing"
+            lines.append(f"{ranks}: {what}")
+        return lines
+    if kind == "shared_pool" and policy.pool is not None:
+        return [f"top tier shares {format_score(policy.pool)} {policy.currency_key or ''}".strip()]
+    return ["none" if kind == "none" else kind.replace("_", " ")]
 
 
 def format_score(value: float) -> str:

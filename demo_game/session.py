@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 import pygame
 
@@ -138,9 +140,9 @@ class Session:
         self.backend = backend
         self.component = backend.component
         self.meter = meter
-        self.state = DemoState(server_label=backend.label)
+        self.state = DemoState(server_label=backend.label, faults_on=backend.faults_on)
         self.widget_theme = widget_theme()
-        self.toasts = ToastStack(self.widget_theme, anchor="topright", margin=10)
+        self.toasts = ToastStack(self.widget_theme, anchor="bottomright", margin=10)
         self.mini_board = LeaderboardPanel(None, self.widget_theme, rows=8, title="Live board")
         self.lobby_bar = LobbyBar(None, self.widget_theme)
         self._grants_watcher: Watcher | None = None
@@ -150,6 +152,7 @@ class Session:
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-control")
         self._control_jobs: list[tuple[Future[Any], Callable[[Any], None], str]] = []
         self._signed_out = False
+        self._switching = False
         self._refresh_due: dict[str, float] = {}
         self._clock = 0.0
         self.requests_submitted = 0
@@ -198,6 +201,7 @@ class Session:
         self._call(self.component.ensure_identity, self._identity_ready)
 
     def _identity_ready(self, identity: Identity) -> None:
+        self._switching = False
         self.state.player_id = identity.external_player_id
         self.state.has_secret = bool(identity.secret)
         self.app.text_renderer.register_secret(identity.secret)
@@ -277,8 +281,15 @@ class Session:
 
     def _drain_telemetry(self) -> None:
         telemetry = self.backend.telemetry
+        if not telemetry:
+            return
         state = self.state
-        running = [e for e in state.log if e.status in ("queued", "running")]
+        now = time.monotonic()
+        open_entries = [
+            e
+            for e in state.log
+            if e.route is not None and (e.finished is None or now - e.finished < 0.5)
+        ]
         while telemetry:
             info = telemetry.popleft()
             state.telemetry.append(info)
@@ -286,14 +297,21 @@ class Session:
                 state.retries_seen += 1
             if not info.ok:
                 state.failed_attempts_seen += 1
-            if running:
-                running[-1].attempts.append(info)
+            path = urlsplit(info.url).path
+            for entry in open_entries:
+                assert entry.route is not None
+                method, pattern = entry.route
+                if method in ("", info.method.upper()) and re.search(pattern, path):
+                    entry.attempts.append(info)
+                    break
 
     # ================================================================== pygame events
 
     def handle_event(self, event: pygame.event.Event) -> bool:
         """Consume the component's KRATY_* events; False for anything else."""
         kind = event.type
+        if kind == KRATY_GRANTS and self._switching:
+            return True  # a stopped watcher's last report belongs to the previous player
         # the component's drop-in widgets take the events they understand
         self.toasts.handle_event(event)
         self.mini_board.handle_event(event)
@@ -862,6 +880,7 @@ class Session:
 
     def sign_out(self) -> None:
         """``logout()``: forget the player (the next sign-in or new player resumes play)."""
+        self._switching = True
         self._stop_watchers()
         self._signed_out = True
         self._call(self.component.logout, lambda _: self.app.notify("Signed out", "info"))
@@ -891,6 +910,7 @@ class Session:
             self.app.notify("Sign in needs a player id and a secret.", "warn")
             return
         self.app.text_renderer.register_secret(secret)
+        self._switching = True
         self._stop_watchers()
         self._reset_player_state()
         self._call(
@@ -908,6 +928,7 @@ class Session:
 
     def new_player(self) -> None:
         """``logout()`` then ``ensure_identity()``: a fresh ``kp_`` player."""
+        self._switching = True
         self._stop_watchers()
         self._reset_player_state()
         self._call(self.component.logout, lambda _: self._resolve_identity())
@@ -1007,11 +1028,17 @@ class Session:
         operation: str,
         request: str,
         make: Callable[[], RequestHandle[Any]],
+        *,
         then: Callable[[Any], None] | None = None,
         after: Callable[[LogEntry], None] | None = None,
+        route: tuple[str, str] | None = None,
     ) -> LogEntry:
-        """Run one SDK call for the debug panel and record request, response and attempts."""
-        entry = LogEntry(operation=operation, request=request)
+        """Run one SDK call for the debug panel and record request, response and attempts.
+
+        ``route`` (HTTP method, path regex) ties the ``on_request`` telemetry rows of
+        this call to it; other calls and watchers run at the same time.
+        """
+        entry = LogEntry(operation=operation, request=request, route=route)
         self.state.log.append(entry)
 
         def ok(result: Any) -> None:

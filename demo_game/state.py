@@ -99,6 +99,7 @@ class LogEntry:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     attempts: list[RequestInfo] = field(default_factory=list)
+    route: tuple[str, str] | None = None  # (HTTP method, path regex) of the call's request
 
     @property
     def duration_ms(self) -> float | None:

@@ -193,6 +193,16 @@ class Tour:
         yield self.until(lambda: self.app.screen.name == name, f"tab {name}", 5)
         yield 12  # let the fade-in finish
 
+    def settle(self, limit: float = 6.0) -> Wait:
+        """Let snackbar notices and toasts fade (screenshots read better); never fails."""
+        deadline = time.monotonic() + limit
+
+        def quiet() -> bool:
+            idle = not self.app.notices and not self.session.toasts.toasts
+            return idle or time.monotonic() > deadline
+
+        return self.until(quiet, "notices faded", limit + 5)
+
     def shot(self, name: str) -> None:
         """The screenshot of screen ``name`` (and its snapshot for the report)."""
         path = self.out / SCREENSHOT_NAMES[name]
@@ -358,7 +368,7 @@ class Tour:
             "event board with the player's row",
             15,
         )
-        yield 20
+        yield self.settle()
         self.shot("leaderboards")
         self.click_chip(boards.modes, "keyed")
         yield self.until(lambda: state().keyed.board is not None, "keyed board weekly_global", 15)
@@ -420,7 +430,7 @@ class Tour:
             15,
             nudge=session.refresh_player,
         )
-        yield 20
+        yield self.settle()
         self.shot("player")
         yield self.until(
             lambda: any(h.item_key == "hunter_badge" for h in state().inventory),
@@ -439,7 +449,7 @@ class Tour:
             15,
             nudge=session.refresh_events,
         )
-        yield 20
+        yield self.settle()
         self.shot("events")
 
         # ---- debug: Run ALL, then show one call's raw request/response
@@ -450,13 +460,15 @@ class Tour:
             "Run ALL",
             40,
         )
-        start = next((e for e in state().log if e.operation == "events.start"), None)
-        if start is not None:
-            index = debug.calls.items.index(start) if start in debug.calls.items else -1
-            if index >= 0:
-                debug.calls.scroll_to(index)
-                self.post_click(debug.calls.row_rect(index).center)
-        yield 20
+        # show a call that needed retries when faults are on, else events.start
+        log = list(state().log)
+        chosen = next((e for e in log if any(a.attempt > 1 for a in e.attempts)), None)
+        chosen = chosen or next((e for e in log if e.operation == "events.start"), None)
+        if chosen is not None and chosen in debug.calls.items:
+            index = debug.calls.items.index(chosen)
+            debug.calls.scroll_to(index)
+            self.post_click(debug.calls.row_rect(index).center)
+        yield self.settle()
         self.shot("debug")
 
         # ---- the window is resizable: layout follows the new size

@@ -47,6 +47,7 @@ class DebugOp:
     label: str
     build: Callable[[DebugScreen], tuple[str, Callable[[], RequestHandle[Any]]] | None]
     then: Callable[[DebugScreen, Any], None] | None = None
+    route: tuple[str, str] | None = None
 
 
 def _opt(text: str) -> str | None:
@@ -88,7 +89,7 @@ def _ops(session: Session) -> list[DebugOp]:
         build: Callable[[DebugScreen], tuple[str, Callable[[], RequestHandle[Any]]] | None],
         then: Callable[[DebugScreen, Any], None] | None = None,
     ) -> DebugOp:
-        return DebugOp(name, label, build, then)
+        return DebugOp(name, label, build, then, ROUTES.get(name))
 
     return [
         op(
@@ -265,6 +266,33 @@ def _ops(session: Session) -> list[DebugOp]:
     ]
 
 
+# The HTTP request behind each method (method, path regex): ties telemetry rows to calls.
+ROUTES: dict[str, tuple[str, str]] = {
+    "ensure_identity": ("POST", r"/players/[^/]+/register$"),
+    "players.register": ("POST", r"/players/[^/]+/register$"),
+    "events.list_for_player": ("GET", r"/players/[^/]+/events$"),
+    "events.start": ("POST", r"/events/[^/]+/start$"),
+    "events.progress": ("POST", r"/attempts/[^/]+/progress$"),
+    "events.finish": ("POST", r"/attempts/[^/]+/finish$"),
+    "event_leaderboards.read": ("GET", r"/event-leaderboards/[^/]+$"),
+    "event_leaderboards.join": ("POST", r"/event-leaderboards/[^/]+/join$"),
+    "leaderboards.read": ("GET", r"/sdk/v1/leaderboards/[^/]+$"),
+    "leaderboards.list_periods": ("GET", r"/leaderboards/[^/]+/periods$"),
+    "leaderboards.submit_score": ("POST", r"/leaderboards/[^/]+/score$"),
+    "leaderboards.join": ("POST", r"/players/[^/]+/leaderboards/[^/]+/join$"),
+    "leaderboards.standings": ("GET", r"/leaderboards/[^/]+/standings$"),
+    "grants.list_pending": ("GET", r"/pending-grants$"),
+    "grants.claim": ("POST", r"/grants/[^/]+/claim$"),
+    "grants.open": ("POST", r"/crates/[^/]+/open$"),
+    "grants.collect_all": ("", r"/(pending-grants|claim|open)$"),
+    "lobbies.read": ("GET", r"/lobbies/[^/]+$"),
+    "inventory.list": ("GET", r"/inventory$"),
+    "inventory.consume": ("POST", r"/inventory/[^/]+/consume$"),
+    "wallet.list": ("GET", r"/wallet$"),
+    "wallet.debit": ("POST", r"/wallet/[^/]+/debit$"),
+    "catalog.read": ("GET", r"/catalog$"),
+}
+
 RUN_ALL = [
     "ensure_identity",
     "events.list_for_player",
@@ -418,7 +446,9 @@ class DebugScreen(Screen):
             if debug_op.then is not None:
                 debug_op.then(self, result)
 
-        entry = self.session.debug_call(debug_op.name, request, make, then, after)
+        entry = self.session.debug_call(
+            debug_op.name, request, make, then=then, after=after, route=debug_op.route
+        )
         self.selected = entry
         return entry
 
@@ -714,5 +744,13 @@ class DebugScreen(Screen):
 
 
 def _path(url: str) -> str:
+    """The informative tail of a request URL: ``~/events/tap_frenzy/start`` for
+    ``/sdk/v1/players/<id>/events/tap_frenzy/start``, ``/catalog`` for ``/sdk/v1/catalog``."""
     parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    path = parts.path
+    if path.startswith("/sdk/v1/players/"):
+        rest = path[len("/sdk/v1/players/") :]
+        path = "~/" + rest.split("/", 1)[1] if "/" in rest else path
+    elif path.startswith("/sdk/v1/"):
+        path = path[len("/sdk/v1") :]
+    return path + (f"?{parts.query}" if parts.query else "")

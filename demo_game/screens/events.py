@@ -233,17 +233,16 @@ class EventsScreen(Screen):
             ui.text(surface, "none", (x, y), font=ui.fonts.small, color=PALETTE.faint)
             y += 24
         y += 6
-        policy = listing.reward_policy
         if y < rect.bottom - 40:
             ui.text(surface, "End-of-window rewards", (x, y), font=ui.fonts.bold)
             y += 24
-            ui.text(
-                surface,
-                policy.type.replace("_", " "),
-                (x, y),
-                font=ui.fonts.small,
-                color=PALETTE.muted,
-            )
+            for line in rules.describe_policy(listing.reward_policy, names):
+                if y > rect.bottom - 24:
+                    break
+                ui.text(
+                    surface, line, (x, y), font=ui.fonts.small, color=PALETTE.muted, max_width=width
+                )
+                y += 20
 
     @staticmethod
     def _metric_text(metric: dict[str, Any]) -> str:

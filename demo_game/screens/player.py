@@ -33,7 +33,7 @@ class PlayerScreen(Screen):
             "Sign out", session.sign_out, name="player.sign_out", variant="secondary"
         )
         self.seeded = Button(
-            f"Play as {SEEDED_PLAYER}",
+            SEEDED_PLAYER,
             session.sign_in_seeded,
             name="player.seeded",
             variant="secondary",
@@ -208,7 +208,8 @@ class PlayerScreen(Screen):
         surface.blit(ui.assets.image("player_self", 48), (x, y + 2))
         ui.text(
             surface,
-            state.player_name or "(no display name)",
+            state.player_name
+            or ("Signed out" if state.player_id is None else "(name not seen yet)"),
             (x + 60, y),
             font=ui.fonts.title,
             max_width=self._identity.width - 90,
