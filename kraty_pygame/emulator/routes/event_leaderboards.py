@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Message, Send
 
 from kraty_pygame.emulator import auth, board_views, event_boards, finalization, responses
 from kraty_pygame.emulator.boards import BoardsRuntime, Transaction, bind_runtime
@@ -192,6 +193,20 @@ def _heartbeat() -> ServerSentEvent:
     return ServerSentEvent(comment="hb", sep="\n")
 
 
+class _EventStream(EventSourceResponse):
+    """sse-starlette's response without a cancel scope around every send.
+
+    With no ``send_timeout`` the library still opens an anyio cancel scope per chunk;
+    at a 1,000-subscriber fan-out that is a measurable share of the per-event cost.
+    """
+
+    async def _send_with_timeout(self, send: Send, message: Message) -> None:
+        if self.send_timeout is None:
+            await send(message)
+            return
+        await super()._send_with_timeout(send, message)
+
+
 def open_stream(rt: EmulatorRuntime, leaderboard_id: str) -> Response:
     """E6 / E6': subscribe first, then check the board, so no update is missed."""
     hub = broadcaster(rt)
@@ -220,7 +235,7 @@ def open_stream(rt: EmulatorRuntime, leaderboard_id: str) -> Response:
         finally:
             sub.close()
 
-    return EventSourceResponse(
+    return _EventStream(
         frames(),
         ping=heartbeat_s(rt),
         sep="\n",
