@@ -156,7 +156,11 @@ def test_concurrent_overdraw_applies_exactly_one(emu: EmbeddedEmulator, route: s
         lock = threading.Lock()
 
         def spend(
-            ext: str = ext, secret: str = secret, barrier: threading.Barrier = barrier
+            ext: str = ext,
+            secret: str = secret,
+            barrier: threading.Barrier = barrier,
+            statuses: list[int] = statuses,
+            lock: threading.Lock = lock,
         ) -> None:
             client = RawClient(emu.base_url)
             try:

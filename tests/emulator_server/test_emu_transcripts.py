@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def _type_ok(kind: str, value: Any) -> bool:
             isinstance(value, str)
             and re.fullmatch(rf"{kind[3:]}_[0-9a-f]{{12}}", value) is not None
         )
-    checks = {
+    checks: dict[str, Callable[[Any], bool]] = {
         "string": lambda v: isinstance(v, str),
         "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
         "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
