@@ -34,9 +34,11 @@ __all__ = [
     "member_segment",
     "player_segment",
     "progression_limits",
+    "read_segment",
     "remember_segment",
     "segment_values",
     "segmentation_kind",
+    "standings_segments",
     "sync_progression",
 ]
 
@@ -258,3 +260,72 @@ def progression_limits(board: LeaderboardConfig) -> dict[str, Any] | None:
             else None
         )
     return out
+
+
+def read_segment(
+    conn: sqlite3.Connection,
+    board: LeaderboardConfig,
+    requested: str | None,
+    self_id: str | None,
+) -> str:
+    """Which segment a read shows: the requested one, else the caller's, else the first.
+
+    Raises:
+        BoardError: 400 for an unknown segment, or a context board read with no
+            segment and no caller bucket.
+    """
+    kind = segmentation_kind(board)
+    if kind == "none":
+        return ""
+    if requested:
+        return check_segment(board, requested)
+    if self_id is not None:
+        mine = member_segment(conn, board.key, self_id)
+        if mine is not None:
+            return mine
+    if kind == "progression":
+        return segment_values(board)[0]
+    valid = segment_values(board)
+    raise BoardError(
+        "validation_failed",
+        f"segment is required on this board: valid buckets are {', '.join(valid)}",
+        {"errors": [{"path": "segment", "message": "required"}], "validSegments": valid},
+    )
+
+
+def standings_segments(
+    conn: sqlite3.Connection,
+    *,
+    board: LeaderboardConfig,
+    selection: str,
+    segment: str | None,
+    self_id: str | None,
+    period: str,
+) -> list[str]:
+    """The segments an E20 ``scope`` selects (``mine``: where the caller has an entry)."""
+    kind = segmentation_kind(board)
+    if selection == "all":
+        return segment_values(board)
+    if selection == "segment":
+        if kind == "none":
+            return [""]
+        if not segment:
+            raise BoardError(
+                "validation_failed",
+                "scope=segment needs segment",
+                {"errors": [{"path": "segment", "message": "required"}]},
+            )
+        return [check_segment(board, segment)]
+    if self_id is None:
+        return []
+    if selection == "mine":
+        rows = conn.execute(
+            "SELECT DISTINCT segment FROM kb_entries WHERE board_key = ? AND period = ? "
+            "AND participant_id = ? ORDER BY segment",
+            (board.key, period, self_id),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+    if kind == "none":
+        return [""]
+    mine = member_segment(conn, board.key, self_id)
+    return [mine] if mine is not None else []

@@ -94,32 +94,6 @@ def _tz(rt: EmulatorRuntime) -> str:
     return rt.config.game.timezone or "UTC"
 
 
-def _read_segment(
-    conn: sqlite3.Connection,
-    board: LeaderboardConfig,
-    requested: str | None,
-    self_id: str | None,
-) -> str:
-    """Which segment a read shows: the requested one, else the caller's, else the first."""
-    kind = keyed_segments.segmentation_kind(board)
-    if kind == "none":
-        return ""
-    if requested:
-        return keyed_segments.check_segment(board, requested)
-    if self_id is not None:
-        mine = keyed_segments.member_segment(conn, board.key, self_id)
-        if mine is not None:
-            return mine
-    if kind == "progression":
-        return keyed_segments.segment_values(board)[0]
-    valid = keyed_segments.segment_values(board)
-    raise BoardError(
-        "validation_failed",
-        f"segment is required on this board: valid buckets are {', '.join(valid)}",
-        {"errors": [{"path": "segment", "message": "required"}], "validSegments": valid},
-    )
-
-
 def _prepare(
     tx: Transaction,
     *,
@@ -158,7 +132,7 @@ def read_keyed(
             self_id = (
                 event_boards.player_id_of(tx.conn, external_id) if want_self and live else None
             )
-            seg = _read_segment(tx.conn, board, segment, self_id)
+            seg = keyed_segments.read_segment(tx.conn, board, segment, self_id)
             if live:
                 keyed_segments.ensure_partition(
                     tx.conn,
@@ -334,7 +308,7 @@ async def standings(
                     f"scope={selection} needs externalId",
                     {"errors": [{"path": "externalId", "message": "required"}]},
                 )
-            chosen = _standings_segments(
+            chosen = keyed_segments.standings_segments(
                 tx.conn,
                 board=cfg,
                 selection=selection,
@@ -365,43 +339,6 @@ async def standings(
     except BoardError as err:
         raise api_error(err) from None
     return responses.ok(data)
-
-
-def _standings_segments(
-    conn: sqlite3.Connection,
-    *,
-    board: LeaderboardConfig,
-    selection: str,
-    segment: str | None,
-    self_id: str | None,
-    period: str,
-) -> list[str]:
-    kind = keyed_segments.segmentation_kind(board)
-    if selection == "all":
-        return keyed_segments.segment_values(board)
-    if selection == "segment":
-        if kind == "none":
-            return [""]
-        if not segment:
-            raise BoardError(
-                "validation_failed",
-                "scope=segment needs segment",
-                {"errors": [{"path": "segment", "message": "required"}]},
-            )
-        return [keyed_segments.check_segment(board, segment)]
-    if self_id is None:
-        return []
-    if selection == "mine":
-        rows = conn.execute(
-            "SELECT DISTINCT segment FROM kb_entries WHERE board_key = ? AND period = ? "
-            "AND participant_id = ? ORDER BY segment",
-            (board.key, period, self_id),
-        ).fetchall()
-        return [str(r[0]) for r in rows]
-    if kind == "none":
-        return [""]
-    mine = keyed_segments.member_segment(conn, board.key, self_id)
-    return [mine] if mine is not None else []
 
 
 # ----------------------------------------------------------------------- writes
