@@ -103,7 +103,12 @@ class EventsClient(ResourceClient):
                 metrics=dict(metrics) if metrics is not None else None,
                 occurred_at=occurred_at,
             )
-        elif mode != "set" or metric_value is not None or metrics is not None or occurred_at:
+        elif (
+            mode != "set"
+            or metric_value is not None
+            or metrics is not None
+            or occurred_at is not None
+        ):
             raise TypeError("progress(): pass either a ProgressInput or keyword fields, not both")
         return self._client.request_decoded(
             "POST",
