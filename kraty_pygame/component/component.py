@@ -89,6 +89,7 @@ from kraty_pygame.sdk.errors import KratyApiError
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:
+    from kraty_pygame.sdk.finalization import FinalizationResult, MembershipRef
     from kraty_pygame.sdk.identity import Identity
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.streaming import ReconnectPolicy
@@ -300,6 +301,20 @@ class KratyComponent:
     def logout(self) -> RequestHandle[None]:
         """Queue ``kraty.logout()``; the next player call registers a fresh player."""
         return self._submit("logout", self._kraty.logout, (), {}, is_write=True)
+
+    def check_finalizations(self) -> RequestHandle[list[FinalizationResult]]:
+        """Queue ``kraty.check_finalizations()``: boards that ended while the game was away."""
+        return self._submit(
+            "check_finalizations", self._kraty.check_finalizations, (), {}, is_write=False
+        )
+
+    def dismiss(self, ref: MembershipRef | str) -> RequestHandle[None]:
+        """Queue ``kraty.dismiss(ref)``: stop tracking a board for finalization."""
+        return self._submit("dismiss", self._kraty.dismiss, (ref,), {}, is_write=True)
+
+    def clear_reported(self) -> RequestHandle[int]:
+        """Queue ``kraty.clear_reported()``: forget boards already reported as finalized."""
+        return self._submit("clear_reported", self._kraty.clear_reported, (), {}, is_write=True)
 
     def _describe(self, fn: Callable[..., Any]) -> tuple[str, bool]:
         owner = getattr(fn, "__self__", None)
