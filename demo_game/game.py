@@ -72,7 +72,9 @@ class Game:
 
     def __init__(self, options: DemoOptions) -> None:
         self.options = options
-        pygame.init()
+        # display (with events) and fonts only: the mixer is optional and started by Assets
+        pygame.display.init()
+        pygame.font.init()
         self.backend: Backend | None = None
         try:
             self.app = App(options, None, [])

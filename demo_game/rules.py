@@ -23,7 +23,9 @@ from kraty_pygame.sdk import (
 )
 
 MASK = "\u2022" * 8
-SECRET_KEYS = frozenset({"secret", "playersecret", "player_secret", "x-player-secret"})
+SECRET_KEYS = frozenset(
+    {"secret", "secretprefix", "playersecret", "player_secret", "x-player-secret"}
+)
 
 
 def pretty_key(key: str) -> str:

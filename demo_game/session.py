@@ -153,6 +153,7 @@ class Session:
         self._control_jobs: list[tuple[Future[Any], Callable[[Any], None], str]] = []
         self._signed_out = False
         self._switching = False
+        self.closing = False
         self._refresh_due: dict[str, float] = {}
         self._clock = 0.0
         self.requests_submitted = 0
@@ -164,8 +165,14 @@ class Session:
         make: Callable[[], RequestHandle[T]],
         on_ok: Callable[[T], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
-    ) -> RequestHandle[T]:
-        """Submit a component call (measured) and route its result to a callback."""
+    ) -> RequestHandle[T] | None:
+        """Submit a component call (measured) and route its result to a callback.
+
+        Returns None once the game is shutting down (callbacks that run inside
+        ``component.close()`` must not start new work).
+        """
+        if self.closing:
+            return None
         with self.meter.measure():
             handle = make()
         self.requests_submitted += 1
@@ -211,6 +218,8 @@ class Session:
         self._start_grants_watcher()
 
     def _start_grants_watcher(self) -> None:
+        if self.closing:
+            return
         if self._grants_watcher is not None:
             self._grants_watcher.stop()
         with self.meter.measure():
@@ -455,7 +464,7 @@ class Session:
             lobby_id = str((error.details or {}).get("lobbyId", ""))
             quest.phase = "lobby"
             quest.lobby_id = lobby_id or None
-            if lobby_id and self._lobby_watcher is None:
+            if lobby_id and self._lobby_watcher is None and not self.closing:
                 self.lobby_bar = LobbyBar(lobby_id, self.widget_theme)
                 self._call(lambda: self.component.lobbies.read(lobby_id), self._got_lobby)
                 with self.meter.measure():
@@ -583,7 +592,9 @@ class Session:
     def watch_event_board(self, leaderboard_id: str) -> None:
         """Follow ``leaderboard_id`` live (snapshot + stream), replacing the previous board."""
         board = self.state.event_board
-        if board.leaderboard_id == leaderboard_id and self._board_watcher is not None:
+        if self.closing or (
+            board.leaderboard_id == leaderboard_id and self._board_watcher is not None
+        ):
             return
         with self.meter.measure():
             if self._board_watcher is not None:
@@ -1060,7 +1071,11 @@ class Session:
                 after(entry)
 
         handle = self._call(make, ok, failed)
-        entry.status = "running" if handle.status is HandleStatus.RUNNING else "queued"
+        if handle is None:
+            entry.status = "failed"
+            entry.error = "the game is closing"
+        else:
+            entry.status = "running" if handle.status is HandleStatus.RUNNING else "queued"
         return entry
 
     @staticmethod
@@ -1068,5 +1083,6 @@ class Session:
         return time.monotonic()
 
     def close(self) -> None:
-        """Stop the control thread (the backend closes the component)."""
+        """Stop starting new work and the control thread (the backend closes the component)."""
+        self.closing = True
         self._control.shutdown(wait=True, cancel_futures=True)

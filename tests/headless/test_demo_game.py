@@ -1,0 +1,275 @@
+"""The demo game in-process: secrets never rendered, no mixer needed, start-up wiring, rules."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pygame
+import pytest
+
+from demo_game import rules
+from demo_game.assets import Assets
+from demo_game.backend import default_data_dir
+from demo_game.game import Game
+from demo_game.options import DemoOptions, parse_options
+from demo_game.session import SEEDED_PLAYER_ID, SEEDED_PLAYER_SECRET
+from demo_game.ui import MASK, TextRenderer
+from kraty_pygame.emulator import EmbeddedEmulator
+from kraty_pygame.sdk import EntryCost, EntryCostCurrency, EventListing
+
+pytestmark = [pytest.mark.headless]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _frames_until(
+    game: Game, predicate: Callable[[], bool], what: str, timeout: float = 20.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        game.app.frame()
+
+
+def _click(pos: tuple[int, int]) -> None:
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=1))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=1))
+
+
+def _type(text: str) -> None:
+    pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=text))
+
+
+@pytest.fixture
+def recorded_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every string any font renders from now on (the demo's and the component widgets')."""
+    texts: list[str] = []
+    original = pygame.font.Font
+
+    class RecordingFont(original):  # type: ignore[misc, valid-type]
+        def render(self, text: Any, *args: Any, **kwargs: Any) -> pygame.Surface:
+            texts.append(str(text))
+            surface: pygame.Surface = super().render(text, *args, **kwargs)
+            return surface
+
+    monkeypatch.setattr(pygame.font, "Font", RecordingFont)
+    yield texts
+
+
+@pytest.fixture
+def no_mixer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``pygame.mixer.init`` fail as it does on a machine without audio."""
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise pygame.error("no audio device (test)")
+
+    monkeypatch.setattr(pygame.mixer, "init", fail)
+
+
+# ---------------------------------------------------------------- in-process game
+
+
+@pytest.mark.emulator
+@pytest.mark.usefixtures("no_mixer")
+def test_secrets_never_reach_the_font_renderer_on_any_screen(
+    tmp_path: Path, recorded_texts: list[str]
+) -> None:
+    game = Game(DemoOptions(headless=True, data_dir=tmp_path / "demo"))
+    try:
+        app, session = game.app, game.session
+        assert not app.assets.mixer_ok  # runs silent without a mixer
+        _frames_until(game, lambda: session.state.has_secret, "first identity")
+        # sign in through the Player screen, typing the secret into its masked field
+        app.select_named("player")
+        player = app.screen_named("player")
+        for _ in range(3):
+            app.frame()
+        _click(player.find("player.id").rect.center)
+        app.frame()
+        _type(SEEDED_PLAYER_ID)
+        app.frame()
+        _click(player.find("player.secret").rect.center)
+        app.frame()
+        _type(SEEDED_PLAYER_SECRET)
+        app.frame()
+        app.frame()
+        _click(player.find("player.sign_in").rect.center)
+        _frames_until(
+            game,
+            lambda: session.state.player_id == SEEDED_PLAYER_ID and bool(session.state.wallet),
+            "signed in as player_42",
+        )
+        # the debug panel: a register whose raw response carries a fresh secret, and a
+        # sign_in with the secret typed into the masked debug field
+        app.select_named("debug")
+        debug = app.screen_named("debug")
+        for _ in range(3):
+            app.frame()
+        player_input = debug.find("debug.input.player")
+        _click(player_input.rect.center)
+        app.frame()
+        for _ in range(12):
+            pygame.event.post(
+                pygame.event.Event(pygame.KEYDOWN, key=pygame.K_BACKSPACE, mod=0, unicode="")
+            )
+        _type("probe_player")
+        app.frame()
+        _click(debug.find("debug.op.players.register").rect.center)
+        _frames_until(
+            game,
+            lambda: any(
+                e.operation == "players.register" and e.status == "ok" for e in session.state.log
+            ),
+            "players.register in the debug log",
+        )
+        _click(debug.find("debug.input.secret").rect.center)
+        app.frame()
+        _type(SEEDED_PLAYER_SECRET)
+        for _ in range(5):
+            app.frame()
+        for name in ("events", "quest", "leaderboards", "player", "debug"):
+            app.select_named(name)
+            for _ in range(15):
+                app.frame()
+    finally:
+        game.close()
+    assert recorded_texts, "nothing was rendered?"
+    leaked = [t for t in recorded_texts if "kps_" in t]
+    assert not leaked, f"secret-looking text reached the renderer: {leaked[:3]}"
+    assert any(MASK in t for t in recorded_texts)  # the masked fields were drawn
+
+
+@pytest.mark.emulator
+def test_default_start_keeps_player_and_progress_in_the_user_data_dir(tmp_path: Path) -> None:
+    first = Game(DemoOptions(headless=True, mute=True))
+    try:
+        _frames_until(first, lambda: first.session.state.has_secret, "identity")
+        player = first.session.state.player_id
+        data_dir = first.backend.data_dir if first.backend else None
+    finally:
+        first.close()
+    assert data_dir is not None and data_dir == default_data_dir()
+    assert data_dir.is_relative_to(os.environ["XDG_DATA_HOME"])  # conftest's isolated home
+    assert (data_dir / "emulator.sqlite3").is_file()
+    second = Game(DemoOptions(headless=True, mute=True))
+    try:
+        _frames_until(second, lambda: second.session.state.has_secret, "identity again")
+        assert second.session.state.player_id == player  # the same player after a restart
+    finally:
+        second.close()
+
+
+@pytest.mark.emulator
+def test_base_url_and_api_key_point_the_demo_at_another_server(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    options = parse_options(
+        [
+            "--headless",
+            "--mute",
+            "--base-url",
+            kraty_emulator.base_url,
+            "--api-key",
+            kraty_emulator.client_api_key,
+            "--data-dir",
+            str(tmp_path),
+        ]
+    )
+    game = Game(options)
+    try:
+        assert game.backend is not None and game.backend.emulator is None
+        assert not game.session.has_emulator
+        _frames_until(
+            game, lambda: game.session.state.events_loaded, "events from the other server"
+        )
+        assert game.session.state.server_label == kraty_emulator.base_url
+    finally:
+        game.close()
+
+
+def test_assets_run_silent_without_a_mixer(no_mixer: None) -> None:
+    pygame.display.init()
+    pygame.font.init()
+    try:
+        assets = Assets()
+        assert not assets.mixer_ok
+        assets.play("tap")  # no error, no sound
+        assert assets.image("coin", 24).get_size() == (24, 24)
+    finally:
+        pygame.quit()
+
+
+def test_missing_image_files_are_drawn_on_the_spot(tmp_path: Path) -> None:
+    pygame.display.init()
+    pygame.font.init()
+    try:
+        assets = Assets(tmp_path, sound=False)  # an empty assets folder
+        assert assets.image("potion").get_size() == (64, 64)
+        assert assets.fonts.body.size("x")[0] > 0  # pygame's default font stands in
+    finally:
+        pygame.quit()
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def test_text_renderer_masks_registered_secrets() -> None:
+    renderer = TextRenderer()
+    renderer.register_secret("kps_abcdefgh")
+    assert renderer.mask("secret is kps_abcdefgh!") == f"secret is {MASK}!"
+    assert renderer.mask("nothing here") == "nothing here"
+
+
+def test_redact_masks_secret_fields_recursively() -> None:
+    data = {"data": {"secret": "kps_x", "secretPrefix": "kps_", "list": [{"playerSecret": "y"}]}}
+    shown = rules.redact(data)
+    assert shown["data"]["secret"] == rules.MASK
+    assert shown["data"]["secretPrefix"] == rules.MASK
+    assert shown["data"]["list"][0]["playerSecret"] == rules.MASK
+    assert "kps_" not in rules.pretty_json(data)
+
+
+def test_lock_reasons_cover_requirement_cost_and_attempt_caps() -> None:
+    listing = EventListing(
+        event_key="elite_trial",
+        window_id="w1",
+        entry_requirement={"all": [{"item": {"key": "hunter_badge", "min": 1}}]},
+        entry_cost=EntryCost(currencies=[EntryCostCurrency(key="gold", amount=50)]),
+    )
+    reason = rules.lock_reason(listing, {"gold": 10}, {}, {})
+    assert reason is not None and "Hunter Badge" in reason and "50 gold" in reason
+    assert rules.lock_reason(listing, {"gold": 50}, {"hunter_badge": 1}, {}) is None
+    capped = {("elite_trial", "w1"): "attempts used up"}
+    assert (
+        rules.lock_reason(listing, {"gold": 50}, {"hunter_badge": 1}, capped) == "attempts used up"
+    )
+    assert rules.cost_label(listing.entry_cost) == "gold 50"
+    assert rules.requirement_failures(
+        {"any": [{"balance": {"key": "xp", "min": 10}}]}, {"xp": 3}, {}
+    )
+
+
+def test_countdown_formats() -> None:
+    assert rules.countdown(-1) == "ended"
+    assert rules.countdown(65) == "01:05"
+    assert rules.countdown(3 * 3600 + 120) == "3h 02m"
+    assert rules.countdown(2 * 86400 + 5 * 3600) == "2d 05h"
+    assert rules.countdown(10 * 365 * 86400) == "no end"
+
+
+def test_command_line_defaults_and_server_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    options = parse_options([])
+    assert options.uses_emulator and not options.headless and options.fps == 60
+    monkeypatch.setenv("KRATY_BASE_URL", "https://kraty.example")
+    monkeypatch.setenv("KRATY_API_KEY", "kr_test.abc")
+    remote = parse_options(["--headless", "--tour", "--screenshots", "shots"])
+    assert remote.base_url == "https://kraty.example" and remote.api_key == "kr_test.abc"
+    assert not remote.uses_emulator and remote.screenshots == Path("shots")
+    with pytest.raises(SystemExit):
+        parse_options(["--faults"])  # faults drive the embedded emulator only
