@@ -86,6 +86,7 @@ class Subscription:
         self._signalled = False
         self._wake = asyncio.Event()
         self._closed = False
+        self._ended = False
         self.coalesced = 0  # how many updates were merged into a pending one
         self.delivered = 0
 
@@ -129,8 +130,14 @@ class Subscription:
         with self._hub._lock:
             return len(self._pending)
 
-    async def batches(self) -> AsyncIterator[list[StreamEvent]]:
-        """Yield what is pending, in order, until a terminal event was yielded."""
+    async def next_batch(self) -> list[StreamEvent]:
+        """Wait for pending events and take them, in order (``[]`` after the end).
+
+        A batch stops after a terminal event; once one was taken, later calls
+        return ``[]`` at once.
+        """
+        if self._ended:
+            return []
         while True:
             await self._wake.wait()
             with self._hub._lock:
@@ -140,13 +147,21 @@ class Subscription:
                 self._wake.clear()
             if not items:
                 continue
-            cut = next((i for i, ev in enumerate(items) if ev.terminal), None)
-            if cut is not None:
-                items = items[: cut + 1]
+            for i, event in enumerate(items):
+                if event.terminal:
+                    items = items[: i + 1]
+                    self._ended = True
+                    break
             self.delivered += len(items)
-            yield items
-            if cut is not None:
+            return items
+
+    async def batches(self) -> AsyncIterator[list[StreamEvent]]:
+        """Yield what is pending, in order, until a terminal event was yielded."""
+        while True:
+            items = await self.next_batch()
+            if not items:
                 return
+            yield items
 
     def close(self) -> None:
         """Stop receiving (idempotent); the hub forgets this subscription."""

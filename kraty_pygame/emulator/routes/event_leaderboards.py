@@ -230,8 +230,8 @@ def open_stream(rt: EmulatorRuntime, leaderboard_id: str) -> Response:
             if finalized:
                 yield encode_event("closed", {"reason": "finalized"})
                 return
-            async for batch in sub.batches():
-                yield b"".join(event.frame for event in batch)
+            while batch := await sub.next_batch():
+                yield batch[0].frame if len(batch) == 1 else b"".join(e.frame for e in batch)
         finally:
             sub.close()
 
