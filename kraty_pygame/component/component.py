@@ -32,6 +32,7 @@ Overflow policy (no unbounded memory when the game stops calling ``update()``):
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -58,7 +59,7 @@ from kraty_pygame.component.event_types import (
     KRATY_REQUEST_FAILED,
     ensure_event_types,
 )
-from kraty_pygame.component.handles import RequestHandle
+from kraty_pygame.component.handles import RequestHandle, SentRequest
 from kraty_pygame.component.proxies import (
     CatalogProxy,
     EventLeaderboardsProxy,
@@ -126,6 +127,13 @@ _PROXIES: Final[tuple[type[ResourceProxy[Any]], ...]] = (
     LeaderboardsProxy,
     PlayersProxy,
 )
+
+
+def _accepts_idempotency_key(fn: Callable[..., Any]) -> bool:
+    try:
+        return "idempotency_key" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -238,6 +246,7 @@ class KratyComponent:
         self._watchers: list[Watcher] = []
         self._grant_watchers: list[GrantsWatcher] = []
         self._identity_lock = threading.Lock()
+        self._retry_lock = threading.Lock()
         self._identity: str | None = None
         self._paused = False
         self._closed = False
@@ -316,6 +325,43 @@ class KratyComponent:
         """Queue ``kraty.clear_reported()``: forget boards already reported as finalized."""
         return self._submit("clear_reported", self._kraty.clear_reported, (), {}, is_write=True)
 
+    def retry(self, handle: RequestHandle[T]) -> RequestHandle[T]:
+        """Send a failed or cancelled call again, without ever applying a write twice.
+
+        The retry repeats the request exactly as it went out and, when the failure left
+        the outcome unknown, reuses its ``idempotency_key`` so the server replays instead
+        of applying again. Merged progress increments are retried as the one request
+        they were: every handle of a ``handle.batch`` returns the same retry handle, so
+        retrying each of them is safe. A call that was never sent is simply queued again.
+        Any thread.
+
+        Raises:
+            ValueError: the handle has not finished, or it succeeded.
+        """
+        if not handle.done or handle.succeeded:
+            raise ValueError(f"retry() needs a failed or cancelled handle, not {handle!r}")
+        sent = handle._sent
+        if sent is None:
+            origin = handle._origin
+            if origin is None:
+                raise ValueError(f"{handle!r} was not created by this component")
+            return self._submit(
+                origin.operation, origin.fn, origin.args, origin.kwargs, is_write=origin.is_write
+            )
+        with self._retry_lock:
+            if sent.retry is not None:
+                again: RequestHandle[T] = sent.retry
+                return again
+            kwargs = dict(sent.kwargs)
+            key = getattr(handle.error, "idempotency_key", None)
+            if isinstance(key, str) and _accepts_idempotency_key(sent.fn):
+                kwargs["idempotency_key"] = key
+            retried: RequestHandle[T] = self._submit(
+                sent.operation, sent.fn, sent.args, kwargs, is_write=sent.is_write
+            )
+            sent.retry = retried
+        return retried
+
     def _describe(self, fn: Callable[..., Any]) -> tuple[str, bool]:
         owner = getattr(fn, "__self__", None)
         name = getattr(fn, "__name__", type(fn).__name__)
@@ -339,6 +385,7 @@ class KratyComponent:
         is_write: bool,
     ) -> RequestHandle[Any]:
         handle: RequestHandle[Any] = RequestHandle(operation, is_write=is_write)
+        handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
         player = kwargs.get("as_")
         job = Job(
             operation=operation,

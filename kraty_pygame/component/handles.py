@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final, Generic, TypeVar
 
-__all__ = ["HandleStatus", "RequestHandle"]
+__all__ = ["HandleStatus", "RequestHandle", "SentRequest"]
 
 T = TypeVar("T")
 
@@ -33,6 +34,24 @@ class HandleStatus(StrEnum):
 _FINAL: Final = frozenset({HandleStatus.DONE, HandleStatus.FAILED, HandleStatus.CANCELLED})
 
 
+@dataclass(eq=False)
+class SentRequest:
+    """The request a handle's call went out as, shared by every handle merged into it.
+
+    Progress batching sends several calls as one request; those handles share one
+    response, one error and one idempotency key. Retry such a failure as the one
+    request it was (``KratyComponent.retry``), never handle by handle.
+    """
+
+    handles: tuple[RequestHandle[Any], ...]
+    operation: str
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    is_write: bool
+    retry: RequestHandle[Any] | None = field(default=None, repr=False)
+
+
 class RequestHandle(Generic[T]):
     """The future-like result of one non-blocking call.
 
@@ -50,7 +69,9 @@ class RequestHandle(Generic[T]):
         "_finished",
         "_late",
         "_lock",
+        "_origin",
         "_result",
+        "_sent",
         "_status",
         "id",
         "is_write",
@@ -70,6 +91,8 @@ class RequestHandle(Generic[T]):
         self._canceller: Callable[[RequestHandle[Any]], bool] | None = None
         self._late: Callable[[RequestHandle[Any]], None] | None = None
         self._delivered = False
+        self._sent: SentRequest | None = None
+        self._origin: SentRequest | None = None
 
     def __repr__(self) -> str:
         return f"<RequestHandle #{self.id} {self.operation} {self._status.value}>"
@@ -103,6 +126,17 @@ class RequestHandle(Generic[T]):
     def error(self) -> BaseException | None:
         """The exception of a failed or cancelled call, else ``None``."""
         return self._error
+
+    @property
+    def batch(self) -> tuple[RequestHandle[Any], ...]:
+        """The handles sent together with this one as one request (itself included).
+
+        Empty until the call was sent; more than one handle when queued progress
+        increments were merged. They share the result, the error and its
+        ``idempotency_key``.
+        """
+        sent = self._sent
+        return sent.handles if sent is not None else ()
 
     @property
     def outcome_unknown(self) -> bool:

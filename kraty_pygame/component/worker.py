@@ -37,7 +37,7 @@ from enum import StrEnum
 from typing import Any, Final, Protocol
 
 from kraty_pygame.component.errors import KratyComponentClosedError, KratyQueueFullError
-from kraty_pygame.component.handles import HandleStatus, RequestHandle
+from kraty_pygame.component.handles import HandleStatus, RequestHandle, SentRequest
 from kraty_pygame.sdk.errors import KratyCancelledError
 
 __all__ = [
@@ -403,7 +403,11 @@ class RequestWorker:
                 job.state = JobState.RUNNING
                 lane.current = job
                 handles = tuple(job.handles)
+            sent = SentRequest(
+                handles, job.operation, job.fn, job.args, dict(job.kwargs), job.is_write
+            )
             for handle in handles:
+                handle._sent = sent
                 handle._set_running()
             self._execute(lane, job, handles)
 
@@ -416,6 +420,8 @@ class RequestWorker:
             error = exc
         status = HandleStatus.FAILED if error is not None else HandleStatus.DONE
         finished = tuple(h for h in handles if h._complete(status, value, error))
+        if len(finished) < len(handles):
+            _share_idempotency_key(handles, error)
         with self._lock:
             lane.current = None
             job.state = JobState.FINISHED
@@ -565,6 +571,19 @@ class RequestWorker:
             if remaining <= 0:
                 return
             thread.join(remaining)
+
+
+def _share_idempotency_key(
+    handles: tuple[RequestHandle[Any], ...], error: BaseException | None
+) -> None:
+    """Give handles cancelled in flight the key the SDK used, so a retry can replay it."""
+    key = getattr(error, "idempotency_key", None)
+    if not isinstance(key, str):
+        return
+    for handle in handles:
+        mine = handle.error
+        if isinstance(mine, KratyCancelledError) and mine.idempotency_key is None:
+            mine.idempotency_key = key
 
 
 def _cancelled_error(
