@@ -388,3 +388,19 @@ def test_streams_need_an_api_key(emu: EmbeddedEmulator) -> None:
     response = httpx.get(f"{emu.base_url}/sdk/v1/event-leaderboards/{board_id}/stream", timeout=10)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_reset_ends_open_streams(emu: EmbeddedEmulator) -> None:
+    board_id = new_board(emu)
+
+    async def scenario() -> list[tuple[str, Any]]:
+        ready = asyncio.Event()
+        async with httpx.AsyncClient(base_url=emu.base_url, timeout=10) as client:
+            url = f"/sdk/v1/event-leaderboards/{board_id}/stream"
+            task = asyncio.create_task(_collect(client, url, _headers(emu), ready))
+            await asyncio.wait_for(ready.wait(), 10)
+            await asyncio.to_thread(emu.reset)
+            return await asyncio.wait_for(task, 10)
+
+    events = asyncio.run(scenario())
+    assert events[-1] == ("closed", {"reason": "reset"})
