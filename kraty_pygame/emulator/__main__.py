@@ -7,10 +7,12 @@ invalid config or arguments, 1 when the port cannot be bound).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from kraty_pygame._version import __version__
 from kraty_pygame.emulator.app import create_app
@@ -60,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _shown_key(key: str) -> str:
     return key if key in PUBLIC_DEMO_KEYS else key.split(".", 1)[0] + ".***"
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,11 +125,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print("\n".join(lines), flush=True)
     server = EmulatorServer(uvicorn_config(app, embedded=False), threading.Event())
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal through the
+    # previous handler; make SIGTERM end up where Ctrl+C does (a clean exit code 0).
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
         sock.close()
         rt.close()
     print("Kraty emulator stopped.", flush=True)
