@@ -225,16 +225,19 @@ def contribute(
         else:
             value = attempt_score
         period, _ = resolve_period(board.reset_cadence, None, now, tz)
-        _apply(
-            conn,
-            board=board,
-            player=player,
-            seg=seg,
-            period=period,
-            value=value,
-            now=now,
-            seed_bots=seed_bots,
-        )
+        try:
+            _apply(
+                conn,
+                board=board,
+                player=player,
+                seg=seg,
+                period=period,
+                value=value,
+                now=now,
+                seed_bots=seed_bots,
+            )
+        except BoardError:  # out of range: the event write still stands
+            continue
 
 
 def attempt_context(conn: sqlite3.Connection, player_id: str, event_key: str) -> dict[str, Any]:

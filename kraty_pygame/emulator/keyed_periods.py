@@ -18,6 +18,7 @@ from kraty_pygame.emulator.config import LeaderboardConfig
 from kraty_pygame.emulator.ranking import BoardScope, iso, parse_iso
 
 __all__ = [
+    "MAX_SCORE",
     "NEVER_PERIOD",
     "BoardError",
     "PlayerRef",
@@ -58,15 +59,31 @@ def board_id(key: str) -> str:
     return "slb_" + hashlib.sha256(f"keyed:{key}".encode()).hexdigest()[:12]
 
 
+#: Largest board score magnitude; beyond it a sum would lose integer precision.
+MAX_SCORE: Final = 1e15
+
+
 def aggregate(kind: str, current: float | None, value: float) -> float:
-    """Combine a board score with a new value: ``best`` / ``latest`` / ``sum``."""
+    """Combine a board score with a new value: ``best`` / ``latest`` / ``sum``.
+
+    Raises:
+        BoardError: 400 ``validation_failed`` when the result leaves ±1e15.
+    """
     if current is None:
-        return float(value)
-    if kind == "best":
-        return max(float(current), float(value))
-    if kind == "sum":
-        return float(current) + float(value)
-    return float(value)
+        result = float(value)
+    elif kind == "best":
+        result = max(float(current), float(value))
+    elif kind == "sum":
+        result = float(current) + float(value)
+    else:
+        result = float(value)
+    if not -MAX_SCORE <= result <= MAX_SCORE:
+        raise BoardError(
+            "validation_failed",
+            f"score out of range (at most {MAX_SCORE:.0e} in magnitude)",
+            {"errors": [{"path": "value", "message": "out of range"}]},
+        )
+    return result
 
 
 # ------------------------------------------------------------------------ periods
@@ -111,13 +128,15 @@ def resolve_period(
         return iso(current), True
     try:
         moment = parse_iso(requested)
-    except ValueError:
+        if not NEVER_PERIOD.year <= moment.year <= 9998:
+            raise ValueError("period out of range")
+        start, _ = period_bounds(cadence, moment, tz)
+    except (ValueError, OverflowError):
         raise BoardError(
             "validation_failed",
             "period must be 'current' or an ISO timestamp",
-            {"errors": [{"field": "period", "message": "not an ISO timestamp"}]},
+            {"errors": [{"path": "period", "message": "not an ISO timestamp in range"}]},
         ) from None
-    start, _ = period_bounds(cadence, moment, tz)
     return iso(start), start == current
 
 

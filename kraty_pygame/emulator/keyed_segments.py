@@ -77,7 +77,7 @@ def check_segment(board: LeaderboardConfig, segment: str) -> str:
             "validation_failed",
             f"unknown segment {segment!r}: valid {what}s are {', '.join(valid)}",
             {
-                "errors": [{"field": "segment", "message": f"expected one of {valid}"}],
+                "errors": [{"path": "segment", "message": f"expected one of {valid}"}],
                 "validSegments": valid,
             },
         )
@@ -110,7 +110,7 @@ def player_segment(
         "validation_failed",
         f"segment is required on this board: valid buckets are {', '.join(segment_values(board))}",
         {
-            "errors": [{"field": "segment", "message": "required"}],
+            "errors": [{"path": "segment", "message": "required"}],
             "validSegments": segment_values(board),
         },
     )

@@ -289,6 +289,10 @@ def test_submit_aggregates_and_reports_rank(http: httpx.Client) -> None:
 
 def test_submit_errors(http: httpx.Client) -> None:
     p = Player(http)
+    _error(p.post("/leaderboards/weekly_global/score", {"value": 1e16}), 400, "validation_failed")
+    big = Player(http)
+    big.post("/leaderboards/regional/score", {"value": 9e14, "segment": "eu"})
+    _error(big.post("/leaderboards/regional/score", {"value": 9e14}), 400, "validation_failed")
     _error(p.post("/leaderboards/server_only/score", {"value": 1}), 403, "client_scoring_disabled")
     _error(p.post("/leaderboards/league/score", {"value": 1}), 400, "score_not_supported")
     _error(p.post("/leaderboards/nope/score", {"value": 1}), 404, "not_found")
@@ -413,6 +417,12 @@ def test_past_period_reads(emu: EmbeddedEmulator, http: httpx.Client) -> None:
         ).json()["data"]
         assert old["period"] == current and old["self"] is None  # self only for live periods
         assert any(e["participantId"] == p.id for e in old["entries"])
+        for bad in ("yesterday", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"):
+            _error(
+                http.get("/sdk/v1/leaderboards/weekly_global", params={"period": bad}),
+                400,
+                "validation_failed",
+            )
         _error(
             http.get("/sdk/v1/leaderboards/weekly_global", params={"period": "yesterday"}),
             400,

@@ -404,3 +404,16 @@ def test_reset_ends_open_streams(emu: EmbeddedEmulator) -> None:
 
     events = asyncio.run(scenario())
     assert events[-1] == ("closed", {"reason": "reset"})
+
+
+def test_head_on_a_stream_leaves_no_subscription(emu: EmbeddedEmulator) -> None:
+    board_id = new_board(emu)
+    hub = broadcaster(emu.app.state.runtime)
+    response = httpx.head(
+        f"{emu.base_url}/sdk/v1/event-leaderboards/{board_id}/stream",
+        headers=_headers(emu),
+        timeout=10,
+    )
+    assert response.status_code in (200, 405)  # FastAPI routes GET only
+    assert response.content == b"" or response.json()["error"]["code"] == "method_not_allowed"
+    assert hub.subscriber_count(board_id) == 0

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Send
@@ -237,6 +238,8 @@ def open_stream(rt: EmulatorRuntime, leaderboard_id: str) -> Response:
 
     return _EventStream(
         frames(),
+        # A HEAD request never iterates ``frames()``: close the subscription anyway.
+        background=BackgroundTask(sub.close),
         ping=heartbeat_s(rt),
         sep="\n",
         ping_message_factory=_heartbeat,
