@@ -58,7 +58,7 @@ class Notice:
     text: str
     kind: str
     age: float = 0.0
-    ttl: float = 3.5
+    ttl: float = 3.0
 
 
 class GameSession(Protocol):

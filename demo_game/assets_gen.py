@@ -452,6 +452,25 @@ def tap_orb(size: int = 192) -> pygame.Surface:
     return pen.finish()
 
 
+def rays(size: int = 256) -> pygame.Surface:
+    """A burst of soft golden light rays (spun behind an opening crate)."""
+    pen = _Pen(size)
+    c = size / 2
+    for i in range(12):
+        angle = i * math.tau / 12
+        half = 0.11
+        tip = c * 0.98
+        points = [
+            (c, c),
+            (c + math.cos(angle - half) * tip, c + math.sin(angle - half) * tip),
+            (c + math.cos(angle + half) * tip, c + math.sin(angle + half) * tip),
+        ]
+        pen.polygon((255, 222, 120, 70 if i % 2 else 110), points)
+    for radius, alpha in ((c * 0.45, 60), (c * 0.3, 90), (c * 0.18, 130)):
+        pen.circle((255, 240, 190, alpha), (c, c), radius)
+    return pen.finish()
+
+
 def sparkle(size: int = 24) -> pygame.Surface:
     """A four-pointed spark used by particles."""
     pen = _Pen(size)
@@ -495,6 +514,7 @@ SPRITES: Final[dict[str, Callable[[], pygame.Surface]]] = {
     "clock": clock,
     "tap_orb": tap_orb,
     "sparkle": sparkle,
+    "rays": rays,
     "icon": app_icon,
 }
 

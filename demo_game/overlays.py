@@ -100,8 +100,9 @@ class CrateReveal:
                 self._pending_burst = False
                 self.particles.burst(card.x + center[0], card.y + center[1], 60, speed=480)
             spin = (self.age - self.SHAKE) * 40
-            rays = pygame.transform.rotate(ui.assets.image("crate_open", 220), spin)
-            rays.set_alpha(90)
+            glow = min(1.0, (self.age - self.SHAKE) * 3)
+            rays = pygame.transform.rotate(ui.assets.image("rays", 260), spin)
+            rays.set_alpha(round(230 * glow))
             layer.blit(rays, rays.get_rect(center=center))
             pop = min(1.0, (self.age - self.SHAKE) / self.BURST)
             size = round(120 * (0.8 + 0.2 * math.sin(pop * math.pi / 2)))

@@ -128,7 +128,7 @@ def widget_theme() -> WidgetTheme:
         radius=10,
         padding=10,
         toast_width=330,
-        toast_seconds=3.5,
+        toast_seconds=3.0,
     )
 
 
@@ -450,6 +450,8 @@ class Session:
             self._lobby_watcher = None
         if attempt.player_id:
             self._self_ids.add(attempt.player_id)
+            # the widget marks rows of this participant id as the player's own
+            self.mini_board.self_participant_id = attempt.player_id
         board_id = response.leaderboard_id or attempt.leaderboard_id
         if board_id:
             self.watch_event_board(board_id)

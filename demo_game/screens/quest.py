@@ -112,6 +112,7 @@ class QuestScreen(Screen):
         for widget in (self.chips, self.target, self.start, self.finish, self.collect):
             self.add(widget)
         self._play = pygame.Rect(0, 0, 0, 0)
+        self._right = pygame.Rect(0, 0, 0, 0)
         self._lobby = pygame.Rect(0, 0, 0, 0)
         self._board = pygame.Rect(0, 0, 0, 0)
         self._shown_score = 0.0
@@ -123,6 +124,7 @@ class QuestScreen(Screen):
         body = pygame.Rect(rect.x, rect.y + 44, rect.width, rect.height - 44)
         left, right = split_columns(body, [0.6, 0.4], GAP * 2)
         self._play = left
+        self._right = right
         self._lobby, self._board = split_rows(right, [min(230, right.height // 2), None], GAP * 2)
         orb = max(80, min(left.width - 80, left.height - 250, 260))
         self.target.rect = pygame.Rect(0, 0, orb, orb)
@@ -171,6 +173,11 @@ class QuestScreen(Screen):
             self.particles.burst(cx, cy, 40, speed=420)
         self._seen_fired = len(quest.fired)
         self.particles.update(dt)
+        # the lobby card is tall only for lobby events; the live board gets the rest
+        listing = state.listing(quest.event_key)
+        lobby_event = quest.lobby is not None or (listing is not None and listing.is_lobby_matched)
+        lobby_h = min(230, self._right.height // 2) if lobby_event else 86
+        self._lobby, self._board = split_rows(self._right, [lobby_h, None], GAP * 2)
         super().update(dt)
 
     # ------------------------------------------------------------------ drawing
