@@ -399,11 +399,16 @@ class LeaderboardWatcher(Watcher):
                     self._stream = None
 
     def _forward(self, stream: LeaderboardStream, stop: threading.Event) -> bool:
-        """Hand the stream's events over; True when the board closed (watch over)."""
+        """Hand the stream's events over; True when the board closed (watch over).
+
+        The loop always runs the stream to its end (it ends by itself after ``closed``
+        and soon after a cancel), so the stream releases its connection.
+        """
+        board_closed = False
         for event in stream:
-            if stop.is_set():
-                return False
             data = event.data
+            if stop.is_set() or board_closed:
+                continue
             if event.kind == LeaderboardStreamKind.SCORE_UPDATE and isinstance(
                 data, LeaderboardScoreUpdate
             ):
@@ -419,8 +424,8 @@ class LeaderboardWatcher(Watcher):
                 self._put("finalized", board=data)
             elif event.kind == LeaderboardStreamKind.CLOSED:
                 self._put("closed")
-                return True
-        return False
+                board_closed = True
+        return board_closed
 
     def _poll(self, stop: threading.Event) -> None:
         while not stop.wait(self._poll_interval):

@@ -89,6 +89,7 @@ class Pump:
         self.component = component
         self.events: list[pygame.event.Event] = []
         self.frames = 0
+        self._cursor = 0
 
     def frame(self) -> list[pygame.event.Event]:
         """One frame: ``update()`` then ``pygame.event.get()``; returns our events."""
@@ -104,18 +105,36 @@ class Pump:
         *,
         timeout: float = WAIT,
         what: str = "event",
+        since: int | None = None,
     ) -> pygame.event.Event:
-        """Run frames until an event matching ``predicate`` arrives; returns it."""
+        """Return the next event matching ``predicate``, running frames until it arrives.
+
+        Events are searched in arrival order from just after the previous match, so
+        an event that arrived in the same frame as the previous match is found too.
+        With ``since`` (an index into ``events``, e.g. ``len(pump.events)`` taken
+        earlier) the search starts there instead and the position is left alone, for
+        events of independent sources whose relative order is not defined.
+        """
         deadline = time.monotonic() + timeout
         while True:
-            for event in self.frame():
-                if predicate(event):
-                    return event
+            start = self._cursor if since is None else since
+            for index in range(start, len(self.events)):
+                if predicate(self.events[index]):
+                    if since is None:
+                        self._cursor = index + 1
+                    return self.events[index]
+            self.frame()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 seen = [event_name(e.type) for e in self.events[-20:]]
                 raise AssertionError(f"no {what} within {timeout}s; last events: {seen}")
-            self.component.wait_for_results(min(0.05, remaining))
+            if not any(predicate(e) for e in self.events[start:]):
+                self.component.wait_for_results(min(0.05, remaining))
+
+    def clear(self) -> None:
+        """Forget the recorded events."""
+        self.events.clear()
+        self._cursor = 0
 
     def of(self, event_type: int) -> list[pygame.event.Event]:
         """Recorded events of one type."""
