@@ -1,0 +1,129 @@
+"""Drop-in widgets: they take the component's events and draw onto any surface."""
+
+from __future__ import annotations
+
+import pygame
+import pytest
+
+from kraty_pygame.component import KRATY_GRANTS, KRATY_LEADERBOARD, KRATY_LOBBY, KRATY_MILESTONE
+from kraty_pygame.component.widgets import LeaderboardPanel, LobbyBar, ToastStack, WidgetTheme
+from kraty_pygame.sdk.models.events import MilestoneFired
+from kraty_pygame.sdk.models.grants import Grant, GrantContents, RewardEntryPreview
+from kraty_pygame.sdk.models.leaderboards import (
+    EventLeaderboard,
+    LeaderboardEntry,
+    LeaderboardFinalized,
+    LeaderboardScoreUpdate,
+)
+from kraty_pygame.sdk.models.lobbies import Lobby
+
+pytestmark = pytest.mark.headless
+
+GOLD = Grant(
+    id="g1",
+    kind="reward",
+    contents=GrantContents(
+        entries=[RewardEntryPreview(type="currency", currency_key="gold", amount=10)]
+    ),
+    status="pending",
+)
+
+
+def painted(surface: pygame.Surface, rect: pygame.Rect) -> bool:
+    """True when something was drawn in ``rect`` of a surface that started black."""
+    black = pygame.Color(0, 0, 0, 255)
+    return any(
+        surface.get_at((x, y)) != black
+        for x in range(rect.left, rect.right, 3)
+        for y in range(rect.top, rect.bottom, 3)
+    )
+
+
+def test_toasts_come_from_milestones_and_poller_grants_then_fade(pygame_headless: None) -> None:
+    stack = ToastStack(WidgetTheme(toast_seconds=1.0, fade_seconds=0.5), max_toasts=3)
+    milestone = pygame.event.Event(
+        KRATY_MILESTONE,
+        event_key="tap_frenzy", attempt_id="a", milestone=MilestoneFired(key="taps_5"),
+        grants=[GOLD],
+    )
+    assert stack.handle_event(milestone)
+    assert not stack.handle_event(
+        pygame.event.Event(KRATY_GRANTS, grants=[GOLD], source="milestone")
+    )
+    assert stack.handle_event(pygame.event.Event(KRATY_GRANTS, grants=[GOLD], source="poller"))
+    assert [(t.title, t.body) for t in stack.toasts] == [
+        ("Milestone: taps_5", "10 gold"),
+        ("1 reward waiting", "10 gold"),
+    ]
+    surface = pygame.Surface((640, 360))
+    stack.draw(surface)
+    assert painted(surface, pygame.Rect(640 - 312, 12, 300, 40))
+    stack.update(1.2)
+    assert stack._alpha(stack.toasts[0]) < 255
+    stack.update(0.5)
+    assert not stack.toasts
+    for i in range(5):
+        stack.push(f"t{i}")
+    assert [t.title for t in stack.toasts] == ["t2", "t3", "t4"]
+
+
+def entry(pid: str, score: float, rank: int, **kw: object) -> LeaderboardEntry:
+    return LeaderboardEntry(participant_id=pid, name=pid.upper(), score=score, rank=rank, **kw)  # type: ignore[arg-type]
+
+
+def test_leaderboard_panel_follows_snapshots_updates_and_finalization(
+    pygame_headless: None,
+) -> None:
+    panel = LeaderboardPanel("lb1", rows=5)
+    board = EventLeaderboard(
+        leaderboard_id="lb1",
+        entries=[entry("a", 30, 1), entry("b", 20, 2, kind="bot"), entry("c", 10, 3, is_self=True)],
+    )
+    snap = pygame.event.Event(KRATY_LEADERBOARD, leaderboard_id="lb1", kind="snapshot",
+                              board=board, entry=None)
+    assert panel.handle_event(snap)
+    other = pygame.event.Event(KRATY_LEADERBOARD, leaderboard_id="lb2", kind="snapshot",
+                               board=board, entry=None)
+    assert not panel.handle_event(other)
+    update = LeaderboardScoreUpdate(leaderboard_id="lb1", participant_id="c", score=35, rank=1)
+    assert panel.handle_event(pygame.event.Event(
+        KRATY_LEADERBOARD, leaderboard_id="lb1", kind="score_update", board=None, entry=update
+    ))
+    assert [(r.participant_id, r.rank, r.is_self) for r in panel.rows] == [
+        ("c", 1, True), ("a", 2, False), ("b", 3, False)
+    ]
+    down = LeaderboardScoreUpdate(leaderboard_id="lb1", participant_id="c", score=5, rank=3)
+    panel.apply_update(down)
+    assert [(r.participant_id, r.rank) for r in panel.rows] == [("a", 1), ("b", 2), ("c", 3)]
+    newcomer = LeaderboardScoreUpdate(leaderboard_id="lb1", participant_id="d", score=25, rank=2)
+    panel.apply_update(newcomer)
+    assert [r.participant_id for r in panel.rows] == ["a", "d", "b", "c"]
+    surface = pygame.Surface((320, 240))
+    panel.draw(surface, pygame.Rect(10, 10, 300, 220))
+    assert painted(surface, pygame.Rect(10, 10, 300, 220))
+    final = LeaderboardFinalized(leaderboard_id="lb1", reason="window_closed", standings=[])
+    panel.handle_event(pygame.event.Event(
+        KRATY_LEADERBOARD, leaderboard_id="lb1", kind="finalized", board=final, entry=None
+    ))
+    assert panel.finalized
+
+
+def test_lobby_bar_counts_humans_and_bots_and_animates(pygame_headless: None) -> None:
+    bar = LobbyBar("lob1", speed=4.0)
+    assert bar.label() == "Looking for a lobby…"
+    forming = Lobby(id="lob1", status="forming", capacity=4, participant_count=1, bot_slots=2)
+    assert bar.handle_event(pygame.event.Event(KRATY_LOBBY, lobby=forming, active=False))
+    assert not bar.handle_event(pygame.event.Event(
+        KRATY_LOBBY, lobby=Lobby(id="other"), active=False
+    ))
+    assert (bar.humans, bar.filled) == (1, 3)
+    assert bar.label() == "Finding players: 1 + 2 bots / 4"
+    bar.update(0.5)
+    assert bar.shown == 2.0
+    bar.update(1.0)
+    assert bar.shown == 3.0
+    bar.set_lobby(Lobby(id="lob1", status="active", capacity=4, participant_count=1, bot_slots=9))
+    assert bar.filled == 4 and bar.label().startswith("Lobby full: 4/4")
+    surface = pygame.Surface((300, 80))
+    bar.draw(surface, pygame.Rect(0, 0, 300, 80))
+    assert painted(surface, pygame.Rect(0, 0, 300, 80))
