@@ -1,4 +1,4 @@
-"""Event leaderboards: ranking, participants, lazy bots and the write hooks.
+"""Event leaderboards: stored rows, the per-app runtime seam and the write hooks.
 
 The emulator engineer's event routes call :func:`on_attempt_started` and
 :func:`on_attempt_scored` inside their write transaction; both write the board in

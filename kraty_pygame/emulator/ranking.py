@@ -95,16 +95,21 @@ def ranked(
 
 @dataclass(frozen=True)
 class BoardScope:
-    """Rows of one ranked board inside a table (event board, or keyed board partition)."""
+    """Rows of one ranked board inside a table (event board, or keyed board partition).
+
+    Attributes:
+        table: ``eb_entries`` or ``kb_entries``.
+        where: the SQL condition selecting the board's rows (``?`` placeholders).
+        params: values for ``where``, also the values of ``key_columns`` on insert.
+        channel: the broadcast channel of the board (event boards only).
+        key_columns: the columns ``params`` fill when a participant is inserted.
+    """
 
     table: str
     where: str
     params: tuple[str, ...]
     channel: str = ""
     key_columns: tuple[str, ...] = field(default=())
-
-    def insert_columns(self) -> tuple[str, ...]:
-        return self.key_columns
 
 
 def ranked_entries(conn: sqlite3.Connection, scope: BoardScope) -> list[RankedEntry]:
