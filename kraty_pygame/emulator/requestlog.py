@@ -9,6 +9,7 @@ from typing import Any
 
 _SECRET_HEADERS = frozenset({"x-player-secret", "cookie"})
 _SECRET_FIELDS = frozenset({"secret", "playerSecret"})
+_MAX_BODY = 65536
 _PUBLIC_KEYS = frozenset({"kr_test.client-demo", "kr_test.server-demo", "kr_live.client-demo"})
 
 
@@ -60,21 +61,7 @@ class RequestLog:
         duration_ms: float,
         fault: str | None,
     ) -> None:
-        masked: dict[str, str] = {}
-        for raw_name, raw_value in headers:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            if name in _SECRET_HEADERS:
-                value = mask_secret(value)
-            elif name == "authorization":
-                value = mask_authorization(value)
-            masked[name] = value
-        parsed: Any = None
-        if body:
-            try:
-                parsed = _mask_body(json.loads(body))
-            except (ValueError, UnicodeDecodeError):
-                parsed = f"<{len(body)} bytes, not JSON>"
+        """Keep the raw request; masking and JSON parsing happen only when read."""
         with self._lock:
             self._seq += 1
             self._entries.append(
@@ -84,22 +71,45 @@ class RequestLog:
                     "method": method,
                     "path": path,
                     "query": query,
-                    "headers": masked,
-                    "body": parsed,
-                    "idempotencyKey": parsed.get("idempotencyKey")
-                    if isinstance(parsed, dict)
-                    else None,
+                    "headers": headers,
+                    "body": body[:_MAX_BODY],
                     "status": status,
                     "durationMs": round(duration_ms, 3),
                     "fault": fault,
                 }
             )
 
+    @staticmethod
+    def _render(entry: dict[str, Any]) -> dict[str, Any]:
+        masked: dict[str, str] = {}
+        for raw_name, raw_value in entry["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name in _SECRET_HEADERS:
+                value = mask_secret(value)
+            elif name == "authorization":
+                value = mask_authorization(value)
+            masked[name] = value
+        parsed: Any = None
+        body: bytes = entry["body"]
+        if body:
+            try:
+                parsed = _mask_body(json.loads(body))
+            except (ValueError, UnicodeDecodeError):
+                parsed = f"<{len(body)} bytes, not JSON>"
+        return {
+            **entry,
+            "headers": masked,
+            "body": parsed,
+            "idempotencyKey": parsed.get("idempotencyKey") if isinstance(parsed, dict) else None,
+        }
+
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         """Newest last, at most ``limit`` entries."""
         with self._lock:
             entries = list(self._entries)
-        return entries[-limit:] if limit > 0 else []
+        chosen = entries[-limit:] if limit > 0 else []
+        return [self._render(entry) for entry in chosen]
 
     def clear(self) -> None:
         with self._lock:

@@ -22,17 +22,25 @@ class StrictBody(BaseModel):
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=128)
 
 
-def _client_key(request: Request) -> ApiKeyConfig:
+# Dependencies are ``async def`` on purpose: FastAPI runs plain ``def`` dependencies in
+# a worker thread, which costs more than the whole request.
+
+
+async def _client_key(request: Request) -> ApiKeyConfig:
     return auth.api_key(request, runtime_of(request).api_keys)
 
 
-def _server_key(request: Request) -> ApiKeyConfig:
+async def _server_key(request: Request) -> ApiKeyConfig:
     return auth.server_key(request, runtime_of(request).api_keys)
+
+
+async def _runtime(request: Request) -> EmulatorRuntime:
+    return runtime_of(request)
 
 
 ClientKey = Annotated[ApiKeyConfig, Depends(_client_key)]
 ServerKey = Annotated[ApiKeyConfig, Depends(_server_key)]
-Runtime = Annotated[EmulatorRuntime, Depends(runtime_of)]
+Runtime = Annotated[EmulatorRuntime, Depends(_runtime)]
 
 
 async def body_dict(request: Request) -> dict[str, Any] | None:

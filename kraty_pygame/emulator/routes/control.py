@@ -19,7 +19,7 @@ from kraty_pygame.emulator.faults import FaultSettings
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 
 
-def _enabled(request: Request) -> EmulatorRuntime:
+async def _enabled(request: Request) -> EmulatorRuntime:
     rt = runtime_of(request)
     if not rt.control_plane:
         raise ApiError("not_found", "no such route")
