@@ -45,6 +45,8 @@ class EmulatorHost(Protocol):
 
     def finalize_event(self, event_key: str) -> dict[str, Any]: ...
 
+    def recent_requests(self, limit: int = 50) -> list[dict[str, Any]]: ...
+
     def stop(self, timeout: float = 10.0) -> None: ...
 
 
@@ -143,6 +145,10 @@ class SubprocessEmulator:
 
     def finalize_event(self, event_key: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("finalize_event", event_key)
+        return result
+
+    def recent_requests(self, limit: int = 50) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("recent_requests", limit)
         return result
 
     def stop(self, timeout: float = 10.0) -> None:

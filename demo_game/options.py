@@ -128,8 +128,11 @@ def parse_options(argv: list[str] | None) -> DemoOptions:
         parser.error("--api-key needs --base-url (or KRATY_BASE_URL)")
     if args.base_url and not args.api_key:
         parser.error("--base-url needs --api-key (or KRATY_API_KEY)")
-    if args.base_url and (args.faults or args.emulator_subprocess):
-        parser.error("--faults and --emulator-subprocess drive the embedded emulator only")
+    if args.base_url and (args.faults or args.emulator_subprocess or args.tour):
+        parser.error(
+            "--tour, --faults and --emulator-subprocess drive the embedded emulator "
+            "(its clock and faults); they cannot be used with --base-url"
+        )
     return DemoOptions(
         headless=args.headless,
         tour=args.tour,

@@ -132,6 +132,24 @@ def widget_theme() -> WidgetTheme:
     )
 
 
+def _wire_receiver(
+    entry: LogEntry, wanted: set[tuple[str, str]], keys: set[str]
+) -> Callable[[Any], None]:
+    """Keep the emulator's log records of ``entry``'s attempts (secrets redacted)."""
+
+    def got(records: Any) -> None:
+        matching = [
+            r
+            for r in records
+            if (str(r.get("method", "")).upper(), r.get("path")) in wanted
+            and (not keys or r.get("idempotencyKey") in keys)
+        ]
+        entry.wire = [rules.redact(r) for r in matching[-6:]]
+        entry.wire_state = "done"
+
+    return got
+
+
 class Session:
     """Owns the game state and every Kraty call the screens ask for."""
 
@@ -240,6 +258,7 @@ class Session:
         """Once per frame, before ``pygame.event.get()``."""
         self.component.update()
         self._drain_telemetry()
+        self._fetch_wire_logs()
         self._drain_control()
 
     def animate(self, dt: float) -> None:
@@ -946,6 +965,23 @@ class Session:
         self._reset_player_state()
         self._call(self.component.logout, lambda _: self._resolve_identity())
 
+    # ================================================================== emulator request log
+
+    def _fetch_wire_logs(self) -> None:
+        """Ask the emulator for the raw requests of finished debug calls (off the main thread)."""
+        for entry in self.state.log:
+            if entry.wire_state != "wanted":
+                continue
+            entry.wire_state = "fetching"
+            wanted = {(a.method.upper(), urlsplit(a.url).path) for a in entry.attempts}
+            keys = {a.idempotency_key for a in entry.attempts if a.idempotency_key}
+
+            self._control_call(
+                "requests",
+                lambda e: e.recent_requests(limit=60),
+                _wire_receiver(entry, wanted, keys),
+            )
+
     # ================================================================== emulator controls
 
     @property
@@ -1058,6 +1094,7 @@ class Session:
             entry.status = "ok"
             entry.response = jsonable(result)
             entry.finished = self._now()
+            entry.wire_state = "wanted" if self.has_emulator else "none"
             if then is not None:
                 then(result)
             if after is not None:
@@ -1069,6 +1106,7 @@ class Session:
             details = getattr(error, "details", None)
             entry.response = {"error": describe_error(error), "details": jsonable(details)}
             entry.finished = self._now()
+            entry.wire_state = "wanted" if self.has_emulator else "none"
             if after is not None:
                 after(entry)
 

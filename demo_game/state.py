@@ -100,6 +100,8 @@ class LogEntry:
     finished: float | None = None
     attempts: list[RequestInfo] = field(default_factory=list)
     route: tuple[str, str] | None = None  # (HTTP method, path regex) of the call's request
+    wire: list[dict[str, Any]] = field(default_factory=list)  # the emulator's request log
+    wire_state: str = "none"  # none | wanted | fetching | done
 
     @property
     def duration_ms(self) -> float | None:

@@ -556,9 +556,25 @@ class DebugScreen(Screen):
             for info in entry.attempts:
                 status = info.status or "net"
                 lines.append(
-                    f"  {info.method} {_path(info.url)}  #{info.attempt} {status}"
-                    f" {info.duration_ms:.0f} ms"
+                    f"  #{info.attempt} {info.method} {status} {info.duration_ms:.0f} ms"
+                    f"  {_path(info.url)}"
                 )
+        if entry.wire:
+            lines.append("on the wire (the emulator's request log):")
+            for record in entry.wire:
+                query = f"?{record.get('query')}" if record.get("query") else ""
+                fault = f" [fault: {record.get('fault')}]" if record.get("fault") else ""
+                short = _path(f"http://emulator{record.get('path')}{query}")
+                lines.append(f"  {record.get('method')} {record.get('status')}{fault} {short}")
+                headers = record.get("headers") or {}
+                for name in ("authorization", "x-player-secret", "x-kraty-sdk"):
+                    if name in headers:
+                        lines.append(f"    {name}: {headers[name]}")
+                if record.get("body") is not None:
+                    body = rules.pretty_json(record["body"], limit=1200)
+                    lines.extend("    " + line for line in body.splitlines())
+        elif entry.wire_state == "fetching":
+            lines.append("on the wire: reading the emulator's request log\u2026")
         lines.append("response:")
         lines.append(
             rules.pretty_json(entry.response) if entry.response is not None else "  (waiting)"
@@ -721,6 +737,7 @@ class DebugScreen(Screen):
                     "operation": e.operation,
                     "status": e.status,
                     "attempts": [a.attempt for a in e.attempts],
+                    "wire": len(e.wire),
                 }
                 for e in state.log
             ],

@@ -268,8 +268,12 @@ def test_command_line_defaults_and_server_options(monkeypatch: pytest.MonkeyPatc
     assert options.uses_emulator and not options.headless and options.fps == 60
     monkeypatch.setenv("KRATY_BASE_URL", "https://kraty.example")
     monkeypatch.setenv("KRATY_API_KEY", "kr_test.abc")
-    remote = parse_options(["--headless", "--tour", "--screenshots", "shots"])
+    remote = parse_options(["--headless", "--size", "900x600"])
     assert remote.base_url == "https://kraty.example" and remote.api_key == "kr_test.abc"
-    assert not remote.uses_emulator and remote.screenshots == Path("shots")
+    assert not remote.uses_emulator and remote.size == (900, 600)
+    for flag in ("--faults", "--tour", "--emulator-subprocess"):
+        with pytest.raises(SystemExit):
+            parse_options([flag])  # these drive the embedded emulator only
+    monkeypatch.delenv("KRATY_API_KEY")
     with pytest.raises(SystemExit):
-        parse_options(["--faults"])  # faults drive the embedded emulator only
+        parse_options([])  # a server without a key

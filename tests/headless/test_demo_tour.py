@@ -252,6 +252,7 @@ def test_debug_screen_has_a_button_per_sdk_method_and_ran_them_all(readme_tour: 
     assert set(RUN_ALL) <= done
     assert debug["telemetry_rows"] > 0
     assert any(call["attempts"] for call in debug["calls"])  # per-attempt telemetry tied to calls
+    assert any(call["wire"] for call in debug["calls"])  # raw requests from the emulator's log
 
 
 # ---------------------------------------------------------------- what the tour played
