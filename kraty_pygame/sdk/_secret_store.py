@@ -427,15 +427,14 @@ class KeyringSecretStore:
             ) from exc
 
     def _delete(self, name: str) -> None:
-        with contextlib.suppress(self._keyring.errors.PasswordDeleteError):
-            try:
-                self._keyring.delete_password(self.service, name)
-            except self._keyring.errors.PasswordDeleteError:
-                raise
-            except self._error as exc:
-                raise SecretStoreError(
-                    f"keyring delete failed for service {self.service!r}: {type(exc).__name__}"
-                ) from exc
+        try:
+            self._keyring.delete_password(self.service, name)
+        except self._keyring.errors.PasswordDeleteError:
+            pass  # nothing stored under that name
+        except self._error as exc:
+            raise SecretStoreError(
+                f"keyring delete failed for service {self.service!r}: {type(exc).__name__}"
+            ) from exc
 
     def read(self, external_player_id: str) -> str | None:
         """The stored secret for that id."""
