@@ -41,6 +41,13 @@ _ROUTE_MODULES = (
     # emulator-boards' modules (optional until they exist):
     "kraty_pygame.emulator.routes.event_leaderboards",
     "kraty_pygame.emulator.routes.leaderboards",
+    # platform-extras: identity/metadata, friends, gifting, time, progression, inventory stream
+    "kraty_pygame.emulator.routes.identity",
+    "kraty_pygame.emulator.routes.friends",
+    "kraty_pygame.emulator.routes.gifts",
+    "kraty_pygame.emulator.routes.time",
+    "kraty_pygame.emulator.routes.progression",
+    "kraty_pygame.emulator.routes.inventory_stream",
 )
 
 OPENAPI_PATH = "/openapi.json"

@@ -327,6 +327,8 @@ class GameConfig:
     seed_players: tuple[SeedPlayer, ...] = ()
     seed_bots: tuple[SeedBot, ...] = ()
     new_player: NewPlayerConfig = field(default_factory=NewPlayerConfig)
+    #: Sections parsed by extension modules (config_loader.EXTENSION_MODULES), by name.
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     def api_key(self, key: str) -> ApiKeyConfig | None:
         for entry in self.api_keys:

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from kraty_pygame.emulator import config_events
+from kraty_pygame.emulator import config_events, config_platform
 from kraty_pygame.emulator.clock import CLOCK_MODES
 from kraty_pygame.emulator.config import (
     ApiKeyConfig,
@@ -42,6 +42,11 @@ __all__ = ["ConfigError", "demo_config_text", "load_config", "parse_config", "pa
 
 _TOML_POS_RE: Final = re.compile(r"\(at line (\d+), column (\d+)\)")
 DEMO_CONFIG_NAME: Final = "<bundled demo config: kraty_pygame/emulator/data/demo.toml>"
+
+#: Modules that own extra top-level sections: each has ``SECTIONS`` (names),
+#: ``parse_sections(ctx, {name: raw}) -> dict`` (stored in ``GameConfig.extensions``)
+#: and ``check(ctx, cfg)`` (cross-references, run after the built-in checks).
+EXTENSION_MODULES: Final = (config_platform,)
 
 # ---------------------------------------------------------------- sections
 
@@ -377,6 +382,10 @@ def parse_config(data: dict[str, Any], source: str) -> GameConfig:
     root = Table(ctx, data, "")
     game = _game(ctx, root.raw("game"))
     players, bots, new_player = config_events.seed(ctx, root.raw("seed"))
+    extensions: dict[str, Any] = {}
+    for module in EXTENSION_MODULES:
+        raw_sections = {name: root.raw(name) for name in module.SECTIONS}
+        extensions.update(module.parse_sections(ctx, raw_sections))
     cfg = GameConfig(
         source=source,
         emulator=_emulator(ctx, root.raw("emulator")),
@@ -393,10 +402,13 @@ def parse_config(data: dict[str, Any], source: str) -> GameConfig:
         seed_players=players,
         seed_bots=bots,
         new_player=new_player,
+        extensions=extensions,
     )
     root.done()
     if not ctx.problems:
         _check_references(ctx, cfg)
+        for module in EXTENSION_MODULES:
+            module.check(ctx, cfg)
     if ctx.problems:
         raise ConfigError(source, ctx.problems)
     return cfg

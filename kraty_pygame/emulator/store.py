@@ -84,6 +84,9 @@ class Store:
         self.path = str(path)
         self._lock = threading.RLock()
         self._tx: Transaction | None = None
+        #: ``fn(tx)`` run inside every write transaction just before COMMIT (readers of
+        #: what changed, which publish with ``tx.after_commit``; e.g. inventory streams).
+        self.before_commit: list[Callable[[Transaction], None]] = []
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(
@@ -156,6 +159,8 @@ class Store:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield tx
+                for hook in self.before_commit:
+                    hook(tx)
             except BaseException:
                 self._tx = None
                 self._conn.execute("ROLLBACK")

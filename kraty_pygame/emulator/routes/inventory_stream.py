@@ -1,0 +1,68 @@
+"""E39 inventory stream: ``GET /sdk/v1/players/{externalId}/inventory/stream`` (SSE, key + secret).
+
+Framing as the board streams (E6): ``: connected``, ``event: ready`` with
+``{externalPlayerId}``, then ``inventory_changed`` / ``wallet_changed`` /
+``grant_created`` events of committed writes (see ``inventory_feed``), ``: hb``
+heartbeats every ``sse_heartbeat_s``; ``/_emulator/reset`` ends open streams with
+``closed {"reason": "reset"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kraty_pygame.emulator import auth
+from kraty_pygame.emulator.broadcast import comment, encode_event
+from kraty_pygame.emulator.errors import ApiError
+from kraty_pygame.emulator.inventory_feed import channel_of, feed_of
+from kraty_pygame.emulator.routes._common import ClientKey, Runtime
+from kraty_pygame.emulator.routes.event_leaderboards import heartbeat_s
+from kraty_pygame.emulator.runtime import EmulatorRuntime
+
+router = APIRouter(tags=["inventory"])
+
+
+def install(app: FastAPI, rt: EmulatorRuntime) -> None:
+    """Attach the inventory feed to the app's store (called by ``create_app``)."""
+    del app
+    feed_of(rt)
+
+
+def _heartbeat() -> ServerSentEvent:
+    return ServerSentEvent(comment="hb", sep="\n")
+
+
+@router.get("/sdk/v1/players/{external_id}/inventory/stream")
+async def inventory_stream(
+    request: Request, external_id: str, key: ClientKey, rt: Runtime
+) -> Response:
+    """Live holding changes and new grants of one player (subscribed before ``ready``)."""
+    del key
+    with rt.store.read() as conn:
+        player = auth.player_for_read(conn, request, external_id)
+    if player is None:
+        raise ApiError("player_secret_invalid", "player secret missing or invalid")
+    sub = feed_of(rt).hub.subscribe(channel_of(player.id))
+    ready = encode_event("ready", {"externalPlayerId": player.external_id})
+
+    async def frames() -> AsyncIterator[bytes]:
+        try:
+            yield comment("connected") + ready
+            while batch := await sub.next_batch():
+                yield b"".join(event.frame for event in batch)
+        finally:
+            sub.close()
+
+    return EventSourceResponse(
+        frames(),
+        background=BackgroundTask(sub.close),
+        ping=heartbeat_s(rt),
+        sep="\n",
+        ping_message_factory=_heartbeat,
+    )

@@ -1,0 +1,90 @@
+"""E38 client self-grant (permissive inventory only) and E40 wallet progress (derived levels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kraty_pygame.emulator import auth
+from kraty_pygame.emulator.domain import progression
+from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.store import Transaction
+
+router = APIRouter(tags=["progression"])
+
+
+class SelfGrantBody(StrictBody):
+    """``GrantSelfInput {entries, kind?, expiresAt?, metadata?}``."""
+
+    entries: list[dict[str, Any]]
+    kind: str | None = None
+    expiresAt: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ProgressBody(StrictBody):
+    """``{amount: int (signed), reason?}``."""
+
+    amount: int
+    reason: str | None = None
+
+
+@router.post("/sdk/v1/players/{external_id}/grants", status_code=201)
+async def self_grant(
+    request: Request, *, external_id: str, body: SelfGrantBody, key: ClientKey, rt: Runtime
+) -> Response:
+    """E38: a ``Grant`` for yourself; 403 ``inventory_not_permissive`` unless permissive."""
+    del body
+    raw = await body_dict(request) or {}
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
+        return 201, progression.self_grant(tx.conn, rt, player.id, raw, rt.now())
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
+        handler=handler,
+    )
+
+
+@router.post("/sdk/v1/players/{external_id}/wallet/{economy_key}/progress")
+async def wallet_progress(
+    request: Request,
+    *,
+    external_id: str,
+    economy_key: str,
+    body: ProgressBody,
+    key: ClientKey,
+    rt: Runtime,
+) -> Response:
+    """E40 ``ProgressWalletResult``; 403 ``forbidden`` unless client-writable progression."""
+    raw = await body_dict(request)
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
+        return 200, progression.progress(
+            tx.conn,
+            rt,
+            player.id,
+            economy_key,
+            amount=body.amount,
+            reason=body.reason,
+            now=rt.now(),
+        )
+
+    return run_write(
+        rt,
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=raw,
+        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
+        handler=handler,
+    )
