@@ -48,6 +48,11 @@ def stable_id(prefix: str, *parts: str) -> str:
     return f"{prefix}_{hashlib.sha256(':'.join(parts).encode()).hexdigest()[:12]}"
 
 
+def event_id(event_key: str) -> str:
+    """The wire ``eventId`` of an event key (``ev_`` + 12 hex, stable)."""
+    return stable_id("ev", event_key)
+
+
 def new_secret() -> str:
     """A player secret: ``kps_`` + 24 URL-safe random characters."""
     return SECRET_PREFIX + secrets.token_urlsafe(18)[:24]

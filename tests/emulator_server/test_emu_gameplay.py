@@ -249,3 +249,31 @@ def test_grant_expiry(client: RawClient, emu: EmbeddedEmulator) -> None:
         f"/sdk/v1/players/{PLAYER_42}/grants/{pending[0]['id']}/claim", secret=PLAYER_42_SECRET
     )
     assert (reply.status, reply.code) == (404, "not_found")
+
+
+def test_first_to_target_ends_the_lobby_session(tmp_path: Any) -> None:
+    from kraty_pygame.emulator.config_loader import demo_config_text
+
+    text = demo_config_text().replace('end_trigger = "timer"', 'end_trigger = "first_to_target"')
+    text = text.replace(
+        'key = "score"\n  score_per_unit = 1', 'key = "score"\n  target = 10\n  score_per_unit = 1'
+    )
+    path = tmp_path / "race.toml"
+    path.write_text(text, encoding="utf-8")
+    with EmbeddedEmulator(path) as emu:
+        client = RawClient(emu.base_url)
+        try:
+            ext, secret = client.register()
+            lobby_id = _start(client, ext, secret, "quick_brawl").body["error"]["details"][
+                "lobbyId"
+            ]
+            emu.promote_lobby(lobby_id)
+            att = _start(client, ext, secret, "quick_brawl").data["attempt"]["id"]
+            done = _progress(client, ext, secret, "quick_brawl", att, mode="set", metricValue=10)
+            assert done.data["attempt"]["status"] == "completed"
+            lobby = client.get(f"/sdk/v1/lobbies/{lobby_id}").data
+            assert lobby["status"] == "closed"
+            board = client.get(f"/sdk/v1/event-leaderboards/{lobby['leaderboardId']}").data
+            assert board["finalized"] is True and board["finalizedReason"] == "session_terminated"
+        finally:
+            client.close()

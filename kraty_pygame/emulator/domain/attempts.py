@@ -15,9 +15,9 @@ from kraty_pygame.emulator import boards
 from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.clock import iso, parse_iso
 from kraty_pygame.emulator.config import EventConfig
-from kraty_pygame.emulator.domain import grants
+from kraty_pygame.emulator.domain import grants, lobbies
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
-from kraty_pygame.emulator.ids import stable_id
+from kraty_pygame.emulator.ids import event_id
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
@@ -32,11 +32,6 @@ COLUMNS = (
 def number(value: float) -> float | int:
     """Integral values travel as JSON integers."""
     return int(value) if float(value).is_integer() else float(value)
-
-
-def event_id(event_key: str) -> str:
-    """The wire ``eventId`` (same derivation as emulator-boards' ``event_boards.event_id``)."""
-    return stable_id("ev", event_key)
 
 
 def dto(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
@@ -270,6 +265,12 @@ def progress(
             now=now,
             attempt_id=row[0],
         )
+    if completed and row[5] is not None:
+        lobby_cfg = event.lobby
+        if lobby_cfg is not None and lobby_cfg.end_trigger == "first_to_target":
+            lobby = lobbies.load(conn, row[5])
+            if lobby is not None and lobby[7] == "active":
+                lobbies.close(tx, lobby, now)  # the first to the target ends the session
     fresh = load(conn, attempt_id)
     assert fresh is not None
     return {"attempt": dto(fresh), "milestonesFired": fired}

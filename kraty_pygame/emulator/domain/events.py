@@ -292,7 +292,11 @@ def start(
         )
     current = _current_attempt(conn, rt, player=player, event=event, window=window, now=now)
     if current is not None:
-        return 200, _start_response(current, iso(window.ends_at))
+        shown_end = iso(window.ends_at)
+        if current[5] is not None:
+            lobby_row = lobbies.load(conn, current[5])
+            shown_end = lobby_row[9] if lobby_row is not None and lobby_row[9] else shown_end
+        return 200, _start_response(current, shown_end)
     if event.max_attempts_per_window:
         used = conn.execute(
             "SELECT COUNT(*) FROM attempts WHERE player_id = ? AND event_key = ? AND window_id = ?",

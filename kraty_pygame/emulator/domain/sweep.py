@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import finalization
+from kraty_pygame.emulator import finalization, idempotency
 from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.domain import attempts, grants, lobbies, windows
 from kraty_pygame.emulator.errors import ApiError, not_found
@@ -20,11 +20,20 @@ if TYPE_CHECKING:
     from kraty_pygame.emulator.runtime import EmulatorRuntime
 
 
+_PURGE_EVERY_S = 3600
+
+
 def sweep(tx: Transaction, rt: EmulatorRuntime, now: datetime) -> None:
-    """Promote/close lobbies, settle ended attempts, expire grants."""
+    """Promote/close lobbies, settle ended attempts, expire grants; hourly, drop
+    idempotency records older than the 24 h replay window."""
     lobbies.sweep(tx, now)
     attempts.settle_due(tx.conn, rt, now)
     grants.expire_due(tx.conn, now)
+    now_ms = int(now.timestamp() * 1000)
+    last = rt.extensions.get("idempotency.last_purge_ms")
+    if not isinstance(last, int) or not 0 <= now_ms - last < _PURGE_EVERY_S * 1000:
+        idempotency.purge_expired(tx, now_ms)
+        rt.extensions["idempotency.last_purge_ms"] = now_ms
 
 
 def finalize_event(
