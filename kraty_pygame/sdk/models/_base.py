@@ -364,11 +364,25 @@ def _kind_of_value(v: Any) -> str:
     return "other"
 
 
+def _dec_number(v: Any) -> Any:
+    t = type(v)
+    if t is int or t is float:
+        return v
+    raise _Mismatch("number", v)
+
+
 def _union_decoder(members: Tuple[Any, ...]) -> Decoder:
+    # Like dataclasses-json: a JSON object prefers a model member; a number matching
+    # both int and float members is kept as it came.
+    ordered = sorted(
+        members, key=lambda m: 0 if isinstance(m, type) and issubclass(m, KratyModel) else 1
+    )
     by_kind: Dict[str, Decoder] = {}
-    for member in members:
+    for member in ordered:
         dec = _decoder_for(member)
         for kind in _kinds_of(member):
+            if kind == "number" and kind in by_kind and by_kind[kind] is not dec:
+                by_kind[kind] = _dec_number
             by_kind.setdefault(kind, dec)
     expected = " or ".join(k for k in _KINDS if k in by_kind)
 
