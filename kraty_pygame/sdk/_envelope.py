@@ -6,14 +6,15 @@ import json
 from typing import Any
 
 from kraty_pygame.sdk._constants import PROTOCOL_BODY_SNIPPET
-from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError
+from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError, redact_text
 
 __all__ = ["decode_error_response", "decode_success_response", "snippet"]
 
 
 def snippet(body: bytes) -> str:
-    """The first characters of a body, for error messages."""
-    return body[: PROTOCOL_BODY_SNIPPET * 4].decode("utf-8", "replace")[:PROTOCOL_BODY_SNIPPET]
+    """The first characters of a body for error messages, secret-looking members masked."""
+    text = body[: PROTOCOL_BODY_SNIPPET * 4].decode("utf-8", "replace")
+    return redact_text(text)[:PROTOCOL_BODY_SNIPPET]
 
 
 def _api_error(status: int, envelope: Any) -> KratyApiError | None:
