@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 STARTUP_TIMEOUT = 60.0
+#: The ``EmbeddedEmulator`` methods the child process runs on request.
+CHILD_OPS = frozenset(
+    {"advance_clock", "now", "set_faults", "promote_lobby", "finalize_event", "recent_requests"}
+)
 
 
 class EmulatorHost(Protocol):
@@ -203,13 +207,7 @@ def _serve(db: str, clock: str, out: IO[str]) -> int:
             if op == "stop":
                 break
             try:
-                if op not in {
-                    "advance_clock",
-                    "now",
-                    "set_faults",
-                    "promote_lobby",
-                    "finalize_event",
-                }:
+                if op not in CHILD_OPS:
                     raise ValueError(f"unknown op {op!r}")
                 result = getattr(emulator, op)(
                     *request.get("args", []), **request.get("kwargs", {})

@@ -135,7 +135,12 @@ def widget_theme() -> WidgetTheme:
 def _wire_receiver(
     entry: LogEntry, wanted: set[tuple[str, str]], keys: set[str]
 ) -> Callable[[Any], None]:
-    """Keep the emulator's log records of ``entry``'s attempts (secrets redacted)."""
+    """Keep the emulator's log records of ``entry``'s attempts (secrets redacted).
+
+    Writes are matched exactly by their idempotency key; reads (no key) by method and
+    path, keeping the latest as many records as the call made attempts (a best effort:
+    a watcher may have read the same path meanwhile).
+    """
 
     def got(records: Any) -> None:
         matching = [
@@ -144,7 +149,8 @@ def _wire_receiver(
             if (str(r.get("method", "")).upper(), r.get("path")) in wanted
             and (not keys or r.get("idempotencyKey") in keys)
         ]
-        entry.wire = [rules.redact(r) for r in matching[-6:]]
+        keep = max(1, len(entry.attempts)) if not keys else 6
+        entry.wire = [rules.redact(r) for r in matching[-keep:]]
         entry.wire_state = "done"
 
     return got
@@ -316,7 +322,10 @@ class Session:
         open_entries = [
             e
             for e in state.log
-            if e.route is not None and (e.finished is None or now - e.finished < 0.5)
+            if e.route is not None
+            and e.handle is not None
+            and e.handle.status is not HandleStatus.QUEUED  # running, or just finished
+            and (e.finished is None or now - e.finished < 0.5)
         ]
         while telemetry:
             info = telemetry.popleft()
@@ -1115,6 +1124,7 @@ class Session:
             entry.status = "failed"
             entry.error = "the game is closing"
         else:
+            entry.handle = handle
             entry.status = "running" if handle.status is HandleStatus.RUNNING else "queued"
         return entry
 

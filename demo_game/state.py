@@ -102,6 +102,7 @@ class LogEntry:
     route: tuple[str, str] | None = None  # (HTTP method, path regex) of the call's request
     wire: list[dict[str, Any]] = field(default_factory=list)  # the emulator's request log
     wire_state: str = "none"  # none | wanted | fetching | done
+    handle: Any = None  # the component's RequestHandle (its status tells queued from running)
 
     @property
     def duration_ms(self) -> float | None:
