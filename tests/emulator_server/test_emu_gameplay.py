@@ -277,3 +277,17 @@ def test_first_to_target_ends_the_lobby_session(tmp_path: Any) -> None:
             assert board["finalized"] is True and board["finalizedReason"] == "session_terminated"
         finally:
             client.close()
+
+
+def test_server_matched_player_registers_with_the_starting_kit(client: RawClient) -> None:
+    ext = "kp_" + "b" * 32
+    lobby = client.post(
+        "/server/v1/games/game_demo/events/quick_brawl/lobbies",
+        {"key": "m-kit", "externalPlayerIds": [ext]},
+        key="kr_test.server-demo",
+    )
+    assert lobby.status == 201 and lobby.data["participantCount"] == 1
+    _, secret = client.register(ext)
+    wallet = client.get(f"/sdk/v1/players/{ext}/wallet", secret=secret).data["wallet"]
+    assert {w["economyKey"]: w["balance"] for w in wallet} == {"gold": 200}
+    assert _start(client, ext, secret, "quick_brawl").status == 201  # seated by the server

@@ -185,7 +185,21 @@ def register(
                 "player_already_registered",
                 f"player {external_id!r} is already registered",
             )
+        first_time = existing.secret_hash is None and not any(
+            seed.external_id == external_id for seed in rt.config.seed_players
+        )
         _set_secret(conn, existing.id, secret, stamp)
+        if first_time:  # created server-side (S12) and registering now: the starting kit
+            fresh = rt.config.new_player
+            _fund(
+                conn,
+                existing.id,
+                wallet=fresh.wallet,
+                inventory=fresh.inventory,
+                stamp=stamp,
+                reason="new_player",
+            )
+            _apply_grants(conn, rt, existing.id, fresh.pending_grants, now)
         return registration_dto(conn, existing.id, secret)
     player_id = _create_player(conn, rt, external_id, now)
     _set_secret(conn, player_id, secret, stamp)
