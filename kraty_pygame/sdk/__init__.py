@@ -37,6 +37,7 @@ from kraty_pygame.sdk.identity import (
     KeyringSecretStore,
     SecretStore,
 )
+from kraty_pygame.sdk.inventory_stream import InventoryStream
 from kraty_pygame.sdk.kraty import Kraty
 from kraty_pygame.sdk.models import PlayerIdentity, PlayerRegistration, SyntheticIdentity, localized
 from kraty_pygame.sdk.models.catalog import Catalog, CatalogCurrency, CatalogItem
@@ -56,6 +57,20 @@ from kraty_pygame.sdk.models.events import (
     RewardTier,
     StartAttemptResponse,
 )
+from kraty_pygame.sdk.models.friends import (
+    BlockedPlayer,
+    Friend,
+    FriendCode,
+    FriendPlayer,
+    FriendRequest,
+    FriendRequests,
+    FriendSearchResult,
+    Gift,
+    GiftableResource,
+    GiftCatalog,
+    PlayerPresence,
+    SendFriendRequestResult,
+)
 from kraty_pygame.sdk.models.grants import (
     CollectAllFailure,
     CollectAllResult,
@@ -65,7 +80,18 @@ from kraty_pygame.sdk.models.grants import (
     RangeSpec,
     RewardEntryPreview,
 )
-from kraty_pygame.sdk.models.inventory import ConsumeItemInput, ConsumeItemResult, PlayerItemHolding
+from kraty_pygame.sdk.models.identity import PlayerIdentities, PlayerMetadata
+from kraty_pygame.sdk.models.inventory import (
+    ConsumeItemInput,
+    ConsumeItemResult,
+    GrantCreated,
+    InventoryChange,
+    InventoryReady,
+    InventoryStreamEvent,
+    InventoryStreamKind,
+    PlayerItemHolding,
+    WalletChange,
+)
 from kraty_pygame.sdk.models.leaderboards import (
     BoardSegment,
     BoardStandings,
@@ -87,7 +113,14 @@ from kraty_pygame.sdk.models.leaderboards import (
     ProgressionLimits,
 )
 from kraty_pygame.sdk.models.lobbies import Lobby
-from kraty_pygame.sdk.models.wallet import DebitWalletInput, DebitWalletResult, PlayerWalletHolding
+from kraty_pygame.sdk.models.time import ServerTime, TimeSync
+from kraty_pygame.sdk.models.wallet import (
+    DebitWalletInput,
+    DebitWalletResult,
+    DerivedProgress,
+    PlayerWalletHolding,
+    ProgressWalletResult,
+)
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
 from kraty_pygame.sdk.polling import (
     Clock,
@@ -98,11 +131,14 @@ from kraty_pygame.sdk.polling import (
 from kraty_pygame.sdk.resources.catalog import CatalogClient
 from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient, Subscription
 from kraty_pygame.sdk.resources.events import EventsClient
+from kraty_pygame.sdk.resources.friends import PRESENCE_HEARTBEAT_INTERVAL, FriendsClient
 from kraty_pygame.sdk.resources.grants import GrantsClient
 from kraty_pygame.sdk.resources.inventory import InventoryClient
 from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
 from kraty_pygame.sdk.resources.lobbies import LobbiesClient
+from kraty_pygame.sdk.resources.players import PlayersClient
 from kraty_pygame.sdk.resources.wallet import WalletClient
+from kraty_pygame.sdk.server_time import ServerClock
 from kraty_pygame.sdk.streaming import (
     LeaderboardStream,
     ReconnectPolicy,
@@ -114,7 +150,9 @@ from kraty_pygame.sdk.transport import KratyClient
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "PRESENCE_HEARTBEAT_INTERVAL",
     "Attempt",
+    "BlockedPlayer",
     "BoardSegment",
     "BoardStandings",
     "CancelToken",
@@ -129,6 +167,7 @@ __all__ = [
     "ConsumeItemResult",
     "DebitWalletInput",
     "DebitWalletResult",
+    "DerivedProgress",
     "EntryCost",
     "EntryCostCurrency",
     "EntryCostItem",
@@ -143,14 +182,30 @@ __all__ = [
     "FinalizationResult",
     "FinalizationTracker",
     "FinishAttemptResponse",
+    "Friend",
+    "FriendCode",
+    "FriendPlayer",
+    "FriendRequest",
+    "FriendRequests",
+    "FriendSearchResult",
+    "FriendsClient",
+    "Gift",
+    "GiftCatalog",
+    "GiftableResource",
     "Grant",
     "GrantContents",
+    "GrantCreated",
     "GrantsClient",
     "Identity",
     "IdentityManager",
     "InMemoryMembershipStore",
     "InMemorySecretStore",
+    "InventoryChange",
     "InventoryClient",
+    "InventoryReady",
+    "InventoryStream",
+    "InventoryStreamEvent",
+    "InventoryStreamKind",
     "KeyringSecretStore",
     "Kraty",
     "KratyApiError",
@@ -185,12 +240,17 @@ __all__ = [
     "MilestoneFired",
     "MilestoneRewardPreview",
     "OpenCrateResponse",
+    "PlayerIdentities",
     "PlayerIdentity",
     "PlayerItemHolding",
+    "PlayerMetadata",
+    "PlayerPresence",
     "PlayerRegistration",
     "PlayerWalletHolding",
+    "PlayersClient",
     "ProgressInput",
     "ProgressResponse",
+    "ProgressWalletResult",
     "ProgressionCutoff",
     "ProgressionLimits",
     "RangeSpec",
@@ -203,12 +263,17 @@ __all__ = [
     "RewardTier",
     "SecretStore",
     "SecretStoreError",
+    "SendFriendRequestResult",
+    "ServerClock",
+    "ServerTime",
     "StartAttemptResponse",
     "StreamState",
     "StreamStateChange",
     "Subscription",
     "SyntheticIdentity",
     "SystemClock",
+    "TimeSync",
+    "WalletChange",
     "WalletClient",
     "is_lobby_forming",
     "localized",

@@ -26,7 +26,7 @@ from kraty_pygame.sdk._secret_store import (
     store_namespace,
 )
 from kraty_pygame.sdk.errors import KratyConfigError, KratyProtocolError, SecretStoreError
-from kraty_pygame.sdk.models.players import PlayerRegistration
+from kraty_pygame.sdk.models.players import PlayerRegistration, SyntheticIdentity
 from kraty_pygame.sdk.transport import KratyClient, encode_segment
 
 __all__ = [
@@ -134,6 +134,7 @@ class IdentityManager:
         self._generate_id = generate_id
         self._lock = threading.RLock()
         self._listeners: list[IdentityListener] = []
+        self._synthetic: SyntheticIdentity | None = None  # from this session's register
         self._identity: Identity | None = (
             Identity(active_external_player_id, player_secret)
             if active_external_player_id is not None and player_secret is not None
@@ -160,6 +161,11 @@ class IdentityManager:
     def current(self) -> Identity | None:
         """The installed identity, without any I/O."""
         return self._identity
+
+    @property
+    def synthetic_identity(self) -> SyntheticIdentity | None:
+        """The generated identity of a player this client registered (None otherwise)."""
+        return self._synthetic
 
     def current_secret(self) -> str | None:
         """The secret to send, if one is held."""
@@ -225,6 +231,7 @@ class IdentityManager:
             raise KratyProtocolError("register response carries no secret", field="data.secret")
         identity = Identity(new_id, registration.secret)
         self._identity = identity  # usable even if persisting fails below
+        self._synthetic = registration.synthetic_identity
         try:
             store.write(new_id, registration.secret)
             store.write_active_external_player_id(new_id)
@@ -250,6 +257,7 @@ class IdentityManager:
                 self._store.write_active_external_player_id(external_player_id)
             self._identity = Identity(external_player_id, secret)
             self._explicit_id = external_player_id
+            self._synthetic = None
         self._emit(external_player_id, "signed_in")
 
     def logout(self) -> None:
@@ -271,6 +279,7 @@ class IdentityManager:
                 self._store.clear_active_external_player_id()
             self._identity = None
             self._explicit_id = None
+            self._synthetic = None
         self._emit(active, "logged_out")
 
     def install_rotated(self, external_player_id: str, secret: str) -> None:

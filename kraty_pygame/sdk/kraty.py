@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 
 import requests
@@ -22,16 +23,20 @@ from kraty_pygame.sdk.identity import (
     KeyringSecretStore,
     SecretStore,
 )
+from kraty_pygame.sdk.models.players import SyntheticIdentity
+from kraty_pygame.sdk.models.time import ServerTime, TimeSync
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
 from kraty_pygame.sdk.resources.catalog import CatalogClient
 from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
 from kraty_pygame.sdk.resources.events import EventsClient
+from kraty_pygame.sdk.resources.friends import FriendsClient
 from kraty_pygame.sdk.resources.grants import GrantsClient
 from kraty_pygame.sdk.resources.inventory import InventoryClient
 from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
 from kraty_pygame.sdk.resources.lobbies import LobbiesClient
 from kraty_pygame.sdk.resources.players import PlayersClient
 from kraty_pygame.sdk.resources.wallet import WalletClient
+from kraty_pygame.sdk.server_time import ServerClock
 from kraty_pygame.sdk.transport import KratyClient
 
 __all__ = ["Kraty"]
@@ -137,6 +142,9 @@ class Kraty:
         )
         self.event_leaderboards.finalization = self.finalization
         self.events.on_started = self.finalization.record_start
+        # platform-extras: friends and gifting (E25-E45), the server clock (E37).
+        self.friends: FriendsClient = FriendsClient(self.client, self.identity)
+        self.server_clock: ServerClock = ServerClock(self.client)
 
     def __repr__(self) -> str:
         return (
@@ -163,6 +171,52 @@ class Kraty:
     def logout(self) -> None:
         """Forget the active player; the next player-scoped call registers a fresh one."""
         self.identity.logout()
+
+    @property
+    def synthetic_identity(self) -> SyntheticIdentity | None:
+        """The generated identity returned when this client registered the active player
+        (v0.10.0+); None for a resumed or signed-in player (read
+        ``players.get_anonymized_identity()`` then)."""
+        return self.identity.synthetic_identity
+
+    # ------------------------------------------------------------------ server time (E37)
+
+    def get_server_time(self, *, timezone: str | None = None) -> ServerTime:
+        """Read the server clock (``timezone``: an IANA name; default the game's zone)."""
+        return self.server_clock.get_server_time(timezone=timezone)
+
+    def sync_time(self) -> TimeSync:
+        """Measure the server clock and anchor :meth:`server_now` to it (blocking, one GET).
+
+        Returns the measurement (``round_trip_ms``, ``offset_ms``).
+        """
+        return self.server_clock.sync_time()
+
+    def server_now(self) -> datetime:
+        """The server's time now (aware UTC datetime, no I/O); needs a :meth:`sync_time`.
+
+        Raises:
+            KratyError: never synced.
+        """
+        return self.server_clock.server_now()
+
+    def server_now_ms(self) -> int:
+        """The server's time now in ms since the Unix epoch (no I/O); needs a sync.
+
+        Raises:
+            KratyError: never synced.
+        """
+        return self.server_clock.server_now_ms()
+
+    @property
+    def is_time_synced(self) -> bool:
+        """True once :meth:`sync_time` succeeded."""
+        return self.server_clock.is_time_synced
+
+    @property
+    def last_time_sync(self) -> TimeSync | None:
+        """The latest :meth:`sync_time` measurement (round trip, offset), or None."""
+        return self.server_clock.last_sync
 
     # ------------------------------------------------------------------ finalization (5.6)
 

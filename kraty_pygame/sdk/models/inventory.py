@@ -1,11 +1,24 @@
-"""Inventory holdings and item consumption (PROTOCOL E11-E12)."""
+"""Inventory holdings, item consumption and live inventory events (PROTOCOL E11-E12, E39)."""
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from enum import StrEnum
+from typing import Any, Dict, List, Optional, Union
 
 from kraty_pygame.sdk.models._base import KratyModel
+from kraty_pygame.sdk.models.grants import GrantContents
 
-__all__ = ["ConsumeItemInput", "ConsumeItemResult", "InventoryList", "PlayerItemHolding"]
+__all__ = [
+    "ConsumeItemInput",
+    "ConsumeItemResult",
+    "GrantCreated",
+    "InventoryChange",
+    "InventoryList",
+    "InventoryReady",
+    "InventoryStreamEvent",
+    "InventoryStreamKind",
+    "PlayerItemHolding",
+    "WalletChange",
+]
 
 
 @dataclass(frozen=True)
@@ -55,3 +68,118 @@ class InventoryList(KratyModel):
     """The E11 wrapper ``{"items": [...]}``; ``inventory.list`` returns ``items``."""
 
     items: List[PlayerItemHolding] = field(default_factory=list)
+
+
+# --- live inventory (E39, v0.20.0+) ------------------------------------------------------
+
+
+class InventoryStreamKind(StrEnum):
+    """``kind`` of an :class:`InventoryStreamEvent` (other kinds pass through as text)."""
+
+    READY = "ready"
+    INVENTORY_CHANGED = "inventory_changed"
+    WALLET_CHANGED = "wallet_changed"
+    GRANT_CREATED = "grant_created"
+    PARSE_ERROR = "parse-error"
+
+
+@dataclass(frozen=True)
+class InventoryReady(KratyModel):
+    """``ready``: the stream is subscribed; later writes will be seen."""
+
+    external_player_id: str = ""
+
+
+@dataclass(frozen=True)
+class InventoryChange(KratyModel):
+    """``inventory_changed``: an item quantity moved (``quantity`` is the amount after).
+
+    ``origin``: ``client`` (this game's own writes), ``server``, ``admin`` or ``engine``.
+    """
+
+    item_key: str = ""
+    delta: int = 0
+    quantity: int = 0
+    reason: Optional[str] = None
+    origin: Optional[str] = None
+    ledger_id: Any = None
+    occurred_at: str = ""
+
+
+@dataclass(frozen=True)
+class WalletChange(KratyModel):
+    """``wallet_changed``: a balance moved (``balance`` is the amount after)."""
+
+    economy_key: str = ""
+    delta: int = 0
+    balance: int = 0
+    reason: Optional[str] = None
+    origin: Optional[str] = None
+    ledger_id: Any = None
+    occurred_at: str = ""
+
+
+@dataclass(frozen=True)
+class GrantCreated(KratyModel):
+    """``grant_created``: a new grant for the player (list pending grants to collect it)."""
+
+    grant_id: str = ""
+    grant_kind: str = ""
+    source_kind: str = ""
+    contents: GrantContents = field(default_factory=GrantContents)
+    occurred_at: str = ""
+
+
+InventoryEventData = Union[
+    InventoryReady, InventoryChange, WalletChange, GrantCreated, Dict[str, Any]
+]
+
+_EVENT_MODELS: Dict[str, Any] = {
+    InventoryStreamKind.READY.value: InventoryReady,
+    InventoryStreamKind.INVENTORY_CHANGED.value: InventoryChange,
+    InventoryStreamKind.WALLET_CHANGED.value: WalletChange,
+    InventoryStreamKind.GRANT_CREATED.value: GrantCreated,
+}
+
+
+@dataclass(frozen=True)
+class InventoryStreamEvent:
+    """One event of ``inventory.live()`` / ``inventory.watch()``.
+
+    ``data`` is the typed model of the kind (:class:`InventoryChange`,
+    :class:`WalletChange`, :class:`GrantCreated`, :class:`InventoryReady`), or the
+    plain dict for kinds this SDK does not know. ``raw`` is the event's JSON object
+    with ``kind`` merged in, as the reference SDKs hand it to a watcher. Treat every
+    event as "refresh": REST reads stay authoritative.
+    """
+
+    kind: str
+    data: InventoryEventData
+    raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def origin(self) -> Optional[str]:
+        """Who made the change (``client`` = this game's own writes); None if not a change."""
+        origin = getattr(self.data, "origin", None)
+        if isinstance(origin, str):
+            return origin
+        value = self.raw.get("origin")
+        return value if isinstance(value, str) else None
+
+    @property
+    def is_own_write(self) -> bool:
+        """True for changes made through ``/sdk/v1`` by the player (``origin == "client"``)."""
+        return self.origin == "client"
+
+    @classmethod
+    def from_sse(cls, kind: str, data: Dict[str, Any]) -> "InventoryStreamEvent":
+        """Decode one SSE message (unknown kinds keep their dict).
+
+        Raises:
+            KratyProtocolError: a known kind whose data does not fit its model.
+        """
+        merged = {**data, "kind": kind}
+        model = _EVENT_MODELS.get(kind)
+        if model is None:
+            return cls(kind=kind, data=merged, raw=merged)
+        return cls(kind=kind, data=model.from_wire(data, f"event.{kind}"), raw=merged)

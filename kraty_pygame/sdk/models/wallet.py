@@ -1,11 +1,18 @@
-"""Wallet holdings and debits (PROTOCOL E13-E14)."""
+"""Wallet holdings, debits and progression (PROTOCOL E13-E14, E40)."""
 
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from kraty_pygame.sdk.models._base import KratyModel
 
-__all__ = ["DebitWalletInput", "DebitWalletResult", "PlayerWalletHolding", "WalletList"]
+__all__ = [
+    "DebitWalletInput",
+    "DebitWalletResult",
+    "DerivedProgress",
+    "PlayerWalletHolding",
+    "ProgressWalletResult",
+    "WalletList",
+]
 
 
 @dataclass(frozen=True)
@@ -55,3 +62,33 @@ class WalletList(KratyModel):
     """The E13 wrapper ``{"wallet": [...]}``; ``wallet.list`` returns ``wallet``."""
 
     wallet: List[PlayerWalletHolding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DerivedProgress(KratyModel):
+    """A resource derived from the one progressed (e.g. ``level`` from ``xp``), moved in
+    the same write; ``grant_ids`` are the pending reward grants of the levels reached."""
+
+    economy_key: str = ""
+    previous: int = 0
+    current: int = 0
+    delta: int = 0
+    grant_ids: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProgressWalletResult(KratyModel):
+    """E40 success (``wallet.progress``): ``balance`` after the move, the derived resources.
+
+    ``applied`` is False on an idempotent replay.
+    """
+
+    economy_key: str = ""
+    balance: int = 0
+    applied: bool = False
+    derived: List[DerivedProgress] = field(default_factory=list)
+
+    @property
+    def grant_ids(self) -> List[str]:
+        """Every reward grant created by levels reached in this write."""
+        return [grant_id for d in self.derived for grant_id in d.grant_ids]

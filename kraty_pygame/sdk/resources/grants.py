@@ -1,15 +1,20 @@
-"""``kraty.grants``: pending grants, claims, crate openings and ``collect_all`` (E7-E9, §5.3)."""
+"""``kraty.grants``: pending grants, claims, crate openings, ``collect_all`` (E7-E9, §5.3)
+and client self-grants (E38)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
+from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.models._base import decode_list
 from kraty_pygame.sdk.models.grants import (
     CollectAllFailure,
     CollectAllResult,
     Grant,
     OpenCrateResponse,
+    RangeSpec,
+    RewardEntryPreview,
 )
 from kraty_pygame.sdk.resources._base import ResourceClient
 
@@ -88,3 +93,67 @@ class GrantsClient(ResourceClient):
         return CollectAllResult(
             processed=len(pending), opened=opened, claimed=claimed, failures=failures
         )
+
+    def grant(
+        self,
+        entries: Sequence[Mapping[str, Any] | RewardEntryPreview],
+        *,
+        kind: Literal["reward", "crate"] = "reward",
+        expires_at: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        as_: str | None = None,
+    ) -> Grant:
+        """Grant yourself rewards (E38, v0.19.0+): only games with *permissive* inventory.
+
+        ``entries`` use the reward-entry shape (``{"type": "currency", "currencyKey":
+        "gold", "amount": 5}``, ``item`` + ``itemKey`` + ``quantity``, ``crate`` +
+        ``crateItemKey`` + ``quantity``) or :class:`RewardEntryPreview` objects. A reward
+        grant is deposited at once and comes back claimed; a crate grant comes back
+        pending, to be opened with :meth:`open`.
+
+        Raises:
+            KratyApiError: ``is_inventory_not_permissive`` (403) for other games;
+                ``is_validation_failed`` for unknown keys or bad amounts.
+        """
+        given: object = entries
+        if isinstance(given, Mapping | str) or not isinstance(given, Sequence) or not given:
+            raise KratyConfigError("entries must be a non-empty sequence of reward entries")
+        body: dict[str, Any] = {"entries": [_entry_body(e) for e in entries], "kind": kind}
+        if expires_at is not None:
+            body["expiresAt"] = expires_at
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        return self._client.request_decoded(
+            "POST",
+            self._player_path(as_, "grants"),
+            Grant.from_wire,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+
+
+def _entry_body(entry: Mapping[str, Any] | RewardEntryPreview) -> dict[str, Any]:
+    """One reward entry as its wire object."""
+    if isinstance(entry, RewardEntryPreview):
+        if entry.raw:
+            return dict(entry.raw)
+        out: dict[str, Any] = {"type": entry.type}
+        for wire, value in (
+            ("currencyKey", entry.currency_key),
+            ("itemKey", entry.item_key),
+            ("crateItemKey", entry.crate_item_key),
+        ):
+            if value is not None:
+                out[wire] = value
+        count = entry.count
+        if isinstance(count, RangeSpec):
+            raise KratyConfigError("a granted entry needs a fixed amount, not a range")
+        out["amount" if entry.type == "currency" else "quantity"] = count
+        if entry.parameters is not None:
+            out["parameters"] = dict(entry.parameters)
+        return out
+    given: object = entry
+    if not isinstance(given, Mapping) or not isinstance(given.get("type"), str):
+        raise KratyConfigError("each entry must be a mapping with a 'type'")
+    return dict(entry)

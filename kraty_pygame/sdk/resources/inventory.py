@@ -1,10 +1,14 @@
-"""``kraty.inventory``: list and consume items (PROTOCOL E11-E12)."""
+"""``kraty.inventory``: list and consume items, live changes (PROTOCOL E11-E12, E39, §5.5)."""
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
+from kraty_pygame.sdk import _constants as C
+from kraty_pygame.sdk.errors import KratyConfigError
+from kraty_pygame.sdk.inventory_stream import InventoryHandler, InventoryStream, start_watch
 from kraty_pygame.sdk.models.inventory import (
     ConsumeItemInput,
     ConsumeItemResult,
@@ -59,3 +63,52 @@ class InventoryClient(ResourceClient):
             body=input.to_body(),
             idempotency_key=idempotency_key or input.idempotency_key,
         )
+
+    def live(
+        self,
+        *,
+        read_timeout: float = C.DEFAULT_STREAM_READ_TIMEOUT,
+        as_: str | None = None,
+    ) -> InventoryStream:
+        """Open the player's inventory stream (v0.20.0+): iterate it, ``cancel()`` it.
+
+        Events: ``ready``, ``inventory_changed``, ``wallet_changed``, ``grant_created``
+        (others pass through). No reconnection: a dropped connection ends the
+        iteration with ``KratyStreamError``.
+
+        Args:
+            read_timeout: seconds of silence before the stream counts as dead (the
+                server sends a heartbeat every 15 s).
+
+        Raises:
+            KratyApiError: the server refused the stream (e.g. ``is_player_secret_invalid``).
+            KratyNetworkError: the connection could not be made.
+        """
+        player_id = self._player_id(as_)
+        response = self._client.open_stream(
+            self._player_path(player_id, "inventory", "stream"), read_timeout=read_timeout
+        )
+        return InventoryStream(player_id, response)
+
+    def watch(
+        self,
+        handler: InventoryHandler,
+        *,
+        ignore_own_writes: bool = False,
+        on_error: Callable[[BaseException], None] | None = None,
+        read_timeout: float = C.DEFAULT_STREAM_READ_TIMEOUT,
+        as_: str | None = None,
+    ) -> Callable[[], None]:
+        """Call ``handler(event)`` for every live inventory event; returns ``stop()``.
+
+        The stream is opened before this returns (connection errors raise here);
+        ``handler`` then runs on a background thread of its own. With
+        ``ignore_own_writes`` the changes this game made through the SDK (``origin ==
+        "client"``: consumes, debits, self-grants, progress) are skipped.
+        ``on_error(exc)`` is called once if the stream dies (no reconnection; call
+        ``watch`` again after a backoff). ``stop()`` is idempotent and joins the thread.
+        """
+        if not callable(handler):
+            raise KratyConfigError("handler must be callable")
+        stream = self.live(read_timeout=read_timeout, as_=as_)
+        return start_watch(stream, handler, ignore_own_writes=ignore_own_writes, on_error=on_error)

@@ -1,9 +1,14 @@
-"""``players``: register and rotate (E1)."""
+"""``players``: register and rotate (E1), identity (E23) and metadata (E24)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import EllipsisType
+from typing import Any
+
 from kraty_pygame.sdk.errors import KratyConfigError
-from kraty_pygame.sdk.models.players import PlayerRegistration
+from kraty_pygame.sdk.models.identity import PlayerIdentities, PlayerMetadata
+from kraty_pygame.sdk.models.players import PlayerIdentity, PlayerRegistration
 from kraty_pygame.sdk.options import is_text
 from kraty_pygame.sdk.resources._base import ResourceClient
 
@@ -40,3 +45,95 @@ class PlayersClient(ResourceClient):
     def rotate(self, external_player_id: str) -> PlayerRegistration:
         """Mint a new secret for a player: ``register(id, force=True)`` (non-live keys only)."""
         return self.register(external_player_id, force=True)
+
+    # ------------------------------------------------------------ identity (E23, v0.12/13)
+
+    def set_identity(
+        self,
+        *,
+        name: str,
+        avatar: str | EllipsisType | None = ...,
+        idempotency_key: str | None = None,
+        as_: str | None = None,
+    ) -> PlayerIdentity | None:
+        """Set the player's display identity; returns it (name 1-32 characters).
+
+        Args:
+            avatar: an avatar URL or key; ``None`` clears it; leave it out to keep it.
+
+        Raises:
+            KratyApiError: ``is_validation_failed`` for an empty or over-long name.
+        """
+        if not is_text(name):
+            raise KratyConfigError("name must be a non-empty string")
+        body: dict[str, Any] = {"name": name}
+        if avatar is not ...:
+            body["avatar"] = avatar
+        result = self._client.request_decoded(
+            "PUT",
+            self._player_path(as_, "identity"),
+            PlayerIdentities.from_wire,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        return result.display_identity
+
+    def get_identities(self, *, as_: str | None = None) -> PlayerIdentities:
+        """Both identities of a player in one read (any player's id works with ``as_``)."""
+        return self._client.request_decoded(
+            "GET", self._player_path(as_, "identity"), PlayerIdentities.from_wire
+        )
+
+    def get_identity(self, *, as_: str | None = None) -> PlayerIdentity | None:
+        """The player's display identity (None until one was set)."""
+        return self.get_identities(as_=as_).display_identity
+
+    def get_anonymized_identity(self, *, as_: str | None = None) -> PlayerIdentity | None:
+        """The player's anonymized identity (the immutable synthetic-pool name)."""
+        return self.get_identities(as_=as_).anonymized_identity
+
+    # ------------------------------------------------------------ metadata (E24, v0.15)
+
+    def set_metadata(
+        self,
+        metadata: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        as_: str | None = None,
+    ) -> dict[str, Any]:
+        """Replace the player's metadata with ``metadata``; returns what is stored.
+
+        The write's ``idempotencyKey`` travels inside the object (the server drops it),
+        so ``metadata`` itself must not use that key.
+        """
+        return self._write_metadata("PUT", metadata, idempotency_key, as_)
+
+    def merge_metadata(
+        self,
+        patch: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        as_: str | None = None,
+    ) -> dict[str, Any]:
+        """Shallow-merge ``patch`` into the player's metadata; returns the result."""
+        return self._write_metadata("PATCH", patch, idempotency_key, as_)
+
+    def _write_metadata(
+        self,
+        method: str,
+        metadata: Mapping[str, Any],
+        idempotency_key: str | None,
+        as_: str | None,
+    ) -> dict[str, Any]:
+        if not isinstance(metadata, Mapping):
+            raise KratyConfigError("metadata must be a mapping (a JSON object)")
+        if "idempotencyKey" in metadata:
+            raise KratyConfigError("'idempotencyKey' is reserved; pass idempotency_key= instead")
+        result = self._client.request_decoded(
+            method,
+            self._player_path(as_, "metadata"),
+            PlayerMetadata.from_wire,
+            body=dict(metadata),
+            idempotency_key=idempotency_key,
+        )
+        return result.metadata

@@ -1,14 +1,16 @@
-"""``kraty.wallet``: list balances and debit them (PROTOCOL E13-E14)."""
+"""``kraty.wallet``: list balances, debit them, move progression (PROTOCOL E13-E14, E40)."""
 
 from __future__ import annotations
 
 import builtins
 from typing import Any
 
+from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.models.wallet import (
     DebitWalletInput,
     DebitWalletResult,
     PlayerWalletHolding,
+    ProgressWalletResult,
     WalletList,
 )
 from kraty_pygame.sdk.resources._base import ResourceClient
@@ -59,3 +61,39 @@ class WalletClient(ResourceClient):
             body=input.to_body(),
             idempotency_key=idempotency_key or input.idempotency_key,
         )
+
+    def progress(
+        self,
+        economy_key: str,
+        *,
+        amount: int,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+        as_: str | None = None,
+    ) -> ProgressWalletResult:
+        """Move a client-writable progression resource (``xp``) by ``amount`` (v0.20.0+).
+
+        A negative amount rolls back (never below zero). Resources derived from it
+        (``level``) move in the same write; each level reached creates its reward
+        grants (``result.derived[i].grant_ids``; collect them like any grant).
+
+        Raises:
+            KratyApiError: ``is_forbidden`` (403) when the resource is not a
+                client-writable progression resource; ``is_not_found`` (unknown key).
+        """
+        if not _is_int(amount):
+            raise KratyConfigError("amount must be an int")
+        body: dict[str, Any] = {"amount": amount}
+        if reason is not None:
+            body["reason"] = reason
+        return self._client.request_decoded(
+            "POST",
+            self._player_path(as_, "wallet", economy_key, "progress"),
+            ProgressWalletResult.from_wire,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

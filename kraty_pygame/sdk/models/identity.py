@@ -1,0 +1,35 @@
+"""Player identity and metadata DTOs (PROTOCOL.md E23, E24).
+
+``players.set_identity`` / ``get_identity`` / ``get_anonymized_identity`` return one
+:class:`~kraty_pygame.sdk.models.players.PlayerIdentity`; the whole answer (both
+identities) stays reachable as :class:`PlayerIdentities`.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+from kraty_pygame.sdk.models._base import KratyModel
+from kraty_pygame.sdk.models.players import PlayerIdentity
+
+__all__ = ["PlayerIdentities", "PlayerMetadata"]
+
+
+@dataclass(frozen=True)
+class PlayerIdentities(KratyModel):
+    """E23: the display identity (what the player chose; None until set) and the
+    anonymized identity (the immutable synthetic-pool one).
+
+    ``external_player_id`` is only on the PUT answer.
+    """
+
+    external_player_id: str = ""
+    display_identity: Optional[PlayerIdentity] = None
+    anonymized_identity: Optional[PlayerIdentity] = None
+
+
+@dataclass(frozen=True)
+class PlayerMetadata(KratyModel):
+    """E24: the player's metadata after a replace or a merge."""
+
+    external_player_id: str = ""
+    metadata: Dict[str, Any] = field(default_factory=dict)
