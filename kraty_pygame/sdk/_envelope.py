@@ -10,6 +10,8 @@ from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError, redact_te
 
 __all__ = ["decode_error_response", "decode_success_response", "snippet"]
 
+_INVALID: Any = object()
+
 
 def snippet(body: bytes) -> str:
     """The first characters of a body for error messages, secret-looking members masked."""
@@ -58,10 +60,13 @@ def decode_success_response(status: int, body: bytes) -> dict[str, Any]:
     try:
         envelope = json.loads(body)
     except (ValueError, RecursionError):
+        envelope = _INVALID  # raised below, outside the handler: the decode error (which
+        # quotes the whole body) must not stay reachable as __context__
+    if envelope is _INVALID:
         text = snippet(body)
         raise KratyProtocolError(
             f"response body is not valid JSON (status={status}): {text!r}", status=status, body=text
-        ) from None
+        )
     if type(envelope) is not dict:
         kind = "array" if isinstance(envelope, list) else type(envelope).__name__
         raise KratyProtocolError(
