@@ -173,6 +173,7 @@ class Session:
         self._board_watcher: Watcher | None = None
         self._lobby_watcher: Watcher | None = None
         self._self_ids: set[str] = set()
+        self._exhausted_until: dict[tuple[str, str], float] = {}
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-control")
         self._control_jobs: list[tuple[Future[Any], Callable[[Any], None], str]] = []
         self._signed_out = False
@@ -410,6 +411,11 @@ class Session:
         self._call(self.component.events.list_for_player, self._got_events)
 
     def _got_events(self, events: list[EventListing]) -> None:
+        now = datetime.now(UTC).timestamp() + self.state.clock_offset_s
+        for slot, until in list(self._exhausted_until.items()):
+            if now >= until:  # the cap has reset: unlock
+                del self._exhausted_until[slot]
+                self.state.exhausted.pop(slot, None)
         self.state.events = list(events)
         self.state.events_loaded = True
         if self.state.event_board.leaderboard_id is None:
@@ -510,9 +516,15 @@ class Session:
         ):
             listing = self.state.listing(key)
             if listing is not None:
-                self.state.exhausted[(key, listing.window_id)] = (
-                    "attempts used up: " + error.message
-                )
+                slot = (key, listing.window_id)
+                self.state.exhausted[slot] = "attempts used up: " + error.message
+                # a window cap lasts the window; a daily cap until the next midnight (UTC,
+                # the demo config's timezone) on the server's clock
+                now = datetime.now(UTC).timestamp() + self.state.clock_offset_s
+                until = now + 86400 - now % 86400
+                if error.code == "max_attempts_reached":
+                    until = now + (self.seconds_until(listing.ends_at) or 86400.0)
+                self._exhausted_until[slot] = until
         self.app.notify(f"Start {key}: {describe_error(error)}", "bad")
         self.app.assets.play("error")
 

@@ -146,6 +146,46 @@ def test_secrets_never_reach_the_font_renderer_on_any_screen(
 
 
 @pytest.mark.emulator
+def test_events_screen_locks_an_event_whose_attempts_are_used_up(tmp_path: Path) -> None:
+    game = Game(DemoOptions(headless=True, mute=True, data_dir=tmp_path / "demo"))
+    try:
+        app, session = game.app, game.session
+        _frames_until(game, lambda: session.state.events_loaded, "events")
+        quest = app.screen_named("quest")
+        app.select_named("quest")
+        session.choose_event("daily_duel")  # two attempts a day
+        for run in range(2):
+            app.frame()
+            _click(quest.find("quest.start").rect.center)
+            _frames_until(game, lambda: session.state.quest.phase == "playing", f"run {run + 1}")
+            app.frame()
+            _click(quest.find("quest.finish").rect.center)
+            _frames_until(
+                game, lambda: session.state.quest.phase == "finished", f"run {run + 1} done"
+            )
+        app.frame()
+        _click(quest.find("quest.start").rect.center)  # the third start: 429
+        _frames_until(game, lambda: bool(session.state.exhausted), "max_daily_attempts_reached")
+        assert session.state.quest.phase == "idle"
+        app.select_named("events")
+        for _ in range(5):
+            app.frame()
+        rows = {r["event_key"]: r for r in app.screen_named("events").snapshot()["events"]}
+        assert "attempts used up" in (rows["daily_duel"]["locked"] or "")
+        assert rows["tap_frenzy"]["locked"] is None
+        # a day later on the emulator's clock (Debug screen's "+1 day") the cap has reset
+        app.select_named("debug")
+        for _ in range(3):
+            app.frame()
+        _click(app.screen_named("debug").find("debug.clock.1d").rect.center)
+        _frames_until(game, lambda: session.state.clock_offset_s > 80000, "clock advanced a day")
+        app.select_named("events")
+        _frames_until(game, lambda: not session.state.exhausted, "daily cap reset")
+    finally:
+        game.close()
+
+
+@pytest.mark.emulator
 def test_default_start_keeps_player_and_progress_in_the_user_data_dir(tmp_path: Path) -> None:
     first = Game(DemoOptions(headless=True, mute=True))
     try:
