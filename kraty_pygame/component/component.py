@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import threading
 import time
 from collections import deque
@@ -60,10 +61,12 @@ from kraty_pygame.component.event_types import (
     ensure_event_types,
 )
 from kraty_pygame.component.handles import RequestHandle, SentRequest
+from kraty_pygame.component.platform_watchers import FriendsWatcher, InventoryWatcher
 from kraty_pygame.component.proxies import (
     CatalogProxy,
     EventLeaderboardsProxy,
     EventsProxy,
+    FriendsProxy,
     GrantsProxy,
     InventoryProxy,
     LeaderboardsProxy,
@@ -93,6 +96,7 @@ if TYPE_CHECKING:
     from kraty_pygame.sdk.finalization import FinalizationResult, MembershipRef
     from kraty_pygame.sdk.identity import Identity
     from kraty_pygame.sdk.kraty import Kraty
+    from kraty_pygame.sdk.models.time import ServerTime, TimeSync
     from kraty_pygame.sdk.streaming import ReconnectPolicy
 
 __all__ = ["ComponentStats", "KratyComponent"]
@@ -104,6 +108,7 @@ T = TypeVar("T")
 
 DEFAULT_MAX_PER_UPDATE: Final = 64
 DEFAULT_CLOSE_TIMEOUT: Final = 2.0
+DEFAULT_SWITCH_INTERVAL: Final = 0.001
 _EMA: Final = 0.05
 
 _EVENT_OF_KIND: Final[dict[str, int]] = {
@@ -126,6 +131,7 @@ _PROXIES: Final[tuple[type[ResourceProxy[Any]], ...]] = (
     EventLeaderboardsProxy,
     LeaderboardsProxy,
     PlayersProxy,
+    FriendsProxy,
 )
 
 
@@ -206,6 +212,11 @@ class KratyComponent:
         owns_kraty: also close the facade in :meth:`close`.
         on_callback_error: called (main thread) with the exception and the handle when
             an ``on_done`` callback raises; the error is logged either way.
+        switch_interval: while the component runs, lower the interpreter's thread switch
+            interval (``sys.setswitchinterval``, 5 ms by default in CPython) to this many
+            seconds, so a worker decoding a large response holds the GIL for at most
+            about that long before the main thread gets it back. ``None`` leaves the
+            interpreter alone. Restored by :meth:`close`. Default 0.001.
     """
 
     def __init__(
@@ -221,9 +232,12 @@ class KratyComponent:
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
         owns_kraty: bool = False,
         on_callback_error: Callable[[BaseException, RequestHandle[Any]], None] | None = None,
+        switch_interval: float | None = DEFAULT_SWITCH_INTERVAL,
     ) -> None:
         if max_results_per_update < 1:
             raise ValueError("max_results_per_update must be at least 1")
+        if switch_interval is not None and switch_interval <= 0:
+            raise ValueError("switch_interval must be > 0 seconds, or None")
         self._kraty = kraty
         self._owner = threading.get_ident()
         self._max_per_update = max_results_per_update
@@ -267,6 +281,12 @@ class KratyComponent:
         self.event_leaderboards = EventLeaderboardsProxy(self)
         self.leaderboards = LeaderboardsProxy(self)
         self.players = PlayersProxy(self)
+        self.friends = FriendsProxy(self)
+        self._switch_interval = switch_interval
+        self._saved_switch_interval: float | None = None
+        if switch_interval is not None and switch_interval < sys.getswitchinterval():
+            self._saved_switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(switch_interval)
         ensure_event_types()
         self._worker.start()
         self._observe_identity(None)
@@ -310,6 +330,17 @@ class KratyComponent:
     def logout(self) -> RequestHandle[None]:
         """Queue ``kraty.logout()``; the next player call registers a fresh player."""
         return self._submit("logout", self._kraty.logout, (), {}, is_write=True)
+
+    def get_server_time(self, *, timezone: str | None = None) -> RequestHandle[ServerTime]:
+        """Queue ``kraty.get_server_time(...)`` (E37)."""
+        return self._submit(
+            "get_server_time", self._kraty.get_server_time, (), {"timezone": timezone},
+            is_write=False,
+        )
+
+    def sync_time(self) -> RequestHandle[TimeSync]:
+        """Queue ``kraty.sync_time()``; afterwards ``kraty.server_now()`` needs no I/O."""
+        return self._submit("sync_time", self._kraty.sync_time, (), {}, is_write=False)
 
     def check_finalizations(self) -> RequestHandle[list[FinalizationResult]]:
         """Queue ``kraty.check_finalizations()``: boards that ended while the game was away."""
@@ -453,11 +484,12 @@ class KratyComponent:
         Raises:
             KratyThreadError: called from another thread.
         """
-        self._check_thread("update")
+        if threading.get_ident() != self._owner:
+            self._check_thread("update")
         started = time.perf_counter()
         ensure_event_types()
         handled = 0
-        if self._flush_outbox():
+        if (self._outbox or self._late or self._results) and self._flush_outbox():
             budget = self._max_per_update
             while self._late and handled < budget:
                 self._run_callbacks(self._late.popleft(), None)
@@ -477,21 +509,26 @@ class KratyComponent:
         self._updates += 1
         elapsed = (time.perf_counter() - started) * 1000.0
         self._ms_last = elapsed
-        first = self._updates == 1
-        self._ms_avg = elapsed if first else self._ms_avg + _EMA * (elapsed - self._ms_avg)
+        self._ms_avg += _EMA * (elapsed - self._ms_avg)
         self._ms_max = max(self._ms_max, elapsed)
         return handled
 
     def _deliver_result(self, result: RequestResult) -> int:
+        late = self._late.append
+        post = self._outbox.append
+        operation = result.job.operation
         for handle in result.handles:
-            self._run_callbacks(handle, handle._deliver(self._late.append))
-            if handle.error is None:
-                attrs = {"handle": handle, "operation": result.operation, "result": handle.result}
-                self._outbox.append((KRATY_REQUEST_DONE, attrs))
+            callbacks = handle._deliver(late)
+            if callbacks:
+                self._run_callbacks(handle, callbacks)
+            error = handle.error
+            if error is None:
+                attrs = {"handle": handle, "operation": operation, "result": handle.result}
+                post((KRATY_REQUEST_DONE, attrs))
             else:
-                attrs = {"handle": handle, "operation": result.operation, "error": handle.error}
-                self._outbox.append((KRATY_REQUEST_FAILED, attrs))
-        if result.error is None and result.job.operation == PROGRESS_OPERATION and result.handles:
+                attrs = {"handle": handle, "operation": operation, "error": error}
+                post((KRATY_REQUEST_FAILED, attrs))
+        if result.error is None and operation == PROGRESS_OPERATION and result.handles:
             self._post_milestones(result)
         return len(result.handles)
 
@@ -539,10 +576,11 @@ class KratyComponent:
     def _flush_outbox(self) -> bool:
         """Post waiting events; False when SDL's queue is full (the rest wait)."""
         outbox = self._outbox
+        post, event = pygame.event.post, pygame.event.Event
         while outbox:
             event_type, attrs = outbox[0]
             try:
-                pygame.event.post(pygame.event.Event(event_type, attrs))
+                post(event(event_type, attrs))
             except pygame.error:
                 self._post_retries += 1
                 return False
@@ -633,6 +671,32 @@ class KratyComponent:
         self._add_watcher(watcher)
         return watcher
 
+    def watch_inventory(
+        self, *, ignore_own_writes: bool = False, as_: str | None = None
+    ) -> InventoryWatcher:
+        """Follow the live inventory stream; posts ``KRATY_INVENTORY`` for every change.
+
+        Reconnects with a backoff when the stream drops (``KRATY_CONNECTION`` with
+        source ``inventory``). Main thread only.
+        """
+        watcher = InventoryWatcher(
+            self._kraty, self._results.put_live, self._watch_error,
+            ignore_own_writes=ignore_own_writes, as_=as_,
+        )
+        self._add_watcher(watcher)
+        return watcher
+
+    def watch_friends(self, *, interval: float = 30.0, as_: str | None = None) -> FriendsWatcher:
+        """Poll the friend list every ``interval`` seconds; posts ``KRATY_FRIENDS`` on change.
+
+        Main thread only.
+        """
+        watcher = FriendsWatcher(
+            self._kraty, self._results.put_live, self._watch_error, interval=interval, as_=as_
+        )
+        self._add_watcher(watcher)
+        return watcher
+
     @property
     def watchers(self) -> list[Watcher]:
         """Watchers that are running or paused (not stopped or finished)."""
@@ -708,6 +772,10 @@ class KratyComponent:
                 threads_alive=report.threads_alive + tuple(watcher_threads),
             )
         self._deliver_remaining()
+        saved = self._saved_switch_interval
+        ours = self._switch_interval or 0.0
+        if saved is not None and abs(sys.getswitchinterval() - ours) < 1e-6:
+            sys.setswitchinterval(saved)
         if self._owns_kraty:
             try:
                 self._kraty.close()

@@ -28,7 +28,7 @@ The table (STYLE.md section 3):
 | ``KRATY_LOBBY`` | ``lobby``, ``active`` |
 | ``KRATY_IDENTITY`` | ``external_player_id``, ``reason`` |
 | ``KRATY_CONNECTION`` | ``source``, ``state``, ``error`` |
-| ``KRATY_INVENTORY`` | ``holdings``, ``source`` |
+| ``KRATY_INVENTORY`` | ``kind``, ``data``, ``source`` |
 | ``KRATY_FRIENDS`` | ``friends``, ``source`` |
 """
 

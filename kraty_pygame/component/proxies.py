@@ -19,6 +19,7 @@ from kraty_pygame.component.handles import RequestHandle
 from kraty_pygame.sdk.resources.catalog import CatalogClient
 from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
 from kraty_pygame.sdk.resources.events import EventsClient
+from kraty_pygame.sdk.resources.friends import FriendsClient
 from kraty_pygame.sdk.resources.grants import GrantsClient
 from kraty_pygame.sdk.resources.inventory import InventoryClient
 from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
@@ -33,6 +34,7 @@ __all__ = [
     "CatalogProxy",
     "EventLeaderboardsProxy",
     "EventsProxy",
+    "FriendsProxy",
     "GrantsProxy",
     "InventoryProxy",
     "LeaderboardsProxy",
@@ -150,6 +152,7 @@ class GrantsProxy(ResourceProxy[GrantsClient]):
     claim = _write(GrantsClient.claim)
     open = _write(GrantsClient.open)
     collect_all = _write(GrantsClient.collect_all)
+    grant = _write(GrantsClient.grant)
 
 
 class LobbiesProxy(ResourceProxy[LobbiesClient]):
@@ -160,7 +163,10 @@ class LobbiesProxy(ResourceProxy[LobbiesClient]):
 
 
 class InventoryProxy(ResourceProxy[InventoryClient]):
-    """``component.inventory``: non-blocking ``kraty.inventory``."""
+    """``component.inventory``: non-blocking ``kraty.inventory``.
+
+    For live changes use ``component.watch_inventory()`` instead of ``live()``/``watch()``.
+    """
 
     area = "inventory"
     list = _read(InventoryClient.list)
@@ -173,6 +179,7 @@ class WalletProxy(ResourceProxy[WalletClient]):
     area = "wallet"
     list = _read(WalletClient.list)
     debit = _write(WalletClient.debit)
+    progress = _write(WalletClient.progress)
 
 
 class CatalogProxy(ResourceProxy[CatalogClient]):
@@ -210,3 +217,36 @@ class PlayersProxy(ResourceProxy[PlayersClient]):
     area = "players"
     register = _write(PlayersClient.register)
     rotate = _write(PlayersClient.rotate)
+    set_identity = _write(PlayersClient.set_identity)
+    get_identities = _read(PlayersClient.get_identities)
+    get_identity = _read(PlayersClient.get_identity)
+    get_anonymized_identity = _read(PlayersClient.get_anonymized_identity)
+    set_metadata = _write(PlayersClient.set_metadata)
+    merge_metadata = _write(PlayersClient.merge_metadata)
+
+
+class FriendsProxy(ResourceProxy[FriendsClient]):
+    """``component.friends``: non-blocking ``kraty.friends`` (friends, presence, gifts).
+
+    ``component.watch_friends()`` polls the friend list and posts ``KRATY_FRIENDS``.
+    """
+
+    area = "friends"
+    get_code = _read(FriendsClient.get_code)
+    heartbeat = _write(FriendsClient.heartbeat)
+    list = _read(FriendsClient.list)
+    search = _read(FriendsClient.search)
+    list_requests = _read(FriendsClient.list_requests)
+    list_blocks = _read(FriendsClient.list_blocks)
+    add = _write(FriendsClient.add)
+    accept = _write(FriendsClient.accept)
+    decline = _write(FriendsClient.decline)
+    cancel_request = _write(FriendsClient.cancel_request)
+    remove = _write(FriendsClient.remove)
+    block = _write(FriendsClient.block)
+    unblock = _write(FriendsClient.unblock)
+    gift_catalog = _read(FriendsClient.gift_catalog)
+    send_gift = _write(FriendsClient.send_gift)
+    gifts = _read(FriendsClient.gifts)
+    sent_gifts = _read(FriendsClient.sent_gifts)
+    claim_gift = _write(FriendsClient.claim_gift)

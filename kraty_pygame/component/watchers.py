@@ -50,10 +50,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConnectionState",
+    "ErrorObserver",
     "GrantsWatcher",
     "LeaderboardWatcher",
     "LobbyWatcher",
+    "Sink",
     "Watcher",
+    "backoff",
 ]
 
 _log = logging.getLogger("kraty_pygame.component")
@@ -200,7 +203,8 @@ class Watcher:
             _log.exception("kraty component: error observer failed")
 
 
-def _backoff(start: float, attempt: int) -> float:
+def backoff(start: float, attempt: int) -> float:
+    """Exponential retry delay in seconds: ``start`` doubled per attempt, capped at 30 s."""
     return float(min(start * 2 ** max(attempt - 1, 0), _MAX_BACKOFF))
 
 
@@ -285,7 +289,7 @@ class GrantsWatcher(Watcher):
                     self._healthy = False
                     self._connection(StreamState.DROPPED, exc)
                     self._connection(StreamState.RECONNECTING, exc)
-                    if stop.wait(_backoff(self._start, attempt)):
+                    if stop.wait(backoff(self._start, attempt)):
                         return
         finally:
             self._connection(StreamState.CLOSED)
@@ -390,7 +394,7 @@ class LeaderboardWatcher(Watcher):
                     return
                 attempt += 1
                 self._connection(StreamState.RECONNECTING, exc)
-                if stop.wait(_backoff(self._policy.initial_delay or 0.5, attempt)):
+                if stop.wait(backoff(self._policy.initial_delay or 0.5, attempt)):
                     return
             finally:
                 if stream is not None:
@@ -519,7 +523,7 @@ class LobbyWatcher(Watcher):
                     self._connection(StreamState.CLOSED, exc)
                     return
                 self._connection(StreamState.RECONNECTING, exc)
-                if stop.wait(_backoff(self._interval, failures)):
+                if stop.wait(backoff(self._interval, failures)):
                     self._connection(StreamState.CLOSED)
                     return
                 continue

@@ -159,6 +159,10 @@ class ResultsBuffer:
     def __len__(self) -> int:
         return len(self._requests) + len(self._live)
 
+    def __bool__(self) -> bool:
+        # Lock-free peek for update()'s idle fast path; a racing put is seen next frame.
+        return bool(self._requests) or bool(self._live)
+
     def put_request(self, result: RequestResult) -> None:
         """Queue a finished request (never dropped)."""
         with self._lock:
@@ -197,7 +201,7 @@ class ResultsBuffer:
                         out.append(requests.popleft()[1])
                     else:
                         out.append(live.popitem(last=False)[1][1])
-            if not requests and not live:
+            if not requests and not live and self._available.is_set():
                 self._available.clear()
         return out
 

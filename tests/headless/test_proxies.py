@@ -15,7 +15,12 @@ from kraty_pygame.sdk.resources._base import ResourceClient
 pytestmark = pytest.mark.headless
 
 # Live views are watchers on the component (watch_leaderboard), not request proxies.
-_STREAMING = {("event_leaderboards", "live"), ("event_leaderboards", "subscribe")}
+_STREAMING = {
+    ("event_leaderboards", "live"),
+    ("event_leaderboards", "subscribe"),
+    ("inventory", "live"),
+    ("inventory", "watch"),
+}
 
 
 def _public_methods(cls: type[Any]) -> set[str]:
@@ -55,6 +60,10 @@ def test_proxy_reads_and_writes_are_classified() -> None:
         ("inventory", "list"), ("wallet", "list"), ("catalog", "read"),
         ("event_leaderboards", "read"), ("leaderboards", "read"),
         ("leaderboards", "list_periods"), ("leaderboards", "standings"),
+        ("players", "get_identities"), ("players", "get_identity"),
+        ("players", "get_anonymized_identity"), ("friends", "get_code"), ("friends", "list"),
+        ("friends", "search"), ("friends", "list_requests"), ("friends", "list_blocks"),
+        ("friends", "gift_catalog"), ("friends", "gifts"), ("friends", "sent_gifts"),
     }
     for area, proxy in by_area.items():
         for name, op in vars(proxy).items():

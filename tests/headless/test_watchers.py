@@ -10,7 +10,9 @@ import pytest
 
 from kraty_pygame.component import (
     KRATY_CONNECTION,
+    KRATY_FRIENDS,
     KRATY_GRANTS,
+    KRATY_INVENTORY,
     KRATY_LEADERBOARD,
     KRATY_LOBBY,
     KRATY_REQUEST_DONE,
@@ -169,3 +171,58 @@ def test_lobby_watcher_reports_filling_until_active(
     assert watcher.is_stopped and component.watchers == []
     again = start(component, pump, "quick_brawl")
     assert again.succeeded
+
+
+def test_inventory_watcher_posts_live_changes(
+    make_kraty: KratyFactory, make_component: ComponentFactory
+) -> None:
+    kraty = make_kraty()
+    kraty.ensure_identity()
+    component = make_component(kraty)
+    pump = Pump(component)
+    component.watch_inventory()
+    pump.until(is_connection("inventory", "connected"))
+    pump.frame()  # the stream is subscribed once connected; give it a frame to settle
+    component.inventory.consume("health_potion", quantity=1)
+    change = pump.until(
+        lambda e: e.type == KRATY_INVENTORY and e.kind == "inventory_changed",
+        what="inventory_changed",
+    )
+    assert change.source == "stream"
+    assert change.data.item_key == "health_potion" and change.data.delta == -1
+
+
+def test_inventory_watcher_can_skip_the_games_own_writes(
+    make_kraty: KratyFactory, make_component: ComponentFactory
+) -> None:
+    kraty = make_kraty()
+    kraty.ensure_identity()
+    component = make_component(kraty)
+    pump = Pump(component)
+    component.watch_inventory(ignore_own_writes=True)
+    pump.until(is_connection("inventory", "connected"))
+    pump.frame()
+    done = component.inventory.consume("health_potion", quantity=1)
+    pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is done)
+    component.wallet.list()
+    pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.operation == "wallet.list")
+    assert pump.of(KRATY_INVENTORY) == []
+
+
+def test_friends_watcher_posts_the_list_when_it_changes(
+    make_kraty: KratyFactory, make_component: ComponentFactory
+) -> None:
+    me, other = make_kraty(), make_kraty()
+    me.ensure_identity()
+    friend_id = other.ensure_identity().external_player_id
+    component = make_component(me)
+    pump = Pump(component)
+    component.watch_friends(interval=0.05)
+    first = pump.until(lambda e: e.type == KRATY_FRIENDS, what="initial friend list")
+    assert first.friends == [] and first.source == "poller"
+    sent = component.friends.add(external_player_id=friend_id)
+    pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is sent)
+    request_id = other.friends.list_requests().incoming[0].request_id
+    other.friends.accept(request_id)
+    changed = pump.until(lambda e: e.type == KRATY_FRIENDS and e.friends, what="new friend")
+    assert [f.external_player_id for f in changed.friends] == [friend_id]
