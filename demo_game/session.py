@@ -58,6 +58,7 @@ from kraty_pygame.sdk import (
     LeaderboardPeriods,
     Lobby,
     OpenCrateResponse,
+    PlayerIdentity,
     PlayerItemHolding,
     PlayerWalletHolding,
     ProgressResponse,
@@ -237,10 +238,24 @@ class Session:
         self.state.player_id = identity.external_player_id
         self.state.has_secret = bool(identity.secret)
         self.app.text_renderer.register_secret(identity.secret)
+        synthetic = self.component.kraty.synthetic_identity  # a property: no I/O
+        if synthetic is not None and synthetic.name:
+            self.state.synthetic_name = synthetic.name
+        kraty = self.component.kraty
+        self._call(
+            lambda: self.component.call(kraty.players.get_identity),
+            self._got_display_identity,
+            lambda error: log.info("players.get_identity: %s", describe_error(error)),
+        )
         self.refresh_player()
         self.refresh_events()
         self.load_keyed_board(quiet=True)
         self._start_grants_watcher()
+
+    def _got_display_identity(self, identity: PlayerIdentity | None) -> None:
+        if identity is not None and identity.name:
+            self.state.display_name = identity.name
+            self.state.country = identity.country
 
     def _start_grants_watcher(self) -> None:
         if self.closing:

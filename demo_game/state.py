@@ -118,7 +118,10 @@ class DemoState:
 
     server_label: str = ""
     player_id: str | None = None
-    player_name: str | None = None
+    player_name: str | None = None  # as the boards show it
+    display_name: str | None = None  # players.get_identity()
+    synthetic_name: str | None = None  # kraty.synthetic_identity (a fresh kp_ player)
+    country: str | None = None
     has_secret: bool = False
     events: list[EventListing] = field(default_factory=list)
     events_loaded: bool = False

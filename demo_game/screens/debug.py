@@ -263,6 +263,29 @@ def _ops(session: Session) -> list[DebugOp]:
             ),
         ),
         op("catalog.read", "catalog.read", lambda s: ("catalog.read()", c.catalog.read)),
+        op(
+            "players.rotate",
+            "players.rotate",
+            lambda s: (
+                f"players.rotate({s.value('player')!r})",
+                lambda: c.players.rotate(s.value("player")),
+            ),
+        ),
+        op(
+            "players.get_identity",
+            "get_identity",
+            lambda s: ("players.get_identity()", lambda: c.call(c.kraty.players.get_identity)),
+        ),
+        op(
+            "get_server_time",
+            "get_server_time",
+            lambda s: ("get_server_time()", lambda: c.call(c.kraty.get_server_time)),
+        ),
+        op(
+            "check_finalizations",
+            "check_finalizations",
+            lambda s: ("check_finalizations()", lambda: c.call(c.kraty.check_finalizations)),
+        ),
     ]
 
 
@@ -291,6 +314,10 @@ ROUTES: dict[str, tuple[str, str]] = {
     "wallet.list": ("GET", r"/wallet$"),
     "wallet.debit": ("POST", r"/wallet/[^/]+/debit$"),
     "catalog.read": ("GET", r"/catalog$"),
+    "players.rotate": ("POST", r"/players/[^/]+/register$"),
+    "players.get_identity": ("GET", r"/players/[^/]+/identity$"),
+    "get_server_time": ("GET", r"/sdk/v1/time$"),
+    "check_finalizations": ("GET", r"/event-leaderboards/[^/]+$"),
 }
 
 RUN_ALL = [

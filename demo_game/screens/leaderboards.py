@@ -221,7 +221,14 @@ class LeaderboardsScreen(Screen):
         rounded(surface, PALETTE.self_row, row, 8)
         rounded(surface, PALETTE.good, row, 8, 1)
         surface.blit(ui.assets.image("player_self", 30), (row.x + 10, row.y + 5))
-        who = self.session.state.player_name or self.session.state.player_id or "you"
+        state = self.session.state
+        who = (
+            state.player_name
+            or state.display_name
+            or state.synthetic_name
+            or state.player_id
+            or "you"
+        )
         if rank is None:
             text = f"{who}: not ranked on this board yet"
         else:

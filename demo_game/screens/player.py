@@ -206,14 +206,34 @@ class PlayerScreen(Screen):
             panel(surface, card)
         x, y = self._identity.x + PAD, self._identity.y + PAD
         surface.blit(ui.assets.image("player_self", 48), (x, y + 2))
-        ui.text(
+        name = state.display_name or state.synthetic_name or state.player_name
+        if state.player_id is None:
+            name = "Signed out"
+        title = ui.text(
             surface,
-            state.player_name
-            or ("Signed out" if state.player_id is None else "(name not seen yet)"),
+            name or "(no name yet)",
             (x + 60, y),
             font=ui.fonts.title,
-            max_width=self._identity.width - 90,
+            max_width=self._identity.width - 220,
         )
+        kind = (
+            "display name"
+            if state.display_name
+            else "synthetic name"
+            if state.synthetic_name
+            else ""
+        )
+        if state.country:
+            kind = f"{kind} \u00b7 {state.country}" if kind else state.country
+        if kind and state.player_id is not None:
+            pill(
+                ui,
+                surface,
+                kind,
+                (title.right + 10, title.centery),
+                color=PALETTE.panel_hi,
+                anchor="midleft",
+            )
         ui.text(
             surface,
             f"id {state.player_id or 'signed out'}",
@@ -266,6 +286,8 @@ class PlayerScreen(Screen):
             "screen": self.name,
             "player_id": state.player_id,
             "player_name": state.player_name,
+            "display_name": state.display_name,
+            "synthetic_name": state.synthetic_name,
             "has_secret": state.has_secret,
             "wallet": {h.economy_key: h.balance for h in state.wallet},
             "inventory": {h.item_key: h.quantity for h in state.inventory},

@@ -191,6 +191,7 @@ def test_default_start_keeps_player_and_progress_in_the_user_data_dir(tmp_path: 
     try:
         _frames_until(first, lambda: first.session.state.has_secret, "identity")
         player = first.session.state.player_id
+        assert first.session.state.synthetic_name  # kraty.synthetic_identity of a new player
         data_dir = first.backend.data_dir if first.backend else None
     finally:
         first.close()

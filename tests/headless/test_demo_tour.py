@@ -217,6 +217,7 @@ def test_player_screen_shows_identity_wallet_inventory_and_pending_grants(
     _ok(readme_tour)
     player = readme_tour.report["screens"]["player"]
     assert player["player_id"] == "player_42"  # switched player with sign_in
+    assert player["display_name"] == "Demo Hero"  # players.get_identity()
     assert player["has_secret"] is True
     assert player["wallet"]["gold"] >= 500 and player["wallet"]["xp"] >= 40
     assert player["inventory"].get("hunter_badge") == 1
