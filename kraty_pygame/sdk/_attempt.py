@@ -18,9 +18,24 @@ from kraty_pygame.sdk._deadline import (
     DeadlineWatchdog,
     set_current_attempt,
 )
-from kraty_pygame.sdk.errors import KratyConfigError, KratyProtocolError
+from kraty_pygame.sdk._envelope import api_error_from_body
+from kraty_pygame.sdk.errors import (
+    KratyApiError,
+    KratyCancelledError,
+    KratyConfigError,
+    KratyNetworkError,
+    KratyProtocolError,
+)
 
-__all__ = ["CONFIG_ERRORS", "NETWORK_ERRORS", "AttemptRunner", "Outcome", "Reply"]
+__all__ = [
+    "CONFIG_ERRORS",
+    "NETWORK_ERRORS",
+    "AttemptRunner",
+    "Outcome",
+    "Reply",
+    "is_connect_failure",
+    "open_streaming",
+]
 
 NETWORK_ERRORS: Final = (
     requests.RequestException,
@@ -169,6 +184,66 @@ class AttemptRunner:
             if attempt.state == TIMED_OUT:
                 raise _Timeout("attempt deadline passed")
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def open_streaming(
+    session: requests.Session,
+    scope: CallScope,
+    *,
+    url: str,
+    headers: dict[str, str],
+    timeouts: tuple[float, float],
+    path: str,
+    watchdog: DeadlineWatchdog,
+) -> requests.Response:
+    """Open a streaming GET whose socket ``scope.abort()`` can shut down at any time.
+
+    Raises:
+        KratyApiError: non-2xx (the envelope's code, else ``http_<status>``).
+        KratyNetworkError: connect/headers failed (``KratyCancelledError`` when aborted).
+    """
+    attempt = Attempt(None)
+    if not scope.begin(attempt):
+        raise KratyCancelledError(f"GET {path} cancelled before it started")
+    set_current_attempt(attempt)
+    try:
+        response = session.request(
+            "GET",
+            url,
+            headers=headers,
+            stream=True,
+            allow_redirects=False,
+            verify=True,
+            timeout=timeouts,
+        )
+    except CONFIG_ERRORS as exc:
+        raise KratyConfigError(f"invalid request for {path}: {type(exc).__name__}") from exc
+    except NETWORK_ERRORS as exc:
+        if attempt.finish() == CANCELLED:
+            raise KratyCancelledError(f"GET {path} stream cancelled", original_cause=exc) from exc
+        raise KratyNetworkError(
+            f"GET {path} stream failed: {type(exc).__name__}", original_cause=exc
+        ) from exc
+    finally:
+        set_current_attempt(None)
+    attempt.set_response(response.raw)
+    status = response.status_code
+    if 200 <= status < 300:
+        return response
+    body = b""
+    watchdog.watch(attempt, timeouts[0])  # an error page must not hang the caller either
+    try:
+        body = response.raw.read(64 * 1024, decode_content=True) or b""
+    except NETWORK_ERRORS:
+        pass
+    finally:
+        watchdog.unwatch(attempt, timeouts[0])
+        attempt.finish()
+        response.close()
+    error = api_error_from_body(status, body)
+    if error is None:
+        raise KratyApiError(status, f"http_{status}", f"stream refused (status={status})")
+    raise error
 
 
 def _aborted() -> OSError:

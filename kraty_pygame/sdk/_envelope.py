@@ -8,7 +8,7 @@ from typing import Any
 from kraty_pygame.sdk._constants import PROTOCOL_BODY_SNIPPET
 from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError, redact_text
 
-__all__ = ["decode_error_response", "decode_success_response", "snippet"]
+__all__ = ["api_error_from_body", "decode_error_response", "decode_success_response", "snippet"]
 
 _INVALID: Any = object()
 
@@ -34,13 +34,18 @@ def _api_error(status: int, envelope: Any) -> KratyApiError | None:
     )
 
 
-def decode_error_response(status: int, body: bytes) -> KratyApiError:
-    """Map a non-2xx response to ``KratyApiError`` (envelope-less -> ``internal_error``)."""
+def api_error_from_body(status: int, body: bytes) -> KratyApiError | None:
+    """The error envelope of ``body`` as ``KratyApiError``, or ``None`` without one."""
     try:
         envelope = json.loads(body) if body else None
     except (ValueError, RecursionError):
         envelope = None
-    error = _api_error(status, envelope)
+    return _api_error(status, envelope)
+
+
+def decode_error_response(status: int, body: bytes) -> KratyApiError:
+    """Map a non-2xx response to ``KratyApiError`` (envelope-less -> ``internal_error``)."""
+    error = api_error_from_body(status, body)
     if error is not None:
         return error
     return KratyApiError(

@@ -14,29 +14,26 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
-from urllib.parse import quote
 
 import requests
 import requests.adapters
 
 from kraty_pygame.sdk import _constants as C
-from kraty_pygame.sdk._attempt import CONFIG_ERRORS, NETWORK_ERRORS, AttemptRunner, Outcome
+from kraty_pygame.sdk._attempt import AttemptRunner, Outcome, open_streaming
 from kraty_pygame.sdk._deadline import (
-    CANCELLED,
-    Attempt,
     CallScope,
     CancelToken,
     DeadlineWatchdog,
     KratyHTTPAdapter,
-    set_current_attempt,
 )
 from kraty_pygame.sdk._envelope import decode_error_response, decode_success_response, snippet
 from kraty_pygame.sdk._retry import delay_before_retry, status_is_retryable
+from kraty_pygame.sdk._urls import QueryValue, build_query, encode_segment
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
@@ -67,40 +64,11 @@ _log = logging.getLogger("kraty_pygame.sdk")
 _log.addHandler(logging.NullHandler())
 
 T = TypeVar("T")
-QueryValue: TypeAlias = str | int | float | bool | Sequence[str] | None
 SecretInvalidHandler: TypeAlias = Callable[[str, "str | None"], "str | None"]
 """Called with (path, secret sent) after a final 401 ``player_secret_invalid``; may return
 a new path to run the call once more (``auto_recover_identity``)."""
 
-_SEGMENT_SAFE = "!'()*~"
 _current_token: ContextVar[CancelToken | None] = ContextVar("kraty_cancel_token", default=None)
-
-
-def encode_segment(value: str) -> str:
-    """Percent-encode one path segment like JavaScript's ``encodeURIComponent``."""
-    return quote(value, safe=_SEGMENT_SAFE)
-
-
-def _encode_query_value(value: str | int | float | bool | Sequence[str]) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value) if isinstance(value, float) else str(value)
-    if isinstance(value, str):
-        return quote(value, safe=_SEGMENT_SAFE)
-    return quote(",".join(str(v) for v in value), safe=_SEGMENT_SAFE)
-
-
-def build_query(query: Mapping[str, QueryValue] | None) -> str:
-    """``k=v&k2=v2`` (no leading ``?``): ``None`` dropped, bools ``true``/``false``,
-    sequences comma-joined, spaces as ``%20``."""
-    if not query:
-        return ""
-    return "&".join(
-        f"{quote(str(k), safe=_SEGMENT_SAFE)}={_encode_query_value(v)}"
-        for k, v in query.items()
-        if v is not None
-    )
 
 
 class KratyClient:
@@ -155,6 +123,7 @@ class KratyClient:
         self._closed = False
         self._lock = threading.Lock()
         self._scopes: set[CallScope] = set()
+        self._streams: dict[CallScope, tuple[requests.Response, CancelToken | None]] = {}
         self._watchdog = DeadlineWatchdog()
         self._owns_session = session is None
         if session is None:
@@ -314,7 +283,6 @@ class KratyClient:
             KratyNetworkError: the connection failed (``KratyCancelledError`` when aborted).
         """
         validate_positive_number("read_timeout", read_timeout)
-        url = self._url(path, query)
         headers = {
             C.HEADER_AUTHORIZATION: self._auth,
             C.HEADER_SDK: C.SDK_HEADER_VALUE,
@@ -323,54 +291,34 @@ class KratyClient:
         secret = self._secret_provider()
         if secret:
             headers[C.HEADER_PLAYER_SECRET] = secret
-        scope = self._open_scope(cancel or _current_token.get())
-        attempt = Attempt(None)
-        if not scope.begin(attempt):
-            self._close_scope(scope, cancel)
-            raise KratyCancelledError(f"GET {path} cancelled before it started")
-        set_current_attempt(attempt)
+        self._prune_streams()
+        token = cancel or _current_token.get()
+        scope = self._open_scope(token)
         try:
-            response = self._session.request(
-                "GET",
-                url,
+            response = open_streaming(
+                self._session,
+                scope,
+                url=self._url(path, query),
                 headers=headers,
-                stream=True,
-                allow_redirects=False,
-                verify=True,
-                timeout=(self.timeout, read_timeout),
+                timeouts=(self.timeout, read_timeout),
+                path=path,
+                watchdog=self._watchdog,
             )
-        except CONFIG_ERRORS as exc:
-            self._close_scope(scope, cancel)
-            raise KratyConfigError(f"invalid request for {path}: {type(exc).__name__}") from exc
-        except NETWORK_ERRORS as exc:
-            state = attempt.finish()
-            self._close_scope(scope, cancel)
-            if state == CANCELLED:
-                raise KratyCancelledError(
-                    f"GET {path} stream cancelled", original_cause=exc
-                ) from exc
-            raise KratyNetworkError(
-                f"GET {path} stream failed: {type(exc).__name__}", original_cause=exc
-            ) from exc
-        finally:
-            set_current_attempt(None)
-        if not 200 <= response.status_code < 300:
-            try:
-                body = response.raw.read(64 * 1024, decode_content=True) or b""
-            except NETWORK_ERRORS:
-                body = b""
-            finally:
-                response.close()
-                attempt.finish()
-                self._close_scope(scope, cancel)
-            error = decode_error_response(response.status_code, body)
-            if error.code == "internal_error" and not body.strip().startswith(b"{"):
-                error = KratyApiError(
-                    response.status_code, f"http_{response.status_code}", error.message
-                )
-            raise error
-        attempt.set_response(response.raw)
+        except BaseException:
+            self._close_scope(scope, token)
+            raise
+        with self._lock:
+            self._streams[scope] = (response, token)
         return response
+
+    def _prune_streams(self) -> None:
+        """Forget streams whose response the caller closed."""
+        with self._lock:
+            done = [(s, t) for s, (r, t) in self._streams.items() if getattr(r.raw, "closed", True)]
+            for scope, _token in done:
+                del self._streams[scope]
+        for scope, token in done:
+            self._close_scope(scope, token)
 
     # ------------------------------------------------------------------ internals
 

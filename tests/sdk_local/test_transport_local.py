@@ -26,6 +26,7 @@ from kraty_pygame.sdk import (
     RequestInfo,
     RetryConfig,
 )
+from kraty_pygame.sdk._deadline import Attempt
 from kraty_pygame.sdk.transport import KratyClient
 from tests.support.http_server import Reply, ScriptedServer, json_reply
 
@@ -63,6 +64,21 @@ class CallInThread:
     def join(self, timeout: float) -> None:
         assert self._done.wait(timeout), "call did not finish in time"
         self._thread.join(timeout)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``predicate`` (10 ms steps) until it holds; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    tick = threading.Event()
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        tick.wait(0.01)
+
+
+def live_attempt(client: KratyClient) -> Attempt | None:
+    """The running attempt of the client's only in-flight call (test introspection)."""
+    scopes = list(client._scopes)
+    return scopes[0].attempt if len(scopes) == 1 else None
 
 
 # --------------------------------------------------------------------------- §1.11
@@ -289,7 +305,7 @@ def test_close_aborts_mid_body(server: ScriptedServer, make_client: MakeClient) 
     client = make_client(timeout=30.0)
     call = CallInThread(lambda: client.request("GET", "/sdk/v1/x"))
     assert server.wait_for_requests(1, timeout=5)
-    time.sleep(0.2)  # let some body bytes arrive
+    wait_until(lambda: (a := live_attempt(client)) is not None and a.response is not None)
     aborted_at = time.monotonic()
     client.close()
     call.join(timeout=5)
@@ -339,7 +355,8 @@ def test_cancel_while_connecting(blackhole: str, make_client: MakeClient) -> Non
         probe(tuple(blackhole.removeprefix("http://").split(":")), timeout=0.3)  # type: ignore[arg-type]
     token = CancelToken()
     call = CallInThread(lambda: client.request("POST", "/sdk/v1/x", cancel=token))
-    time.sleep(0.2)  # the call is now blocked connecting
+    # a connection is registered but has no socket yet: the call is blocked connecting
+    wait_until(lambda: (a := live_attempt(client)) is not None and a.hooked)
     aborted_at = time.monotonic()
     token.cancel()
     call.join(timeout=5)
@@ -425,3 +442,71 @@ def test_tls_verification_stays_on(self_signed: ssl.SSLContext) -> None:
         finally:
             client.close()
             session.close()
+
+
+# --------------------------------------------------------------------------- streams
+
+
+def test_open_stream_headers_and_no_telemetry(
+    server: ScriptedServer, make_client: MakeClient
+) -> None:
+    sse = Reply(200, b"event: ready\ndata: {}\n\n", {"content-type": "text/event-stream"})
+    server.set_script([sse])
+    infos: list[RequestInfo] = []
+    client = make_client(on_request=infos.append)
+    client.bind_identity(lambda: "kps_s")
+    response = client.open_stream("/sdk/v1/event-leaderboards/lb_1/stream", query={"a": 1})
+    try:
+        assert response.raw.read() == b"event: ready\ndata: {}\n\n"
+    finally:
+        response.close()
+    request = server.requests[0]
+    assert request.target == "/sdk/v1/event-leaderboards/lb_1/stream?a=1"
+    assert request.headers["accept"] == "text/event-stream"
+    assert request.headers["x-player-secret"] == "kps_s"
+    assert request.headers["x-kraty-sdk"].startswith("kraty-python/")
+    assert infos == []
+
+
+def test_open_stream_errors(server: ScriptedServer, make_client: MakeClient) -> None:
+    client = make_client()
+    server.set_script([error(404, "not_found"), Reply(502, b"<html>bad gateway</html>")])
+    with pytest.raises(KratyApiError) as info:
+        client.open_stream("/sdk/v1/event-leaderboards/x/stream")
+    assert (info.value.status, info.value.code) == (404, "not_found")
+    with pytest.raises(KratyApiError) as info:
+        client.open_stream("/sdk/v1/event-leaderboards/x/stream")
+    assert (info.value.status, info.value.code) == (502, "http_502")
+    assert len(server.requests) == 2  # streams are never retried
+
+
+@pytest.mark.parametrize("how", ["close", "token"])
+def test_open_stream_is_aborted_from_another_thread(
+    server: ScriptedServer, make_client: MakeClient, how: str
+) -> None:
+    server.set_script([Reply(200, b"data: 1\n\n" * 4, action="hang_body")])
+    client = make_client()
+    token = CancelToken()
+    response = client.open_stream("/sdk/v1/event-leaderboards/x/stream", cancel=token)
+
+    got_bytes = threading.Event()
+
+    def read_all() -> bytes:
+        chunks = []
+        try:
+            while chunk := response.raw.read(1):
+                chunks.append(chunk)
+                if len(chunks) == 18:
+                    got_bytes.set()  # everything sent so far; the next read blocks
+        except Exception:  # an aborted stream may end with an error or with EOF
+            pass
+        return b"".join(chunks)
+
+    reader = CallInThread(read_all)
+    assert got_bytes.wait(5)
+    aborted_at = time.monotonic()
+    client.close() if how == "close" else token.cancel()
+    reader.join(timeout=5)
+    response.close()
+    assert reader.finished_at - aborted_at <= 0.5
+    assert reader.result == b"data: 1\n\n" * 2
