@@ -64,8 +64,9 @@ class PlayersClient(ResourceClient):
         Raises:
             KratyApiError: ``is_validation_failed`` for an empty or over-long name.
         """
-        if not is_text(name):
-            raise KratyConfigError("name must be a non-empty string")
+        given: object = name
+        if not isinstance(given, str):
+            raise KratyConfigError("name must be a string")
         body: dict[str, Any] = {"name": name}
         if avatar is not ...:
             body["avatar"] = avatar
