@@ -13,10 +13,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kraty_pygame.emulator import bots as _bots
+from kraty_pygame.emulator.clock import iso, parse_iso
 
 __all__ = [
     "BoardScope",
@@ -32,25 +33,6 @@ __all__ = [
     "ranked_entries",
     "set_participant_score",
 ]
-
-
-# --------------------------------------------------------------------------- time
-
-
-def iso(moment: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC), the emulator's timestamp format."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def parse_iso(text: str) -> datetime:
-    """Parse an ISO-8601 timestamp (``Z`` or offset); naive values are UTC."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 # ------------------------------------------------------------------------ ranking
