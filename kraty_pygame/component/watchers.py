@@ -307,7 +307,8 @@ class LeaderboardWatcher(Watcher):
 
     Args:
         leaderboard_id: the board (``attempt.leaderboard_id``).
-        limit, include_self: passed to every ``event_leaderboards.read``.
+        limit: passed to every ``event_leaderboards.read``.
+        include_self: passed to every ``event_leaderboards.read``.
         poll_interval: re-read the board this often (seconds; 0 disables) so bot moves
             that the stream does not push are seen, as the SDK's ``subscribe`` does.
         reconnect: the stream's policy; a default ``ReconnectPolicy()`` when None.
