@@ -48,7 +48,7 @@ class DemoOptions:
     size: tuple[int, int] = DEFAULT_WINDOW
     mute: bool = False
     max_frames: int | None = None
-    tour_timeout: float = 120.0
+    tour_timeout: float = 240.0
 
     @property
     def uses_emulator(self) -> bool:
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tour.add_argument("--fault-seed", type=int, default=DEFAULT_FAULT_SEED, help=argparse.SUPPRESS)
     tour.add_argument(
-        "--tour-timeout", type=float, default=120.0, help="give the tour up after N seconds"
+        "--tour-timeout", type=float, default=240.0, help="give the tour up after N seconds"
     )
     window = parser.add_argument_group("window")
     window.add_argument("--size", type=_size, default=DEFAULT_WINDOW, help="e.g. 1280x800")
