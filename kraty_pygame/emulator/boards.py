@@ -12,6 +12,7 @@ ranking rules live in :mod:`kraty_pygame.emulator.ranking`.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -216,6 +217,7 @@ class BoardsRuntime:
             at finalization); a callable because a reset may reload the config.
         create_grant: the emulator's grant-creation function (rewards at finalization).
         event_id: maps an event key to its wire ``eventId``.
+        conn: the store connection it is bound to (set by :func:`bind_runtime`).
     """
 
     publisher: Publisher | None = None
@@ -224,6 +226,7 @@ class BoardsRuntime:
     config_source: Callable[[], Any] | None = None
     create_grant: GrantCreator | None = None
     event_id: Callable[[str], str] | None = None
+    conn: sqlite3.Connection | None = None
 
     @property
     def config(self) -> Any:
@@ -231,29 +234,39 @@ class BoardsRuntime:
         return self.config_source() if self.config_source is not None else None
 
 
-# The hooks only receive the transaction, so the app registers its runtime under
-# the store's connection (the store owns exactly one). The connection is kept in
-# the value so its id cannot be reused while bound; ``unbind_runtime`` releases it.
-_RUNTIMES: dict[int, tuple[sqlite3.Connection, BoardsRuntime]] = {}
+# The hooks only receive the transaction, so each app registers its runtime under
+# the store's connection (the store owns exactly one). The registry holds the
+# runtime weakly: the app keeps it alive (``rt.extensions``), and a runtime holds
+# its connection, so a connection id cannot be reused while its entry is alive.
+_RUNTIMES: dict[int, weakref.ref[BoardsRuntime]] = {}
 _NO_RUNTIME = BoardsRuntime()
 
 
 def bind_runtime(conn: sqlite3.Connection, runtime: BoardsRuntime) -> None:
-    """Attach ``runtime`` to every transaction on ``conn``."""
-    _RUNTIMES[id(conn)] = (conn, runtime)
+    """Attach ``runtime`` to every transaction on ``conn`` (for as long as it lives)."""
+    runtime.conn = conn
+    key = id(conn)
+    _RUNTIMES[key] = weakref.ref(runtime)
+    weakref.finalize(runtime, _forget, key, _RUNTIMES[key])
+
+
+def _forget(key: int, ref: weakref.ref[BoardsRuntime]) -> None:
+    if _RUNTIMES.get(key) is ref:
+        del _RUNTIMES[key]
 
 
 def unbind_runtime(conn: sqlite3.Connection) -> None:
-    """Forget the runtime of ``conn`` (app shutdown)."""
+    """Forget the runtime of ``conn``."""
     _RUNTIMES.pop(id(conn), None)
 
 
 def runtime_for(conn: sqlite3.Connection) -> BoardsRuntime:
     """The runtime bound to ``conn`` (an inert one when none is bound)."""
-    entry = _RUNTIMES.get(id(conn))
-    if entry is None or entry[0] is not conn:
+    ref = _RUNTIMES.get(id(conn))
+    runtime = ref() if ref is not None else None
+    if runtime is None or runtime.conn is not conn:
         return _NO_RUNTIME
-    return entry[1]
+    return runtime
 
 
 def board_for_write(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -53,10 +54,26 @@ def conn() -> Iterator[sqlite3.Connection]:
 
 
 @pytest.fixture
-def recorder(conn: sqlite3.Connection) -> Recorder:
+def recorder(conn: sqlite3.Connection) -> Iterator[Recorder]:
     rec = Recorder()
-    boards.bind_runtime(conn, boards.BoardsRuntime(publisher=rec))
-    return rec
+    runtime = boards.BoardsRuntime(publisher=rec)  # the registry holds it weakly
+    boards.bind_runtime(conn, runtime)
+    yield rec
+    del runtime
+
+
+def test_runtime_binding_lives_as_long_as_the_runtime(conn: sqlite3.Connection) -> None:
+    runtime = boards.BoardsRuntime(publisher=Recorder())
+    boards.bind_runtime(conn, runtime)
+    assert boards.runtime_for(conn) is runtime
+    other = sqlite3.connect(":memory:")
+    try:
+        assert boards.runtime_for(other).publisher is None
+    finally:
+        other.close()
+    del runtime
+    gc.collect()
+    assert boards.runtime_for(conn).publisher is None
 
 
 def test_ranked_orders_by_score_then_reach_time_then_id() -> None:

@@ -39,6 +39,7 @@ router = APIRouter(tags=["event-leaderboards"])
 _log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "boards.broadcaster"
+RUNTIME_KEY = "boards.runtime"
 DEFAULT_HEARTBEAT_S = 15.0
 
 LimitQuery = Annotated[str | None, Query(description="1-200, default 50")]
@@ -104,6 +105,7 @@ def install(app: FastAPI, rt: EmulatorRuntime) -> None:
         create_grant=create_grant,
         event_id=event_boards.event_id,
     )
+    rt.extensions[RUNTIME_KEY] = runtime  # keeps it alive for as long as the app
     with rt.store.read() as conn:
         bind_runtime(conn, runtime)
     rt.sweep_hooks.append(lambda tx, _rt, now: _sweep(tx, now))
