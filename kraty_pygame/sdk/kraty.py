@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 import requests
 
 from kraty_pygame.sdk import _constants as C
-from kraty_pygame.sdk.errors import KratyConfigError
+from kraty_pygame.sdk.errors import KratyApiError, KratyConfigError
 from kraty_pygame.sdk.finalization import (
     FinalizationListener,
     FinalizationResult,
@@ -145,6 +146,41 @@ class Kraty:
         # platform-extras: friends and gifting (E25-E45), the server clock (E37).
         self.friends: FriendsClient = FriendsClient(self.client, self.identity)
         self.server_clock: ServerClock = ServerClock(self.client)
+
+    @classmethod
+    def connect_as_player(
+        cls,
+        api_key: str,
+        external_player_id: str,
+        *,
+        auto_rotate_on_conflict: bool = True,
+        **options: Any,
+    ) -> Kraty:
+        """Build a client for ``external_player_id`` and resolve that player now.
+
+        The bring-your-own-id bootstrap of the reference SDK (TS ``Kraty.connectAsPlayer``):
+        a stored secret resumes, an unknown id registers. If the id is registered but
+        this device has no secret (409 ``player_already_registered``, e.g. app data
+        wiped) and ``auto_rotate_on_conflict`` is on, the secret is rotated with
+        ``register(force=True)`` — non-live keys only; a live key gets 403 ``forbidden``.
+        ``options`` are the constructor's keyword options.
+
+        Raises:
+            KratyApiError: registration failed (the client is closed first).
+        """
+        kraty = cls(api_key, active_external_player_id=external_player_id, **options)
+        try:
+            try:
+                kraty.ensure_identity()
+            except KratyApiError as exc:
+                if not (auto_rotate_on_conflict and exc.is_player_already_registered):
+                    raise
+                rotated = kraty.players.register(external_player_id, force=True)
+                kraty.sign_in(external_player_id=external_player_id, secret=rotated.secret)
+        except BaseException:
+            kraty.close()
+            raise
+        return kraty
 
     def __repr__(self) -> str:
         return (

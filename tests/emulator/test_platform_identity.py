@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from kraty_pygame.sdk import Kraty, KratyApiError, KratyConfigError, PlayerIdentity
+from kraty_pygame.emulator import EmbeddedEmulator
+from kraty_pygame.sdk import (
+    InMemorySecretStore,
+    Kraty,
+    KratyApiError,
+    KratyConfigError,
+    PlayerIdentity,
+)
+from tests.emulator._platform import ZERO_BACKOFF
 
 pytestmark = pytest.mark.emulator
 
@@ -82,3 +91,41 @@ def test_metadata_write_is_idempotent(kraty_42: Kraty) -> None:
     with pytest.raises(KratyApiError) as conflict:
         kraty_42.players.merge_metadata({"n": 2}, idempotency_key="meta-1")
     assert conflict.value.is_idempotency_conflict
+
+
+def test_connect_as_player_registers_resumes_and_rotates_on_conflict(
+    kraty_emulator: EmbeddedEmulator,
+) -> None:
+    options: dict[str, Any] = {"base_url": kraty_emulator.base_url, "retry": ZERO_BACKOFF}
+    store = InMemorySecretStore()
+    with Kraty.connect_as_player(
+        kraty_emulator.client_api_key, "studio_user_1", secret_store=store, **options
+    ) as first:
+        assert first.active_external_player_id == "studio_user_1"
+        assert first.wallet.list()  # registered: the new-player wallet
+    secret = store.read("studio_user_1")
+    with Kraty.connect_as_player(
+        kraty_emulator.client_api_key, "studio_user_1", secret_store=store, **options
+    ) as resumed:
+        assert resumed.ensure_identity().secret == secret  # resumed, no register
+
+    wiped = InMemorySecretStore()  # the app's data was wiped: the id is known, no secret
+    with pytest.raises(KratyApiError) as conflict:
+        Kraty.connect_as_player(
+            kraty_emulator.client_api_key,
+            "studio_user_1",
+            secret_store=wiped,
+            auto_rotate_on_conflict=False,
+            **options,
+        )
+    assert conflict.value.is_player_already_registered
+    with Kraty.connect_as_player(
+        kraty_emulator.client_api_key, "studio_user_1", secret_store=wiped, **options
+    ) as rotated:
+        assert rotated.wallet.list()
+        assert wiped.read("studio_user_1") not in (None, secret)
+    with pytest.raises(KratyApiError) as live:
+        Kraty.connect_as_player(
+            "kr_live.client-demo", "studio_user_1", secret_store=InMemorySecretStore(), **options
+        )
+    assert live.value.is_forbidden
