@@ -67,7 +67,9 @@ class TextRenderer:
         return surface
 
     def fit(self, font: pygame.font.Font, text: str, width: int) -> str:
-        """``text`` shortened with an ellipsis so it fits ``width`` pixels."""
+        """``text`` (secrets masked) shortened with an ellipsis so it fits ``width`` pixels."""
+        if self._secrets:
+            text = self.mask(text)
         if width <= 0:
             return ""
         if font.size(text)[0] <= width:
@@ -107,6 +109,7 @@ class Ui:
     ) -> pygame.Rect:
         """Draw one line of text anchored at ``pos``; returns the rect it covered."""
         font = font or self.fonts.body
+        text = self.text_renderer.mask(text)  # before measuring, too: a secret never reaches a font
         if max_width is not None:
             text = self.text_renderer.fit(font, text, max_width)
         rendered = self.text_renderer.render(font, text, color or self.palette.text)
