@@ -42,6 +42,7 @@ SCREENSHOT_NAMES = {
 }
 MOMENTS_DIR = "moments"
 REPORT_NAME = "tour.json"
+P99_TARGET_MS = 2.0  # main-thread Kraty time per frame (the demo issue's target)
 
 
 class TourFailed(RuntimeError):
@@ -594,6 +595,8 @@ class Tour:
             f"p99 {cost['p99']:.3f} ms, max {cost['max']:.3f} ms over {cost['frames']} frames"
             + (" (emulator in a child process)" if self.options.emulator_subprocess else "")
         )
+        verdict = "met" if cost["p99"] <= P99_TARGET_MS else "NOT met"
+        print(f"  p99 target <= {P99_TARGET_MS:g} ms per frame: {verdict}")
         print(f"  report: {path.resolve()}  ({report['seconds']} s)")
         return 0 if self.error is None else 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,14 @@ pytestmark = [pytest.mark.headless]
 
 
 # ---------------------------------------------------------------- helpers
+
+GAME_THREADS = ("kraty-worker", "kraty-watch", "kraty-emulator", "emulator-control")
+
+
+def _game_threads() -> list[str]:
+    """Threads a demo game started that are still alive (none after ``Game.close()``)."""
+    return [t.name for t in threading.enumerate() if t.name.startswith(GAME_THREADS)]
+
 
 
 def _frames_until(
@@ -139,6 +148,7 @@ def test_secrets_never_reach_the_font_renderer_on_any_screen(
                 app.frame()
     finally:
         game.close()
+    assert _game_threads() == []
     assert recorded_texts, "nothing was rendered?"
     leaked = [t for t in recorded_texts if "kps_" in t]
     assert not leaked, f"secret-looking text reached the renderer: {leaked[:3]}"
@@ -183,6 +193,7 @@ def test_events_screen_locks_an_event_whose_attempts_are_used_up(tmp_path: Path)
         _frames_until(game, lambda: not session.state.exhausted, "daily cap reset")
     finally:
         game.close()
+    assert _game_threads() == []
 
 
 @pytest.mark.emulator
