@@ -101,50 +101,99 @@ def run_write(
     keeping its writes (``202 lobby_forming`` after joining a lobby).
     """
     key = idempotency_key(body, required=require_key)
-    with rt.store.write() as tx:
-        principal = authorize(tx.conn)
-        now_ms = int(rt.clock.now().timestamp() * 1000)
-        scope = fingerprint = ""
-        if key is not None:
-            scope = _scope(api_key, external_id, request.method, request.url.path, key)
-            fingerprint = _fingerprint(body, request.url.query)
-            row = tx.conn.execute(
-                "SELECT fingerprint, status, body, stored_at_ms FROM idempotency WHERE scope = ?",
-                (scope,),
-            ).fetchone()
-            if row is not None and now_ms - int(row[3]) < TTL_MS:
-                if row[0] != fingerprint:
-                    raise ApiError(
-                        "idempotency_conflict",
-                        "this idempotencyKey was already used with a different request body",
-                        {"idempotencyKey": key},
-                    )
-                status = int(row[1])
-                return responses.raw_json(_replay_body(status, bytes(row[2])), status)
-        try:
-            with tx.savepoint():
+    scope = fingerprint = ""
+    now_ms = 0
+    try:
+        with rt.store.write() as tx:
+            principal = authorize(tx.conn)
+            now_ms = int(rt.clock.now().timestamp() * 1000)
+            if key is not None:
+                scope = _scope(api_key, external_id, request.method, request.url.path, key)
+                fingerprint = _fingerprint(body, request.url.query)
+                row = tx.conn.execute(
+                    "SELECT fingerprint, status, body, stored_at_ms FROM idempotency "
+                    "WHERE scope = ?",
+                    (scope,),
+                ).fetchone()
+                if row is not None and now_ms - int(row[3]) < TTL_MS:
+                    if row[0] != fingerprint:
+                        raise ApiError(
+                            "idempotency_conflict",
+                            "this idempotencyKey was already used with a different request body",
+                            {"idempotencyKey": key},
+                        )
+                    status = int(row[1])
+                    return responses.raw_json(_replay_body(status, bytes(row[2])), status)
+            try:
                 status, data = handler(tx, principal)
+            except ApiError as exc:
+                raise _Rollback(exc) from None
             extra_headers: dict[str, str] = {}
             if isinstance(data, ApiError):  # an error answered *with* the writes kept (202)
                 content, extra_headers = responses.dumps(data.envelope()), data.headers
             else:
                 content = responses.dumps({"data": data})
-        except ApiError as exc:
-            status, content, extra_headers = (
-                exc.status,
-                responses.dumps(exc.envelope()),
-                exc.headers,
+            _store(
+                tx,
+                key=key,
+                status=status,
+                scope=scope,
+                fingerprint=fingerprint,
+                content=content,
+                now_ms=now_ms,
             )
-        if key is not None and 200 <= status < 500 and status not in _UNCACHED:
-            tx.conn.execute(
-                "INSERT OR REPLACE INTO idempotency"
-                " (scope, fingerprint, status, body, stored_at_ms) VALUES (?, ?, ?, ?, ?)",
-                (scope, fingerprint, status, content, now_ms),
-            )
+    except _Rollback as rollback:  # the handler's writes are gone; remember the answer
+        error = rollback.error
+        status, content, extra_headers = (
+            error.status,
+            responses.dumps(error.envelope()),
+            error.headers,
+        )
+        if key is not None and _cacheable(status):
+            with rt.store.write() as tx:
+                _store(
+                    tx,
+                    key=key,
+                    status=status,
+                    scope=scope,
+                    fingerprint=fingerprint,
+                    content=content,
+                    now_ms=now_ms,
+                )
     response = responses.raw_json(content, status)
     for name, value in extra_headers.items():
         response.headers[name] = value
     return response
+
+
+class _Rollback(Exception):
+    """Carries a handler's ApiError out of its transaction (rolling it back)."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
+def _cacheable(status: int) -> bool:
+    return 200 <= status < 500 and status not in _UNCACHED
+
+
+def _store(
+    tx: Transaction,
+    *,
+    key: str | None,
+    status: int,
+    scope: str,
+    fingerprint: str,
+    content: bytes,
+    now_ms: int,
+) -> None:
+    if key is not None and _cacheable(status):
+        tx.conn.execute(
+            "INSERT OR REPLACE INTO idempotency"
+            " (scope, fingerprint, status, body, stored_at_ms) VALUES (?, ?, ?, ?, ?)",
+            (scope, fingerprint, status, content, now_ms),
+        )
 
 
 def purge_expired(tx: Transaction, now_ms: int) -> int:

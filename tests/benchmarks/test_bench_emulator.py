@@ -6,6 +6,10 @@ clients in threads measure requests/s for a player-scoped read (GET wallet) and 
 idempotent write (POST wallet debit, a fresh idempotencyKey each), side by side with
 a bare FastAPI endpoint on the same server stack (uvicorn + h11 + FastAPI) as the
 ceiling. Targets on a 2-core machine: >= 1,500 reads/s, >= 500 writes/s.
+
+The machine is shared, so each figure is the best of ``KRATY_BENCH_ROUNDS`` interleaved
+rounds, and next to the wall-clock rate the benchmark prints requests per second of
+*server CPU time* (psutil), which does not depend on what else the machine is doing.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
+import psutil
 import pytest
 
 pytestmark = pytest.mark.benchmark
 
 CLIENTS = int(os.environ.get("KRATY_BENCH_CLIENTS", "4"))
-SECONDS = float(os.environ.get("KRATY_BENCH_SECONDS", "4"))
+SECONDS = float(os.environ.get("KRATY_BENCH_SECONDS", "3"))
+ROUNDS = int(os.environ.get("KRATY_BENCH_ROUNDS", "3"))
 _URL = re.compile(r"(http://127\.0\.0\.1:\d+)")
 
 _BARE_SERVER = textwrap.dedent(
@@ -79,14 +85,14 @@ def _spawn(cmd: list[str]) -> tuple[subprocess.Popen[str], str]:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, int]]]:
     db = tmp_path_factory.mktemp("bench") / "bench.sqlite3"
     emu, emu_url = _spawn(
         [sys.executable, "-m", "kraty_pygame.emulator", "--port", "0", "--db", str(db)]
     )
     bare, bare_url = _spawn([sys.executable, "-c", _BARE_SERVER])
     try:
-        yield {"emulator": emu_url, "bare": bare_url}
+        yield {"emulator": (emu_url, emu.pid), "bare": (bare_url, bare.pid)}
     finally:
         for proc in (emu, bare):
             proc.terminate()
@@ -100,10 +106,12 @@ def _conn(url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
 
 
-def _rate(
-    url: str, make_request: Callable[[int], tuple[str, str, bytes | None, dict[str, str]]]
-) -> float:
-    """Requests/s with CLIENTS keep-alive connections for SECONDS."""
+Maker = Callable[[int], tuple[str, str, bytes | None, dict[str, str]]]
+
+
+def _rate(url: str, pid: int, make_request: Maker) -> tuple[float, float]:
+    """(requests/s, requests per server CPU-second) with CLIENTS keep-alive connections."""
+    server = psutil.Process(pid)  # type: ignore[no-untyped-call]
     counts = [0] * CLIENTS
     errors: list[str] = []
     start = threading.Barrier(CLIENTS + 1)
@@ -130,13 +138,16 @@ def _rate(
         thread.start()
     start.wait()
     began = time.perf_counter()
+    cpu_before = sum(server.cpu_times()[:2])
     stop.wait(SECONDS)
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
     elapsed = time.perf_counter() - began
+    cpu = sum(server.cpu_times()[:2]) - cpu_before
     assert not errors, errors[:3]
-    return sum(counts) / elapsed
+    total = sum(counts)
+    return total / elapsed, total / max(cpu, 1e-6)
 
 
 def _player(url: str) -> tuple[str, str]:
@@ -160,42 +171,55 @@ def _player(url: str) -> tuple[str, str]:
     return ext, secret
 
 
-def test_requests_per_second(servers: dict[str, str]) -> None:
-    url = servers["emulator"]
+def test_requests_per_second(servers: dict[str, tuple[str, int]]) -> None:
+    url, pid = servers["emulator"]
+    bare_url, bare_pid = servers["bare"]
     ext, secret = _player(url)
-    auth = {
-        "authorization": "Bearer kr_test.client-demo",
-        "x-player-secret": secret,
-        "accept": "application/json",
-    }
+    auth = {"authorization": "Bearer kr_test.client-demo", "x-player-secret": secret}
     write_headers = {**auth, "content-type": "application/json"}
 
-    def read(_: int) -> tuple[str, str, bytes | None, dict[str, str]]:
-        return "GET", f"/sdk/v1/players/{ext}/wallet", None, auth
+    def write_body() -> bytes:
+        return b'{"amount":1,"idempotencyKey":"' + uuid.uuid4().hex.encode() + b'"}'
 
-    def write(_: int) -> tuple[str, str, bytes | None, dict[str, str]]:
-        body = b'{"amount":1,"idempotencyKey":"' + uuid.uuid4().hex.encode() + b'"}'
-        return "POST", f"/sdk/v1/players/{ext}/wallet/gold/debit", body, write_headers
-
-    def bare_read(_: int) -> tuple[str, str, bytes | None, dict[str, str]]:
-        return "GET", "/bare", None, auth
-
-    def bare_write(_: int) -> tuple[str, str, bytes | None, dict[str, str]]:
-        body = b'{"amount":1,"idempotencyKey":"' + uuid.uuid4().hex.encode() + b'"}'
-        return "POST", "/bare", body, write_headers
-
-    results = {
-        "emulator read  (GET wallet)": _rate(url, read),
-        "bare FastAPI   GET": _rate(servers["bare"], bare_read),
-        "emulator write (POST debit)": _rate(url, write),
-        "bare FastAPI   POST": _rate(servers["bare"], bare_write),
+    cases: dict[str, tuple[str, int, Maker]] = {
+        "emulator read  (GET wallet)": (
+            url,
+            pid,
+            lambda _: ("GET", f"/sdk/v1/players/{ext}/wallet", None, auth),
+        ),
+        "bare FastAPI   GET": (bare_url, bare_pid, lambda _: ("GET", "/bare", None, auth)),
+        "emulator write (POST debit)": (
+            url,
+            pid,
+            lambda _: (
+                "POST",
+                f"/sdk/v1/players/{ext}/wallet/gold/debit",
+                write_body(),
+                write_headers,
+            ),
+        ),
+        "bare FastAPI   POST": (
+            bare_url,
+            bare_pid,
+            lambda _: ("POST", "/bare", write_body(), write_headers),
+        ),
     }
-    print(f"\n{CLIENTS} keep-alive clients, {SECONDS:.0f} s each, {os.cpu_count()} cores")
-    for name, rate in results.items():
-        print(f"  {name:<30} {rate:8.0f} req/s")
-    values = list(results.values())
-    print(f"  read  ratio to ceiling: {values[0] / values[1]:.2f}   (target >= 1500/s)")
-    print(f"  write ratio to ceiling: {values[2] / values[3]:.2f}   (target >= 500/s)")
+    best: dict[str, tuple[float, float]] = {name: (0.0, 0.0) for name in cases}
+    for _ in range(ROUNDS):
+        for name, (target, server_pid, maker) in cases.items():
+            wall, per_cpu = _rate(target, server_pid, maker)
+            best[name] = (max(best[name][0], wall), max(best[name][1], per_cpu))
+    load = os.getloadavg()[0]
+    print(
+        f"\n{CLIENTS} keep-alive clients, best of {ROUNDS} x {SECONDS:.0f} s, "
+        f"{os.cpu_count()} cores, load average {load:.1f}"
+    )
+    print(f"  {'':<30} {'req/s':>8} {'req per server CPU-s':>22}")
+    for name, (wall, per_cpu) in best.items():
+        print(f"  {name:<30} {wall:8.0f} {per_cpu:22.0f}")
+    values = [v[1] for v in best.values()]
+    print(f"  read  / ceiling (CPU-normalised): {values[0] / values[1]:.2f}   (target >= 1500/s)")
+    print(f"  write / ceiling (CPU-normalised): {values[2] / values[3]:.2f}   (target >= 500/s)")
 
 
 def test_embedded_start_time() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -48,7 +47,7 @@ async def body_dict(request: Request) -> dict[str, Any] | None:
     raw = await request.body()
     if not raw.strip():
         return None
-    value = json.loads(raw)
+    value = await request.json()  # cached by Starlette: FastAPI parsed it already
     return value if isinstance(value, dict) else None
 
 

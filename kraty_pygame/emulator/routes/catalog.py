@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.config import GameConfig
-from kraty_pygame.emulator.routes._common import ClientKey, Runtime
+from kraty_pygame.emulator.routes._common import ClientKey
+from kraty_pygame.emulator.runtime import runtime_of
 
 router = APIRouter(tags=["catalog"])
 
@@ -44,7 +46,11 @@ def catalog_dto(config: GameConfig) -> dict[str, Any]:
 
 
 @router.get("/sdk/v1/catalog")
-async def read_catalog(key: ClientKey, rt: Runtime) -> Response:
+async def read_catalog(
+    request: Request,
+    key: ClientKey,
+) -> Response:
     """The game's items and currencies (key-only)."""
+    rt = runtime_of(request)
     del key
     return responses.ok(catalog_dto(rt.config))

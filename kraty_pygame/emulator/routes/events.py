@@ -13,8 +13,8 @@ from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import attempts, events, lobbies, sweep
 from kraty_pygame.emulator.errors import not_found
 from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
-from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
+from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["events"])
@@ -53,9 +53,13 @@ def install(app: FastAPI, rt: EmulatorRuntime) -> None:
 
 @router.get(f"{_PLAYER}/events")
 async def list_events(
-    request: Request, *, external_id: str, key: ClientKey, rt: Runtime
+    request: Request,
+    *,
+    external_id: str,
+    key: ClientKey,
 ) -> Response:
     """Events the player can start now (key-only; unknown ids see a new player's list)."""
+    rt = runtime_of(request)
     del key, request
     with rt.store.write() as tx:
         player = auth.find_player(tx.conn, external_id)
@@ -69,10 +73,10 @@ async def start(
     external_id: str,
     event_key: str,
     key: ClientKey,
-    rt: Runtime,
     body: StartBody | None = None,
 ) -> Response:
     """201 new attempt, 200 the in-progress one (Q5), 202 ``lobby_forming``, or an error."""
+    rt = runtime_of(request)
     raw = await body_dict(request)
     context = body.playerContext if body is not None else None
 
@@ -108,9 +112,9 @@ async def progress(
     attempt_id: str,
     body: ProgressBody,
     key: ClientKey,
-    rt: Runtime,
 ) -> Response:
     """Set / increment metrics; ``milestonesFired`` lists what this write crossed."""
+    rt = runtime_of(request)
     raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
@@ -143,10 +147,10 @@ async def finish(
     event_key: str,
     attempt_id: str,
     key: ClientKey,
-    rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
     """End the attempt now: ``{attempt, outcome: completed | expired}``."""
+    rt = runtime_of(request)
     del body
     raw = await body_dict(request)
 

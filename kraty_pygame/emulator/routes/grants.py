@@ -11,7 +11,8 @@ from starlette.responses import Response
 from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import grants
 from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
+from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["grants"])
@@ -27,10 +28,10 @@ async def list_pending(
     *,
     external_id: str,
     key: ClientKey,
-    rt: Runtime,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Response:
     """Pending grants, oldest first; ``[]`` for unknown players (never 404)."""
+    rt = runtime_of(request)
     del key
     with rt.store.read() as conn:
         player = auth.player_for_read(conn, request, external_id)
@@ -65,10 +66,10 @@ async def claim_grant(
     external_id: str,
     grant_id: str,
     key: ClientKey,
-    rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
     """Claim a reward grant (idempotent); deposits its entries (Q10)."""
+    rt = runtime_of(request)
     del body, grant_id
     return await _grant_write(request, rt, key.key, external_id, grants.claim)
 
@@ -80,9 +81,9 @@ async def open_crate(
     external_id: str,
     grant_id: str,
     key: ClientKey,
-    rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
     """Open a crate: ``{crate, contents}``; re-opening returns the first roll."""
+    rt = runtime_of(request)
     del body, grant_id
     return await _grant_write(request, rt, key.key, external_id, grants.open_crate)

@@ -8,7 +8,8 @@ from starlette.responses import Response
 
 from kraty_pygame.emulator.domain import players
 from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
+from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["players"])
@@ -24,11 +25,11 @@ async def register(
     *,
     external_id: str,
     key: ClientKey,
-    rt: Runtime,
     body: RegisterBody | None = None,
     force: bool = False,
 ) -> Response:
     """Register a player (201 ``PlayerRegistration``); ``force=true`` rotates (non-live keys)."""
+    rt = runtime_of(request)
     raw = await body_dict(request)
 
     def handler(tx: Transaction, _: None) -> tuple[int, object]:

@@ -20,8 +20,8 @@ from kraty_pygame.emulator.clock import iso, parse_iso
 from kraty_pygame.emulator.domain import economy, grants, players, rewards
 from kraty_pygame.emulator.errors import not_found, validation_failed
 from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import Runtime, ServerKey, StrictBody, body_dict
-from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, body_dict
+from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["server"])
@@ -96,9 +96,9 @@ async def credit(
     economy_key: str,
     body: AmountBody,
     key: ServerKey,
-    rt: Runtime,
 ) -> Response:
     """S1: credit a balance."""
+    rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         if rt.config.currency(economy_key) is None:
@@ -126,9 +126,9 @@ async def debit(
     economy_key: str,
     body: AmountBody,
     key: ServerKey,
-    rt: Runtime,
 ) -> Response:
     """S2: debit a balance; 409 ``conflict`` if insufficient."""
+    rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         if rt.config.currency(economy_key) is None:
@@ -156,9 +156,9 @@ async def grant_item(
     item_key: str,
     body: QuantityBody,
     key: ServerKey,
-    rt: Runtime,
 ) -> Response:
     """S3: add items."""
+    rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         if rt.config.item(item_key) is None:
@@ -186,9 +186,9 @@ async def revoke_item(
     item_key: str,
     body: QuantityBody,
     key: ServerKey,
-    rt: Runtime,
 ) -> Response:
     """S4: remove items; 409 ``conflict`` if insufficient."""
+    rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         if rt.config.item(item_key) is None:
@@ -210,9 +210,14 @@ async def revoke_item(
 
 @router.post(f"{_PLAYER}/grants", status_code=201)
 async def create_grant(
-    request: Request, *, external_id: str, body: GrantBody, key: ServerKey, rt: Runtime
+    request: Request,
+    *,
+    external_id: str,
+    body: GrantBody,
+    key: ServerKey,
 ) -> Response:
     """S5: create a pending grant (201)."""
+    rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         entries = rewards.validate_entries(rt.config, body.entries)
@@ -248,10 +253,10 @@ async def ack_grant(
     external_id: str,
     grant_id: str,
     key: ServerKey,
-    rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
     """S6: mark a grant claimed server-side."""
+    rt = runtime_of(request)
     del body
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
@@ -266,10 +271,10 @@ async def rotate_secret(
     *,
     external_id: str,
     key: ServerKey,
-    rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
     """S7 (Q20): new secret; the old one stops working at once."""
+    rt = runtime_of(request)
     del body
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
@@ -279,8 +284,13 @@ async def rotate_secret(
 
 
 @router.get(_PLAYER)
-async def read_player(external_id: str, key: ServerKey, rt: Runtime) -> Response:
+async def read_player(
+    request: Request,
+    external_id: str,
+    key: ServerKey,
+) -> Response:
     """S8: player, inventory, wallet and recent grants."""
+    rt = runtime_of(request)
     del key
     with rt.store.read() as conn:
         return responses.ok(players.server_view(conn, rt, _player(conn, external_id)))
@@ -288,9 +298,10 @@ async def read_player(external_id: str, key: ServerKey, rt: Runtime) -> Response
 
 @router.post(f"{_PLAYER}/ban")
 async def ban_player(
-    request: Request, *, external_id: str, key: ServerKey, rt: Runtime, body: BanBody | None = None
+    request: Request, *, external_id: str, key: ServerKey, body: BanBody | None = None
 ) -> Response:
     """S14: ban (``applied`` false on a re-ban)."""
+    rt = runtime_of(request)
     reason = body.reason if body is not None else None
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
@@ -305,10 +316,10 @@ async def unban_player(
     *,
     external_id: str,
     key: ServerKey,
-    rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
     """S14: unban (``applied`` false when not banned)."""
+    rt = runtime_of(request)
     del body
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
@@ -318,8 +329,12 @@ async def unban_player(
 
 
 @router.get("/server/v1/ping", response_class=JSONResponse)
-async def ping(key: ServerKey, rt: Runtime) -> Response:
+async def ping(
+    request: Request,
+    key: ServerKey,
+) -> Response:
     """S15: the only un-enveloped response."""
+    rt = runtime_of(request)
     return JSONResponse(
         {
             "ok": True,

@@ -15,9 +15,9 @@ from kraty_pygame.emulator.auth import PlayerRow, find_player
 from kraty_pygame.emulator.domain import attempts, lobbies, players, windows
 from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import Runtime, ServerKey, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, body_dict
 from kraty_pygame.emulator.routes.events import EmptyBody, ProgressBody, event_or_404
-from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["server"])
@@ -55,9 +55,9 @@ async def server_progress(
     attempt_id: str,
     body: ProgressBody,
     key: ServerKey,
-    rt: Runtime,
 ) -> Response:
     """S9: progress on behalf of a player (no player secret)."""
+    rt = runtime_of(request)
     raw = await body_dict(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
@@ -90,10 +90,10 @@ async def server_finish(
     event_key: str,
     attempt_id: str,
     key: ServerKey,
-    rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
     """S10: finish on behalf of a player."""
+    rt = runtime_of(request)
     del body
     raw = await body_dict(request)
 
@@ -126,9 +126,9 @@ async def create_lobby(
     event_key: str,
     body: LobbyBody,
     key: ServerKey,
-    rt: Runtime,
 ) -> Response:
     """S12: a pre-matched, already active lobby (same ``key`` -> the same lobby)."""
+    rt = runtime_of(request)
     raw = await body_dict(request)
 
     def handler(tx: Transaction, _: None) -> tuple[int, Any]:
@@ -166,8 +166,14 @@ async def create_lobby(
 
 
 @router.get("/server/v1/games/{game_id}/lobbies/{lobby_id}")
-async def read_lobby(game_id: str, lobby_id: str, key: ServerKey, rt: Runtime) -> Response:
+async def read_lobby(
+    request: Request,
+    game_id: str,
+    lobby_id: str,
+    key: ServerKey,
+) -> Response:
     """S13."""
+    rt = runtime_of(request)
     del key
     _game(rt, game_id)
     with rt.store.write() as tx:

@@ -12,7 +12,8 @@ from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.domain import economy
 from kraty_pygame.emulator.errors import not_found
 from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
+from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["wallet"])
@@ -27,9 +28,13 @@ class DebitBody(StrictBody):
 
 @router.get("/sdk/v1/players/{external_id}/wallet")
 async def list_wallet(
-    request: Request, *, external_id: str, key: ClientKey, rt: Runtime
+    request: Request,
+    *,
+    external_id: str,
+    key: ClientKey,
 ) -> Response:
     """``{"wallet": PlayerWalletHolding[]}`` (empty for unknown players and studio inventories)."""
+    rt = runtime_of(request)
     del key
     with rt.store.read() as conn:
         player = auth.player_for_read(conn, request, external_id)
@@ -46,9 +51,9 @@ async def debit_wallet(
     economy_key: str,
     body: DebitBody,
     key: ClientKey,
-    rt: Runtime,
 ) -> Response:
     """Debit a balance; 409 ``conflict`` when it would go negative."""
+    rt = runtime_of(request)
     raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
