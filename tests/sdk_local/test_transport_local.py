@@ -101,6 +101,18 @@ def test_wire_headers_and_stamped_body(server: ScriptedServer, make_client: Make
     assert get.headers["accept"] == "application/json"
 
 
+def test_caller_key_travels_unchanged(server: ScriptedServer, make_client: MakeClient) -> None:
+    def never() -> str:
+        raise AssertionError("the generator must not be called")
+
+    server.set_script([ok({})])
+    client = make_client(generate_idempotency_key=never)
+    client.request("POST", "/sdk/v1/x", body={"idempotencyKey": "mine", "a": 1})
+    client.request("PATCH", "/sdk/v1/x", body={"a": 2}, idempotency_key="override")
+    assert server.requests[0].json == {"idempotencyKey": "mine", "a": 1}
+    assert server.requests[1].json == {"a": 2, "idempotencyKey": "override"}
+
+
 def test_503_503_201_same_key_generator_once(
     server: ScriptedServer, make_client: MakeClient
 ) -> None:
