@@ -274,12 +274,20 @@ def test_each_attempt_ends_within_timeout(
     assert info.value.outcome_unknown is False  # a GET
 
 
-def test_dripping_server_cannot_hold_a_single_attempt(
-    server: ScriptedServer, make_client: MakeClient
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # One byte per 0.3 s keeps every socket read under its own timeout, so only a
+        # whole-attempt deadline can end it.
+        Reply(200, b"x" * 100, action="drip", drip_interval=0.3),
+        Reply(action="hang"),
+    ],
+    ids=["drips", "never-answers"],
+)
+def test_single_attempt_call_ends_within_timeout(
+    server: ScriptedServer, make_client: MakeClient, reply: Reply
 ) -> None:
-    # One byte per 0.3 s keeps every socket read under its own timeout, so only a
-    # whole-attempt deadline can end it.
-    server.set_script([Reply(200, b"x" * 100, action="drip", drip_interval=0.3)])
+    server.set_script([reply])
     client = make_client(timeout=1.0, retry=RetryConfig(attempts=1))
     started = time.monotonic()
     with pytest.raises(KratyTimeoutError):
