@@ -32,32 +32,22 @@ Overflow policy (no unbounded memory when the game stops calling ``update()``):
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 import pygame
 
 from kraty_pygame.component.batching import PROGRESS_OPERATION, ProgressBatcher
+from kraty_pygame.component.board_watcher import LeaderboardWatcher
+from kraty_pygame.component.calls import FacadeCalls
+from kraty_pygame.component.delivery import CallbackErrorHandler, Delivery
 from kraty_pygame.component.errors import KratyThreadError
 from kraty_pygame.component.event_types import (
-    KRATY_CONNECTION,
-    KRATY_FRIENDS,
-    KRATY_GRANTS,
-    KRATY_IDENTITY,
-    KRATY_INVENTORY,
-    KRATY_LEADERBOARD,
-    KRATY_LOBBY,
-    KRATY_MILESTONE,
-    KRATY_REQUEST_DONE,
-    KRATY_REQUEST_FAILED,
     ensure_event_types,
 )
 from kraty_pygame.component.handles import RequestHandle, SentRequest
@@ -72,15 +62,10 @@ from kraty_pygame.component.proxies import (
     LeaderboardsProxy,
     LobbiesProxy,
     PlayersProxy,
-    ResourceProxy,
     WalletProxy,
 )
-from kraty_pygame.component.watchers import (
-    GrantsWatcher,
-    LeaderboardWatcher,
-    LobbyWatcher,
-    Watcher,
-)
+from kraty_pygame.component.stats import ComponentStats
+from kraty_pygame.component.watchers import GrantsWatcher, LobbyWatcher, Watcher
 from kraty_pygame.component.worker import (
     CloseReport,
     Job,
@@ -93,10 +78,7 @@ from kraty_pygame.sdk.errors import KratyApiError
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:
-    from kraty_pygame.sdk.finalization import FinalizationResult, MembershipRef
-    from kraty_pygame.sdk.identity import Identity
     from kraty_pygame.sdk.kraty import Kraty
-    from kraty_pygame.sdk.models.time import ServerTime, TimeSync
     from kraty_pygame.sdk.streaming import ReconnectPolicy
 
 __all__ = ["ComponentStats", "KratyComponent"]
@@ -111,85 +93,10 @@ DEFAULT_CLOSE_TIMEOUT: Final = 2.0
 DEFAULT_SWITCH_INTERVAL: Final = 0.001
 _EMA: Final = 0.05
 
-_EVENT_OF_KIND: Final[dict[str, int]] = {
-    "grants": KRATY_GRANTS,
-    "leaderboard": KRATY_LEADERBOARD,
-    "lobby": KRATY_LOBBY,
-    "identity": KRATY_IDENTITY,
-    "connection": KRATY_CONNECTION,
-    "inventory": KRATY_INVENTORY,
-    "friends": KRATY_FRIENDS,
-}
-
-_PROXIES: Final[tuple[type[ResourceProxy[Any]], ...]] = (
-    EventsProxy,
-    GrantsProxy,
-    LobbiesProxy,
-    InventoryProxy,
-    WalletProxy,
-    CatalogProxy,
-    EventLeaderboardsProxy,
-    LeaderboardsProxy,
-    PlayersProxy,
-    FriendsProxy,
-)
 
 
-def _accepts_idempotency_key(fn: Callable[..., Any]) -> bool:
-    try:
-        return "idempotency_key" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
-
-@dataclass(frozen=True)
-class ComponentStats:
-    """A snapshot of the component's counters (``KratyComponent.stats``).
-
-    Attributes:
-        queue_depth: calls waiting for a worker thread.
-        in_flight: calls being sent right now.
-        outstanding: calls not yet delivered by ``update()`` (the overflow bound).
-        results_waiting: results and live items waiting for ``update()``.
-        events_waiting: pygame events waiting for room in SDL's queue.
-        coalesced: progress increments merged plus live items replaced by newer ones.
-        dropped: calls refused plus live items dropped by the overflow policy.
-        refused: calls refused because ``max_pending_requests`` were outstanding.
-        live_dropped: live items dropped because ``max_live_items`` were waiting.
-        post_retries: ``update()`` calls that found SDL's event queue full.
-        callback_errors: exceptions raised by ``on_done`` callbacks (logged).
-        handled_last_update: items ``update()`` handled on its last call.
-        max_per_update: the per-call bound (``max_results_per_update``).
-        update_ms_last: main-thread time of the last ``update()``, milliseconds.
-        update_ms_avg: exponential moving average of that time, milliseconds.
-        update_ms_max: the largest ``update()`` time seen, milliseconds.
-        updates: ``update()`` calls so far.
-        watchers: watchers currently running.
-        threads: component threads alive (request workers and watchers).
-    """
-
-    queue_depth: int
-    in_flight: int
-    outstanding: int
-    results_waiting: int
-    events_waiting: int
-    coalesced: int
-    dropped: int
-    refused: int
-    live_dropped: int
-    post_retries: int
-    callback_errors: int
-    handled_last_update: int
-    max_per_update: int
-    update_ms_last: float
-    update_ms_avg: float
-    update_ms_max: float
-    updates: int
-    watchers: int
-    threads: int
-
-
-class KratyComponent:
+class KratyComponent(FacadeCalls):
     """Runs a ``Kraty`` facade on background threads and talks to the game through events.
 
     Construct it on the main thread (the one running the pygame loop): the request
@@ -231,7 +138,7 @@ class KratyComponent:
         progress_batch_limit: int = 32,
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
         owns_kraty: bool = False,
-        on_callback_error: Callable[[BaseException, RequestHandle[Any]], None] | None = None,
+        on_callback_error: CallbackErrorHandler | None = None,
         switch_interval: float | None = DEFAULT_SWITCH_INTERVAL,
     ) -> None:
         if max_results_per_update < 1:
@@ -243,7 +150,6 @@ class KratyComponent:
         self._max_per_update = max_results_per_update
         self._close_timeout = close_timeout
         self._owns_kraty = owns_kraty
-        self._on_callback_error = on_callback_error
         self._results = ResultsBuffer(max_live=max_live_items)
         self._batcher = ProgressBatcher(enabled=batch_progress, limit=progress_batch_limit)
         self._worker = RequestWorker(
@@ -255,18 +161,14 @@ class KratyComponent:
             after_job=self._after_job,
             name="kraty-worker",
         )
-        self._outbox: deque[tuple[int, dict[str, Any]]] = deque()
-        self._late: deque[RequestHandle[Any]] = deque()
+        self._delivery = Delivery(on_callback_error)
         self._watchers: list[Watcher] = []
-        self._grant_watchers: list[GrantsWatcher] = []
         self._identity_lock = threading.Lock()
         self._retry_lock = threading.Lock()
         self._identity: str | None = None
         self._paused = False
         self._closed = False
         self._close_report: CloseReport | None = None
-        self._post_retries = 0
-        self._callback_errors = 0
         self._handled_last = 0
         self._updates = 0
         self._ms_last = 0.0
@@ -307,103 +209,6 @@ class KratyComponent:
         """The active player's id as last seen (no I/O); ``None`` before it resolved."""
         return self._kraty.active_external_player_id
 
-    def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> RequestHandle[T]:
-        """Queue any blocking SDK callable, e.g. ``call(kraty.events.progress, key, id, ...)``.
-
-        A bound method of one of the facade's resource clients behaves exactly like the
-        matching proxy method (same operation name, ordering and progress batching).
-        """
-        operation, is_write = self._describe(fn)
-        return self._submit(operation, fn, args, kwargs, is_write=is_write)
-
-    def ensure_identity(self) -> RequestHandle[Identity]:
-        """Queue ``kraty.ensure_identity()`` (posts ``KRATY_IDENTITY`` once resolved)."""
-        return self._submit(
-            "ensure_identity", self._kraty.ensure_identity, (), {}, is_write=True
-        )
-
-    def sign_in(self, *, external_player_id: str, secret: str) -> RequestHandle[None]:
-        """Queue ``kraty.sign_in(...)``: later calls run as that player (no network)."""
-        kwargs = {"external_player_id": external_player_id, "secret": secret}
-        return self._submit("sign_in", self._kraty.sign_in, (), kwargs, is_write=True)
-
-    def logout(self) -> RequestHandle[None]:
-        """Queue ``kraty.logout()``; the next player call registers a fresh player."""
-        return self._submit("logout", self._kraty.logout, (), {}, is_write=True)
-
-    def get_server_time(self, *, timezone: str | None = None) -> RequestHandle[ServerTime]:
-        """Queue ``kraty.get_server_time(...)`` (E37)."""
-        return self._submit(
-            "get_server_time", self._kraty.get_server_time, (), {"timezone": timezone},
-            is_write=False,
-        )
-
-    def sync_time(self) -> RequestHandle[TimeSync]:
-        """Queue ``kraty.sync_time()``; afterwards ``kraty.server_now()`` needs no I/O."""
-        return self._submit("sync_time", self._kraty.sync_time, (), {}, is_write=False)
-
-    def check_finalizations(self) -> RequestHandle[list[FinalizationResult]]:
-        """Queue ``kraty.check_finalizations()``: boards that ended while the game was away."""
-        return self._submit(
-            "check_finalizations", self._kraty.check_finalizations, (), {}, is_write=False
-        )
-
-    def dismiss(self, ref: MembershipRef | str) -> RequestHandle[None]:
-        """Queue ``kraty.dismiss(ref)``: stop tracking a board for finalization."""
-        return self._submit("dismiss", self._kraty.dismiss, (ref,), {}, is_write=True)
-
-    def clear_reported(self) -> RequestHandle[int]:
-        """Queue ``kraty.clear_reported()``: forget boards already reported as finalized."""
-        return self._submit("clear_reported", self._kraty.clear_reported, (), {}, is_write=True)
-
-    def retry(self, handle: RequestHandle[T]) -> RequestHandle[T]:
-        """Send a failed or cancelled call again, without ever applying a write twice.
-
-        The retry repeats the request exactly as it went out and, when the failure left
-        the outcome unknown, reuses its ``idempotency_key`` so the server replays instead
-        of applying again. Merged progress increments are retried as the one request
-        they were: every handle of a ``handle.batch`` returns the same retry handle, so
-        retrying each of them is safe. A call that was never sent is simply queued again.
-        Any thread.
-
-        Raises:
-            ValueError: the handle has not finished, or it succeeded.
-        """
-        if not handle.done or handle.succeeded:
-            raise ValueError(f"retry() needs a failed or cancelled handle, not {handle!r}")
-        sent = handle._sent
-        if sent is None:
-            origin = handle._origin
-            if origin is None:
-                raise ValueError(f"{handle!r} was not created by this component")
-            return self._submit(
-                origin.operation, origin.fn, origin.args, origin.kwargs, is_write=origin.is_write
-            )
-        with self._retry_lock:
-            if sent.retry is not None:
-                again: RequestHandle[T] = sent.retry
-                return again
-            kwargs = dict(sent.kwargs)
-            key = getattr(handle.error, "idempotency_key", None)
-            if isinstance(key, str) and _accepts_idempotency_key(sent.fn):
-                kwargs["idempotency_key"] = key
-            retried: RequestHandle[T] = self._submit(
-                sent.operation, sent.fn, sent.args, kwargs, is_write=sent.is_write
-            )
-            sent.retry = retried
-        return retried
-
-    def _describe(self, fn: Callable[..., Any]) -> tuple[str, bool]:
-        owner = getattr(fn, "__self__", None)
-        name = getattr(fn, "__name__", type(fn).__name__)
-        if owner is not None:
-            for proxy_type in _PROXIES:
-                if getattr(self._kraty, proxy_type.area, None) is owner:
-                    op = proxy_type.__dict__.get(name)
-                    write = bool(getattr(op, "is_write", True))
-                    return f"{proxy_type.area}.{name}", write
-        return str(getattr(fn, "__qualname__", name)), True
-
     # -- submission (any thread) -----------------------------------------------------------
 
     def _submit(
@@ -431,7 +236,7 @@ class KratyComponent:
         if operation == PROGRESS_OPERATION:
             self._batcher.prepare(job)
         if not self._worker.submit(job):
-            handle._deliver(self._late.append)
+            handle._deliver(self._delivery.late)
         return handle
 
     def _run_job(self, job: Job) -> Any:
@@ -489,22 +294,21 @@ class KratyComponent:
         started = time.perf_counter()
         ensure_event_types()
         handled = 0
-        if (self._outbox or self._late or self._results) and self._flush_outbox():
+        delivery = self._delivery
+        if (delivery.busy or self._results) and delivery.flush():
             budget = self._max_per_update
-            while self._late and handled < budget:
-                self._run_callbacks(self._late.popleft(), None)
-                handled += 1
+            handled = delivery.run_late(budget)
             items = self._results.drain(budget - handled) if handled < budget else []
             delivered = 0
             for item in items:
                 if isinstance(item, RequestResult):
-                    delivered += self._deliver_result(item)
+                    delivered += delivery.deliver_result(item)
                 else:
-                    self._deliver_live(item)
+                    delivery.deliver_live(item)
             handled += len(items)
             if delivered:
                 self._worker.release(delivered)
-            self._flush_outbox()
+            delivery.flush()
         self._handled_last = handled
         self._updates += 1
         elapsed = (time.perf_counter() - started) * 1000.0
@@ -513,87 +317,13 @@ class KratyComponent:
         self._ms_max = max(self._ms_max, elapsed)
         return handled
 
-    def _deliver_result(self, result: RequestResult) -> int:
-        late = self._late.append
-        post = self._outbox.append
-        operation = result.job.operation
-        for handle in result.handles:
-            callbacks = handle._deliver(late)
-            if callbacks:
-                self._run_callbacks(handle, callbacks)
-            error = handle.error
-            if error is None:
-                attrs = {"handle": handle, "operation": operation, "result": handle.result}
-                post((KRATY_REQUEST_DONE, attrs))
-            else:
-                attrs = {"handle": handle, "operation": operation, "error": error}
-                post((KRATY_REQUEST_FAILED, attrs))
-        if result.error is None and operation == PROGRESS_OPERATION and result.handles:
-            self._post_milestones(result)
-        return len(result.handles)
-
-    def _post_milestones(self, result: RequestResult) -> None:
-        fired = getattr(result.value, "milestones_fired", None) or []
-        info = result.job.info
-        all_grants: list[Any] = []
-        for milestone in fired:
-            grants = list(getattr(milestone, "grants", None) or [])
-            all_grants.extend(grants)
-            attrs = {
-                "event_key": info.get("event_key", ""),
-                "attempt_id": info.get("attempt_id", ""),
-                "milestone": milestone,
-                "grants": grants,
-            }
-            self._outbox.append((KRATY_MILESTONE, attrs))
-        if all_grants:
-            for watcher in self._grant_watchers:
-                watcher.mark_seen(all_grants)
-            self._outbox.append((KRATY_GRANTS, {"grants": all_grants, "source": "milestone"}))
-
-    def _deliver_live(self, item: LiveItem) -> None:
-        event_type = _EVENT_OF_KIND.get(item.kind)
-        if event_type is not None:
-            self._outbox.append((event_type, item.attrs))
-
-    def _run_callbacks(
-        self,
-        handle: RequestHandle[Any],
-        callbacks: list[Callable[[RequestHandle[Any]], None]] | None,
-    ) -> None:
-        for callback in callbacks if callbacks is not None else handle._take_callbacks():
-            try:
-                callback(handle)
-            except Exception as exc:
-                self._callback_errors += 1
-                _log.exception("kraty component: on_done callback of %r raised", handle)
-                if self._on_callback_error is not None:
-                    try:
-                        self._on_callback_error(exc, handle)
-                    except Exception:
-                        _log.exception("kraty component: on_callback_error raised")
-
-    def _flush_outbox(self) -> bool:
-        """Post waiting events; False when SDL's queue is full (the rest wait)."""
-        outbox = self._outbox
-        post, event = pygame.event.post, pygame.event.Event
-        while outbox:
-            event_type, attrs = outbox[0]
-            try:
-                post(event(event_type, attrs))
-            except pygame.error:
-                self._post_retries += 1
-                return False
-            outbox.popleft()
-        return True
-
     def wait_for_results(self, timeout: float) -> bool:
         """Block until a result or live item is waiting (tests and tools; never the game loop).
 
         Returns:
             True when something is waiting for ``update()``.
         """
-        return self._results.wait(timeout) or bool(self._late)
+        return self._results.wait(timeout) or self._delivery.has_late
 
     # -- watchers --------------------------------------------------------------------------
 
@@ -629,7 +359,7 @@ class KratyComponent:
             self._kraty, self._results.put_live, self._watch_error,
             start=start, grow=grow, max_interval=max_interval, as_=as_,
         )
-        self._grant_watchers.append(watcher)
+        self._delivery.grant_watchers.append(watcher)
         self._add_watcher(watcher)
         return watcher
 
@@ -785,16 +515,16 @@ class KratyComponent:
         return report
 
     def _deliver_remaining(self) -> None:
-        while self._late:
-            self._run_callbacks(self._late.popleft(), None)
+        delivery = self._delivery
+        delivery.run_late(None)
         for item in self._results.drain(len(self._results)):
             if isinstance(item, RequestResult):
-                self._deliver_result(item)
+                delivery.deliver_result(item)
             else:
-                self._deliver_live(item)
+                delivery.deliver_live(item)
         if pygame.get_init():
-            self._flush_outbox()
-        self._outbox.clear()
+            delivery.flush()
+        delivery.discard()
 
     def __enter__(self) -> KratyComponent:
         return self
@@ -819,13 +549,13 @@ class KratyComponent:
             in_flight=worker.in_flight,
             outstanding=worker.outstanding,
             results_waiting=len(self._results),
-            events_waiting=len(self._outbox),
+            events_waiting=self._delivery.events_waiting,
             coalesced=worker.merged + self._results.coalesced,
             dropped=worker.rejected + self._results.dropped,
             refused=worker.rejected,
             live_dropped=self._results.dropped,
-            post_retries=self._post_retries,
-            callback_errors=self._callback_errors,
+            post_retries=self._delivery.post_retries,
+            callback_errors=self._delivery.callback_errors,
             handled_last_update=self._handled_last,
             max_per_update=self._max_per_update,
             update_ms_last=self._ms_last,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Final
 
+from kraty_pygame.component.results import LiveItem
 from kraty_pygame.component.watchers import ErrorObserver, Sink, Watcher, backoff
-from kraty_pygame.component.worker import LiveItem
 from kraty_pygame.sdk.errors import KratyApiError
 from kraty_pygame.sdk.streaming import StreamState
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kraty_pygame.component.component import _PROXIES
+from kraty_pygame.component.calls import PROXY_TYPES
 from kraty_pygame.component.proxies import ResourceProxy
 from kraty_pygame.sdk import Kraty
 from kraty_pygame.sdk.resources._base import ResourceClient
@@ -34,7 +34,7 @@ def _public_methods(cls: type[Any]) -> set[str]:
 def test_every_resource_operation_has_a_proxy() -> None:
     kraty = Kraty("kr_test.client-demo", base_url="http://127.0.0.1:9")
     try:
-        by_area: dict[str, type[ResourceProxy[Any]]] = {p.area: p for p in _PROXIES}
+        by_area: dict[str, type[ResourceProxy[Any]]] = {p.area: p for p in PROXY_TYPES}
         areas = {
             name: client
             for name, client in vars(kraty).items()
@@ -54,7 +54,7 @@ def test_every_resource_operation_has_a_proxy() -> None:
 
 
 def test_proxy_reads_and_writes_are_classified() -> None:
-    by_area = {p.area: p for p in _PROXIES}
+    by_area = {p.area: p for p in PROXY_TYPES}
     reads = {
         ("events", "list_for_player"), ("grants", "list_pending"), ("lobbies", "read"),
         ("inventory", "list"), ("wallet", "list"), ("catalog", "read"),

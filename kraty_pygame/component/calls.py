@@ -1,0 +1,174 @@
+"""The component's facade-level calls: ``call``, identity, server time, finalization, retry.
+
+A mixin of :class:`~kraty_pygame.component.component.KratyComponent`, split out to keep
+that module readable; every method here only queues a job (no pygame, no I/O).
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from kraty_pygame.component.handles import RequestHandle
+from kraty_pygame.component.proxies import (
+    CatalogProxy,
+    EventLeaderboardsProxy,
+    EventsProxy,
+    FriendsProxy,
+    GrantsProxy,
+    InventoryProxy,
+    LeaderboardsProxy,
+    LobbiesProxy,
+    PlayersProxy,
+    ResourceProxy,
+    WalletProxy,
+)
+
+if TYPE_CHECKING:
+    from kraty_pygame.sdk.finalization import FinalizationResult, MembershipRef
+    from kraty_pygame.sdk.identity import Identity
+    from kraty_pygame.sdk.kraty import Kraty
+    from kraty_pygame.sdk.models.time import ServerTime, TimeSync
+
+__all__ = ["PROXY_TYPES", "FacadeCalls"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: The resource proxies, one per facade resource client.
+PROXY_TYPES: tuple[type[ResourceProxy[Any]], ...] = (
+    EventsProxy,
+    GrantsProxy,
+    LobbiesProxy,
+    InventoryProxy,
+    WalletProxy,
+    CatalogProxy,
+    EventLeaderboardsProxy,
+    LeaderboardsProxy,
+    PlayersProxy,
+    FriendsProxy,
+)
+
+
+def _accepts_idempotency_key(fn: Callable[..., Any]) -> bool:
+    try:
+        return "idempotency_key" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class FacadeCalls:
+    """Queued versions of the facade's own methods, and ``call``/``retry``."""
+
+    _kraty: Kraty
+    _retry_lock: threading.Lock
+
+    def _submit(
+        self,
+        operation: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        is_write: bool,
+    ) -> RequestHandle[Any]:
+        raise NotImplementedError  # KratyComponent queues the job
+
+    def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> RequestHandle[T]:
+        """Queue any blocking SDK callable, e.g. ``call(kraty.events.progress, key, id, ...)``.
+
+        A bound method of one of the facade's resource clients behaves exactly like the
+        matching proxy method (same operation name, ordering and progress batching).
+        """
+        operation, is_write = self._describe(fn)
+        return self._submit(operation, fn, args, kwargs, is_write=is_write)
+
+    def ensure_identity(self) -> RequestHandle[Identity]:
+        """Queue ``kraty.ensure_identity()`` (posts ``KRATY_IDENTITY`` once resolved)."""
+        return self._submit(
+            "ensure_identity", self._kraty.ensure_identity, (), {}, is_write=True
+        )
+
+    def sign_in(self, *, external_player_id: str, secret: str) -> RequestHandle[None]:
+        """Queue ``kraty.sign_in(...)``: later calls run as that player (no network)."""
+        kwargs = {"external_player_id": external_player_id, "secret": secret}
+        return self._submit("sign_in", self._kraty.sign_in, (), kwargs, is_write=True)
+
+    def logout(self) -> RequestHandle[None]:
+        """Queue ``kraty.logout()``; the next player call registers a fresh player."""
+        return self._submit("logout", self._kraty.logout, (), {}, is_write=True)
+
+    def get_server_time(self, *, timezone: str | None = None) -> RequestHandle[ServerTime]:
+        """Queue ``kraty.get_server_time(...)`` (E37)."""
+        return self._submit(
+            "get_server_time", self._kraty.get_server_time, (), {"timezone": timezone},
+            is_write=False,
+        )
+
+    def sync_time(self) -> RequestHandle[TimeSync]:
+        """Queue ``kraty.sync_time()``; afterwards ``kraty.server_now()`` needs no I/O."""
+        return self._submit("sync_time", self._kraty.sync_time, (), {}, is_write=False)
+
+    def check_finalizations(self) -> RequestHandle[list[FinalizationResult]]:
+        """Queue ``kraty.check_finalizations()``: boards that ended while the game was away."""
+        return self._submit(
+            "check_finalizations", self._kraty.check_finalizations, (), {}, is_write=False
+        )
+
+    def dismiss(self, ref: MembershipRef | str) -> RequestHandle[None]:
+        """Queue ``kraty.dismiss(ref)``: stop tracking a board for finalization."""
+        return self._submit("dismiss", self._kraty.dismiss, (ref,), {}, is_write=True)
+
+    def clear_reported(self) -> RequestHandle[int]:
+        """Queue ``kraty.clear_reported()``: forget boards already reported as finalized."""
+        return self._submit("clear_reported", self._kraty.clear_reported, (), {}, is_write=True)
+
+    def retry(self, handle: RequestHandle[T]) -> RequestHandle[T]:
+        """Send a failed or cancelled call again, without ever applying a write twice.
+
+        The retry repeats the request exactly as it went out and, when the failure left
+        the outcome unknown, reuses its ``idempotency_key`` so the server replays instead
+        of applying again. Merged progress increments are retried as the one request
+        they were: every handle of a ``handle.batch`` returns the same retry handle, so
+        retrying each of them is safe. A call that was never sent is simply queued again.
+        Any thread.
+
+        Raises:
+            ValueError: the handle has not finished, or it succeeded.
+        """
+        if not handle.done or handle.succeeded:
+            raise ValueError(f"retry() needs a failed or cancelled handle, not {handle!r}")
+        sent = handle._sent
+        if sent is None:
+            origin = handle._origin
+            if origin is None:
+                raise ValueError(f"{handle!r} was not created by this component")
+            return self._submit(
+                origin.operation, origin.fn, origin.args, origin.kwargs, is_write=origin.is_write
+            )
+        with self._retry_lock:
+            if sent.retry is not None:
+                again: RequestHandle[T] = sent.retry
+                return again
+            kwargs = dict(sent.kwargs)
+            key = getattr(handle.error, "idempotency_key", None)
+            if isinstance(key, str) and _accepts_idempotency_key(sent.fn):
+                kwargs["idempotency_key"] = key
+            retried: RequestHandle[T] = self._submit(
+                sent.operation, sent.fn, sent.args, kwargs, is_write=sent.is_write
+            )
+            sent.retry = retried
+        return retried
+
+    def _describe(self, fn: Callable[..., Any]) -> tuple[str, bool]:
+        owner = getattr(fn, "__self__", None)
+        name = getattr(fn, "__name__", type(fn).__name__)
+        if owner is not None:
+            for proxy_type in PROXY_TYPES:
+                if getattr(self._kraty, proxy_type.area, None) is owner:
+                    op = proxy_type.__dict__.get(name)
+                    write = bool(getattr(op, "is_write", True))
+                    return f"{proxy_type.area}.{name}", write
+        return str(getattr(fn, "__qualname__", name)), True
