@@ -294,4 +294,6 @@ def run_soak(base_url: str, *, requests_total: int, warmup: float = 0.3) -> Soak
 
 
 def component_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("kraty-")]
+    """Live threads started by a component (request workers and watchers)."""
+    prefixes = ("kraty-worker", "kraty-watch")
+    return [t.name for t in threading.enumerate() if t.name.startswith(prefixes)]
