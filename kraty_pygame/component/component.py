@@ -232,7 +232,6 @@ class KratyComponent(FacadeCalls):
             player=player if isinstance(player, str) else None,
             is_write=is_write,
         )
-        job.info["cancel"] = CancelToken()
         if operation == PROGRESS_OPERATION:
             self._batcher.prepare(job)
         if not self._worker.submit(job):
@@ -240,13 +239,15 @@ class KratyComponent(FacadeCalls):
         return handle
 
     def _run_job(self, job: Job) -> Any:
-        token: CancelToken = job.info["cancel"]
+        # The token is made here, not per call: setdefault is atomic, so a cancel that
+        # raced ahead of us has already stored (and cancelled) the one we must use.
+        token: CancelToken = job.info.setdefault("cancel", CancelToken())
         with self._kraty.client.cancellation(token):
             return job.call()
 
     @staticmethod
     def _interrupt_job(job: Job) -> None:
-        token: CancelToken = job.info["cancel"]
+        token: CancelToken = job.info.setdefault("cancel", CancelToken())
         token.cancel()
 
     def _after_job(self, job: Job, error: BaseException | None) -> None:

@@ -83,7 +83,7 @@ class RequestHandle(Generic[T]):
         self.operation = operation
         self.is_write = is_write
         self._lock = threading.Lock()
-        self._finished = threading.Event()
+        self._finished: threading.Event | None = None  # made by the first wait() only
         self._status = HandleStatus.QUEUED
         self._result: T | None = None
         self._error: BaseException | None = None
@@ -169,7 +169,13 @@ class RequestHandle(Generic[T]):
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the call finished; True if it did. Never call this in the game loop."""
-        return self._finished.wait(timeout)
+        with self._lock:
+            if self._status in _FINAL:
+                return True
+            if self._finished is None:
+                self._finished = threading.Event()
+            finished = self._finished
+        return finished.wait(timeout)
 
     # -- internal: worker and component side -------------------------------------------
 
@@ -188,7 +194,9 @@ class RequestHandle(Generic[T]):
             self._status = status
             self._result = result
             self._error = error
-        self._finished.set()
+            finished = self._finished
+        if finished is not None:
+            finished.set()
         return True
 
     def _deliver(self, late: Callable[[RequestHandle[Any]], None]) -> list[
