@@ -257,6 +257,7 @@ class KratyClient:
                 return
             self._closed = True
             scopes = tuple(self._scopes)
+            self._streams.clear()
         for scope in scopes:
             scope.abort("closed")
         self._watchdog.stop()
