@@ -46,9 +46,11 @@ async def inventory_stream(
     del key
     with rt.store.read() as conn:
         player = auth.player_for_read(conn, request, external_id)
-    if player is None:
-        raise ApiError("player_secret_invalid", "player secret missing or invalid")
-    sub = feed_of(rt).hub.subscribe(channel_of(player.id))
+        if player is None:
+            raise ApiError("player_secret_invalid", "player secret missing or invalid")
+        # Under the store lock no write is half-way: each one either committed before
+        # this subscription (and precedes ``ready``) or will see it and publish to it.
+        sub = feed_of(rt).hub.subscribe(channel_of(player.id))
     ready = encode_event("ready", {"externalPlayerId": player.external_id})
 
     async def frames() -> AsyncIterator[bytes]:
