@@ -9,6 +9,7 @@ attempt caps the server reported.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from typing import Any
 from kraty_pygame.sdk import (
     EntryCost,
     EventListing,
+    KratyApiError,
+    KratyError,
     MilestoneRewardPreview,
     RewardEntryPreview,
     RewardPolicySummary,
@@ -273,3 +276,34 @@ def describe_policy(
 def format_score(value: float) -> str:
     """Scores as integers when they are whole."""
     return _fmt_number(value)
+
+
+def describe_error(error: BaseException) -> str:
+    """A short, secret-free description of a failed call."""
+    if isinstance(error, KratyApiError):
+        return f"{error.code} ({error.status}): {error.message}"
+    if isinstance(error, KratyError):
+        return f"{type(error).__name__}: {error}"
+    return f"{type(error).__name__}: {error}"
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-friendly view of an SDK result (models show their raw wire JSON)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raw = getattr(value, "raw", None)
+    if isinstance(raw, dict) and raw:
+        return raw
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, BaseException):
+        return describe_error(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name != "raw"
+        }
+    return repr(value)

@@ -299,7 +299,7 @@ class Tour:
             quest_screen, lambda: "taps_15" in state().quest.fired, "milestone taps_15", 16
         )
         yield self.until(
-            lambda: any(r.is_self and r.score >= 15 for r in session.mini_board.rows),
+            lambda: any(r.is_self and r.score >= 15 for r in session.boards.mini_board.rows),
             "own score 15+ on the live mini board",
             20,
         )

@@ -385,7 +385,7 @@ class DebugScreen(Screen):
         self.clock_buttons = [
             Button(
                 label,
-                partial(session.advance_clock, seconds),
+                partial(session.emulator.advance_clock, seconds),
                 name=f"debug.clock.{name}",
                 variant="secondary",
                 font="small",
@@ -401,7 +401,7 @@ class DebugScreen(Screen):
             self.add(button)
         self.faults = Button(
             "503s: off",
-            session.toggle_faults,
+            session.emulator.toggle_faults,
             name="debug.faults",
             variant="secondary",
             font="small",
@@ -409,20 +409,20 @@ class DebugScreen(Screen):
         self.add(self.faults)
         self.latency = Chips(
             name="debug.latency",
-            on_select=lambda k: session.set_faults(latency_ms=int(k)),
+            on_select=lambda k: session.emulator.set_faults(latency_ms=int(k)),
             height=26,
         )
         self.add(self.latency)
         self.promote = Button(
             "Promote lobby",
-            session.promote_lobby,
+            session.emulator.promote_lobby,
             name="debug.promote",
             variant="secondary",
             font="small",
         )
         self.finalize = Button(
             "Finalize event",
-            lambda: session.finalize_event(self.value("event")),
+            lambda: session.emulator.finalize_event(self.value("event")),
             name="debug.finalize",
             variant="secondary",
             font="small",

@@ -69,9 +69,9 @@ class EventsScreen(Screen):
         ]
 
     def _play(self, listing: EventListing) -> None:
-        self.session.choose_event(listing.event_key)
+        self.session.quest.choose(listing.event_key)
         self.app.select_named("quest")
-        self.session.start_quest()
+        self.session.quest.start()
 
     def _select(self, listing: EventListing) -> None:
         self.list.selected = self.list.items.index(listing)

@@ -31,7 +31,7 @@ class LeaderboardsScreen(Screen):
         self.session = session
         self.mode = "event"
         self.modes = Chips(name="boards.mode", on_select=self._mode)
-        self.boards = Chips(name="boards.event", on_select=session.watch_event_board_of)
+        self.boards = Chips(name="boards.event", on_select=session.boards.watch_event)
         self.periods = Chips(name="boards.period", on_select=self._period)
         self.refresh = Button("Refresh", self._refresh, name="boards.refresh", variant="secondary")
         for widget in (self.modes, self.boards, self.periods, self.refresh):
@@ -41,22 +41,22 @@ class LeaderboardsScreen(Screen):
     def _mode(self, key: str) -> None:
         self.mode = key
         if key == "keyed":
-            self.session.load_keyed_board()
+            self.session.boards.load_keyed()
 
     def _period(self, key: str) -> None:
-        self.session.load_keyed_board(period=None if key == "current" else key)
+        self.session.boards.load_keyed(period=None if key == "current" else key)
 
     def _refresh(self) -> None:
         if self.mode == "keyed":
-            self.session.load_keyed_board(period=self.session.state.keyed.period)
+            self.session.boards.load_keyed(period=self.session.state.keyed.period)
         else:
-            self.session.refresh_event_board()
+            self.session.boards.refresh()
 
     def on_enter(self) -> None:
         if self.mode == "keyed":
-            self.session.load_keyed_board(period=self.session.state.keyed.period)
+            self.session.boards.load_keyed(period=self.session.state.keyed.period)
         else:
-            self.session.ensure_event_board()
+            self.session.boards.ensure()
 
     def layout(self, rect: pygame.Rect) -> None:
         super().layout(rect)
@@ -72,8 +72,8 @@ class LeaderboardsScreen(Screen):
         self.modes.set_items([("event", "Event board"), ("keyed", key)], self.mode)
         self.boards.visible = self.mode == "event"
         self.periods.visible = self.mode == "keyed"
-        board_items = self.session.board_choices()
-        self.boards.set_items(board_items, self.session.event_board_choice())
+        board_items = self.session.boards.choices()
+        self.boards.set_items(board_items, self.session.boards.choice())
         periods = [("current", "Current period")]
         if state.keyed.periods is not None:
             for period in state.keyed.periods.periods[:5]:
@@ -127,7 +127,7 @@ class LeaderboardsScreen(Screen):
             anchor="midright",
         )
         entries = board.entries[:TOP]
-        self._draw_rows(surface, y, entries, self.session.self_participant_ids(), board.flash)
+        self._draw_rows(surface, y, entries, self.session.boards.self_ids, board.flash)
         self._draw_pinned(surface, board.self_rank, board.self_score)
 
     def _draw_keyed(self, surface: pygame.Surface) -> None:
@@ -142,7 +142,7 @@ class LeaderboardsScreen(Screen):
         )
         y = self._header(surface, keyed.key, subtitle)
         entries = board.entries[:TOP]
-        self._draw_rows(surface, y, entries, self.session.self_participant_ids(), {})
+        self._draw_rows(surface, y, entries, self.session.boards.self_ids, {})
         own = board.self_entry
         self._draw_pinned(surface, own.rank if own else None, own.score if own else None)
 

@@ -97,9 +97,9 @@ class QuestScreen(Screen):
         super().__init__(app)
         self.session = session
         self.particles = Particles()
-        self.chips = Chips(name="quest.events", on_select=session.choose_event)
-        self.start = Button("Start", session.start_quest, name="quest.start", variant="good")
-        self.finish = Button("Finish", session.finish_quest, name="quest.finish", variant="warn")
+        self.chips = Chips(name="quest.events", on_select=session.quest.choose)
+        self.start = Button("Start", session.quest.start, name="quest.start", variant="good")
+        self.finish = Button("Finish", session.quest.finish, name="quest.finish", variant="warn")
         self.collect = Button(
             "Collect rewards",
             session.collect_all,
@@ -108,7 +108,7 @@ class QuestScreen(Screen):
             icon="crate",
             sound="coin",
         )
-        self.target = TapTarget(session.tap, self.particles)
+        self.target = TapTarget(session.quest.tap, self.particles)
         for widget in (self.chips, self.target, self.start, self.finish, self.collect):
             self.add(widget)
         self._play = pygame.Rect(0, 0, 0, 0)
@@ -167,7 +167,7 @@ class QuestScreen(Screen):
         self.start.enabled = quest.phase in ("idle", "finished")
         self.finish.enabled = quest.phase == "playing"
         self.collect.enabled = bool(state.pending)
-        self._shown_score = approach(self._shown_score, self.session.quest_score(), 14, dt)
+        self._shown_score = approach(self._shown_score, self.session.quest.score(), 14, dt)
         if len(quest.fired) > self._seen_fired:
             cx, cy = self.target.rect.center
             self.particles.burst(cx, cy, 40, speed=420)
@@ -231,7 +231,7 @@ class QuestScreen(Screen):
     def _draw_progress(self, surface: pygame.Surface, ui: Ui, listing: Any) -> None:
         quest = self.session.state.quest
         metric = listing.metric_keys[0] if listing is not None and listing.metric_keys else ""
-        value = self.session.quest_metric()
+        value = self.session.quest.metric()
         target = rules.metric_target(listing)
         y = self.target.rect.bottom + 16
         bar = pygame.Rect(self._play.x + 40, y, self._play.width - 80, 12)
@@ -347,13 +347,13 @@ class QuestScreen(Screen):
         ui.text(surface, text, (x, cy), font=ui.fonts.small, color=PALETTE.muted)
         bar = pygame.Rect(x - 4, cy + 22, rect.width - 2 * PAD + 8, rect.bottom - cy - 30)
         if bar.height >= 30:
-            self.session.lobby_bar.draw(surface, bar)  # the component's LobbyBar widget
+            self.session.quest.lobby_bar.draw(surface, bar)  # the component's LobbyBar widget
 
     def _draw_board(self, surface: pygame.Surface, ui: Ui) -> None:
         """The component's ``LeaderboardPanel`` widget, fed by KRATY_LEADERBOARD events."""
         rect = self._board
         rounded(surface, PALETTE.shadow, rect.move(0, 3), 10)
-        self.session.mini_board.draw(surface, rect)
+        self.session.boards.mini_board.draw(surface, rect)
         live = self.session.state.event_board.connection
         color = (
             PALETTE.good
@@ -381,7 +381,7 @@ class QuestScreen(Screen):
             "event_key": quest.event_key,
             "phase": quest.phase,
             "attempt_id": quest.attempt_id,
-            "score": self.session.quest_score(),
+            "score": self.session.quest.score(),
             "taps": quest.taps,
             "fired": list(quest.fired),
             "lobby": None
@@ -401,6 +401,6 @@ class QuestScreen(Screen):
                     "score": r.score,
                     "self": r.is_self,
                 }
-                for r in self.session.mini_board.rows[:8]
+                for r in self.session.boards.mini_board.rows[:8]
             ],
         }

@@ -35,7 +35,6 @@ def _game_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith(GAME_THREADS)]
 
 
-
 def _frames_until(
     game: Game, predicate: Callable[[], bool], what: str, timeout: float = 20.0
 ) -> None:
@@ -163,7 +162,7 @@ def test_events_screen_locks_an_event_whose_attempts_are_used_up(tmp_path: Path)
         _frames_until(game, lambda: session.state.events_loaded, "events")
         quest = app.screen_named("quest")
         app.select_named("quest")
-        session.choose_event("daily_duel")  # two attempts a day
+        session.quest.choose("daily_duel")  # two attempts a day
         for run in range(2):
             app.frame()
             _click(quest.find("quest.start").rect.center)

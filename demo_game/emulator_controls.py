@@ -1,0 +1,174 @@
+"""The emulator's controls for the Debug screen, run off the main thread.
+
+Every ``EmbeddedEmulator`` control (clock, faults, lobby promotion, finalization, the
+request log) is a blocking HTTP call to its control plane, so they run on one small
+thread of their own; ``drain()`` hands the results back to the main loop each frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from demo_game import rules
+from demo_game.state import LogEntry
+
+if TYPE_CHECKING:
+    from demo_game.app import App
+    from demo_game.session import Session
+    from demo_game.state import DemoState
+
+FAULT_RATE = 0.3
+
+
+def _wire_receiver(
+    entry: LogEntry, wanted: set[tuple[str, str]], keys: set[str]
+) -> Callable[[Any], None]:
+    """Keep the emulator's log records of ``entry``'s attempts (secrets redacted).
+
+    Writes are matched exactly by their idempotency key; reads (no key) by method and
+    path, keeping the latest as many records as the call made attempts (a best effort:
+    a watcher may have read the same path meanwhile).
+    """
+
+    def got(records: Any) -> None:
+        matching = [
+            r
+            for r in records
+            if (str(r.get("method", "")).upper(), r.get("path")) in wanted
+            and (not keys or r.get("idempotencyKey") in keys)
+        ]
+        keep = max(1, len(entry.attempts)) if not keys else 6
+        entry.wire = [rules.redact(r) for r in matching[-keep:]]
+        entry.wire_state = "done"
+
+    return got
+
+
+class EmulatorControls:
+    """Clock, faults, lobby promotion, finalization and the raw request log."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.backend = session.backend
+        self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-control")
+        self._control_jobs: list[tuple[Future[Any], Callable[[Any], None], str]] = []
+
+    @property
+    def state(self) -> DemoState:
+        return self.session.state
+
+    @property
+    def app(self) -> App:
+        return self.session.app
+
+    def read_clock(self) -> None:
+        """Learn the emulator clock's offset (countdowns use the server's time)."""
+        if self.available:
+            self.submit("now", lambda e: e.now(), self.got_time)
+
+    def close(self) -> None:
+        """Stop the control thread (waits for a control call in flight)."""
+        self._control.shutdown(wait=True, cancel_futures=True)
+
+    def fetch_wire_logs(self) -> None:
+        """Ask the emulator for the raw requests of finished debug calls (off the main thread)."""
+        for entry in self.state.log:
+            if entry.wire_state != "wanted":
+                continue
+            entry.wire_state = "fetching"
+            wanted = {(a.method.upper(), urlsplit(a.url).path) for a in entry.attempts}
+            keys = {a.idempotency_key for a in entry.attempts if a.idempotency_key}
+
+            self.submit(
+                "requests",
+                lambda e: e.recent_requests(limit=60),
+                _wire_receiver(entry, wanted, keys),
+            )
+
+    @property
+    def available(self) -> bool:
+        """True when the demo runs its own emulator (clock and faults can be driven)."""
+        return self.backend.emulator is not None
+
+    def submit(self, label: str, job: Callable[[Any], Any], on_ok: Callable[[Any], None]) -> None:
+        emulator = self.backend.emulator
+        if emulator is None:
+            self.app.notify("No emulator: these controls need the embedded emulator.", "warn")
+            return
+        future = self._control.submit(job, emulator)
+        self._control_jobs.append((future, on_ok, label))
+
+    def drain(self) -> None:
+        if not self._control_jobs:
+            return
+        still: list[tuple[Future[Any], Callable[[Any], None], str]] = []
+        for future, on_ok, label in self._control_jobs:
+            if not future.done():
+                still.append((future, on_ok, label))
+                continue
+            error = future.exception()
+            if error is not None:
+                self.app.notify(f"emulator {label}: {error}", "bad")
+            else:
+                on_ok(future.result())
+        self._control_jobs = still
+
+    def got_time(self, now: datetime) -> None:
+        self.state.clock_offset_s = now.timestamp() - datetime.now(UTC).timestamp()
+        self.state.emulator_now = now.isoformat(timespec="seconds")
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator clock forward (lobbies fill, windows close, grants expire)."""
+
+        def moved(now: datetime) -> None:
+            self.got_time(now)
+            self.app.notify(
+                f"Emulator clock +{rules.countdown(seconds)} \u2192 {now:%H:%M:%S}", "info"
+            )
+            self.session.schedule("events", 0.1)
+
+        self.submit("advance", lambda e: e.advance_clock(seconds), moved)
+
+    def set_faults(
+        self, *, fail_rate: float | None = None, latency_ms: int | None = None, seed: int = 7
+    ) -> None:
+        """Switch the emulator's fault injection (retryable 503s, added latency)."""
+        state = self.state
+        rate = (FAULT_RATE if state.faults_on else 0.0) if fail_rate is None else fail_rate
+        latency = state.latency_ms if latency_ms is None else latency_ms
+
+        def done(_: Any) -> None:
+            state.faults_on = rate > 0
+            state.latency_ms = latency
+            self.app.notify(
+                f"Faults: {round(rate * 100)}% 503, {latency} ms latency",
+                "warn" if rate or latency else "info",
+            )
+
+        self.submit(
+            "faults", lambda e: e.set_faults(latency_ms=latency, fail_rate=rate, seed=seed), done
+        )
+
+    def toggle_faults(self) -> None:
+        """30 % retryable 503s on / off."""
+        self.set_faults(fail_rate=0.0 if self.state.faults_on else FAULT_RATE)
+
+    def promote_lobby(self) -> None:
+        """Force the forming lobby to start now."""
+        lobby_id = self.state.quest.lobby_id
+        if not lobby_id:
+            self.app.notify("No forming lobby.", "warn")
+            return
+        self.submit("promote", lambda e: e.promote_lobby(lobby_id), lambda _: None)
+
+    def finalize_event(self, event_key: str) -> None:
+        """Close the event's window now (the board sends ``finalized``)."""
+        self.submit(
+            "finalize",
+            lambda e: e.finalize_event(event_key),
+            lambda _: self.session.schedule("events", 0.2),
+        )
