@@ -30,289 +30,49 @@ How a write is found in the ledger:
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import random
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import requests
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from kraty_pygame.sdk import InMemorySecretStore, Kraty, RetryConfig
 from kraty_pygame.sdk.errors import KratyApiError, KratyNetworkError, KratyProtocolError
+from tests.reliability.chaos_records import (
+    CRATE_ENTRY,
+    MAX_PAID_STARTS,
+    MAX_TAPS_PER_PLAYER,
+    OPS,
+    PAID_EVENT,
+    PER_WRITE_OPS,
+    REWARD_ENTRY,
+    TAP_EVENT,
+    ChaosConfig,
+    ChaosReport,
+    Emulator,
+    Judgement,
+    Player,
+    Write,
+)
+from tests.reliability.chaos_server import KeyRecorder, ServerApi
 from tests.reliability.fault_proxy import ALL_FAULTS, REQUEST_FAULTS, FaultProxy, FaultRates
 
-OPS: tuple[str, ...] = ("debit", "consume", "claim", "open", "progress", "start")
-#: Ops judged per write; the others per group (attempt / player).
-PER_WRITE_OPS = frozenset({"debit", "consume", "claim", "open"})
-TAP_EVENT = "tap_frenzy"
-PAID_EVENT = "bounty_hunt"
-MAX_TAPS_PER_PLAYER = 25  # one attempt per player, below the 30-tap target
-MAX_PAID_STARTS = 3  # bounty_hunt allows 3 attempts per window
-REWARD_ENTRY: dict[str, Any] = {"type": "currency", "currencyKey": "gold", "amount": 1}
-CRATE_ENTRY: dict[str, Any] = {"type": "crate", "crateItemKey": "crate_gold", "quantity": 1}
-
-
-class Emulator(Protocol):
-    """What the engine needs from ``EmbeddedEmulator``."""
-
-    base_url: str
-    client_api_key: str
-    server_api_key: str
-    app: Any
-
-    def state(self) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class ChaosConfig:
-    """One chaos run.
-
-    Attributes:
-        writes: writes issued in the chaos phase.
-        players: players writing (each has its own ``Kraty``).
-        threads: client threads (players are split between them).
-        fault_rate: share of requests that get a fault (spread over every kind).
-        seed: seeds the op schedule and the proxy.
-        timeout: SDK per-attempt timeout (a stalled request ends here).
-        stall_seconds: how long the proxy holds a stalled request at most.
-        weights: relative frequency of each op.
-        retry_attempts: per player (cycled): the SDK's retry budget (1 = no retries).
-    """
-
-    writes: int = 300
-    players: int = 8
-    threads: int = 4
-    fault_rate: float = 0.30
-    seed: int = 20_260_615
-    timeout: float = 1.5
-    stall_seconds: float = 2.0
-    weights: tuple[tuple[str, float], ...] = (
-        ("debit", 0.22),
-        ("consume", 0.18),
-        ("claim", 0.14),
-        ("open", 0.10),
-        ("progress", 0.30),
-        ("start", 0.06),
-    )
-    retry_attempts: tuple[int, ...] = (4, 1)
-
-
-@dataclass
-class Write:
-    """One write of the run and what the client reported for it."""
-
-    index: int
-    player: int
-    op: str
-    tag: str
-    target: str = ""
-    keys: list[str] = field(default_factory=list)  # keys the SDK generated for it
-    done: bool = False
-    result: Any = None
-    error: BaseException | None = None
-
-    @property
-    def key(self) -> str | None:
-        """The key to retry with: the error's, else the one the SDK generated."""
-        from_error = getattr(self.error, "idempotency_key", None)
-        if isinstance(from_error, str) and from_error:
-            return from_error
-        return self.keys[0] if self.keys else None
-
-    @property
-    def flagged_unknown(self) -> bool:
-        """The error says the write may have been applied."""
-        return bool(getattr(self.error, "outcome_unknown", False))
-
-    @property
-    def server_said_2xx(self) -> bool:
-        """A 2xx arrived but its body was unreadable (the server applied the write)."""
-        err = self.error
-        return isinstance(err, KratyProtocolError) and 200 <= int(err.status or 0) < 300
-
-    @property
-    def may_be_applied(self) -> bool:
-        return self.flagged_unknown or self.server_said_2xx
-
-
-@dataclass
-class Player:
-    index: int
-    external_id: str
-    secret: str
-    attempts: int
-    rewards: list[str] = field(default_factory=list)
-    crates: list[str] = field(default_factory=list)
-    tap_attempt: str = ""
-
-
-@dataclass
-class Judgement:
-    """How the ledger compares with what the client reported."""
-
-    applied_once: int = 0
-    applied_twice: int = 0
-    lost_acknowledged: int = 0
-    failed_not_applied: int = 0
-    failed_applied_flagged: int = 0
-    failed_applied_unflagged: int = 0
-    unflagged_after_status: int = 0  # of the above: a final 429/5xx hid an earlier commit
-    problems: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ChaosReport:
-    """What a run measured; :meth:`lines` is what the suites print."""
-
-    writes_issued: int
-    faults: dict[str, int]
-    reported_done: int
-    reported_failed: int
-    outcome_unknown: int
-    server_said_2xx: int
-    phase1: Judgement
-    retried: int
-    unretryable: int
-    retry_replays: int
-    final: Judgement
-    duration_s: float
-    ops: dict[str, int]
-    phases: dict[str, float] = field(default_factory=dict)
-
-    def lines(self) -> list[str]:
-        out = [f"writes issued: {self.writes_issued}"]
-        out += [f"faults {kind}: {n}" for kind, n in self.faults.items()]
-        out += [
-            f"applied once: {self.phase1.applied_once}",
-            f"applied twice: {self.phase1.applied_twice + self.final.applied_twice}",
-            f"lost acknowledged: {self.phase1.lost_acknowledged + self.final.lost_acknowledged}",
-            f"outcome unknown: {self.outcome_unknown}",
-            f"reported done: {self.reported_done}",
-            f"reported failed: {self.reported_failed}",
-            f"failed, not applied: {self.phase1.failed_not_applied}",
-            f"failed, server said 2xx (body unreadable): {self.server_said_2xx}",
-            "failed, applied, said so (outcome_unknown or 2xx): "
-            f"{self.phase1.failed_applied_flagged}",
-            f"failed, applied, not flagged: {self.phase1.failed_applied_unflagged}",
-            f"retried with idempotency_key: {self.retried}",
-            f"left failed (no key to retry with): {self.unretryable}",
-            f"replays that applied again: {self.retry_replays}",
-            f"applied exactly once after retries: {self.final.applied_once}/{self.writes_issued}",
-            "ops: " + ", ".join(f"{op}={n}" for op, n in sorted(self.ops.items())),
-            f"duration: {self.duration_s:.1f} s ("
-            + ", ".join(f"{name} {sec:.1f} s" for name, sec in self.phases.items())
-            + ")",
-        ]
-        out += [f"note: {p}" for p in self.phase1.problems[:10]]
-        return out
-
-
-# --------------------------------------------------------------------------- emulator I/O
-
-
-class ServerApi:
-    """``/server/v1`` and ``/_emulator`` calls straight to the emulator (never faulted)."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.base = emulator.base_url
-        self.emulator = emulator
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._sessions: list[requests.Session] = []
-        self._keys = itertools.count()
-
-    @property
-    def session(self) -> requests.Session:
-        """One session per thread (a ``requests.Session`` is not meant to be shared)."""
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["authorization"] = f"Bearer {self.emulator.server_api_key}"
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
-
-    def close(self) -> None:
-        with self._lock:
-            for session in self._sessions:
-                session.close()
-            self._sessions.clear()
-
-    def _post(self, path: str, body: dict[str, Any]) -> Any:
-        with self._lock:
-            n = next(self._keys)
-        body = {"idempotencyKey": f"setup-{n}-{time.monotonic_ns()}", **body}
-        r = self.session.post(f"{self.base}/server/v1{path}", json=body, timeout=30)
-        if r.status_code >= 300:
-            raise AssertionError(f"server call {path} -> {r.status_code}: {r.text[:300]}")
-        return r.json()["data"]
-
-    def credit(self, player: str, economy: str, amount: int) -> None:
-        self._post(f"/players/{player}/wallet/{economy}/credit", {"amount": amount})
-
-    def grant_item(self, player: str, item: str, quantity: int) -> None:
-        self._post(f"/players/{player}/inventory/{item}/grant", {"quantity": quantity})
-
-    def create_grant(self, player: str, kind: str, entry: dict[str, Any]) -> str:
-        data = self._post(
-            f"/players/{player}/grants", {"kind": kind, "entries": [entry], "sourceKind": "api"}
-        )
-        return str(data["id"])
-
-    def finish_attempt(self, player: str, event: str, attempt: str) -> None:
-        self._post(f"/players/{player}/events/{event}/attempts/{attempt}/finish", {})
-
-    def state(self) -> dict[str, Any]:
-        return self.emulator.state()
-
-    def ledger(self) -> list[dict[str, Any]]:
-        """Wallet/inventory ledger rows, each with ``reason`` and ``source_ref_id``."""
-        state = self.emulator.state()
-        rows = state.get("ledger")
-        if isinstance(rows, list):
-            return rows
-        # /_emulator/state has no ledger yet: read the same rows from the emulator's store.
-        runtime = self.emulator.app.state.runtime
-        with runtime.store.read() as conn:
-            cur = conn.execute(
-                "SELECT l.id, p.external_id, l.kind, l.key, l.delta, l.after, l.reason,"
-                " l.origin, l.source_ref_id FROM ledger l JOIN players p ON p.id = l.player_id"
-                " ORDER BY l.id"
-            )
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-class KeyRecorder:
-    """An idempotency-key generator that remembers which write each key belongs to."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self._local = threading.local()
-        self._n = itertools.count()
-        self._lock = threading.Lock()
-
-    def __call__(self) -> str:
-        with self._lock:
-            key = f"{self.prefix}-{next(self._n)}"
-        write: Write | None = getattr(self._local, "write", None)
-        if write is not None:
-            write.keys.append(key)
-        return key
-
-    @contextmanager
-    def writing(self, write: Write) -> Iterator[None]:
-        self._local.write = write
-        try:
-            yield
-        finally:
-            self._local.write = None
+__all__ = [
+    "CRATE_ENTRY",
+    "OPS",
+    "PAID_EVENT",
+    "REWARD_ENTRY",
+    "TAP_EVENT",
+    "ChaosConfig",
+    "ChaosReport",
+    "ChaosRun",
+    "ServerApi",
+    "Write",
+    "assert_sound",
+    "print_lines",
+    "run_chaos",
+]
 
 
 # --------------------------------------------------------------------------- the run

@@ -40,338 +40,56 @@ arrive, so an SSE stream works through it. Every thread it starts is joined by
 from __future__ import annotations
 
 import contextlib
-import enum
 import math
 import random
 import select
 import socket
-import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from types import TracebackType
 
-_POLL = 0.1  # seconds between checks of the stop flag while a socket call waits
-_MAX_HEAD = 64 * 1024
+from tests.reliability.fault_model import (
+    ALL_FAULTS,
+    COMMITTED_FAULTS,
+    REQUEST_FAULTS,
+    Decision,
+    FaultKind,
+    FaultRates,
+    RequestHead,
+    default_should_fault,
+)
+from tests.reliability.http_wire import (
+    POLL,
+    BufferedResponse,
+    PeerClosed,
+    SocketReader,
+    Stopped,
+    canned,
+    chunked_raw,
+    connection_close,
+    content_length,
+    dechunk,
+    is_chunked,
+    parse_head,
+    reset,
+)
+
+__all__ = [
+    "ALL_FAULTS",
+    "COMMITTED_FAULTS",
+    "REQUEST_FAULTS",
+    "Decision",
+    "FaultKind",
+    "FaultProxy",
+    "FaultRates",
+    "RequestHead",
+    "default_should_fault",
+]
+
 _MAX_BUFFERED = 32 * 1024 * 1024
-
-
-class FaultKind(enum.StrEnum):
-    """What the proxy does with one request (``refuse``: with one new connection)."""
-
-    NONE = "none"
-    REFUSE = "refuse"
-    RESET_BEFORE = "reset_before"
-    RESET_AFTER = "reset_after"
-    STALL = "stall"
-    STATUS_503 = "status_503"
-    STATUS_429 = "status_429"
-    TRUNCATE = "truncate"
-    CORRUPT = "corrupt"
-    SLOW_DRIP = "slow_drip"
-
-
-#: Faults chosen per request (``refuse`` is chosen per new connection).
-REQUEST_FAULTS: tuple[FaultKind, ...] = (
-    FaultKind.RESET_BEFORE,
-    FaultKind.RESET_AFTER,
-    FaultKind.STALL,
-    FaultKind.STATUS_503,
-    FaultKind.STATUS_429,
-    FaultKind.TRUNCATE,
-    FaultKind.CORRUPT,
-    FaultKind.SLOW_DRIP,
-)
-ALL_FAULTS: tuple[FaultKind, ...] = (FaultKind.REFUSE, *REQUEST_FAULTS)
-#: Faults after which the server has applied the request although the client saw no
-#: usable answer (the request was forwarded and committed).
-COMMITTED_FAULTS: frozenset[FaultKind] = frozenset(
-    {FaultKind.RESET_AFTER, FaultKind.TRUNCATE, FaultKind.CORRUPT}
-)
-
-
-@dataclass(frozen=True)
-class FaultRates:
-    """Probability of each fault kind, in [0, 1].
-
-    ``refuse`` is drawn once per new connection; the others once per request and must
-    sum to at most 1 (the rest passes through untouched).
-    """
-
-    refuse: float = 0.0
-    reset_before: float = 0.0
-    reset_after: float = 0.0
-    stall: float = 0.0
-    status_503: float = 0.0
-    status_429: float = 0.0
-    truncate: float = 0.0
-    corrupt: float = 0.0
-    slow_drip: float = 0.0
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"rate {f.name}={value} is outside [0, 1]")
-        if sum(self.rate(kind) for kind in REQUEST_FAULTS) > 1.0 + 1e-9:
-            raise ValueError("per-request fault rates sum to more than 1")
-
-    def rate(self, kind: FaultKind) -> float:
-        """The rate of one kind (0 for ``none``)."""
-        if kind is FaultKind.NONE:
-            return 0.0
-        value: float = getattr(self, kind.value)
-        return value
-
-    @property
-    def request_total(self) -> float:
-        """Probability that a request gets some fault."""
-        return sum(self.rate(kind) for kind in REQUEST_FAULTS)
-
-    @classmethod
-    def spread(cls, total: float, kinds: Iterable[FaultKind] = ALL_FAULTS) -> FaultRates:
-        """``total`` split evenly over ``kinds`` (``refuse`` gets the same share per connection)."""
-        chosen = [k for k in kinds if k is not FaultKind.NONE]
-        if not chosen:
-            return cls()
-        share = total / len(chosen)
-        return cls(**{k.value: share for k in chosen})
-
-
-@dataclass(frozen=True)
-class RequestHead:
-    """The parsed head of one request as the proxy saw it."""
-
-    method: str
-    target: str
-    headers: tuple[tuple[str, str], ...]
-
-    def header(self, name: str) -> str | None:
-        """The last value of a header (case-insensitive), or ``None``."""
-        lowered = name.lower()
-        found: str | None = None
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                found = value
-        return found
-
-    @property
-    def path(self) -> str:
-        """The target without its query string."""
-        return self.target.split("?", 1)[0]
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One fault decision, in the order the proxy made them."""
-
-    index: int
-    kind: FaultKind
-    method: str
-    target: str
-
-
-def default_should_fault(head: RequestHead) -> bool:
-    """Fault everything except the emulator's control plane and event streams."""
-    if head.path.startswith("/_emulator"):
-        return False
-    accept = head.header("accept") or ""
-    return "text/event-stream" not in accept
-
-
-class _Stopped(Exception):
-    """The proxy is stopping."""
-
-
-class _PeerClosed(Exception):
-    """The peer closed or reset the connection, or it went idle too long."""
-
-
-class _Reader:
-    """Buffered reads from a socket that wake up regularly to check the stop flag."""
-
-    def __init__(self, sock: socket.socket, stop: threading.Event) -> None:
-        self.sock = sock
-        self.stop = stop
-        self.buf = bytearray()
-        sock.settimeout(_POLL)
-        with contextlib.suppress(OSError):  # small writes go out at once (no Nagle delay)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _fill(self, idle: float) -> bool:
-        """Read more bytes into the buffer; ``False`` on a clean end of stream."""
-        deadline = time.monotonic() + idle
-        while True:
-            if self.stop.is_set():
-                raise _Stopped
-            try:
-                data = self.sock.recv(65536)
-            except TimeoutError:
-                if time.monotonic() >= deadline:
-                    raise _PeerClosed("idle timeout") from None
-                continue
-            except OSError as exc:
-                raise _PeerClosed(str(exc)) from exc
-            if not data:
-                return False
-            self.buf += data
-            return True
-
-    def read_head(self, idle: float) -> bytes | None:
-        """Bytes up to and including the blank line; ``None`` on EOF before any byte."""
-        while True:
-            end = self.buf.find(b"\r\n\r\n")
-            if end >= 0:
-                head = bytes(self.buf[: end + 4])
-                del self.buf[: end + 4]
-                return head
-            if len(self.buf) > _MAX_HEAD:
-                raise _PeerClosed("head too large")
-            if not self._fill(idle):
-                if not self.buf:
-                    return None
-                raise _PeerClosed("EOF inside a head")
-
-    def read_line(self, idle: float) -> bytes:
-        while True:
-            end = self.buf.find(b"\r\n")
-            if end >= 0:
-                line = bytes(self.buf[: end + 2])
-                del self.buf[: end + 2]
-                return line
-            if len(self.buf) > _MAX_HEAD:
-                raise _PeerClosed("line too long")
-            if not self._fill(idle):
-                raise _PeerClosed("EOF inside a line")
-
-    def read_some(self, limit: int, idle: float) -> bytes:
-        """Up to ``limit`` bytes (at least one); ``b""`` on EOF."""
-        if not self.buf and not self._fill(idle):
-            return b""
-        piece = bytes(self.buf[:limit])
-        del self.buf[:limit]
-        return piece
-
-    def read_exact(self, size: int, idle: float) -> Iterator[bytes]:
-        remaining = size
-        while remaining > 0:
-            piece = self.read_some(min(remaining, 65536), idle)
-            if not piece:
-                raise _PeerClosed("EOF inside a body")
-            remaining -= len(piece)
-            yield piece
-
-
-def _parse_head(raw: bytes) -> tuple[str, tuple[tuple[str, str], ...]]:
-    text = raw.decode("latin-1")
-    lines = text.split("\r\n")
-    headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise _PeerClosed(f"malformed header line {line!r}")
-        headers.append((name.strip(), value.strip()))
-    return lines[0], tuple(headers)
-
-
-def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
-    return RequestHead("", "", headers).header(name)
-
-
-def _is_chunked(headers: tuple[tuple[str, str], ...]) -> bool:
-    return "chunked" in (_header(headers, "transfer-encoding") or "").lower()
-
-
-def _content_length(headers: tuple[tuple[str, str], ...]) -> int | None:
-    value = _header(headers, "content-length")
-    if value is None:
-        return None
-    try:
-        length = int(value)
-    except ValueError:
-        raise _PeerClosed(f"bad content-length {value!r}") from None
-    if length < 0:
-        raise _PeerClosed("negative content-length")
-    return length
-
-
-def _chunked_raw(reader: _Reader, idle: float) -> Iterator[bytes]:
-    """The raw bytes of a chunked body (size lines, data, trailers), piece by piece."""
-    while True:
-        line = reader.read_line(idle)
-        yield line
-        size_text = line.split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise _PeerClosed(f"bad chunk size {size_text!r}") from None
-        if size == 0:
-            while True:
-                trailer = reader.read_line(idle)
-                yield trailer
-                if trailer == b"\r\n":
-                    return
-        yield from reader.read_exact(size, idle)
-        crlf = b"".join(reader.read_exact(2, idle))
-        yield crlf
-
-
-def _dechunk(raw: bytes) -> bytes:
-    out = bytearray()
-    pos = 0
-    while True:
-        end = raw.index(b"\r\n", pos)
-        size = int(raw[pos:end].split(b";", 1)[0].strip(), 16)
-        pos = end + 2
-        if size == 0:
-            return bytes(out)
-        out += raw[pos : pos + size]
-        pos += size + 2
-
-
-def _connection_close(headers: tuple[tuple[str, str], ...], version: str) -> bool:
-    value = (_header(headers, "connection") or "").lower()
-    if "close" in value:
-        return True
-    return version.upper() == "HTTP/1.0" and "keep-alive" not in value
-
-
-@dataclass
-class _Response:
-    """A complete upstream response, body de-chunked, ready to be re-framed."""
-
-    status_line: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    close: bool
-
-    def head_bytes(self) -> bytes:
-        lines = [self.status_line]
-        lines += [f"{k}: {v}" for k, v in self.headers]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def _reset(sock: socket.socket) -> None:
-    """Close with an RST instead of a FIN."""
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    with contextlib.suppress(OSError):
-        sock.close()
-
-
-def _canned(status: int, reason: str, content_type: str, body: bytes, retry_after: str) -> bytes:
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\n"
-        f"content-type: {content_type}\r\n"
-        f"retry-after: {retry_after}\r\n"
-        f"content-length: {len(body)}\r\n"
-        "connection: keep-alive\r\n\r\n"
-    )
-    return head.encode("latin-1") + body
 
 
 _BODY_503 = b"<html><body><h1>503 Service Unavailable</h1><p>fault proxy</p></body></html>"
@@ -574,7 +292,7 @@ class FaultProxy:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, port))
         sock.listen(128)
-        sock.settimeout(_POLL)
+        sock.settimeout(POLL)
         return sock
 
     def _decide_connection(self) -> FaultKind:
@@ -631,7 +349,7 @@ class FaultProxy:
                         current = None
                         self._listening.clear()
                         self._paused.set()
-                    self._resume.wait(_POLL)
+                    self._resume.wait(POLL)
                     continue
                 if current is None:
                     current = self._bind(self.port)
@@ -650,7 +368,7 @@ class FaultProxy:
         with self._lock:
             self._connections += 1
         if self._decide_connection() is FaultKind.REFUSE:
-            _reset(client)
+            reset(client)
             return
         self._track(client)
         thread = threading.Thread(
@@ -662,14 +380,14 @@ class FaultProxy:
         thread.start()
 
     def _serve_client(self, client: socket.socket) -> None:
-        reader = _Reader(client, self._stop)
+        reader = SocketReader(client, self._stop)
         reset_done = False
         try:
             while not self._stop.is_set():
                 raw_head = reader.read_head(self.idle_timeout)
                 if raw_head is None:
                     return
-                start_line, headers = _parse_head(raw_head)
+                start_line, headers = parse_head(raw_head)
                 parts = start_line.split(" ")
                 if len(parts) != 3:
                     return
@@ -679,7 +397,7 @@ class FaultProxy:
                 keep, reset_done = self._apply(kind, client, head, raw_head + body, parts[2])
                 if not keep:
                     return
-        except (_Stopped, _PeerClosed, OSError):
+        except (Stopped, PeerClosed, OSError):
             return
         finally:
             self._untrack(client)
@@ -687,32 +405,34 @@ class FaultProxy:
                 with contextlib.suppress(OSError):
                     client.close()
 
-    def _read_request_body(self, reader: _Reader, headers: tuple[tuple[str, str], ...]) -> bytes:
-        if _is_chunked(headers):
-            return b"".join(_chunked_raw(reader, self.idle_timeout))
-        length = _content_length(headers) or 0
+    def _read_request_body(
+        self, reader: SocketReader, headers: tuple[tuple[str, str], ...]
+    ) -> bytes:
+        if is_chunked(headers):
+            return b"".join(chunked_raw(reader, self.idle_timeout))
+        length = content_length(headers) or 0
         return b"".join(reader.read_exact(length, self.idle_timeout))
 
     def _apply(
         self, kind: FaultKind, client: socket.socket, head: RequestHead, raw: bytes, version: str
     ) -> tuple[bool, bool]:
         """Handle one request; returns (keep the connection, socket already reset)."""
-        request_close = _connection_close(head.headers, version)
+        request_close = connection_close(head.headers, version)
         if kind is FaultKind.RESET_BEFORE:
-            _reset(client)
+            reset(client)
             return False, True
         if kind is FaultKind.STALL:
             self._stall(client)
-            _reset(client)
+            reset(client)
             return False, True
         if kind is FaultKind.STATUS_503:
             client.sendall(
-                _canned(503, "Service Unavailable", "text/html", _BODY_503, self.retry_after)
+                canned(503, "Service Unavailable", "text/html", _BODY_503, self.retry_after)
             )
             return not request_close, False
         if kind is FaultKind.STATUS_429:
             client.sendall(
-                _canned(429, "Too Many Requests", "application/json", _BODY_429, self.retry_after)
+                canned(429, "Too Many Requests", "application/json", _BODY_429, self.retry_after)
             )
             return not request_close, False
         if kind is FaultKind.NONE:
@@ -721,7 +441,7 @@ class FaultProxy:
 
         response = self._forward_buffered(head, raw)
         if kind is FaultKind.RESET_AFTER:
-            _reset(client)
+            reset(client)
             return False, True
         if kind is FaultKind.TRUNCATE:
             full = response.head_bytes() + response.body
@@ -749,7 +469,7 @@ class FaultProxy:
         """Hold the request until the client leaves, the proxy stops or time runs out."""
         deadline = time.monotonic() + self.stall_seconds
         while not self._stop.is_set() and time.monotonic() < deadline:
-            readable, _, _ = select.select([client], [], [], _POLL)
+            readable, _, _ = select.select([client], [], [], POLL)
             if readable:
                 try:
                     if not client.recv(65536, socket.MSG_PEEK):
@@ -763,22 +483,22 @@ class FaultProxy:
         size = max(1, math.ceil(len(data) / pieces))
         for offset in range(0, len(data), size):
             if offset and self._stop.wait(self.drip_interval):
-                raise _Stopped
+                raise Stopped
             client.sendall(data[offset : offset + size])
 
-    def _open_upstream(self) -> tuple[socket.socket, _Reader]:
+    def _open_upstream(self) -> tuple[socket.socket, SocketReader]:
         sock = socket.create_connection(self.upstream, timeout=self.upstream_timeout)
         self._track(sock)
-        return sock, _Reader(sock, self._stop)
+        return sock, SocketReader(sock, self._stop)
 
     def _read_response_head(
-        self, reader: _Reader, on_interim: Callable[[bytes], None] | None
+        self, reader: SocketReader, on_interim: Callable[[bytes], None] | None
     ) -> tuple[bytes, str, int, tuple[tuple[str, str], ...]]:
         while True:
             raw = reader.read_head(self.upstream_timeout)
             if raw is None:
-                raise _PeerClosed("upstream closed before answering")
-            status_line, headers = _parse_head(raw)
+                raise PeerClosed("upstream closed before answering")
+            status_line, headers = parse_head(raw)
             status = int(status_line.split(" ")[1])
             if 100 <= status < 200 and status != 101:
                 if on_interim is not None:
@@ -797,16 +517,16 @@ class FaultProxy:
             client.sendall(raw_head)
             version = status_line.split(" ", 1)[0]
             if head.method == "HEAD" or status in (204, 304):
-                return not _connection_close(headers, version)
-            if _is_chunked(headers):
-                for piece in _chunked_raw(reader, self.upstream_timeout):
+                return not connection_close(headers, version)
+            if is_chunked(headers):
+                for piece in chunked_raw(reader, self.upstream_timeout):
                     client.sendall(piece)
-                return not _connection_close(headers, version)
-            length = _content_length(headers)
+                return not connection_close(headers, version)
+            length = content_length(headers)
             if length is not None:
                 for piece in reader.read_exact(length, self.upstream_timeout):
                     client.sendall(piece)
-                return not _connection_close(headers, version)
+                return not connection_close(headers, version)
             while piece := reader.read_some(65536, self.upstream_timeout):
                 client.sendall(piece)
             return False
@@ -814,20 +534,20 @@ class FaultProxy:
             self._untrack(upstream)
             upstream.close()
 
-    def _forward_buffered(self, head: RequestHead, raw: bytes) -> _Response:
+    def _forward_buffered(self, head: RequestHead, raw: bytes) -> BufferedResponse:
         """Forward one request and read the whole response (the server has committed)."""
         upstream, reader = self._open_upstream()
         try:
             upstream.sendall(raw)
             _, status_line, status, headers = self._read_response_head(reader, None)
             version = status_line.split(" ", 1)[0]
-            close = _connection_close(headers, version)
+            close = connection_close(headers, version)
             if head.method == "HEAD" or status in (204, 304):
                 body = b""
-            elif _is_chunked(headers):
-                body = _dechunk(b"".join(_chunked_raw(reader, self.upstream_timeout)))
+            elif is_chunked(headers):
+                body = dechunk(b"".join(chunked_raw(reader, self.upstream_timeout)))
             else:
-                length = _content_length(headers)
+                length = content_length(headers)
                 if length is not None:
                     body = b"".join(reader.read_exact(length, self.upstream_timeout))
                 else:
@@ -837,7 +557,7 @@ class FaultProxy:
                         chunks.append(piece)
                         total += len(piece)
                         if total > _MAX_BUFFERED:
-                            raise _PeerClosed("upstream response too large to buffer")
+                            raise PeerClosed("upstream response too large to buffer")
                     body = b"".join(chunks)
                     close = True
             kept = [
@@ -847,7 +567,7 @@ class FaultProxy:
             ]
             if not (head.method == "HEAD" or status in (204, 304)):
                 kept.append(("content-length", str(len(body))))
-            return _Response(status_line, kept, body, close)
+            return BufferedResponse(status_line, kept, body, close)
         finally:
             self._untrack(upstream)
             upstream.close()
