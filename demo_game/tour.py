@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pygame
 
 from demo_game.screens.base import Screen
-from demo_game.screens.debug import RUN_ALL, DebugScreen
+from demo_game.screens.debug import DebugScreen
+from demo_game.screens.debug_ops import RUN_ALL
 from demo_game.screens.leaderboards import LeaderboardsScreen
 from demo_game.screens.player import PlayerScreen
 from demo_game.screens.quest import QuestScreen
