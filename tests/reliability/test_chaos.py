@@ -13,8 +13,9 @@ import pygame
 import pytest
 
 from kraty_pygame.emulator import EmbeddedEmulator
-from tests.reliability.chaos import ChaosConfig, assert_sound, print_lines, run_chaos
+from tests.reliability.chaos import ChaosConfig, ChaosRun, assert_sound, print_lines, run_chaos
 from tests.reliability.chaos_component import run_component_phase
+from tests.reliability.fault_proxy import FaultProxy, FaultRates
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -56,3 +57,37 @@ def test_chaos_component_short(
     assert sum(report.faults.values()) > 0.2 * report.writes_issued
     assert_sound(report, tolerate_status_gap=True)
     assert not [t.name for t in threading.enumerate() if t.name.startswith("kraty-worker")]
+
+
+def test_the_judge_catches_double_and_lost_writes(kraty_emulator: EmbeddedEmulator) -> None:
+    """The ledger judgement is not vacuous: a retry with a fresh key (what a client
+    without idempotency would do) shows as applied twice, a write that never reached the
+    server but is marked done shows as lost."""
+    config = ChaosConfig(
+        writes=40,
+        players=2,
+        threads=2,
+        seed=5,
+        retry_attempts=(1,),
+        weights=(("debit", 1.0), ("consume", 1.0)),
+    )
+    rates = FaultRates(reset_after=0.35, reset_before=0.35)
+    with FaultProxy(kraty_emulator.base_url, rates=rates, seed=5) as proxy:
+        run = ChaosRun(kraty_emulator, config, proxy)
+        try:
+            run.plan()
+            run.run_sdk()
+            honest = run.judge()
+            assert honest.applied_twice == 0 and honest.lost_acknowledged == 0
+            per_write, _ = run.applied_counts()
+            applied = [w for w in run.writes if not w.done and per_write[w.index] == 1]
+            missing = [w for w in run.writes if not w.done and per_write[w.index] == 0]
+            assert applied and missing, "the faults did not produce both cases"
+            with run.clean_kraty(run.players[applied[0].player]) as kraty:
+                run.call(kraty, applied[0], f"{applied[0].tag}-fresh-key")
+            missing[0].done = True
+            broken = run.judge()
+        finally:
+            run.server.close()
+    assert broken.applied_twice == 1, broken.problems
+    assert broken.lost_acknowledged == 1, broken.problems
