@@ -502,40 +502,51 @@ class LeaderboardStream:
             _close_quietly(response)
 
     def _events_of_current(self, resumed: bool) -> Iterator[LeaderboardStreamEvent]:
-        """Events of the open connection; raises ``_Dropped`` when it ends early."""
+        """Events of the open connection; raises ``_Dropped`` when it ends early.
+
+        ``_reading`` is True only while blocked in a read, so ``cancel()`` closes the
+        response itself when the consumer sits between events (or stopped iterating).
+        """
         with self._lock:
             response = self._response
-            self._reading = response is not None
         if response is None:
             return
-        try:
-            messages = iter_sse_messages(
-                _read_chunks(response),
-                max_line_bytes=self._max_line,
-                max_event_bytes=self._max_event,
-            )
-            while True:
-                try:
-                    message = next(messages)
-                except StopIteration:
-                    break
-                except KratyStreamError:
-                    raise
-                except _READ_ERRORS as exc:
-                    if self._cancelled.is_set():
-                        return
-                    raise _Dropped(_describe(exc)) from exc
-                event = LeaderboardStreamEvent.from_sse(message.event, message.data)
-                if event.kind == LeaderboardStreamKind.FINALIZED:
-                    self._route_finalized(event)
-                yield event
-                if event.kind == LeaderboardStreamKind.READY and resumed:
-                    yield from self._resync()
-                if event.kind == LeaderboardStreamKind.CLOSED:
-                    return
-        finally:
+        messages = iter_sse_messages(
+            _read_chunks(response),
+            max_line_bytes=self._max_line,
+            max_event_bytes=self._max_event,
+        )
+        while True:
             with self._lock:
-                self._reading = False
+                if self._cancelled.is_set():
+                    return
+                self._reading = True
+            try:
+                message = next(messages)
+            except StopIteration:
+                break
+            except KratyStreamError:
+                raise
+            except _READ_ERRORS as exc:
+                if self._cancelled.is_set():
+                    return
+                raise _Dropped(_describe(exc)) from exc
+            finally:
+                with self._lock:
+                    self._reading = False
+            event = LeaderboardStreamEvent.from_sse(message.event, message.data)
+            if event.kind == LeaderboardStreamKind.FINALIZED:
+                self._route_finalized(event)
+            if event.kind == LeaderboardStreamKind.CLOSED:
+                # Nothing follows: free the connection before handing the event out, so
+                # a consumer that stops iterating here leaks nothing.
+                self._release_response()
+                self._emit(StreamState.CLOSED)
+                yield event
+                return
+            yield event
+            if event.kind == LeaderboardStreamKind.READY and resumed:
+                yield from self._resync()
         if not self._cancelled.is_set():
             raise _Dropped("the server ended the stream before sending closed")
 

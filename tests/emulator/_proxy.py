@@ -99,6 +99,8 @@ class TcpProxy:
         """Stop accepting, close everything and join the proxy's threads."""
         self._stopped.set()
         with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); close() alone doesn't
+        with contextlib.suppress(OSError):
             self._listener.close()
         with self._lock:
             links, self._links = self._links, []

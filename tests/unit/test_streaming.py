@@ -411,3 +411,25 @@ def test_policy_delay_ladder_and_jitter() -> None:
         ReconnectPolicy(max_attempts=0)
     with pytest.raises(ValueError):
         ReconnectPolicy(jitter=1.5)
+
+
+def test_response_is_released_before_closed_is_handed_out() -> None:
+    rec = Recorder()
+    resp = FakeResponse([READY, CLOSED, b"never read"])
+    stream = make_stream(Opener(resp), rec)
+    for event in stream:
+        if event.kind == "closed":
+            assert resp.closed  # a consumer that stops here leaks nothing
+            break
+    assert rec.names == ["connected", "closed"]
+
+
+def test_cancel_after_the_consumer_stopped_iterating_closes_the_response() -> None:
+    rec = Recorder()
+    resp = FakeResponse([READY, update("p1", 1, 1), CLOSED])
+    stream = make_stream(Opener(resp), rec)
+    assert next(stream).kind == "ready"  # the consumer then walks away mid-stream
+    closed_before_cancel = resp.closed
+    stream.cancel()
+    assert not closed_before_cancel and resp.closed and resp.raw.woken.is_set()
+    assert list(stream) == []
