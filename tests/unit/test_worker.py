@@ -3,6 +3,8 @@ bounds and close. No pygame, no sockets, no sleeping (gates are threading.Events
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
@@ -438,3 +440,17 @@ def test_results_buffer_drains_in_arrival_order_within_the_limit() -> None:
     assert order == ["0", "1", "2", "3", "4", "5"]
     assert buf.drain(0) == []
     assert not buf.wait(0)
+
+
+def test_the_worker_side_of_the_component_never_imports_pygame() -> None:
+    code = (
+        "import sys\n"
+        "import kraty_pygame.component.worker, kraty_pygame.component.watchers\n"
+        "import kraty_pygame.component.batching, kraty_pygame.component.platform_watchers\n"
+        "import kraty_pygame.component.board_watcher\n"
+        "assert 'pygame' not in sys.modules, 'pygame was imported'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
