@@ -5,12 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import math
+from typing import Final
 
 from kraty_pygame.sdk._constants import ATTEMPT_CAP_CODES, RETRYABLE_STATUSES
 from kraty_pygame.sdk.errors import KratyApiError
 from kraty_pygame.sdk.options import RetryConfig
 
-__all__ = ["delay_before_retry", "parse_retry_after", "status_is_retryable"]
+__all__ = [
+    "AMBIGUOUS_STATUSES",
+    "delay_before_retry",
+    "parse_retry_after",
+    "status_is_retryable",
+    "status_may_have_applied",
+]
+
+AMBIGUOUS_STATUSES: Final = frozenset({500, 502, 504})
+"""Statuses after which a write may have been applied (see :func:`status_may_have_applied`)."""
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
@@ -49,6 +59,23 @@ def status_is_retryable(error: KratyApiError, retry: RetryConfig) -> bool:
     if error.status == 429 and error.code in ATTEMPT_CAP_CODES:
         return retry.retry_on_attempt_caps
     return True
+
+
+def status_may_have_applied(status: int) -> bool:
+    """True when a write answered with ``status`` may nevertheless have been applied.
+
+    * 500: the server failed while handling the request, possibly after its commit
+      (for example while writing the answer).
+    * 502 / 504: a gateway forwarded the request and lost or gave up on the upstream
+      answer; the upstream may have applied it.
+
+    Every other status is a refusal before the write: 408 (the request never fully
+    arrived), 425 (refused as too early), 429 (rate limited or attempt cap), 503 (the
+    service, or a proxy in front of it, declined to handle the request: the emulator's
+    injected ``service_unavailable`` fault answers before any route runs), any other
+    4xx, and 501/505 and the rest of 5xx.
+    """
+    return status in AMBIGUOUS_STATUSES
 
 
 def delay_before_retry(

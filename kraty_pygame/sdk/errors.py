@@ -113,13 +113,31 @@ class KratyApiError(KratyError):
         code: a :class:`KratyErrorCode` member, or the wire string for an unknown code.
         message: the server's human text (may be empty).
         details: the envelope's ``details`` (``None`` when absent).
+        outcome_unknown: True when the call was a write that the server may have applied
+            although this error is what the call ended with: an earlier attempt was sent
+            and lost its answer (or got a 500/502/504), this attempt's own status is
+            500/502/504. Repeat the call with ``idempotency_key`` to
+            learn the result; the server applies the write at most once.
+        idempotency_key: the key a POST/PUT/PATCH call carried (``None`` for GET/DELETE
+            and for errors raised outside the transport).
     """
 
-    def __init__(self, status: int, code: str, message: str = "", details: Any = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str = "",
+        details: Any = None,
+        *,
+        outcome_unknown: bool = False,
+        idempotency_key: str | None = None,
+    ) -> None:
         self.status: int = status
         self.code: KratyErrorCode | str = _coerce_code(code)
         self.message: str = message
         self.details: Any = details
+        self.outcome_unknown: bool = outcome_unknown
+        self.idempotency_key: str | None = idempotency_key
         super().__init__(status, str(code), message)
 
     def __str__(self) -> str:
@@ -128,7 +146,17 @@ class KratyApiError(KratyError):
 
     def __repr__(self) -> str:
         name = type(self).__name__
-        return f"{name}(status={self.status}, code={str(self.code)!r}, message={self.message!r})"
+        return (
+            f"{name}(status={self.status}, code={str(self.code)!r}, message={self.message!r}"
+            f"{self._outcome_repr()})"
+        )
+
+    def _outcome_repr(self) -> str:
+        """``, outcome_unknown=True, idempotency_key='…'`` for whichever is set."""
+        text = ", outcome_unknown=True" if self.outcome_unknown else ""
+        if self.idempotency_key is not None:
+            text += f", idempotency_key={self.idempotency_key!r}"
+        return text
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_api_error, (type(self), self.__dict__.copy()))
@@ -370,8 +398,9 @@ class KratyNetworkError(KratyError):
     Attributes:
         message: what went wrong (no secrets).
         original_cause: the last transport exception (also ``__cause__``).
-        outcome_unknown: True when a write may have reached the server (the request was
-            sent but no response arrived). Retrying with the same ``idempotency_key`` is safe.
+        outcome_unknown: True when a write may have reached the server (a request was
+            sent but no response arrived, or an attempt was answered 500/502/504).
+            Retrying with the same ``idempotency_key`` is safe.
         idempotency_key: the key the call carried (``None`` for GET/DELETE).
     """
 

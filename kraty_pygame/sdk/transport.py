@@ -32,7 +32,11 @@ from kraty_pygame.sdk._deadline import (
     KratyHTTPAdapter,
 )
 from kraty_pygame.sdk._envelope import decode_error_response, decode_success_response, snippet
-from kraty_pygame.sdk._retry import delay_before_retry, status_is_retryable
+from kraty_pygame.sdk._retry import (
+    delay_before_retry,
+    status_is_retryable,
+    status_may_have_applied,
+)
 from kraty_pygame.sdk._urls import QueryValue, build_query, encode_segment
 from kraty_pygame.sdk.errors import (
     KratyApiError,
@@ -64,6 +68,7 @@ _log = logging.getLogger("kraty_pygame.sdk")
 _log.addHandler(logging.NullHandler())
 
 T = TypeVar("T")
+E = TypeVar("E", bound=KratyApiError)
 SecretInvalidHandler: TypeAlias = Callable[[str, "str | None"], "str | None"]
 """Called with (path, secret sent) after a final 401 ``player_secret_invalid``; may return
 a new path to run the call once more (``auto_recover_identity``)."""
@@ -186,15 +191,17 @@ class KratyClient:
         """Send one logical call and return the raw envelope (``{}`` for an empty body).
 
         Raises:
-            KratyApiError: error envelope, 2xx ``error`` (202 ``lobby_forming``).
+            KratyApiError: error envelope, 2xx ``error`` (202 ``lobby_forming``). For a
+                write it carries the ``idempotency_key`` and says ``outcome_unknown``
+                when the server may have applied the write anyway.
             KratyProtocolError: a 2xx body that breaks the protocol.
             KratyNetworkError: no response after the retry budget
                 (``KratyTimeoutError`` / ``KratyCancelledError`` subclasses).
         """
-        envelope, _status, _body = self._call(
+        answer = self._call(
             method, path, body, query=query, override=idempotency_key, cancel=cancel
         )
-        return envelope
+        return answer.envelope
 
     def request_data(
         self,
@@ -207,19 +214,14 @@ class KratyClient:
         cancel: CancelToken | None = None,
     ) -> Any:
         """Like :meth:`request` but return ``envelope["data"]`` (``None`` for an empty body)."""
-        envelope, status, body_bytes = self._call(
+        answer = self._call(
             method, path, body, query=query, override=idempotency_key, cancel=cancel
         )
-        if "data" in envelope:
-            return envelope["data"]
-        if not envelope and not body_bytes.strip():
+        if "data" in answer.envelope:
+            return answer.envelope["data"]
+        if not answer.envelope and not answer.body.strip():
             return None
-        raise KratyProtocolError(
-            "response envelope has no 'data' member",
-            status=status,
-            field="data",
-            body=snippet(body_bytes),
-        )
+        raise answer.no_data()
 
     def request_decoded(
         self,
@@ -234,20 +236,15 @@ class KratyClient:
     ) -> T:
         """Like :meth:`request_data`, then ``decode(data)``; a decoder's
         ``KratyProtocolError`` gets the real status and body snippet."""
-        envelope, status, body_bytes = self._call(
+        answer = self._call(
             method, path, body, query=query, override=idempotency_key, cancel=cancel
         )
-        if "data" not in envelope:
-            raise KratyProtocolError(
-                "response envelope has no 'data' member",
-                status=status,
-                field="data",
-                body=snippet(body_bytes),
-            )
+        if "data" not in answer.envelope:
+            raise answer.no_data()
         try:
-            return decode(envelope["data"])
+            return decode(answer.envelope["data"])
         except KratyProtocolError as exc:
-            raise exc.with_response(status, snippet(body_bytes)) from None
+            raise exc.with_response(answer.status, snippet(answer.body)) from None
 
     def close(self) -> None:
         """Abort every in-flight call (they raise ``KratyCancelledError``), stop the
@@ -393,7 +390,7 @@ class KratyClient:
         query: Mapping[str, QueryValue] | None,
         override: str | None,
         cancel: CancelToken | None,
-    ) -> tuple[dict[str, Any], int, bytes]:
+    ) -> _Answer:
         if not is_text(method):
             raise KratyConfigError("method must be a non-empty string")
         method = method.upper()
@@ -424,10 +421,16 @@ class KratyClient:
             finally:
                 self._close_scope(scope, token)
 
-    def _run(self, scope: CallScope, request: _Request) -> tuple[dict[str, Any], int, bytes]:
-        """The retry loop of PROTOCOL.md §1.6."""
+    def _run(self, scope: CallScope, request: _Request) -> _Answer:
+        """The retry loop of PROTOCOL.md §1.6.
+
+        ``ambiguous`` turns True once an attempt of a write may have been applied (sent
+        without an answer, or answered 500/502/504); from then on whatever error ends
+        the call says ``outcome_unknown``, as a later 503/429 proves nothing about the
+        earlier attempt.
+        """
         retry = self.retry
-        maybe_sent = False
+        ambiguous = False
         for number in range(1, retry.attempts + 1):
             outcome = self._runner.run(
                 scope, request.method, request.url, request.payload, request.headers
@@ -436,29 +439,35 @@ class KratyClient:
             reply = outcome.reply
             if reply is not None:
                 if 200 <= reply.status < 300:
-                    envelope = decode_success_response(reply.status, reply.body)
-                    return envelope, reply.status, reply.body
+                    try:
+                        envelope = decode_success_response(reply.status, reply.body)
+                    except KratyProtocolError:
+                        raise
+                    except KratyApiError as exc:  # 202 lobby_forming: the server's answer
+                        raise request.settle(exc, may_have_applied=False) from None
+                    return _Answer(request, envelope, reply.status, reply.body)
                 error = decode_error_response(reply.status, reply.body)
+                ambiguous = ambiguous or status_may_have_applied(reply.status)
                 if number >= retry.attempts or not status_is_retryable(error, retry):
-                    raise error
+                    raise request.settle(error, may_have_applied=ambiguous)
                 delay = delay_before_retry(retry, number, self._uniform(), reply.retry_after)
                 if not scope.sleep(delay):
-                    raise self._cancelled(scope, request, maybe_sent, None)
+                    raise self._cancelled(scope, request, ambiguous, None)
                 continue
             failure = outcome.failure
-            maybe_sent = maybe_sent or outcome.sent
+            ambiguous = ambiguous or outcome.sent
             if scope.reason is not None or outcome.cancelled:
-                raise self._cancelled(scope, request, maybe_sent, failure)
+                raise self._cancelled(scope, request, ambiguous, failure)
             if number < retry.attempts:
                 if not scope.sleep(delay_before_retry(retry, number, self._uniform())):
-                    raise self._cancelled(scope, request, maybe_sent, failure)
+                    raise self._cancelled(scope, request, ambiguous, failure)
                 continue
             kind = KratyTimeoutError if outcome.timed_out else KratyNetworkError
             what = "timed out" if outcome.timed_out else type(failure).__name__
             raise kind(
                 f"{request.method} {request.path} failed after {number} attempt(s): {what}",
                 original_cause=failure,
-                outcome_unknown=request.is_write and maybe_sent,
+                outcome_unknown=request.is_write and ambiguous,
                 idempotency_key=request.key,
             ) from failure
         raise AssertionError("unreachable")  # pragma: no cover
@@ -468,13 +477,13 @@ class KratyClient:
 
     @staticmethod
     def _cancelled(
-        scope: CallScope, request: _Request, maybe_sent: bool, cause: BaseException | None
+        scope: CallScope, request: _Request, ambiguous: bool, cause: BaseException | None
     ) -> KratyCancelledError:
         why = "client closed" if scope.reason == "closed" else "cancelled"
         error = KratyCancelledError(
             f"{request.method} {request.path} aborted: {why}",
             original_cause=cause,
-            outcome_unknown=request.is_write and maybe_sent,
+            outcome_unknown=request.is_write and ambiguous,
             idempotency_key=request.key,
         )
         error.__cause__ = cause
@@ -522,3 +531,29 @@ class _Request:
     @property
     def is_write(self) -> bool:
         return self.method in C.WRITE_METHODS
+
+    def settle(self, error: E, *, may_have_applied: bool) -> E:
+        """Stamp the call's outcome on ``error``: its key, and ``outcome_unknown`` when
+        this is a write that the server may have applied."""
+        error.outcome_unknown = self.is_write and may_have_applied
+        error.idempotency_key = self.key
+        return error
+
+
+@dataclass(slots=True)
+class _Answer:
+    """A 2xx answer: the request it answers, the parsed envelope, status and body."""
+
+    request: _Request
+    envelope: dict[str, Any]
+    status: int
+    body: bytes
+
+    def no_data(self) -> KratyProtocolError:
+        error = KratyProtocolError(
+            "response envelope has no 'data' member",
+            status=self.status,
+            field="data",
+            body=snippet(self.body),
+        )
+        return error

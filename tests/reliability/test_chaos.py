@@ -41,7 +41,7 @@ def test_chaos_sdk_short(
         print_lines(["", "chaos (SDK, short):", *report.lines()])
     assert report.writes_issued >= 300
     assert sum(report.faults.values()) > 0.2 * report.writes_issued
-    assert_sound(report, tolerate_status_gap=True)
+    assert_sound(report, tolerate_status_gap=False)
 
 
 @pytest.mark.headless
@@ -55,7 +55,7 @@ def test_chaos_component_short(
         print_lines(["", "chaos (KratyComponent, short):", *report.lines()])
     assert report.writes_issued >= 300
     assert sum(report.faults.values()) > 0.2 * report.writes_issued
-    assert_sound(report, tolerate_status_gap=True)
+    assert_sound(report, tolerate_status_gap=False)
     assert not [t.name for t in threading.enumerate() if t.name.startswith("kraty-worker")]
 
 

@@ -170,15 +170,6 @@ def test_retries_through_faults_apply_once(rig: Rig) -> None:
     assert rig.debits("retried") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SDK gap (sdk-core): when an attempt may have been applied and the last attempt "
-        "gets a retryable status (503/429), the call raises a plain KratyApiError with no "
-        "outcome_unknown and no idempotency_key, so the caller cannot tell that the write "
-        "was applied nor retry it safely"
-    ),
-)
 def test_status_after_a_committed_attempt_still_says_outcome_unknown(rig: Rig) -> None:
     err = _debit_failure(rig, (FaultKind.RESET_AFTER, FaultKind.STATUS_503), "hidden")
     assert rig.debits("hidden") == 1

@@ -229,6 +229,18 @@ def test_reset_after_request_sent_is_outcome_unknown(
     assert server.requests[0].json == server.requests[1].json  # the retry reused the key
 
 
+def test_503_after_a_reset_still_says_outcome_unknown(
+    server: ScriptedServer, make_client: MakeClient
+) -> None:
+    server.set_script([Reply(action="reset"), error(503, "service_unavailable")])
+    client = make_client(retry=RetryConfig(attempts=2, initial_delay=0, max_delay=0))
+    with pytest.raises(KratyApiError) as info:
+        client.request("POST", "/sdk/v1/players/p/wallet/gold/debit", body={"amount": 5})
+    assert info.value.status == 503
+    assert info.value.outcome_unknown is True  # the reset attempt may have been applied
+    assert info.value.idempotency_key == server.requests[0].json["idempotencyKey"]
+
+
 def test_reset_then_success_is_retried(server: ScriptedServer, make_client: MakeClient) -> None:
     server.set_script([Reply(action="reset"), Reply(action="close"), ok({"ok": True})])
     client = make_client()

@@ -45,7 +45,7 @@ def test_chaos_sdk_long(
     with capsys.disabled():
         print_lines(["", f"chaos (SDK, long, seed {SEED}):", *report.lines()])
     assert report.writes_issued >= 1000
-    assert_sound(report, tolerate_status_gap=True)
+    assert_sound(report, tolerate_status_gap=False)
 
 
 @pytest.mark.timeout(1800)
@@ -60,4 +60,4 @@ def test_chaos_component_long(
     with capsys.disabled():
         print_lines(["", f"chaos (KratyComponent, long, seed {SEED + 1}):", *report.lines()])
     assert report.writes_issued >= 1000
-    assert_sound(report, tolerate_status_gap=True)
+    assert_sound(report, tolerate_status_gap=False)

@@ -137,10 +137,21 @@ def test_network_error_fields() -> None:
     assert "k1" in repr(error)
 
 
+def test_api_error_outcome_fields() -> None:
+    plain = KratyApiError(429, "rate_limited")
+    assert plain.outcome_unknown is False and plain.idempotency_key is None
+    assert repr(plain) == "KratyApiError(status=429, code='rate_limited', message='')"
+    flagged = KratyApiError(503, "service_unavailable", outcome_unknown=True, idempotency_key="k1")
+    assert flagged.outcome_unknown and flagged.idempotency_key == "k1"
+    assert repr(flagged).endswith(", outcome_unknown=True, idempotency_key='k1')")
+    assert str(flagged) == "KratyApiError [503] service_unavailable"
+
+
 @pytest.mark.parametrize(
     "error",
     [
         KratyApiError(409, "conflict", "m", {"a": 1}),
+        KratyApiError(503, "service_unavailable", outcome_unknown=True, idempotency_key="k"),
         KratyProtocolError("bad", status=200, field="data", body="x"),
         KratyNetworkError("m", outcome_unknown=True, idempotency_key="k"),
         KratyTimeoutError("t"),

@@ -456,6 +456,82 @@ def test_no_requests_or_urllib3_exception_escapes(delays: list[float]) -> None:
         assert info.value.__cause__ is error
 
 
+# --------------------------------------------------------------------------- write outcomes
+
+LOST = requests.ConnectionError("Connection aborted: RemoteDisconnected")  # sent, no answer
+REFUSED = requests.ConnectionError(
+    urllib3.exceptions.NewConnectionError(None, "refused")  # type: ignore[arg-type]
+)
+
+
+@pytest.mark.parametrize(
+    "final",
+    [err(503, "service_unavailable"), err(429, "rate_limited"), Scripted(503, body=b"<html/>")],
+    ids=["503", "429", "html-503"],
+)
+def test_status_after_a_lost_answer_says_outcome_unknown(
+    final: Scripted, delays: list[float]
+) -> None:
+    client, adapter = make([Scripted(error=LOST), final], retry=RetryConfig(attempts=2))
+    with pytest.raises(KratyApiError) as info:
+        client.request("POST", "/sdk/v1/players/p/wallet/gold/debit", body={"amount": 1})
+    assert info.value.status == final.status
+    assert info.value.outcome_unknown is True  # the first attempt may have been applied
+    assert info.value.idempotency_key == adapter.calls[0].json["idempotencyKey"]
+    assert "outcome_unknown=True" in repr(info.value)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_500_502_504_on_a_write_are_ambiguous(status: int, delays: list[float]) -> None:
+    client, _ = make([err(status, "internal_error")], retry=RetryConfig(attempts=1))
+    with pytest.raises(KratyApiError) as info:
+        client.request("POST", "/sdk/v1/x", idempotency_key="k-5xx")
+    assert (info.value.outcome_unknown, info.value.idempotency_key) == (True, "k-5xx")
+    # an earlier 5xx of that kind keeps a later definite refusal ambiguous
+    client2, _ = make([err(status, "x"), err(503, "service_unavailable")])
+    with pytest.raises(KratyApiError) as info2:
+        client2.request("PUT", "/sdk/v1/x", idempotency_key="k-put")
+    assert (info2.value.status, info2.value.outcome_unknown) == (503, True)
+    # on a read nothing can have been applied, and there is no key
+    client3, _ = make([err(status, "internal_error")], retry=RetryConfig(attempts=1))
+    with pytest.raises(KratyApiError) as info3:
+        client3.request("GET", "/sdk/v1/x")
+    assert (info3.value.outcome_unknown, info3.value.idempotency_key) == (False, None)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        [err(503, "service_unavailable")],
+        [err(429, "rate_limited")],
+        [err(408, "x")],
+        [err(425, "x")],
+        [err(409, "conflict")],
+        [err(501, "x")],
+        [Scripted(503, body=b"<html/>"), err(429, "rate_limited")],
+        [Scripted(error=REFUSED), err(503, "service_unavailable")],
+    ],
+    ids=["503", "429", "408", "425", "409", "501", "html503-429", "refused-503"],
+)
+def test_definite_refusals_of_a_write_carry_the_key_only(
+    script: list[Scripted], delays: list[float]
+) -> None:
+    client, _ = make(script, retry=RetryConfig(attempts=len(script)))
+    with pytest.raises(KratyApiError) as info:
+        client.request("POST", "/sdk/v1/x", idempotency_key="k-def")
+    assert info.value.outcome_unknown is False
+    assert info.value.idempotency_key == "k-def"  # a retry with it is still safe
+    assert "outcome_unknown" not in repr(info.value)
+
+
+def test_lobby_forming_after_a_lost_answer_is_the_servers_answer(delays: list[float]) -> None:
+    client, _ = make([Scripted(error=LOST), err(202, "lobby_forming", "filling")])
+    with pytest.raises(KratyApiError) as info:
+        client.request("POST", "/sdk/v1/players/p/events/e/start", idempotency_key="k-lf")
+    assert info.value.is_lobby_forming
+    assert (info.value.outcome_unknown, info.value.idempotency_key) == (False, "k-lf")
+
+
 def test_invalid_header_value_is_a_config_error() -> None:
     client, _ = make([Scripted(error=requests.exceptions.InvalidHeader("bad"))])
     with pytest.raises(KratyConfigError):
