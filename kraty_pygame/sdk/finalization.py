@@ -27,6 +27,7 @@ import filelock
 import platformdirs
 
 from kraty_pygame.sdk.errors import KratyError
+from kraty_pygame.sdk.identity import IdentityManager
 from kraty_pygame.sdk.models.leaderboards import (
     EventLeaderboard,
     FinalStanding,
@@ -44,6 +45,7 @@ __all__ = [
     "MembershipKind",
     "MembershipRef",
     "MembershipStore",
+    "remembered_player_id",
 ]
 
 _log = logging.getLogger(__name__)
@@ -223,6 +225,23 @@ class FileMembershipStore:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+
+
+def remembered_player_id(identity: IdentityManager) -> str | None:
+    """The active player, or the one the secret store remembers (no registration, no network).
+
+    Right after a restart the identity resolves lazily, so the active id is unknown until
+    the first player-scoped call; catch-up at start-up must still find that player's
+    memberships.
+    """
+    active = identity.active_external_player_id
+    if active is not None:
+        return active
+    try:
+        return identity.store.read_active_external_player_id()
+    except KratyError:
+        _log.warning("could not read the remembered player id", exc_info=True)
+        return None
 
 
 def _iso(moment: datetime) -> str:

@@ -16,6 +16,7 @@ from kraty_pygame.sdk.finalization import (
     FinalizationResult,
     FinalizationTracker,
     MembershipRef,
+    remembered_player_id,
 )
 from kraty_pygame.sdk.identity import (
     FileSecretStore,
@@ -136,7 +137,7 @@ class Kraty:
         )
         self.leaderboards: LeaderboardsClient = LeaderboardsClient(self.client, self.identity)
         self.finalization: FinalizationTracker = FinalizationTracker(
-            active_player_id=lambda: self.identity.active_external_player_id,
+            active_player_id=lambda: remembered_player_id(self.identity),
             read_event_board=lambda board_id, player_id: self.event_leaderboards.read(
                 board_id, limit=50, include_self=True, external_id=player_id
             ),

@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from kraty_pygame.sdk import (
+    FileMembershipStore,
+    FileSecretStore,
     FinalizationResult,
     Kraty,
     LeaderboardClosed,
@@ -213,3 +216,32 @@ def test_subscribe_delivers_stream_and_poll_updates_without_duplicates(
     assert kinds.count("finalized") == 1 and kinds[-1] == "closed"
     assert errors == []
     assert any(s.state == "connected" for s in states)
+
+
+def test_catch_up_survives_a_restart_with_file_stores(
+    make_kraty: Callable[..., Kraty], kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    secrets = tmp_path / "player.json"
+
+    def launch() -> Kraty:
+        client = make_kraty(secret_store=FileSecretStore(secrets))
+        client.finalization.store = FileMembershipStore.beside(secrets)
+        return client
+
+    first = launch()
+    start = first.events.start("tap_frenzy")
+    first.events.progress("tap_frenzy", start.attempt.id, metric_value=11)
+    first.close()  # the game quits; the window closes while it is not running
+
+    kraty_emulator.finalize_event("tap_frenzy")
+    second = launch()
+    results: list[FinalizationResult] = []
+    second.on_finalized(results.append)
+    assert second.check_finalizations() == results
+    assert len(results) == 1 and results[0].ref.leaderboard_id == start.leaderboard_id
+    assert results[0].self_entry is not None and results[0].self_entry.score == 11
+    second.close()
+
+    third = launch()
+    assert third.active_external_player_id == second.active_external_player_id
+    assert third.check_finalizations() == []  # reported once, across restarts

@@ -427,6 +427,34 @@ def test_keyed_periods_score_join_standings(sdk: Sdk) -> None:
     assert everything.path == "/sdk/v1/leaderboards/weekly_global/standings?scope=all"
 
 
+def test_unreadable_answers_to_board_writes_carry_the_key_to_replay() -> None:
+    def garbled(recorded: Recorded) -> Scripted:
+        if recorded.path.endswith("/register"):
+            return respond(recorded)
+        return ok({"score": "high", "entries": "none"})  # ill-typed for every model
+
+    session, adapter = recording_session(responder=garbled)
+    with Kraty(
+        "kr_test.client-demo",
+        base_url="http://kraty.test",
+        session=session,
+        secret_store=InMemorySecretStore(),
+        allow_insecure_http=True,
+    ) as kraty:
+        sdk = Sdk(adapter, kraty)
+        writes: list[Callable[[], object]] = [
+            lambda: sdk.keyed.submit_score("weekly_global", 120),
+            lambda: sdk.keyed.join("weekly_global"),
+            lambda: sdk.boards.join("lb_1"),
+        ]
+        for write in writes:
+            with pytest.raises(KratyProtocolError) as info:
+                write()
+            sent = adapter.calls[-1].json["idempotencyKey"]
+            assert (info.value.outcome_unknown, info.value.idempotency_key) == (True, sent)
+            assert info.value.field is not None and info.value.field.startswith("data.")
+
+
 def test_live_reads_typed_events_and_routes_finalized(sdk: Sdk) -> None:
     sdk.kraty.ensure_identity()
     sdk.tracker.record_start(None, "tap_frenzy", "lb_1")
@@ -672,3 +700,26 @@ def test_facade_records_start_membership_and_checks_it() -> None:
     assert [c.path for c in adapter.calls][-1] == (
         f"/sdk/v1/event-leaderboards/lb_9?limit=50&includeSelf=true&externalId={player}"
     )
+
+
+def test_catch_up_after_a_restart_uses_the_remembered_player_without_registering() -> None:
+    store = InMemorySecretStore()
+    store.write("player_7", "kps_7")
+    store.write_active_external_player_id("player_7")
+    session, adapter = recording_session(
+        responder=lambda r: ok({"leaderboardId": "lb_1", "finalized": True})
+    )
+    with Kraty(
+        "kr_test.client-demo",
+        base_url="http://kraty.test",
+        session=session,
+        secret_store=store,
+        allow_insecure_http=True,
+    ) as kraty:
+        assert kraty.active_external_player_id is None  # resolved lazily, not yet
+        kraty.finalization.track(MembershipRef(leaderboard_id="lb_1"))
+        (result,) = kraty.check_finalizations()
+    assert result.reason == "finalized"
+    assert [c.path for c in adapter.calls] == [
+        "/sdk/v1/event-leaderboards/lb_1?limit=50&includeSelf=true&externalId=player_7"
+    ]
