@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+import urllib3.exceptions
 
 from kraty_pygame.sdk import (
     Kraty,
@@ -165,3 +166,17 @@ def test_subscribe_keeps_polling_where_streaming_is_blocked(
     assert scores == [0.0, 9.0]
     assert not subscription.is_streaming
     assert errors and proxy.stream_requests >= 1
+
+
+def test_a_silent_connection_counts_as_dead_after_the_read_timeout(kraty: Kraty) -> None:
+    board_id = kraty.events.start("tap_frenzy").leaderboard_id
+    # The emulator's heartbeat is 15 s away: with a 0.5 s read timeout the silence after
+    # ready looks exactly like a dead connection.
+    reader = StreamReader(kraty.event_leaderboards.live(board_id, read_timeout=0.5))
+    try:
+        assert reader.next().kind == "ready"
+        assert reader.finished.wait(WAIT), "a silent stream never timed out"
+        assert isinstance(reader.error, KratyStreamError)
+        assert isinstance(reader.error.__cause__, urllib3.exceptions.ReadTimeoutError)
+    finally:
+        reader.stop()
