@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import pygame  # noqa: TID251 - an example game imports pygame, like any game
+import pygame
 
 from kraty_pygame.component import (
     KRATY_CONNECTION,

@@ -15,7 +15,7 @@ echo "==> installing kraty-pygame with every extra"
 "$VENV/bin/python" -m pip install --quiet -e '.[emulator,dev,docs,keyring]'
 export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy PYGAME_HIDE_SUPPORT_PROMPT=1
 echo "==> ruff"
-"$VENV/bin/ruff" check kraty_pygame demo_game tests
+"$VENV/bin/ruff" check kraty_pygame demo_game tests examples
 echo "==> mypy --strict"
 "$VENV/bin/mypy"
 echo "==> mkdocs build --strict"
