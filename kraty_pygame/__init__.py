@@ -21,31 +21,77 @@ from kraty_pygame._version import __version__
 if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
     from kraty_pygame.component import (
         KRATY_CONNECTION as KRATY_CONNECTION,
+    )
+    from kraty_pygame.component import (
         KRATY_FRIENDS as KRATY_FRIENDS,
+    )
+    from kraty_pygame.component import (
         KRATY_GRANTS as KRATY_GRANTS,
+    )
+    from kraty_pygame.component import (
         KRATY_IDENTITY as KRATY_IDENTITY,
+    )
+    from kraty_pygame.component import (
         KRATY_INVENTORY as KRATY_INVENTORY,
+    )
+    from kraty_pygame.component import (
         KRATY_LEADERBOARD as KRATY_LEADERBOARD,
+    )
+    from kraty_pygame.component import (
         KRATY_LOBBY as KRATY_LOBBY,
+    )
+    from kraty_pygame.component import (
         KRATY_MILESTONE as KRATY_MILESTONE,
+    )
+    from kraty_pygame.component import (
         KRATY_REQUEST_DONE as KRATY_REQUEST_DONE,
+    )
+    from kraty_pygame.component import (
         KRATY_REQUEST_FAILED as KRATY_REQUEST_FAILED,
+    )
+    from kraty_pygame.component import (
         KratyComponent as KratyComponent,
     )
     from kraty_pygame.sdk import (
         Kraty as Kraty,
+    )
+    from kraty_pygame.sdk import (
         KratyApiError as KratyApiError,
+    )
+    from kraty_pygame.sdk import (
         KratyCancelledError as KratyCancelledError,
+    )
+    from kraty_pygame.sdk import (
         KratyConfigError as KratyConfigError,
+    )
+    from kraty_pygame.sdk import (
         KratyError as KratyError,
+    )
+    from kraty_pygame.sdk import (
         KratyErrorCode as KratyErrorCode,
+    )
+    from kraty_pygame.sdk import (
         KratyNetworkError as KratyNetworkError,
+    )
+    from kraty_pygame.sdk import (
         KratyPollTimeoutError as KratyPollTimeoutError,
+    )
+    from kraty_pygame.sdk import (
         KratyProtocolError as KratyProtocolError,
+    )
+    from kraty_pygame.sdk import (
         KratyStreamError as KratyStreamError,
+    )
+    from kraty_pygame.sdk import (
         KratyTimeoutError as KratyTimeoutError,
+    )
+    from kraty_pygame.sdk import (
         RequestInfo as RequestInfo,
+    )
+    from kraty_pygame.sdk import (
         RetryConfig as RetryConfig,
+    )
+    from kraty_pygame.sdk import (
         SecretStoreError as SecretStoreError,
     )
 
