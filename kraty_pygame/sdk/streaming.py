@@ -17,13 +17,19 @@ SDK).
 Cancellation. Closing a ``requests`` response from another thread does not wake a
 read blocked in ``recv`` (psf/requests#5372); ``cancel()`` therefore calls urllib3's
 ``HTTPResponse.shutdown()`` (urllib3 >= 2.3), which shuts the socket's read side down
-so the reader wakes at once, then lets the reading thread close the response.
+so the reader wakes at once and closes the response itself; when no read is in
+progress, ``cancel()`` closes it directly. ``live()`` also hands the transport a
+``CancelToken``, so ``cancel()`` aborts a connect or reconnect in flight.
 
 Reconnection is off by default, as in the seed. With a ``ReconnectPolicy`` a dropped
 stream is reopened after a jittered backoff and, because the protocol carries no
 event ids, the board is re-read once the new stream is ``ready``: the stream yields a
 ``snapshot`` event (data: ``EventLeaderboard``) so the caller's state is complete
 again.
+
+Layout: parsing, the reconnect policy and the stream live in this one module (past the
+~500-line mark) because sseclient-py must stay confined to it (STYLE §6) and the three
+change together.
 """
 
 from __future__ import annotations
