@@ -17,7 +17,9 @@ _skipped: list[str] = []
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Point every platformdirs location at a temporary folder so no test touches a real home."""
     base = tmp_path_factory.mktemp("home")
     for var, sub in (
@@ -44,7 +46,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"} and _skipped:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"CI=true: {len(_skipped)} skipped test(s) count as failures:", red=True)
+            reporter.write_line(
+                f"CI=true: {len(_skipped)} skipped test(s) count as failures:", red=True
+            )
             for nodeid in _skipped:
                 reporter.write_line(f"  {nodeid}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
