@@ -116,7 +116,8 @@ class KratyApiError(KratyError):
         outcome_unknown: True when the call was a write that the server may have applied
             although this error is what the call ended with: an earlier attempt was sent
             and lost its answer (or got a 500/502/504), this attempt's own status is
-            500/502/504. Repeat the call with ``idempotency_key`` to
+            500/502/504, or a 2xx arrived whose body could not be used
+            (:class:`KratyProtocolError`). Repeat the call with ``idempotency_key`` to
             learn the result; the server applies the write at most once.
         idempotency_key: the key a POST/PUT/PATCH call carried (``None`` for GET/DELETE
             and for errors raised outside the transport).
@@ -358,6 +359,10 @@ class KratyProtocolError(KratyApiError):
         status: the HTTP status of the response (200 when only a decoder saw it).
         field: dotted path of the offending member (``data.entries[3].score``), or ``None``.
         body: the first characters of the body, secrets masked (``None`` when unknown).
+        outcome_unknown: True when the request was a write: a 2xx means the server
+            applied it, but its answer could not be read.
+        idempotency_key: the key the write carried; repeat the call with it to get the
+            server's recorded answer (it is replayed, not applied again).
     """
 
     def __init__(
@@ -367,8 +372,17 @@ class KratyProtocolError(KratyApiError):
         status: int = 200,
         field: str | None = None,
         body: str | None = None,
+        outcome_unknown: bool = False,
+        idempotency_key: str | None = None,
     ) -> None:
-        super().__init__(status, KratyErrorCode.INTERNAL_ERROR, message, None)
+        super().__init__(
+            status,
+            KratyErrorCode.INTERNAL_ERROR,
+            message,
+            None,
+            outcome_unknown=outcome_unknown,
+            idempotency_key=idempotency_key,
+        )
         self.field: str | None = field
         self.body: str | None = (
             redact_text(body[:PROTOCOL_BODY_SNIPPET]) if body is not None else None
@@ -377,12 +391,20 @@ class KratyProtocolError(KratyApiError):
     def __repr__(self) -> str:
         return (
             f"KratyProtocolError(status={self.status}, field={self.field!r}, "
-            f"message={self.message!r})"
+            f"message={self.message!r}{self._outcome_repr()})"
         )
 
     def with_response(self, status: int, body: str | None) -> KratyProtocolError:
-        """A copy carrying the real HTTP status and body snippet."""
-        return KratyProtocolError(self.message, status=status, field=self.field, body=body)
+        """A copy carrying the real HTTP status and body snippet (and this error's
+        ``outcome_unknown`` / ``idempotency_key``)."""
+        return KratyProtocolError(
+            self.message,
+            status=status,
+            field=self.field,
+            body=body,
+            outcome_unknown=self.outcome_unknown,
+            idempotency_key=self.idempotency_key,
+        )
 
 
 def _rebuild_api_error(cls: type[KratyApiError], state: dict[str, Any]) -> KratyApiError:

@@ -194,7 +194,8 @@ class KratyClient:
             KratyApiError: error envelope, 2xx ``error`` (202 ``lobby_forming``). For a
                 write it carries the ``idempotency_key`` and says ``outcome_unknown``
                 when the server may have applied the write anyway.
-            KratyProtocolError: a 2xx body that breaks the protocol.
+            KratyProtocolError: a 2xx body that breaks the protocol (for a write:
+                ``outcome_unknown`` and the ``idempotency_key`` to replay it with).
             KratyNetworkError: no response after the retry budget
                 (``KratyTimeoutError`` / ``KratyCancelledError`` subclasses).
         """
@@ -244,7 +245,8 @@ class KratyClient:
         try:
             return decode(answer.envelope["data"])
         except KratyProtocolError as exc:
-            raise exc.with_response(answer.status, snippet(answer.body)) from None
+            error = exc.with_response(answer.status, snippet(answer.body))
+            raise answer.request.settle(error, may_have_applied=True) from None
 
     def close(self) -> None:
         """Abort every in-flight call (they raise ``KratyCancelledError``), stop the
@@ -432,17 +434,20 @@ class KratyClient:
         retry = self.retry
         ambiguous = False
         for number in range(1, retry.attempts + 1):
-            outcome = self._runner.run(
-                scope, request.method, request.url, request.payload, request.headers
-            )
+            try:
+                outcome = self._runner.run(
+                    scope, request.method, request.url, request.payload, request.headers
+                )
+            except KratyProtocolError as exc:  # a 2xx over the size cap: it was applied
+                raise request.settle(exc, may_have_applied=True) from None
             self._report(request, number, outcome)
             reply = outcome.reply
             if reply is not None:
                 if 200 <= reply.status < 300:
                     try:
                         envelope = decode_success_response(reply.status, reply.body)
-                    except KratyProtocolError:
-                        raise
+                    except KratyProtocolError as exc:  # applied, answer unreadable
+                        raise request.settle(exc, may_have_applied=True) from None
                     except KratyApiError as exc:  # 202 lobby_forming: the server's answer
                         raise request.settle(exc, may_have_applied=False) from None
                     return _Answer(request, envelope, reply.status, reply.body)
@@ -556,4 +561,4 @@ class _Answer:
             field="data",
             body=snippet(self.body),
         )
-        return error
+        return self.request.settle(error, may_have_applied=True)

@@ -151,6 +151,22 @@ def test_corrupt_2xx_is_a_protocol_error_with_the_status(rig: Rig) -> None:
     assert rig.debits("corrupt") == 1
 
 
+def test_corrupt_2xx_without_a_caller_key_can_still_be_replayed(rig: Rig) -> None:
+    rig.proxy.schedule(FaultKind.CORRUPT)
+    with rig.faulty(4) as kraty, pytest.raises(KratyProtocolError) as info:
+        kraty.wallet.debit("gold", amount=1, reason="corrupt-generated")
+    err = info.value
+    assert err.outcome_unknown is True  # a 2xx: applied, answer unreadable
+    assert err.idempotency_key  # the key the SDK generated for the call
+    assert rig.debits("corrupt-generated") == 1
+    with rig.clean() as kraty:
+        replay = kraty.wallet.debit(
+            "gold", amount=1, reason="corrupt-generated", idempotency_key=err.idempotency_key
+        )
+    assert replay.applied is False
+    assert rig.debits("corrupt-generated") == 1
+
+
 def test_slow_drip_within_the_timeout_succeeds_once(rig: Rig) -> None:
     rig.proxy.drip_seconds = 0.3
     rig.proxy.schedule(FaultKind.SLOW_DRIP)

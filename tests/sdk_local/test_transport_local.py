@@ -241,6 +241,23 @@ def test_503_after_a_reset_still_says_outcome_unknown(
     assert info.value.idempotency_key == server.requests[0].json["idempotencyKey"]
 
 
+def test_corrupt_2xx_to_a_write_carries_the_key_to_replay(
+    server: ScriptedServer, make_client: MakeClient
+) -> None:
+    server.set_script([Reply(201, b'{"data": {"applied": tr\x00'), ok({"applied": False})])
+    client = make_client()
+    with pytest.raises(KratyProtocolError) as info:
+        client.request_data("POST", "/sdk/v1/players/p/wallet/gold/debit", body={"amount": 5})
+    assert (info.value.status, info.value.outcome_unknown) == (201, True)
+    key = info.value.idempotency_key
+    assert key == server.requests[0].json["idempotencyKey"]
+    replay = client.request_data(
+        "POST", "/sdk/v1/players/p/wallet/gold/debit", body={"amount": 5}, idempotency_key=key
+    )
+    assert replay == {"applied": False}
+    assert server.requests[1].json == server.requests[0].json  # the very same request
+
+
 def test_reset_then_success_is_retried(server: ScriptedServer, make_client: MakeClient) -> None:
     server.set_script([Reply(action="reset"), Reply(action="close"), ok({"ok": True})])
     client = make_client()

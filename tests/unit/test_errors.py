@@ -145,6 +145,10 @@ def test_api_error_outcome_fields() -> None:
     assert flagged.outcome_unknown and flagged.idempotency_key == "k1"
     assert repr(flagged).endswith(", outcome_unknown=True, idempotency_key='k1')")
     assert str(flagged) == "KratyApiError [503] service_unavailable"
+    proto = KratyProtocolError("bad", status=201, outcome_unknown=True, idempotency_key="k2")
+    copy = proto.with_response(200, "{}")
+    assert (copy.status, copy.outcome_unknown, copy.idempotency_key) == (200, True, "k2")
+    assert "idempotency_key='k2'" in repr(copy)
 
 
 @pytest.mark.parametrize(
@@ -153,6 +157,7 @@ def test_api_error_outcome_fields() -> None:
         KratyApiError(409, "conflict", "m", {"a": 1}),
         KratyApiError(503, "service_unavailable", outcome_unknown=True, idempotency_key="k"),
         KratyProtocolError("bad", status=200, field="data", body="x"),
+        KratyProtocolError("bad", status=201, outcome_unknown=True, idempotency_key="k"),
         KratyNetworkError("m", outcome_unknown=True, idempotency_key="k"),
         KratyTimeoutError("t"),
         KratyCancelledError("c"),

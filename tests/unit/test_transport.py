@@ -532,6 +532,37 @@ def test_lobby_forming_after_a_lost_answer_is_the_servers_answer(delays: list[fl
     assert (info.value.outcome_unknown, info.value.idempotency_key) == (False, "k-lf")
 
 
+@pytest.mark.parametrize(
+    "how",
+    ["not-json", "no-data", "decoder", "size-cap"],
+)
+def test_protocol_error_on_a_write_carries_its_key(how: str) -> None:
+    from kraty_pygame.sdk.models.players import PlayerRegistration
+
+    body = {
+        "not-json": b'{"data": {"applied": tr',
+        "no-data": b'{"result": {}}',
+        "decoder": b'{"data": {"secret": 5}}',
+        "size-cap": b'{"data": "' + b"x" * 4096 + b'"}',
+    }[how]
+    client, adapter = make([Scripted(201, body=body)], max_response_bytes=1024)
+    with pytest.raises(KratyProtocolError) as info:
+        client.request_decoded("POST", "/sdk/v1/x", PlayerRegistration.from_wire)
+    error = info.value
+    assert error.status == 201
+    assert error.outcome_unknown is True  # a 2xx: the server applied it
+    assert error.idempotency_key == adapter.calls[0].json["idempotencyKey"]
+    assert len(adapter.calls) == 1  # still never retried
+    assert f"idempotency_key={error.idempotency_key!r}" in repr(error)
+
+
+def test_protocol_error_on_a_read_has_no_key() -> None:
+    client, _ = make([Scripted(200, body=b"<html/>")])
+    with pytest.raises(KratyProtocolError) as info:
+        client.request_data("GET", "/sdk/v1/x")
+    assert (info.value.outcome_unknown, info.value.idempotency_key) == (False, None)
+
+
 def test_invalid_header_value_is_a_config_error() -> None:
     client, _ = make([Scripted(error=requests.exceptions.InvalidHeader("bad"))])
     with pytest.raises(KratyConfigError):

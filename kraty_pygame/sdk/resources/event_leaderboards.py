@@ -87,8 +87,9 @@ class EventLeaderboardsClient(ResourceClient):
             KratyApiError: ``is_conflict`` (409) once the window has finalized.
         """
         path = self._player_path(as_, "event-leaderboards", leaderboard_id, "join")
-        data = self._client.request_data("POST", path, body={}, query={"limit": limit})
-        board = EventLeaderboard.from_wire(data, "data")
+        board = self._client.request_decoded(
+            "POST", path, EventLeaderboard.from_wire, body={}, query={"limit": limit}
+        )
         if self.finalization is not None:
             try:
                 self.finalization.track(MembershipRef(leaderboard_id=leaderboard_id), player_id=as_)

@@ -99,13 +99,13 @@ class LeaderboardsClient(ResourceClient):
         body: dict[str, Any] = {"value": value}
         if segment is not None:
             body["segment"] = segment
-        data = self._client.request_data(
+        return self._client.request_decoded(
             "POST",
             self._player_path(as_, "leaderboards", key, "score"),
+            LeaderboardScoreResult.from_wire,
             body=body,
             idempotency_key=idempotency_key,
         )
-        return LeaderboardScoreResult.from_wire(data, "data")
 
     def join(
         self,
@@ -122,13 +122,13 @@ class LeaderboardsClient(ResourceClient):
         body: dict[str, Any] = {}
         if segment is not None:
             body["segment"] = segment
-        data = self._client.request_data(
+        return self._client.request_decoded(
             "POST",
             self._player_path(as_, "leaderboards", key, "join"),
+            Leaderboard.from_wire,
             body=body,
             query={"limit": limit},
         )
-        return Leaderboard.from_wire(data, "data")
 
     def standings(
         self,
