@@ -1,11 +1,12 @@
 """Secret store implementations (PROTOCOL.md §4.5); public names live in ``identity``.
 
 ``FileSecretStore`` keeps one JSON file per namespace (base URL + API-key prefix) in
-the platformdirs user data directory, mode 0600 in a 0700 directory. Every change is
-written to a temporary file, fsynced, renamed over the old file and the directory is
-fsynced, all under a cross-process file lock, so a crash at any point leaves the old or
-the new content. A corrupt file is moved aside and reported, never replaced by a fresh
-player.
+the platformdirs user data directory, mode 0600 in a 0700 directory (every directory
+the store creates is 0700 whatever the umask; existing ones keep their mode). Every
+change is written to a temporary file, fsynced, renamed over the old file and the
+directory is fsynced, all under a cross-process file lock, so a crash at any point
+leaves the old or the new content. A corrupt file is moved aside and reported, never
+replaced by a fresh player.
 """
 
 from __future__ import annotations
@@ -222,8 +223,7 @@ class FileSecretStore:
         if directory.is_dir():
             return
         try:
-            directory.mkdir(parents=True, mode=0o700, exist_ok=True)
-            os.chmod(directory, 0o700)
+            _make_private_dirs(directory)
         except OSError as exc:
             raise SecretStoreError(
                 f"cannot create secret store directory {directory}: {exc.strerror}"
@@ -348,6 +348,49 @@ class FileSecretStore:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise SecretStoreError(f"cannot write secret store {path}: {exc.strerror}") from exc
+
+
+def _make_private_dirs(directory: Path) -> list[Path]:
+    """Create ``directory`` and every missing parent with mode 0700, whatever the umask.
+
+    Each level is made with ``mkdir(0o700)`` (the umask can only take bits away, so a
+    new level is never open to others, not even for a moment), then set to exactly 0700
+    (a umask such as 0o277 would leave the owner without access). Directories that
+    already exist keep their mode: they may be the user's or the game's own (a home,
+    ``~/.local/share``, a save folder) and other software may rely on it. One that
+    another process creates at the same time is left to that process. Returns the
+    levels created here, top first.
+    """
+    missing: list[Path] = []
+    current = directory
+    while not current.is_dir() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    created: list[Path] = []
+    for level in reversed(missing):
+        try:
+            os.mkdir(level, 0o700)
+        except FileExistsError:
+            if level.is_dir():
+                continue  # made concurrently by someone else: not ours to change
+            raise
+        _set_private(level)
+        created.append(level)
+    return created
+
+
+def _set_private(directory: Path) -> None:
+    """chmod 0700 through a descriptor opened without following a symlink (POSIX), so a
+    directory swapped for a link in between cannot redirect the chmod."""
+    flags = getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    if not (flags and hasattr(os, "fchmod")):
+        os.chmod(directory, 0o700)
+        return
+    fd = os.open(directory, os.O_RDONLY | flags)
+    try:
+        os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
 
 
 def _parse_store(raw: bytes) -> dict[str, str] | None:

@@ -274,15 +274,6 @@ def test_store_file_stays_0600_even_with_a_permissive_umask(tmp_path: Path) -> N
     assert "kps_first_secret_value" not in path.read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SDK gap (sdk-core): FileSecretStore creates missing parent directories with "
-        "mkdir(parents=True), so under a permissive umask the intermediate ones (e.g. the "
-        "'kraty_pygame' data dir) are world-writable and another local user could rename "
-        "the private 'identities' directory away and plant a store of their own"
-    ),
-)
 def test_every_directory_the_store_creates_is_private(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "secrets.json"
     old = os.umask(0)

@@ -87,6 +87,48 @@ def test_default_location_and_permissions() -> None:
     assert list(store.path.parent.glob("*.tmp")) == []
 
 
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o077, 0o277], ids=oct)
+def test_every_created_directory_is_0700_and_existing_ones_keep_their_mode(
+    tmp_path: Path, umask: int
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o751)  # the user's own directory: its mode is theirs
+    path = home / "data" / "kraty" / "identities" / "s.json"
+    old = os.umask(umask)
+    try:
+        store = FileSecretStore(path)
+        store.write("a", "kps_a")
+    finally:
+        os.umask(old)
+    assert store.read("a") == "kps_a"
+    for created in (home / "data", home / "data" / "kraty", path.parent):
+        assert _mode(created) == 0o700, (created, oct(_mode(created)))
+    assert _mode(home) == 0o751
+    assert _mode(path) == 0o600
+
+
+def test_an_existing_store_directory_is_left_as_the_user_made_it(tmp_path: Path) -> None:
+    saves = tmp_path / "saves"  # e.g. the game's own save folder, shared with other files
+    saves.mkdir()
+    saves.chmod(0o755)
+    store = FileSecretStore(saves / "identity.json")
+    store.write("a", "kps_a")
+    assert _mode(saves) == 0o755
+    assert _mode(store.path) == 0o600
+
+
+def test_a_file_in_the_way_of_the_directory_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("not a directory", encoding="utf-8")
+    store = FileSecretStore(tmp_path / "blocker" / "sub" / "s.json")
+    with pytest.raises(SecretStoreError, match="cannot create secret store directory"):
+        store.write("a", "kps_a")
+
+
 def test_namespace_depends_on_base_url_and_key_prefix() -> None:
     a = store_namespace("http://127.0.0.1:8787", "kr_test")
     assert a.startswith("127.0.0.1_8787-kr_test-")
