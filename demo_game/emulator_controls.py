@@ -3,15 +3,24 @@
 Every ``EmbeddedEmulator`` control (clock, faults, lobby promotion, finalization, the
 request log) is a blocking HTTP call to its control plane, so they run on one small
 thread of their own; ``drain()`` hands the results back to the main loop each frame.
+
+``server_grant`` plays the game's backend: a plain HTTP call to the emulator's
+``/server/v1`` with the demo config's server key (a backend's key never belongs in a
+game; the demo holds the emulator's public test key only to show what a server-side
+grant looks like when it reaches the player's live inventory stream).
 """
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from demo_game import rules
 from demo_game.state import LogEntry
@@ -22,6 +31,34 @@ if TYPE_CHECKING:
     from demo_game.state import DemoState
 
 FAULT_RATE = 0.3
+SERVER_ATTEMPTS = 5
+
+
+def server_post(base_url: str, server_key: str, path: str, body: dict[str, Any]) -> Any:
+    """POST ``body`` to the emulator's ``/server/v1`` ``path``; returns the ``data`` member.
+
+    Retries 5xx answers and connection errors with the same ``idempotencyKey``, so the
+    write applies once even with the emulator's fault injection on.
+    """
+    payload = json.dumps({**body, "idempotencyKey": f"demo-{uuid.uuid4().hex}"}).encode()
+    last: Exception | None = None
+    for _ in range(SERVER_ATTEMPTS):
+        request = urllib.request.Request(  # noqa: S310 - the demo's own emulator URL
+            base_url.rstrip("/") + path,
+            data=payload,
+            method="POST",
+            headers={"authorization": f"Bearer {server_key}", "content-type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return json.loads(response.read()).get("data")
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:
+                raise RuntimeError(f"/server/v1 answered {exc.code}") from None
+            last = exc
+        except OSError as exc:
+            last = exc
+    raise RuntimeError(f"/server/v1 failed after {SERVER_ATTEMPTS} attempts: {last}")
 
 
 def _wire_receiver(
@@ -130,6 +167,7 @@ class EmulatorControls:
                 f"Emulator clock +{rules.countdown(seconds)} \u2192 {now:%H:%M:%S}", "info"
             )
             self.session.schedule("events", 0.1)
+            self.session.live.sync_time()  # server_now() follows the moved clock
 
         self.submit("advance", lambda e: e.advance_clock(seconds), moved)
 
@@ -164,6 +202,29 @@ class EmulatorControls:
             self.app.notify("No forming lobby.", "warn")
             return
         self.submit("promote", lambda e: e.promote_lobby(lobby_id), lambda _: None)
+
+    def server_grant(self, item_key: str = "health_potion", quantity: int = 2) -> None:
+        """Grant the active player items from the backend's side (``/server/v1``, S3).
+
+        The player's inventory stream reports it (origin ``server``) and the component
+        posts ``KRATY_INVENTORY``: the Player screen updates without a reload.
+        """
+        player = self.state.player_id
+        if not player:
+            self.app.notify("No player to grant to yet.", "warn")
+            return
+        item = quote(item_key, safe="")
+        path = f"/server/v1/players/{quote(player, safe='')}/inventory/{item}/grant"
+        body = {"quantity": quantity, "reason": "demo_server_grant"}
+
+        def done(_: Any) -> None:
+            self.state.server_grants += 1
+
+        self.submit(
+            "server grant",
+            lambda e: server_post(e.base_url, e.server_api_key, path, body),
+            done,
+        )
 
     def finalize_event(self, event_key: str) -> None:
         """Close the event's window now (the board sends ``finalized``)."""

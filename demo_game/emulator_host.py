@@ -31,6 +31,7 @@ class EmulatorHost(Protocol):
 
     base_url: str
     client_api_key: str
+    server_api_key: str  # the demo config's public test key for /server/v1
 
     def advance_clock(self, seconds: float) -> datetime: ...
 
@@ -87,6 +88,7 @@ class SubprocessEmulator:
             raise RuntimeError(f"the emulator process did not start: {hello.get('error', hello)}")
         self.base_url: str = hello["base_url"]
         self.client_api_key: str = hello["client_api_key"]
+        self.server_api_key: str = hello["server_api_key"]
         self.pid = self._process.pid
 
     def _read_line(self, timeout: float) -> dict[str, Any]:
@@ -196,7 +198,13 @@ def _serve(db: str, clock: str, out: IO[str]) -> int:
         out.flush()
         return 1
     out.write(
-        json.dumps({"base_url": emulator.base_url, "client_api_key": emulator.client_api_key})
+        json.dumps(
+            {
+                "base_url": emulator.base_url,
+                "client_api_key": emulator.client_api_key,
+                "server_api_key": emulator.server_api_key,
+            }
+        )
         + "\n"
     )
     out.flush()

@@ -16,6 +16,7 @@ from demo_game.options import DemoOptions
 from demo_game.screens.base import Screen
 from demo_game.screens.debug import DebugScreen
 from demo_game.screens.events import EventsScreen
+from demo_game.screens.friends import FriendsScreen
 from demo_game.screens.leaderboards import LeaderboardsScreen
 from demo_game.screens.player import PlayerScreen
 from demo_game.screens.quest import QuestScreen
@@ -25,13 +26,14 @@ from demo_game.ui import pill
 
 
 def screen_factories(session: Session) -> list[Any]:
-    """The five screens, in tab order (a sixth, Friends, slots in after Player)."""
+    """The six screens, in tab order (Friends is the sixth: hotkey 6)."""
     classes: list[type[Any]] = [
         EventsScreen,
         QuestScreen,
         LeaderboardsScreen,
         PlayerScreen,
         DebugScreen,
+        FriendsScreen,
     ]
 
     def factory(cls: type[Any]) -> Any:

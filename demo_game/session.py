@@ -9,7 +9,9 @@ Main-thread time spent in Kraty calls is measured with ``time.thread_time()``.
 
 The session owns the player (identity, wallet, inventory, grants), the events list,
 the Debug screen's calls and the frame hooks; the quest (``quest_flow``), the boards
-(``board_feed``) and the emulator's controls (``emulator_controls``) are its parts.
+(``board_feed``), the emulator's controls (``emulator_controls``), friends and gifts
+(``friends_flow``), the live inventory and server clock (``player_live``) and the
+second player of the Friends screen (``rival``) are its parts.
 """
 
 from __future__ import annotations
@@ -29,16 +31,21 @@ from demo_game.app import App
 from demo_game.backend import Backend
 from demo_game.board_feed import BoardFeed
 from demo_game.emulator_controls import EmulatorControls
+from demo_game.friends_flow import FriendsFlow
 from demo_game.overlays import CrateReveal, loot_from_entries
+from demo_game.player_live import PlayerLive
 from demo_game.quest_flow import QuestFlow
+from demo_game.rival import Rival
 from demo_game.rules import describe_error, jsonable
 from demo_game.state import DemoState, KeyedBoardState, LogEntry
 from demo_game.theme import PALETTE, widget_theme
 from demo_game.timing import FrameMeter
 from kraty_pygame.component import (
     KRATY_CONNECTION,
+    KRATY_FRIENDS,
     KRATY_GRANTS,
     KRATY_IDENTITY,
+    KRATY_INVENTORY,
     KRATY_LEADERBOARD,
     KRATY_LOBBY,
     KRATY_MILESTONE,
@@ -90,6 +97,12 @@ class Session:
         self.boards = BoardFeed(self)
         self.quest = QuestFlow(self)
         self.emulator = EmulatorControls(self)
+        self.friends = FriendsFlow(self)
+        self.live = PlayerLive(self)
+        self.rival = Rival(self)
+        if backend.emulator is not None:
+            # a backend's key is never shown, even the emulator's public test one
+            app.text_renderer.register_secret(backend.emulator.server_api_key)
 
     # ================================================================== plumbing
 
@@ -131,6 +144,7 @@ class Session:
         self.call(self.component.catalog.read, self._got_catalog)
         self._resolve_identity()
         self.emulator.read_clock()
+        self.live.sync_time()
 
     def _got_catalog(self, catalog: Any) -> None:
         self.state.catalog = catalog
@@ -157,6 +171,8 @@ class Session:
         self.refresh_events()
         self.boards.load_keyed(quiet=True)
         self._start_grants_watcher()
+        self.live.start()
+        self.friends.start()
 
     def _got_display_identity(self, identity: PlayerIdentity | None) -> None:
         if identity is not None and identity.name:
@@ -180,6 +196,8 @@ class Session:
         self._grants_watcher = None
         self.boards.stop_watchers()
         self.quest.stop_watchers()
+        self.friends.stop_watchers()
+        self.live.stop_watchers()
 
     # ================================================================== frame hooks
 
@@ -189,11 +207,15 @@ class Session:
         self._drain_telemetry()
         self.emulator.fetch_wire_logs()
         self.emulator.drain()
+        self.rival.drain()
 
     def animate(self, dt: float) -> None:
         """Age toasts, board flashes and scheduled refreshes."""
         self._clock += dt
         self.toasts.update(dt)
+        self.friends.tick(dt)
+        self.live.tick(dt)
+        self.rival.tick(dt)
         self.quest.lobby_bar.update(dt)
         flash = self.state.event_board.flash
         for key in list(flash):
@@ -270,7 +292,7 @@ class Session:
     def handle_event(self, event: pygame.event.Event) -> bool:
         """Consume the component's KRATY_* events; False for anything else."""
         kind = event.type
-        if kind == KRATY_GRANTS and self._switching:
+        if kind in (KRATY_GRANTS, KRATY_FRIENDS, KRATY_INVENTORY) and self._switching:
             return True  # a stopped watcher's last report belongs to the previous player
         # the component's drop-in widgets take the events they understand
         self.toasts.handle_event(event)
@@ -288,6 +310,10 @@ class Session:
             self._on_identity(event)
         elif kind == KRATY_CONNECTION:
             self._on_connection(event)
+        elif kind == KRATY_FRIENDS:
+            self.friends.on_friends_event(event)
+        elif kind == KRATY_INVENTORY:
+            self.live.on_inventory(event)
         elif kind not in (KRATY_REQUEST_DONE, KRATY_REQUEST_FAILED):
             return False
         return True
@@ -459,6 +485,10 @@ class Session:
             emulator_now=keep.emulator_now,
             faults_on=keep.faults_on,
             latency_ms=keep.latency_ms,
+            server_grants=keep.server_grants,
+            time_sync=keep.time_sync,
+            time_synced_at=keep.time_synced_at,
+            time_syncs=keep.time_syncs,
             keyed=KeyedBoardState(key=keep.keyed.key),
         )
         self.boards.self_ids = set()
@@ -554,3 +584,4 @@ class Session:
         """Stop starting new work and the control thread (the backend closes the component)."""
         self.closing = True
         self.emulator.close()
+        self.rival.close()

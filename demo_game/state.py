@@ -13,17 +13,25 @@ from typing import Any, Literal
 
 from kraty_pygame.sdk import (
     Attempt,
+    BlockedPlayer,
     Catalog,
     EventLeaderboard,
     EventListing,
+    Friend,
+    FriendCode,
+    FriendRequest,
+    Gift,
+    GiftCatalog,
     Grant,
     Leaderboard,
     LeaderboardEntry,
     LeaderboardPeriods,
     Lobby,
     PlayerItemHolding,
+    PlayerPresence,
     PlayerWalletHolding,
     RequestInfo,
+    TimeSync,
 )
 
 QuestPhase = Literal["idle", "starting", "lobby", "playing", "finished"]
@@ -88,6 +96,52 @@ class KeyedBoardState:
 
 
 @dataclass
+class FriendsState:
+    """The player's social side: code, friends with presence, requests, blocks, gifts."""
+
+    code: FriendCode | None = None
+    friends: list[Friend] = field(default_factory=list)
+    # progression balances by friend id, from the reads that asked for them (the
+    # component's friends watcher polls the list without progression)
+    progression: dict[str, dict[str, float]] = field(default_factory=dict)
+    incoming: list[FriendRequest] = field(default_factory=list)
+    outgoing: list[FriendRequest] = field(default_factory=list)
+    blocked: list[BlockedPlayer] = field(default_factory=list)
+    catalog: GiftCatalog | None = None
+    gifting_off: str | None = None  # why gift calls are refused (gifting disabled)
+    inbox: list[Gift] = field(default_factory=list)  # received, pending
+    sent: list[Gift] = field(default_factory=list)
+    # gift cooldown ends (ISO) by friend id: from the friend list, or from a refused send
+    cooldowns: dict[str, str] = field(default_factory=dict)
+    presence: PlayerPresence | None = None
+    heartbeats: int = 0
+    loaded: bool = False
+    watcher_updates: int = 0  # KRATY_FRIENDS events seen
+    accepted: list[str] = field(default_factory=list)  # friendships made (by either side)
+    gifts_sent: list[str] = field(default_factory=list)
+    gifts_claimed: list[str] = field(default_factory=list)
+    seen_requests: set[str] = field(default_factory=set)
+    seen_gifts: set[str] = field(default_factory=set)
+
+    def friend(self, external_player_id: str) -> Friend | None:
+        """The friend row of ``external_player_id``."""
+        return next((f for f in self.friends if f.external_player_id == external_player_id), None)
+
+
+@dataclass
+class LiveChange:
+    """One change the live inventory stream reported (``KRATY_INVENTORY``)."""
+
+    kind: str  # inventory_changed | wallet_changed | grant_created
+    key: str
+    delta: int
+    after: int
+    origin: str
+    reason: str
+    age: float = 0.0
+
+
+@dataclass
 class LogEntry:
     """One debug-panel call: what was asked, what came back."""
 
@@ -145,6 +199,12 @@ class DemoState:
     opened_crates: list[str] = field(default_factory=list)
     claimed_grants: list[str] = field(default_factory=list)
     consumed: list[str] = field(default_factory=list)
+    server_grants: int = 0  # /server/v1 grants the Debug / Player button made
+    friends: FriendsState = field(default_factory=FriendsState)
+    live_changes: deque[LiveChange] = field(default_factory=lambda: deque(maxlen=8))
+    time_sync: TimeSync | None = None  # kraty.last_time_sync after the latest sync_time()
+    time_synced_at: float | None = None  # time.monotonic() of that sync
+    time_syncs: int = 0
 
     def wallet_map(self) -> dict[str, int]:
         """Balances by economy key."""

@@ -114,8 +114,16 @@ class DebugScreen(Screen):
             variant="secondary",
             font="small",
         )
+        self.server_grant = Button(
+            "/server/v1 grant: +2 potions",
+            session.emulator.server_grant,
+            name="debug.server_grant",
+            variant="secondary",
+            font="small",
+        )
         self.add(self.promote)
         self.add(self.finalize)
+        self.add(self.server_grant)
         self.selected: LogEntry | None = None
         self._run_queue: list[str] = []
         self._cols: list[pygame.Rect] = []
@@ -220,7 +228,7 @@ class DebugScreen(Screen):
         )
         tele_h = max(120, right.height // 2 - 40)
         self.telemetry.rect = pygame.Rect(right.x, right.y + 44, right.width, tele_h)
-        self._emu = pygame.Rect(right.x, self.telemetry.rect.bottom + 8, right.width, 128)
+        self._emu = pygame.Rect(right.x, self.telemetry.rect.bottom + 8, right.width, 156)
         ex, ey = self._emu.x + 8, self._emu.y + 26
         bw = (self._emu.width - 16 - 3 * 4) // 4
         for i, button in enumerate(self.clock_buttons):
@@ -233,6 +241,7 @@ class DebugScreen(Screen):
         self.finalize.rect = pygame.Rect(
             self.promote.rect.right + 4, ey + 60, self.promote.rect.width, 24
         )
+        self.server_grant.rect = pygame.Rect(ex, ey + 90, self._emu.width - 16, 24)
         self._stats = pygame.Rect(
             right.x, self._emu.bottom + 8, right.width, right.bottom - self._emu.bottom - 8
         )
@@ -249,7 +258,13 @@ class DebugScreen(Screen):
             [("0", "0 ms"), ("250", "250"), ("1000", "1 s")], str(state.latency_ms)
         )
         has_emulator = self.session.has_emulator
-        for widget in (*self.clock_buttons, self.faults, self.promote, self.finalize):
+        for widget in (
+            *self.clock_buttons,
+            self.faults,
+            self.promote,
+            self.finalize,
+            self.server_grant,
+        ):
             widget.enabled = has_emulator
         self.latency.visible = has_emulator
         if self.selected is None and state.log:

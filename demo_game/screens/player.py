@@ -1,7 +1,8 @@
-"""Player: identity (sign out / sign in), wallet, inventory and pending grants."""
+"""Player: identity (sign out / sign in), wallet, live inventory, server clock, pending grants."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import pygame
@@ -9,7 +10,7 @@ import pygame
 from demo_game import rules
 from demo_game.screens.base import Screen, split_columns, split_rows
 from demo_game.theme import GAP, PAD, PALETTE
-from demo_game.ui import MASK, Button, RowAction, ScrollList, TextInput, Ui, panel, pill
+from demo_game.ui import MASK, Button, RowAction, ScrollList, TextInput, Ui, panel, pill, rounded
 
 if TYPE_CHECKING:
     from demo_game.app import App
@@ -17,10 +18,15 @@ if TYPE_CHECKING:
     from kraty_pygame.sdk import Grant, PlayerItemHolding
 
 SEEDED_PLAYER = "player_42"
+FEED_ROWS = 3
 
 
 class PlayerScreen(Screen):
-    """``active_external_player_id``, ``sign_in`` / ``logout``, wallet, inventory, grants."""
+    """``active_external_player_id``, ``sign_in`` / ``logout``, wallet, inventory, grants.
+
+    The inventory follows ``KRATY_INVENTORY`` (the component's inventory watcher) and
+    the clock card ticks on ``kraty.server_now()`` after ``sync_time()``.
+    """
 
     name = "player"
     title = "Player"
@@ -67,6 +73,17 @@ class PlayerScreen(Screen):
         self.refresh = Button(
             "Refresh", session.refresh_player, name="player.refresh", variant="secondary"
         )
+        self.server_grant = Button(
+            "+2 from server",
+            session.emulator.server_grant,
+            name="player.server_grant",
+            variant="secondary",
+            font="small",
+            icon="potion",
+        )
+        self.sync = Button(
+            "Sync", session.live.sync_time, name="player.sync", variant="secondary", font="small"
+        )
         for widget in (
             self.sign_out,
             self.seeded,
@@ -74,7 +91,9 @@ class PlayerScreen(Screen):
             self.id_input,
             self.secret_input,
             self.sign_in,
+            self.server_grant,
             self.inventory,
+            self.sync,
             self.refresh,
             self.collect,
             self.grants,
@@ -82,8 +101,11 @@ class PlayerScreen(Screen):
             self.add(widget)
         self._identity = pygame.Rect(0, 0, 0, 0)
         self._inventory = pygame.Rect(0, 0, 0, 0)
+        self._feed = pygame.Rect(0, 0, 0, 0)
         self._wallet = pygame.Rect(0, 0, 0, 0)
+        self._clock = pygame.Rect(0, 0, 0, 0)
         self._grants = pygame.Rect(0, 0, 0, 0)
+        self.clock_text = ""  # the server time as last drawn (tests watch it tick)
 
     def _sign_in(self) -> None:
         self.session.sign_in(self.id_input.value.strip(), self.secret_input.value.strip())
@@ -96,7 +118,7 @@ class PlayerScreen(Screen):
         super().layout(rect)
         left, right = split_columns(rect, [0.48, 0.52], GAP * 2)
         self._identity, self._inventory = split_rows(left, [206, None], GAP * 2)
-        self._wallet, self._grants = split_rows(right, [96, None], GAP * 2)
+        self._wallet, self._clock, self._grants = split_rows(right, [96, 112, None], GAP * 2)
         x, y, w = self._identity.x + PAD, self._identity.y + 84, self._identity.width - 2 * PAD
         third = (w - 2 * GAP) // 3
         self.sign_out.rect = pygame.Rect(x, y, third, 34)
@@ -108,9 +130,16 @@ class PlayerScreen(Screen):
         self.secret_input.rect = pygame.Rect(x, y, w - 110, 32)
         self.sign_in.rect = pygame.Rect(x + w - 100, y, 100, 32)
         inv = self._inventory
+        feed_h = 22 + FEED_ROWS * 18
         self.inventory.rect = pygame.Rect(
-            inv.x + PAD, inv.y + 44, inv.width - 2 * PAD, inv.height - 52
+            inv.x + PAD, inv.y + 44, inv.width - 2 * PAD, max(0, inv.height - 60 - feed_h)
         )
+        self._feed = pygame.Rect(
+            inv.x + PAD, self.inventory.rect.bottom + 6, inv.width - 2 * PAD, feed_h
+        )
+        self.server_grant.rect = pygame.Rect(inv.right - PAD - 140, inv.y + 9, 140, 28)
+        clock = self._clock
+        self.sync.rect = pygame.Rect(clock.right - PAD - 70, clock.y + 10, 70, 28)
         grants = self._grants
         self.collect.rect = pygame.Rect(grants.right - PAD - 130, grants.y + 8, 130, 32)
         self.refresh.rect = pygame.Rect(self.collect.rect.x - 100, grants.y + 8, 92, 32)
@@ -124,6 +153,8 @@ class PlayerScreen(Screen):
         self.grants.set_items(state.pending)
         self.collect.enabled = bool(state.pending)
         self.sign_out.enabled = state.player_id is not None
+        self.server_grant.visible = self.session.has_emulator
+        self.server_grant.enabled = state.player_id is not None
         super().update(dt)
 
     # ------------------------------------------------------------------ rows
@@ -153,6 +184,25 @@ class PlayerScreen(Screen):
         ui: Ui,
     ) -> None:
         names = self.session.state.names()
+        glow = self.session.live.flash.get(holding.item_key, 0.0)
+        if glow > 0:
+            # a live change just landed on this row: it glows, then fades
+            shine = pygame.Surface(rect.size, pygame.SRCALPHA)
+            rounded(shine, PALETTE.good, shine.get_rect(), 6)
+            shine.set_alpha(round(110 * min(1.0, glow)))
+            surface.blit(shine, rect)
+            change = next(
+                (c for c in self.session.state.live_changes if c.key == holding.item_key), None
+            )
+            if change is not None:
+                pill(
+                    ui,
+                    surface,
+                    f"{change.delta:+d} {change.origin}",
+                    (rect.x + self.inventory.content_width() - 70, rect.centery),
+                    color=(36, 92, 64),
+                    anchor="midright",
+                )
         surface.blit(
             ui.assets.image(rules.resource_icon(holding.item_key), 32), (rect.x + 8, rect.y + 5)
         )
@@ -249,12 +299,23 @@ class PlayerScreen(Screen):
             font=ui.fonts.mono,
             color=PALETTE.faint,
         )
-        ui.text(
+        title = ui.text(
             surface,
             "Inventory",
             (self._inventory.x + PAD, self._inventory.y + PAD),
             font=ui.fonts.title,
         )
+        connection = self.session.live.connection
+        pill(
+            ui,
+            surface,
+            f"live \u00b7 {connection}",
+            (title.right + 10, title.centery),
+            color=(36, 92, 64) if connection == "connected" else PALETTE.panel_hi,
+            anchor="midleft",
+        )
+        self._draw_feed(surface, ui)
+        self._draw_clock(surface, ui)
         ui.text(
             surface, "Wallet", (self._wallet.x + PAD, self._wallet.y + PAD), font=ui.fonts.title
         )
@@ -280,8 +341,108 @@ class PlayerScreen(Screen):
         )
         super().draw(surface)
 
+    def _draw_feed(self, surface: pygame.Surface, ui: Ui) -> None:
+        """The latest live changes (``KRATY_INVENTORY``), newest first."""
+        feed = self._feed
+        if feed.height <= 0:
+            return
+        rounded(surface, PALETTE.panel_lo, feed, 6)
+        ui.text(
+            surface,
+            "Live changes (inventory stream; own writes filtered)",
+            (feed.x + 8, feed.y + 4),
+            font=ui.fonts.small,
+            color=PALETTE.muted,
+            max_width=feed.width - 16,
+        )
+        changes = list(self.session.state.live_changes)[:FEED_ROWS]
+        names = self.session.state.names()
+        y = feed.y + 22
+        if not changes:
+            ui.text(surface, "none yet", (feed.x + 8, y), font=ui.fonts.small, color=PALETTE.faint)
+        for change in changes:
+            if change.kind == "grant_created":
+                text = f"new grant ({change.key})"
+            else:
+                name = names.get(change.key, rules.pretty_key(change.key))
+                text = f"{change.delta:+d} {name} \u2192 {change.after}"
+            fresh = change.age < 3.0
+            ui.text(
+                surface,
+                text,
+                (feed.x + 8, y),
+                font=ui.fonts.small,
+                color=PALETTE.good if fresh else PALETTE.text,
+                max_width=feed.width - 150,
+            )
+            tail = f"{change.origin or 'engine'} \u00b7 {change.reason or change.kind}"
+            ui.text(
+                surface,
+                tail,
+                (feed.right - 8, y),
+                font=ui.fonts.small,
+                color=PALETTE.muted,
+                anchor="topright",
+                max_width=140,
+            )
+            y += 18
+
+    def _draw_clock(self, surface: pygame.Surface, ui: Ui) -> None:
+        """Server clock: ``kraty.server_now()`` ticking, the last sync's offset and round trip."""
+        card = self._clock
+        panel(surface, card)
+        x = card.x + PAD
+        surface.blit(ui.assets.image("clock", 22), (x, card.y + 12))
+        ui.text(surface, "Server clock", (x + 28, card.y + PAD), font=ui.fonts.title)
+        live = self.session.live
+        now = live.server_now()
+        state = self.session.state
+        if now is None:
+            self.clock_text = ""
+            ui.text(
+                surface,
+                "not synced yet (is_time_synced = False)",
+                (x, card.y + 46),
+                color=PALETTE.faint,
+            )
+            return
+        self.clock_text = now.strftime("%H:%M:%S")
+        shown = ui.text(
+            surface,
+            f"{self.clock_text}.{now.microsecond // 100_000}",
+            (x, card.y + 40),
+            font=ui.fonts.big,
+            color=PALETTE.gold,
+        )
+        ui.text(
+            surface,
+            f"{now:%a %d %b %Y} UTC",
+            (shown.right + 12, shown.bottom - 4),
+            font=ui.fonts.small,
+            color=PALETTE.muted,
+            anchor="midleft",
+        )
+        sync = state.time_sync
+        parts = [f"is_time_synced {live.is_time_synced}"]
+        if sync is not None:
+            parts.append(f"offset {sync.offset_ms:+.0f} ms")
+            parts.append(f"round trip {sync.round_trip_ms:.0f} ms")
+        if state.time_synced_at is not None:
+            parts.append(f"synced {ago_s(time.monotonic() - state.time_synced_at)}")
+        ui.text(
+            surface,
+            " \u00b7 ".join(parts),
+            (x, card.bottom - 22),
+            font=ui.fonts.small,
+            color=PALETTE.muted,
+            max_width=card.width - 2 * PAD,
+        )
+
     def snapshot(self) -> dict[str, Any]:
         state = self.session.state
+        live = self.session.live
+        now = live.server_now()
+        sync = state.time_sync
         return {
             "screen": self.name,
             "player_id": state.player_id,
@@ -296,4 +457,33 @@ class PlayerScreen(Screen):
             ],
             "opened_crates": list(state.opened_crates),
             "claimed": list(state.claimed_grants),
+            "live": {
+                "connection": live.connection,
+                "changes": [
+                    {
+                        "kind": c.kind,
+                        "key": c.key,
+                        "delta": c.delta,
+                        "after": c.after,
+                        "origin": c.origin,
+                    }
+                    for c in state.live_changes
+                ],
+                "server_grants": state.server_grants,
+            },
+            "clock": {
+                "synced": live.is_time_synced,
+                "server_now": now.isoformat() if now is not None else None,
+                "shown": self.clock_text,
+                "offset_ms": round(sync.offset_ms, 1) if sync is not None else None,
+                "round_trip_ms": round(sync.round_trip_ms, 1) if sync is not None else None,
+                "syncs": state.time_syncs,
+            },
         }
+
+
+def ago_s(seconds: float) -> str:
+    """``3 s ago``, ``2 min ago``."""
+    if seconds < 60:
+        return f"{seconds:.0f} s ago"
+    return f"{seconds // 60:.0f} min ago"

@@ -1,0 +1,213 @@
+"""The other player: ``player_7`` ("Demo Rival") on another device, for the Friends screen.
+
+Friends need two players. With its own emulator the demo can play the second one:
+the emulator's demo config seeds ``player_7`` with a public test secret, and this
+module runs a second, separate ``Kraty`` facade signed in as that player. It is a
+plain blocking client on one small thread of its own (the game's main loop never
+waits on it); ``drain()`` hands results back to the main loop each frame. The
+game's own client hears about what the rival does only the way it would in real
+life: the friends watcher, the request and inbox polls, the live inventory stream.
+
+Against any other server there is no rival (its players are not ours to sign in as).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Final
+
+from demo_game.rules import describe_error
+from kraty_pygame.sdk import (
+    PRESENCE_HEARTBEAT_INTERVAL,
+    InMemorySecretStore,
+    Kraty,
+    RetryConfig,
+)
+
+if TYPE_CHECKING:
+    from demo_game.session import Session
+
+log = logging.getLogger(__name__)
+
+RIVAL_ID: Final = "player_7"
+# The emulator's second seeded player: a public, documented test secret (demo config).
+RIVAL_SECRET: Final = "kps_demo_player_7_secret"  # noqa: S105
+RIVAL_GIFT: Final = ("currency", "gold", 5)
+THREAD_PREFIX: Final = "demo-rival"
+
+Job = Callable[[Kraty], Any]
+
+
+class Rival:
+    """A second ``Kraty`` client, signed in as ``player_7``, driven from the Friends screen."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.code: str | None = None
+        self.name = "Demo Rival"
+        self.online = False
+        self.busy = 0
+        self.actions: list[str] = []  # what the rival did, in order (tour report, tests)
+        self._executor: ThreadPoolExecutor | None = None
+        self._kraty: Kraty | None = None  # created and used on the rival's thread only
+        self._jobs: list[tuple[Future[Any], Callable[[Any], None], str]] = []
+        self._since_beat = 0.0
+        self._closed = False
+        session.app.text_renderer.register_secret(RIVAL_SECRET)
+
+    @property
+    def available(self) -> bool:
+        """True when the demo runs its own emulator (where ``player_7`` is seeded)."""
+        return self.session.has_emulator and not self._closed
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _facade(self) -> Kraty:
+        """The rival's client (rival thread only)."""
+        if self._kraty is None:
+            emulator = self.session.backend.emulator
+            assert emulator is not None
+            self._kraty = Kraty(
+                emulator.client_api_key,
+                base_url=emulator.base_url,
+                active_external_player_id=RIVAL_ID,
+                player_secret=RIVAL_SECRET,
+                secret_store=InMemorySecretStore(),
+                retry=RetryConfig(attempts=5, initial_delay=0.05, max_delay=1.0),
+                timeout=10.0,
+            )
+        return self._kraty
+
+    def submit(self, label: str, job: Job, on_ok: Callable[[Any], None]) -> None:
+        """Run ``job(kraty)`` on the rival's thread; ``on_ok(result)`` runs in :meth:`drain`."""
+        if not self.available:
+            self.session.app.notify("The rival needs the demo's own emulator.", "warn")
+            return
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_PREFIX)
+        self.busy += 1
+        self._jobs.append((self._executor.submit(lambda: job(self._facade())), on_ok, label))
+
+    def drain(self) -> None:
+        """Hand finished jobs to their callbacks (main thread, once per frame)."""
+        if not self._jobs:
+            return
+        still: list[tuple[Future[Any], Callable[[Any], None], str]] = []
+        for future, on_ok, label in self._jobs:
+            if not future.done():
+                still.append((future, on_ok, label))
+                continue
+            self.busy -= 1
+            error = future.exception()
+            if error is not None:
+                self.session.app.notify(f"Rival ({label}): {describe_error(error)}", "bad")
+            else:
+                on_ok(future.result())
+        self._jobs = still
+
+    def tick(self, dt: float) -> None:
+        """Results back to the main loop; a heartbeat every interval once the rival is up."""
+        self.drain()
+        if not self.online or self._closed:
+            return
+        self._since_beat += dt
+        if self._since_beat >= PRESENCE_HEARTBEAT_INTERVAL:
+            self._since_beat = 0.0
+            self.submit("heartbeat", _beat, lambda _: None)
+
+    def close(self) -> None:
+        """Stop the rival's thread (waits for a call in flight) and close its client."""
+        self._closed = True
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._kraty is not None:
+            self._kraty.close()
+            self._kraty = None
+
+    # ------------------------------------------------------------------ actions
+
+    def wake(self) -> None:
+        """Come online: read the rival's friend code and send a first heartbeat."""
+
+        def job(kraty: Kraty) -> tuple[str, str]:
+            code = kraty.friends.get_code()
+            _beat(kraty)
+            name = code.display_identity.name if code.display_identity is not None else ""
+            return code.friend_code, name
+
+        def done(result: tuple[str, str]) -> None:
+            self.code, name = result
+            self.name = name or self.name
+            self.online = True
+            self._since_beat = 0.0
+            self.actions.append("online")
+
+        self.submit("online", job, done)
+
+    def accept_requests(self) -> None:
+        """Accept every pending request the rival received."""
+
+        def job(kraty: Kraty) -> list[str]:
+            _beat(kraty)
+            accepted = []
+            for request in kraty.friends.list_requests().incoming:
+                friend = kraty.friends.accept(request.request_id)
+                accepted.append(friend.external_player_id)
+            return accepted
+
+        def done(accepted: list[str]) -> None:
+            self.online = True
+            if accepted:
+                self.actions.append("accepted")
+                self.session.app.notify(f"{self.name} accepted {len(accepted)} request(s)", "info")
+            else:
+                self.session.app.notify(f"{self.name} has no requests to accept", "warn")
+
+        self.submit("accept", job, done)
+
+    def ask(self, external_player_id: str | None) -> None:
+        """Send the player a friend request (by id, as a search result would)."""
+        if not external_player_id:
+            return
+
+        def job(kraty: Kraty) -> str:
+            _beat(kraty)
+            return kraty.friends.add(external_player_id=external_player_id).status
+
+        def done(status: str) -> None:
+            self.online = True
+            self.actions.append("asked")
+            self.session.app.notify(f"{self.name} sent you a friend request ({status})", "info")
+
+        self.submit("ask", job, done)
+
+    def gift(self, external_player_id: str | None) -> None:
+        """Gift the player 5 gold (they must be friends; the rival's cooldown applies)."""
+        if not external_player_id:
+            return
+        kind, key, amount = RIVAL_GIFT
+
+        def job(kraty: Kraty) -> str:
+            _beat(kraty)
+            gift = kraty.friends.send_gift(
+                external_player_id=external_player_id,
+                type="currency" if kind == "currency" else "item",
+                resource_key=key,
+                amount=amount,
+                message="right back at you!",
+            )
+            return gift.gift_id
+
+        def done(gift_id: str) -> None:
+            self.online = True
+            self.actions.append("gifted")
+            self.session.app.notify(f"{self.name} sent you a gift", "info")
+
+        self.submit("gift", job, done)
+
+
+def _beat(kraty: Kraty) -> None:
+    kraty.friends.heartbeat(status="on another device")
