@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -41,6 +42,44 @@ def test_state_dump_has_no_secrets(emu: EmbeddedEmulator) -> None:
     )
     text = json.dumps(state)
     assert PLAYER_42 in text and PLAYER_42_SECRET not in text and "secret_hash" not in text
+
+
+def test_state_lists_the_ledger(emu: EmbeddedEmulator, client: RawClient) -> None:
+    ext, secret = client.register()
+    debit = {"amount": 7, "reason": "ledger-debit", "idempotencyKey": "ledger-k1"}
+    client.post(f"/sdk/v1/players/{ext}/wallet/gold/debit", debit, secret=secret)
+    client.post(f"/sdk/v1/players/{ext}/wallet/gold/debit", debit, secret=secret)  # a replay
+    client.post(
+        f"/sdk/v1/players/{ext}/inventory/health_potion/consume",
+        {"quantity": 1, "reason": "ledger-consume"},
+        secret=secret,
+    )
+    pending = client.get(f"/sdk/v1/players/{PLAYER_42}/pending-grants", secret=PLAYER_42_SECRET)
+    reward = next(g for g in pending.data if g["kind"] == "reward")
+    claimed = client.post(
+        f"/sdk/v1/players/{PLAYER_42}/grants/{reward['id']}/claim", secret=PLAYER_42_SECRET
+    )
+    assert claimed.status == 200
+    ledger = emu.state()["ledger"]
+    assert [row["id"] for row in ledger] == sorted(row["id"] for row in ledger)
+    fields = {"id", "externalPlayerId", "kind", "key", "delta", "after", "reason", "origin"}
+    assert all(set(row) == fields | {"sourceRefId", "occurredAt"} for row in ledger)
+    (debited,) = [row for row in ledger if row["reason"] == "ledger-debit"]  # applied once
+    assert debited["externalPlayerId"] == ext
+    assert (debited["kind"], debited["key"], debited["delta"]) == ("wallet", "gold", -7)
+    assert (debited["after"], debited["origin"]) == (193, "client")
+    assert datetime.fromisoformat(debited["occurredAt"]) == emu.now()  # the frozen clock
+    (consumed,) = [row for row in ledger if row["reason"] == "ledger-consume"]
+    assert (consumed["kind"], consumed["key"], consumed["delta"]) == (
+        "inventory",
+        "health_potion",
+        -1,
+    )
+    from_grant = [row for row in ledger if row["sourceRefId"] == reward["id"]]
+    assert from_grant and all(row["externalPlayerId"] == PLAYER_42 for row in from_grant)
+    assert secret not in json.dumps(ledger)
+    emu.reset()
+    assert not [row for row in emu.state()["ledger"] if row["externalPlayerId"] == ext]
 
 
 def test_recent_requests_mask_secrets(emu: EmbeddedEmulator, client: RawClient) -> None:

@@ -143,6 +143,11 @@ _STATE_TABLES = {
     "windows": "SELECT * FROM windows ORDER BY event_key, starts_at",
     "lobbies": "SELECT * FROM lobbies ORDER BY created_at",
     "lobby_members": "SELECT * FROM lobby_members ORDER BY lobby_id, joined_at",
+    # every wallet/inventory change, oldest first: what a test counts to prove a write
+    # was applied once (its reason, or the grant it came from in sourceRefId)
+    "ledger": "SELECT l.id, p.external_id AS externalPlayerId, l.kind, l.key, l.delta, "
+    "l.after, l.reason, l.origin, l.source_ref_id AS sourceRefId, l.occurred_at AS occurredAt "
+    "FROM ledger l JOIN players p ON p.id = l.player_id ORDER BY l.id",
 }
 _JSON_COLUMNS = frozenset({"metadata", "contents", "metrics", "metrics_raw"})
 
