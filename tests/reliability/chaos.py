@@ -6,10 +6,10 @@ A run has three phases.
    paid start) through a :class:`FaultProxy` that injects faults into ~30 % of the
    requests. Each write is recorded with what the SDK (or the component) reported:
    done, or failed with which error.
-2. **Judgement.** The emulator's ledger (``/_emulator/state`` plus the wallet/inventory
-   ledger rows) says how many times each write was applied. Every write reported done
-   must be applied exactly once; every write reported failed at most once, and when it
-   was applied its error must say the outcome is unknown.
+2. **Judgement.** The emulator's state (``/_emulator/state``: its wallet/inventory
+   ledger, grants and attempts) says how many times each write was applied. Every
+   write reported done must be applied exactly once; every write reported failed at
+   most once, and when it was applied its error must say the outcome is unknown.
 3. **Retry.** Every failed write is retried, still through the faulty proxy, with its
    ``idempotency_key`` until it is done; then every write is replayed once more with its
    key on a clean connection. At the end each write must be applied exactly once.
@@ -18,7 +18,7 @@ How a write is found in the ledger:
 
 * ``debit`` / ``consume``: its ``reason`` is a unique tag; count ledger rows with it.
 * ``claim``: a reward grant holding one entry; count ledger rows whose
-  ``source_ref_id`` is the grant (one per deposit).
+  ``sourceRefId`` is the grant (one per deposit).
 * ``open``: count grants whose ``parent_grant_id`` is the crate (one per roll).
 * ``progress``: ``increment`` by one on the player's one ``tap_frenzy`` attempt (at
   most 25 per player, so the 30-tap target is never reached); the attempt's
@@ -288,8 +288,8 @@ class ChaosRun:
         for row in ledger:
             if row.get("reason"):
                 by_reason[str(row["reason"])] += 1
-            if row.get("source_ref_id"):
-                by_source[str(row["source_ref_id"])] += 1
+            if row.get("sourceRefId"):
+                by_source[str(row["sourceRefId"])] += 1
         opened: Counter[str] = Counter(
             str(g["parent_grant_id"]) for g in state["grants"] if g.get("parent_grant_id")
         )

@@ -24,7 +24,6 @@ class Emulator(Protocol):
     base_url: str
     client_api_key: str
     server_api_key: str
-    app: Any
 
     def state(self) -> dict[str, Any]: ...
 

@@ -72,21 +72,10 @@ class ServerApi:
         return self.emulator.state()
 
     def ledger(self) -> list[dict[str, Any]]:
-        """Wallet/inventory ledger rows, each with ``reason`` and ``source_ref_id``."""
-        state = self.emulator.state()
-        rows = state.get("ledger")
-        if isinstance(rows, list):
-            return rows
-        # /_emulator/state has no ledger yet: read the same rows from the emulator's store.
-        runtime = self.emulator.app.state.runtime
-        with runtime.store.read() as conn:
-            cur = conn.execute(
-                "SELECT l.id, p.external_id, l.kind, l.key, l.delta, l.after, l.reason,"
-                " l.origin, l.source_ref_id FROM ledger l JOIN players p ON p.id = l.player_id"
-                " ORDER BY l.id"
-            )
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        """Wallet/inventory ledger rows from ``/_emulator/state``, oldest first, each with
+        ``reason`` and ``sourceRefId``."""
+        rows: list[dict[str, Any]] = self.emulator.state()["ledger"]
+        return rows
 
 
 class KeyRecorder:
