@@ -417,3 +417,21 @@ def test_head_on_a_stream_leaves_no_subscription(emu: EmbeddedEmulator) -> None:
     assert response.status_code in (200, 405)  # FastAPI routes GET only
     assert response.content == b"" or response.json()["error"]["code"] == "method_not_allowed"
     assert hub.subscriber_count(board_id) == 0
+
+
+def test_heartbeat_interval_sources(emu: EmbeddedEmulator) -> None:
+    from kraty_pygame.emulator.app import create_app
+    from kraty_pygame.emulator.routes.event_leaderboards import heartbeat_s
+    from kraty_pygame.emulator.settings import EmulatorSettings
+
+    assert heartbeat_s(emu.app.state.runtime) == HEARTBEAT_S  # from the config file
+    app = create_app(EmulatorSettings(clock="manual", extra={"sse_heartbeat_s": 0.5}))
+    try:
+        assert heartbeat_s(app.state.runtime) == 0.5
+    finally:
+        app.state.runtime.close()
+    default = create_app(EmulatorSettings(clock="manual"))
+    try:
+        assert heartbeat_s(default.state.runtime) == 15.0  # the demo config
+    finally:
+        default.state.runtime.close()
