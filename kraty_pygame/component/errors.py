@@ -10,6 +10,7 @@ from __future__ import annotations
 from kraty_pygame.sdk.errors import KratyError
 
 __all__ = [
+    "KratyClockNotSyncedError",
     "KratyComponentClosedError",
     "KratyComponentError",
     "KratyQueueFullError",
@@ -30,6 +31,11 @@ class KratyQueueFullError(KratyComponentError):
 
 class KratyComponentClosedError(KratyComponentError):
     """A call was made after ``close()``; nothing was sent."""
+
+
+class KratyClockNotSyncedError(KratyComponentError):
+    """``server_now()`` was asked before the server clock was synced (no sync succeeded
+    yet); check ``KratyComponent.is_time_synced`` or queue ``sync_time()``."""
 
 
 class KratyThreadError(KratyComponentError, RuntimeError):

@@ -25,12 +25,24 @@ class ComponentStats:
         callback_errors: exceptions raised by ``on_done`` callbacks (logged).
         handled_last_update: items ``update()`` handled on its last call.
         max_per_update: the per-call bound (``max_results_per_update``).
-        update_ms_last: main-thread time of the last ``update()``, milliseconds.
-        update_ms_avg: exponential moving average of that time, milliseconds.
-        update_ms_max: the largest ``update()`` time seen, milliseconds.
+        update_ms_last: CPU time the main thread spent in the last ``update()``, in
+            milliseconds (``time.thread_time()`` read at its start and end). Time the
+            thread did not run is left out: the OS running other threads or processes,
+            waiting for the GIL while a worker holds it, blocking (e.g. a callback that
+            sleeps). This is the work ``update()`` itself costs the frame. An
+            ``update()`` that finds nothing to deliver (about a microsecond) is not timed
+            and counts as 0: reading the CPU clock is a system call that would cost
+            more than that path.
+        update_ms_avg: exponential moving average of ``update_ms_last``.
+        update_ms_max: the largest ``update_ms_last`` seen.
         updates: ``update()`` calls so far.
         watchers: watchers currently running.
-        threads: component threads alive (request workers and watchers).
+        threads: component threads alive (request workers, watchers, the clock sync).
+        update_wall_ms_last: wall-clock time of the last ``update()`` (``perf_counter``),
+            milliseconds: ``update_ms_last`` plus any time the main thread was
+            descheduled or blocked in between. A gap between the two points at the
+            machine (or a blocking callback), not at the component.
+        update_wall_ms_max: the largest ``update_wall_ms_last`` seen.
     """
 
     queue_depth: int
@@ -52,3 +64,5 @@ class ComponentStats:
     updates: int
     watchers: int
     threads: int
+    update_wall_ms_last: float = 0.0
+    update_wall_ms_max: float = 0.0
