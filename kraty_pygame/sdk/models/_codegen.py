@@ -137,13 +137,14 @@ class _Conv:
     def expr(self, x: str) -> str:
         """One expression: the converted value of ``x`` (or a raised ``Mismatch``)."""
         conv = self.conv.format(x=x)
+        if self is _ANY:
+            return x
         if self.fast is None:
             return conv
-        fast = self.fast.format(x=x)
-        return x if fast == "True" else f"({x} if {fast} else {conv})"
+        return f"({x} if {self.fast.format(x=x)} else {conv})"
 
 
-_ANY = _Conv(_KINDS, "{x}", "True")
+_ANY = _Conv(_KINDS, "{x}", "True")  # kept as it came
 _STR = _Conv(("string",), "_bad('string', {x})", "type({x}) is str")
 _BOOL = _Conv(("boolean",), "_bad('boolean', {x})", "type({x}) is bool")
 _INT = _Conv(("number",), "_to_int({x})", "type({x}) is int")
@@ -300,7 +301,7 @@ class _Builder:
         lines.append(f"    raise _Mismatch({expected!r}, x)")
         self.chunks.append("\n".join(lines) + "\n")
         # The first member with an exact-type test lets the common case skip the call.
-        fast = next((c.fast for c in by_kind.values() if c.fast and c.fast != "True"), None)
+        fast = next((c.fast for c in by_kind.values() if c.fast and c is not _ANY), None)
         return _Conv(tuple(by_kind), f"{fn}({{x}})", fast)
 
 
@@ -343,9 +344,18 @@ class _LazyDecoder:
 
 
 def _builds_like_init(cls: type) -> bool:
-    """True when filling ``__dict__`` and calling ``__post_init__()`` equals ``cls(**kw)``."""
-    params = getattr(cls, "__dataclass_params__", None)
-    if params is None or not params.init:
+    """True when filling ``__dict__`` and calling ``__post_init__()`` equals ``cls(**kw)``.
+
+    That is: the ``__init__`` in use is the one ``@dataclass`` wrote (it sets every
+    field, then calls ``__post_init__()``), instances keep their attributes in
+    ``__dict__`` (no ``__slots__``), and there are no ``InitVar`` or ``init=False``
+    fields. Anything else (or anything unrecognised) uses the constructor.
+    """
+    owner = next((k for k in cls.__mro__ if "__init__" in k.__dict__), object)
+    code = getattr(owner.__dict__.get("__init__"), "__code__", None)
+    if "__dataclass_fields__" not in owner.__dict__ or code is None:
+        return False
+    if code.co_filename != "<string>":  # hand-written in the class body: kept by @dataclass
         return False
     if any(k.__dict__.get("__slots__") for k in cls.__mro__[:-1]):
         return False
@@ -376,7 +386,6 @@ def compile_model_decoder(
     body = [
         "    if type(obj) is not dict:",
         "        raise _Mismatch('object', obj)",
-        "    get = obj.get",
     ]
     if builds_like_init:  # fill the instance's own __dict__, in __init__'s field order
         body += [f"    inst = _new({cls_name})", "    d = inst.__dict__", "    d['raw'] = obj"]
@@ -399,14 +408,14 @@ def compile_model_decoder(
         else:
             conv = b.converter(spec.annotation)
             null = default
-        if conv.fast == "True":  # Any: the value as it came, null -> default
+        if conv is _ANY:  # the value as it came, null -> default
             if null == "None":
-                body.append(f"    {store} = get({key})")
+                body.append(f"    {store} = obj.get({key})")
             else:
-                body.append(f"    v = get({key})")
-                body.append(f"    {store} = {null} if v is None else v")
+                body += [f"    v = obj.get({key})", f"    {store} = v", "    if v is None:"]
+                body.append(f"        {store} = {null}")
             continue
-        body.append(f"    v = get({key})")
+        body.append(f"    v = obj.get({key})")
         if conv.fast is None:
             body += ["    if v is None:", f"        {store} = {null}"]
         elif null == "None":
