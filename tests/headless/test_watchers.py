@@ -220,10 +220,11 @@ def test_friends_watcher_posts_the_list_when_it_changes(
     pump = Pump(component)
     component.watch_friends(interval=0.05)
     first = pump.until(lambda e: e.type == KRATY_FRIENDS, what="initial friend list")
-    assert first.friends == [] and first.source == "poller"
+    assert first.friends == [] and first.source == "poller" and first.kind == "friends"
     sent = component.friends.add(external_player_id=friend_id)
     pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is sent)
     request_id = other.friends.list_requests().incoming[0].request_id
     other.friends.accept(request_id)
     changed = pump.until(lambda e: e.type == KRATY_FRIENDS and e.friends, what="new friend")
     assert [f.external_player_id for f in changed.friends] == [friend_id]
+    assert not any(getattr(e, "kind", "") == "heartbeat" for e in pump.of(KRATY_FRIENDS))
