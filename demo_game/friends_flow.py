@@ -231,14 +231,27 @@ class FriendsFlow:
         )
 
     def on_friends_event(self, event: pygame.event.Event) -> None:
-        """``KRATY_FRIENDS`` from the watcher: presence or the list changed."""
+        """``KRATY_FRIENDS``: a snapshot of the list (presence or members changed).
+
+        Snapshots of requests and gifts and the heartbeat's answer are applied too when
+        a watcher reports them (``kind``); change events (``friend_added``, ...) are
+        only counted: the snapshots that come with them carry the state.
+        """
         fs = self.state
         fs.watcher_updates += 1
-        friends = list(event.friends)
-        self._got_friends(fs, friends)
-        if any(f.external_player_id not in fs.progression for f in friends):
-            self.refresh_list()  # someone new: read their level and xp too
-        self.refresh_requests()  # a friendship may have ended a request
+        kind = getattr(event, "kind", "friends")
+        if kind == "friends":
+            friends = list(event.friends)
+            self._got_friends(fs, friends)
+            if any(f.external_player_id not in fs.progression for f in friends):
+                self.refresh_list()  # someone new: read their level and xp too
+            self.refresh_requests()  # a friendship may have ended a request
+        elif kind == "requests":
+            self._got_requests(fs, event.requests)
+        elif kind == "gifts":
+            self._got_inbox(fs, list(event.gifts))
+        elif kind == "heartbeat":
+            self._beat(fs, event.presence)
 
     def _got_friends(self, fs: FriendsState, friends: list[Friend]) -> None:
         before = {f.external_player_id: f for f in fs.friends}

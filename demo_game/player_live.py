@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 RESYNC_EVERY_S: Final = 300.0
 #: How long a holding row glows after a live change.
-FLASH_S: Final = 2.5
+FLASH_S: Final = 6.0
 
 
 class PlayerLive:
@@ -50,6 +50,7 @@ class PlayerLive:
         self._watcher: Watcher | None = None
         self._since_sync = 0.0
         self._sync_in_flight = False
+        self._seq = 0
         #: item / economy key -> seconds of glow left (the Player screen reads it)
         self.flash: dict[str, float] = {}
 
@@ -90,8 +91,17 @@ class PlayerLive:
             state.wallet = _with_balance(state.wallet, data.economy_key, data.balance)
             self._record("wallet_changed", data.economy_key, data.delta, data.balance, data)
         elif isinstance(data, GrantCreated):
+            self._seq += 1
             state.live_changes.appendleft(
-                LiveChange("grant_created", data.source_kind or data.grant_kind, 1, 0, "", "")
+                LiveChange(
+                    "grant_created",
+                    data.source_kind or data.grant_kind,
+                    1,
+                    0,
+                    "",
+                    "",
+                    seq=self._seq,
+                )
             )
             self.session.schedule("player", 0.1)  # the pending list shows the new grant
             if data.source_kind == "gift":
@@ -105,7 +115,10 @@ class PlayerLive:
         after: int,
         data: InventoryChange | WalletChange,
     ) -> None:
-        change = LiveChange(kind, key, delta, after, data.origin or "?", data.reason or "")
+        self._seq += 1
+        change = LiveChange(
+            kind, key, delta, after, data.origin or "?", data.reason or "", seq=self._seq
+        )
         self.state.live_changes.appendleft(change)
         self.flash[key] = FLASH_S
         if data.origin == "server":

@@ -139,6 +139,7 @@ class LiveChange:
     origin: str
     reason: str
     age: float = 0.0
+    seq: int = 0  # numbers the changes in arrival order
 
 
 @dataclass

@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
+from demo_game.rival import RIVAL_ID
 from demo_game.screens.base import Screen
 from demo_game.screens.debug import DebugScreen
 from demo_game.screens.debug_ops import RUN_ALL
+from demo_game.screens.friends import FriendsScreen
 from demo_game.screens.leaderboards import LeaderboardsScreen
 from demo_game.screens.player import PlayerScreen
 from demo_game.screens.quest import QuestScreen
-from demo_game.ui import Chips
+from demo_game.ui import Chips, ScrollList
 
 if TYPE_CHECKING:
     from demo_game.app import App
@@ -40,6 +42,7 @@ SCREENSHOT_NAMES = {
     "leaderboards": "03-leaderboards.png",
     "player": "04-player.png",
     "debug": "05-debug.png",
+    "friends": "06-friends.png",
 }
 MOMENTS_DIR = "moments"
 REPORT_NAME = "tour.json"
@@ -77,6 +80,11 @@ class Observations:
     players: list[str] = field(default_factory=list)
     keyboard_navigation: bool = False
     resized: bool = False
+    friends_made: list[str] = field(default_factory=list)
+    gifts_sent: list[str] = field(default_factory=list)
+    gifts_claimed: list[str] = field(default_factory=list)
+    live_inventory: list[dict[str, Any]] = field(default_factory=list)
+    server_clock: list[str] = field(default_factory=list)
     steps: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -96,6 +104,9 @@ class Tour:
         self.screenshots: dict[str, str] = {}
         self.moments: list[str] = []
         self._gen = self._script()
+        self._live_seen = 0  # the last live inventory change recorded (its seq)
+        player = app.screen_named("player") if app.screens else None
+        self._player_screen = player if isinstance(player, PlayerScreen) else None
         self._wait: Wait | None = None
         self._frames_to_skip = 0
 
@@ -181,6 +192,10 @@ class Tour:
             raise TourFailed(f"{screen.name}.{name} is not laid out")
         self.post_click(widget.rect.center)
 
+    def type_text(self, text: str) -> None:
+        """Typing into the focused text field (SDL's TEXTINPUT)."""
+        pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=text))
+
     def click_chip(self, chips: Chips, key: str) -> None:
         """Click chip ``key`` of a chip row."""
         rect = chips.rect_of(key, self.app.ui)
@@ -255,6 +270,32 @@ class Tour:
                     target.append(item)
         if state.player_id and state.player_id not in self.seen.players:
             self.seen.players.append(state.player_id)
+        friends = state.friends
+        for source, target in (
+            (friends.accepted, self.seen.friends_made),
+            (friends.gifts_sent, self.seen.gifts_sent),
+            (friends.gifts_claimed, self.seen.gifts_claimed),
+        ):
+            for item in source:
+                if item not in target:
+                    target.append(item)
+        for change in reversed(state.live_changes):  # oldest first
+            if change.seq <= self._live_seen:
+                continue
+            self._live_seen = change.seq
+            self.seen.live_inventory.append(
+                {
+                    "kind": change.kind,
+                    "key": change.key,
+                    "delta": change.delta,
+                    "after": change.after,
+                    "origin": change.origin,
+                }
+            )
+        clock_text = self._player_screen.clock_text if self._player_screen else ""
+        if clock_text and clock_text not in self.seen.server_clock[-1:]:
+            self.seen.server_clock.append(clock_text)
+            del self.seen.server_clock[:-30]
 
     # ------------------------------------------------------------------ the script
 
@@ -268,6 +309,8 @@ class Tour:
         boards = app.screen_named("leaderboards")
         player = app.screen_named("player")
         debug = app.screen_named("debug")
+        friends = app.screen_named("friends")
+        assert isinstance(friends, FriendsScreen)
         assert isinstance(quest_screen, QuestScreen)
         assert isinstance(boards, LeaderboardsScreen)
         assert isinstance(player, PlayerScreen)
@@ -432,7 +475,22 @@ class Tour:
             15,
             nudge=session.refresh_player,
         )
-        yield self.settle()
+        # the game's backend grants items (/server/v1): the live inventory stream brings it
+        yield self.until(
+            lambda: session.live.connection == "connected", "live inventory stream", 15
+        )
+        self.click(player, "player.server_grant")
+        yield self.until(
+            lambda: any(
+                c.origin == "server" and c.kind == "inventory_changed" for c in state().live_changes
+            ),
+            "a /server/v1 grant arriving as KRATY_INVENTORY",
+            20,
+            nudge=lambda: self.click(player, "player.server_grant"),
+            nudge_every=6.0,
+        )
+        yield self.until(lambda: bool(player.clock_text), "server clock synced", 15)
+        yield self.settle(4.0)
         self.shot("player")
         yield self.until(
             lambda: any(h.item_key == "hunter_badge" for h in state().inventory),
@@ -472,6 +530,9 @@ class Tour:
             self.post_click(debug.calls.row_rect(index).center)
         yield self.settle()
         self.shot("debug")
+
+        # ---- friends: befriend player_7 (a second Kraty client) and trade gifts
+        yield from self._friends(friends)
 
         # ---- the window is resizable: layout follows the new size
         app.resize((960, 640))
@@ -518,6 +579,73 @@ class Tour:
             "emulator clock advanced",
             10,
         )
+
+    def _friends(self, screen: FriendsScreen) -> Iterator[int | Wait]:
+        session = self.session
+        rival = session.rival
+
+        def fs() -> Any:
+            return session.state.friends
+
+        yield from self.go("friends")
+        yield self.until(
+            lambda: fs().code is not None and rival.code is not None,
+            "the player's and the rival's friend codes",
+            20,
+        )
+        # type the rival's code into the field, as a player would, and send a request
+        self.click(screen, "friends.code")
+        yield 2
+        self.type_text(rival.code or "")
+        yield 2
+        self.click(screen, "friends.add")
+        yield self.until(
+            lambda: any(r.player.external_player_id == RIVAL_ID for r in fs().outgoing),
+            "a request to player_7, pending",
+            20,
+        )
+        yield 20
+        self.moment("friends-request-sent")
+        # the rival, on its own client, accepts; the friends watcher brings the news
+        self.click(screen, "friends.rival.accept")
+        yield self.until(
+            lambda: (friend := fs().friend(RIVAL_ID)) is not None and friend.online,
+            "player_7 in the friend list, online",
+            25,
+        )
+        self.click_chip(screen.gift_kind, "currency:gold")
+        yield 3
+        yield from self._list_action(
+            screen.list, lambda f: f.external_player_id == RIVAL_ID, "gift"
+        )
+        yield self.until(
+            lambda: bool(fs().gifts_sent) and session.friends.cooldown_left(RIVAL_ID) is not None,
+            "a gift sent and its cooldown counting down",
+            20,
+        )
+        # the rival gifts back: its grant_created reaches the inbox through the live stream
+        self.click(screen, "friends.rival.gift")
+        yield self.until(lambda: bool(fs().inbox), "the rival's gift in the inbox", 25)
+        yield self.settle(4.0)
+        self.shot("friends")
+        yield from self._list_action(screen.inbox, lambda g: g.is_pending, "claim")
+        yield self.until(lambda: bool(fs().gifts_claimed), "the gift claimed", 15)
+        yield 10
+
+    def _list_action(
+        self, target: ScrollList[Any], predicate: Callable[[Any], bool], action: str
+    ) -> Iterator[int | Wait]:
+        yield 3  # the screen copies state into its lists in update()
+        index = _index(target.items, predicate)
+        if index < 0:
+            raise TourFailed(f"nothing to {action} in {target.name}")
+        rect = target.action_rect(index, action)
+        if rect is None:
+            raise TourFailed(f"no {action} button on row {index} of {target.name}")
+        yield 2
+        rect = target.action_rect(index, action) or rect
+        self.post_click(rect.center)
+        yield 2
 
     def _row_action(
         self, screen: PlayerScreen, predicate: Callable[[Any], bool], action: str
@@ -589,6 +717,11 @@ class Tour:
             f"grants claimed {len(seen['grants_claimed'])}, "
             f"lobby active {seen['lobby_became_active']}, "
             f"own board scores {seen['board_self_scores']}"
+        )
+        print(
+            f"  friends made {seen['friends_made']}, gifts sent {len(seen['gifts_sent'])}, "
+            f"claimed {len(seen['gifts_claimed'])}, live inventory changes "
+            f"{len(seen['live_inventory'])}"
         )
         print(f"  HTTP retries seen {seen['retries']} ({seen['failed_attempts']} failed attempts)")
         print(

@@ -279,47 +279,46 @@ class FriendsScreen(Screen):
             glow = 5 + round(2 * abs(((ui.time * 1.4) % 2) - 1))
             pygame.draw.circle(surface, (40, 110, 70), dot, glow + 3)
         pygame.draw.circle(surface, PALETTE.good if friend.online else PALETTE.faint, dot, 6)
-        right = rect.x + width - 6
-        cooldown = self.cooldown_text(friend)
-        if cooldown is not None:
-            chip = pill(
-                ui,
-                surface,
-                cooldown,
-                (right, rect.y + 7),
-                color=(92, 70, 30),
-                icon="clock",
-                anchor="topright",
-            )
-            right = chip.x - 6
-        ui.text(
+        right = rect.x + width - 4
+        progression = self.fs.progression.get(friend.external_player_id, {})
+        name = ui.text(
             surface,
             player_name(friend),
             (rect.x + 38, rect.y + 8),
             font=ui.fonts.bold,
-            max_width=right - rect.x - 38,
+            max_width=right - rect.x - 38 - (70 if "level" in progression else 0),
         )
+        if "level" in progression:
+            pill(
+                ui,
+                surface,
+                f"level {rules.format_score(progression['level'])}",
+                (name.right + 8, name.centery),
+                color=PALETTE.panel_lo,
+                icon="xp",
+                anchor="midleft",
+            )
         ui.text(
             surface,
             self.presence_text(friend),
             (rect.x + 38, rect.y + 27),
             font=ui.fonts.small,
             color=PALETTE.good if friend.online else PALETTE.muted,
-            max_width=width - 48,
+            max_width=right - rect.x - 38,
         )
         x = rect.x + 38
-        progression = self.fs.progression.get(friend.external_player_id, {})
-        for key in ("level", "xp"):
-            if key in progression:
-                chip = pill(
-                    ui,
-                    surface,
-                    f"{key} {rules.format_score(progression[key])}",
-                    (x, rect.y + 42),
-                    color=PALETTE.panel_lo,
-                    icon=rules.resource_icon(key),
-                )
-                x = chip.right + 4
+        cooldown = self.cooldown_text(friend)
+        if cooldown is not None:
+            chip = pill(ui, surface, cooldown, (x, rect.y + 43), color=(92, 70, 30), icon="clock")
+            x = chip.right + 4
+        if "xp" in progression and x + 60 < right:
+            pill(
+                ui,
+                surface,
+                f"xp {rules.format_score(progression['xp'])}",
+                (x, rect.y + 43),
+                color=PALETTE.panel_lo,
+            )
 
     def _draw_request(
         self, surface: pygame.Surface, rect: pygame.Rect, request: FriendRequest, index: int, ui: Ui

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pygame
 
 from demo_game import rules
+from demo_game.player_live import FLASH_S
 from demo_game.screens.base import Screen, split_columns, split_rows
 from demo_game.theme import GAP, PAD, PALETTE
 from demo_game.ui import MASK, Button, RowAction, ScrollList, TextInput, Ui, panel, pill, rounded
@@ -366,7 +367,7 @@ class PlayerScreen(Screen):
             else:
                 name = names.get(change.key, rules.pretty_key(change.key))
                 text = f"{change.delta:+d} {name} \u2192 {change.after}"
-            fresh = change.age < 3.0
+            fresh = change.age < FLASH_S
             ui.text(
                 surface,
                 text,

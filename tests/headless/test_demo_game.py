@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.headless]
 
 # ---------------------------------------------------------------- helpers
 
-GAME_THREADS = ("kraty-worker", "kraty-watch", "kraty-emulator", "emulator-control")
+GAME_THREADS = ("kraty-worker", "kraty-watch", "kraty-emulator", "emulator-control", "demo-rival")
 
 
 def _game_threads() -> list[str]:
@@ -141,10 +141,26 @@ def test_secrets_never_reach_the_font_renderer_on_any_screen(
         _type(SEEDED_PLAYER_SECRET)
         for _ in range(5):
             app.frame()
-        for name in ("events", "quest", "leaderboards", "player", "debug"):
+        for name in ("events", "quest", "leaderboards", "player", "debug", "friends"):
             app.select_named(name)
             for _ in range(15):
                 app.frame()
+        # the Friends screen with a friend on it: the rival (player_7, whose secret the
+        # demo holds for its second client) asks, the player accepts
+        _frames_until(game, lambda: session.rival.code is not None, "the rival online")
+        session.rival.ask(SEEDED_PLAYER_ID)
+        _frames_until(
+            game, lambda: bool(session.state.friends.incoming), "the rival's friend request"
+        )
+        session.friends.accept(session.state.friends.incoming[0])
+        _frames_until(
+            game,
+            lambda: session.state.friends.friend("player_7") is not None,
+            "player_7 on the friend list",
+        )
+        for _ in range(15):
+            app.frame()
+        assert "Demo Rival" in recorded_texts  # the friend row was drawn
     finally:
         game.close()
     assert _game_threads() == []

@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.headless, pytest.mark.emulator, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 TOUR_TIMEOUT = 300
-SCREENS = ("events", "quest", "leaderboards", "player", "debug")
+SCREENS = ("events", "quest", "leaderboards", "player", "debug", "friends")
 
 
 @dataclass
@@ -222,6 +222,49 @@ def test_player_screen_shows_identity_wallet_inventory_and_pending_grants(
     assert player["wallet"]["gold"] >= 500 and player["wallet"]["xp"] >= 40
     assert player["inventory"].get("hunter_badge") == 1
     assert {g["kind"] for g in player["pending"]} >= {"reward", "crate"}
+
+
+def test_player_screen_shows_live_inventory_and_the_server_clock(readme_tour: TourRun) -> None:
+    _ok(readme_tour)
+    player = readme_tour.report["screens"]["player"]
+    # a /server/v1 grant arrived over the inventory stream (KRATY_INVENTORY), not a reload
+    live = player["live"]
+    assert live["connection"] == "connected"
+    server = [c for c in live["changes"] if c["origin"] == "server"]
+    assert server and server[0]["kind"] == "inventory_changed"
+    assert server[0]["key"] == "health_potion" and server[0]["delta"] == 2
+    assert player["inventory"]["health_potion"] == server[0]["after"]
+    seen = readme_tour.report["seen"]
+    assert any(c["origin"] == "server" for c in seen["live_inventory"])
+    # the server clock: synced, with its offset (the tour moved the emulator's clock)
+    clock = player["clock"]
+    assert clock["synced"] is True and clock["syncs"] >= 1
+    assert clock["offset_ms"] is not None and clock["round_trip_ms"] is not None
+    assert len(clock["shown"]) == 8  # HH:MM:SS
+    assert len(set(seen["server_clock"])) >= 3  # it ticked while the tour ran
+
+
+def test_friends_screen_shows_code_presence_requests_and_gifts(readme_tour: TourRun) -> None:
+    _ok(readme_tour)
+    friends = readme_tour.report["screens"]["friends"]
+    code = friends["code"]
+    assert isinstance(code, str) and len(code) == 6 and code.isalnum() and code.isupper()
+    assert friends["presence"]["online"] is True
+    # player_42 asked player_7 by code; the rival's own client accepted
+    rival = next(f for f in friends["friends"] if f["id"] == "player_7")
+    assert rival["name"] == "Demo Rival" and rival["online"] is True
+    assert rival["presence"].startswith("online")
+    assert rival["progression"].get("level") == 2
+    assert rival["cooldown"] is not None and rival["cooldown"].startswith("gift in ")
+    assert not friends["outgoing"] and not friends["incoming"]  # the request was accepted
+    assert [g["to"] for g in friends["sent"]] == ["player_7"]
+    assert [g["from"] for g in friends["inbox"]] == ["player_7"]  # the rival's gift back
+    assert friends["rival"]["actions"] == ["online", "accepted", "gifted"]
+    seen = readme_tour.report["seen"]
+    assert seen["friends_made"] == ["player_7"]
+    assert len(seen["gifts_sent"]) == 1 and len(seen["gifts_claimed"]) == 1
+    final = readme_tour.report["final"]["friends"]
+    assert final["gifts_claimed"] == seen["gifts_claimed"] and not final["inbox"]
 
 
 def test_debug_screen_has_a_button_per_sdk_method_and_ran_them_all(readme_tour: TourRun) -> None:
