@@ -29,7 +29,7 @@ The table (STYLE.md section 3):
 | ``KRATY_IDENTITY`` | ``external_player_id``, ``reason`` |
 | ``KRATY_CONNECTION`` | ``source``, ``state``, ``error`` |
 | ``KRATY_INVENTORY`` | ``kind``, ``data``, ``source`` |
-| ``KRATY_FRIENDS`` | ``friends``, ``source`` |
+| ``KRATY_FRIENDS`` | ``kind``, ``source`` and the kind's own (``PresenceWatcher``) |
 """
 
 from __future__ import annotations

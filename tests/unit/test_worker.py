@@ -448,7 +448,12 @@ def test_the_worker_side_of_the_component_never_imports_pygame() -> None:
         "import kraty_pygame.component.worker, kraty_pygame.component.watchers\n"
         "import kraty_pygame.component.batching, kraty_pygame.component.platform_watchers\n"
         "import kraty_pygame.component.board_watcher\n"
+        "from kraty_pygame.component import RequestHandle, HandleStatus, CloseReport\n"
+        "from kraty_pygame.component import Watcher, PresenceWatcher, InventoryWatcher\n"
+        "from kraty_pygame.component import ComponentStats, KratyQueueFullError\n"
         "assert 'pygame' not in sys.modules, 'pygame was imported'\n"
+        "from kraty_pygame.component import ToastStack\n"
+        "assert 'pygame' in sys.modules, 'widgets need pygame'\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
