@@ -79,7 +79,8 @@ def merged_failure(
             retry=RetryConfig(attempts=1),
             timeout=5.0,
         )
-        component = KratyComponent(faulty, owns_kraty=True)
+        # No start-up clock sync: it would take the one scripted fault meant for progress.
+        component = KratyComponent(faulty, owns_kraty=True, sync_time_at_start=False)
         try:
             # A slow read keeps the worker busy while three increments queue up and merge.
             proxy.schedule(FaultKind.SLOW_DRIP, fault)
