@@ -13,7 +13,7 @@ fi
 echo "==> installing kraty-pygame with every extra"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e '.[emulator,dev,docs,keyring]'
-export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy PYGAME_HIDE_SUPPORT_PROMPT=1
+export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy PYGAME_HIDE_SUPPORT_PROMPT=1 NO_MKDOCS_2_WARNING=1
 echo "==> ruff"
 "$VENV/bin/ruff" check kraty_pygame demo_game tests examples
 echo "==> mypy --strict"
