@@ -164,6 +164,7 @@ def test_sse_fanout_latency(server_url: str) -> None:
             await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in group)), 60)
         connect_s = time.perf_counter() - connect_started
         sent: dict[int, float] = {}
+        rtts.clear()
         progress = f"/sdk/v1/players/{player}/events/daily_duel/attempts/{attempt_id}/progress"
         async with httpx.AsyncClient(
             base_url=server_url,
@@ -177,12 +178,14 @@ def test_sse_fanout_latency(server_url: str) -> None:
                 next_at += interval
                 sent[i] = time.perf_counter()
                 response = await client.post(progress, json={"mode": "increment", "metricValue": 1})
+                rtts.append((time.perf_counter() - sent[i]) * 1000.0)
                 assert response.status_code == 200, response.text
             # Finalize so every stream ends with finalized + closed.
             await client.post("/_emulator/events/daily_duel/finalize")
         await asyncio.wait_for(asyncio.gather(*(s.ended.wait() for s in subs)), 60)
         return subs, sent, connect_s
 
+    rtts: list[float] = []
     subs, sent, connect_s = asyncio.run(scenario())
     latencies = [
         (at - sent[score]) * 1000.0
@@ -215,6 +218,7 @@ def test_sse_fanout_latency(server_url: str) -> None:
         "p99_ms": round(p99, 1),
         "max_ms": round(max(latencies), 1),
         "mean_ms": round(statistics.fmean(latencies), 1),
+        "write_rtt_p50_ms": round(statistics.median(rtts), 1),
         "first_receipt_p50_ms": round(statistics.median(firsts), 1),
         "fanout_spread_p50_ms": round(statistics.median(spreads), 1),
         "fanout_spread_max_ms": round(max(spreads), 1),
