@@ -103,9 +103,12 @@ class InventoryStream:
         return next(self._gen)
 
     def _run(self) -> Iterator[InventoryStreamEvent]:
+        """Events of the connection. ``_reading`` is True only while blocked in a read, so
+        ``cancel()`` closes the response itself whenever the consumer sits between events
+        (or stopped iterating); a ``cancel()`` that lands during a read leaves the close to
+        the reader, which checks for it as soon as the read returns."""
         with self._lock:
             response = self._response
-            self._reading = response is not None
         if response is None:
             return
         try:
@@ -115,6 +118,10 @@ class InventoryStream:
                 max_event_bytes=self._max_event,
             )
             while True:
+                with self._lock:
+                    if self._cancelled.is_set():
+                        return
+                    self._reading = True
                 try:
                     message = next(messages)
                 except StopIteration:
@@ -125,17 +132,29 @@ class InventoryStream:
                     if self._cancelled.is_set():
                         return
                     raise KratyStreamError(f"inventory stream dropped: {_describe(exc)}") from exc
+                finally:
+                    with self._lock:
+                        self._reading = False
+                if self._cancelled.is_set():
+                    return  # cancelled during the read: close now, not at garbage collection
                 event = InventoryStreamEvent.from_sse(message.event, message.data)
-                yield event
-                if event.kind == "closed" or self._cancelled.is_set():
+                if event.kind == "closed":
+                    # Nothing follows: free the connection before handing the event out, so
+                    # a consumer that stops iterating here leaks nothing.
+                    self._release_response()
+                    yield event
                     return
+                yield event
         finally:
-            with self._lock:
-                self._reading = False
-                self._response = None
-            _close_quietly(response)
+            self._release_response()
         if not self._cancelled.is_set():
             raise KratyStreamError("inventory stream dropped: the server ended the stream")
+
+    def _release_response(self) -> None:
+        with self._lock:
+            response, self._response = self._response, None
+        if response is not None:
+            _close_quietly(response)
 
     def __repr__(self) -> str:
         state = "cancelled" if self.is_cancelled else "open"

@@ -540,6 +540,10 @@ class LeaderboardStream:
             finally:
                 with self._lock:
                     self._reading = False
+            if self._cancelled.is_set():
+                # cancel() came during the read and left the close to us: end here so
+                # _run's finally closes the response now, not at garbage collection.
+                return
             event = LeaderboardStreamEvent.from_sse(message.event, message.data)
             if event.kind == LeaderboardStreamKind.FINALIZED:
                 self._route_finalized(event)
