@@ -15,7 +15,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
@@ -256,9 +256,16 @@ class KratyClient:
                 return
             self._closed = True
             scopes = tuple(self._scopes)
+            streams = [response for response, _token in self._streams.values()]
             self._streams.clear()
         for scope in scopes:
             scope.abort("closed")
+        # A stream's connection is checked out of the pool, so closing the session below
+        # would not reach it: close the responses too (after the abort woke any reader),
+        # or an abandoned stream's socket stays open until garbage collection.
+        for response in streams:
+            with suppress(Exception):
+                response.close()
         self._watchdog.stop()
         if self._owns_session:
             self._session.close()
