@@ -5,6 +5,9 @@ imports :mod:`kraty_pygame.sdk`: the two are independent implementations of one 
 protocol. Public names:
 
 * :class:`EmbeddedEmulator` - run it in-process on a free port (tests, demo).
+* :class:`EmulatorControl` - drive the ``/_emulator/*`` control plane of an emulator
+  running anywhere (e.g. a ``kraty-emulator`` in another process); errors raise
+  :class:`EmulatorControlError`.
 * :func:`create_app` - the ASGI app factory.
 * :class:`EmulatorSettings`, :func:`load_config`, :class:`ConfigError`.
 """
@@ -27,14 +30,25 @@ if _missing:
 if TYPE_CHECKING:  # pragma: no cover
     from kraty_pygame.emulator.app import create_app
     from kraty_pygame.emulator.config_loader import ConfigError, load_config
+    from kraty_pygame.emulator.control import EmulatorControl, EmulatorControlError
     from kraty_pygame.emulator.server import EmbeddedEmulator
     from kraty_pygame.emulator.settings import EmulatorSettings
 
-__all__ = ["ConfigError", "EmbeddedEmulator", "EmulatorSettings", "create_app", "load_config"]
+__all__ = [
+    "ConfigError",
+    "EmbeddedEmulator",
+    "EmulatorControl",
+    "EmulatorControlError",
+    "EmulatorSettings",
+    "create_app",
+    "load_config",
+]
 
 _LAZY = {
     "create_app": "kraty_pygame.emulator.app",
     "EmbeddedEmulator": "kraty_pygame.emulator.server",
+    "EmulatorControl": "kraty_pygame.emulator.control",
+    "EmulatorControlError": "kraty_pygame.emulator.control",
     "EmulatorSettings": "kraty_pygame.emulator.settings",
     "load_config": "kraty_pygame.emulator.config_loader",
     "ConfigError": "kraty_pygame.emulator.config_loader",

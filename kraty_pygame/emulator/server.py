@@ -2,16 +2,14 @@
 
 Tests, the demo game and ``kraty-emulator`` start the emulator through this module.
 The helper methods talk to the ``/_emulator/*`` control plane over plain HTTP
-(``urllib``), exactly as any other client would.
+through :class:`~kraty_pygame.emulator.control.EmulatorControl`, exactly as a client
+in another process would.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
-import urllib.error
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +18,8 @@ from typing import Any
 import uvicorn
 
 from kraty_pygame.emulator.app import create_app
-from kraty_pygame.emulator.clock import ClockMode, parse_iso
+from kraty_pygame.emulator.clock import ClockMode
+from kraty_pygame.emulator.control import EmulatorControl
 from kraty_pygame.emulator.settings import EmulatorSettings
 
 CLIENT_API_KEY = "kr_test.client-demo"
@@ -110,6 +109,7 @@ class EmbeddedEmulator:
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        self._control: EmulatorControl | None = None
         self.app: Any = None
         self.base_url = ""
 
@@ -172,45 +172,38 @@ class EmbeddedEmulator:
 
     # ------------------------------------------------------------ control plane
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - our own http:// base URL
-            self.base_url + path,
-            data=data,
-            method=method,
-            headers={"content-type": "application/json"} if data is not None else {},
-        )
-        opener = urllib.request.urlopen  # the URL is our own http:// base URL
-        try:
-            with opener(request, timeout=30) as response:
-                return json.loads(response.read())["data"]
-        except urllib.error.HTTPError as exc:
-            payload = exc.read().decode("utf-8", "replace")
-            raise RuntimeError(f"{method} {path} -> {exc.code}: {payload[:300]}") from None
+    @property
+    def control(self) -> EmulatorControl:
+        """The :class:`EmulatorControl` of this emulator (the methods below use it).
+
+        Raises:
+            RuntimeError: the emulator was never started.
+        """
+        if not self.base_url:
+            raise RuntimeError("the emulator is not started (call start() or use `with`)")
+        if self._control is None or self._control.base_url != self.base_url:
+            self._control = EmulatorControl(self.base_url)
+        return self._control
 
     def advance_clock(self, seconds: float) -> datetime:
         """Move the emulator clock forward; lobbies, windows and expiries update."""
-        return parse_iso(
-            self._call("POST", "/_emulator/clock", {"advance_s": float(seconds)})["now"]
-        )
+        return self.control.advance_clock(seconds)
 
     def set_clock(self, moment: str | datetime) -> datetime:
         """Jump the emulator clock to an ISO time (or an aware datetime)."""
-        text = moment if isinstance(moment, str) else moment.isoformat()
-        return parse_iso(self._call("POST", "/_emulator/clock", {"set": text})["now"])
+        return self.control.set_clock(moment)
 
     def now(self) -> datetime:
         """The emulator's current time."""
-        return parse_iso(self._call("GET", "/_emulator/clock")["now"])
+        return self.control.now()
 
     def reset(self) -> None:
         """Reload the config and wipe all state (seeded content is re-created)."""
-        self._call("POST", "/_emulator/reset")
+        self.control.reset()
 
     def state(self) -> dict[str, Any]:
         """The ``/_emulator/state`` dump (no secrets)."""
-        result: dict[str, Any] = self._call("GET", "/_emulator/state")
-        return result
+        return self.control.state()
 
     def set_faults(
         self,
@@ -221,30 +214,16 @@ class EmbeddedEmulator:
         seed: int | None = None,
     ) -> dict[str, Any]:
         """Configure injected faults (all zero = off); ``routes`` are path globs."""
-        result: dict[str, Any] = self._call(
-            "POST",
-            "/_emulator/faults",
-            {
-                "latency_ms": float(latency_ms),
-                "fail_rate": float(fail_rate),
-                "break_after_commit_rate": float(break_after_commit_rate),
-                "routes": routes,
-                "seed": seed,
-            },
-        )
-        return result
+        return self.control.set_faults(latency_ms, fail_rate, break_after_commit_rate, routes, seed)
 
     def finalize_event(self, event_key: str) -> dict[str, Any]:
         """Close the event's current window now (reward policy + SSE finalized/closed)."""
-        result: dict[str, Any] = self._call("POST", f"/_emulator/events/{event_key}/finalize")
-        return result
+        return self.control.finalize_event(event_key)
 
     def promote_lobby(self, lobby_id: str) -> dict[str, Any]:
         """Force-promote a forming lobby to active."""
-        result: dict[str, Any] = self._call("POST", f"/_emulator/lobbies/{lobby_id}/promote")
-        return result
+        return self.control.promote_lobby(lobby_id)
 
     def recent_requests(self, limit: int = 50) -> list[dict[str, Any]]:
         """Recent requests with (masked) headers and bodies, oldest first."""
-        result: list[dict[str, Any]] = self._call("GET", f"/_emulator/requests?limit={int(limit)}")
-        return result
+        return self.control.recent_requests(limit)
