@@ -175,6 +175,7 @@ class BoardFeed:
         if board.leaderboard_id != board_id:
             return
         board.board = snapshot
+        board.snapshots += 1
         board.entries = list(snapshot.entries)
         for entry in snapshot.entries:
             if entry.is_self:

@@ -1,19 +1,21 @@
 """Friends, presence and gifts for the Friends screen, all through the component.
 
-* **Presence.** A heartbeat (``component.friends.heartbeat(status=…)``) every
-  ``PRESENCE_HEARTBEAT_INTERVAL`` seconds while the game runs, with a status string
-  saying what the player is doing. The component's friends watcher polls the list
-  but sends no heartbeat, so the flow times the beats itself.
-* **Friend list.** ``component.watch_friends()`` posts ``KRATY_FRIENDS`` whenever the
-  list or a friend's presence changed; the flow applies it and re-reads the list with
-  ``progression=["level", "xp"]`` when a friend it has no balances for appears.
-* **Requests and gifts.** No watcher covers them: the flow polls ``list_requests()``
-  and ``gifts(status="pending")`` (often while the Friends screen is open, now and then
-  otherwise) and toasts each new one. A gift is also a grant: its ``grant_created`` on
-  the live inventory stream refreshes the inbox at once.
+The component's presence watcher (``component.watch_presence()``) does the live part
+on threads of its own: it sends the presence heartbeat (at once, then every
+``PRESENCE_HEARTBEAT_INTERVAL`` seconds, with a status string saying what the player
+is doing, updated with ``set_status`` when that changes) and reads the friend list
+(with ``progression=["level", "xp"]``), the pending requests and the gift inbox every
+few seconds. Each read and each change arrives as a ``KRATY_FRIENDS`` event with a
+``kind``: snapshots (``friends``, ``requests``, ``gifts``) replace what the screen
+shows; changes (``friend_added``, ``presence``, ``request_added``,
+``gift_received``) become toasts; ``heartbeat`` carries the player's own presence.
+After the game's own actions (and when the live inventory stream reports a gift's
+``grant_created``) the flow asks the watcher to read again at once.
 
-Every result is written into the ``FriendsState`` of the player who asked, so an
-answer that arrives after a switch of player never lands on the next one.
+What the watcher does not cover (the friend code, blocks, the gift catalog and the
+sent gifts) is read through the component's ``friends`` proxy. Every answer is
+written into the ``FriendsState`` of the player who asked, so an answer that arrives
+after a switch of player never lands on the next one.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import pygame
 
 from demo_game import rules
 from demo_game.rules import describe_error
-from kraty_pygame.component.watchers import Watcher
+from kraty_pygame.component import PresenceWatcher
 from kraty_pygame.sdk import (
     PRESENCE_HEARTBEAT_INTERVAL,
     BlockedPlayer,
@@ -53,11 +55,14 @@ log = logging.getLogger(__name__)
 
 #: Balances shown next to every friend (the demo's progression and its derived level).
 PROGRESSION: Final = ("level", "xp")
-#: How often the component's watcher polls the friend list (presence changes).
+#: How often the presence watcher reads the friend list, the requests and the inbox.
 FRIENDS_POLL_S: Final = 5.0
-#: How often requests and the gift inbox are polled (Friends screen open / elsewhere).
-INBOX_POLL_VISIBLE_S: Final = 5.0
-INBOX_POLL_HIDDEN_S: Final = 15.0
+#: How often the flow checks whether the player's activity (the status) changed.
+STATUS_CHECK_S: Final = 1.0
+#: A read that failed for good (every retry of the SDK's) is tried again this much later,
+#: at most ``READ_TRIES`` times in a row.
+READ_RETRY_S: Final = 3.0
+READ_TRIES: Final = 3
 GIFT_MESSAGE: Final = "from the Kraty demo"
 
 
@@ -91,17 +96,25 @@ def _friendly(error: BaseException, code: str | None = None) -> str:
     return describe_error(error)
 
 
+def _is_final(error: BaseException) -> bool:
+    """True for answers a later try would get again (gifting off, a 4xx)."""
+    return isinstance(error, KratyApiError) and 400 <= error.status < 500
+
+
 class FriendsFlow:
-    """The friend code, presence heartbeat, friend list, requests, blocks and gifts."""
+    """The friend code, presence, friend list, requests, blocks and gifts."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._watcher: Watcher | None = None
+        self._watcher: PresenceWatcher | None = None
         self.active = False
         self._clock = 0.0
-        self._next_beat = 0.0
-        self._next_poll = 0.0
+        self._last_beat: float | None = None
+        self._status = ""
+        self._next_status_check = 0.0
         self._busy: set[str] = set()
+        self._tries: dict[str, int] = {}
+        self._retries: dict[str, tuple[float, Callable[[], None]]] = {}
 
     @property
     def state(self) -> FriendsState:
@@ -118,19 +131,26 @@ class FriendsFlow:
     # ================================================================== lifecycle
 
     def start(self) -> None:
-        """Identity known: start the friends watcher, beat once and read everything."""
+        """Identity known: start the presence watcher and read what it does not cover."""
         if self.session.closing:
             return
         self.stop_watchers()
+        self._status = self.presence_status()
+        self._last_beat = None
         with self.session.meter.measure():
-            self._watcher = self.component.watch_friends(interval=FRIENDS_POLL_S)
+            self._watcher = self.component.watch_presence(
+                poll_interval=FRIENDS_POLL_S,
+                status=self._status,
+                progression=list(PROGRESSION),
+            )
         self.active = True
         self._busy.clear()
-        self.heartbeat()
+        self._tries.clear()
+        self._retries.clear()
         self.refresh()
 
     def stop_watchers(self) -> None:
-        """Stop the watcher and the timers (sign out, switch player, shutdown)."""
+        """Stop the presence watcher (sign out, switch player, shutdown)."""
         self.active = False
         if self._watcher is not None:
             with self.session.meter.measure():
@@ -138,15 +158,28 @@ class FriendsFlow:
             self._watcher = None
 
     def tick(self, dt: float) -> None:
-        """Once per frame: heartbeat and inbox polling when they are due."""
+        """Once per frame: tell the watcher when the player's activity changed."""
         self._clock += dt
-        if not self.active or self.session.signed_out or self.session.closing:
+        if not self.active:
             return
-        if self._clock >= self._next_beat:
-            self.heartbeat()
-        if self._clock >= self._next_poll:
-            self.refresh_requests()
-            self.refresh_gifts()
+        for key, (due, retry) in list(self._retries.items()):
+            if self._clock >= due:
+                del self._retries[key]
+                retry()
+        if self._clock < self._next_status_check:
+            return
+        self._next_status_check = self._clock + STATUS_CHECK_S
+        status = self.presence_status()
+        if status != self._status and self._watcher is not None:
+            self._status = status
+            with self.session.meter.measure():
+                self._watcher.set_status(status)  # beats at once with the new status
+
+    def poll_now(self) -> None:
+        """Have the watcher read the list, requests and inbox now (after our own actions)."""
+        if self._watcher is not None:
+            with self.session.meter.measure():
+                self._watcher.refresh()
 
     def _call(
         self,
@@ -155,17 +188,25 @@ class FriendsFlow:
         on_ok: Callable[[Any], None],
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
-        """One read at a time per ``key`` (a poll never piles up behind a slow one)."""
+        """One read at a time per ``key`` (a refresh never piles up behind a slow one)."""
         if key in self._busy or not self.active:
             return
         self._busy.add(key)
 
         def ok(result: Any) -> None:
             self._busy.discard(key)
+            self._tries.pop(key, None)
             on_ok(result)
 
         def failed(error: BaseException) -> None:
             self._busy.discard(key)
+            tries = self._tries.get(key, 0) + 1
+            self._tries[key] = tries
+            if tries < READ_TRIES and not _is_final(error):
+                self._retries[key] = (
+                    self._clock + READ_RETRY_S,
+                    lambda: self._call(key, make, on_ok, on_error),
+                )
             if on_error is not None:
                 on_error(error)
             else:
@@ -183,78 +224,69 @@ class FriendsFlow:
             return f"playing {rules.pretty_key(quest.event_key)}"
         return f"on the {self.app.screen.title} screen" if self.app.screens else "in the menu"
 
-    def heartbeat(self) -> None:
-        """``friends.heartbeat(status=…)``: stay online for friends for one more interval."""
-        self._next_beat = self._clock + PRESENCE_HEARTBEAT_INTERVAL
-        fs = self.state
-        status = self.presence_status()
-        self._call(
-            "heartbeat",
-            lambda: self.component.friends.heartbeat(status=status),
-            lambda presence: self._beat(fs, presence),
-        )
-
     def _beat(self, fs: FriendsState, presence: PlayerPresence) -> None:
         fs.presence = presence
         fs.heartbeats += 1
+        self._last_beat = self._clock
 
     @property
-    def next_beat_in(self) -> float:
-        """Seconds until the next heartbeat."""
-        return max(0.0, self._next_beat - self._clock)
+    def next_beat_in(self) -> float | None:
+        """Seconds until the watcher's next heartbeat (None before the first one)."""
+        if self._last_beat is None:
+            return None
+        return max(0.0, self._last_beat + PRESENCE_HEARTBEAT_INTERVAL - self._clock)
 
     # ================================================================== reads
 
     def refresh(self) -> None:
-        """Read everything: code, friends, requests, blocks, gift catalog, inbox, sent."""
+        """Everything: the watcher's reads now, plus code, blocks, catalog and sent gifts."""
         fs = self.state
+        self.poll_now()
         self._call(
             "code",
             lambda: self.component.friends.get_code(progression=list(PROGRESSION)),
             lambda code: self._got_code(fs, code),
         )
-        self.refresh_list()
-        self.refresh_requests()
         self.refresh_blocks()
         self.refresh_gifts()
 
     def _got_code(self, fs: FriendsState, code: FriendCode) -> None:
         fs.code = code
 
-    def refresh_list(self) -> None:
-        """``friends.list(progression=["level", "xp"])``."""
-        fs = self.state
-        self._call(
-            "list",
-            lambda: self.component.friends.list(progression=list(PROGRESSION)),
-            lambda friends: self._got_friends(fs, list(friends)),
-        )
-
     def on_friends_event(self, event: pygame.event.Event) -> None:
-        """``KRATY_FRIENDS``: a snapshot of the list (presence or members changed).
-
-        Snapshots of requests and gifts and the heartbeat's answer are applied too when
-        a watcher reports them (``kind``); change events (``friend_added``, ...) are
-        only counted: the snapshots that come with them carry the state.
-        """
+        """``KRATY_FRIENDS`` from the presence watcher (see the module docstring)."""
         fs = self.state
         fs.watcher_updates += 1
         kind = getattr(event, "kind", "friends")
         if kind == "friends":
-            friends = list(event.friends)
-            self._got_friends(fs, friends)
-            if any(f.external_player_id not in fs.progression for f in friends):
-                self.refresh_list()  # someone new: read their level and xp too
-            self.refresh_requests()  # a friendship may have ended a request
+            self._got_friends(fs, list(event.friends))
         elif kind == "requests":
             self._got_requests(fs, event.requests)
         elif kind == "gifts":
             self._got_inbox(fs, list(event.gifts))
         elif kind == "heartbeat":
             self._beat(fs, event.presence)
+        elif kind == "friend_added":
+            pid = event.friend.external_player_id
+            if pid not in fs.accepted:
+                fs.accepted.append(pid)
+            self._toast(f"{player_name(event.friend)} is your friend now", "", "info")
+            self.refresh_gifts()  # a new friend: the gift catalog's counts may differ
+        elif kind == "friend_removed":
+            self._toast(f"{player_name(event.friend)} left your friends", "", "info")
+        elif kind == "presence" and event.online:
+            self._toast(f"{player_name(event.friend)} is online", event.friend.status or "", "info")
+        elif kind == "request_added" and event.direction == "incoming":
+            self._toast("Friend request", f"from {player_name(event.request.player)}", "info")
+            self.app.assets.play("milestone")
+        elif kind == "gift_received":
+            names = self.session.state.names()
+            gift = event.gift
+            self._toast(
+                f"Gift from {player_name(gift.player)}", describe_gift(gift, names), "grant"
+            )
 
     def _got_friends(self, fs: FriendsState, friends: list[Friend]) -> None:
-        before = {f.external_player_id: f for f in fs.friends}
         for friend in friends:
             pid = friend.external_player_id
             if friend.progression is not None:
@@ -263,35 +295,10 @@ class FriendsFlow:
                 fs.cooldowns[pid] = friend.gift_cooldown_until
             else:
                 fs.cooldowns.pop(pid, None)
-            old = before.get(pid)
-            if fs.loaded and fs is self.state:
-                if old is None:
-                    self._toast(f"{player_name(friend)} is your friend now", "", "info")
-                elif friend.online and not old.online:
-                    self._toast(f"{player_name(friend)} is online", friend.status or "", "info")
-            if old is None and fs.loaded and pid not in fs.accepted:
-                fs.accepted.append(pid)
         fs.friends = sorted(friends, key=lambda f: (not f.online, player_name(f).lower()))
         fs.loaded = True
 
-    def refresh_requests(self) -> None:
-        """``friends.list_requests()``: pending requests both ways."""
-        fs = self.state
-        self._next_poll = self._clock + (
-            INBOX_POLL_VISIBLE_S if self.app.screen.name == "friends" else INBOX_POLL_HIDDEN_S
-        )
-        self._call(
-            "requests",
-            self.component.friends.list_requests,
-            lambda requests: self._got_requests(fs, requests),
-        )
-
     def _got_requests(self, fs: FriendsState, requests: FriendRequests) -> None:
-        for request in requests.incoming:
-            if request.request_id not in fs.seen_requests and fs is self.state:
-                self._toast("Friend request", f"from {player_name(request.player)}", "info")
-                self.app.assets.play("milestone")
-        fs.seen_requests.update(r.request_id for r in requests.incoming)
         fs.incoming = list(requests.incoming)
         fs.outgoing = list(requests.outgoing)
 
@@ -305,7 +312,7 @@ class FriendsFlow:
         )
 
     def refresh_gifts(self) -> None:
-        """The gift catalog, the pending inbox and the sent list."""
+        """The gift catalog (rules, today's count) and the sent gifts."""
         fs = self.state
         self._call(
             "gift_catalog",
@@ -314,17 +321,15 @@ class FriendsFlow:
             lambda error: self._gifts_failed(fs, error),
         )
         self._call(
-            "inbox",
-            lambda: self.component.friends.gifts(status="pending"),
-            lambda gifts: self._got_inbox(fs, list(gifts)),
-            lambda error: self._gifts_failed(fs, error),
-        )
-        self._call(
             "sent",
             lambda: self.component.friends.sent_gifts(limit=10),
             lambda gifts: setattr(fs, "sent", list(gifts)),
             lambda error: self._gifts_failed(fs, error),
         )
+
+    def gift_arrived(self) -> None:
+        """A gift's grant showed up on the live inventory stream: read the inbox now."""
+        self.poll_now()
 
     def _got_catalog(self, fs: FriendsState, catalog: GiftCatalog) -> None:
         fs.catalog = catalog
@@ -337,15 +342,6 @@ class FriendsFlow:
             log.info("gift read failed: %s", describe_error(error))
 
     def _got_inbox(self, fs: FriendsState, gifts: list[Gift]) -> None:
-        names = self.session.state.names()
-        for gift in gifts:
-            if gift.gift_id not in fs.seen_gifts and fs is self.state:
-                self._toast(
-                    f"Gift from {player_name(gift.player)}",
-                    describe_gift(gift, names),
-                    "grant",
-                )
-        fs.seen_gifts.update(g.gift_id for g in gifts)
         fs.inbox = [g for g in gifts if g.is_pending]
 
     # ================================================================== requests
@@ -369,14 +365,13 @@ class FriendsFlow:
             if result.friend.external_player_id not in fs.accepted:
                 fs.accepted.append(result.friend.external_player_id)
             self.app.notify(f"{name} had asked you already: you are friends now", "good")
-            self.refresh_list()
         elif result.request is not None:
             fs.outgoing = [
                 *[r for r in fs.outgoing if r.request_id != result.request.request_id],
                 result.request,
             ]
             self.app.notify(f"Request sent to {player_name(result.request.player)}", "good")
-        self.refresh_requests()
+        self.poll_now()
 
     def accept(self, request: FriendRequest) -> None:
         """``friends.accept(request_id)``."""
@@ -392,8 +387,7 @@ class FriendsFlow:
         fs.incoming = [r for r in fs.incoming if r.request_id != request.request_id]
         self.app.notify(f"You and {player_name(friend)} are friends", "good")
         self.app.assets.play("coin")
-        self.refresh_list()
-        self.refresh_requests()
+        self.poll_now()
 
     def decline(self, request: FriendRequest) -> None:
         """``friends.decline(request_id)``."""
@@ -415,7 +409,7 @@ class FriendsFlow:
         fs.incoming = [r for r in fs.incoming if r.request_id != request.request_id]
         fs.outgoing = [r for r in fs.outgoing if r.request_id != request.request_id]
         self.app.notify(f"{verb} the request of {player_name(request.player)}", "info")
-        self.refresh_requests()
+        self.poll_now()
 
     # ================================================================== friends, blocks
 
@@ -431,7 +425,7 @@ class FriendsFlow:
     def _removed(self, fs: FriendsState, pid: str, text: str) -> None:
         fs.friends = [f for f in fs.friends if f.external_player_id != pid]
         self.app.notify(text, "info")
-        self.refresh_list()
+        self.poll_now()
 
     def block(self, external_player_id: str, name: str) -> None:
         """``friends.block(external_player_id=…)``: ends the friendship and any request."""
@@ -447,7 +441,6 @@ class FriendsFlow:
             blocked,
         ]
         self._removed(fs, blocked.external_player_id, f"Blocked {name}")
-        self.refresh_requests()
         self.refresh_blocks()
 
     def unblock(self, blocked: BlockedPlayer) -> None:
@@ -503,7 +496,7 @@ class FriendsFlow:
         names = self.session.state.names()
         self.app.notify(f"Sent {describe_gift(gift, names)} to {player_name(gift.player)}", "good")
         self.app.assets.play("coin")
-        self.refresh_list()
+        self.poll_now()
         self.refresh_gifts()
         self.session.schedule("player", 0.2)  # the gift may have cost the sender
 

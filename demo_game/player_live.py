@@ -6,15 +6,16 @@
   game's own writes are filtered out because their results already update the screen.
   Each change is applied to the holdings at once (the event carries the amount
   after the change) and listed in a short feed; a new grant reloads the pending list.
-* **Server clock.** ``component.sync_time()`` at start, after the Debug screen moves
-  the emulator's clock, on request, and every few minutes; between syncs
-  ``kraty.server_now()`` ticks locally (no I/O), so countdowns agree with the server.
+* **Server clock.** The component syncs the server clock by itself when it starts;
+  the demo syncs again (``component.sync_time()``) after the Debug screen moves the
+  emulator's clock, on request, and every few minutes. Between syncs
+  ``component.server_now()`` ticks locally (no I/O), so countdowns agree with the
+  server; ``component.time_sync`` holds the latest offset and round trip.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
@@ -85,7 +86,7 @@ class PlayerLive:
         state = self.state
         data = event.data
         if isinstance(data, InventoryChange):
-            state.inventory = _with_quantity(state.inventory, data.item_key, data.quantity)
+            state.inventory = with_quantity(state.inventory, data.item_key, data.quantity)
             self._record("inventory_changed", data.item_key, data.delta, data.quantity, data)
         elif isinstance(data, WalletChange):
             state.wallet = _with_balance(state.wallet, data.economy_key, data.balance)
@@ -105,7 +106,7 @@ class PlayerLive:
             )
             self.session.schedule("player", 0.1)  # the pending list shows the new grant
             if data.source_kind == "gift":
-                self.session.friends.refresh_gifts()
+                self.session.friends.gift_arrived()
 
     def _record(
         self,
@@ -138,9 +139,15 @@ class PlayerLive:
 
     def _synced(self, sync: TimeSync) -> None:
         self._sync_in_flight = False
+        self._note_sync(sync)
+
+    def _note_sync(self, sync: TimeSync | None) -> None:
+        """Count each new sync once, whoever made it (the component at start, or us)."""
         state = self.state
+        if sync is None or sync is state.time_sync:
+            return
         state.time_sync = sync
-        state.time_synced_at = time.monotonic()
+        state.time_synced_at = sync.monotonic_anchor  # time.monotonic() mid-request
         state.time_syncs += 1
 
     def _sync_failed(self, error: BaseException) -> None:
@@ -149,15 +156,15 @@ class PlayerLive:
 
     @property
     def is_time_synced(self) -> bool:
-        """``kraty.is_time_synced`` (a property of the facade: no I/O)."""
+        """``component.is_time_synced`` (no I/O)."""
         with self.session.meter.measure():
-            return self.session.component.kraty.is_time_synced
+            return self.session.component.is_time_synced
 
     def server_now(self) -> datetime | None:
-        """``kraty.server_now()`` once synced (no I/O), else None."""
-        kraty = self.session.component.kraty
+        """``component.server_now()`` once synced (no I/O), else None."""
+        component = self.session.component
         with self.session.meter.measure():
-            return kraty.server_now() if kraty.is_time_synced else None
+            return component.server_now() if component.is_time_synced else None
 
     def seconds_until(self, iso: str | None) -> float | None:
         """Seconds from the server's now to ``iso`` (synced clock; emulator offset before)."""
@@ -177,6 +184,9 @@ class PlayerLive:
             self.flash[key] -= dt
             if self.flash[key] <= 0:
                 del self.flash[key]
+        with self.session.meter.measure():
+            latest = self.session.component.time_sync
+        self._note_sync(latest)
         self._since_sync += dt
         if self._since_sync >= RESYNC_EVERY_S and not self.session.signed_out:
             self.sync_time()
@@ -192,7 +202,7 @@ def _parse(iso: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _with_quantity(
+def with_quantity(
     holdings: list[PlayerItemHolding], item_key: str, quantity: int
 ) -> list[PlayerItemHolding]:
     """The holdings with ``item_key`` at ``quantity`` (a row at zero goes, as on the server)."""

@@ -36,6 +36,8 @@ RIVAL_ID: Final = "player_7"
 RIVAL_SECRET: Final = "kps_demo_player_7_secret"  # noqa: S105
 RIVAL_GIFT: Final = ("currency", "gold", 5)
 THREAD_PREFIX: Final = "demo-rival"
+WAKE_TRIES: Final = 3
+WAKE_RETRY_S: Final = 3.0
 
 Job = Callable[[Kraty], Any]
 
@@ -55,6 +57,8 @@ class Rival:
         self._jobs: list[tuple[Future[Any], Callable[[Any], None], str]] = []
         self._since_beat = 0.0
         self._closed = False
+        self._wake_tries = 0
+        self._wake_again_in: float | None = None
         session.app.text_renderer.register_secret(RIVAL_SECRET)
 
     @property
@@ -103,6 +107,8 @@ class Rival:
             error = future.exception()
             if error is not None:
                 self.session.app.notify(f"Rival ({label}): {describe_error(error)}", "bad")
+                if label == "online" and self._wake_tries < WAKE_TRIES:
+                    self._wake_again_in = WAKE_RETRY_S
             else:
                 on_ok(future.result())
         self._jobs = still
@@ -110,6 +116,11 @@ class Rival:
     def tick(self, dt: float) -> None:
         """Results back to the main loop; a heartbeat every interval once the rival is up."""
         self.drain()
+        if self._wake_again_in is not None:
+            self._wake_again_in -= dt
+            if self._wake_again_in <= 0:
+                self._wake_again_in = None
+                self.wake()
         if not self.online or self._closed:
             return
         self._since_beat += dt
@@ -131,6 +142,7 @@ class Rival:
 
     def wake(self) -> None:
         """Come online: read the rival's friend code and send a first heartbeat."""
+        self._wake_tries += 1
 
         def job(kraty: Kraty) -> tuple[str, str]:
             code = kraty.friends.get_code()

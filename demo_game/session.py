@@ -33,7 +33,7 @@ from demo_game.board_feed import BoardFeed
 from demo_game.emulator_controls import EmulatorControls
 from demo_game.friends_flow import FriendsFlow
 from demo_game.overlays import CrateReveal, loot_from_entries
-from demo_game.player_live import PlayerLive
+from demo_game.player_live import PlayerLive, with_quantity
 from demo_game.quest_flow import QuestFlow
 from demo_game.rival import Rival
 from demo_game.rules import describe_error, jsonable
@@ -143,8 +143,7 @@ class Session:
         """First calls: catalog, identity, then the player's data and the grants watcher."""
         self.call(self.component.catalog.read, self._got_catalog)
         self._resolve_identity()
-        self.emulator.read_clock()
-        self.live.sync_time()
+        self.emulator.read_clock()  # the component syncs the server clock by itself
 
     def _got_catalog(self, catalog: Any) -> None:
         self.state.catalog = catalog
@@ -406,6 +405,8 @@ class Session:
 
     def _consumed(self, result: ConsumeItemResult) -> None:
         name = self.state.names().get(result.item_key, rules.pretty_key(result.item_key))
+        # the answer says what is left: show it now (the live stream skips our own writes)
+        self.state.inventory = with_quantity(self.state.inventory, result.item_key, result.quantity)
         self.state.consumed.append(result.item_key)
         self.app.notify(f"Used {name}: {result.quantity} left", "good")
         self.schedule("player")

@@ -79,6 +79,7 @@ class BoardState:
     self_rank: int | None = None
     self_score: float | None = None
     updates: int = 0
+    snapshots: int = 0  # full reads: the first one, and one after each reconnection
     connection: str = "idle"
     finalized: bool = False
     finalized_reason: str | None = None
@@ -120,8 +121,6 @@ class FriendsState:
     accepted: list[str] = field(default_factory=list)  # friendships made (by either side)
     gifts_sent: list[str] = field(default_factory=list)
     gifts_claimed: list[str] = field(default_factory=list)
-    seen_requests: set[str] = field(default_factory=set)
-    seen_gifts: set[str] = field(default_factory=set)
 
     def friend(self, external_player_id: str) -> Friend | None:
         """The friend row of ``external_player_id``."""

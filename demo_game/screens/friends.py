@@ -366,14 +366,15 @@ class FriendsScreen(Screen):
         surface.blit(icon, (rect.x + 8, rect.y + 9))
         ui.text(
             surface,
-            f"{describe_gift(gift, names)} from {player_name(gift.player)}",
+            describe_gift(gift, names),
             (rect.x + 46, rect.y + 6),
             font=ui.fonts.bold,
             max_width=width - 54,
         )
+        note = f" \u00b7 \u201c{gift.message}\u201d" if gift.message else ""
         ui.text(
             surface,
-            f"\u201c{gift.message}\u201d" if gift.message else gift.status,
+            f"from {player_name(gift.player)}{note}",
             (rect.x + 46, rect.y + 26),
             font=ui.fonts.small,
             color=PALETTE.muted,
@@ -554,7 +555,7 @@ class FriendsScreen(Screen):
         ui.text(
             surface,
             f"watcher updates {fs.watcher_updates} \u00b7 "
-            f"{self.session.state.connections.get('friends', 'idle')}",
+            f"{self.session.state.connections.get('presence', 'idle')}",
             (self._friends.right - PAD, title.centery),
             font=ui.fonts.small,
             color=PALETTE.faint,
@@ -600,10 +601,10 @@ class FriendsScreen(Screen):
         presence = fs.presence
         flow = self.session.friends
         if presence is not None:
-            line = (
-                f"you: {'online' if presence.online else 'offline'}"
-                f" \u00b7 heartbeat in {flow.next_beat_in:.0f} s"
-            )
+            line = f"you: {'online' if presence.online else 'offline'}"
+            next_beat = flow.next_beat_in
+            if next_beat is not None:
+                line += f" \u00b7 heartbeat in {next_beat:.0f} s"
         else:
             line = "you: no heartbeat yet"
         level = (fs.code.progression or {}).get("level") if fs.code is not None else None
