@@ -77,7 +77,7 @@ class FriendsScreen(Screen):
             row_height=50,
             actions=self._request_actions,
             empty_text="No pending requests.",
-            action_width=70,
+            action_width=58,
         )
         self.rival_accept = Button(
             "Accepts",
@@ -171,9 +171,7 @@ class FriendsScreen(Screen):
         if not code:
             return
         try:
-            if not pygame.scrap.get_init():
-                pygame.scrap.init()
-            pygame.scrap.put_text(code)
+            pygame.scrap.put_text(code)  # SDL's clipboard (pygame 2.2+: no init needed)
         except (pygame.error, AttributeError, NotImplementedError):
             self.app.notify(f"Your friend code is {code} (no clipboard here)", "info")
             return
@@ -324,24 +322,24 @@ class FriendsScreen(Screen):
         self, surface: pygame.Surface, rect: pygame.Rect, request: FriendRequest, index: int, ui: Ui
     ) -> None:
         width = self.requests.content_width()
-        arrow = "\u2193 from" if request.is_incoming else "\u2191 to"
-        color = PALETTE.accent2 if request.is_incoming else PALETTE.muted
-        ui.text(surface, arrow, (rect.x + 10, rect.y + 8), font=ui.fonts.small, color=color)
         ui.text(
             surface,
             player_name(request.player),
-            (rect.x + 54, rect.y + 6),
+            (rect.x + 10, rect.y + 6),
             font=ui.fonts.bold,
-            max_width=width - 64,
+            max_width=width - 20,
         )
-        hint = "wants to be your friend" if request.is_incoming else "waiting for an answer"
+        if request.is_incoming:
+            hint, color = "\u2193 wants to be your friend", PALETTE.accent2
+        else:
+            hint, color = "\u2191 asked, waiting for an answer", PALETTE.muted
         ui.text(
             surface,
             hint,
-            (rect.x + 54, rect.y + 26),
+            (rect.x + 10, rect.y + 26),
             font=ui.fonts.small,
-            color=PALETTE.muted,
-            max_width=width - 64,
+            color=color,
+            max_width=width - 20,
         )
 
     def _draw_blocked(
@@ -487,7 +485,7 @@ class FriendsScreen(Screen):
         self.gift_kind.set_items(kinds, selected)
         resource = self._resource(selected)
         top = resource.max_amount if resource is not None and resource.max_amount > 0 else 1
-        amounts = sorted({a for a in (1, 5, 10, top) if a <= top})
+        amounts = sorted({a for a in (1, 10, top) if a <= top})
         amount = self.gift_amount.selected
         if amount not in {str(a) for a in amounts}:
             amount = str(min(10, top))
@@ -544,7 +542,7 @@ class FriendsScreen(Screen):
             (self._friends.x + PAD, self._friends.y + PAD),
             font=ui.fonts.title,
         )
-        pill(
+        chip = pill(
             ui,
             surface,
             f"{online} online",
@@ -560,6 +558,7 @@ class FriendsScreen(Screen):
             font=ui.fonts.small,
             color=PALETTE.faint,
             anchor="midright",
+            max_width=max(0, self._friends.right - PAD - chip.right - 12),
         )
         ui.text(
             surface,

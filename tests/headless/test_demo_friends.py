@@ -147,6 +147,8 @@ def test_friends_screen_befriends_player_7_with_presence_and_trades_gifts(game: 
     assert snap["presence"]["online"] is True and snap["presence"]["heartbeats"] >= 1
     assert snap["gift_catalog"] is not None and snap["gift_catalog"]["cooldown_seconds"] == 3600
     assert snap["rival"]["code"] and snap["rival"]["code"] != snap["code"]
+    _click_widget(game, "friends", "friends.copy")  # to the clipboard, or said in a notice
+    assert any(snap["code"] in text for text in _notices(game))
 
     # player_7 asks (on its own client); the request poll brings it in; accept it
     _click_widget(game, "friends", "friends.rival.ask")
