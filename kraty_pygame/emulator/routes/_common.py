@@ -1,16 +1,28 @@
-"""Shared route plumbing: auth dependencies, body access, strict body models."""
+"""Shared route plumbing: auth dependencies, body access, strict body models, and the
+idempotent player writes (client and server side) and holding changes many routes share."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
+from starlette.responses import Response
 
 from kraty_pygame.emulator import auth
+from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.config import ApiKeyConfig
+from kraty_pygame.emulator.domain import economy
+from kraty_pygame.emulator.errors import not_found
+from kraty_pygame.emulator.idempotency import run_write
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
+from kraty_pygame.emulator.store import Transaction
+
+#: ``handler(tx, player) -> (status, data)`` of a player write (see ``run_write``).
+PlayerHandler = Callable[[Transaction, auth.PlayerRow], tuple[int, Any]]
 
 
 class StrictBody(BaseModel):
@@ -56,3 +68,120 @@ def limit_param(value: int | None, default: int = 50, maximum: int = 200) -> int
     if value is None:
         return default
     return max(1, min(maximum, value))
+
+
+# ------------------------------------------------------------------ player writes
+
+
+def player_write(
+    request: Request,
+    rt: EmulatorRuntime,
+    *,
+    api_key: str,
+    external_id: str,
+    body: dict[str, Any] | None,
+    handler: PlayerHandler,
+    require_key: bool = False,
+) -> Response:
+    """A ``/sdk/v1`` write acting for ``external_id``: the player's secret authorizes it
+    and ``run_write`` makes it idempotent."""
+    return run_write(
+        rt,
+        request,
+        api_key=api_key,
+        external_id=external_id,
+        body=body,
+        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
+        handler=handler,
+        require_key=require_key,
+    )
+
+
+def server_player(conn: sqlite3.Connection, external_id: str) -> auth.PlayerRow:
+    """The player a ``/server/v1`` call names (no secret needed); 404 ``not_found`` if unknown."""
+    player = auth.find_player(conn, external_id)
+    if player is None:
+        raise not_found(f"player {external_id!r}")
+    return player
+
+
+def server_write(
+    request: Request,
+    rt: EmulatorRuntime,
+    *,
+    api_key: str,
+    external_id: str,
+    body: dict[str, Any] | None,
+    handler: PlayerHandler,
+    require_key: bool = False,
+) -> Response:
+    """A ``/server/v1`` write on behalf of ``external_id`` (the server key authorizes it)."""
+    return run_write(
+        rt,
+        request,
+        api_key=api_key,
+        external_id=external_id,
+        body=body,
+        authorize=lambda conn: server_player(conn, external_id),
+        handler=handler,
+        require_key=require_key,
+    )
+
+
+# ------------------------------------------------------------------ holding changes
+
+
+def change_balance(
+    rt: EmulatorRuntime,
+    tx: Transaction,
+    player: auth.PlayerRow,
+    economy_key: str,
+    delta: int,
+    *,
+    reason: str,
+    origin: str,
+    source_ref_id: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Move one balance for a wallet write route (E14, S1, S2): 404 for an unknown
+    currency, 409 when it would go negative; returns the route's 200 answer."""
+    if rt.config.currency(economy_key) is None:
+        raise not_found(f"economy {economy_key!r}")
+    change = economy.change_balance(
+        tx.conn,
+        player_id=player.id,
+        economy_key=economy_key,
+        delta=delta,
+        now=iso(rt.now()),
+        reason=reason,
+        origin=origin,
+        source_ref_id=source_ref_id,
+    )
+    return 200, {"economyKey": economy_key, "balance": change.after, "applied": True}
+
+
+def change_quantity(
+    rt: EmulatorRuntime,
+    tx: Transaction,
+    player: auth.PlayerRow,
+    item_key: str,
+    delta: int,
+    *,
+    reason: str,
+    origin: str,
+    source_ref_id: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Move one item quantity for an inventory write route (E12, S3, S4): 404 for an
+    unknown item, 409 when it would go negative; returns the route's 200 answer."""
+    if rt.config.item(item_key) is None:
+        raise not_found(f"item {item_key!r}")
+    change = economy.change_quantity(
+        tx.conn,
+        player_id=player.id,
+        item_key=item_key,
+        delta=delta,
+        now=iso(rt.now()),
+        reason=reason,
+        origin=origin,
+        source_ref_id=source_ref_id,
+    )
+    return 200, {"itemKey": item_key, "quantity": change.after, "applied": True}

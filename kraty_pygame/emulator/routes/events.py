@@ -12,8 +12,7 @@ from starlette.responses import Response
 from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import attempts, events, lobbies, sweep
 from kraty_pygame.emulator.errors import not_found
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict, player_write
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -85,14 +84,8 @@ async def start(
             tx, rt, event_key=event_key, player=player, player_context=context, now=rt.now()
         )
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )
 
 
@@ -128,14 +121,8 @@ async def progress(
             now=rt.now(),
         )
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )
 
 
@@ -164,12 +151,6 @@ async def finish(
             now=rt.now(),
         )
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )

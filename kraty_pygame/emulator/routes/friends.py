@@ -18,13 +18,13 @@ from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.config_platform import platform_config
 from kraty_pygame.emulator.domain import friends, identity, presence
 from kraty_pygame.emulator.errors import ApiError
-from kraty_pygame.emulator.idempotency import run_write
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,
     StrictBody,
     body_dict,
     limit_param,
+    player_write,
 )
 from kraty_pygame.emulator.runtime import EmulatorRuntime
 from kraty_pygame.emulator.store import Transaction
@@ -69,26 +69,6 @@ def _friend_builder(tx: Transaction, rt: EmulatorRuntime, me: str) -> Callable[[
         )
 
     return build
-
-
-def _write(
-    request: Request,
-    rt: EmulatorRuntime,
-    key: str,
-    external_id: str,
-    raw: dict[str, Any] | None,
-    *,
-    handler: Callable[[Transaction, auth.PlayerRow], tuple[int, object]],
-) -> Response:
-    return run_write(
-        rt,
-        request,
-        api_key=key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
-    )
 
 
 # ------------------------------------------------------------------ reads
@@ -227,7 +207,9 @@ async def heartbeat(
         ttl, _ = _timing(rt)
         return 200, presence.presence_of(tx.conn, player.id, now=now, ttl_s=ttl)
 
-    return _write(request, rt, key.key, external_id, raw, handler=handler)
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
+    )
 
 
 @router.post(_BASE + "/friends/requests")
@@ -249,7 +231,9 @@ async def send_request(
             friend=_friend_builder(tx, rt, player.id),
         )
 
-    return _write(request, rt, key.key, external_id, raw, handler=handler)
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
+    )
 
 
 @router.post(_BASE + "/friends/requests/{request_id}/accept")
@@ -271,7 +255,9 @@ async def accept_request(
         since = friends.friends_since(tx.conn, player.id, other)
         return 200, {"friend": _friend_builder(tx, rt, player.id)(other, since)}
 
-    return _write(request, rt, key.key, external_id, raw, handler=handler)
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
+    )
 
 
 @router.post(_BASE + "/friends/requests/{request_id}/decline")
@@ -292,7 +278,9 @@ async def decline_request(
         friends.resolve_request(tx.conn, player.id, request_id, "decline", now=rt.now())
         return 200, {"declined": True}
 
-    return _write(request, rt, key.key, external_id, raw, handler=handler)
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
+    )
 
 
 @router.delete(_BASE + "/friends/requests/{request_id}")
@@ -305,7 +293,9 @@ async def cancel_request(
         friends.resolve_request(tx.conn, player.id, request_id, "cancel", now=rt.now())
         return 200, {"cancelled": True}
 
-    return _write(request, rt, key.key, external_id, None, handler=handler)
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=None, handler=handler
+    )
 
 
 @router.delete(_BASE + "/friends/{friend_external_id}")
@@ -318,7 +308,9 @@ async def remove_friend(
         friends.remove(tx.conn, player.id, friend_external_id)
         return 200, {"removed": True}
 
-    return _write(request, rt, key.key, external_id, None, handler=handler)
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=None, handler=handler
+    )
 
 
 @router.post(_BASE + "/blocks")
@@ -335,7 +327,9 @@ async def block(
         ref = identity.player_ref(tx.conn, target.id)
         return 200, {"blocked": {**ref, "blockedAt": blocked_at}}
 
-    return _write(request, rt, key.key, external_id, raw, handler=handler)
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
+    )
 
 
 @router.delete(_BASE + "/blocks/{blocked_external_id}")
@@ -348,4 +342,6 @@ async def unblock(
         friends.unblock(tx.conn, player.id, blocked_external_id)
         return 200, {"unblocked": True}
 
-    return _write(request, rt, key.key, external_id, None, handler=handler)
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=None, handler=handler
+    )

@@ -11,13 +11,13 @@ from starlette.responses import Response
 
 from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import gifts
-from kraty_pygame.emulator.idempotency import run_write
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,
     StrictBody,
     body_dict,
     limit_param,
+    player_write,
 )
 from kraty_pygame.emulator.store import Transaction
 
@@ -122,14 +122,8 @@ async def send_gift(
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 200, {"gift": gifts.send(tx.conn, rt, player, raw, rt.now())}
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )
 
 
@@ -150,12 +144,6 @@ async def claim_gift(
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 200, {"gift": gifts.claim(tx.conn, rt, player.id, gift_id, rt.now())}
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )

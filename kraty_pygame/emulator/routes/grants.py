@@ -10,8 +10,7 @@ from starlette.responses import Response
 
 from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import grants
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict, player_write
 from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -48,14 +47,8 @@ async def _grant_write(
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
         return 200, action(tx.conn, rt, player.id, request.path_params["grant_id"], rt.now())
 
-    return run_write(
-        rt,
-        request,
-        api_key=key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=key, external_id=external_id, body=raw, handler=handler
     )
 
 

@@ -11,8 +11,13 @@ from starlette.responses import Response
 from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import identity
 from kraty_pygame.emulator.errors import not_found, validation_failed
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import (
+    ClientKey,
+    Runtime,
+    StrictBody,
+    body_dict,
+    player_write,
+)
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["players"])
@@ -46,14 +51,8 @@ async def set_identity(
             **identity.identities(tx.conn, player.id),
         }
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )
 
 
@@ -82,14 +81,8 @@ async def _metadata_write(
         metadata = identity.write_metadata(tx.conn, player.id, raw, merge=merge, now=rt.now())
         return 200, {"externalPlayerId": player.external_id, "metadata": metadata}
 
-    return run_write(
-        rt,
-        request,
-        api_key=api_key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=api_key, external_id=external_id, body=raw, handler=handler
     )
 
 

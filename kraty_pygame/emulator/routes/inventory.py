@@ -8,11 +8,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame.emulator import auth, responses
-from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.domain import economy
-from kraty_pygame.emulator.errors import not_found
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import (
+    ClientKey,
+    StrictBody,
+    body_dict,
+    change_quantity,
+    player_write,
+)
 from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -57,26 +60,22 @@ async def consume_item(
     raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
-        if rt.config.item(item_key) is None:
-            raise not_found(f"item {item_key!r}")
-        change = economy.change_quantity(
-            tx.conn,
-            player_id=player.id,
-            item_key=item_key,
-            delta=-body.quantity,
-            now=iso(rt.now()),
+        return change_quantity(
+            rt,
+            tx,
+            player,
+            item_key,
+            -body.quantity,
             reason=body.reason or "consume",
             origin="client",
         )
-        return 200, {"itemKey": item_key, "quantity": change.after, "applied": True}
 
-    return run_write(
-        rt,
+    return player_write(
         request,
+        rt,
         api_key=key.key,
         external_id=external_id,
         body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
         handler=handler,
         require_key=True,
     )

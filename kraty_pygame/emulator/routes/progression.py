@@ -10,8 +10,13 @@ from starlette.responses import Response
 
 from kraty_pygame.emulator import auth
 from kraty_pygame.emulator.domain import progression
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, Runtime, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import (
+    ClientKey,
+    Runtime,
+    StrictBody,
+    body_dict,
+    player_write,
+)
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["progression"])
@@ -44,14 +49,8 @@ async def self_grant(
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 201, progression.self_grant(tx.conn, rt, player.id, raw, rt.now())
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )
 
 
@@ -79,12 +78,6 @@ async def wallet_progress(
             now=rt.now(),
         )
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
+    return player_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )

@@ -6,7 +6,6 @@ score) belongs to emulator-boards.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -15,12 +14,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kraty_pygame.emulator import responses
-from kraty_pygame.emulator.auth import PlayerRow, find_player
-from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.domain import economy, grants, players, rewards
-from kraty_pygame.emulator.errors import not_found, validation_failed
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, body_dict
+from kraty_pygame.emulator.auth import PlayerRow
+from kraty_pygame.emulator.clock import parse_iso
+from kraty_pygame.emulator.domain import grants, players, rewards
+from kraty_pygame.emulator.errors import validation_failed
+from kraty_pygame.emulator.routes._common import (
+    PlayerHandler,
+    ServerKey,
+    StrictBody,
+    body_dict,
+    change_balance,
+    change_quantity,
+    server_player,
+    server_write,
+)
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -59,30 +66,22 @@ class BanBody(StrictBody):
     reason: str | None = None
 
 
-def _player(conn: sqlite3.Connection, external_id: str) -> PlayerRow:
-    player = find_player(conn, external_id)
-    if player is None:
-        raise not_found(f"player {external_id!r}")
-    return player
-
-
 async def _write(
     request: Request,
     rt: EmulatorRuntime,
     key: str,
     external_id: str,
-    handler: Any,
+    handler: PlayerHandler,
     *,
     require_key: bool = False,
 ) -> Response:
     raw = await body_dict(request)
-    return run_write(
-        rt,
+    return server_write(
         request,
+        rt,
         api_key=key,
         external_id=external_id,
         body=raw,
-        authorize=lambda conn: _player(conn, external_id),
         handler=handler,
         require_key=require_key,
     )
@@ -101,19 +100,16 @@ async def credit(
     rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        if rt.config.currency(economy_key) is None:
-            raise not_found(f"economy {economy_key!r}")
-        change = economy.change_balance(
-            tx.conn,
-            player_id=player.id,
-            economy_key=economy_key,
-            delta=body.amount,
-            now=iso(rt.now()),
+        return change_balance(
+            rt,
+            tx,
+            player,
+            economy_key,
+            body.amount,
             reason=body.reason or "server_credit",
             origin="server",
             source_ref_id=body.sourceRefId,
         )
-        return 200, {"economyKey": economy_key, "balance": change.after, "applied": True}
 
     return await _write(request, rt, key.key, external_id, handler)
 
@@ -131,19 +127,16 @@ async def debit(
     rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        if rt.config.currency(economy_key) is None:
-            raise not_found(f"economy {economy_key!r}")
-        change = economy.change_balance(
-            tx.conn,
-            player_id=player.id,
-            economy_key=economy_key,
-            delta=-body.amount,
-            now=iso(rt.now()),
+        return change_balance(
+            rt,
+            tx,
+            player,
+            economy_key,
+            -body.amount,
             reason=body.reason or "server_debit",
             origin="server",
             source_ref_id=body.sourceRefId,
         )
-        return 200, {"economyKey": economy_key, "balance": change.after, "applied": True}
 
     return await _write(request, rt, key.key, external_id, handler)
 
@@ -161,19 +154,16 @@ async def grant_item(
     rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        if rt.config.item(item_key) is None:
-            raise not_found(f"item {item_key!r}")
-        change = economy.change_quantity(
-            tx.conn,
-            player_id=player.id,
-            item_key=item_key,
-            delta=body.quantity,
-            now=iso(rt.now()),
+        return change_quantity(
+            rt,
+            tx,
+            player,
+            item_key,
+            body.quantity,
             reason=body.reason or "admin_grant",
             origin="server",
             source_ref_id=body.sourceRefId,
         )
-        return 200, {"itemKey": item_key, "quantity": change.after, "applied": True}
 
     return await _write(request, rt, key.key, external_id, handler)
 
@@ -191,19 +181,16 @@ async def revoke_item(
     rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        if rt.config.item(item_key) is None:
-            raise not_found(f"item {item_key!r}")
-        change = economy.change_quantity(
-            tx.conn,
-            player_id=player.id,
-            item_key=item_key,
-            delta=-body.quantity,
-            now=iso(rt.now()),
+        return change_quantity(
+            rt,
+            tx,
+            player,
+            item_key,
+            -body.quantity,
             reason=body.reason or "admin_revoke",
             origin="server",
             source_ref_id=body.sourceRefId,
         )
-        return 200, {"itemKey": item_key, "quantity": change.after, "applied": True}
 
     return await _write(request, rt, key.key, external_id, handler)
 
@@ -293,7 +280,7 @@ async def read_player(
     rt = runtime_of(request)
     del key
     with rt.store.read() as conn:
-        return responses.ok(players.server_view(conn, rt, _player(conn, external_id)))
+        return responses.ok(players.server_view(conn, rt, server_player(conn, external_id)))
 
 
 @router.post(f"{_PLAYER}/ban")

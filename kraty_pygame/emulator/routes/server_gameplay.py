@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame.emulator import responses
-from kraty_pygame.emulator.auth import PlayerRow, find_player
+from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.domain import attempts, lobbies, players, windows
 from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, body_dict, server_write
 from kraty_pygame.emulator.routes.events import EmptyBody, ProgressBody, event_or_404
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
@@ -32,13 +31,6 @@ class LobbyBody(StrictBody):
     externalPlayerIds: list[str] = Field(min_length=1, max_length=100)
     capacity: int | None = Field(default=None, ge=1, le=100)
     fillBots: bool | None = None
-
-
-def _player(conn: sqlite3.Connection, external_id: str) -> PlayerRow:
-    player = find_player(conn, external_id)
-    if player is None:
-        raise not_found(f"player {external_id!r}")
-    return player
 
 
 def _game(rt: EmulatorRuntime, game_id: str) -> None:
@@ -71,14 +63,8 @@ async def server_progress(
             now=rt.now(),
         )
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: _player(conn, external_id),
-        handler=handler,
+    return server_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )
 
 
@@ -107,14 +93,8 @@ async def server_finish(
             now=rt.now(),
         )
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: _player(conn, external_id),
-        handler=handler,
+    return server_write(
+        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
     )
 
 

@@ -8,11 +8,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame.emulator import auth, responses
-from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.domain import economy
-from kraty_pygame.emulator.errors import not_found
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import (
+    ClientKey,
+    StrictBody,
+    body_dict,
+    change_balance,
+    player_write,
+)
 from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -57,26 +60,22 @@ async def debit_wallet(
     raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
-        if rt.config.currency(economy_key) is None:
-            raise not_found(f"economy {economy_key!r}")
-        change = economy.change_balance(
-            tx.conn,
-            player_id=player.id,
-            economy_key=economy_key,
-            delta=-body.amount,
-            now=iso(rt.now()),
+        return change_balance(
+            rt,
+            tx,
+            player,
+            economy_key,
+            -body.amount,
             reason=body.reason or "client_debit",
             origin="client",
         )
-        return 200, {"economyKey": economy_key, "balance": change.after, "applied": True}
 
-    return run_write(
-        rt,
+    return player_write(
         request,
+        rt,
         api_key=key.key,
         external_id=external_id,
         body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
         handler=handler,
         require_key=True,
     )
