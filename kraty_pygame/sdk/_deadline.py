@@ -226,6 +226,9 @@ def _hook_request(conn: HTTPConnection) -> None:
 
 
 class _KratyHTTPConnection(HTTPConnection):
+    """A connection the running attempt can abort: it registers with the attempt and
+    connects through ``_connect`` (the HTTPS class below inherits both hooks)."""
+
     def _new_conn(self) -> socket.socket:
         attempt = current_attempt()
         if attempt is None:
@@ -245,24 +248,9 @@ class _KratyHTTPConnection(HTTPConnection):
         super().request(method, url, body=body, headers=headers, **kwargs)
 
 
-class _KratyHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        attempt = current_attempt()
-        if attempt is None:
-            return super()._new_conn()
-        attempt.attach(self)
-        return _connect(self, attempt)
-
-    def request(  # type: ignore[override]
-        self,
-        method: str,
-        url: str,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        _hook_request(self)
-        super().request(method, url, body=body, headers=headers, **kwargs)
+class _KratyHTTPSConnection(_KratyHTTPConnection, HTTPSConnection):
+    """HTTPS with the same hooks; the MRO puts HTTPSConnection (TLS, port 443) right
+    after them, so ``super()`` in the hooks reaches its connect and request."""
 
 
 class _KratyHTTPConnectionPool(HTTPConnectionPool):
