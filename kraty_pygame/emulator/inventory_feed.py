@@ -54,6 +54,7 @@ class InventoryFeed:
         self._reset_marks(rt)
         rt.store.before_commit.append(self._before_commit)
         rt.reset_hooks.append(self._on_reset)
+        rt.shutdown_hooks.append(lambda: self.hub.close_all("shutdown"))
 
     def _reset_marks(self, rt: EmulatorRuntime) -> None:
         with rt.store.read() as conn:

@@ -7,7 +7,9 @@
 * ``seed_hooks``  - ``fn(tx, runtime, now)`` after a fresh database was seeded;
 * ``sweep_hooks`` - ``fn(tx, runtime, now)`` when lazy time-based work runs
   (clock moves, and at most once per emulator second on requests);
-* ``reset_hooks`` - ``fn(runtime)`` after ``/_emulator/reset`` wiped the state.
+* ``reset_hooks`` - ``fn(runtime)`` after ``/_emulator/reset`` wiped the state;
+* ``shutdown_hooks`` - ``fn()`` when the server is about to stop (end open streams,
+  so the server does not wait on them).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class EmulatorRuntime:
         self.seed_hooks: list[TxHook] = []
         self.sweep_hooks: list[TxHook] = []
         self.reset_hooks: list[ResetHook] = []
+        self.shutdown_hooks: list[Callable[[], object]] = []
         self.extensions: dict[str, Any] = {}
         self._sweep_lock = threading.Lock()
         self._last_sweep: datetime | None = None
@@ -119,6 +122,14 @@ class EmulatorRuntime:
         self.initialize()
         for hook in self.reset_hooks:
             hook(self)
+
+    def shutdown_streams(self) -> None:
+        """Run the shutdown hooks: every open stream ends with ``closed``."""
+        for hook in self.shutdown_hooks:
+            try:
+                hook()
+            except Exception:
+                _log.exception("shutdown hook failed")
 
     def close(self) -> None:
         self.store.close()

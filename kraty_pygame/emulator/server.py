@@ -145,6 +145,9 @@ class EmbeddedEmulator:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving and close the database (idempotent)."""
         if self._server is not None:
+            if self.app is not None:
+                # Open SSE streams would hold uvicorn's graceful shutdown; end them first.
+                self.app.state.runtime.shutdown_streams()
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout)

@@ -114,6 +114,7 @@ def install(app: FastAPI, rt: EmulatorRuntime) -> None:
         hub.close_all("reset")
 
     rt.reset_hooks.append(on_reset)
+    rt.shutdown_hooks.append(lambda: hub.close_all("shutdown"))
 
 
 def _sweep(tx: Transaction, now: Any) -> None:
