@@ -88,8 +88,23 @@ def _row_action(
     game.app.frame()
 
 
+_BASELINE: set[int | None] = set()
+
+
+@pytest.fixture(autouse=True)
+def _thread_baseline() -> None:
+    """Threads alive before the test (e.g. a session-wide emulator) are not the game's."""
+    _BASELINE.clear()
+    _BASELINE.update(t.ident for t in threading.enumerate())
+
+
 def _game_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith(GAME_THREADS)]
+    """Threads a demo game started that are still alive (none after ``Game.close()``)."""
+    return [
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith(GAME_THREADS) and t.ident not in _BASELINE
+    ]
 
 
 def _notices(game: Game) -> list[str]:

@@ -30,9 +30,23 @@ pytestmark = [pytest.mark.headless]
 GAME_THREADS = ("kraty-worker", "kraty-watch", "kraty-emulator", "emulator-control", "demo-rival")
 
 
+_BASELINE: set[int | None] = set()
+
+
+@pytest.fixture(autouse=True)
+def _thread_baseline() -> None:
+    """Threads alive before the test (e.g. a session-wide emulator) are not the game's."""
+    _BASELINE.clear()
+    _BASELINE.update(t.ident for t in threading.enumerate())
+
+
 def _game_threads() -> list[str]:
     """Threads a demo game started that are still alive (none after ``Game.close()``)."""
-    return [t.name for t in threading.enumerate() if t.name.startswith(GAME_THREADS)]
+    return [
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith(GAME_THREADS) and t.ident not in _BASELINE
+    ]
 
 
 def _frames_until(
