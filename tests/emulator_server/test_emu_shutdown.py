@@ -25,6 +25,7 @@ def _request(
 
 
 def test_stop_ends_open_streams_and_joins_the_server_thread() -> None:
+    before = {t.ident for t in threading.enumerate()}  # e.g. a session-wide emulator
     emu = EmbeddedEmulator().start()
     try:
         register = "/sdk/v1/players/p_shutdown/register"
@@ -62,5 +63,7 @@ def test_stop_ends_open_streams_and_joins_the_server_thread() -> None:
     assert not reader.is_alive(), "the stream did not end when the server stopped"
     assert b"event: closed\n" in received
     assert any(b'"reason":"shutdown"' in line.replace(b" ", b"") for line in received)
-    assert not any(t.name == "kraty-emulator" and t.is_alive() for t in threading.enumerate())
+    assert not [
+        t for t in threading.enumerate() if t.name == "kraty-emulator" and t.ident not in before
+    ], "the server thread outlived stop()"
     assert took < 5.0, f"stop() took {took:.1f} s with a stream open"
