@@ -456,7 +456,9 @@ def test_presence_watcher_status_pause_resume_and_close(
     assert seen[0].online and seen[0].status == "in_lobby"
 
     # pause: heartbeats and reads stop (the threads end); what happens meanwhile is
-    # reported on resume
+    # reported on resume. The inbox must have been read once before the pause, or the
+    # first read after it is the baseline rather than a change.
+    pump.until(friends_event("gifts"), what="first gift inbox read", since=0)
     beats = watcher.heartbeats
     component.pause()
     pump.until(lambda e: e.type == KRATY_CONNECTION and e.source == "presence"
