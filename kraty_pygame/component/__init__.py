@@ -61,6 +61,9 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
     from kraty_pygame.component.event_types import (
         KRATY_REQUEST_FAILED as KRATY_REQUEST_FAILED,
     )
+    from kraty_pygame.component.event_types import (
+        KRATY_SYNC as KRATY_SYNC,
+    )
     from kraty_pygame.component.event_types import event_name as event_name
     from kraty_pygame.component.handles import HandleStatus as HandleStatus
     from kraty_pygame.component.handles import RequestHandle as RequestHandle
@@ -75,6 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
     from kraty_pygame.component.widgets import LeaderboardPanel as LeaderboardPanel
     from kraty_pygame.component.widgets import LobbyBar as LobbyBar
     from kraty_pygame.component.widgets import PanelRow as PanelRow
+    from kraty_pygame.component.widgets import SyncBadge as SyncBadge
     from kraty_pygame.component.widgets import Toast as Toast
     from kraty_pygame.component.widgets import ToastStack as ToastStack
     from kraty_pygame.component.widgets import WidgetTheme as WidgetTheme
@@ -99,6 +103,7 @@ _HOMES: Final[dict[str, str]] = {
     "KRATY_MILESTONE": _EVENTS,
     "KRATY_REQUEST_DONE": _EVENTS,
     "KRATY_REQUEST_FAILED": _EVENTS,
+    "KRATY_SYNC": _EVENTS,
     "event_name": _EVENTS,
     "KratyComponent": "kraty_pygame.component.component",
     "ComponentStats": "kraty_pygame.component.stats",
@@ -123,6 +128,7 @@ _HOMES: Final[dict[str, str]] = {
     "PanelRow": _WIDGETS,
     "Toast": _WIDGETS,
     "ToastStack": _WIDGETS,
+    "SyncBadge": _WIDGETS,
     "WidgetTheme": _WIDGETS,
 }
 
@@ -138,6 +144,7 @@ __all__ = [
     "KRATY_MILESTONE",
     "KRATY_REQUEST_DONE",
     "KRATY_REQUEST_FAILED",
+    "KRATY_SYNC",
     "CloseReport",
     "ComponentStats",
     "ConnectionState",
@@ -158,6 +165,7 @@ __all__ = [
     "PanelRow",
     "PresenceWatcher",
     "RequestHandle",
+    "SyncBadge",
     "Toast",
     "ToastStack",
     "Watcher",

@@ -30,6 +30,7 @@ The table (STYLE.md section 3):
 | ``KRATY_CONNECTION`` | ``source``, ``state``, ``error`` |
 | ``KRATY_INVENTORY`` | ``kind``, ``data``, ``source`` |
 | ``KRATY_FRIENDS`` | ``kind``, ``source`` and the kind's own (``PresenceWatcher``) |
+| ``KRATY_SYNC`` | ``kind``, ``pending``, ``operation``, ``result``, ``error`` and more |
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ __all__ = [
     "KRATY_MILESTONE",
     "KRATY_REQUEST_DONE",
     "KRATY_REQUEST_FAILED",
+    "KRATY_SYNC",
     "ensure_event_types",
     "event_name",
 ]
@@ -68,6 +70,7 @@ _NAMES: Final = (
     "KRATY_CONNECTION",
     "KRATY_INVENTORY",
     "KRATY_FRIENDS",
+    "KRATY_SYNC",
 )
 
 class _CounterState:
@@ -100,6 +103,7 @@ KRATY_IDENTITY: Final[int] = _IDS[6]
 KRATY_CONNECTION: Final[int] = _IDS[7]
 KRATY_INVENTORY: Final[int] = _IDS[8]
 KRATY_FRIENDS: Final[int] = _IDS[9]
+KRATY_SYNC: Final[int] = _IDS[10]
 
 ALL_EVENT_TYPES: Final[frozenset[int]] = frozenset(_IDS)
 _BY_ID: Final[dict[int, str]] = dict(zip(_IDS, _NAMES, strict=True))
