@@ -76,6 +76,10 @@ class LinkRelay:
                 return
             self._cut = True
             self.cuts += 1
+        self._drop_all()
+
+    def _drop_all(self) -> None:
+        with self._lock:
             pairs = list(self._pairs)
             self._pairs.clear()
         for client, upstream in pairs:
@@ -97,7 +101,9 @@ class LinkRelay:
     def stop(self, timeout: float = 5.0) -> None:
         """Close the listener and every connection; join the relay's threads."""
         self._stopping.set()
-        self.cut()
+        with self._lock:
+            self._cut = True
+        self._drop_all()
         self._acceptor.join(timeout)
         with contextlib.suppress(OSError):
             self._listener.close()
@@ -117,6 +123,9 @@ class LinkRelay:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _cut_now(self) -> bool:
+        return self._cut
+
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -134,7 +143,7 @@ class LinkRelay:
                 _reset(client)
                 continue
             with self._lock:
-                if self._cut:
+                if self._cut_now():  # cut while we were connecting
                     _reset(client)
                     _reset(upstream)
                     continue
