@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -41,6 +42,9 @@ from kraty_pygame.sdk.resources.wallet import WalletClient
 from kraty_pygame.sdk.server_time import ServerClock
 from kraty_pygame.sdk.transport import KratyClient
 
+if TYPE_CHECKING:
+    from kraty_pygame.sdk.outbox import Outbox
+
 __all__ = ["Kraty"]
 
 
@@ -66,6 +70,12 @@ class Kraty:
         auto_recover_identity: on 401 ``player_secret_invalid`` for the active player,
             log out and retry the call once with a fresh player (default False).
         max_response_bytes: larger responses are refused (default 8 MiB).
+        outbox: an :class:`~kraty_pygame.sdk.outbox.Outbox` (or a directory for one) to
+            record durable writes in before they are sent; they are then delivered
+            exactly once, across outages and restarts (see docs/offline.md). A
+            blocking call waits for its write within its usual time budget; if the
+            server cannot be reached by then it raises with ``queued=True`` and the
+            write is still delivered later. Default None: no outbox.
 
     Raises:
         KratyConfigError: an option is invalid.
@@ -87,6 +97,7 @@ class Kraty:
         allow_insecure_http: bool = False,
         auto_recover_identity: bool = False,
         max_response_bytes: int = C.DEFAULT_MAX_RESPONSE_BYTES,
+        outbox: Outbox | str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(allow_insecure_http, bool):
             raise KratyConfigError("allow_insecure_http must be a bool")
@@ -147,6 +158,24 @@ class Kraty:
         # platform-extras: friends and gifting (E25-E45), the server clock (E37).
         self.friends: FriendsClient = FriendsClient(self.client, self.identity)
         self.server_clock: ServerClock = ServerClock(self.client)
+        self.outbox: Outbox | None = None
+        """The outbox durable writes go through, or None."""
+        if outbox is not None:
+            try:
+                self._attach_outbox(outbox)
+            except BaseException:
+                self.client.close()
+                raise
+
+    def _attach_outbox(self, outbox: Outbox | str | os.PathLike[str]) -> None:
+        from kraty_pygame.sdk.outbox import Outbox  # noqa: PLC0415 - only when used
+
+        if isinstance(outbox, str | os.PathLike):
+            outbox = Outbox(outbox)
+        elif not isinstance(outbox, Outbox):
+            raise KratyConfigError("outbox must be an Outbox or a directory path")
+        outbox.attach(self)
+        self.outbox = outbox
 
     @classmethod
     def connect_as_player(
@@ -206,7 +235,12 @@ class Kraty:
         self.identity.sign_in(external_player_id=external_player_id, secret=secret)
 
     def logout(self) -> None:
-        """Forget the active player; the next player-scoped call registers a fresh one."""
+        """Forget the active player; the next player-scoped call registers a fresh one.
+
+        With an outbox, the player's pending writes stay recorded and are never sent
+        as another player: they are delivered when that player signs in again (or
+        dropped with ``kraty.outbox.discard(player_id)``).
+        """
         self.identity.logout()
 
     @property
@@ -276,7 +310,12 @@ class Kraty:
     # ------------------------------------------------------------------ lifetime
 
     def close(self) -> None:
-        """Abort in-flight calls and release connections. Idempotent, any thread."""
+        """Abort in-flight calls and release connections. Idempotent, any thread.
+
+        An outbox is closed too: writes not delivered yet stay recorded for the next
+        start (call ``kraty.outbox.close(timeout)`` first to give them time)."""
+        if self.outbox is not None:
+            self.outbox.close()
         self.client.close()
 
     def __enter__(self) -> Kraty:

@@ -9,6 +9,7 @@ size cap, and the mapping of envelopes to data or to typed errors (§1.3, §1.4)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 import requests
 import requests.adapters
@@ -32,6 +33,7 @@ from kraty_pygame.sdk._deadline import (
     KratyHTTPAdapter,
 )
 from kraty_pygame.sdk._envelope import decode_error_response, decode_success_response, snippet
+from kraty_pygame.sdk._operation import CallContext, current_call
 from kraty_pygame.sdk._retry import (
     delay_before_retry,
     status_is_retryable,
@@ -58,6 +60,7 @@ from kraty_pygame.sdk.options import (
 __all__ = [
     "CancelToken",
     "KratyClient",
+    "OutboxHook",
     "QueryValue",
     "SecretInvalidHandler",
     "build_query",
@@ -74,6 +77,25 @@ SecretInvalidHandler: TypeAlias = Callable[[str, "str | None"], "str | None"]
 a new path to run the call once more (``auto_recover_identity``)."""
 
 _current_token: ContextVar[CancelToken | None] = ContextVar("kraty_cancel_token", default=None)
+
+
+class OutboxHook(Protocol):
+    """What the transport needs from an outbox (``kraty_pygame.sdk.outbox.Outbox``)."""
+
+    def submit(
+        self,
+        client: KratyClient,
+        method: str,
+        path: str,
+        *,
+        query: str,
+        payload: bytes | None,
+        key: str | None,
+        ctx: CallContext,
+        own_key: bool,
+    ) -> Any:
+        """Record a durable request; return the answer's ``data`` or raise."""
+        ...
 
 
 class KratyClient:
@@ -141,6 +163,8 @@ class KratyClient:
             session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
         self._session = session
         self._runner = AttemptRunner(session, self._watchdog, self.timeout, max_response_bytes)
+        self.outbox: OutboxHook | None = None
+        """The outbox durable writes go through (set by ``Kraty(outbox=...)``)."""
 
     # ------------------------------------------------------------------ wiring
 
@@ -149,6 +173,17 @@ class KratyClient:
         """The public part of the API key (before the first ``.``), for namespacing."""
         prefix, dot, _rest = self._api_key.partition(".")
         return prefix if dot else ""
+
+    @property
+    def api_key_fingerprint(self) -> str:
+        """A short one-way digest of the API key (tells keys apart, reveals nothing)."""
+        return hashlib.sha256(self._api_key.encode("utf-8")).hexdigest()[:16]
+
+    def call_budget(self) -> float:
+        """The longest a call with the retry policy may take: every attempt at its
+        deadline plus the longest pause between attempts."""
+        retry = self.retry
+        return self.timeout * retry.attempts + retry.max_delay * max(0, retry.attempts - 1)
 
     @property
     def closed(self) -> bool:
@@ -238,7 +273,7 @@ class KratyClient:
         """Like :meth:`request_data`, then ``decode(data)``; a decoder's
         ``KratyProtocolError`` gets the real status and body snippet."""
         answer = self._call(
-            method, path, body, query=query, override=idempotency_key, cancel=cancel
+            method, path, body, query=query, override=idempotency_key, cancel=cancel, decode=decode
         )
         if "data" not in answer.envelope:
             raise answer.no_data()
@@ -399,11 +434,33 @@ class KratyClient:
         query: Mapping[str, QueryValue] | None,
         override: str | None,
         cancel: CancelToken | None,
+        decode: Callable[[Any], Any] | None = None,
     ) -> _Answer:
         if not is_text(method):
             raise KratyConfigError("method must be a non-empty string")
         method = method.upper()
         payload, key = self._prepare_body(method, body, override)
+        ctx = current_call()
+        if ctx is not None and ctx.queue:
+            ctx.queue = False  # only this request; never a nested one
+            outbox = self.outbox
+            if outbox is not None and method in C.WRITE_METHODS:
+                ctx.decode = decode
+                own_key = override is None and not (
+                    body is not None and body.get(C.IDEMPOTENCY_FIELD)
+                )
+                data = outbox.submit(
+                    self,
+                    method,
+                    path,
+                    query=build_query(query),
+                    payload=payload,
+                    key=key,
+                    ctx=ctx,
+                    own_key=own_key,
+                )
+                request = _Request(method, path, self._url(path, query), payload, {}, key)
+                return _Answer(request, {"data": data}, 200, b"")
         token = cancel or _current_token.get()
         recovered = False
         while True:
@@ -429,6 +486,39 @@ class KratyClient:
                 recovered, path = True, new_path
             finally:
                 self._close_scope(scope, token)
+
+    def send_recorded(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        payload: bytes | None,
+        key: str | None,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> dict[str, Any]:
+        """Send a request recorded by the outbox exactly as recorded (the same body
+        bytes, so the same idempotency key) with the normal retry loop; returns the
+        envelope. Never recovers the identity on a 401: the outbox decides (internal).
+
+        Raises:
+            KratyApiError, KratyNetworkError: as :meth:`request`.
+        """
+        url = self.base_url + path + (f"?{query}" if query else "")
+        secret = self._secret_provider()
+        request = _Request(
+            method,
+            path,
+            url,
+            payload,
+            self._headers(has_body=payload is not None, secret=secret),
+            key,
+        )
+        scope = self._open_scope(cancel)
+        try:
+            return self._run(scope, request).envelope
+        finally:
+            self._close_scope(scope, cancel)
 
     def _run(self, scope: CallScope, request: _Request) -> _Answer:
         """The retry loop of PROTOCOL.md §1.6.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.models._base import decode_list
 from kraty_pygame.sdk.models.events import (
     EventListing,
@@ -30,6 +31,7 @@ class EventsClient(ResourceClient):
     # catch-up (PROTOCOL 5.6). Called as (as_, event_key, leaderboard_id); never raises.
     on_started: Callable[[str | None, str, str], None] | None = None
 
+    @operation("events", write=False)
     def list_for_player(self, *, as_: str | None = None) -> list[EventListing]:
         """Events whose current window the player can start now.
 
@@ -38,6 +40,7 @@ class EventsClient(ResourceClient):
         """
         return self._client.request_decoded("GET", self._player_path(as_, "events"), _listings)
 
+    @operation("events", write=True, durable=True)
     def start(
         self,
         event_key: str,
@@ -73,6 +76,7 @@ class EventsClient(ResourceClient):
             self.on_started(as_, event_key, started.leaderboard_id)
         return started
 
+    @operation("events", write=True, durable=True)
     def progress(
         self,
         event_key: str,
@@ -118,6 +122,7 @@ class EventsClient(ResourceClient):
             idempotency_key=idempotency_key or input.idempotency_key,
         )
 
+    @operation("events", write=True, durable=True)
     def finish(
         self,
         event_key: str,

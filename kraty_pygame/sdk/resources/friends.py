@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from types import EllipsisType
 from typing import Any, Final, Literal
 
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyConfigError, KratyProtocolError
 from kraty_pygame.sdk.models.friends import (
     BlockedPlayer,
@@ -85,6 +86,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ code and presence
 
+    @operation("friends", write=False)
     def get_code(
         self, *, progression: Sequence[str] | None = None, as_: str | None = None
     ) -> FriendCode:
@@ -96,6 +98,7 @@ class FriendsClient(ResourceClient):
             query={"progression": _progression(progression)},
         )
 
+    @operation("friends", write=True)
     def heartbeat(
         self,
         *,
@@ -122,6 +125,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ reads
 
+    @operation("friends", write=False)
     def list(
         self, *, progression: Sequence[str] | None = None, as_: str | None = None
     ) -> builtins.list[Friend]:
@@ -133,6 +137,7 @@ class FriendsClient(ResourceClient):
             query={"progression": _progression(progression)},
         )
 
+    @operation("friends", write=False)
     def search(
         self,
         query: str,
@@ -154,6 +159,7 @@ class FriendsClient(ResourceClient):
             query={"q": query, "limit": limit, "progression": _progression(progression)},
         )
 
+    @operation("friends", write=False)
     def list_requests(
         self, *, progression: Sequence[str] | None = None, as_: str | None = None
     ) -> FriendRequests:
@@ -165,6 +171,7 @@ class FriendsClient(ResourceClient):
             query={"progression": _progression(progression)},
         )
 
+    @operation("friends", write=False)
     def list_blocks(self, *, as_: str | None = None) -> builtins.list[BlockedPlayer]:
         """E35: players you blocked, newest first."""
         return self._client.request_decoded(
@@ -175,6 +182,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ requests
 
+    @operation("friends", write=True, durable=True)
     def add(
         self,
         *,
@@ -200,6 +208,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=True, durable=True)
     def accept(
         self, request_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> Friend:
@@ -214,6 +223,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=True, durable=True)
     def decline(
         self, request_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> bool:
@@ -228,6 +238,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=True, durable=True)
     def cancel_request(self, request_id: str, *, as_: str | None = None) -> bool:
         """E33: withdraw a request you sent (True when cancelled)."""
         return self._client.request_decoded(
@@ -236,6 +247,7 @@ class FriendsClient(ResourceClient):
             _flag("cancelled"),
         )
 
+    @operation("friends", write=True, durable=True)
     def remove(self, external_player_id: str, *, as_: str | None = None) -> bool:
         """E34: end a friendship (True when removed; 404 ``not_found`` if not friends)."""
         return self._client.request_decoded(
@@ -246,6 +258,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ blocks
 
+    @operation("friends", write=True, durable=True)
     def block(
         self,
         *,
@@ -263,6 +276,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=True, durable=True)
     def unblock(self, external_player_id: str, *, as_: str | None = None) -> bool:
         """E36: lift a block (True when lifted)."""
         return self._client.request_decoded(
@@ -273,6 +287,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ gifts (v0.24.0)
 
+    @operation("friends", write=False)
     def gift_catalog(self, *, as_: str | None = None) -> GiftCatalog:
         """E41: what may be gifted, the cooldown and the daily limit.
 
@@ -285,6 +300,7 @@ class FriendsClient(ResourceClient):
             GiftCatalog.from_wire,
         )
 
+    @operation("friends", write=True, durable=True)
     def send_gift(
         self,
         *,
@@ -324,6 +340,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=False)
     def gifts(
         self, *, status: str | None = None, limit: int | None = None, as_: str | None = None
     ) -> builtins.list[Gift]:
@@ -335,6 +352,7 @@ class FriendsClient(ResourceClient):
             query={"status": status, "limit": limit},
         )
 
+    @operation("friends", write=False)
     def sent_gifts(
         self, *, status: str | None = None, limit: int | None = None, as_: str | None = None
     ) -> builtins.list[Gift]:
@@ -346,6 +364,7 @@ class FriendsClient(ResourceClient):
             query={"status": status, "limit": limit},
         )
 
+    @operation("friends", write=True, durable=True)
     def claim_gift(
         self, gift_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> Gift:
