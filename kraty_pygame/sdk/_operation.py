@@ -99,6 +99,8 @@ def operation(
                 _current.reset(reset)
 
         setattr(call, _ATTRIBUTE, op)
+        setattr(call, "is_write", write)  # noqa: B010 - plain attributes for readers
+        setattr(call, "durable", durable)  # noqa: B010
         return call
 
     return declare

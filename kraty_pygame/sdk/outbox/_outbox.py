@@ -958,11 +958,10 @@ class Outbox:
         for member in members:
             self._data[member.id] = data
         attempt = _attempt_id(data) if entry.placeholder else None
-        if entry.placeholder:
-            if attempt is not None:
-                records.append(
-                    frame(encode_record({"t": "bind", "ph": entry.placeholder, "to": attempt}))
-                )
+        if entry.placeholder and attempt is not None:
+            records.append(
+                frame(encode_record({"t": "bind", "ph": entry.placeholder, "to": attempt}))
+            )
         records.append(frame(encode_record(header)))
         self._append_and_apply(records)
         if entry.placeholder and attempt is not None:
