@@ -817,13 +817,24 @@ class Outbox:
         return clock.server_now_ms()
 
     def _pick(self) -> tuple[Entry | None, bool]:
-        """The next entry to send and whether the identity must be resolved first."""
+        """The next entry to send and whether the identity must be resolved first.
+
+        With no identity resolved yet, the player this profile would resume (the
+        constructor's id or the stored active id) counts as the active one; nothing
+        is registered for the sake of another player's writes.
+        """
         kraty = self._kraty
         assert kraty is not None
         identity = kraty.identity
         current = identity.current()
-        active = current.external_player_id if current is not None else None
-        wanted = active if active is not None else identity.active_external_player_id
+        wanted = current.external_player_id if current is not None else None
+        if wanted is None:
+            wanted = identity.active_external_player_id
+            if wanted is None and self._state.live_count:
+                try:
+                    wanted = identity.store.read_active_external_player_id()
+                except Exception:  # an unreadable store: resolved (and reported) by ensure()
+                    wanted = None
         with self._lock:
             state = self._state
             unbound = state.head(None)
@@ -851,9 +862,11 @@ class Outbox:
             return "stopped"
         except KratyNetworkError as exc:
             self._set_online(False, exc)
+            self._tell_waiters(entry, "transient", exc)
             return "offline"
         except KratyError as exc:
             _log.warning("kraty outbox: cannot resolve the player: %s", exc)
+            self._tell_waiters(entry, "transient", exc)
             return "retry"
         if entry.player is not None and entry.player != player:
             return "retry"  # the identity changed under us; pick again
@@ -871,8 +884,10 @@ class Outbox:
                 return "stopped"
             except KratyNetworkError as exc:
                 self._set_online(False, exc)
+                self._tell_waiters(target, "transient", exc)
                 return "offline"
-            except KratyApiError:
+            except KratyApiError as exc:
+                self._tell_waiters(target, "transient", exc)
                 return "retry"
             sent_at = target.fly_server if target.fly_server is not None else 0
             if server_now - sent_at >= self._window_ms:
@@ -894,8 +909,10 @@ class Outbox:
                 return "stopped"
             except KratyNetworkError as exc:
                 self._set_online(False, exc)
+                self._tell_waiters(target, "transient", exc)
                 return "offline"
-            except KratyApiError:
+            except KratyApiError as exc:
+                self._tell_waiters(target, "transient", exc)
                 return "retry"
             if batch is None and entry.mergeable:
                 batch = self._merge(entry, records)

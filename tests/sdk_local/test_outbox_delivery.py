@@ -1,0 +1,288 @@
+"""The outbox against the real emulator: blocking and captured writes, order, outages,
+permanent failures, a 401 hold, merged increments and foreign API keys."""
+
+from __future__ import annotations
+
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from kraty_pygame.emulator import EmbeddedEmulator
+from kraty_pygame.sdk import KratyApiError, KratyConfigError, KratyNetworkError
+from kraty_pygame.sdk._operation import CallContext, Operation, operation_of
+from kraty_pygame.sdk.outbox import Outbox, OutboxWriteError
+from tests.reliability.fault_model import FaultKind
+from tests.reliability.fault_proxy import FaultProxy
+from tests.sdk_local.outbox_support import (
+    Notices,
+    capture,
+    ledger_reasons,
+    open_kraty,
+    requests_with_key,
+    xp,
+)
+
+pytestmark = pytest.mark.emulator
+
+
+def test_a_blocking_write_is_recorded_then_answered(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    kraty = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    with kraty:
+        result = kraty.wallet.progress("xp", amount=3, reason="blocking-1")
+        assert result.applied and result.balance == 3
+        assert kraty.outbox is not None and kraty.outbox.pending_count == 0
+        stats = kraty.outbox.stats()
+        assert (stats.applied, stats.failed, stats.unknown) == (1, 0, 0)
+    assert ledger_reasons(kraty_emulator)["blocking-1"] == 1
+    box = tmp_path / "outbox"
+    assert stat.S_IMODE(box.stat().st_mode) == 0o700
+    for name in ("journal", "journal.lock", "sender.lock"):
+        assert stat.S_IMODE((box / name).stat().st_mode) == 0o600, name
+
+
+def test_durable_is_declared_once_per_operation() -> None:
+    from kraty_pygame.sdk.resources.events import EventsClient
+    from kraty_pygame.sdk.resources.friends import FriendsClient
+    from kraty_pygame.sdk.resources.grants import GrantsClient
+    from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
+    from kraty_pygame.sdk.resources.players import PlayersClient
+
+    durable = {
+        EventsClient.progress,
+        EventsClient.start,
+        EventsClient.finish,
+        GrantsClient.claim,
+        GrantsClient.open,
+        FriendsClient.send_gift,
+        FriendsClient.remove,
+        LeaderboardsClient.submit_score,
+        PlayersClient.set_metadata,
+    }
+    not_durable = {
+        EventsClient.list_for_player,
+        FriendsClient.heartbeat,
+        PlayersClient.register,
+        LeaderboardsClient.join,
+        GrantsClient.collect_all,
+    }
+    for method in durable:
+        op = operation_of(method)
+        assert op is not None and op.durable and op.is_write, method
+    for method in not_durable:
+        op = operation_of(method)
+        assert op is not None and not op.durable, method
+    assert operation_of(FriendsClient.heartbeat).is_write  # type: ignore[union-attr]
+    assert not operation_of(EventsClient.list_for_player).is_write  # type: ignore[union-attr]
+
+
+def test_captured_writes_survive_an_outage_and_arrive_in_order(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    with FaultProxy(kraty_emulator.base_url) as proxy:
+        kraty = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path)
+        with kraty:
+            outbox = kraty.outbox
+            assert outbox is not None
+            notices = Notices(outbox)
+            # a first start while offline: not even the player is registered yet
+            with proxy.refusing():
+                started = time.perf_counter()
+                for i in range(30):
+                    capture(kraty, xp(f"o{i}"))
+                elapsed = time.perf_counter() - started
+                assert outbox.pending_count == 30
+                notices.wait_for("connection")
+                assert outbox.online is False
+                time.sleep(0.5)
+                assert outbox.pending_count == 30  # nothing is dropped while offline
+            assert elapsed < 1.0  # recording never waits for the network
+            assert outbox.flush(30) == 0
+            back: bool | None = outbox.online
+            assert back is True
+    rows = kraty_emulator.state()["ledger"]
+    reasons = [str(r["reason"]) for r in rows if str(r["reason"]).startswith("o")]
+    assert reasons == [f"o{i}" for i in range(30)]
+
+
+def test_a_blocking_call_while_offline_raises_queued_and_is_delivered_later(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    with FaultProxy(kraty_emulator.base_url) as proxy:
+        kraty = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path, timeout=0.5)
+        with kraty:
+            assert kraty.outbox is not None
+            with proxy.refusing():
+                with pytest.raises(KratyNetworkError) as caught:
+                    kraty.wallet.progress("xp", amount=2, reason="queued-1")
+                assert caught.value.queued is True
+            assert kraty.outbox.flush(30) == 0
+    assert ledger_reasons(kraty_emulator)["queued-1"] == 1
+
+
+def test_a_permanent_refusal_ends_failed_and_the_players_later_writes_go_on(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    kraty = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    with kraty:
+        kraty.ensure_identity()
+        assert kraty.outbox is not None
+        notices = Notices(kraty.outbox)
+        refused = capture(kraty, lambda k: k.wallet.debit("gold", amount=10**9, reason="too-much"))
+        after = capture(kraty, lambda k: k.wallet.progress("xp", amount=1, reason="after"))
+        assert kraty.outbox.flush(20) == 0
+        [failed] = notices.of("failed")
+        assert failed.entry_id == refused.entry_id
+        assert isinstance(failed.error, KratyApiError) and failed.error.status == 409
+        assert [n.entry_id for n in notices.of("applied")] == [after.entry_id]
+        # a blocking call gets the same refusal as its error
+        with pytest.raises(KratyApiError) as caught:
+            kraty.wallet.debit("gold", amount=10**9, reason="too-much-again")
+        assert caught.value.status == 409 and not caught.value.queued
+        assert kraty.outbox.stats().failed == 2
+    reasons = ledger_reasons(kraty_emulator)
+    assert reasons["too-much"] == 0 and reasons["after"] == 1
+
+
+def test_a_401_holds_the_players_writes_until_that_player_signs_in_again(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    kraty = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    with kraty:
+        identity = kraty.ensure_identity()
+        assert kraty.outbox is not None
+        notices = Notices(kraty.outbox)
+        kraty.sign_in(external_player_id=identity.external_player_id, secret="not-the-secret-1")
+        for i in range(3):
+            capture(kraty, xp(f"held{i}"))
+        [held] = notices.wait_for("held")
+        assert held.player == identity.external_player_id
+        assert isinstance(held.error, KratyApiError) and held.error.status == 401
+        time.sleep(1.5)  # the sender keeps the writes and does not hammer the server
+        assert kraty.outbox.pending_count == 3
+        assert kraty.outbox.stats().held == 3
+        assert len(notices.of("held")) == 1  # reported once
+        assert not notices.of("failed")
+        kraty.sign_in(external_player_id=identity.external_player_id, secret=identity.secret)
+        assert kraty.outbox.flush(20) == 0
+    reasons = ledger_reasons(kraty_emulator)
+    assert [reasons[f"held{i}"] for i in range(3)] == [1, 1, 1]
+
+
+def test_after_logout_a_players_writes_are_never_sent_as_the_new_player(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    kraty = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    with kraty:
+        first = kraty.ensure_identity()
+        assert kraty.outbox is not None
+        # the server turns the write away for now (503), so it is still queued at logout
+        kraty_emulator.set_faults(fail_rate=1.0, routes=["/sdk/v1/players/*/wallet/xp/progress"])
+        capture(kraty, lambda k: k.wallet.progress("xp", amount=1, reason="first-player"))
+        time.sleep(0.3)
+        kraty.logout()
+        kraty_emulator.set_faults()
+        second = kraty.ensure_identity()
+        assert second.external_player_id != first.external_player_id
+        kraty.wallet.progress("xp", amount=1, reason="second-player")
+        time.sleep(1.0)
+        assert kraty.outbox.pending_count == 1  # kept for the first player
+        assert ledger_reasons(kraty_emulator)["first-player"] == 0
+        kraty.sign_in(external_player_id=first.external_player_id, secret=first.secret)
+        assert kraty.outbox.flush(20) == 0
+    rows = [r for r in kraty_emulator.state()["ledger"] if r["reason"] == "first-player"]
+    assert [r["externalPlayerId"] for r in rows] == [first.external_player_id]
+
+
+def test_merged_increments_whose_send_failed_are_each_applied_once(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    with FaultProxy(kraty_emulator.base_url) as proxy:
+        kraty = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path)
+        with kraty:
+            kraty.ensure_identity()
+            kraty.sync_time()
+            attempt = kraty.events.start("tap_frenzy").attempt
+            assert kraty.outbox is not None
+            notices = Notices(kraty.outbox)
+            with proxy.refusing():
+                for _ in range(20):
+                    capture(
+                        kraty,
+                        lambda k: k.events.progress(
+                            "tap_frenzy", attempt.id, mode="increment", metric_value=1
+                        ),
+                    )
+                # the merged request is committed by the server but its answer is lost
+                proxy.schedule(FaultKind.RESET_AFTER)
+            assert kraty.outbox.flush(30) == 0
+            applied = notices.of("applied")
+            assert len(applied) == 20
+            keys = {n.idempotency_key for n in applied}
+            assert len(keys) == 20  # each member keeps its own key for deduplication
+    [row] = [a for a in kraty_emulator.state()["attempts"] if a["id"] == attempt.id]
+    assert row["metrics_raw"]["taps"] == 20
+    assert proxy.counts.get(FaultKind.RESET_AFTER, 0) == 1
+
+
+def test_writes_recorded_with_another_api_key_are_never_sent_with_this_one(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    with FaultProxy(kraty_emulator.base_url) as proxy:
+        first = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path)
+        with first:
+            first.ensure_identity()
+            with proxy.refusing():
+                signal = capture(first, lambda k: k.wallet.progress("xp", amount=1, reason="f1"))
+        key = signal.idempotency_key
+        assert key is not None
+        other = open_kraty(proxy.url, "kr_live.client-demo", tmp_path)
+        with other:
+            assert other.outbox is not None
+            notices = Notices(other.outbox)
+            assert other.outbox.stats().foreign == 1
+            assert other.outbox.pending_count == 0
+            time.sleep(1.0)
+        assert requests_with_key(kraty_emulator, key) == []
+        assert not notices.of("applied")
+        again = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path)
+        with again:
+            assert again.outbox is not None
+            assert again.outbox.flush(20) == 0
+    assert len(requests_with_key(kraty_emulator, key)) == 1
+    assert ledger_reasons(kraty_emulator)["f1"] == 1
+
+
+def test_options_that_would_widen_the_window_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(KratyConfigError, match="cannot exceed"):
+        Outbox(tmp_path, window_s=90_000)
+    with pytest.raises(KratyConfigError):
+        Outbox(tmp_path, transient_limit_s=0)
+
+
+def test_a_closed_outbox_records_nothing_and_the_client_goes_on_without_it(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    kraty = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    with kraty:
+        kraty.ensure_identity()
+        outbox = kraty.outbox
+        assert outbox is not None
+        assert outbox.close() == 0
+        assert kraty.client.outbox is None
+        with pytest.raises(OutboxWriteError, match="closed"), outbox.capture():
+            outbox.submit(  # the recording entry point itself
+                kraty.client,
+                "POST",
+                "/sdk/v1/players/x/wallet/xp/progress",
+                query="",
+                payload=b"{}",
+                key="k",
+                ctx=CallContext(Operation("wallet.progress", True, True)),
+                own_key=True,
+            )
+        assert kraty.wallet.progress("xp", amount=1, reason="direct").applied
+    assert ledger_reasons(kraty_emulator)["direct"] == 1
