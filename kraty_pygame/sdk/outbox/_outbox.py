@@ -285,6 +285,7 @@ class Outbox:
         self._lock = threading.RLock()
         self._state = State()
         self._listeners: list[Callable[[OutboxNotice], None]] = []
+        self._sticky: list[OutboxNotice] = []
         self._waiters: dict[str, _Waiter] = {}
         self._data: dict[str, Any] = {}
         self._recorded = 0
@@ -359,12 +360,19 @@ class Outbox:
         """Call ``fn(notice)`` for every :class:`OutboxNotice`; returns a remover.
 
         ``fn`` runs on the outbox's thread; it must be quick and its exceptions are
-        logged and ignored.
+        logged and ignored. A ``corrupt`` or ``foreign`` notice issued before ``fn``
+        was added is given to it at once, on the calling thread.
         """
         if not callable(fn):
             raise KratyConfigError("listener must be callable")
         with self._lock:
             self._listeners.append(fn)
+            sticky = tuple(self._sticky)
+        for notice in sticky:  # conditions found before this listener came
+            try:
+                fn(notice)
+            except Exception:
+                _log.exception("kraty outbox: a listener raised; ignored")
 
         def remove() -> None:
             with self._lock, contextlib.suppress(ValueError):
@@ -689,6 +697,8 @@ class Outbox:
 
     def _emit(self, notice: OutboxNotice) -> None:
         with self._lock:
+            if notice.kind in ("corrupt", "foreign"):
+                self._sticky.append(notice)
             listeners = tuple(self._listeners)
         for listener in listeners:
             try:
