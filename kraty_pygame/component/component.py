@@ -33,6 +33,7 @@ Overflow policy (no unbounded memory when the game stops calling ``update()``):
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -43,15 +44,21 @@ from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 import pygame
 
-from kraty_pygame.component.batching import PROGRESS_OPERATION, ProgressBatcher
+from kraty_pygame.component.batching import PROGRESS_OPERATION, ProgressBatcher, progress_target
 from kraty_pygame.component.board_watcher import LeaderboardWatcher
 from kraty_pygame.component.calls import FacadeCalls
 from kraty_pygame.component.delivery import CallbackErrorHandler, Delivery
-from kraty_pygame.component.errors import KratyClockNotSyncedError, KratyThreadError
+from kraty_pygame.component.errors import (
+    KratyClockNotSyncedError,
+    KratyComponentClosedError,
+    KratyThreadError,
+)
 from kraty_pygame.component.event_types import (
     ensure_event_types,
 )
-from kraty_pygame.component.handles import RequestHandle, SentRequest
+from kraty_pygame.component.handles import HandleStatus, RequestHandle, SentRequest
+from kraty_pygame.component.outbox_link import OutboxLink, is_durable
+from kraty_pygame.component.outbox_setup import open_outbox
 from kraty_pygame.component.platform_watchers import (
     DEFAULT_PRESENCE_POLL_INTERVAL,
     ClockSync,
@@ -81,7 +88,7 @@ from kraty_pygame.component.worker import (
     RequestWorker,
     ResultsBuffer,
 )
-from kraty_pygame.sdk.errors import KratyApiError
+from kraty_pygame.sdk.errors import KratyApiError, KratyCancelledError, KratyNetworkError
 from kraty_pygame.sdk.resources.friends import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.transport import CancelToken
 
@@ -101,6 +108,8 @@ DEFAULT_MAX_PER_UPDATE: Final = 64
 DEFAULT_CLOSE_TIMEOUT: Final = 2.0
 DEFAULT_SWITCH_INTERVAL: Final = 0.001
 _EMA: Final = 0.05
+#: How long a read may take while calls are offline before it fails with a network error.
+OFFLINE_READ_BUDGET: Final = 0.9
 _NOT_SYNCED: Final = (
     "the server clock is not synced yet: the component syncs it at start (off the main "
     "thread); check component.is_time_synced, or queue component.sync_time()"
@@ -139,6 +148,11 @@ class KratyComponent(FacadeCalls):
             the component's own right after construction and again on :meth:`resume`,
             without posting events; then :meth:`server_now` and
             :attr:`server_time_offset_ms` work without I/O. Default True.
+        outbox: where durable writes wait for the server (see ``docs/offline.md``).
+            ``True`` (default): the facade's own outbox when it has one, else one next
+            to the player's secret store in the user data dir; a path: an outbox in
+            that directory; an ``Outbox``: that one (the component does not close it);
+            ``False``: no outbox, every call goes through the request worker as before.
     """
 
     def __init__(
@@ -156,6 +170,7 @@ class KratyComponent(FacadeCalls):
         on_callback_error: CallbackErrorHandler | None = None,
         switch_interval: float | None = DEFAULT_SWITCH_INTERVAL,
         sync_time_at_start: bool = True,
+        outbox: bool | str | os.PathLike[str] | Any = True,
     ) -> None:
         if max_results_per_update < 1:
             raise ValueError("max_results_per_update must be at least 1")
@@ -197,6 +212,17 @@ class KratyComponent(FacadeCalls):
         self._clock = ClockSync(
             kraty, self._results.put_live, self._watch_error, on_synced=self._clock_synced
         )
+        self._outbox: OutboxLink | None = None
+        opened = open_outbox(kraty, outbox)
+        if opened is not None:
+            box, owns = opened
+            self._outbox = OutboxLink(
+                box,
+                put_request=self._results.put_request,
+                put_live=self._results.put_live,
+                owns=owns,
+            )
+            self._delivery.shown = self._outbox.shown
         self.events = EventsProxy(self)
         self.grants = GrantsProxy(self)
         self.lobbies = LobbiesProxy(self)
@@ -223,6 +249,16 @@ class KratyComponent(FacadeCalls):
         return f"<KratyComponent {state}>"
 
     # -- facade-level operations -----------------------------------------------------------
+
+    @property
+    def outbox(self) -> Any:
+        """The ``Outbox`` durable writes go through, or ``None`` when it is off."""
+        return None if self._outbox is None else self._outbox.outbox
+
+    @property
+    def online(self) -> bool | None:
+        """Whether calls reach the server, as last seen (``None``: not known yet). No I/O."""
+        return None if self._outbox is None else self._outbox.online
 
     @property
     def kraty(self) -> Kraty:
@@ -302,6 +338,10 @@ class KratyComponent(FacadeCalls):
         handle: RequestHandle[Any] = RequestHandle(operation, is_write=is_write)
         handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
         player = kwargs.get("as_")
+        link = self._outbox
+        if link is not None and is_write and player is None and is_durable(fn):
+            job = Job(operation, fn, tuple(args), dict(kwargs), [handle], is_write=True)
+            return self._record(link, handle, job)
         job = Job(
             operation=operation,
             fn=fn,
@@ -317,12 +357,63 @@ class KratyComponent(FacadeCalls):
             handle._deliver(self._delivery.late)
         return handle
 
+    def _record(
+        self,
+        link: OutboxLink,
+        handle: RequestHandle[Any],
+        job: Job,
+    ) -> RequestHandle[Any]:
+        """Record a durable write in the outbox on this thread; the handle waits for it."""
+        operation = job.operation
+        job.info["outbox"] = True
+        if operation == PROGRESS_OPERATION:
+            job.info["event_key"], job.info["attempt_id"] = progress_target(job.args, job.kwargs)
+        if self._closed:
+            error: BaseException | None = KratyComponentClosedError(
+                f"{operation}: the component is closed; nothing was recorded"
+            )
+        else:
+            error = link.record(handle, job)
+        if error is not None and handle._complete(HandleStatus.FAILED, None, error):
+            link.put_finished(RequestResult(job, (handle,), None, error))
+        return handle
+
     def _run_job(self, job: Job) -> Any:
         # The token is made here, not per call: setdefault is atomic, so a cancel that
         # raced ahead of us has already stored (and cancelled) the one we must use.
         token: CancelToken = job.info.setdefault("cancel", CancelToken())
-        with self._kraty.client.cancellation(token):
-            return job.call()
+        link = self._outbox
+        offline = link is not None and link.online is False and not job.is_write
+        timer: threading.Timer | None = None
+        expired = threading.Event()
+        if offline:
+            # Reads never wait behind the outbox's retries: while offline they get a
+            # short budget and fail with a network error (the game keeps its last data).
+            def expire() -> None:
+                expired.set()
+                token.cancel()
+
+            timer = threading.Timer(OFFLINE_READ_BUDGET, expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            with self._kraty.client.cancellation(token):
+                value = job.call()
+        except KratyNetworkError as exc:
+            if link is not None and not isinstance(exc, KratyCancelledError):
+                link.set_online(False, exc)
+            if expired.is_set() and isinstance(exc, KratyCancelledError):
+                raise KratyNetworkError(
+                    f"{job.operation}: offline (no answer within {OFFLINE_READ_BUDGET:g} s)",
+                    original_cause=exc,
+                ) from exc
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if link is not None and link.online is not True:
+            link.set_online(True, None)
+        return value
 
     @staticmethod
     def _interrupt_job(job: Job) -> None:
@@ -380,7 +471,8 @@ class KratyComponent(FacadeCalls):
         handled = 0
         cpu_ms = 0.0
         delivery = self._delivery
-        if delivery.busy or self._results:
+        link = self._outbox
+        if delivery.busy or self._results or (link is not None and link.pending_dirty):
             # Only work is timed on the CPU clock: the idle path costs about a
             # microsecond, less than reading the thread CPU clock (a system call).
             cpu_started = time.thread_time()
@@ -389,14 +481,25 @@ class KratyComponent(FacadeCalls):
                 handled = delivery.run_late(budget)
                 items = self._results.drain(budget - handled) if handled < budget else []
                 delivered = 0
+                from_outbox = 0
                 for item in items:
                     if isinstance(item, RequestResult):
-                        delivered += delivery.deliver_result(item)
+                        count = delivery.deliver_result(item)
+                        if "outbox" in item.job.info:
+                            from_outbox += count
+                        else:
+                            delivered += count
                     else:
                         delivery.deliver_live(item)
                 handled += len(items)
                 if delivered:
                     self._worker.release(delivered)
+                if link is not None:
+                    if from_outbox:
+                        link.delivered(from_outbox)
+                    sync = link.take_pending()
+                    if sync is not None:
+                        delivery.post_sync(sync)
                 delivery.flush()
             cpu_ms = (time.thread_time() - cpu_started) * 1000.0
         wall_ms = (time.perf_counter() - started) * 1000.0
@@ -602,15 +705,19 @@ class KratyComponent(FacadeCalls):
     def close(self, timeout: float | None = None) -> CloseReport:
         """Stop everything; returns within about ``timeout`` seconds even if the server hangs.
 
-        Watchers stop at once. Queued writes keep draining until the timeout (queued
-        reads are dropped); then the rest is cancelled: queued calls are never sent and
-        calls in flight are aborted (writes end with ``outcome_unknown``). Every
-        component thread is joined. Callbacks of the finished and cancelled calls run
-        here and their events are posted when pygame is still up. Idempotent.
-        Main thread only.
+        Watchers stop at once. Durable writes in the outbox keep syncing until the
+        timeout; what is not delivered by then stays on disk and is sent by the next
+        start of the game (``CloseReport.pending_writes`` says how many; their handles
+        stay unfinished, ``handle.queued`` True). Other queued writes keep draining
+        until the timeout (queued reads are dropped); then the rest is cancelled:
+        queued calls are never sent and calls in flight are aborted (writes end with
+        ``outcome_unknown``). Every component thread is joined. Callbacks of the
+        finished and cancelled calls run here and their events are posted when pygame
+        is still up. Idempotent. Main thread only.
 
         Returns:
-            The :class:`CloseReport` (cancelled handles, outcome unknown, threads left).
+            The :class:`CloseReport` (cancelled handles, outcome unknown, threads left,
+            writes kept for the next start).
         """
         self._check_thread("close")
         if self._close_report is not None:
@@ -622,18 +729,27 @@ class KratyComponent(FacadeCalls):
             watcher.halt()
         self._clock.halt()
         report = self._worker.close(wait)
+        pending_writes = 0
+        if self._outbox is not None:
+            pending_writes = self._outbox.close(max(deadline - time.monotonic(), 0.0))
+            if pending_writes:
+                _log.info(
+                    "kraty component: %d write(s) not synced yet; kept for the next start",
+                    pending_writes,
+                )
         grace = max(deadline - time.monotonic(), 0.0) + 0.2
         watcher_threads: list[str] = []
         for watcher in [*self._watchers, self._clock]:
             if not watcher.join(grace):
                 watcher_threads.extend(t.name for t in watcher.threads)
             grace = max(deadline - time.monotonic(), 0.0) + 0.05
-        if watcher_threads:
+        if watcher_threads or pending_writes:
             report = CloseReport(
                 drained=report.drained,
                 cancelled=report.cancelled,
                 outcome_unknown=report.outcome_unknown,
                 threads_alive=report.threads_alive + tuple(watcher_threads),
+                pending_writes=pending_writes,
             )
         self._deliver_remaining()
         saved = self._saved_switch_interval
@@ -677,14 +793,19 @@ class KratyComponent(FacadeCalls):
     def stats(self) -> ComponentStats:
         """Counters for a debug overlay or a test (cheap; any thread)."""
         worker = self._worker.stats()
+        link = self._outbox
         watcher_threads = sum(len(w.threads) for w in self._watchers) + len(self._clock.threads)
         return ComponentStats(
             queue_depth=worker.queued,
             in_flight=worker.in_flight,
-            outstanding=worker.outstanding,
+            outstanding=worker.outstanding + (
+                0 if link is None else link.waiting_handles + link.undelivered
+            ),
             results_waiting=len(self._results),
             events_waiting=self._delivery.events_waiting,
-            coalesced=worker.merged + self._results.coalesced,
+            coalesced=worker.merged
+            + self._results.coalesced
+            + (0 if link is None else link.merged),
             dropped=worker.rejected + self._results.dropped,
             refused=worker.rejected,
             live_dropped=self._results.dropped,
@@ -700,6 +821,8 @@ class KratyComponent(FacadeCalls):
             updates=self._updates,
             watchers=sum(1 for w in self._watchers if w.is_running),
             threads=worker.threads_alive + watcher_threads,
+            pending_writes=0 if self._outbox is None else self._outbox.pending,
+            online=None if self._outbox is None else self._outbox.online,
         )
 
     @property

@@ -170,7 +170,9 @@ class RequestHandle(Generic[T]):
         """Cancel the call from any thread; returns False when it had already finished.
 
         A queued call is dropped without being sent. A call already in flight is
-        aborted and ends with ``outcome_unknown`` set when it is a write.
+        aborted and ends with ``outcome_unknown`` set when it is a write. A durable
+        write recorded in the outbox (``queued``) cannot be cancelled: it is on disk
+        and will be delivered; this returns False.
         """
         canceller = self._canceller
         if canceller is None or self.done:

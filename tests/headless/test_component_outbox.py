@@ -1,0 +1,177 @@
+"""The component with its outbox: durable calls are recorded before they return, their
+handles finish from the outbox, reads fail fast while offline, and the game is told."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pygame
+import pytest
+
+from demo_game.relay import LinkRelay
+from kraty_pygame.component import (
+    KRATY_CONNECTION,
+    KRATY_REQUEST_DONE,
+    KRATY_REQUEST_FAILED,
+    KRATY_SYNC,
+)
+from kraty_pygame.component.handles import RequestHandle
+from kraty_pygame.component.outbox_link import SHOWN_KEYS_FILE, ShownKeys
+from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.sdk.errors import KratyApiError, KratyNetworkError
+from kraty_pygame.sdk.models.events import ProgressInput
+from tests.headless.conftest import ComponentFactory, KratyFactory, Pump
+
+pytestmark = [pytest.mark.headless, pytest.mark.emulator]
+
+
+def _journal_bytes(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.iterdir() if p.name.startswith("journal"))
+
+
+def test_a_durable_call_is_on_disk_before_the_proxy_returns(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    kraty = make_kraty()
+    identity = kraty.ensure_identity()
+    kraty_emulator_credit(kraty_emulator, identity.external_player_id)
+    component = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
+    before = _journal_bytes(tmp_path / "outbox")
+    handle = component.wallet.debit("gold", amount=1, reason="outbox-1")
+    assert _journal_bytes(tmp_path / "outbox") > before  # written before the call returned
+    assert handle.entry_id is not None
+    pump = Pump(component)
+    done = pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is handle)
+    assert handle.succeeded and not handle.queued
+    assert done.result.applied is True
+    assert any(e.type == KRATY_SYNC and e.kind == "pending" for e in pump.events)
+    deadline = time.monotonic() + 5
+    while component.stats.pending_writes and time.monotonic() < deadline:
+        pump.frame()
+        component.wait_for_results(0.05)
+    assert component.stats.pending_writes == 0
+    assert component.stats.online is True
+
+
+def test_reads_and_non_durable_calls_keep_the_worker(
+    make_kraty: KratyFactory, make_component: ComponentFactory, tmp_path: Path
+) -> None:
+    component = make_component(make_kraty(), outbox=tmp_path / "outbox")
+    read = component.wallet.list()
+    heartbeat = component.friends.heartbeat()
+    assert read.entry_id is None and heartbeat.entry_id is None
+    pump = Pump(component)
+    pump.until(lambda e: e.type in (KRATY_REQUEST_DONE, KRATY_REQUEST_FAILED) and e.handle is read)
+    assert read.succeeded
+
+
+def test_without_an_outbox_every_call_uses_the_worker(
+    make_kraty: KratyFactory, make_component: ComponentFactory
+) -> None:
+    component = make_component(make_kraty(), outbox=False)
+    handle = component.events.start("tap_frenzy")
+    assert component.outbox is None and handle.entry_id is None and not handle.queued
+    Pump(component).until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is handle)
+    assert component.stats.pending_writes == 0 and component.stats.online is None
+
+
+def test_an_argument_error_fails_the_handle_at_once(
+    make_kraty: KratyFactory, make_component: ComponentFactory, tmp_path: Path
+) -> None:
+    component = make_component(make_kraty(), outbox=tmp_path / "outbox")
+    both = ProgressInput(mode="increment", metric_value=1)
+    handle = component.events.progress("tap_frenzy", "a1", both, metric_value=2)
+    assert handle.done and not handle.succeeded and handle.entry_id is None
+    assert isinstance(handle.error, TypeError)
+    failed = Pump(component).until(lambda e: e.type == KRATY_REQUEST_FAILED and e.handle is handle)
+    assert failed.error is handle.error
+    assert component.stats.pending_writes == 0
+
+
+def test_a_write_the_server_refuses_fails_for_good_and_the_next_goes_on(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    kraty = make_kraty()
+    kraty_emulator_credit(kraty_emulator, kraty.ensure_identity().external_player_id)
+    component = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
+    refused = component.wallet.debit("gold", amount=10**9, reason="too-much")
+    after = component.wallet.debit("gold", amount=1, reason="after")
+    pump = Pump(component)
+    failed = pump.until(lambda e: e.type == KRATY_REQUEST_FAILED and e.handle is refused)
+    assert isinstance(failed.error, KratyApiError) and 400 <= failed.error.status < 500
+    assert not refused.queued and not refused.outcome_unknown
+    pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is after, since=0)
+
+
+def test_offline_writes_wait_reads_fail_fast_and_the_game_is_told(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    with LinkRelay(kraty_emulator.base_url) as relay:
+        kraty = make_kraty(base_url=relay.url)
+        identity = kraty.ensure_identity()
+        kraty_emulator_credit(kraty_emulator, identity.external_player_id)
+        component = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
+        pump = Pump(component)
+        relay.cut()
+        writes = [component.wallet.debit("gold", amount=1, reason=f"off-{i}") for i in range(3)]
+        offline = pump.until(
+            lambda e: e.type == KRATY_CONNECTION and e.source == "calls", what="offline"
+        )
+        assert offline.state == "offline" and component.online is False
+        assert all(h.queued and not h.done for h in writes)
+        assert not writes[0].wait(0.2)
+        assert component.stats.pending_writes == 3
+        started = time.monotonic()
+        read = component.wallet.list()
+        pump.until(lambda e: e.type == KRATY_REQUEST_FAILED and e.handle is read, timeout=5)
+        assert time.monotonic() - started <= 1.0
+        assert isinstance(read.error, KratyNetworkError)
+        assert all(not h.done for h in writes)  # a network failure never fails them
+        relay.restore()
+        for handle in writes:
+
+            def finished(e: pygame.event.Event, h: RequestHandle[Any] = handle) -> bool:
+                return bool(e.type == KRATY_REQUEST_DONE and e.handle is h)
+
+            pump.until(finished, timeout=60)
+        online = pump.until(
+            lambda e: e.type == KRATY_CONNECTION and e.source == "calls" and e.state == "online",
+            since=0,
+        )
+        assert online.error is None
+        reasons = [str(row.get("reason")) for row in kraty_emulator.state()["ledger"]]
+        assert sorted(r for r in reasons if r.startswith("off-")) == ["off-0", "off-1", "off-2"]
+
+
+def test_shown_milestone_keys_survive_a_restart(tmp_path: Path) -> None:
+    shown = ShownKeys(tmp_path)
+    assert shown.add("key-1")
+    assert not shown.add("key-1")
+    again = ShownKeys(tmp_path)  # the next run of the game
+    assert "key-1" in again and not again.add("key-1")
+    assert again.add("key-2")
+    assert (tmp_path / SHOWN_KEYS_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def kraty_emulator_credit(emulator: EmbeddedEmulator, player: str) -> None:
+    """Give ``player`` gold straight through the emulator's server API."""
+    import requests
+
+    reply = requests.post(
+        f"{emulator.base_url}/server/v1/players/{player}/wallet/gold/credit",
+        json={"amount": 1000, "idempotencyKey": f"credit-{player}"},
+        headers={"authorization": f"Bearer {emulator.server_api_key}"},
+        timeout=10,
+    )
+    assert reply.status_code < 300, reply.text
