@@ -7,11 +7,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import EmbeddedEmulator
 from kraty_pygame.sdk import FileSecretStore, Kraty, RetryConfig
 from kraty_pygame.sdk.outbox import Outbox, OutboxNotice, Recorded
+
+if TYPE_CHECKING:  # child processes import this module: keep it light
+    from kraty_pygame.emulator import EmbeddedEmulator
 
 QUICK_RETRY = RetryConfig(attempts=2, initial_delay=0.0, max_delay=0.05, jitter=0.0)
 

@@ -29,6 +29,7 @@ from kraty_pygame.sdk.errors import (
     KratyConfigError,
     KratyError,
     KratyNetworkError,
+    KratyProtocolError,
     KratyTimeoutError,
     OutboxError,
     OutboxWriteError,
@@ -1008,9 +1009,15 @@ class Outbox:
     def _refused(self, entry: Entry, target: Entry | Batch, exc: KratyApiError) -> str:
         self._set_online(True)
         status = exc.status
-        if 200 <= status < 300:  # applied, but the answer was unusable
-            self._end(target, UNKNOWN, [], error=exc)
+        if status == 202:  # lobby_forming: a lobby event cannot start from the outbox
+            self._end(target, FAILED, [], error=exc)
             return "sent"
+        if isinstance(exc, KratyProtocolError):
+            # applied, but the answer was unusable: send again with the same key (the
+            # server replays its answer) while that is safe
+            entry.ambiguous = True
+            self._tell_waiters(target, "transient", exc)
+            return "retry"
         if status == 401:
             player = entry.player
             if player is not None and player not in self._held:
