@@ -1,8 +1,11 @@
 """Start-up wiring: which server, which data folder, the ``Kraty`` facade and the component.
 
 By default the demo starts the embedded emulator (bundled demo config, real clock)
-with its SQLite database and the player's secret store in the demo's own folder of
-the user data dir, so the player, the wallet and the progress survive a restart.
+with its SQLite database, the player's secret store and the outbox of writes not yet
+synced in the demo's own folder of the user data dir, so the player, the wallet and
+the progress survive a restart. The game reaches the emulator through a local relay
+(``relay.py``) that the Debug screen can cut to play offline; the emulator controls
+talk to the emulator directly.
 ``--base-url`` / ``--api-key`` (or ``KRATY_BASE_URL`` / ``KRATY_API_KEY``) point the
 demo at any Kraty server instead; then no emulator runs.
 """
@@ -23,6 +26,7 @@ import platformdirs
 from demo_game import emulator_host
 from demo_game.emulator_host import EmulatorHost
 from demo_game.options import DEFAULT_FAIL_RATE, DemoOptions
+from demo_game.relay import LinkRelay
 from kraty_pygame.component import KratyComponent
 from kraty_pygame.sdk import FileSecretStore, Kraty, RequestInfo, RetryConfig
 
@@ -46,6 +50,7 @@ class Backend:
     telemetry: deque[RequestInfo] = field(default_factory=lambda: deque(maxlen=2000))
     temporary: bool = False
     faults_on: bool = False
+    relay: LinkRelay | None = None
 
     def close(self, timeout: float = 3.0) -> None:
         """Close the component (joins its threads), the facade and the emulator."""
@@ -55,6 +60,8 @@ class Backend:
             try:
                 self.kraty.close()
             finally:
+                if self.relay is not None:
+                    self.relay.stop()
                 if self.emulator is not None:
                     self.emulator.stop()
                 if self.temporary:
@@ -90,11 +97,13 @@ def start_backend(
     data_dir.mkdir(parents=True, exist_ok=True)
 
     emulator: EmulatorHost | None = None
+    relay: LinkRelay | None = None
     if options.uses_emulator:
         emulator = emulator_host.start(
             data_dir / "emulator.sqlite3", subprocess_mode=options.emulator_subprocess
         )
-        base_url, api_key = emulator.base_url, emulator.client_api_key
+        relay = LinkRelay(emulator.base_url)
+        base_url, api_key = relay.url, emulator.client_api_key
         store_path = data_dir / "secrets-emulator.json"
         where = "child process" if options.emulator_subprocess else "in-process"
         label = f"emulator ({where}) {base_url}"
@@ -123,10 +132,12 @@ def start_backend(
             timeout=10.0,
         )
     except BaseException:
+        if relay is not None:
+            relay.stop()
         if emulator is not None:
             emulator.stop()
         raise
-    component = KratyComponent(kraty)
+    component = KratyComponent(kraty, outbox=data_dir / "outbox")
     return Backend(
         kraty=kraty,
         component=component,
@@ -136,4 +147,5 @@ def start_backend(
         telemetry=telemetry,
         temporary=temporary,
         faults_on=emulator is not None and options.faults,
+        relay=relay,
     )

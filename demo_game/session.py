@@ -51,10 +51,11 @@ from kraty_pygame.component import (
     KRATY_MILESTONE,
     KRATY_REQUEST_DONE,
     KRATY_REQUEST_FAILED,
+    KRATY_SYNC,
 )
 from kraty_pygame.component.handles import HandleStatus, RequestHandle
 from kraty_pygame.component.watchers import Watcher
-from kraty_pygame.component.widgets import ToastStack
+from kraty_pygame.component.widgets import SyncBadge, ToastStack
 from kraty_pygame.sdk import (
     CollectAllResult,
     ConsumeItemResult,
@@ -87,6 +88,8 @@ class Session:
         self.state = DemoState(server_label=backend.label, faults_on=backend.faults_on)
         self.widget_theme = widget_theme()
         self.toasts = ToastStack(self.widget_theme, anchor="bottomright", margin=10)
+        # "3 rewards waiting to sync": writes the outbox holds while the game is offline
+        self.sync_badge = SyncBadge(self.widget_theme, noun=("write", "writes"))
         self._grants_watcher: Watcher | None = None
         self.signed_out = False
         self._switching = False
@@ -238,6 +241,9 @@ class Session:
         area = self.app.content_rect().clip(surface.get_rect())
         if area.width > 0 and area.height > 0:
             self.toasts.draw(surface.subsurface(area))
+            if self.sync_badge.visible:  # top right, beside the screen's own header row
+                width, _ = self.sync_badge.size()
+                self.sync_badge.draw(surface, (area.right - width - 10, area.y + 8))
 
     def status_parts(self) -> list[tuple[str, tuple[int, int, int]]]:
         """Status bar: server, player, live state, retries, faults, frame cost."""
@@ -253,6 +259,11 @@ class Session:
         ]
         if state.faults_on:
             parts.append(("faults ON (30% 503)", PALETTE.bad))
+        stats = self.component.stats
+        if stats.online is False:
+            parts.append(("OFFLINE", PALETTE.bad))
+        if stats.pending_writes:
+            parts.append((f"{stats.pending_writes} waiting to sync", PALETTE.warn))
         cost = self.meter.summary()
         parts.append((f"Kraty p99 {cost.p99_ms:.2f} ms/frame", PALETTE.faint))
         return parts
@@ -295,6 +306,7 @@ class Session:
             return True  # a stopped watcher's last report belongs to the previous player
         # the component's drop-in widgets take the events they understand
         self.toasts.handle_event(event)
+        self.sync_badge.handle_event(event)
         self.boards.mini_board.handle_event(event)
         self.quest.lobby_bar.handle_event(event)
         if kind == KRATY_MILESTONE:
@@ -313,7 +325,7 @@ class Session:
             self.friends.on_friends_event(event)
         elif kind == KRATY_INVENTORY:
             self.live.on_inventory(event)
-        elif kind not in (KRATY_REQUEST_DONE, KRATY_REQUEST_FAILED):
+        elif kind not in (KRATY_REQUEST_DONE, KRATY_REQUEST_FAILED, KRATY_SYNC):
             return False
         return True
 

@@ -64,6 +64,12 @@ class SyncBadge:
             return f"{text} (offline)" if self.online is False else text
         return "Offline" if self.online is False else "All synced"
 
+    def size(self) -> tuple[int, int]:
+        """The badge's size in pixels for the current label (to place it)."""
+        text = self._text.render(self.label(), self.theme.text)
+        pad = self.theme.padding
+        return text.get_width() + 2 * pad + 14, text.get_height() + 2 * pad
+
     def draw(self, surface: pygame.Surface, pos: tuple[int, int]) -> pygame.Rect | None:
         """Draw the badge with its top-left corner at ``pos``; returns its rect (or None)."""
         if not self.visible:
@@ -72,7 +78,7 @@ class SyncBadge:
         pad = theme.padding
         colour = theme.danger if self.online is False else theme.accent
         text = self._text.render(self.label(), theme.text)
-        rect = pygame.Rect(pos, (text.get_width() + 2 * pad + 14, text.get_height() + 2 * pad))
+        rect = pygame.Rect(pos, self.size())
         card = pygame.Surface(rect.size, pygame.SRCALPHA)
         pygame.draw.rect(card, theme.background, card.get_rect(), border_radius=theme.radius)
         pygame.draw.circle(card, colour, (pad + 4, rect.height // 2), 5)
