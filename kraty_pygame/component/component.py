@@ -110,6 +110,13 @@ DEFAULT_SWITCH_INTERVAL: Final = 0.001
 _EMA: Final = 0.05
 #: How long a read may take while calls are offline before it fails with a network error.
 OFFLINE_READ_BUDGET: Final = 0.9
+_START: Final = "events.start"
+_LISTINGS: Final = "events.list_for_player"
+
+
+def _event_key(job: Job) -> str:
+    """The ``event_key`` of an ``events.start`` / ``list`` job (first argument)."""
+    return str(job.args[0] if job.args else job.kwargs.get("event_key", ""))
 _NOT_SYNCED: Final = (
     "the server clock is not synced yet: the component syncs it at start (off the main "
     "thread); check component.is_time_synced, or queue component.sync_time()"
@@ -213,6 +220,9 @@ class KratyComponent(FacadeCalls):
             kraty, self._results.put_live, self._watch_error, on_synced=self._clock_synced
         )
         self._outbox: OutboxLink | None = None
+        #: Events known to have a lobby (from listings or a lobby_forming answer): their
+        #: start needs the server, so it is never recorded in the outbox.
+        self._lobby_events: set[str] = set()
         opened = open_outbox(kraty, outbox)
         if opened is not None:
             box, owns = opened
@@ -341,7 +351,18 @@ class KratyComponent(FacadeCalls):
         link = self._outbox
         if link is not None and is_write and player is None and is_durable(fn):
             job = Job(operation, fn, tuple(args), dict(kwargs), [handle], is_write=True)
-            return self._record(link, handle, job)
+            if operation != _START or _event_key(job) not in self._lobby_events:
+                return self._record(link, handle, job)
+            if link.online is False:  # a lobby seats the player on the server: not offline
+                error = KratyNetworkError(
+                    f"events.start: {_event_key(job)!r} is a lobby event; a lobby run "
+                    "cannot start offline (the server seats the players). Try again "
+                    "when KRATY_CONNECTION says calls are online."
+                )
+                job.info["outbox"] = True
+                handle._complete(HandleStatus.FAILED, None, error)
+                link.put_finished(RequestResult(job, (handle,), None, error))
+                return handle
         job = Job(
             operation=operation,
             fn=fn,
@@ -399,6 +420,10 @@ class KratyComponent(FacadeCalls):
         try:
             with self._kraty.client.cancellation(token):
                 value = job.call()
+        except KratyApiError as exc:
+            if job.operation == _START and exc.is_lobby_forming:
+                self._lobby_events.add(_event_key(job))
+            raise
         except KratyNetworkError as exc:
             if link is not None and not isinstance(exc, KratyCancelledError):
                 link.set_online(False, exc)
@@ -413,6 +438,10 @@ class KratyComponent(FacadeCalls):
                 timer.cancel()
         if link is not None and link.online is not True:
             link.set_online(True, None)
+        if job.operation == _LISTINGS and isinstance(value, list):
+            self._lobby_events.update(
+                str(listing.event_key) for listing in value if listing.is_lobby_matched
+            )
         return value
 
     @staticmethod

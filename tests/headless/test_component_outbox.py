@@ -175,3 +175,35 @@ def kraty_emulator_credit(emulator: EmbeddedEmulator, player: str) -> None:
         timeout=10,
     )
     assert reply.status_code < 300, reply.text
+
+
+def test_a_lobby_event_refuses_to_start_offline_at_the_call(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    with LinkRelay(kraty_emulator.base_url) as relay:
+        kraty = make_kraty(base_url=relay.url)
+        component = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
+        pump = Pump(component)
+        listing = component.events.list_for_player()
+        pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is listing)
+        assert listing.result is not None
+        assert any(item.is_lobby_matched for item in listing.result)
+        relay.cut()
+        probe = component.wallet.list()  # the game learns it is offline
+        pump.until(lambda e: e.type == KRATY_REQUEST_FAILED and e.handle is probe, timeout=10)
+        assert component.online is False
+        lobby = component.events.start("quick_brawl")
+        assert lobby.done and lobby.entry_id is None
+        assert isinstance(lobby.error, KratyNetworkError)
+        assert "cannot start offline" in str(lobby.error)
+        solo = component.events.start("tap_frenzy")  # no lobby: it starts offline
+        assert solo.queued and solo.provisional_attempt_id is not None
+        assert solo.provisional_attempt_id.startswith("offline-")
+        failed = pump.until(lambda e: e.type == KRATY_REQUEST_FAILED and e.handle is lobby)
+        assert failed.error is lobby.error
+        relay.restore()
+        pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is solo, timeout=60)
+        assert solo.result is not None and not solo.result.attempt.id.startswith("offline-")
