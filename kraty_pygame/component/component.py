@@ -346,10 +346,10 @@ class KratyComponent(FacadeCalls):
         is_write: bool,
     ) -> RequestHandle[Any]:
         handle: RequestHandle[Any] = RequestHandle(operation, is_write=is_write)
-        handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
         player = kwargs.get("as_")
         link = self._outbox
         if link is not None and is_write and player is None and is_durable(fn):
+            # the main thread's cheapest path: one journal write, nothing else queued
             job = Job(operation, fn, tuple(args), dict(kwargs), [handle], is_write=True)
             if operation != _START or _event_key(job) not in self._lobby_events:
                 return self._record(link, handle, job)
@@ -363,6 +363,7 @@ class KratyComponent(FacadeCalls):
                 handle._complete(HandleStatus.FAILED, None, error)
                 link.put_finished(RequestResult(job, (handle,), None, error))
                 return handle
+        handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
         job = Job(
             operation=operation,
             fn=fn,
@@ -396,6 +397,10 @@ class KratyComponent(FacadeCalls):
         else:
             error = link.record(handle, job)
         if error is not None and handle._complete(HandleStatus.FAILED, None, error):
+            # never recorded: retry() may queue it again as it was
+            handle._origin = SentRequest(
+                (handle,), operation, job.fn, job.args, dict(job.kwargs), True
+            )
             link.put_finished(RequestResult(job, (handle,), None, error))
         return handle
 
