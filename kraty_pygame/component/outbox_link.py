@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -213,6 +213,8 @@ class OutboxLink:
             "error": None,
             "handle": None,
             "replayed": False,
+            "placeholder": None,
+            "attempt_id": None,
         }
 
     # -- the sender thread: notices -------------------------------------------------------
@@ -273,7 +275,9 @@ class OutboxLink:
             "result": None,
             "error": getattr(notice, "error", None),
             "handle": None,
-            "replayed": True,
+            "replayed": bool(getattr(notice, "replayed", True)),
+            "placeholder": getattr(notice, "placeholder", None),
+            "attempt_id": _attempt_id(getattr(notice, "data", None)),
         }
 
     def _finish(self, waiting: _Pending, kind: str, notice: Any) -> None:
@@ -373,3 +377,11 @@ def _decode(decoder: Callable[[Any], Any] | None, data: Any) -> tuple[Any, BaseE
         return decoder(data), None
     except Exception as exc:  # the write was applied; only its answer is unreadable
         return None, exc
+
+
+def _attempt_id(data: Any) -> str | None:
+    """The server's attempt id in a ``run_synced`` notice's data."""
+    if isinstance(data, Mapping):
+        value = data.get("attemptId")
+        return value if isinstance(value, str) else None
+    return None

@@ -13,6 +13,7 @@ import pytest
 from demo_game.relay import LinkRelay
 from kraty_pygame.component import (
     KRATY_CONNECTION,
+    KRATY_MILESTONE,
     KRATY_REQUEST_DONE,
     KRATY_REQUEST_FAILED,
     KRATY_SYNC,
@@ -22,6 +23,7 @@ from kraty_pygame.component.outbox_link import SHOWN_KEYS_FILE, ShownKeys
 from kraty_pygame.emulator.server import EmbeddedEmulator
 from kraty_pygame.sdk.errors import KratyApiError, KratyNetworkError
 from kraty_pygame.sdk.models.events import ProgressInput
+from kraty_pygame.sdk.outbox import OutboxNotice
 from tests.headless.conftest import ComponentFactory, KratyFactory, Pump
 
 pytestmark = [pytest.mark.headless, pytest.mark.emulator]
@@ -207,3 +209,51 @@ def test_a_lobby_event_refuses_to_start_offline_at_the_call(
         relay.restore()
         pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is solo, timeout=60)
         assert solo.result is not None and not solo.result.attempt.id.startswith("offline-")
+
+
+def test_a_milestone_replayed_after_a_crash_is_shown_once(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    """A progress write whose milestone the game already showed comes back after a crash
+    (the sender resent it with its key; the server replayed the same answer): the next
+    run reports it as synced but does not show the milestone again."""
+    kraty = make_kraty()
+    identity = kraty.ensure_identity()
+    attempt = kraty.events.start("tap_frenzy").attempt.id
+    first = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
+    pump = Pump(first)
+    handle = first.events.progress("tap_frenzy", attempt, metric_value=5)
+    milestone = pump.until(lambda e: e.type == KRATY_MILESTONE, what="the first milestone")
+    assert milestone.milestone.key == "taps_5" and milestone.idempotency_key
+    assert handle.result is not None
+    answer = handle.result.raw
+    first.close()
+    # the next run of the game, same profile: the outbox tells it about the replay
+    again = make_component(
+        make_kraty(
+            active_external_player_id=identity.external_player_id,
+            player_secret=identity.secret,
+        ),
+        outbox=tmp_path / "outbox",
+        sync_time_at_start=False,
+    )
+    link = again._outbox
+    assert link is not None
+    for key in (milestone.idempotency_key, "a-key-never-shown"):
+        data = dict(answer)  # each write's own answer (merged members share one object)
+        link._on_notice(
+            OutboxNotice("applied", "e1", "events.progress", None, key, data, replayed=True)
+        )
+    pump = Pump(again)
+    synced = [
+        pump.until(lambda e: e.type == KRATY_SYNC and e.kind == "synced") for _ in range(2)
+    ]
+    keys = [e.idempotency_key for e in synced]
+    assert keys == [milestone.idempotency_key, "a-key-never-shown"]
+    assert synced[0].result.milestones_fired[0].key == "taps_5"
+    pump.frame()
+    shown = pump.of(KRATY_MILESTONE)
+    assert [e.idempotency_key for e in shown] == ["a-key-never-shown"]
