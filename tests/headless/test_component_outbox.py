@@ -257,3 +257,25 @@ def test_a_milestone_replayed_after_a_crash_is_shown_once(
     pump.frame()
     shown = pump.of(KRATY_MILESTONE)
     assert [e.idempotency_key for e in shown] == ["a-key-never-shown"]
+
+
+def test_a_refused_player_secret_holds_the_writes_and_says_so_once(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    player = make_kraty().ensure_identity().external_player_id
+    stale = make_kraty(active_external_player_id=player, player_secret="kps_" + "x" * 40)
+    component = make_component(stale, outbox=tmp_path / "outbox", sync_time_at_start=False)
+    writes = [component.wallet.debit("gold", amount=1, reason=f"held-{i}") for i in range(2)]
+    pump = Pump(component)
+    held = pump.until(lambda e: e.type == KRATY_SYNC and e.kind == "held", timeout=20)
+    assert held.external_player_id == player
+    assert isinstance(held.error, KratyApiError) and held.error.status == 401
+    for _ in range(20):
+        pump.frame()
+        component.wait_for_results(0.05)
+    assert len([e for e in pump.events if e.type == KRATY_SYNC and e.kind == "held"]) == 1
+    assert all(h.queued and not h.done for h in writes)  # kept, never dropped
+    assert component.stats.pending_writes == 2
