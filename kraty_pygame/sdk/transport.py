@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -77,6 +77,15 @@ SecretInvalidHandler: TypeAlias = Callable[[str, "str | None"], "str | None"]
 a new path to run the call once more (``auto_recover_identity``)."""
 
 _current_token: ContextVar[CancelToken | None] = ContextVar("kraty_cancel_token", default=None)
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
+def _uuid4_hex() -> str:
+    """``uuid.uuid4().hex`` (random, version 4), without building a ``UUID`` object."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
 
 
 class OutboxHook(Protocol):
@@ -142,7 +151,7 @@ class KratyClient:
         self.max_response_bytes: int = max_response_bytes
         self._api_key = api_key
         self._auth = f"Bearer {api_key}"
-        self._generate_key = generate_idempotency_key or (lambda: uuid.uuid4().hex)
+        self._generate_key = generate_idempotency_key or _uuid4_hex
         self._on_request = on_request
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._secret_provider: Callable[[], str | None] = lambda: None
@@ -408,7 +417,7 @@ class KratyClient:
                     raise KratyConfigError("idempotency keys must be non-empty strings")
                 payload[C.IDEMPOTENCY_FIELD] = key
         try:
-            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            data = _encode_json(payload)
         except (TypeError, ValueError) as exc:
             raise KratyConfigError(f"request body is not JSON-serialisable: {exc}") from None
         return data.encode("utf-8"), key

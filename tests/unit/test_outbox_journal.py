@@ -8,7 +8,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 
 import pytest
@@ -144,35 +143,37 @@ def test_a_full_disk_fails_the_append_at_once(tmp_path: Path) -> None:
     journal.close()
 
 
-def test_a_rewrite_under_the_exclusive_lock_loses_no_concurrent_append(tmp_path: Path) -> None:
-    writer = Journal(tmp_path)
-    rewriter = Journal(tmp_path)
-    stop = threading.Event()
-    written: list[bytes] = []
+def test_the_journal_is_rewritten_only_while_no_other_process_has_it_open(
+    tmp_path: Path,
+) -> None:
+    first = Journal(tmp_path)
+    other = Journal(tmp_path)  # another open of the same journal
+    first.append(frame(b"a"))
+    with first.alone() as alone:
+        assert not alone  # refused at once: an appender elsewhere could lose a record
+    other.append(frame(b"b"))
+    other.close()
+    with first.alone() as alone:
+        assert alone
+        first.rewrite([b"a", b"b", b"compacted"])
+    first.append(frame(b"after"))
+    assert _records(first) == [b"a", b"b", b"compacted", b"after"]
+    first.close()
 
-    def append_loop() -> None:
-        n = 0
-        while not stop.is_set():
-            payload = f"w{n}".encode()
-            writer.append(frame(payload))
-            written.append(payload)
-            n += 1
 
-    thread = threading.Thread(target=append_loop)
-    thread.start()
-    try:
-        for _ in range(20):
-            with rewriter.exclusive():
-                rewriter.rewind()
-                payloads, _reset, _stuck = rewriter.read_new()
-                rewriter.rewrite(payloads)
-    finally:
-        stop.set()
-        thread.join(10)
-    assert written
-    assert _records(rewriter) == written
-    writer.close()
-    rewriter.close()
+def test_a_process_that_opens_a_journal_in_use_does_not_repair_it(tmp_path: Path) -> None:
+    first = Journal(tmp_path)
+    first.append(frame(b"kept"))
+    with (tmp_path / "journal").open("ab") as handle:
+        handle.write(frame(b"being written")[:7])  # as if a write were in progress
+    second = Journal(tmp_path)
+    assert second.truncated_tail == 0  # not cut from under the other process
+    second.close()
+    first.close()
+    third = Journal(tmp_path)  # alone now: the torn tail is cut
+    assert third.truncated_tail == 7
+    assert _records(third) == [b"kept"]
+    third.close()
 
 
 def test_the_journal_lock_file_is_reused_not_recreated(tmp_path: Path) -> None:

@@ -3,9 +3,11 @@
 Layout: a 16-byte header (magic, format version) then records, each
 ``marker (2) | length (u32) | crc32 (u32) | payload``. Every record is added with one
 ``write(2)`` on an ``O_APPEND`` descriptor, so a record is in the kernel once the call
-returns and a crash can only tear the last one. Appenders hold a shared lock on
-``journal.lock`` while they write; rewriting the file (compaction, setting a damaged
-file aside) holds it exclusively, and appenders reopen the file when it was replaced.
+returns and a crash can only tear the last one. Every process holds a shared lock on
+``journal.lock`` while it has the journal open; the file is only rewritten (compaction,
+cutting a torn tail, setting a damaged file aside) by a process that gets the lock
+exclusively, that is while no other process has the journal open, so an appender
+elsewhere never writes into a file that is being replaced.
 """
 
 from __future__ import annotations
@@ -46,11 +48,14 @@ _HEAD_SIZE: Final = _HEAD.size
 MAX_RECORD: Final = 16 * 1024 * 1024
 _LEN: Final = struct.Struct("<I")
 
+SHARED_LOCKS: Final = sys.platform != "win32"
+"""POSIX ``flock`` has shared locks; Windows' ``msvcrt.locking`` has not, so there the
+journal is only repaired or compacted by a process that finds it unlocked."""
+
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _lock(fd: int, *, shared: bool, blocking: bool = True) -> bool:
-        # msvcrt has no shared lock: appenders take the same exclusive byte lock.
         del shared
         os.lseek(fd, 0, os.SEEK_SET)
         mode = msvcrt.LK_LOCK if blocking else msvcrt.LK_NBLCK
@@ -185,7 +190,7 @@ class Journal:
             self._lockfd = _open_private(directory / "journal.lock", os.O_RDWR | os.O_CREAT)
         except OSError as exc:
             raise OutboxError(f"cannot use the outbox directory {directory}: {exc}") from None
-        self._tlock = threading.Lock()  # one appender at a time in this process
+        self._tlock = threading.Lock()  # appends versus a rewrite in this process
         self._rlock = threading.Lock()  # the tail reader
         self.dirty = False
         self.set_aside: list[Path] = []
@@ -195,32 +200,66 @@ class Journal:
         self._rino = -1
         self._roff = HEADER_SIZE
         self._closed = False
-        with self.exclusive() as xfd:
-            try:
-                self._recover_locked(xfd)
-            except BaseException:
-                raise
-        self._fd = self._open_append()
+        try:
+            if _lock(self._lockfd, shared=False, blocking=False):
+                try:  # alone: check the file and repair what a crash left
+                    self._recover_locked()
+                finally:
+                    self._share()
+            else:  # another process has it open (and checked it when it opened it)
+                self._share()
+                self._check_header()
+            self._fd = self._open_append()
+        except BaseException:
+            os.close(self._lockfd)
+            raise
 
     # ------------------------------------------------------------------ locking
 
+    def _share(self) -> None:
+        """Hold the lock shared for as long as this journal is open."""
+        if SHARED_LOCKS:
+            _lock(self._lockfd, shared=True)
+        else:  # pragma: no cover - Windows
+            _unlock(self._lockfd)
+
     @contextlib.contextmanager
-    def exclusive(self) -> Iterator[int]:
-        """Hold the journal exclusively (no appender in any process) for a rewrite."""
-        fd = _open_private(self.directory / "journal.lock", os.O_RDWR | os.O_CREAT)
-        try:
-            _lock(fd, shared=False)
+    def alone(self) -> Iterator[bool]:
+        """Yield True, with appends in this process paused, when no other process has
+        the journal open (it may then be rewritten); else yield False at once."""
+        with self._tlock:
+            if not _lock(self._lockfd, shared=False, blocking=False):
+                # A failed upgrade may drop the shared lock for a moment, in which
+                # another process alone could have rewritten the file: follow it.
+                self._share()
+                self._follow_rewrite()
+                yield False
+                return
             try:
-                yield fd
+                yield True
             finally:
-                _unlock(fd)
-        finally:
-            os.close(fd)
+                self._share()
 
     # ------------------------------------------------------------------ appending
 
     def _open_append(self) -> int:
         return _open_private(self.path, os.O_WRONLY | os.O_APPEND)
+
+    def _follow_rewrite(self) -> None:
+        """Reopen the append descriptor if the journal file was replaced."""
+        try:
+            replaced = os.stat(self.path).st_ino != os.fstat(self._fd).st_ino
+        except OSError:
+            replaced = True
+        if replaced:
+            self._reopen_append()
+
+    def _reopen_append(self) -> None:
+        old = self._fd
+        self._fd = self._open_append()
+        if old >= 0:
+            with contextlib.suppress(OSError):
+                os.close(old)
 
     def append(self, data: bytes) -> None:
         """Add framed records with one ``write(2)``.
@@ -230,16 +269,7 @@ class Journal:
                 must treat the records as not written.
         """
         with self._tlock:
-            lockfd = self._lockfd
-            _lock(lockfd, shared=True)
-            try:
-                fd = self._fd
-                if os.fstat(fd).st_nlink == 0:  # replaced by a rewrite: use the new file
-                    os.close(fd)
-                    fd = self._fd = self._open_append()
-                written = os.write(fd, data)
-            finally:
-                _unlock(lockfd)
+            written = os.write(self._fd, data)
         self.dirty = True
         if written != len(data):
             raise OSError(errno.ENOSPC, "the record was only partly written")
@@ -309,9 +339,24 @@ class Journal:
             os.close(fd)
         return tmp
 
-    def _recover_locked(self, xfd: int) -> None:
+    def _check_header(self) -> None:
+        """Refuse a journal of a newer format (when another process has it open)."""
+        try:
+            with open(self.path, "rb") as handle:
+                head = handle.read(HEADER_SIZE)
+        except OSError as exc:
+            raise OutboxError(f"cannot read the outbox journal {self.path}: {exc}") from None
+        if len(head) == HEADER_SIZE and head[:8] == MAGIC:
+            (version,) = _LEN.unpack_from(head, 8)
+            if version > FORMAT_VERSION:
+                raise OutboxError(
+                    f"the outbox journal {self.path} was written by a newer version of "
+                    f"kraty_pygame (format {version}, this one reads up to "
+                    f"{FORMAT_VERSION}); it was left untouched"
+                )
+
+    def _recover_locked(self) -> None:
         """Check the header, cut a torn last record, set a damaged file aside."""
-        del xfd
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -372,17 +417,24 @@ class Journal:
         )
 
     def rewrite(self, payloads: Iterable[bytes]) -> None:
-        """Replace the journal with ``payloads`` (hold :meth:`exclusive`)."""
+        """Replace the journal with ``payloads`` (only inside :meth:`alone`)."""
         tmp = self._write_fresh(payloads)
         os.replace(tmp, self.path)
         _fsync_dir(self.directory)
+        self._reopen_append()
 
     def check_damage(self) -> bool:
-        """Re-run recovery under the exclusive lock (after a record that stays bad)."""
-        with self.exclusive() as xfd:
+        """Re-run recovery after a record that stays bad; True when a damaged file was
+        set aside. Only done while no other process has the journal open."""
+        with self.alone() as alone:
+            if not alone:
+                return False
             before = len(self.set_aside)
-            self._recover_locked(xfd)
-            return len(self.set_aside) > before
+            self._recover_locked()
+            if len(self.set_aside) > before:
+                self._reopen_append()
+                return True
+            return False
 
     def size(self) -> int:
         """Current size of the journal file (0 when missing)."""

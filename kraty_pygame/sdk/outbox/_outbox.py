@@ -295,6 +295,7 @@ class Outbox:
         self._kraty: Kraty | None = None
         self._client: KratyClient | None = None
         self._fingerprint: str | None = None
+        self._rec_suffix = ""
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._cancel = CancelToken()
@@ -513,6 +514,7 @@ class Outbox:
         self._client = client
         self._fingerprint = client.api_key_fingerprint
         url = client.base_url
+        self._rec_suffix = f',"fp":"{self._fingerprint}","u":{_json_text(url)},"o":"{self._origin}"'
         fingerprint = self._fingerprint
 
         def accept(entry: Entry) -> bool:
@@ -556,30 +558,24 @@ class Outbox:
         capture = _capturing.get() is self
         op = ctx.operation.name
         entry_id = os.urandom(12).hex()
-        header: dict[str, Any] = {
-            "t": "rec",
-            "id": entry_id,
-            "op": op,
-            "m": method,
-            "p": path,
-            "k": key,
-            "pl": ctx.player,
-            "fp": self._fingerprint,
-            "u": client.base_url,
-            "at": _now_ms(),
-            "o": self._origin,
-        }
+        # The header is written out by hand: this runs on the game's main thread.
+        extra = ""
         if query:
-            header["q"] = query
+            extra += ',"q":' + _json_text(query)
         placeholder = None
         if op == _START_OP:
             placeholder = "offline-" + os.urandom(8).hex()
-            header["ph"] = placeholder
+            extra += f',"ph":"{placeholder}"'
         if capture:
-            header["cap"] = 1
+            extra += ',"cap":1'
         if own_key and op == _PROGRESS_OP:
-            header["mg"] = 1
-        record = frame(encode_record(header, payload))
+            extra += ',"mg":1'
+        head = (
+            f'{{"t":"rec","id":"{entry_id}","op":{_json_text(op)},"m":{_json_text(method)},'
+            f'"p":{_json_text(path)},"k":{_json_text(key)},"pl":{_json_text(ctx.player)},'
+            f'"at":{int(time.time() * 1000)}{self._rec_suffix}{extra}}}'
+        ).encode()
+        record = frame(head if payload is None else head + b"\n" + payload)
         waiter = None
         if not capture:
             waiter = self._waiters[entry_id] = _Waiter()
@@ -590,7 +586,8 @@ class Outbox:
                 self._waiters.pop(entry_id, None)
             raise
         self._recorded += 1
-        self._wake.set()
+        if not self._wake.is_set():  # a plain read; set() takes a lock
+            self._wake.set()
         if capture:
             raise Recorded(entry_id, key, op, ctx.decode, placeholder)
         assert waiter is not None
@@ -1218,7 +1215,9 @@ class Outbox:
         if self._journal.size() < _COMPACT_BYTES:
             return
         try:
-            with self._journal.exclusive():
+            with self._journal.alone() as alone:
+                if not alone:  # another process has the journal open: later
+                    return
                 self._catch_up()
                 with self._lock:
                     payloads = self._snapshot()
@@ -1274,6 +1273,19 @@ class Outbox:
                 out.append(encode_record(e.result))
         state.forget_ended(keep_after)
         return out
+
+
+_PLAIN_TEXT: Final = re.compile(r'[^"\\\x00-\x1f\x7f]*')
+_encode_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_text(value: str | None) -> str:
+    """A JSON string (or ``null``), quickly for text that needs no escaping."""
+    if value is None:
+        return "null"
+    if _PLAIN_TEXT.fullmatch(value):
+        return f'"{value}"'
+    return _encode_text(value)
 
 
 def _attempt_id(data: Any) -> str | None:
