@@ -130,7 +130,8 @@ def test_a_set_between_increments_stops_the_merge(
     component = make_component(kraty)
     pump = Pump(component)
     emulator.set_faults(latency_ms=300)
-    busy = component.wallet.list()
+    # a slow durable write first: the player's later writes wait behind it and merge
+    busy = component.players.merge_metadata({"busy": 1})
     calls = [
         component.events.progress("daily_duel", attempt.id, mode="increment", metric_value=2),
         component.events.progress("daily_duel", attempt.id, mode="increment", metric_value=3),
