@@ -17,6 +17,8 @@ from kraty_pygame.sdk.errors import (
     KratyProtocolError,
     KratyStreamError,
     KratyTimeoutError,
+    OutboxError,
+    OutboxWriteError,
     SecretStoreError,
     is_lobby_forming,
 )
@@ -122,6 +124,12 @@ from kraty_pygame.sdk.models.wallet import (
     ProgressWalletResult,
 )
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
+from kraty_pygame.sdk.outbox import (
+    Outbox,
+    OutboxNotice,
+    OutboxStats,
+    default_outbox_dir,
+)
 from kraty_pygame.sdk.polling import (
     Clock,
     SystemClock,
@@ -240,6 +248,11 @@ __all__ = [
     "MilestoneFired",
     "MilestoneRewardPreview",
     "OpenCrateResponse",
+    "Outbox",
+    "OutboxError",
+    "OutboxNotice",
+    "OutboxStats",
+    "OutboxWriteError",
     "PlayerIdentities",
     "PlayerIdentity",
     "PlayerItemHolding",
@@ -275,6 +288,7 @@ __all__ = [
     "TimeSync",
     "WalletChange",
     "WalletClient",
+    "default_outbox_dir",
     "is_lobby_forming",
     "localized",
     "poll_lobby_until_active",

@@ -286,3 +286,85 @@ def test_a_closed_outbox_records_nothing_and_the_client_goes_on_without_it(
             )
         assert kraty.wallet.progress("xp", amount=1, reason="direct").applied
     assert ledger_reasons(kraty_emulator)["direct"] == 1
+
+
+def test_an_attempt_cap_429_ends_the_write_as_failed(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    kraty = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    with kraty:
+        kraty.ensure_identity()
+        assert kraty.outbox is not None
+        notices = Notices(kraty.outbox)
+        for _ in range(2):  # daily_duel allows two attempts a day
+            attempt = kraty.events.start("daily_duel").attempt
+            kraty.events.finish("daily_duel", attempt.id)
+        refused = capture(kraty, lambda k: k.events.start("daily_duel"))
+        after = capture(kraty, xp("after-cap"))
+        assert kraty.outbox.flush(20) == 0
+        [failed] = notices.of("failed")
+        assert failed.entry_id == refused.entry_id
+        assert isinstance(failed.error, KratyApiError)
+        assert (failed.error.status, failed.error.code) == (429, "max_daily_attempts_reached")
+        assert [n.entry_id for n in notices.of("applied")][-1] == after.entry_id
+        assert not notices.of("run_failed")  # nothing was recorded under its placeholder
+
+
+def test_a_run_played_offline_is_synced_under_the_servers_attempt(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    with FaultProxy(kraty_emulator.base_url) as proxy:
+        kraty = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path)
+        with kraty:
+            assert kraty.outbox is not None
+            notices = Notices(kraty.outbox)
+            with proxy.refusing():  # cut off from the start: not even registered
+                start = capture(kraty, lambda k: k.events.start("daily_duel"))
+                placeholder = start.placeholder
+                assert placeholder is not None and placeholder.startswith("offline-")
+                for _ in range(50):
+                    capture(
+                        kraty,
+                        lambda k: k.events.progress(
+                            "daily_duel", placeholder, mode="increment", metric_value=2
+                        ),
+                    )
+                capture(kraty, lambda k: k.events.finish("daily_duel", placeholder))
+                time.sleep(0.5)
+                assert kraty.outbox.pending_count == 52
+            assert kraty.outbox.flush(30) == 0
+            [synced] = notices.of("run_synced")
+            assert synced.placeholder == placeholder
+            attempt_id = synced.data["attemptId"]
+            assert not notices.of("failed")
+            assert len(notices.of("applied")) == 52
+    [row] = [a for a in kraty_emulator.state()["attempts"] if a["id"] == attempt_id]
+    assert row["metrics_raw"]["points"] == 100
+    assert row["status"] == "completed"
+
+
+def test_writes_of_an_offline_run_whose_start_is_refused_fail_with_it_once(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    kraty = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    with kraty:
+        kraty.ensure_identity()
+        assert kraty.outbox is not None
+        notices = Notices(kraty.outbox)
+        for _ in range(2):
+            kraty.events.finish("daily_duel", kraty.events.start("daily_duel").attempt.id)
+        start = capture(kraty, lambda k: k.events.start("daily_duel"))
+        placeholder = start.placeholder
+        assert placeholder is not None
+        for _ in range(5):
+            capture(
+                kraty,
+                lambda k: k.events.progress(
+                    "daily_duel", placeholder, mode="increment", metric_value=1
+                ),
+            )
+        assert kraty.outbox.flush(20) == 0
+        [run_failed] = notices.of("run_failed")
+        assert run_failed.placeholder == placeholder
+        assert isinstance(run_failed.error, KratyApiError) and run_failed.error.status == 429
+        assert len(notices.of("failed")) == 6

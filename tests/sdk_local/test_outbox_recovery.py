@@ -216,3 +216,31 @@ def test_two_processes_record_into_one_outbox_and_only_one_sends(
         for key in report["keys"]:
             assert sent.count(key) == 1  # never both sent the same entry
     assert [child.returncode for child in children] == [0, 0], errors
+
+
+def test_settled_writes_are_compacted_away_and_pending_ones_kept(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kraty_pygame.sdk.outbox import _outbox
+
+    monkeypatch.setattr(_outbox, "_COMPACT_BYTES", 16 * 1024)  # compact small journals too
+    kraty = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    journal = tmp_path / "outbox" / "journal"
+    with kraty:
+        kraty.ensure_identity()
+        assert kraty.outbox is not None
+        for i in range(300):
+            capture(kraty, xp(f"c{i}"))
+        grown = journal.stat().st_size  # at least the 300 records
+        assert kraty.outbox.flush(60) == 0
+        wait_until(lambda: journal.stat().st_size < grown // 4, what="a compaction")
+        # still a working journal: new writes go into the compacted file
+        kraty.wallet.progress("xp", amount=1, reason="after-compaction")
+        assert kraty.outbox.stats().pending == 0
+    again = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    with again:
+        assert again.outbox is not None
+        assert again.outbox.flush(10) == 0
+    counts = ledger_reasons(kraty_emulator)
+    assert [counts[f"c{i}"] for i in range(300)] == [1] * 300
+    assert counts["after-compaction"] == 1

@@ -1228,9 +1228,10 @@ class Outbox:
         self._catch_up()
 
     def _snapshot(self) -> list[bytes]:
-        keep_after = _now_ms() - _KEEP_ENDED_MS
+        # Only live entries are kept: a rewrite happens only while no other process has
+        # the journal open, so nobody else still has to learn an outcome from it.
         state = self._state
-        kept = [e for e in state.entries.values() if e.live or (e.ended_at or 0) >= keep_after]
+        kept = [e for e in state.entries.values() if e.live]
         out: list[bytes] = []
         for e in kept:
             header: dict[str, Any] = {
@@ -1268,10 +1269,7 @@ class Outbox:
             out.append(
                 encode_record({"t": "fly", "id": target, "at": e.fly_at, "srv": e.fly_server})
             )
-        for e in kept:
-            if not e.live and e.result is not None:
-                out.append(encode_record(e.result))
-        state.forget_ended(keep_after)
+        state.forget_ended(_now_ms() + 1)
         return out
 
 
