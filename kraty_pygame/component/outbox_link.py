@@ -301,6 +301,10 @@ class OutboxLink:
             sent = SentRequest((handle,), job.operation, job.fn, job.args, job.kwargs, True)
             self._last_data, self._last_sent = (data, sent) if kind == "applied" else (None, None)
         handle._sent = sent
+        # what retry() sends again (as a new write) if the server refused this one
+        handle._origin = SentRequest(
+            (handle,), job.operation, job.fn, job.args, dict(job.kwargs), True
+        )
         status = HandleStatus.DONE if error is None else HandleStatus.FAILED
         if handle._complete(status, value, error):
             self.put_finished(RequestResult(job, (handle,), value, error))

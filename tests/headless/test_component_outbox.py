@@ -279,3 +279,23 @@ def test_a_refused_player_secret_holds_the_writes_and_says_so_once(
     assert len([e for e in pump.events if e.type == KRATY_SYNC and e.kind == "held"]) == 1
     assert all(h.queued and not h.done for h in writes)  # kept, never dropped
     assert component.stats.pending_writes == 2
+
+
+def test_retrying_a_refused_durable_write_records_a_new_one(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    kraty = make_kraty()
+    player = kraty.ensure_identity().external_player_id
+    component = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
+    pump = Pump(component)
+    refused = component.wallet.debit("gold", amount=500, reason="retry-me")  # no gold yet
+    pump.until(lambda e: e.type == KRATY_REQUEST_FAILED and e.handle is refused)
+    kraty_emulator_credit(kraty_emulator, player)
+    again = component.retry(refused)
+    assert again is not refused and again.entry_id not in (None, refused.entry_id)
+    pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is again)
+    reasons = [row.get("reason") for row in kraty_emulator.state()["ledger"]]
+    assert reasons.count("retry-me") == 1
