@@ -3,14 +3,22 @@ permanent failures, a 401 hold, merged increments and foreign API keys."""
 
 from __future__ import annotations
 
+import itertools
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from kraty_pygame.emulator import EmbeddedEmulator
-from kraty_pygame.sdk import KratyApiError, KratyConfigError, KratyNetworkError
+from kraty_pygame.sdk import (
+    Kraty,
+    KratyApiError,
+    KratyConfigError,
+    KratyNetworkError,
+    RequestInfo,
+)
 from kraty_pygame.sdk._operation import CallContext, Operation, operation_of
 from kraty_pygame.sdk.outbox import Outbox, OutboxWriteError
 from tests.reliability.fault_model import FaultKind
@@ -368,3 +376,38 @@ def test_writes_of_an_offline_run_whose_start_is_refused_fail_with_it_once(
         assert run_failed.placeholder == placeholder
         assert isinstance(run_failed.error, KratyApiError) and run_failed.error.status == 429
         assert len(notices.of("failed")) == 6
+
+
+def test_replays_of_an_offline_run_keep_their_recorded_pace(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    answered: dict[str, float] = {}
+
+    def on_request(info: RequestInfo) -> None:
+        if info.ok and info.idempotency_key is not None:
+            answered[info.idempotency_key] = time.monotonic()
+
+    with FaultProxy(kraty_emulator.base_url) as proxy:
+        kraty = open_kraty(
+            proxy.url, kraty_emulator.client_api_key, tmp_path, on_request=on_request
+        )
+        with kraty:
+            assert kraty.outbox is not None
+            keys = []
+            with proxy.refusing():
+                start = capture(kraty, lambda k: k.events.start("daily_duel"))
+                run = start.placeholder
+                assert run is not None
+                for value in (1, 2, 3, 4):
+                    time.sleep(0.4)
+                    signal = capture(kraty, _set_points(run, value))
+                    keys.append(signal.idempotency_key)
+            assert kraty.outbox.flush(30) == 0
+    times = [answered[key] for key in keys if key is not None]
+    assert len(times) == 4
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= 0.3 for gap in gaps), gaps  # recorded 0.4 s apart, sent no faster
+
+
+def _set_points(attempt_id: str, value: int) -> Callable[[Kraty], object]:
+    return lambda kraty: kraty.events.progress("daily_duel", attempt_id, metric_value=value)

@@ -77,6 +77,7 @@ _IDLE_S: Final = 0.5
 _START_OP: Final = "events.start"
 _PROGRESS_OP: Final = "events.progress"
 _PLACEHOLDER: Final = re.compile(r"^offline-[0-9a-f]{16}$")
+_PACE_CAP_S: Final = 1.0
 
 _capturing: ContextVar[Outbox | None] = ContextVar("kraty_outbox_capture", default=None)
 
@@ -306,6 +307,7 @@ class Outbox:
         self._sent_here: set[str] = set()
         self._transient_since: dict[str, float] = {}
         self._run_failed: set[str] = set()
+        self._paced: dict[str, tuple[float, int]] = {}
         self._foreign_reported = False
         self._corrupt_reported = 0
         self._synced_at = -1e9
@@ -935,6 +937,9 @@ class Outbox:
         if path is None:
             self._fail_run(entry, records)
             return "sent"
+        run = entry.placeholder or _run_of(entry.path)
+        if run is not None and not self._pace(run, entry):
+            return "stopped"
         if records:
             self._append_and_apply(records)
             records = []
@@ -1111,6 +1116,22 @@ class Outbox:
 
     # -- placeholders and merging
 
+    def _pace(self, run: str, entry: Entry) -> bool:
+        """Keep a run started offline from arriving faster than it was played: each
+        request waits for its recorded distance from the previous one (at most
+        ``_PACE_CAP_S``), since the server judges expiry and rates by arrival time.
+        False when the outbox is closing."""
+        previous = self._paced.get(run)
+        now = time.monotonic()
+        if previous is not None:
+            sent_at, recorded_at = previous
+            gap = min(max(0, entry.at - recorded_at) / 1000.0, _PACE_CAP_S)
+            wait = sent_at + gap - now
+            if wait > 0 and self._stop.wait(wait):
+                return False
+        self._paced[run] = (time.monotonic(), entry.at)
+        return True
+
     def _resolve_path(self, entry: Entry, player: str) -> str | None:
         """The path to send: the player filled in, offline attempt ids replaced; None
         when it names an attempt whose start the server refused."""
@@ -1284,6 +1305,13 @@ def _json_text(value: str | None) -> str:
     if _PLAIN_TEXT.fullmatch(value):
         return f'"{value}"'
     return _encode_text(value)
+
+
+def _run_of(path: str) -> str | None:
+    """The offline attempt id a recorded path names, if any."""
+    if "offline-" not in path:
+        return None
+    return next((part for part in path.split("/") if _PLACEHOLDER.match(part)), None)
 
 
 def _attempt_id(data: Any) -> str | None:
