@@ -299,3 +299,43 @@ def test_retrying_a_refused_durable_write_records_a_new_one(
     pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is again)
     reasons = [row.get("reason") for row in kraty_emulator.state()["ledger"]]
     assert reasons.count("retry-me") == 1
+
+
+def test_a_run_started_offline_that_the_server_refuses_is_reported_once(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    with LinkRelay(kraty_emulator.base_url) as relay:
+        kraty = make_kraty(base_url=relay.url)
+        for _ in range(2):  # daily_duel allows two attempts a day: use them up online
+            attempt = kraty.events.start("daily_duel").attempt.id
+            kraty.events.finish("daily_duel", attempt)
+        component = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
+        pump = Pump(component)
+        relay.cut()
+        start = component.events.start("daily_duel")
+        run = start.provisional_attempt_id
+        assert run is not None
+        handles: list[RequestHandle[Any]] = [start]
+        handles += [
+            component.events.progress("daily_duel", run, metric_value=v) for v in (10, 20, 30)
+        ]
+        handles.append(component.events.finish("daily_duel", run))
+        assert all(h.queued for h in handles)
+        relay.restore()
+        for handle in handles:
+
+            def failed(e: pygame.event.Event, h: RequestHandle[Any] = handle) -> bool:
+                return bool(e.type == KRATY_REQUEST_FAILED and e.handle is h)
+
+            pump.until(failed, timeout=60, since=0)
+        assert isinstance(start.error, KratyApiError)
+        assert start.error.code == "max_daily_attempts_reached"
+        for _ in range(10):
+            pump.frame()
+            component.wait_for_results(0.02)
+        reports = [e for e in pump.events if e.type == KRATY_SYNC and e.kind == "run_failed"]
+        assert len(reports) == 1 and reports[0].placeholder == run
+        assert component.stats.pending_writes == 0
