@@ -346,6 +346,8 @@ def test_a_run_played_offline_is_synced_under_the_servers_attempt(
             attempt_id = synced.data["attemptId"]
             assert not notices.of("failed")
             assert len(notices.of("applied")) == 52
+            # its board is tracked for the end-of-window results, as for any start
+            assert [m.event_key for m in kraty.finalization.memberships()] == ["daily_duel"]
     [row] = [a for a in kraty_emulator.state()["attempts"] if a["id"] == attempt_id]
     assert row["metrics_raw"]["points"] == 100
     assert row["status"] == "completed"

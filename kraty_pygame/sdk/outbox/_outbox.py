@@ -11,6 +11,7 @@ import random
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -993,7 +994,10 @@ class Outbox:
                 frame(encode_record({"t": "bind", "ph": entry.placeholder, "to": attempt}))
             )
         records.append(frame(encode_record(header)))
+        waited = entry.id in self._waiters  # a blocking start tracks its board itself
         self._append_and_apply(records)
+        if entry.op == _START_OP and not waited:
+            self._track_board(entry, player=entry.player, data=data)
         if entry.placeholder and attempt is not None:
             self._emit(
                 OutboxNotice(
@@ -1113,6 +1117,23 @@ class Outbox:
             self._settled(entry, replayed=entry.origin != self._origin)
         if ended:
             self._emit(OutboxNotice("pending_changed", pending=self.pending_count))
+
+    def _track_board(self, entry: Entry, *, player: str | None, data: Any) -> None:
+        """Track the board of a start recorded without waiting, as ``events.start``
+        does for its own calls (for the finalization catch-up)."""
+        kraty = self._kraty
+        hook = kraty.events.on_started if kraty is not None else None
+        board = data.get("leaderboardId") if isinstance(data, dict) else None
+        parts = entry.path.split("/")
+        if hook is None or not isinstance(board, str) or len(parts) < 3:
+            return
+        event_key = urllib.parse.unquote(parts[-2])
+        current = kraty.identity.current() if kraty is not None else None
+        as_ = None if current is not None and current.external_player_id == player else player
+        try:
+            hook(as_, event_key, board)
+        except Exception:  # the hook never breaks delivery
+            _log.warning("kraty outbox: tracking the board of %s failed", event_key, exc_info=True)
 
     # -- placeholders and merging
 
