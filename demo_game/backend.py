@@ -12,6 +12,7 @@ demo at any Kraty server instead; then no emulator runs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import tempfile
@@ -75,6 +76,25 @@ def _store_name(base_url: str, api_key: str) -> str:
     return f"secrets-{host}-{digest}.json"
 
 
+def _open_relay(upstream: str, remembered: Path) -> LinkRelay:
+    """The game's relay, on the port it had last time when that port is free.
+
+    The outbox only sends writes to the server they were recorded for (its base URL),
+    so a stable address lets writes left by the previous session sync in this one.
+    """
+    try:
+        port = int(remembered.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        port = 0
+    try:
+        relay = LinkRelay(upstream, port=port)
+    except OSError:  # taken by something else meanwhile: a fresh port
+        relay = LinkRelay(upstream)
+    with contextlib.suppress(OSError):
+        remembered.write_text(str(relay.port), encoding="utf-8")
+    return relay
+
+
 def start_backend(
     options: DemoOptions,
     *,
@@ -102,7 +122,7 @@ def start_backend(
         emulator = emulator_host.start(
             data_dir / "emulator.sqlite3", subprocess_mode=options.emulator_subprocess
         )
-        relay = LinkRelay(emulator.base_url)
+        relay = _open_relay(emulator.base_url, data_dir / "relay-port")
         base_url, api_key = relay.url, emulator.client_api_key
         store_path = data_dir / "secrets-emulator.json"
         where = "child process" if options.emulator_subprocess else "in-process"

@@ -325,9 +325,32 @@ class Session:
             self.friends.on_friends_event(event)
         elif kind == KRATY_INVENTORY:
             self.live.on_inventory(event)
-        elif kind not in (KRATY_REQUEST_DONE, KRATY_REQUEST_FAILED, KRATY_SYNC):
+        elif kind == KRATY_SYNC:
+            self._on_sync(event)
+        elif kind not in (KRATY_REQUEST_DONE, KRATY_REQUEST_FAILED):
             return False
         return True
+
+    def _on_sync(self, event: pygame.event.Event) -> None:
+        """The outbox's news worth a notice (counts go to the badge and status bar)."""
+        notices = {
+            "synced": ("A write from an earlier session synced", "good"),
+            "failed": ("A write from an earlier session was refused", "bad"),
+            "unknown": ("A write's outcome can no longer be known", "warn"),
+            "held": ("The server refused this player's secret: writes kept", "bad"),
+            "run_synced": ("The offline run reached the server", "good"),
+            "run_failed": ("The server refused the offline run", "bad"),
+            "corrupt": ("A damaged outbox journal was set aside", "warn"),
+            "foreign": ("Writes of another server are kept aside", "warn"),
+        }
+        notice = notices.get(str(event.kind))
+        if notice is None:
+            return
+        text, tone = notice
+        error = getattr(event, "error", None)
+        self.app.notify(f"{text}: {describe_error(error)}" if error else text, tone)
+        if event.kind == "synced":
+            self.schedule("player", 0.3)
 
     def _on_milestone(self, event: pygame.event.Event) -> None:
         quest = self.state.quest
