@@ -881,9 +881,16 @@ class Outbox:
             return "retry"
         if entry.player is not None and entry.player != player:
             return "retry"  # the identity changed under us; pick again
-        records: list[bytes] = []
         if entry.player is None:
-            records.append(frame(encode_record({"t": "pl", "id": entry.id, "pl": player})))
+            # Writes recorded before any player was known belong to the first player
+            # this profile resolves: bind them all now, then pick again.
+            with self._lock:
+                unbound = [e for e in self._state.live_entries() if e.player is None]
+            self._append_and_apply(
+                [frame(encode_record({"t": "pl", "id": e.id, "pl": player})) for e in unbound]
+            )
+            return "sent"
+        records: list[bytes] = []
         target: Entry | Batch = entry
         batch = self._batch_of(entry)
         if batch is not None:
