@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from kraty_pygame.component.handles import HandleStatus, RequestHandle, SentRequest
 from kraty_pygame.component.jobs import Job
+from kraty_pygame.component.outbox_setup import remove_if_run_dir
 from kraty_pygame.component.results import LiveItem, RequestResult
 from kraty_pygame.sdk._operation import operation_of
 from kraty_pygame.sdk.outbox import Recorded, decoder_for
@@ -356,6 +357,8 @@ class OutboxLink:
             if self._owns:
                 left = self.outbox.close(max(0.0, timeout))
                 pending = int(left) if isinstance(left, int) else self.pending
+                if pending == 0:
+                    remove_if_run_dir(Path(self.outbox.directory))
             else:
                 flush = getattr(self.outbox, "flush", None)
                 if callable(flush) and timeout > 0:

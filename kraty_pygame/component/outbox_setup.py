@@ -10,15 +10,20 @@ that is removed again at close when it is empty.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
 from kraty_pygame.sdk.identity import FileSecretStore, KeyringSecretStore, store_namespace
 
-__all__ = ["default_component_outbox_dir", "open_outbox"]
+__all__ = ["RUN_MARK", "default_component_outbox_dir", "open_outbox", "remove_if_run_dir"]
+
+#: Marks the name of an outbox directory made for one run (no durable identity).
+RUN_MARK = "-run-"
 
 
 def _data_root() -> Path:
@@ -41,7 +46,16 @@ def default_component_outbox_dir(kraty: Any) -> Path:
     if player:
         digest = hashlib.sha256(player.encode("utf-8")).hexdigest()[:16]
         return _data_root() / f"{namespace}-player-{digest}"
-    return _data_root() / f"{namespace}-run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return _data_root() / f"{namespace}{RUN_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def remove_if_run_dir(directory: Path) -> None:
+    """Remove a run's own outbox directory (see the module doc) once nothing is left
+    in it to send; any other directory is left alone."""
+    if RUN_MARK not in directory.name:
+        return
+    with contextlib.suppress(OSError):
+        shutil.rmtree(directory)
 
 
 def open_outbox(kraty: Any, option: Any) -> tuple[Any, bool] | None:

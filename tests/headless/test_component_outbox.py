@@ -20,7 +20,9 @@ from kraty_pygame.component import (
 )
 from kraty_pygame.component.handles import RequestHandle
 from kraty_pygame.component.outbox_link import SHOWN_KEYS_FILE, ShownKeys
+from kraty_pygame.component.outbox_setup import RUN_MARK
 from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.sdk import FileSecretStore
 from kraty_pygame.sdk.errors import KratyApiError, KratyNetworkError
 from kraty_pygame.sdk.models.events import ProgressInput
 from kraty_pygame.sdk.outbox import OutboxNotice
@@ -339,3 +341,23 @@ def test_a_run_started_offline_that_the_server_refuses_is_reported_once(
         reports = [e for e in pump.events if e.type == KRATY_SYNC and e.kind == "run_failed"]
         assert len(reports) == 1 and reports[0].placeholder == run
         assert component.stats.pending_writes == 0
+
+
+def test_the_default_outbox_follows_the_profile(
+    make_kraty: KratyFactory, make_component: ComponentFactory, tmp_path: Path
+) -> None:
+    # a file store (a real game's profile): the outbox sits beside it and stays
+    store = tmp_path / "profile" / "secrets.json"
+    store.parent.mkdir()
+    component = make_component(make_kraty(secret_store=FileSecretStore(store)))
+    assert component.outbox is not None
+    assert component.outbox.directory == tmp_path / "profile" / "secrets.outbox"
+    component.close()
+    assert (tmp_path / "profile" / "secrets.outbox").is_dir()
+    # no durable identity and no player: an outbox of the run's own, gone when empty
+    run = make_component(make_kraty())
+    assert run.outbox is not None
+    directory = Path(run.outbox.directory)
+    assert RUN_MARK in directory.name and directory.is_dir()
+    run.close()
+    assert not directory.exists()
