@@ -412,4 +412,6 @@ def test_replays_of_an_offline_run_keep_their_recorded_pace(
 
 
 def _set_points(attempt_id: str, value: int) -> Callable[[Kraty], object]:
-    return lambda kraty: kraty.events.progress("daily_duel", attempt_id, metric_value=value)
+    return lambda kraty: kraty.events.progress(
+        "daily_duel", attempt_id, mode="set", metric_value=value
+    )
