@@ -181,3 +181,39 @@ def test_the_journal_lock_file_is_reused_not_recreated(tmp_path: Path) -> None:
     inode = os.stat(tmp_path / "journal.lock").st_ino
     Journal(tmp_path).close()
     assert os.stat(tmp_path / "journal.lock").st_ino == inode
+
+
+def test_a_full_disk_fails_a_durable_call_at_once_with_a_clear_error(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import resource, signal, time
+        from pathlib import Path
+        from kraty_pygame.sdk import FileSecretStore, Kraty, OutboxWriteError
+        from kraty_pygame.sdk.outbox import Outbox, Recorded
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        root = Path({str(tmp_path)!r})
+        kraty = Kraty("kr_test.client-demo", base_url="http://127.0.0.1:9",
+                      secret_store=FileSecretStore(root / "ids.json"),
+                      outbox=Outbox(root / "outbox", max_backoff_s=600))
+        size = (root / "outbox" / "journal").stat().st_size
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 64, size + 64))
+        started = time.perf_counter()
+        try:
+            with kraty.outbox.capture():
+                kraty.wallet.progress("xp", amount=1)
+        except OutboxWriteError as exc:
+            print("refused", round(time.perf_counter() - started, 3), exc.errno, exc)
+        except Recorded:
+            print("recorded")
+        print("pending", kraty.outbox.pending_count)
+        kraty.close()
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    first, second = out.stdout.splitlines()[:2]
+    assert first.startswith("refused"), out.stdout + out.stderr
+    assert float(first.split()[1]) < 0.5  # at once, not after a timeout
+    assert "nothing was queued" in first
+    assert second == "pending 0"
