@@ -415,3 +415,24 @@ def _set_points(attempt_id: str, value: int) -> Callable[[Kraty], object]:
     return lambda kraty: kraty.events.progress(
         "daily_duel", attempt_id, mode="set", metric_value=value
     )
+
+
+def test_discard_drops_a_logged_out_players_writes_without_sending_them(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    kraty = open_kraty(kraty_emulator.base_url, kraty_emulator.client_api_key, tmp_path)
+    with kraty:
+        first = kraty.ensure_identity()
+        assert kraty.outbox is not None
+        kraty_emulator.set_faults(fail_rate=1.0, routes=["/sdk/v1/players/*/wallet/xp/progress"])
+        signal = capture(kraty, xp("dropped"))
+        kraty.logout()
+        kraty_emulator.set_faults()
+        assert kraty.outbox.discard(first.external_player_id) == 1
+        assert kraty.outbox.pending_count == 0
+        assert kraty.outbox.discard(first.external_player_id) == 0
+        notice = kraty.outbox.wait(signal.entry_id, 5)
+        assert notice.kind == "failed" and "discarded" in str(notice.error)
+        kraty.sign_in(external_player_id=first.external_player_id, secret=first.secret)
+        time.sleep(0.5)
+    assert ledger_reasons(kraty_emulator)["dropped"] == 0
