@@ -161,4 +161,4 @@ def test_sync_badge_counts_waiting_writes_and_shows_offline(pygame_headless: Non
     badge.handle_event(online)
     assert badge.label() == "1 reward waiting to sync"
     badge.handle_event(pygame.event.Event(KRATY_SYNC, kind="synced", pending=0))
-    assert not badge.visible and badge.label() == "All synced"
+    assert (badge.visible, badge.label()) == (False, "All synced")
