@@ -1,4 +1,4 @@
-"""The pygame layer: ``KratyComponent`` and the ``KRATY_*`` event ids (STYLE.md section 3).
+"""The pygame layer: ``KratyComponent`` and the ``KRATY_*`` event ids.
 
 This is the only part of the package that imports pygame. Every name below resolves on
 first access, so ``import kraty_pygame.component`` (or a pygame-free submodule:

@@ -6,9 +6,11 @@ The three-line integration::
     component.update()              # every frame, before pygame.event.get()
     component.events.progress(...)  # returns a RequestHandle at once
 
-Data path (STYLE.md section 3): a call becomes a job on the request worker; the worker
-calls the SDK and puts the result in a bounded buffer; ``update()`` (main thread) takes
-at most ``max_results_per_update`` items, runs handle callbacks and posts the
+Data path: a durable write (progress, claims, debits...) is recorded in the outbox on
+the calling thread before the proxy returns (``outbox_link.py``) and its handle finishes
+from the outbox's sender thread; any other call becomes a job on the request worker,
+which calls the SDK and puts the result in a bounded buffer. ``update()`` (main thread)
+takes at most ``max_results_per_update`` items, runs handle callbacks and posts the
 ``KRATY_*`` events. Watchers (grants poller, live leaderboards, lobby watcher) run on
 threads of their own and feed the same buffer. Worker and watcher threads never call
 pygame.

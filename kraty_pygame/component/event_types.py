@@ -16,7 +16,7 @@ Both wrappers call the original function and otherwise change nothing.
 :func:`ensure_event_types` does the same check on demand; the component calls it from
 its constructor and from ``update()``.
 
-The table (STYLE.md section 3):
+The table (the guide, docs/pygame-guide.md, has it with when each is posted):
 
 | constant | attributes |
 |---|---|
