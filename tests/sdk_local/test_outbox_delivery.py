@@ -174,10 +174,16 @@ def test_a_401_holds_the_players_writes_until_that_player_signs_in_again(
         assert kraty.outbox.stats().held == 3
         assert len(notices.of("held")) == 1  # reported once
         assert not notices.of("failed")
+        started = time.monotonic()
+        with pytest.raises(KratyApiError) as caught:  # a blocking call hears it at once
+            kraty.wallet.progress("xp", amount=1, reason="held3")
+        assert time.monotonic() - started < 1.0
+        assert caught.value.status == 401 and caught.value.queued
+        assert kraty.outbox.pending_count == 4
         kraty.sign_in(external_player_id=identity.external_player_id, secret=identity.secret)
         assert kraty.outbox.flush(20) == 0
     reasons = ledger_reasons(kraty_emulator)
-    assert [reasons[f"held{i}"] for i in range(3)] == [1, 1, 1]
+    assert [reasons[f"held{i}"] for i in range(4)] == [1, 1, 1, 1]
 
 
 def test_after_logout_a_players_writes_are_never_sent_as_the_new_player(

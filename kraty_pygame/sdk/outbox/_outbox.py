@@ -304,7 +304,7 @@ class Outbox:
         self._threads: list[threading.Thread] = []
         self._sender_fd = -1
         self._holding = False
-        self._held: set[str] = set()
+        self._held: dict[str, KratyApiError] = {}
         self._sent_here: set[str] = set()
         self._transient_since: dict[str, float] = {}
         self._run_failed: set[str] = set()
@@ -594,6 +594,14 @@ class Outbox:
         if capture:
             raise Recorded(entry_id, key, op, ctx.decode, placeholder)
         assert waiter is not None
+        held = self._held.get(ctx.player) if ctx.player is not None else None
+        if held is not None:  # kept, but not sent until that player signs in again
+            self._waiters.pop(entry_id, None)
+            error = KratyApiError(
+                held.status, str(held.code), held.message, held.details, idempotency_key=key
+            )
+            error.queued = True
+            raise error
         return self._wait_blocking(waiter, entry_id, op, key, client)
 
     def _append(self, data: bytes) -> None:
@@ -762,7 +770,7 @@ class Outbox:
     def _on_identity(self, player: str | None, reason: str) -> None:
         if reason in ("signed_in", "resumed", "registered", "recovered", "rotated"):
             if player is not None:
-                self._held.discard(player)
+                self._held.pop(player, None)
             self._wake.set()
 
     # ------------------------------------------------------------------ threads
@@ -1034,7 +1042,7 @@ class Outbox:
         if status == 401:
             player = entry.player
             if player is not None and player not in self._held:
-                self._held.add(player)
+                self._held[player] = exc
                 _log.warning(
                     "kraty outbox: the server refused player %s's secret; their writes are "
                     "kept until that player signs in again",
