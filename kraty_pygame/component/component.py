@@ -112,6 +112,8 @@ DEFAULT_SWITCH_INTERVAL: Final = 0.001
 _EMA: Final = 0.05
 #: How long a read may take while calls are offline before it fails with a network error.
 OFFLINE_READ_BUDGET: Final = 0.9
+#: How long a call waits, online, for the durable writes made before it to be applied.
+WRITES_FIRST_WAIT: Final = 2.0
 _START: Final = "events.start"
 _LISTINGS: Final = "events.list_for_player"
 
@@ -366,6 +368,7 @@ class KratyComponent(FacadeCalls):
                 link.put_finished(RequestResult(job, (handle,), None, error))
                 return handle
         handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
+        after = None if link is None else link.barrier()
         job = Job(
             operation=operation,
             fn=fn,
@@ -375,6 +378,8 @@ class KratyComponent(FacadeCalls):
             player=player if isinstance(player, str) else None,
             is_write=is_write,
         )
+        if after is not None:
+            job.info["after"] = after
         if operation == PROGRESS_OPERATION:
             self._batcher.prepare(job)
         if not self._worker.submit(job):
@@ -411,6 +416,11 @@ class KratyComponent(FacadeCalls):
         # raced ahead of us has already stored (and cancelled) the one we must use.
         token: CancelToken = job.info.setdefault("cancel", CancelToken())
         link = self._outbox
+        after = job.info.get("after")
+        if after is not None and link is not None:
+            # Online, a call comes after the durable writes made before it (a read sees
+            # them), waiting at most WRITES_FIRST_WAIT; offline it never waits.
+            link.wait_writes_before(after, WRITES_FIRST_WAIT, lambda: token.cancelled)
         offline = link is not None and link.online is False and not job.is_write
         timer: threading.Timer | None = None
         expired = threading.Event()

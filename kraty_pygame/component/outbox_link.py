@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -113,14 +114,19 @@ class ShownKeys:
 class _Pending:
     """A handle waiting for its outbox entry, with what its result event needs."""
 
-    __slots__ = ("decoder", "handle", "job")
+    __slots__ = ("decoder", "handle", "job", "seq")
 
     def __init__(
-        self, handle: RequestHandle[Any], job: Job, decoder: Callable[[Any], Any] | None
+        self,
+        handle: RequestHandle[Any],
+        job: Job,
+        decoder: Callable[[Any], Any] | None,
+        seq: int,
     ) -> None:
         self.handle = handle
         self.job = job
         self.decoder = decoder
+        self.seq = seq
 
 
 class OutboxLink:
@@ -146,7 +152,9 @@ class OutboxLink:
         self._put_live = put_live
         self._owns = owns
         self._lock = threading.Lock()
-        self._waiting: dict[str, _Pending] = {}
+        self._waiting: dict[str, _Pending] = {}  # in the order they were recorded
+        self._seq = 0
+        self._settled = threading.Condition(self._lock)
         self._last_data: Any = None
         self._last_sent: SentRequest | None = None
         #: Finished handles whose result ``update()`` has not delivered yet.
@@ -186,7 +194,8 @@ class OutboxLink:
                 handle._provisional = signal.placeholder
             handle._entry_id = entry_id
             with self._lock:
-                self._waiting[entry_id] = _Pending(handle, job, signal.decoder)
+                self._seq += 1
+                self._waiting[entry_id] = _Pending(handle, job, signal.decoder, self._seq)
             self.pending_dirty = True
             return None
         except Exception as exc:
@@ -241,6 +250,8 @@ class OutboxLink:
             entry_id = str(getattr(notice, "entry_id", "") or "")
             with self._lock:
                 waiting = self._waiting.pop(entry_id, None)
+                if waiting is not None:
+                    self._settled.notify_all()
             if waiting is not None:
                 self._finish(waiting, kind, notice)
             else:
@@ -257,6 +268,9 @@ class OutboxLink:
         if previous is online:
             return
         self.online = online
+        if not online:
+            with self._lock:  # reads waiting for earlier writes go ahead at once
+                self._settled.notify_all()
         if previous is None and online:
             return
         attrs = {"source": "calls", "state": "online" if online else "offline", "error": error}
@@ -336,6 +350,30 @@ class OutboxLink:
             self.undelivered += len(result.handles)
         self._put_request(result)
 
+    def barrier(self) -> int | None:
+        """For a call made now on the main thread: the last write it should come after,
+        or None when no write of this run is waiting (no lock; a cheap read)."""
+        return self._seq if self._waiting else None
+
+    def wait_writes_before(
+        self, barrier: int, timeout: float, stop: Callable[[], bool] | None = None
+    ) -> bool:
+        """Block (a worker thread) until every write recorded up to ``barrier`` settled;
+        gives up at once while offline, when ``stop()`` turns true, and after
+        ``timeout`` seconds. True if they settled."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                oldest = next(iter(self._waiting.values()), None)
+                if oldest is None or oldest.seq > barrier:
+                    return True
+                remaining = deadline - time.monotonic()
+                if self.online is False or self._closed or remaining <= 0:
+                    return False
+                if stop is not None and stop():
+                    return False
+                self._settled.wait(min(remaining, 0.05))
+
     def delivered(self, count: int) -> None:
         """``update()`` delivered ``count`` results of outbox handles."""
         with self._lock:
@@ -352,6 +390,8 @@ class OutboxLink:
         if self._closed:
             return self.pending
         self._closed = True
+        with self._lock:
+            self._settled.notify_all()
         pending = self.pending
         try:
             if self._owns:

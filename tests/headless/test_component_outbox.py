@@ -361,3 +361,28 @@ def test_the_default_outbox_follows_the_profile(
     assert RUN_MARK in directory.name and directory.is_dir()
     run.close()
     assert not directory.exists()
+
+
+def test_online_a_read_after_a_durable_write_sees_it(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    kraty = make_kraty()
+    kraty_emulator_credit(kraty_emulator, kraty.ensure_identity().external_player_id)
+    before = next(h.balance for h in kraty.wallet.list() if h.economy_key == "gold")
+    component = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
+    kraty_emulator.set_faults(latency_ms=150)  # the write takes a while to be applied
+    try:
+        writes = [component.wallet.debit("gold", amount=1, reason=f"seen-{i}") for i in range(3)]
+        read = component.wallet.list()
+        Pump(component).until(
+            lambda e: e.type in (KRATY_REQUEST_DONE, KRATY_REQUEST_FAILED) and e.handle is read
+        )
+    finally:
+        kraty_emulator.set_faults()
+    assert all(w.done for w in writes)  # applied before the read went out
+    assert read.result is not None
+    gold = next(h.balance for h in read.result if h.economy_key == "gold")
+    assert gold == before - 3
