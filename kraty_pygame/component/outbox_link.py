@@ -9,8 +9,11 @@ outbox's notices, which arrive on the sender thread:
   by an earlier run of the game, become a ``KRATY_SYNC`` event);
 * ``pending_changed`` and ``connection`` become ``KRATY_SYNC`` ``pending`` and
   ``KRATY_CONNECTION`` (source ``calls``), coalesced so a burst costs one event;
-* every other kind (``held``, ``foreign``, ``corrupt``, ``bound``, ``run_synced``,
-  ``run_refused``...) is passed on as a ``KRATY_SYNC`` event of that kind.
+* every other kind (``held``, ``foreign``, ``corrupt``, ``run_synced``,
+  ``run_failed``) is passed on as a ``KRATY_SYNC`` event of that kind.
+
+Online, a call the request worker runs first waits (bounded) for the durable writes
+recorded before it, so a read sees them; offline nothing waits.
 
 Milestone notifications are deduplicated by idempotency key, and the keys already
 shown are kept in a small file beside the journal, so a progress write replayed
