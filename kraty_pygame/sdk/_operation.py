@@ -70,6 +70,9 @@ class CallContext:
 
 _current: ContextVar[CallContext | None] = ContextVar("kraty_call", default=None)
 
+capturing: ContextVar[object | None] = ContextVar("kraty_outbox_capture", default=None)
+"""The outbox whose ``capture()`` block this thread is in (internal)."""
+
 
 def current_call() -> CallContext | None:
     """The context of the SDK operation running on this thread, if any."""

@@ -33,7 +33,7 @@ from kraty_pygame.sdk._deadline import (
     KratyHTTPAdapter,
 )
 from kraty_pygame.sdk._envelope import decode_error_response, decode_success_response, snippet
-from kraty_pygame.sdk._operation import CallContext, current_call
+from kraty_pygame.sdk._operation import CallContext, capturing, current_call
 from kraty_pygame.sdk._retry import (
     delay_before_retry,
     status_is_retryable,
@@ -470,6 +470,12 @@ class KratyClient:
                 )
                 request = _Request(method, path, self._url(path, query), payload, {}, key)
                 return _Answer(request, {"data": data}, 200, b"")
+        if capturing.get() is not None:
+            raise KratyConfigError(
+                f"{method} {path}: inside Outbox.capture() only durable writes of the "
+                "active player are recorded; this call would need the network (make it "
+                "outside the block)"
+            )
         token = cancel or _current_token.get()
         recovered = False
         while True:

@@ -13,7 +13,6 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +22,7 @@ import platformdirs
 
 from kraty_pygame.sdk._constants import ATTEMPT_CAP_CODES
 from kraty_pygame.sdk._deadline import CancelToken
-from kraty_pygame.sdk._operation import PLAYER_SLOT, CallContext
+from kraty_pygame.sdk._operation import PLAYER_SLOT, CallContext, capturing
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
@@ -80,7 +79,7 @@ _PROGRESS_OP: Final = "events.progress"
 _PLACEHOLDER: Final = re.compile(r"^offline-[0-9a-f]{16}$")
 _PACE_CAP_S: Final = 1.0
 
-_capturing: ContextVar[Outbox | None] = ContextVar("kraty_outbox_capture", default=None)
+_capturing = capturing
 
 
 def default_outbox_dir(namespace: str) -> Path:
@@ -433,7 +432,9 @@ class Outbox:
         """Drop every pending write of ``player`` (for example after :meth:`Kraty.logout`
         when that player will never sign in again); returns how many were dropped.
 
-        They end as ``failed`` with the error code ``discarded``; nothing is sent.
+        They end as ``failed`` with the error code ``discarded`` and are not sent; one
+        that was already sent once (its answer lost) ends as ``unknown`` instead, as it
+        may have been applied.
         """
         given: object = player
         if not isinstance(given, str) or not player:
@@ -443,15 +444,21 @@ class Outbox:
             doomed = [e for e in self._state.live_entries() if e.player == player]
         if not doomed:
             return 0
-        error_header = {"st": 0, "c": "discarded", "msg": "discarded by the game"}
-        records = [
-            frame(
-                encode_record(
-                    {"t": "end", "id": e.id, "s": FAILED, "at": _now_ms(), **error_header}
-                )
-            )
-            for e in doomed
-        ]
+        now = _now_ms()
+        records = []
+        for e in doomed:
+            # one that was sent before may have been applied: it cannot end as a failure
+            sent = e.state == IN_FLIGHT
+            header = {
+                "t": "end",
+                "id": e.batch or e.id,
+                "s": UNKNOWN if sent else FAILED,
+                "at": now,
+                "c": "discarded",
+                "msg": "discarded by the game"
+                + ("; it was sent before and may have been applied" if sent else ""),
+            }
+            records.append(frame(encode_record(header)))
         self._append(b"".join(records))
         self._catch_up()
         return len(doomed)
