@@ -204,7 +204,11 @@ def test_main_thread_cost_of_a_queued_durable_write(tmp_path: Path) -> None:
 
 
 def _drain(
-    tmp_path: Path, emulator: str, name: str, record: Callable[[Kraty, int], None]
+    tmp_path: Path,
+    emulator: str,
+    name: str,
+    record: Callable[[Kraty, int], None],
+    setup: Callable[[Kraty], None] = lambda kraty: None,
 ) -> tuple[float, float, int, int]:
     """Record a backlog while another process holds the sender lock, release it, and
     time the drain: (writes/s first to last answer, seconds release to empty, left,
@@ -232,6 +236,7 @@ def _drain(
     outbox.add_listener(listen)
     try:
         kraty.ensure_identity()
+        setup(kraty)
         for i in range(BACKLOG):
             try:
                 with outbox.capture():
@@ -269,16 +274,21 @@ def test_a_10000_write_backlog_drains(tmp_path: Path, emulator: str) -> None:
 
     attempt: list[str] = []
 
+    def start(kraty: Kraty) -> None:
+        client = kraty.client
+        outbox, client.outbox = client.outbox, None  # started directly, before the backlog
+        try:
+            attempt.append(kraty.events.start("daily_duel").attempt.id)
+        finally:
+            client.outbox = outbox
+
     def increment(kraty: Kraty, i: int) -> None:
-        if not attempt:
-            with outbox_off(kraty):
-                attempt.append(kraty.events.start("daily_duel").attempt.id)
         kraty.events.progress("daily_duel", attempt[0], mode="increment", metric_value=1)
 
     plain = _drain(tmp_path, emulator, "plain", wallet_write)
     ledger = control.state()["ledger"]
     applied = sum(1 for row in ledger if str(row.get("reason", "")).startswith("b"))
-    merged = _drain(tmp_path, emulator, "merged", increment)
+    merged = _drain(tmp_path, emulator, "merged", increment, start)
     [row] = [a for a in control.state()["attempts"] if a["id"] == attempt[0]]
     points = row["metrics_raw"]["points"]
     print(
@@ -293,17 +303,3 @@ def test_a_10000_write_backlog_drains(tmp_path: Path, emulator: str) -> None:
     )
     assert plain[2] == 0 and applied == BACKLOG
     assert merged[2] == 0 and points == BACKLOG
-
-
-class outbox_off:
-    """Run a call directly (not through the outbox) inside a capture block."""
-
-    def __init__(self, kraty: Kraty) -> None:
-        self._client = kraty.client
-        self._outbox = kraty.client.outbox
-
-    def __enter__(self) -> None:
-        self._client.outbox = None
-
-    def __exit__(self, *exc: object) -> None:
-        self._client.outbox = self._outbox
