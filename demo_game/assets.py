@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pygame
 
-from demo_game import assets_gen
-from demo_game.theme import Fonts
+from . import assets_gen
+from .theme import Fonts
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo_game.theme import DEFAULT_WINDOW
+from .theme import DEFAULT_WINDOW
 
 DEFAULT_FAULT_SEED = 7
 DEFAULT_FAIL_RATE = 0.3
