@@ -130,4 +130,6 @@ def run(options: DemoOptions) -> int:
             return code
         return game.app.run()
     finally:
+        if options.assets_report is not None:
+            write_report(options.assets_report, game.app.assets.summary())
         game.close()

@@ -758,6 +758,7 @@ class Tour:
             "moments": self.moments,
             "screens": self.snapshots,
             "final": self.app.snapshots(),
+            "assets": self.app.assets.summary(),
             "seen": {
                 **{k: v for k, v in self.seen.__dict__.items() if k != "steps"},
                 "steps": self.seen.steps,
