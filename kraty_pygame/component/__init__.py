@@ -16,6 +16,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, Final
 
+from kraty_pygame import _environment
+
+# classic pygame laid over pygame-ce breaks both: say so now, not as odd errors later
+_environment.warn_about_pygame()
+
 if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
     from kraty_pygame.component.board_watcher import LeaderboardWatcher as LeaderboardWatcher
     from kraty_pygame.component.component import KratyComponent as KratyComponent
