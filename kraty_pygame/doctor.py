@@ -502,13 +502,20 @@ def check_identity(
     except KratyError as exc:
         return Finding("identity", "problem", f"active player {active}: {exc}", details)
     try:
-        client.players.get_identities()
+        client.players.get_identities()  # 404 when the server has no such player
+        client.wallet.list()  # a secret-checked read: 401 when the secret is refused
     except KratyApiError as exc:
-        if exc.is_player_secret_invalid:
+        if exc.is_player_secret_invalid or exc.is_not_found:
+            what = (
+                "refuses the saved secret of"
+                if exc.is_player_secret_invalid
+                else "has no player named"
+            )
             return Finding(
                 "identity",
                 "problem",
-                f"the server does not know player {active} any more (401 player_secret_invalid)",
+                f"the server {what} {active}: every call of this player fails with "
+                "401 player_secret_invalid",
                 [
                     *details,
                     "this happens when a dev emulator restarts with a fresh database: the "
