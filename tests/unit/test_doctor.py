@@ -1,7 +1,7 @@
 """kraty-doctor's checks that need no server: pygame, dependencies, store files, outbox,
 drivers, and which server it picks. The server-facing checks are in
 tests/emulator/test_doctor_server.py; both pygames in one real venv in
-tests/slow/test_doctor_two_pygames.py."""
+tests/packaging/test_wheel.py."""
 
 from __future__ import annotations
 
