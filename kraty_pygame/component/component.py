@@ -45,7 +45,7 @@ import pygame
 
 from kraty_pygame.component.batching import PROGRESS_OPERATION, ProgressBatcher
 from kraty_pygame.component.board_watcher import LeaderboardWatcher
-from kraty_pygame.component.calls import FacadeCalls
+from kraty_pygame.component.calls import FacadeCalls, check_call
 from kraty_pygame.component.delivery import CallbackErrorHandler, Delivery
 from kraty_pygame.component.errors import KratyClockNotSyncedError, KratyThreadError
 from kraty_pygame.component.event_types import (
@@ -299,6 +299,7 @@ class KratyComponent(FacadeCalls):
         *,
         is_write: bool,
     ) -> RequestHandle[Any]:
+        check_call(operation, fn, args, kwargs)
         handle: RequestHandle[Any] = RequestHandle(operation, is_write=is_write)
         handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
         player = kwargs.get("as_")

@@ -136,7 +136,7 @@ def test_bench_main_thread_busy_time_with_and_without_component(
         score = 0
         while not stop.wait(0.1):
             score += 1
-            writer.events.progress("daily_duel", writer_attempt.id, metric_value=score)
+            writer.events.progress("daily_duel", writer_attempt.id, mode="set", metric_value=score)
 
     writer_thread = threading.Thread(target=write_scores, name="bench-writer")
     writer_thread.start()
@@ -241,7 +241,7 @@ def test_bench_push_to_event_latency(emulator: str, screen: pygame.Surface) -> N
                     before = time.perf_counter()
                     with lock:
                         sent[score] = (before, before + 3600.0)
-                    writer.events.progress("daily_duel", attempt.id, metric_value=score)
+                    writer.events.progress("daily_duel", attempt.id, mode="set", metric_value=score)
                     with lock:
                         sent[score] = (before, time.perf_counter())
 

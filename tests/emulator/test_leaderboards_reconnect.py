@@ -69,8 +69,8 @@ def test_cut_with_reconnection_resumes_and_ends_on_the_fresh_snapshot(
 
     def backoff_sleep(seconds: float) -> None:
         if not pushed_while_down.is_set():
-            kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=20)
-            rival.events.progress("tap_frenzy", rival_start.attempt.id, metric_value=17)
+            kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=20)
+            rival.events.progress("tap_frenzy", rival_start.attempt.id, mode="set", metric_value=17)
             pushed_while_down.set()
         cancelled.wait(seconds)
 
@@ -82,7 +82,7 @@ def test_cut_with_reconnection_resumes_and_ends_on_the_fresh_snapshot(
     reader = StreamReader(stream)
     try:
         state.apply(reader.next())  # ready
-        kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=4)
+        kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=4)
         state.apply(
             reader.until(
                 lambda e: isinstance(e.data, LeaderboardScoreUpdate) and e.data.participant_id == me
@@ -100,7 +100,7 @@ def test_cut_with_reconnection_resumes_and_ends_on_the_fresh_snapshot(
         assert [e.kind for e in resumed][-2:] == ["ready", "snapshot"]
         assert state.scores[me] == 20  # written while disconnected, recovered by the resync
 
-        kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=25)
+        kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=25)
         state.apply(
             reader.until(
                 lambda e: (
@@ -158,7 +158,7 @@ def test_subscribe_keeps_polling_where_streaming_is_blocked(
     try:
         with cond:
             assert cond.wait_for(lambda: "polling" in states and 0.0 in scores, WAIT)
-        kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=9)
+        kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=9)
         with cond:
             assert cond.wait_for(lambda: 9.0 in scores, WAIT)
     finally:
