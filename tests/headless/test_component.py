@@ -189,7 +189,9 @@ def test_call_accepts_bound_sdk_methods_like_the_proxies(
     component = make_component(kraty)
     pump = Pump(component)
     attempt = start_attempt(component, pump, "daily_duel").attempt
-    handle = component.call(kraty.events.progress, "daily_duel", attempt.id, metric_value=3)
+    handle = component.call(
+        kraty.events.progress, "daily_duel", attempt.id, mode="set", metric_value=3
+    )
     assert handle.operation == "events.progress"
     done = pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is handle)
     assert done.result.attempt.metrics == {"points": 3}

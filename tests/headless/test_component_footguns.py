@@ -13,11 +13,13 @@ from typing import Any
 
 import pygame
 import pytest
+import urllib3.exceptions
 
 import kraty_pygame
 import kraty_pygame.component as component_package
 from kraty_pygame.component import (
     KRATY_ATTEMPT,
+    KRATY_CONNECTION,
     KRATY_REQUEST_DONE,
     KRATY_REQUEST_FAILED,
     KratyAttemptEndedError,
@@ -27,9 +29,20 @@ from kraty_pygame.component import (
     is_lobby_forming,
 )
 from kraty_pygame.emulator.server import EmbeddedEmulator
-from kraty_pygame.sdk import InMemorySecretStore, Kraty, KratyConfigError, RequestInfo
+from kraty_pygame.sdk import (
+    InMemorySecretStore,
+    Kraty,
+    KratyConfigError,
+    KratyError,
+    KratyNetworkError,
+    RequestInfo,
+    RetryConfig,
+)
 from kraty_pygame.sdk.errors import is_lobby_forming as sdk_is_lobby_forming
+from kraty_pygame.sdk.streaming import ReconnectPolicy
 from tests.headless.conftest import WAIT, ComponentFactory, KratyFactory, Pump
+from tests.support.http_server import ScriptedServer
+from tests.unit.test_stream_errors import cut_stream
 
 pytestmark = [pytest.mark.headless, pytest.mark.emulator]
 
@@ -279,3 +292,34 @@ def test_public_namespaces_are_clean_and_complete() -> None:
     assert kraty_pygame.KRATY_ATTEMPT == component_package.KRATY_ATTEMPT
     assert isinstance(KRATY_ATTEMPT, int) and KRATY_ATTEMPT > pygame.USEREVENT
 
+
+
+# -- a dropped live stream --------------------------------------------------------------------
+
+
+def test_a_dropped_board_stream_posts_a_kraty_network_error(
+    make_component: ComponentFactory,
+) -> None:
+    with ScriptedServer(handler=cut_stream) as server:
+        kraty = Kraty(
+            "kr_test.client-demo",
+            base_url=server.base_url,
+            secret_store=InMemorySecretStore(),
+            retry=RetryConfig(attempts=1),
+        )
+        component = make_component(kraty, sync_time_at_start=False)
+        pump = Pump(component)
+        watcher = component.watch_leaderboard(
+            "lb_1",
+            poll_interval=0,
+            reconnect=ReconnectPolicy(max_attempts=1, initial_delay=0.01, max_delay=0.01),
+        )
+        dropped = pump.until(
+            lambda e: e.type == KRATY_CONNECTION and e.state == "dropped", what="a drop"
+        )
+        watcher.stop()
+        component.close(timeout=5)
+    assert isinstance(dropped.error, KratyNetworkError)
+    assert isinstance(dropped.error.original_cause, urllib3.exceptions.HTTPError | OSError)
+    for event in pump.of(KRATY_CONNECTION):
+        assert event.error is None or isinstance(event.error, KratyError), event.error
