@@ -342,6 +342,8 @@ class DeadlineWatchdog:
             bucket = self._buckets.get(timeout)
             if bucket is not None:
                 bucket.pop(attempt, None)
+                if not bucket:  # attempts clipped by a total timeout use many values
+                    del self._buckets[timeout]
 
     def stop(self) -> None:
         """Stop and join the thread (idempotent)."""

@@ -469,13 +469,14 @@ class LeaderboardStream:
                         if event.kind == LeaderboardStreamKind.CLOSED:
                             return
                 except _Dropped as exc:
-                    cause = as_kraty_error(exc.__cause__, _READ_ERRORS)
+                    raw = exc.__cause__
+                    cause = as_kraty_error(raw, _READ_ERRORS)  # what the states report
                     if self._cancelled.is_set():
                         return
                     self._release_response()
                     if self._policy is None:
                         self._emit(StreamState.CLOSED, cause)
-                        raise KratyStreamError(f"leaderboard stream dropped: {exc}") from cause
+                        raise KratyStreamError(f"leaderboard stream dropped: {exc}") from raw
                     self._emit(StreamState.DROPPED, cause)
                     if self._now() - connected_at >= self._policy.reset_after:
                         attempt = 0
