@@ -349,9 +349,10 @@ class KratyComponent(FacadeCalls):
             previous, self._identity = self._identity, current
         if current != previous:
             reason = "resolved" if previous is None else "changed"
-            self._put_live(LiveItem("identity", {"external_player_id": current, "reason": reason}))
+            attrs = {"external_player_id": current, "reason": reason, "hint": ""}
+            self._put_live(LiveItem("identity", attrs))
         if isinstance(error, KratyApiError) and error.is_player_secret_invalid:
-            attrs = {"external_player_id": current, "reason": "secret_invalid"}
+            attrs = {"external_player_id": current, "reason": "secret_invalid", "hint": error.hint}
             self._put_live(LiveItem("identity", attrs))
 
     def _put_live(self, item: LiveItem, key: Hashable | None = None) -> None:

@@ -20,6 +20,7 @@ import kraty_pygame.component as component_package
 from kraty_pygame.component import (
     KRATY_ATTEMPT,
     KRATY_CONNECTION,
+    KRATY_IDENTITY,
     KRATY_REQUEST_DONE,
     KRATY_REQUEST_FAILED,
     KratyAttemptEndedError,
@@ -30,8 +31,10 @@ from kraty_pygame.component import (
 )
 from kraty_pygame.emulator.server import EmbeddedEmulator
 from kraty_pygame.sdk import (
+    FileSecretStore,
     InMemorySecretStore,
     Kraty,
+    KratyApiError,
     KratyConfigError,
     KratyError,
     KratyNetworkError,
@@ -323,3 +326,56 @@ def test_a_dropped_board_stream_posts_a_kraty_network_error(
     assert isinstance(dropped.error.original_cause, urllib3.exceptions.HTTPError | OSError)
     for event in pump.of(KRATY_CONNECTION):
         assert event.error is None or isinstance(event.error, KratyError), event.error
+
+
+# -- a dev emulator restarted with a fresh database --------------------------------------------
+
+
+def test_a_player_unknown_after_an_emulator_restart_says_what_happened(
+    tmp_path: Path, pygame_headless: None
+) -> None:
+    first = EmbeddedEmulator()
+    first.start()
+    port = int(first.base_url.rsplit(":", 1)[1].split("/")[0])
+    kraty = Kraty(
+        first.client_api_key,
+        base_url=first.base_url,
+        secret_store=FileSecretStore(tmp_path / "player.json"),
+        retry=RetryConfig(initial_delay=0.0, max_delay=0.0),
+    )
+    component = KratyComponent(kraty, sync_time_at_start=False)
+    pump = Pump(component)
+    try:
+        kraty.wallet.list()  # registers and saves the player
+        saved = kraty.active_external_player_id
+        first.stop()
+        # the same address, a fresh in-memory database: the saved player is unknown there
+        with EmbeddedEmulator(port=port) as second:
+            assert second.base_url == first.base_url
+            # reads of an unknown player answer empty; its first write is refused
+            assert kraty.wallet.list() is not None
+            with pytest.raises(KratyApiError) as info:
+                kraty.events.start("tap_frenzy")
+            error = info.value
+            assert error.is_player_secret_invalid
+            assert "fresh database" in str(error) and "logout()" in str(error)
+            assert error.hint in str(error)
+            handle = component.events.start("tap_frenzy")
+            identity = pump.until(
+                lambda e: e.type == KRATY_IDENTITY and e.reason == "secret_invalid",
+                what="KRATY_IDENTITY secret_invalid",
+            )
+            assert identity.external_player_id == saved
+            assert "fresh database" in identity.hint and "logout()" in identity.hint
+            assert handle.done and isinstance(handle.error, KratyApiError)
+            # not recovered by itself: the stored player is kept until the game decides
+            assert kraty.active_external_player_id == saved
+            with pytest.raises(KratyApiError):
+                kraty.events.start("tap_frenzy")
+            kraty.logout()  # what the hint says to do
+            assert kraty.events.start("tap_frenzy").attempt.is_in_progress
+            assert kraty.active_external_player_id != saved
+            component.close(timeout=5)
+    finally:
+        component.close(timeout=5)
+        first.stop()
