@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,14 +12,43 @@ import pygame
 from kraty_pygame.component.event_types import KRATY_GRANTS, KRATY_MILESTONE
 from kraty_pygame.component.widgets.theme import Color, TextCache, WidgetTheme
 
-__all__ = ["Toast", "ToastStack", "describe_grants"]
+__all__ = ["DisplayNames", "Toast", "ToastStack", "catalog_names", "describe_grants"]
 
 ToastKind = Literal["info", "milestone", "grant", "error"]
 Anchor = Literal["topleft", "topright", "bottomleft", "bottomright"]
 
 
-def describe_grants(grants: list[Any]) -> str:
-    """A short line for a list of grants: ``"10 gold, 1 crate_gold"``."""
+DisplayNames = Mapping[str, str] | Callable[[str], str]
+"""Item and currency keys to display names: a mapping, or a function of the key."""
+
+
+def catalog_names(catalog: Any, locale: str = "en") -> dict[str, str]:
+    """``{key: display name}`` of every item and currency of a ``Catalog``."""
+    names: dict[str, str] = {}
+    for entry in [*(getattr(catalog, "currencies", None) or []), *(catalog.items or [])]:
+        key = str(getattr(entry, "key", "") or "")
+        if key:
+            shown = entry.display_name(locale) if hasattr(entry, "display_name") else ""
+            names[key] = shown or key
+    return names
+
+
+def _name_of(key: str, names: DisplayNames | None) -> str:
+    if names is None:
+        return key
+    if callable(names):
+        return names(key) or key
+    return names.get(key) or key
+
+
+def describe_grants(grants: list[Any], names: DisplayNames | None = None) -> str:
+    """A short line for a list of grants: ``"10 Gold, 1 Golden Crate"``.
+
+    Args:
+        grants: ``Grant`` objects (their ``contents.entries``).
+        names: display names of item and currency keys (see :func:`catalog_names`);
+            a key without a name is shown as it is.
+    """
     parts: list[str] = []
     for grant in grants:
         contents = getattr(grant, "contents", None)
@@ -31,7 +61,8 @@ def describe_grants(grants: list[Any]) -> str:
                 or getattr(entry, "type", None)
                 or "reward"
             )
-            parts.append(f"{amount:g} {key}" if isinstance(amount, int | float) else str(key))
+            label = _name_of(str(key), names)
+            parts.append(f"{amount:g} {label}" if isinstance(amount, int | float) else label)
         if not getattr(contents, "entries", None):
             parts.append("a crate" if getattr(grant, "kind", "") == "crate" else "a reward")
     return ", ".join(parts) if parts else f"{len(grants)} reward(s)"
@@ -59,6 +90,9 @@ class ToastStack:
         max_toasts: the oldest toast goes when one more arrives.
         anchor: the corner the stack grows from.
         margin: distance from the surface edges in pixels.
+        names: display names of item and currency keys for grant lines; set them
+            later with :meth:`use_catalog` (after ``catalog.read()``). Without a name
+            a key is shown as it is.
     """
 
     def __init__(
@@ -68,12 +102,18 @@ class ToastStack:
         max_toasts: int = 5,
         anchor: Anchor = "topright",
         margin: int = 12,
+        names: DisplayNames | None = None,
     ) -> None:
         self.theme = theme or WidgetTheme()
+        self.names: DisplayNames | None = names
         self.anchor: Anchor = anchor
         self.margin = margin
         self.toasts: deque[Toast] = deque(maxlen=max_toasts)
         self._text = TextCache(self.theme)
+
+    def use_catalog(self, catalog: Any, locale: str = "en") -> None:
+        """Show grants with the display names of ``catalog`` (a ``Catalog``)."""
+        self.names = catalog_names(catalog, locale)
 
     def push(self, title: str, body: str = "", *, kind: ToastKind = "info") -> Toast:
         """Show a toast now; returns it."""
@@ -86,14 +126,15 @@ class ToastStack:
         if event.type == KRATY_MILESTONE:
             key = getattr(event.milestone, "key", "") or "milestone"
             grants = list(event.grants or [])
-            body = describe_grants(grants) if grants else ""
+            body = describe_grants(grants, self.names) if grants else ""
             self.push(f"Milestone: {key}", body, kind="milestone")
             return True
         if event.type == KRATY_GRANTS and event.source != "milestone":
             grants = list(event.grants or [])
             if grants:
                 noun = "reward" if len(grants) == 1 else "rewards"
-                self.push(f"{len(grants)} {noun} waiting", describe_grants(grants), kind="grant")
+                body = describe_grants(grants, self.names)
+                self.push(f"{len(grants)} {noun} waiting", body, kind="grant")
                 return True
         return False
 
