@@ -88,6 +88,9 @@ class QuestFlow:
         listing = self.state.listing(event_key)
         if listing is not None and listing.leaderboard_id and not listing.is_lobby_matched:
             self.session.boards.watch(listing.leaderboard_id)
+        elif listing is not None and listing.is_lobby_matched:
+            # its board exists only once the lobby starts: show none until then
+            self.session.boards.show_none("Live board: when the lobby starts")
 
     def start(self) -> None:
         """``events.start`` (a lobby event answers ``lobby_forming`` until the lobby fills)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -109,6 +109,7 @@ class ToastStack:
         self.anchor: Anchor = anchor
         self.margin = margin
         self.toasts: deque[Toast] = deque(maxlen=max_toasts)
+        self.drawn: list[pygame.Rect] = []  # where the last draw() put each toast
         self._text = TextCache(self.theme)
 
     def use_catalog(self, catalog: Any, locale: str = "en") -> None:
@@ -157,9 +158,16 @@ class ToastStack:
             "info": theme.border,
         }[kind]
 
-    def draw(self, surface: pygame.Surface) -> None:
-        """Draw the stack onto ``surface``."""
+    def draw(self, surface: pygame.Surface, avoid: Sequence[pygame.Rect] = ()) -> None:
+        """Draw the stack onto ``surface``.
+
+        Args:
+            avoid: rects of ``surface`` a toast must not cover (the game's buttons): a
+                toast that would overlap one is moved past it, and toasts that no longer
+                fit are not drawn this frame. ``drawn`` lists the rects used.
+        """
         theme = self.theme
+        self.drawn = []
         width = min(theme.toast_width, surface.get_width() - 2 * self.margin)
         if width <= 0:
             return
@@ -177,6 +185,13 @@ class ToastStack:
             )
             height = pad * 2 + title.get_height() + (body.get_height() + 2 if body else 0)
             rect = pygame.Rect(x, y if top else y - height, width, height)
+            rect = self._clear_of(rect, avoid, top)
+            if (
+                rect.top < 0
+                or rect.bottom > surface.get_height()
+                or any(rect.colliderect(a) for a in avoid)
+            ):
+                break  # no room left: the rest wait (they still age and fade)
             alpha = self._alpha(toast)
             card = pygame.Surface(rect.size, pygame.SRCALPHA)
             pygame.draw.rect(card, theme.background, card.get_rect(), border_radius=theme.radius)
@@ -188,7 +203,22 @@ class ToastStack:
             if alpha < 255:
                 card.set_alpha(alpha)
             surface.blit(card, rect)
+            self.drawn.append(rect)
             y = rect.bottom + 6 if top else rect.top - 6
+
+    @staticmethod
+    def _clear_of(rect: pygame.Rect, avoid: Sequence[pygame.Rect], top: bool) -> pygame.Rect:
+        """``rect`` moved down (top anchors) or up until it overlaps none of ``avoid``."""
+        rect = rect.copy()
+        for _ in range(len(avoid) + 1):
+            hits = [a for a in avoid if rect.colliderect(a)]
+            if not hits:
+                break
+            if top:
+                rect.top = max(a.bottom for a in hits) + 6
+            else:
+                rect.bottom = min(a.top for a in hits) - 6
+        return rect
 
     def _alpha(self, toast: Toast) -> int:
         fade = self.theme.fade_seconds
