@@ -262,6 +262,7 @@ class EventsScreen(Screen):
                     "lobby": listing.is_lobby_matched,
                     "cost": rules.cost_label(listing.entry_cost),
                     "countdown": rules.countdown(remaining) if remaining is not None else None,
+                    "ends": rules.ends_phrase(remaining),
                     "locked": self.lock_reason(listing),
                     "in_progress": bool(listing.current_attempt_id),
                 }
