@@ -12,7 +12,7 @@ from kraty_pygame.sdk.streaming import ReconnectPolicy, StreamState, StreamState
 from tests.support.http_server import Recorded, Reply, ScriptedServer, json_reply
 
 READY = b'event: ready\ndata: {"leaderboardId":"lb_1","serverTime":"2026-06-16T09:00:00.000Z"}\n\n'
-BOARD = {"data": {"leaderboardId": "lb_1", "entries": [], "self": None}}
+BOARD: dict[str, object] = {"data": {"leaderboardId": "lb_1", "entries": [], "self": None}}
 
 
 def cut_stream(request: Recorded) -> Reply:
