@@ -10,6 +10,7 @@ import pygame
 from demo_game import rules
 from demo_game.rules import describe_error
 from demo_game.state import QuestState
+from kraty_pygame.component.errors import KratyAttemptEndedError
 from kraty_pygame.component.watchers import Watcher
 from kraty_pygame.component.widgets import LobbyBar
 from kraty_pygame.sdk import (
@@ -230,7 +231,8 @@ class QuestFlow:
     def _progress_failed(self, error: BaseException) -> None:
         quest = self.state.quest
         quest.unconfirmed_taps = max(0, quest.unconfirmed_taps - 1)
-        if isinstance(error, KratyApiError) and error.code == "attempt_finished":
+        ended = isinstance(error, KratyApiError) and error.code == "attempt_finished"
+        if ended or isinstance(error, KratyAttemptEndedError):  # taps queued past the end
             if quest.phase == "playing":
                 quest.phase = "finished"
                 quest.outcome = "ended"
