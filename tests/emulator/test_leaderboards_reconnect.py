@@ -11,6 +11,7 @@ import urllib3.exceptions
 
 from kraty_pygame.sdk import (
     Kraty,
+    KratyNetworkError,
     KratyStreamError,
     LeaderboardScoreUpdate,
     LeaderboardStreamEvent,
@@ -45,7 +46,9 @@ def test_cut_without_reconnection_raises_to_the_caller(
         assert isinstance(reader.error, KratyStreamError)
         assert reader.error.__cause__ is not None  # the transport error behind it
         assert [s.state.value for s in states] == ["connected", "closed"]
-        assert states[-1].error is reader.error.__cause__
+        # the state reports the SDK's error; the transport's is its original cause
+        assert isinstance(states[-1].error, KratyNetworkError)
+        assert states[-1].error.original_cause is reader.error.__cause__
     finally:
         reader.stop()
 
