@@ -557,7 +557,13 @@ def check_outbox(
     *,
     inspector: OutboxInspector | None = None,
 ) -> Finding:
-    """The outbox folder, how many writes wait in it, and anything set aside."""
+    """The outbox folder, how many writes wait in it, and anything set aside.
+
+    The outbox package (``kraty_pygame.sdk.outbox``) answers through two functions:
+    ``doctor_summary(directory) -> OutboxSummary`` reads a folder of journal files
+    without changing it, and ``doctor_directory(config) -> Path`` names its default
+    folder for a server and key. Until that package exists the check says so.
+    """
     if inspector is None:
         hooks = _outbox_hooks()
         if isinstance(hooks, str):
