@@ -142,6 +142,14 @@ class SecretMask:
             stack.append(item)
         return item
 
+    def scrub(self, exc: BaseException) -> BaseException:
+        """What to show for ``exc``: itself masked in place, or a :class:`MaskedCause`
+        when it is a foreign exception whose text carries a secret."""
+        shown = self._cause(exc)
+        if shown is exc:
+            self.error(exc)
+        return shown
+
     def error(self, exc: BaseException) -> None:
         """Mask ``exc`` in place; a foreign exception in its chain that carries a secret
         is replaced by a :class:`MaskedCause` stand-in."""

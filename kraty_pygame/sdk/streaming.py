@@ -56,6 +56,7 @@ import urllib3.exceptions
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
+    KratyError,
     KratyNetworkError,
     KratyStreamError,
 )
@@ -371,8 +372,10 @@ class LeaderboardStream:
         on_cancel: Callable[[], None] | None = None,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        mask: Callable[[BaseException], BaseException] | None = None,
     ) -> None:
         self.leaderboard_id = leaderboard_id
+        self._mask = mask  # the client's secrets out of every error shown (a server may echo them)
         self._open_response = open_response
         self._read_snapshot = read_snapshot
         self._policy = reconnect
@@ -465,6 +468,8 @@ class LeaderboardStream:
     def _emit(
         self, state: StreamState, error: BaseException | None = None, attempt: int = 0
     ) -> None:
+        if error is not None and self._mask is not None:
+            error = self._mask(error)
         with self._lock:
             if self._closed_reported:
                 return
@@ -516,7 +521,12 @@ class LeaderboardStream:
     def __next__(self) -> LeaderboardStreamEvent:
         if self._gen is None:
             self._gen = self._run()
-        return next(self._gen)
+        try:
+            return next(self._gen)
+        except KratyError as exc:
+            if self._mask is not None:
+                self._mask(exc)
+            raise
 
     def _run(self) -> Iterator[LeaderboardStreamEvent]:
         attempt = 0

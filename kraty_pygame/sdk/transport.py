@@ -208,6 +208,12 @@ class KratyClient:
         if secret and secret not in self._held:
             self._held.append(secret)
 
+    def mask_error(self, exc: BaseException) -> BaseException:
+        """Mask this client's secrets in an error raised outside a call (a stream's);
+        returns ``exc``, or a ``MaskedCause`` standing in for a foreign exception whose
+        text carried a secret."""
+        return self._secret_mask().scrub(exc)
+
     def _secret_mask(self) -> SecretMask:
         key_secret = self._api_key.partition(".")[2]
         return SecretMask((self._api_key, key_secret, self._secret_provider(), *self._held))
