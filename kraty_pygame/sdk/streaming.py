@@ -162,6 +162,7 @@ class _Feed:
             yield from self._region(region)
             self._check_open_line(line_len)
         if partial:  # the stream ended inside a line: that line still counts
+            self._event_len -= 1  # (without the line ending added here)
             yield from self._region(b"".join(partial) + b"\n")
         yield from self._dispatch()  # and so does an event without its blank line
 
@@ -178,7 +179,8 @@ class _Feed:
         last = len(segments) - 1
         self._event_len -= 1  # that LF is not part of the stream
         for index, segment in enumerate(segments):
-            self._add(segment)
+            # after a blank line, more blank lines only end empty events
+            self._add(segment.lstrip(b"\n") if index else segment)
             if index < last:
                 yield from self._dispatch()
 

@@ -205,8 +205,10 @@ class KratyClient:
     def hold_secret(self, secret: str | None) -> None:
         """Remember a player secret this client sent or handed out, so that it is masked
         if a server echoes it back (the API key and the current secret always are)."""
-        if secret and secret not in self._held:
-            self._held.append(secret)
+        if secret:
+            with self._lock:
+                if secret not in self._held:
+                    self._held.append(secret)
 
     def mask_error(self, exc: BaseException) -> BaseException:
         """Mask this client's secrets in an error raised outside a call (a stream's);
@@ -216,7 +218,9 @@ class KratyClient:
 
     def _secret_mask(self) -> SecretMask:
         key_secret = self._api_key.partition(".")[2]
-        return SecretMask((self._api_key, key_secret, self._secret_provider(), *self._held))
+        with self._lock:
+            held = tuple(self._held)
+        return SecretMask((self._api_key, key_secret, self._secret_provider(), *held))
 
     def __repr__(self) -> str:
         return f"KratyClient(base_url={self.base_url!r}, api_key={self.api_key_prefix or '?'}.***)"
