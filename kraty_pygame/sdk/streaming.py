@@ -139,7 +139,7 @@ class _Feed:
         self._max_line = max_line
         self._max_event = max_event
         self.sizes: deque[int] = deque()
-        self._data: list[bytes] = []  # data lines of the event being read
+        self._data: list[bytes] = []  # data lines of the event being read, in LF-joined blocks
         self._name: bytes | None = None  # its last ``event`` line
         self._event_len = 0
 
@@ -174,18 +174,20 @@ class _Feed:
 
     def _region(self, region: bytes) -> Iterator[bytes]:
         # A blank line ends an event. The leading LF makes a blank first line show as
-        # "\n\n" too; every segment but the last is followed by a blank line.
+        # "\n\n" too; every segment but the last is followed by a blank line, which
+        # took the line ending of its last line with it.
         segments = (b"\n" + region).split(b"\n\n")
         last = len(segments) - 1
-        self._event_len -= 1  # that LF is not part of the stream
         for index, segment in enumerate(segments):
-            # after a blank line, more blank lines only end empty events
-            self._add(segment.lstrip(b"\n") if index else segment)
-            if index < last:
+            # drop that leading LF, or (after a blank line) blank lines ending empty events
+            lines = segment.lstrip(b"\n") if index else segment[1:]
+            ended = index < last
+            self._add(lines, len(lines) + 1 if ended and lines else len(lines))
+            if ended:
                 yield from self._dispatch()
 
-    def _add(self, segment: bytes) -> None:
-        self._event_len += len(segment)
+    def _add(self, segment: bytes, size: int) -> None:
+        self._event_len += size
         if self._event_len > self._max_event:
             raise KratyStreamError(f"SSE event larger than {self._max_event} bytes")
         if len(segment) > self._max_line and max(map(len, segment.split(b"\n"))) > self._max_line:
@@ -195,24 +197,29 @@ class _Feed:
         except UnicodeDecodeError as exc:
             raise KratyStreamError("SSE stream is not valid UTF-8") from exc
         if b"data" in segment:
-            self._data.extend(_DATA_LINE.findall(segment))
+            found = _DATA_LINE.findall(segment)
+            if found:  # one block per segment: a few objects, not one per line
+                self._data.append(b"\n".join(found))
         if b"event" in segment:
             names = _EVENT_LINE.findall(segment)
             if names:
                 self._name = names[-1]
 
     def _dispatch(self) -> Iterator[bytes]:
-        data, name = self._data, self._name
+        blocks, name = self._data, self._name
         self._data, self._name, self._event_len = [], None, 0
-        if not data:
+        if not blocks:
             return  # sseclient-py drops an event without data too
         step = _PIECE_LINES
-        self.sizes.append((len(data) + step - 1) // step)
-        for start in range(0, len(data), step):
-            lines = data[start : start + step]
-            if start == 0 and name is not None:
-                lines.insert(0, name)
-            yield b"\n".join(lines) + b"\n\n"
+        self.sizes.append(sum((block.count(b"\n") + step) // step for block in blocks))
+        for block in blocks:
+            lines = block.split(b"\n")
+            for start in range(0, len(lines), step):
+                piece = lines[start : start + step]
+                if name is not None:
+                    piece.insert(0, name)
+                    name = None
+                yield b"\n".join(piece) + b"\n\n"
 
 
 def _decode_data(text: str) -> tuple[bool, dict[str, Any]]:
