@@ -114,10 +114,15 @@ class EmulatorClock:
             raise ValueError(f"advance must be a finite number of seconds within ±{span:.0f}")
         delta = timedelta(seconds=seconds)
         with self._lock:
+            base = self._frozen if self._mode == "manual" else datetime.now(UTC) + self._offset
+            try:
+                target = base + delta
+            except OverflowError:
+                raise ValueError(f"advancing by {seconds:g} s leaves the clock's range") from None
+            check_reachable(target)
             if self._mode == "manual":
-                self._frozen = truncate_ms(check_reachable(self._frozen + delta))
+                self._frozen = truncate_ms(target)
             else:
-                check_reachable(datetime.now(UTC) + self._offset + delta)
                 self._offset += delta
         return self.now()
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from kraty_pygame.emulator.config_loader import ConfigError, load_config
 from kraty_pygame.emulator.server import EmbeddedEmulator
 from kraty_pygame.emulator.settings import EmulatorSettings
 from tests.emulator_server.emu_http import CLIENT_KEY, SERVER_KEY, RawClient
@@ -441,6 +442,7 @@ def test_server_grants_that_could_never_be_paid_are_refused(
         b'{"advance_s": NaN}',
         b'{"advance_s": -1e308}',
         b'{"advance_s": 315576000000}',
+        b'{"advance_s": -220000000000}',
     ],
     ids=lambda b: b.decode(),
 )
@@ -464,6 +466,17 @@ def test_clock_reaches_the_edge_of_its_range_and_keeps_serving(
     assert client.get(f"/sdk/v1/players/{ext}/events").status == 200
     assert client.get(f"/sdk/v1/players/{ext}/pending-grants", secret=secret).status == 200
     assert client.get("/_emulator/state").status == 200
+
+
+def test_a_config_start_time_the_clock_cannot_reach_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "far.toml"
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("[emulator]\n", '[emulator]\nstart_time = "9999-12-31T23:59:59Z"\n', 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="start_time"):
+        load_config(path)
 
 
 # ---------------------------------------------------------------- 6. deep JSON
