@@ -200,48 +200,103 @@ def _read_to(sock: socket.socket, marker: bytes, limit_s: float = 5) -> bytes:
     return seen
 
 
-def test_connection_cap_evicts_idle_connections_and_spares_streams(
-    fast_emu: EmbeddedEmulator,
-) -> None:
-    fast_emu.reset()
-    client = RawClient(fast_emu.base_url)
-    ext, secret = client.register()
-    started = client.post(f"/sdk/v1/players/{ext}/events/daily_duel/start", secret=secret)
-    attempt, board = started.data["attempt"]["id"], started.data["attempt"]["leaderboardId"]
-    client.close()
-    streams = [_open_stream(fast_emu, board) for _ in range(4)]
-    idle: list[socket.socket] = []
+def _board_with_attempt(emu: EmbeddedEmulator) -> tuple[str, str, str, str]:
+    client = RawClient(emu.base_url)
     try:
-        for _ in range(3 * FAST.max_connections):
-            idle.append(connect(fast_emu.base_url))
-        time.sleep(0.3)
-        # a new client still gets an answer
-        assert status_of(exchange(fast_emu.base_url, _catalog(fast_emu))) == 200
-        closed = 0
-        for sock in idle:
-            sock.settimeout(0.05)
-            try:
-                closed += sock.recv(1) == b""
-            except TimeoutError:
-                pass
-            except ConnectionResetError:
-                closed += 1
-        assert closed >= 2 * FAST.max_connections - 4, closed
-        # the streams outlived every idle/head/body timeout and still deliver
-        time.sleep(1.5)
-        writer = RawClient(fast_emu.base_url)
+        ext, secret = client.register()
+        started = client.post(f"/sdk/v1/players/{ext}/events/daily_duel/start", secret=secret)
+        assert started.status == 201, started.body
+    finally:
+        client.close()
+    attempt = started.data["attempt"]
+    return ext, secret, attempt["id"], attempt["leaderboardId"]
+
+
+def _score(emu: EmbeddedEmulator, ext: str, secret: str, attempt: str, value: int) -> None:
+    writer = RawClient(emu.base_url)
+    try:
         reply = writer.post(
             f"/sdk/v1/players/{ext}/events/daily_duel/attempts/{attempt}/progress",
-            {"mode": "set", "metricValue": 9},
+            {"mode": "set", "metricValue": value},
             secret=secret,
         )
+    finally:
         writer.close()
-        assert reply.status == 200, reply.body
+    assert reply.status == 200, reply.body
+
+
+def test_streams_outlive_every_timeout(fast_emu: EmbeddedEmulator) -> None:
+    ext, secret, attempt, board = _board_with_attempt(fast_emu)
+    streams = [_open_stream(fast_emu, board) for _ in range(3)]
+    try:
+        time.sleep(2.5)  # past the head, body and idle timeouts (1 s each)
+        _score(fast_emu, ext, secret, attempt, 9)
+        for stream in streams:
+            _read_to(stream, b"event: score_update")
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+CAP = 24
+
+
+@pytest.fixture(scope="module")
+def capped_emu() -> Iterator[EmbeddedEmulator]:
+    with EmbeddedEmulator(clock="manual", limits=ConnectionLimits(max_connections=CAP)) as emu:
+        yield emu
+
+
+def _closed(sock: socket.socket) -> bool:
+    sock.settimeout(0.05)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_connection_cap_evicts_idle_connections_and_spares_streams(
+    capped_emu: EmbeddedEmulator,
+) -> None:
+    ext, secret, attempt, board = _board_with_attempt(capped_emu)
+    streams = [_open_stream(capped_emu, board) for _ in range(4)]
+    idle: list[socket.socket] = []
+    try:
+        for _ in range(3 * CAP):
+            idle.append(connect(capped_emu.base_url))
+        time.sleep(0.3)
+        closed = [_closed(sock) for sock in idle]
+        # the oldest idle sockets made room; the newest are still open (no timeout here)
+        assert sum(closed) >= 3 * CAP - CAP, sum(closed)
+        assert not any(closed[-(CAP // 2) :]), closed
+        # a new client still gets an answer, and every stream still delivers
+        assert status_of(exchange(capped_emu.base_url, _catalog(capped_emu))) == 200
+        _score(capped_emu, ext, secret, attempt, 9)
         for stream in streams:
             _read_to(stream, b"event: score_update")
     finally:
         for sock in idle + streams:
             sock.close()
+
+
+def test_a_full_server_of_busy_connections_turns_new_ones_away(
+    capped_emu: EmbeddedEmulator,
+) -> None:
+    _ext, _secret, _attempt, board = _board_with_attempt(capped_emu)
+    streams: list[socket.socket] = []
+    try:
+        for _ in range(CAP):
+            streams.append(_open_stream(capped_emu, board))
+        with connect(capped_emu.base_url) as extra:
+            _data, closed = read_until_closed(extra, 3)
+        assert closed  # no idle connection to evict: the newcomer is closed, not a stream
+        for stream in streams:
+            assert not _closed(stream)
+    finally:
+        for stream in streams:
+            stream.close()
 
 
 def test_default_limits_hold_the_fan_out_benchmark() -> None:
