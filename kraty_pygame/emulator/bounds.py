@@ -104,6 +104,15 @@ def check_int(value: int, what: str, *, minimum: int = -MAX_INT) -> int:
     return value
 
 
+def wire_number(value: float) -> float | int:
+    """An integral value inside the integer range travels as a JSON integer; anything
+    else stays a float (``1e308`` is sent as ``1e+308``, not as 309 digits)."""
+    number = float(value)
+    if number.is_integer() and abs(number) <= MAX_INT:
+        return int(number)
+    return number
+
+
 def finite_json(value: Any) -> Any:
     """A copy of ``value`` where every non-finite float is replaced: ``NaN`` by ``None``,
     ``±Infinity`` by the largest finite float of that sign (order is kept)."""

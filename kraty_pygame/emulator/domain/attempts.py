@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kraty_pygame.emulator import boards
 from kraty_pygame.emulator.auth import PlayerRow
-from kraty_pygame.emulator.bounds import check_finite
+from kraty_pygame.emulator.bounds import check_finite, wire_number
 from kraty_pygame.emulator.clock import iso, parse_iso
 from kraty_pygame.emulator.config import EventConfig
 from kraty_pygame.emulator.domain import grants, lobbies
@@ -31,8 +31,8 @@ COLUMNS = (
 
 
 def number(value: float) -> float | int:
-    """Integral values travel as JSON integers."""
-    return int(value) if float(value).is_integer() else float(value)
+    """Integral values travel as JSON integers (see :func:`bounds.wire_number`)."""
+    return wire_number(value)
 
 
 def dto(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
