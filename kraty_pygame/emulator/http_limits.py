@@ -206,7 +206,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._heads += 1
-        self._arm(self.limits.body_timeout_s, self._body_timed_out)
+        if self._busy():  # pipelined behind a response still under way: not read yet
+            self._disarm()
+        else:
+            self._arm(self.limits.body_timeout_s, self._body_timed_out)
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
