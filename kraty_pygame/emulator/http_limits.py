@@ -25,6 +25,7 @@ import asyncio
 import json
 import sys
 from asyncio import TimerHandle
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -84,11 +85,20 @@ _TIMED_OUT = _error_response(
 )
 
 
+class ConnectionPool:
+    """Connections of one server that may be closed to make room, oldest idle first."""
+
+    def __init__(self) -> None:
+        self.idle: OrderedDict[LimitedHttpToolsProtocol, None] = OrderedDict()
+        self.closing = 0  # closed by us, not yet gone from uvicorn's connection set
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits of the module docstring."""
 
     limits: ClassVar[ConnectionLimits] = ConnectionLimits()
     cap: ClassVar[int] = ConnectionLimits().connection_cap()
+    pool: ClassVar[ConnectionPool] = ConnectionPool()
 
     def __init__(
         self,
@@ -102,7 +112,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True  # waiting for, or reading, a request head
         self._head_bytes = 0
         self._heads = 0  # request heads completed on this connection
-        self._since = 0.0  # when the connection last became idle (eviction order)
+        self._shut_down = False  # closed by one of the limits
 
     # ------------------------------------------------------------ timers
 
@@ -120,63 +130,57 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         cycle: RequestResponseCycle | None = self.cycle
         return cycle is not None and not cycle.response_complete
 
+    def _shut(self, answer: bytes | None = None) -> None:
+        """Close this connection for a limit (after ``answer``, if any)."""
+        self._disarm()
+        self.pool.idle.pop(self, None)
+        if self.transport.is_closing():
+            return
+        if answer is not None:
+            self.transport.write(answer)
+        if not self._shut_down:
+            self._shut_down = True
+            self.pool.closing += 1
+        self.transport.close()
+
     def _head_timed_out(self) -> None:
         self._deadline = None
-        if self.transport.is_closing() or self._busy():
-            return
-        if self._head_bytes:
-            self.transport.write(_TIMED_OUT)
-        self.transport.close()
+        if not self._busy():
+            self._shut(_TIMED_OUT if self._head_bytes else None)
 
     def _body_timed_out(self) -> None:
         self._deadline = None
-        if self.transport.is_closing():
-            return
         cycle: RequestResponseCycle | None = self.cycle
-        if cycle is not None and not cycle.response_started:
-            self.transport.write(_TIMED_OUT)
-        self.transport.close()  # the app sees a disconnect and drops the partial body
+        # the app sees a disconnect and drops the partial body
+        self._shut(_TIMED_OUT if cycle is not None and not cycle.response_started else None)
 
     # ------------------------------------------------------------ connection cap
 
-    def _idle(self) -> bool:
-        return self._in_head and not self._busy() and not self.transport.is_closing()
-
     def _make_room(self) -> None:
-        live = [
-            c
-            for c in self.connections
-            if isinstance(c, HttpToolsProtocol) and not c.transport.is_closing()
-        ]
-        excess = len(live) - self.cap
-        if excess <= 0:
-            return
-        idle = sorted(
-            (
-                c
-                for c in live
-                if isinstance(c, LimitedHttpToolsProtocol) and c is not self and c._idle()
-            ),
-            key=lambda c: c._since,
-        )
-        for connection in idle[:excess]:
-            connection._disarm()
-            connection.transport.close()
-        if len(idle) < excess:
-            self._disarm()
-            self.transport.close()
+        excess = len(self.connections) - self.pool.closing - self.cap
+        while excess > 0:
+            if not self.pool.idle:
+                self._shut()  # only busy connections left: turn the newcomer away
+                return
+            oldest = next(iter(self.pool.idle))
+            oldest._shut()
+            excess -= 1
 
     # ------------------------------------------------------------ protocol events
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._since = self.loop.time()
         self._arm(self.limits.header_timeout_s, self._head_timed_out)
-        if len(self.connections) > self.cap:
-            self._make_room()
+        self._make_room()
+        if not self.transport.is_closing():
+            self.pool.idle[self] = None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self.pool.idle.pop(self, None)
+        if self._shut_down:
+            self._shut_down = False
+            self.pool.closing -= 1
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -197,15 +201,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self._heads == heads:  # the head did not end within the cap
-            self._disarm()
-            self.transport.write(_HEAD_TOO_LARGE)
-            self.transport.close()
+            self._shut(_HEAD_TOO_LARGE)
             return
         self.data_received(data[room:])
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._heads += 1
+        self.pool.idle.pop(self, None)  # busy from now on
         if self._busy():  # pipelined behind a response still under way: not read yet
             self._disarm()
         else:
@@ -216,19 +219,21 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._disarm()
         self._in_head = True
         self._head_bytes = 0
-        self._since = self.loop.time()
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        self._since = self.loop.time()
         super().on_response_complete()
+        if not self._busy() and not self.transport.is_closing():
+            self.pool.idle[self] = None  # idle again, now the newest
+            self.pool.idle.move_to_end(self)
 
 
 def protocol_class(limits: ConnectionLimits | None = None) -> type[LimitedHttpToolsProtocol]:
-    """The protocol class uvicorn should run for these limits."""
+    """The protocol class uvicorn should run for these limits (one per server: it holds
+    that server's pool of idle connections)."""
     chosen = limits or ConnectionLimits()
     return type(
         "EmulatorHttpProtocol",
         (LimitedHttpToolsProtocol,),
-        {"limits": chosen, "cap": chosen.connection_cap()},
+        {"limits": chosen, "cap": chosen.connection_cap(), "pool": ConnectionPool()},
     )
