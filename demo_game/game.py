@@ -65,6 +65,14 @@ def _wallet_chips(app: App, session: Session) -> Any:
             x = chip.x - 6
             if x < rect.x + 10:
                 break
+        # whose totals these are: the tour and the Player screen switch players
+        label = session.state.player_label()
+        font = app.ui.fonts.small
+        if x - font.size(label)[0] >= rect.x + 10:
+            app.ui.text(
+                surface, label, (x - 2, rect.centery), font=font, color=PALETTE.muted,
+                anchor="midright",
+            )
 
     return draw
 

@@ -10,6 +10,7 @@ import pygame
 from demo_game import rules
 from demo_game.rules import describe_error
 from demo_game.state import QuestState
+from kraty_pygame.component.errors import KratyAttemptEndedError
 from kraty_pygame.component.watchers import Watcher
 from kraty_pygame.component.widgets import LobbyBar
 from kraty_pygame.sdk import (
@@ -88,6 +89,9 @@ class QuestFlow:
         listing = self.state.listing(event_key)
         if listing is not None and listing.leaderboard_id and not listing.is_lobby_matched:
             self.session.boards.watch(listing.leaderboard_id)
+        elif listing is not None and listing.is_lobby_matched:
+            # its board exists only once the lobby starts: show none until then
+            self.session.boards.show_none("Live board: when the lobby starts")
 
     def start(self) -> None:
         """``events.start`` (a lobby event answers ``lobby_forming`` until the lobby fills)."""
@@ -227,7 +231,8 @@ class QuestFlow:
     def _progress_failed(self, error: BaseException) -> None:
         quest = self.state.quest
         quest.unconfirmed_taps = max(0, quest.unconfirmed_taps - 1)
-        if isinstance(error, KratyApiError) and error.code == "attempt_finished":
+        ended = isinstance(error, KratyApiError) and error.code == "attempt_finished"
+        if ended or isinstance(error, KratyAttemptEndedError):  # taps queued past the end
             if quest.phase == "playing":
                 quest.phase = "finished"
                 quest.outcome = "ended"

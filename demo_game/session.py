@@ -86,7 +86,12 @@ class Session:
         self.meter = meter
         self.state = DemoState(server_label=backend.label, faults_on=backend.faults_on)
         self.widget_theme = widget_theme()
-        self.toasts = ToastStack(self.widget_theme, anchor="bottomright", margin=10)
+        self.toasts = ToastStack(
+            self.widget_theme,
+            anchor="bottomright",
+            margin=10,
+            names=self.state.display_name_of,  # catalog names, not raw item keys
+        )
         self._grants_watcher: Watcher | None = None
         self.signed_out = False
         self._switching = False
@@ -234,17 +239,19 @@ class Session:
         self._refresh_due.setdefault(name, self._clock + delay)
 
     def draw_overlays(self, surface: pygame.Surface) -> None:
-        """The component's toast stack, over the top right of the content area."""
+        """The component's toast stack, in the bottom right of the content area, clear
+        of the screen's buttons."""
         area = self.app.content_rect().clip(surface.get_rect())
         if area.width > 0 and area.height > 0:
-            self.toasts.draw(surface.subsurface(area))
+            avoid = [r.move(-area.x, -area.y) for r in self.app.screen.keep_clear()]
+            self.toasts.draw(surface.subsurface(area), avoid)
 
     def status_parts(self) -> list[tuple[str, tuple[int, int, int]]]:
         """Status bar: server, player, live state, retries, faults, frame cost."""
         state = self.state
         parts: list[tuple[str, tuple[int, int, int]]] = [
             (state.server_label, PALETTE.muted),
-            (f"player {state.player_id or 'signed out'}", PALETTE.text),
+            (f"player {state.player_label()}", PALETTE.text),
             (f"board {state.event_board.connection}", PALETTE.muted),
             (
                 f"{state.retries_seen} retries",

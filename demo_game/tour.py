@@ -103,6 +103,7 @@ class Tour:
         self.seen = Observations()
         self.snapshots: dict[str, Any] = {}
         self.screenshots: dict[str, str] = {}
+        self.narration: list[str] = []  # what the tour said it was doing (player switches)
         self.moments: list[str] = []
         self._gen = self._script()
         self._live_seen = 0  # the last live inventory change recorded (its seq)
@@ -227,6 +228,13 @@ class Tour:
         self.app.screenshot(path)
         self.screenshots[name] = str(path)
         self.snapshots[name] = self.app.screen_named(name).snapshot()
+
+    def say(self, line: str) -> None:
+        """Tell the person watching (console and report) what the tour does next."""
+        self.narration.append(line)
+        print(f"kraty demo tour: {line}", flush=True)
+        head = line.partition(";")[0]
+        self.app.notify(head[:1].upper() + head[1:], "info")
 
     def moment(self, label: str) -> None:
         """An extra screenshot of an interesting moment."""
@@ -490,7 +498,11 @@ class Tour:
             yield self.until(lambda: _revealed(app), "collect-all crate reveal", 10)
             self.press(pygame.K_RETURN)
             yield self.until(lambda: app.overlay is None, "collect-all reveal closed", 5)
-        # switch player: the seeded player_42
+        # switch player: the seeded player_42 (said out loud: the wallet totals change)
+        self.say(
+            f"switching player: {state().player_label()} -> player_42 (the emulator's seeded "
+            "player); the wallet totals in the next screenshots are player_42's"
+        )
         self.click(player, "player.seeded")
         yield self.until(
             lambda: (
@@ -756,6 +768,7 @@ class Tour:
             "emulator_subprocess": self.options.emulator_subprocess,
             "screenshots": self.screenshots,
             "moments": self.moments,
+            "narration": self.narration,
             "screens": self.snapshots,
             "final": self.app.snapshots(),
             "seen": {

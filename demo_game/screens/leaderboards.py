@@ -222,13 +222,7 @@ class LeaderboardsScreen(Screen):
         rounded(surface, PALETTE.good, row, 8, 1)
         surface.blit(ui.assets.image("player_self", 30), (row.x + 10, row.y + 5))
         state = self.session.state
-        who = (
-            state.player_name
-            or state.display_name
-            or state.synthetic_name
-            or state.player_id
-            or "you"
-        )
+        who = state.player_label() if state.player_id else "you"
         if rank is None:
             text = f"{who}: not ranked on this board yet"
         else:

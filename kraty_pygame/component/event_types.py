@@ -30,6 +30,7 @@ The table (STYLE.md section 3):
 | ``KRATY_CONNECTION`` | ``source``, ``state``, ``error`` |
 | ``KRATY_INVENTORY`` | ``kind``, ``data``, ``source`` |
 | ``KRATY_FRIENDS`` | ``kind``, ``source`` and the kind's own (``PresenceWatcher``) |
+| ``KRATY_ATTEMPT`` | ``event_key``, ``attempt_id``, ``status``, ``attempt``, ``operation`` |
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import pygame
 
 __all__ = [
     "ALL_EVENT_TYPES",
+    "KRATY_ATTEMPT",
     "KRATY_CONNECTION",
     "KRATY_FRIENDS",
     "KRATY_GRANTS",
@@ -68,6 +70,7 @@ _NAMES: Final = (
     "KRATY_CONNECTION",
     "KRATY_INVENTORY",
     "KRATY_FRIENDS",
+    "KRATY_ATTEMPT",
 )
 
 class _CounterState:
@@ -100,6 +103,7 @@ KRATY_IDENTITY: Final[int] = _IDS[6]
 KRATY_CONNECTION: Final[int] = _IDS[7]
 KRATY_INVENTORY: Final[int] = _IDS[8]
 KRATY_FRIENDS: Final[int] = _IDS[9]
+KRATY_ATTEMPT: Final[int] = _IDS[10]
 
 ALL_EVENT_TYPES: Final[frozenset[int]] = frozenset(_IDS)
 _BY_ID: Final[dict[int, str]] = dict(zip(_IDS, _NAMES, strict=True))

@@ -110,12 +110,15 @@ class AttemptRunner:
         url: str,
         payload: bytes | None,
         headers: dict[str, str],
+        *,
+        timeout: float | None = None,
     ) -> Outcome:
-        """One HTTP try, bounded by ``timeout`` and abortable through ``scope``."""
+        """One HTTP try, bounded by ``timeout`` (the runner's when None) and abortable
+        through ``scope``."""
         attempt = Attempt(None)
         if not scope.begin(attempt):
             return Outcome(None, _aborted(), False, False, True, 0.0)
-        timeout = self.timeout
+        timeout = self.timeout if timeout is None else timeout
         started = time.perf_counter()
         self.watchdog.watch(attempt, timeout)
         set_current_attempt(attempt)

@@ -278,6 +278,21 @@ class KratyHTTPAdapter(HTTPAdapter):
         manager: PoolManager = self.poolmanager
         manager.pool_classes_by_scheme = dict(_POOL_CLASSES)
 
+    def close(self) -> None:
+        """Close every pooled connection now, then the pool managers.
+
+        urllib3 2 forgets its pools on ``clear()`` and leaves their idle keep-alive
+        sockets to garbage collection, so a closed client could keep a socket open.
+        """
+        managers: list[PoolManager] = [self.poolmanager, *self.proxy_manager.values()]
+        for manager in managers:
+            for key in list(manager.pools.keys()):
+                pool = manager.pools.get(key)
+                if pool is not None:
+                    with contextlib.suppress(Exception):
+                        pool.close()
+        super().close()
+
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         """Proxied connections are abortable too (except SOCKS)."""
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
@@ -327,6 +342,8 @@ class DeadlineWatchdog:
             bucket = self._buckets.get(timeout)
             if bucket is not None:
                 bucket.pop(attempt, None)
+                if not bucket:  # attempts clipped by a total timeout use many values
+                    del self._buckets[timeout]
 
     def stop(self) -> None:
         """Stop and join the thread (idempotent)."""

@@ -97,6 +97,16 @@ def _coerce_code(code: str) -> KratyErrorCode | str:
     return _KNOWN_CODES.get(code, code)
 
 
+STALE_PLAYER_HINT: Final = (
+    "the server does not accept the secret saved for this player. In development this "
+    "usually means the emulator was restarted with a fresh database, so the player "
+    "saved on this machine no longer exists there. It is not recovered automatically: "
+    "call logout() to register a new player (or delete the secret store file), or pass "
+    "Kraty(auto_recover_identity=True) to do that on the next refusal"
+)
+_HINTS: Final[dict[str, str]] = {"player_secret_invalid": STALE_PLAYER_HINT}
+
+
 class KratyError(Exception):
     """Root of every error the SDK raises."""
 
@@ -143,7 +153,14 @@ class KratyApiError(KratyError):
 
     def __str__(self) -> str:
         text = f"{type(self).__name__} [{self.status}] {self.code}"
-        return f"{text}: {self.message}" if self.message else text
+        text = f"{text}: {self.message}" if self.message else text
+        hint = self.hint
+        return f"{text} ({hint})" if hint else text
+
+    @property
+    def hint(self) -> str:
+        """What this error usually means and what to do, for codes that need it; else ``""``."""
+        return _HINTS.get(str(self.code), "")
 
     def __repr__(self) -> str:
         name = type(self).__name__

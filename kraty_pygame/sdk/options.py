@@ -12,6 +12,7 @@ from kraty_pygame.sdk._constants import (
     DEFAULT_INITIAL_DELAY,
     DEFAULT_JITTER,
     DEFAULT_MAX_DELAY,
+    DEFAULT_TOTAL_TIMEOUT,
 )
 from kraty_pygame.sdk.errors import KratyConfigError
 
@@ -59,6 +60,12 @@ class RetryConfig:
         retry_on_attempt_caps: retry a 429 ``max_attempts_reached`` /
             ``max_daily_attempts_reached`` like the reference SDKs do (default False:
             such an answer is final, retrying cannot change it).
+        total_timeout: most seconds one call may take across all its attempts and the
+            waits between them (default 12.0). An attempt never runs past it (its own
+            limit is the client ``timeout``), and no retry starts that could not begin
+            before it; the call then fails with what the last attempt got
+            (``KratyTimeoutError`` when that attempt ran out of time). ``None`` lifts
+            the bound: a call may then take ``attempts`` x ``timeout`` plus the waits.
     """
 
     attempts: int = DEFAULT_ATTEMPTS
@@ -66,6 +73,7 @@ class RetryConfig:
     max_delay: float = DEFAULT_MAX_DELAY
     jitter: float = DEFAULT_JITTER
     retry_on_attempt_caps: bool = False
+    total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT
 
     def __post_init__(self) -> None:
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
@@ -79,6 +87,8 @@ class RetryConfig:
             raise KratyConfigError(f"RetryConfig.jitter must be within [0, 1], got {self.jitter}")
         if not isinstance(self.retry_on_attempt_caps, bool):
             raise KratyConfigError("RetryConfig.retry_on_attempt_caps must be a bool")
+        if self.total_timeout is not None:
+            validate_positive_number("RetryConfig.total_timeout", self.total_timeout)
 
     def backoff(self, attempt: int, r: float) -> float:
         """Delay after failed try number ``attempt`` (1-based) for a uniform ``r`` in [-1, 1)."""

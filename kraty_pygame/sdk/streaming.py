@@ -53,6 +53,7 @@ import urllib3.exceptions
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
+    KratyError,
     KratyNetworkError,
     KratyStreamError,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "SseMessage",
     "StreamState",
     "StreamStateChange",
+    "as_kraty_error",
     "iter_sse_messages",
 ]
 
@@ -259,6 +261,25 @@ _READ_ERRORS: Final = (
 
 class _Dropped(Exception):
     """Internal: the connection ended before ``closed``."""
+
+
+_TRANSPORT_ERRORS: Final = _READ_ERRORS[:4]
+
+
+def as_kraty_error(
+    error: BaseException | None, kinds: tuple[type[BaseException], ...] = _TRANSPORT_ERRORS
+) -> BaseException | None:
+    """``error`` as the SDK reports it: a transport exception (``requests``, ``urllib3``,
+    ``http.client``, ``OSError``; or any of ``kinds``) becomes a ``KratyNetworkError``
+    whose ``original_cause`` (and ``__cause__``) is the original; anything else is
+    returned unchanged. Stream states never carry a raw transport exception."""
+    if error is None or isinstance(error, KratyError) or not isinstance(error, kinds):
+        return error
+    wrapped = KratyNetworkError(
+        f"the live connection dropped: {_describe(error)}", original_cause=error
+    )
+    wrapped.__cause__ = error
+    return wrapped
 
 
 # --- the stream -----------------------------------------------------------------------
@@ -448,13 +469,14 @@ class LeaderboardStream:
                         if event.kind == LeaderboardStreamKind.CLOSED:
                             return
                 except _Dropped as exc:
-                    cause = exc.__cause__
+                    raw = exc.__cause__
+                    cause = as_kraty_error(raw, _READ_ERRORS)  # what the states report
                     if self._cancelled.is_set():
                         return
                     self._release_response()
                     if self._policy is None:
                         self._emit(StreamState.CLOSED, cause)
-                        raise KratyStreamError(f"leaderboard stream dropped: {exc}") from cause
+                        raise KratyStreamError(f"leaderboard stream dropped: {exc}") from raw
                     self._emit(StreamState.DROPPED, cause)
                     if self._now() - connected_at >= self._policy.reset_after:
                         attempt = 0

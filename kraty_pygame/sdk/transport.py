@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -72,6 +73,9 @@ E = TypeVar("E", bound=KratyApiError)
 SecretInvalidHandler: TypeAlias = Callable[[str, "str | None"], "str | None"]
 """Called with (path, secret sent) after a final 401 ``player_secret_invalid``; may return
 a new path to run the call once more (``auto_recover_identity``)."""
+
+_MIN_ATTEMPT = 0.05
+"""Shortest attempt worth making; a retry needs at least this much time left."""
 
 _current_token: ContextVar[CancelToken | None] = ContextVar("kraty_cancel_token", default=None)
 
@@ -436,14 +440,22 @@ class KratyClient:
         ``ambiguous`` turns True once an attempt of a write may have been applied (sent
         without an answer, or answered 500/502/504); from then on whatever error ends
         the call says ``outcome_unknown``, as a later 503/429 proves nothing about the
-        earlier attempt.
+        earlier attempt. ``retry.total_timeout`` bounds the whole loop: each attempt
+        gets at most the time left, and a retry that could not start in time is not
+        made (the last attempt's error ends the call).
         """
         retry = self.retry
         ambiguous = False
+        budget = _TotalBudget(retry.total_timeout)
         for number in range(1, retry.attempts + 1):
             try:
                 outcome = self._runner.run(
-                    scope, request.method, request.url, request.payload, request.headers
+                    scope,
+                    request.method,
+                    request.url,
+                    request.payload,
+                    request.headers,
+                    timeout=budget.attempt_timeout(self.timeout),
                 )
             except KratyProtocolError as exc:  # a 2xx over the size cap: it was applied
                 raise request.settle(exc, may_have_applied=True) from None
@@ -463,6 +475,8 @@ class KratyClient:
                 if number >= retry.attempts or not status_is_retryable(error, retry):
                     raise request.settle(error, may_have_applied=ambiguous)
                 delay = delay_before_retry(retry, number, self._uniform(), reply.retry_after)
+                if not budget.allows_retry_after(delay):
+                    raise request.settle(error, may_have_applied=ambiguous)
                 if not scope.sleep(delay):
                     raise self._cancelled(scope, request, ambiguous, None)
                 continue
@@ -470,12 +484,15 @@ class KratyClient:
             ambiguous = ambiguous or outcome.sent
             if scope.reason is not None or outcome.cancelled:
                 raise self._cancelled(scope, request, ambiguous, failure)
-            if number < retry.attempts:
-                if not scope.sleep(delay_before_retry(retry, number, self._uniform())):
+            delay = delay_before_retry(retry, number, self._uniform())
+            if number < retry.attempts and budget.allows_retry_after(delay):
+                if not scope.sleep(delay):
                     raise self._cancelled(scope, request, ambiguous, failure)
                 continue
             kind = KratyTimeoutError if outcome.timed_out else KratyNetworkError
             what = "timed out" if outcome.timed_out else type(failure).__name__
+            if number < retry.attempts:
+                what += f"; stopped at RetryConfig.total_timeout={budget.seconds:g}s"
             raise kind(
                 f"{request.method} {request.path} failed after {number} attempt(s): {what}",
                 original_cause=failure,
@@ -529,6 +546,28 @@ class KratyClient:
             callback(info)
         except Exception as exc:  # a telemetry callback never breaks a request
             _log.debug("on_request callback raised %s; ignored", type(exc).__name__)
+
+
+class _TotalBudget:
+    """The time one logical call may take across its attempts (``total_timeout``)."""
+
+    __slots__ = ("deadline", "seconds")
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def attempt_timeout(self, timeout: float) -> float:
+        """The next attempt's limit: ``timeout``, or less when the call's time runs out."""
+        if self.deadline is None:
+            return timeout
+        return max(min(timeout, self.deadline - time.monotonic()), _MIN_ATTEMPT)
+
+    def allows_retry_after(self, delay: float) -> bool:
+        """True when a retry after ``delay`` seconds would still start in time."""
+        if self.deadline is None:
+            return True
+        return time.monotonic() + delay + _MIN_ATTEMPT < self.deadline
 
 
 @dataclass(slots=True)

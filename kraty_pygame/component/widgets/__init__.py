@@ -13,7 +13,12 @@ from __future__ import annotations
 from kraty_pygame.component.widgets.leaderboard import LeaderboardPanel, PanelRow
 from kraty_pygame.component.widgets.lobby import LobbyBar
 from kraty_pygame.component.widgets.theme import TextCache, WidgetTheme
-from kraty_pygame.component.widgets.toasts import Toast, ToastStack, describe_grants
+from kraty_pygame.component.widgets.toasts import (
+    Toast,
+    ToastStack,
+    catalog_names,
+    describe_grants,
+)
 
 __all__ = [
     "LeaderboardPanel",
@@ -23,5 +28,6 @@ __all__ = [
     "Toast",
     "ToastStack",
     "WidgetTheme",
+    "catalog_names",
     "describe_grants",
 ]

@@ -2,12 +2,14 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, Tuple, Union
 
+from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.models._base import KratyModel, localized, parse_iso
 from kraty_pygame.sdk.models.grants import Grant, RangeSpec, RewardEntryPreview
 
 __all__ = [
+    "PROGRESS_MODES",
     "Attempt",
     "EntryCost",
     "EntryCostCurrency",
@@ -25,6 +27,7 @@ __all__ = [
     "RewardPolicySummary",
     "RewardTier",
     "StartAttemptResponse",
+    "check_progress_mode",
 ]
 
 ProgressMode = Literal["set", "increment"]
@@ -228,23 +231,50 @@ class FinishAttemptResponse(KratyModel):
     outcome: str = ""
 
 
+PROGRESS_MODES: Tuple[str, ...] = ("set", "increment")
+"""The values ``mode`` accepts: ``set`` overwrites a metric, ``increment`` adds to it."""
+
+
+def check_progress_mode(mode: object, where: str = "progress()") -> None:
+    """Raise ``KratyConfigError`` naming ``mode`` unless it is ``"set"`` or ``"increment"``.
+
+    There is no default: ``set`` and ``increment`` give very different totals, so the
+    caller says which one it means (as the TypeScript SDK requires).
+    """
+    if mode is None:
+        raise KratyConfigError(
+            f"{where}: mode is required: pass mode=\"set\" (overwrite the metric) or "
+            "mode=\"increment\" (add to it)"
+        )
+    if mode not in PROGRESS_MODES:
+        raise KratyConfigError(
+            f"{where}: mode must be \"set\" or \"increment\", got {mode!r}"
+        )
+
+
 @dataclass(frozen=True)
 class ProgressInput:
     """Body of ``events.progress``: ``set`` overwrites, ``increment`` adds.
 
     Attributes:
-        mode: ``"set"`` (default) or ``"increment"``.
+        mode: ``"set"`` or ``"increment"``; required (no default).
         metric_value: single-metric form; applies to the event's first metric.
         metrics: multi-metric form ``{metric_key: value}``.
         occurred_at: ISO timestamp override for replays.
         idempotency_key: caller key; generated per call when None.
+
+    Raises:
+        KratyConfigError: ``mode`` is not ``"set"`` or ``"increment"``.
     """
 
-    mode: ProgressMode = "set"
+    mode: ProgressMode
     metric_value: Optional[float] = None
     metrics: Optional[Dict[str, float]] = None
     occurred_at: Optional[str] = None
     idempotency_key: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        check_progress_mode(self.mode, "ProgressInput")
 
     def to_body(self) -> Dict[str, Any]:
         """The JSON body (camelCase, unset fields omitted, no idempotency key)."""
