@@ -9,17 +9,19 @@ size cap, and the mapping of envelopes to data or to typed errors (§1.3, §1.4)
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 
 import requests
 import requests.adapters
@@ -32,7 +34,12 @@ from kraty_pygame.sdk._deadline import (
     DeadlineWatchdog,
     KratyHTTPAdapter,
 )
-from kraty_pygame.sdk._envelope import decode_error_response, decode_success_response, snippet
+from kraty_pygame.sdk._envelope import (
+    Masker,
+    decode_error_response,
+    decode_success_response,
+    snippet,
+)
 from kraty_pygame.sdk._retry import (
     delay_before_retry,
     status_is_retryable,
@@ -43,9 +50,11 @@ from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
     KratyConfigError,
+    KratyError,
     KratyNetworkError,
     KratyProtocolError,
     KratyTimeoutError,
+    SecretMask,
 )
 from kraty_pygame.sdk.options import (
     RequestInfo,
@@ -78,6 +87,26 @@ _MIN_ATTEMPT = 0.05
 """Shortest attempt worth making; a retry needs at least this much time left."""
 
 _current_token: ContextVar[CancelToken | None] = ContextVar("kraty_cancel_token", default=None)
+
+
+P = ParamSpec("P")
+
+
+def _masked(
+    method: Callable[Concatenate[KratyClient, P], T],
+) -> Callable[Concatenate[KratyClient, P], T]:
+    """Whatever error leaves the call has the client's secrets masked (a server may echo
+    them in a message, the details, a body, even the status line)."""
+
+    @functools.wraps(method)
+    def call(client: KratyClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(client, *args, **kwargs)
+        except KratyError as exc:
+            client._secret_mask().error(exc)
+            raise
+
+    return call
 
 
 class KratyClient:
@@ -128,6 +157,7 @@ class KratyClient:
         self._on_request = on_request
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._secret_provider: Callable[[], str | None] = lambda: None
+        self._held: deque[str] = deque(maxlen=16)  # player secrets sent or handed out
         self._on_secret_invalid: SecretInvalidHandler | None = None
         self._closed = False
         self._lock = threading.Lock()
@@ -137,12 +167,20 @@ class KratyClient:
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
-            adapter = KratyHTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+            adapter = KratyHTTPAdapter(
+                pool_connections=4,
+                pool_maxsize=16,
+                max_retries=0,
+                loopback_only=not allow_insecure_http,
+            )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         elif type(session.get_adapter(self.base_url + "/")) is requests.adapters.HTTPAdapter:
             # A plain adapter: put an abortable one in front for this base URL only.
-            session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
+            session.mount(
+                self.base_url + "/",
+                KratyHTTPAdapter(max_retries=0, loopback_only=not allow_insecure_http),
+            )
         self._session = session
         self._runner = AttemptRunner(session, self._watchdog, self.timeout, max_response_bytes)
 
@@ -168,6 +206,26 @@ class KratyClient:
         self._secret_provider = secret_provider
         self._on_secret_invalid = on_secret_invalid
 
+    def hold_secret(self, secret: str | None) -> None:
+        """Remember a player secret this client sent or handed out, so that it is masked
+        if a server echoes it back (the API key and the current secret always are)."""
+        if secret:
+            with self._lock:
+                if secret not in self._held:
+                    self._held.append(secret)
+
+    def mask_error(self, exc: BaseException) -> BaseException:
+        """Mask this client's secrets in an error raised outside a call (a stream's);
+        returns ``exc``, or a ``MaskedCause`` standing in for a foreign exception whose
+        text carried a secret."""
+        return self._secret_mask().scrub(exc)
+
+    def _secret_mask(self) -> SecretMask:
+        key_secret = self._api_key.partition(".")[2]
+        with self._lock:
+            held = tuple(self._held)
+        return SecretMask((self._api_key, key_secret, self._secret_provider(), *held))
+
     def __repr__(self) -> str:
         return f"KratyClient(base_url={self.base_url!r}, api_key={self.api_key_prefix or '?'}.***)"
 
@@ -182,6 +240,7 @@ class KratyClient:
 
     # ------------------------------------------------------------------ public calls
 
+    @_masked
     def request(
         self,
         method: str,
@@ -208,6 +267,7 @@ class KratyClient:
         )
         return answer.envelope
 
+    @_masked
     def request_data(
         self,
         method: str,
@@ -226,8 +286,9 @@ class KratyClient:
             return answer.envelope["data"]
         if not answer.envelope and not answer.body.strip():
             return None
-        raise answer.no_data()
+        raise answer.no_data(self._secret_mask)
 
+    @_masked
     def request_decoded(
         self,
         method: str,
@@ -245,11 +306,11 @@ class KratyClient:
             method, path, body, query=query, override=idempotency_key, cancel=cancel
         )
         if "data" not in answer.envelope:
-            raise answer.no_data()
+            raise answer.no_data(self._secret_mask)
         try:
             return decode(answer.envelope["data"])
         except KratyProtocolError as exc:
-            error = exc.with_response(answer.status, snippet(answer.body))
+            error = exc.with_response(answer.status, snippet(answer.body, self._secret_mask))
             raise answer.request.settle(error, may_have_applied=True) from None
 
     def close(self) -> None:
@@ -276,6 +337,7 @@ class KratyClient:
 
     # ------------------------------------------------------------------ streams
 
+    @_masked
     def open_stream(
         self,
         path: str,
@@ -302,6 +364,7 @@ class KratyClient:
         secret = self._secret_provider()
         if secret:
             headers[C.HEADER_PLAYER_SECRET] = secret
+            self.hold_secret(secret)
         self._prune_streams()
         token = cancel or _current_token.get()
         scope = self._open_scope(token)
@@ -412,6 +475,8 @@ class KratyClient:
         recovered = False
         while True:
             secret = self._secret_provider()
+            if secret and (not self._held or self._held[-1] != secret):
+                self.hold_secret(secret)
             request = _Request(
                 method,
                 path,
@@ -464,7 +529,9 @@ class KratyClient:
             if reply is not None:
                 if 200 <= reply.status < 300:
                     try:
-                        envelope = decode_success_response(reply.status, reply.body)
+                        envelope = decode_success_response(
+                            reply.status, reply.body, self._secret_mask
+                        )
                     except KratyProtocolError as exc:  # applied, answer unreadable
                         raise request.settle(exc, may_have_applied=True) from None
                     except KratyApiError as exc:  # 202 lobby_forming: the server's answer
@@ -600,11 +667,11 @@ class _Answer:
     status: int
     body: bytes
 
-    def no_data(self) -> KratyProtocolError:
+    def no_data(self, masker: Masker) -> KratyProtocolError:
         error = KratyProtocolError(
             "response envelope has no 'data' member",
             status=self.status,
             field="data",
-            body=snippet(self.body),
+            body=snippet(self.body, masker),
         )
         return self.request.settle(error, may_have_applied=True)
