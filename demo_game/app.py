@@ -20,10 +20,10 @@ from typing import Any, Protocol
 
 import pygame
 
-from demo_game.assets import Assets
-from demo_game.options import DemoOptions
-from demo_game.screens.base import Screen
-from demo_game.theme import (
+from .assets import Assets
+from .options import DemoOptions
+from .screens.base import Screen
+from .theme import (
     MIN_WINDOW,
     PAD,
     PALETTE,
@@ -31,8 +31,8 @@ from demo_game.theme import (
     TAB_BAR_HEIGHT,
     approach,
 )
-from demo_game.timing import FrameMeter
-from demo_game.ui import Tab, TabBar, TextInput, TextRenderer, Ui, Widget, rounded
+from .timing import FrameMeter
+from .ui import Tab, TabBar, TextInput, TextRenderer, Ui, Widget, rounded
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,7 @@ class App:
         self.current = 0
         self.overlay: Overlay | None = None
         self.notices: list[Notice] = []
+        self.notice_rects: list[pygame.Rect] = []  # where the last frame put each notice
         self.hook: StepHook | None = None
         self.running = True
         self.frame_count = 0
@@ -389,6 +390,8 @@ class App:
             "warn": (110, 80, 28),
             "bad": (120, 36, 48),
         }
+        avoid = self.screen.keep_clear()
+        self.notice_rects = []
         for notice in reversed(self.notices):
             appear = min(1.0, notice.age * 6)
             vanish = min(1.0, (notice.ttl - notice.age) * 3)
@@ -397,7 +400,16 @@ class App:
             text = self.ui.text_renderer.fit(font, notice.text, min(760, w - 80))
             tw = font.size(text)[0]
             rect = pygame.Rect(0, 0, tw + 32, 34)
-            rect.midbottom = (w // 2, y + offset)
+            rect.midbottom = (w // 2, y)
+            for _ in range(len(avoid) + 1):  # never over a button of the screen
+                hits = [a for a in avoid if rect.colliderect(a)]
+                if not hits:
+                    break
+                rect.bottom = min(a.top for a in hits) - 8
+            slid = rect.move(0, offset)  # slides up into place as it appears
+            if not any(slid.colliderect(a) for a in avoid):
+                rect = slid
+            self.notice_rects.append(rect.copy())
             card = pygame.Surface(rect.size, pygame.SRCALPHA)
             rounded(card, colors.get(notice.kind, PALETTE.panel_hi), card.get_rect(), 17)
             rounded(card, PALETTE.border, card.get_rect(), 17, 1)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game.state import BoardState
 from kraty_pygame.component.watchers import Watcher
 from kraty_pygame.component.widgets import LeaderboardPanel
 from kraty_pygame.sdk import (
@@ -17,12 +16,15 @@ from kraty_pygame.sdk import (
     LeaderboardPeriods,
 )
 
+from .state import BoardState
+
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
-    from demo_game.state import DemoState
-    from demo_game.timing import FrameMeter
     from kraty_pygame.component import KratyComponent
+
+    from .app import App
+    from .session import Session
+    from .state import DemoState
+    from .timing import FrameMeter
 
 BOARD_LIMIT = 10
 
@@ -86,6 +88,14 @@ class BoardFeed:
             self_participant_id=next(iter(self.self_ids), None),
         )
 
+    def show_none(self, title: str = "Live board") -> None:
+        """Follow no board: the selected event has none yet (a lobby event before its
+        lobby starts), so the previous event's board must not stay on screen."""
+        self.stop_watchers()
+        self.state.event_board = BoardState(leaderboard_id=None, connection="idle")
+        # "" matches no board id: the panel takes no event until watch() replaces it
+        self.mini_board = LeaderboardPanel("", self.session.widget_theme, rows=8, title=title)
+
     def watch_event(self, event_key: str) -> None:
         """Show the board of ``event_key`` (its lobby board when the quest plays it)."""
         quest = self.state.quest
@@ -105,12 +115,19 @@ class BoardFeed:
             )
 
     def ensure(self) -> None:
-        """Watch some board when none is followed yet (the quest's, else the first event's)."""
+        """Watch some board when none is followed yet (the quest's, else the first event's).
+
+        While the quest's event is a lobby event without a board yet, nothing is
+        watched: another event's board would look like this event's.
+        """
         if self._board_watcher is not None:
             return
         quest = self.state.quest
         if quest.attempt is not None and quest.attempt.leaderboard_id:
             self.watch(quest.attempt.leaderboard_id)
+            return
+        selected = self.state.listing(quest.event_key)
+        if selected is not None and selected.is_lobby_matched:
             return
         for listing in sorted(self.state.events, key=lambda e: e.event_key != quest.event_key):
             if listing.leaderboard_id and not listing.is_lobby_matched:

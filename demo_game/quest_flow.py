@@ -7,9 +7,7 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from demo_game import rules
-from demo_game.rules import describe_error
-from demo_game.state import QuestState
+from kraty_pygame.component.errors import KratyAttemptEndedError
 from kraty_pygame.component.watchers import Watcher
 from kraty_pygame.component.widgets import LobbyBar
 from kraty_pygame.sdk import (
@@ -21,12 +19,17 @@ from kraty_pygame.sdk import (
     is_lobby_forming,
 )
 
+from . import rules
+from .rules import describe_error
+from .state import QuestState
+
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
-    from demo_game.state import DemoState
-    from demo_game.timing import FrameMeter
     from kraty_pygame.component import KratyComponent
+
+    from .app import App
+    from .session import Session
+    from .state import DemoState
+    from .timing import FrameMeter
 
 
 class QuestFlow:
@@ -88,6 +91,9 @@ class QuestFlow:
         listing = self.state.listing(event_key)
         if listing is not None and listing.leaderboard_id and not listing.is_lobby_matched:
             self.session.boards.watch(listing.leaderboard_id)
+        elif listing is not None and listing.is_lobby_matched:
+            # its board exists only once the lobby starts: show none until then
+            self.session.boards.show_none("Live board: when the lobby starts")
 
     def start(self) -> None:
         """``events.start`` (a lobby event answers ``lobby_forming`` until the lobby fills)."""
@@ -238,7 +244,8 @@ class QuestFlow:
     def _progress_failed(self, error: BaseException) -> None:
         quest = self.state.quest
         quest.unconfirmed_taps = max(0, quest.unconfirmed_taps - 1)
-        if isinstance(error, KratyApiError) and error.code == "attempt_finished":
+        ended = isinstance(error, KratyApiError) and error.code == "attempt_finished"
+        if ended or isinstance(error, KratyAttemptEndedError):  # taps queued past the end
             if quest.phase == "playing":
                 quest.phase = "finished"
                 quest.outcome = "ended"

@@ -151,6 +151,16 @@ def lock_reason(
 ALWAYS_OPEN_S = 400 * 86400
 
 
+def ends_phrase(seconds: float | None, verb: str = "ends") -> str:
+    """How long until something ends, as a phrase: ``ends in 5h 12m``, ``ended``, or
+    ``no end date`` for an event without an end (or one years away)."""
+    if seconds is None or seconds >= ALWAYS_OPEN_S:
+        return "no end date"
+    if seconds <= 0:
+        return "ended"
+    return f"{verb} in {countdown(seconds)}"
+
+
 def countdown(seconds: float) -> str:
     """A compact time left: ``3d 04h``, ``5h 12m``, ``04:09``, ``ended`` or ``no end``."""
     if seconds <= 0:

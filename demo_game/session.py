@@ -26,20 +26,6 @@ from urllib.parse import urlsplit
 
 import pygame
 
-from demo_game import rules
-from demo_game.app import App
-from demo_game.backend import Backend
-from demo_game.board_feed import BoardFeed
-from demo_game.emulator_controls import EmulatorControls
-from demo_game.friends_flow import FriendsFlow
-from demo_game.overlays import CrateReveal, loot_from_entries
-from demo_game.player_live import PlayerLive, with_quantity
-from demo_game.quest_flow import QuestFlow
-from demo_game.rival import Rival
-from demo_game.rules import describe_error, jsonable
-from demo_game.state import DemoState, KeyedBoardState, LogEntry
-from demo_game.theme import PALETTE, widget_theme
-from demo_game.timing import FrameMeter
 from kraty_pygame.component import (
     KRATY_CONNECTION,
     KRATY_FRIENDS,
@@ -68,6 +54,21 @@ from kraty_pygame.sdk import (
     PlayerWalletHolding,
 )
 
+from . import rules
+from .app import App
+from .backend import Backend
+from .board_feed import BoardFeed
+from .emulator_controls import EmulatorControls
+from .friends_flow import FriendsFlow
+from .overlays import CrateReveal, loot_from_entries
+from .player_live import PlayerLive, with_quantity
+from .quest_flow import QuestFlow
+from .rival import Rival
+from .rules import describe_error, jsonable
+from .state import DemoState, KeyedBoardState, LogEntry
+from .theme import PALETTE, widget_theme
+from .timing import FrameMeter
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -87,7 +88,12 @@ class Session:
         self.meter = meter
         self.state = DemoState(server_label=backend.label, faults_on=backend.faults_on)
         self.widget_theme = widget_theme()
-        self.toasts = ToastStack(self.widget_theme, anchor="bottomright", margin=10)
+        self.toasts = ToastStack(
+            self.widget_theme,
+            anchor="bottomright",
+            margin=10,
+            names=self.state.display_name_of,  # catalog names, not raw item keys
+        )
         # "3 rewards waiting to sync": writes the outbox holds while the game is offline
         self.sync_badge = SyncBadge(self.widget_theme, noun=("write", "writes"))
         self._grants_watcher: Watcher | None = None
@@ -237,10 +243,12 @@ class Session:
         self._refresh_due.setdefault(name, self._clock + delay)
 
     def draw_overlays(self, surface: pygame.Surface) -> None:
-        """The component's toast stack, over the top right of the content area."""
+        """The component's toast stack, in the bottom right of the content area, clear
+        of the screen's buttons."""
         area = self.app.content_rect().clip(surface.get_rect())
         if area.width > 0 and area.height > 0:
-            self.toasts.draw(surface.subsurface(area))
+            avoid = [r.move(-area.x, -area.y) for r in self.app.screen.keep_clear()]
+            self.toasts.draw(surface.subsurface(area), avoid)
             if self.sync_badge.visible:  # top right, beside the screen's own header row
                 width, _ = self.sync_badge.size()
                 self.sync_badge.draw(surface, (area.right - width - 10, area.y + 8))
@@ -250,7 +258,7 @@ class Session:
         state = self.state
         parts: list[tuple[str, tuple[int, int, int]]] = [
             (state.server_label, PALETTE.muted),
-            (f"player {state.player_id or 'signed out'}", PALETTE.text),
+            (f"player {state.player_label()}", PALETTE.text),
             (f"board {state.event_board.connection}", PALETTE.muted),
             (
                 f"{state.retries_seen} retries",

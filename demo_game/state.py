@@ -222,6 +222,20 @@ class DemoState:
         """The events-list row of ``event_key``."""
         return next((e for e in self.events if e.event_key == event_key), None)
 
+    def player_label(self) -> str:
+        """How to show the active player: a name when one is known, else a short id."""
+        name = self.display_name or self.synthetic_name or self.player_name
+        if name:
+            return name
+        if self.player_id is None:
+            return "signed out"
+        pid = self.player_id
+        return pid if len(pid) <= 12 else pid[:8] + "\u2026"
+
+    def display_name_of(self, key: str) -> str:
+        """The catalog's display name of an item or currency key (the key if unknown)."""
+        return self.names().get(key, key)
+
     def names(self) -> dict[str, str]:
         """Display names of catalog items and currencies by key."""
         out: dict[str, str] = {}

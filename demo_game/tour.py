@@ -20,21 +20,21 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game.rival import RIVAL_ID
-from demo_game.screens.base import Screen
-from demo_game.screens.debug import DebugScreen
-from demo_game.screens.debug_ops import RUN_ALL
-from demo_game.screens.friends import FriendsScreen
-from demo_game.screens.leaderboards import LeaderboardsScreen
-from demo_game.screens.player import PlayerScreen
-from demo_game.screens.quest import QuestScreen
-from demo_game.ui import Chips, ScrollList
+from .rival import RIVAL_ID
+from .screens.base import Screen
+from .screens.debug import DebugScreen
+from .screens.debug_ops import RUN_ALL
+from .screens.friends import FriendsScreen
+from .screens.leaderboards import LeaderboardsScreen
+from .screens.player import PlayerScreen
+from .screens.quest import QuestScreen
+from .ui import Chips, ScrollList
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.options import DemoOptions
-    from demo_game.session import Session
-    from demo_game.state import DemoState
+    from .app import App
+    from .options import DemoOptions
+    from .session import Session
+    from .state import DemoState
 
 SCREENSHOT_NAMES = {
     "events": "01-events.png",
@@ -105,6 +105,7 @@ class Tour:
         self.seen = Observations()
         self.snapshots: dict[str, Any] = {}
         self.screenshots: dict[str, str] = {}
+        self.narration: list[str] = []  # what the tour said it was doing (player switches)
         self.moments: list[str] = []
         self._gen = self._script()
         self._live_seen = 0  # the last live inventory change recorded (its seq)
@@ -229,6 +230,13 @@ class Tour:
         self.app.screenshot(path)
         self.screenshots[name] = str(path)
         self.snapshots[name] = self.app.screen_named(name).snapshot()
+
+    def say(self, line: str) -> None:
+        """Tell the person watching (console and report) what the tour does next."""
+        self.narration.append(line)
+        print(f"kraty demo tour: {line}", flush=True)
+        head = line.partition(";")[0]
+        self.app.notify(head[:1].upper() + head[1:], "info")
 
     def moment(self, label: str) -> None:
         """An extra screenshot of an interesting moment."""
@@ -495,7 +503,11 @@ class Tour:
             yield self.until(lambda: _revealed(app), "collect-all crate reveal", 10)
             self.press(pygame.K_RETURN)
             yield self.until(lambda: app.overlay is None, "collect-all reveal closed", 5)
-        # switch player: the seeded player_42
+        # switch player: the seeded player_42 (said out loud: the wallet totals change)
+        self.say(
+            f"switching player: {state().player_label()} -> player_42 (the emulator's seeded "
+            "player); the wallet totals in the next screenshots are player_42's"
+        )
         self.click(player, "player.seeded")
         yield self.until(
             lambda: (
@@ -803,8 +815,10 @@ class Tour:
             "emulator_subprocess": self.options.emulator_subprocess,
             "screenshots": self.screenshots,
             "moments": self.moments,
+            "narration": self.narration,
             "screens": self.snapshots,
             "final": self.app.snapshots(),
+            "assets": self.app.assets.summary(),
             "seen": {
                 **{k: v for k, v in self.seen.__dict__.items() if k != "steps"},
                 "steps": self.seen.steps,
@@ -823,7 +837,7 @@ class Tour:
 
     def finish(self) -> int:
         """Write the report, print where things went; returns the exit code."""
-        from demo_game.game import write_report  # noqa: PLC0415 - avoids an import cycle
+        from .game import write_report  # noqa: PLC0415 - avoids an import cycle
 
         report = self.report()
         path = self.out / REPORT_NAME

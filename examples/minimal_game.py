@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import pygame
 
 from kraty_pygame.component import (
+    KRATY_ATTEMPT,
     KRATY_CONNECTION,
     KRATY_IDENTITY,
     KRATY_MILESTONE,
@@ -81,6 +82,9 @@ def handle(event: pygame.event.Event, game: Game, component: KratyComponent,
         toasts.push(f"{event.operation} failed", str(event.error)[:60], kind="error")
     elif event.type == KRATY_MILESTONE:
         game.milestones.append(event.milestone.key)
+    elif event.type == KRATY_ATTEMPT and event.attempt_id == game.attempt_id:
+        game.attempt_id = None  # the run is over (target reached): stop sending taps
+        game.status = f"run {event.status}: press C to collect your rewards"
     elif event.type == KRATY_IDENTITY:
         toasts.push("Playing as", str(event.external_player_id)[:24])
     elif event.type == KRATY_CONNECTION and event.source.startswith("leaderboard"):
@@ -116,8 +120,12 @@ def run(base_url: str, frames: int | None = None) -> int:
     toasts = ToastStack(theme)
     board = LeaderboardPanel(theme=theme, rows=8, title="Tap Frenzy")
     # The three lines: make the component, call it, update() it every frame.
-    with KratyComponent(Kraty(API_KEY, base_url=base_url), owns_kraty=True) as component:
+    with KratyComponent(Kraty(API_KEY, base_url=base_url)) as component:  # closes the Kraty too
         game = Game(start=component.events.start(EVENT_KEY))
+        # grant toasts name items by their catalog display names ("1 Health Potion")
+        component.catalog.read().on_done(
+            lambda handle: toasts.use_catalog(handle.result) if handle.succeeded else None
+        )
         frame = 0
         while game.running and (frames is None or frame < frames):
             frame += 1
@@ -130,6 +138,8 @@ def run(base_url: str, frames: int | None = None) -> int:
             draw(screen, game, component, theme=theme, board=board, toasts=toasts)
             pygame.display.flip()
     pygame.quit()
+    done = ", ".join(game.milestones) or "-"
+    print(f"minimal game: {game.status}; {game.taps} taps; milestones: {done}")
     return 0
 
 

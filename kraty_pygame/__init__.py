@@ -12,13 +12,17 @@ cheap and never imports pygame until a component name is used.
 
 from __future__ import annotations
 
-import importlib
-import logging
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import logging as _logging
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from kraty_pygame._version import __version__
 
-if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
+if _TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
+    from kraty_pygame.component import (
+        KRATY_ATTEMPT as KRATY_ATTEMPT,
+    )
     from kraty_pygame.component import (
         KRATY_CONNECTION as KRATY_CONNECTION,
     )
@@ -95,7 +99,7 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
         SecretStoreError as SecretStoreError,
     )
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 _SDK_NAMES = (
     "Kraty",
@@ -125,6 +129,7 @@ _COMPONENT_NAMES = (
     "KRATY_CONNECTION",
     "KRATY_INVENTORY",
     "KRATY_FRIENDS",
+    "KRATY_ATTEMPT",
 )
 _LAZY: dict[str, str] = {
     **{name: "kraty_pygame.sdk" for name in _SDK_NAMES},
@@ -132,6 +137,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "KRATY_ATTEMPT",
     "KRATY_CONNECTION",
     "KRATY_FRIENDS",
     "KRATY_GRANTS",
@@ -161,14 +167,16 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'kraty_pygame' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
+    value = getattr(_importlib.import_module(module_name), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # The public names and the submodules already imported; no helpers such as ``Any``.
+    loaded = {n for n, v in globals().items() if isinstance(v, type(_importlib))}
+    return sorted(set(__all__) | {n for n in loaded if not n.startswith("_")})

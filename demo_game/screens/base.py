@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game.ui import Ui, Widget
+from ..ui import Button, Ui, Widget
 
 if TYPE_CHECKING:
-    from demo_game.app import App
+    from ..app import App
 
 
 class Screen:
@@ -51,6 +51,14 @@ class Screen:
 
     def on_enter(self) -> None:
         """Called when the tab becomes visible."""
+
+    def keep_clear(self) -> list[pygame.Rect]:
+        """Rects that toasts and notices must not cover: every visible button."""
+        return [
+            w.rect
+            for w in self.widgets
+            if isinstance(w, Button) and w.visible and w.rect.width > 0
+        ]
 
     def handle_event(self, event: pygame.event.Event) -> bool:
         """Offer the event to widgets (topmost first); True when one used it."""

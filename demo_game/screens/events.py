@@ -6,15 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game import rules
-from demo_game.screens.base import Screen, split_columns
-from demo_game.theme import GAP, PAD, PALETTE
-from demo_game.ui import Button, RowAction, ScrollList, Ui, panel, pill
+from .. import rules
+from ..screens.base import Screen, split_columns
+from ..theme import GAP, PAD, PALETTE
+from ..ui import Button, RowAction, ScrollList, Ui, panel, pill
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
     from kraty_pygame.sdk import EventListing
+
+    from ..app import App
+    from ..session import Session
 
 
 class EventsScreen(Screen):
@@ -132,7 +133,7 @@ class EventsScreen(Screen):
         surface.blit(ui.assets.image("clock", 16), (clock_x, rect.y + 45))
         ui.text(
             surface,
-            f"ends in {rules.countdown(remaining)}" if remaining is not None else "no end",
+            rules.ends_phrase(remaining),
             (clock_x + 22, rect.y + 44),
             font=ui.fonts.small,
             color=PALETTE.muted,
@@ -166,7 +167,7 @@ class EventsScreen(Screen):
         ui = self.ui
         state = self.session.state
         ui.text(surface, "Live events", (self._header.x, self._header.y + 2), font=ui.fonts.big)
-        who = state.player_id or "\u2026"
+        who = state.player_label() if state.player_id else "\u2026"
         subtitle = f"{len(state.events)} open for {who}"
         ui.text(
             surface,
@@ -262,6 +263,7 @@ class EventsScreen(Screen):
                     "lobby": listing.is_lobby_matched,
                     "cost": rules.cost_label(listing.entry_cost),
                     "countdown": rules.countdown(remaining) if remaining is not None else None,
+                    "ends": rules.ends_phrase(remaining),
                     "locked": self.lock_reason(listing),
                     "in_progress": bool(listing.current_attempt_id),
                 }

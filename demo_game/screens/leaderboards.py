@@ -6,15 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game import rules
-from demo_game.screens.base import Screen
-from demo_game.theme import PAD, PALETTE, mix
-from demo_game.ui import Button, Chips, Ui, panel, pill, rounded
+from .. import rules
+from ..screens.base import Screen
+from ..theme import PAD, PALETTE, mix
+from ..ui import Button, Chips, Ui, panel, pill, rounded
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
     from kraty_pygame.sdk import LeaderboardEntry
+
+    from ..app import App
+    from ..session import Session
 
 TOP = 10
 
@@ -222,13 +223,7 @@ class LeaderboardsScreen(Screen):
         rounded(surface, PALETTE.good, row, 8, 1)
         surface.blit(ui.assets.image("player_self", 30), (row.x + 10, row.y + 5))
         state = self.session.state
-        who = (
-            state.player_name
-            or state.display_name
-            or state.synthetic_name
-            or state.player_id
-            or "you"
-        )
+        who = state.player_label() if state.player_id else "you"
         if rank is None:
             text = f"{who}: not ranked on this board yet"
         else:

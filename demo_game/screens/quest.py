@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game import rules
-from demo_game.screens.base import Screen, split_columns, split_rows
-from demo_game.theme import GAP, PAD, PALETTE, approach, mix
-from demo_game.ui import Button, Chips, Particles, Ui, Widget, panel, pill, progress_bar, rounded
+from .. import rules
+from ..screens.base import Screen, split_columns, split_rows
+from ..theme import GAP, PAD, PALETTE, approach, mix
+from ..ui import Button, Chips, Particles, Ui, Widget, panel, pill, progress_bar, rounded
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
+    from ..app import App
+    from ..session import Session
 
 
 class TapTarget(Widget):
@@ -117,6 +117,9 @@ class QuestScreen(Screen):
         self._board = pygame.Rect(0, 0, 0, 0)
         self._shown_score = 0.0
         self._seen_fired = 0
+        # sparks and "+1" floaters stay inside the play panel, above the progress bar
+        self.particle_area = pygame.Rect(0, 0, 0, 0)
+        self.progress_label = pygame.Rect(0, 0, 0, 0)  # "16 / 30 taps", as last drawn
 
     def layout(self, rect: pygame.Rect) -> None:
         super().layout(rect)
@@ -138,6 +141,10 @@ class QuestScreen(Screen):
             buttons.y,
             buttons.right - buttons.x - 2 * (third + GAP),
             40,
+        )
+        bar_top = self.target.rect.bottom + 16
+        self.particle_area = pygame.Rect(
+            left.x + 2, left.y + 2, left.width - 4, max(0, bar_top - 4 - (left.y + 2))
         )
 
     def handle_event(self, event: pygame.event.Event) -> bool:
@@ -223,10 +230,13 @@ class QuestScreen(Screen):
             anchor="midtop",
         )
         super().draw(surface)
+        clip = surface.get_clip()
+        surface.set_clip(self.particle_area.clip(clip))
+        self.particles.draw(surface, ui)
+        surface.set_clip(clip)
         self._draw_progress(surface, ui, listing)
         self._draw_lobby(surface, ui)
         self._draw_board(surface, ui)
-        self.particles.draw(surface, ui)
 
     def _draw_progress(self, surface: pygame.Surface, ui: Ui, listing: Any) -> None:
         quest = self.session.state.quest
@@ -237,7 +247,7 @@ class QuestScreen(Screen):
         bar = pygame.Rect(self._play.x + 40, y, self._play.width - 80, 12)
         if target:
             progress_bar(surface, bar, value / target, color=PALETTE.accent)
-            ui.text(
+            self.progress_label = ui.text(
                 surface,
                 f"{rules.format_score(value)} / {rules.format_score(target)} {metric}",
                 (bar.centerx, bar.bottom + 4),
@@ -339,9 +349,8 @@ class QuestScreen(Screen):
             left = self.session.seconds_until(lobby.fill_by)
             text = f"starts in {rules.countdown(left or 0)} (emulator clock)"
         elif lobby.ends_at:
-            text = (
-                f"session ends in {rules.countdown(self.session.seconds_until(lobby.ends_at) or 0)}"
-            )
+            left = self.session.seconds_until(lobby.ends_at)
+            text = rules.ends_phrase(left if left is not None else 0, "session ends")
         else:
             text = ""
         ui.text(surface, text, (x, cy), font=ui.fonts.small, color=PALETTE.muted)

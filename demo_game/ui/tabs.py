@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pygame
 
-from demo_game.theme import RADIUS, approach
-from demo_game.ui.draw import rounded
-from demo_game.ui.text import Ui
-from demo_game.ui.widgets import Widget
+from ..theme import RADIUS, approach
+from ..ui.draw import rounded
+from ..ui.text import Ui
+from ..ui.widgets import Widget
 
 
 @dataclass
@@ -33,14 +33,36 @@ class TabBar(Widget):
         self.selected = 0
         self._indicator = 0.0
         self._hover = -1
+        self._needed: list[int] = []  # each tab's width for its whole title (set by update)
 
     def tab_rect(self, index: int) -> pygame.Rect:
-        """Screen rect of tab ``index``."""
+        """Screen rect of tab ``index``: as wide as its title needs, the spare room shared
+        equally (tabs shrink in proportion only when the bar is too narrow for them)."""
+        widths = self._widths()
+        x = self.rect.x + 12 + sum(widths[:index])
+        return pygame.Rect(x, self.rect.y + 8, widths[index] - 6, self.rect.height - 16)
+
+    def _widths(self) -> list[int]:
         count = max(1, len(self.tabs))
-        width = min(180, (self.rect.width - 24) // count)
-        return pygame.Rect(
-            self.rect.x + 12 + index * width, self.rect.y + 8, width - 6, self.rect.height - 16
-        )
+        room = max(count, self.rect.width - 24)
+        needed = self._needed if len(self._needed) == len(self.tabs) else []
+        if not needed:
+            return [min(180, room // count)] * count
+        total = sum(needed)
+        if total > room:  # too narrow: shrink every tab in proportion
+            return [max(1, room * n // total) for n in needed]
+        spare = (room - total) // count
+        return [min(max(n, 180), n + spare) for n in needed]
+
+    def measure(self, ui: Ui) -> None:
+        """Record the width each title needs (icon, gap, bold title, padding)."""
+        self._needed = [10 + 26 + 10 + ui.fonts.bold.size(t.title)[0] + 16 + 6 for t in self.tabs]
+
+    def title_fits(self, index: int, ui: Ui) -> bool:
+        """True when tab ``index`` shows its whole title (no ellipsis)."""
+        rect = self.tab_rect(index)
+        room = rect.right - (rect.x + 10 + 26 + 10) - 6
+        return ui.fonts.bold.size(self.tabs[index].title)[0] <= room
 
     def handle_event(self, event: pygame.event.Event, ui: Ui) -> bool:
         if event.type == pygame.MOUSEBUTTONUP and event.button == 1:
@@ -54,6 +76,8 @@ class TabBar(Widget):
         return False
 
     def update(self, dt: float, ui: Ui) -> None:
+        if len(self._needed) != len(self.tabs):
+            self.measure(ui)
         self._indicator = approach(self._indicator, float(self.selected), 14, dt)
         self._hover = next(
             (i for i in range(len(self.tabs)) if self.tab_rect(i).collidepoint(ui.mouse)), -1
@@ -63,11 +87,19 @@ class TabBar(Widget):
         palette = ui.palette
         if not self.tabs:
             return
-        # sliding highlight behind the selected tab
-        first = self.tab_rect(0)
-        step = self.tab_rect(1).x - first.x if len(self.tabs) > 1 else 0
-        slide = first.copy()
-        slide.x = round(first.x + step * self._indicator)
+        if len(self._needed) != len(self.tabs):
+            self.measure(ui)
+        # sliding highlight behind the selected tab (between two tabs while it moves)
+        low = max(0, min(len(self.tabs) - 1, int(self._indicator)))
+        high = min(len(self.tabs) - 1, low + 1)
+        share = min(1.0, max(0.0, self._indicator - low))
+        a, b = self.tab_rect(low), self.tab_rect(high)
+        slide = pygame.Rect(
+            round(a.x + (b.x - a.x) * share),
+            a.y,
+            round(a.width + (b.width - a.width) * share),
+            a.height,
+        )
         rounded(surface, palette.panel_hi, slide, RADIUS)
         underline = pygame.Rect(slide.x + 14, slide.bottom - 4, slide.width - 28, 3)
         rounded(surface, palette.accent, underline, 2)

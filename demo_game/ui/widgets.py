@@ -7,9 +7,9 @@ from typing import Literal
 
 import pygame
 
-from demo_game.theme import RADIUS, RADIUS_SMALL, RGB, Palette, approach, mix
-from demo_game.ui.draw import rounded
-from demo_game.ui.text import MASK, Ui
+from ..theme import RADIUS, RADIUS_SMALL, RGB, Palette, approach, mix
+from ..ui.draw import rounded
+from ..ui.text import MASK, Ui
 
 Variant = Literal["primary", "secondary", "ghost", "danger", "good", "warn"]
 
@@ -315,15 +315,28 @@ class Chips(Widget):
         return next((r for r, k in self._rects if k == key), None)
 
     def _layout(self, ui: Ui) -> None:
+        """Chips wrap onto more rows when the widget's rect is tall enough for them;
+        otherwise they shrink to share one row, so no chip is drawn outside the rect."""
         self._rects = []
-        x, y = self.rect.x, self.rect.y
-        for key, label in self.items:
-            width = ui.fonts.bold.size(label)[0] + 28
+        widths = [ui.fonts.bold.size(label)[0] + 28 for _, label in self.items]
+        rows_allowed = max(1, (self.rect.height + 6) // (self.height + 6))
+        x, y, row = self.rect.x, self.rect.y, 1
+        placed: list[tuple[pygame.Rect, str]] = []
+        for (key, _), width in zip(self.items, widths, strict=True):
             if x + width > self.rect.right and x > self.rect.x:
-                x = self.rect.x
-                y += self.height + 6
-            self._rects.append((pygame.Rect(x, y, width, self.height), key))
+                x, y, row = self.rect.x, y + self.height + 6, row + 1
+            placed.append((pygame.Rect(x, y, width, self.height), key))
             x += width + 6
+        if row <= rows_allowed or not widths:
+            self._rects = placed
+            return
+        room = self.rect.width - 6 * (len(widths) - 1)
+        total = sum(widths)
+        x = self.rect.x
+        for (key, _), width in zip(self.items, widths, strict=True):
+            shrunk = max(12, room * width // total)
+            self._rects.append((pygame.Rect(x, self.rect.y, shrunk, self.height), key))
+            x += shrunk + 6
 
     def _choose(self, key: str) -> None:
         self.selected = key
@@ -377,6 +390,7 @@ class Chips(Widget):
                 font=ui.fonts.bold,
                 color=palette.text if chosen else palette.muted,
                 anchor="center",
+                max_width=rect.width - 8,
             )
         if self.focused(ui) and self._rects:
             union = self._rects[0][0].unionall([r for r, _ in self._rects])

@@ -13,12 +13,22 @@ drop-in widgets with their theme.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Final
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+from typing import Final as _Final
 
-if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
+from kraty_pygame import _environment
+
+# classic pygame laid over pygame-ce breaks both: say so now, not as odd errors later
+_environment.warn_about_pygame()
+
+if _TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
     from kraty_pygame.component.board_watcher import LeaderboardWatcher as LeaderboardWatcher
     from kraty_pygame.component.component import KratyComponent as KratyComponent
+    from kraty_pygame.component.errors import (
+        KratyAttemptEndedError as KratyAttemptEndedError,
+    )
     from kraty_pygame.component.errors import (
         KratyClockNotSyncedError as KratyClockNotSyncedError,
     )
@@ -30,6 +40,9 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
     from kraty_pygame.component.errors import KratyThreadError as KratyThreadError
     from kraty_pygame.component.event_types import (
         ALL_EVENT_TYPES as ALL_EVENT_TYPES,
+    )
+    from kraty_pygame.component.event_types import (
+        KRATY_ATTEMPT as KRATY_ATTEMPT,
     )
     from kraty_pygame.component.event_types import (
         KRATY_CONNECTION as KRATY_CONNECTION,
@@ -83,16 +96,18 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
     from kraty_pygame.component.widgets import ToastStack as ToastStack
     from kraty_pygame.component.widgets import WidgetTheme as WidgetTheme
     from kraty_pygame.component.worker import CloseReport as CloseReport
+    from kraty_pygame.sdk.errors import is_lobby_forming as is_lobby_forming
 
-_EVENTS: Final = "kraty_pygame.component.event_types"
-_ERRORS: Final = "kraty_pygame.component.errors"
-_WATCHERS: Final = "kraty_pygame.component.watchers"
-_PLATFORM: Final = "kraty_pygame.component.platform_watchers"
-_WIDGETS: Final = "kraty_pygame.component.widgets"
+_EVENTS: _Final = "kraty_pygame.component.event_types"
+_ERRORS: _Final = "kraty_pygame.component.errors"
+_WATCHERS: _Final = "kraty_pygame.component.watchers"
+_PLATFORM: _Final = "kraty_pygame.component.platform_watchers"
+_WIDGETS: _Final = "kraty_pygame.component.widgets"
 
 #: Where each public name lives (resolved lazily by ``__getattr__``).
-_HOMES: Final[dict[str, str]] = {
+_HOMES: _Final[dict[str, str]] = {
     "ALL_EVENT_TYPES": _EVENTS,
+    "KRATY_ATTEMPT": _EVENTS,
     "KRATY_CONNECTION": _EVENTS,
     "KRATY_FRIENDS": _EVENTS,
     "KRATY_GRANTS": _EVENTS,
@@ -110,6 +125,7 @@ _HOMES: Final[dict[str, str]] = {
     "CloseReport": "kraty_pygame.component.worker",
     "HandleStatus": "kraty_pygame.component.handles",
     "RequestHandle": "kraty_pygame.component.handles",
+    "KratyAttemptEndedError": _ERRORS,
     "KratyClockNotSyncedError": _ERRORS,
     "KratyComponentClosedError": _ERRORS,
     "KratyComponentError": _ERRORS,
@@ -130,10 +146,12 @@ _HOMES: Final[dict[str, str]] = {
     "ToastStack": _WIDGETS,
     "SyncBadge": _WIDGETS,
     "WidgetTheme": _WIDGETS,
+    "is_lobby_forming": "kraty_pygame.sdk.errors",
 }
 
 __all__ = [
     "ALL_EVENT_TYPES",
+    "KRATY_ATTEMPT",
     "KRATY_CONNECTION",
     "KRATY_FRIENDS",
     "KRATY_GRANTS",
@@ -152,6 +170,7 @@ __all__ = [
     "GrantsWatcher",
     "HandleStatus",
     "InventoryWatcher",
+    "KratyAttemptEndedError",
     "KratyClockNotSyncedError",
     "KratyComponent",
     "KratyComponentClosedError",
@@ -171,17 +190,20 @@ __all__ = [
     "Watcher",
     "WidgetTheme",
     "event_name",
+    "is_lobby_forming",
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module = _HOMES.get(name)
     if module is None:
         raise AttributeError(f"module 'kraty_pygame.component' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # The public names and the submodules already imported; no helpers such as ``Any``.
+    loaded = {n for n, v in globals().items() if isinstance(v, type(_importlib))}
+    return sorted(set(__all__) | {n for n in loaded if not n.startswith("_")})

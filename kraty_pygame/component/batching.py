@@ -90,7 +90,7 @@ class ProgressBatcher:
                 return None
             key = key or kwargs.get("idempotency_key")
         else:
-            mode = kwargs.get("mode", "set")
+            mode = kwargs.get("mode")
             value, metrics = kwargs.get("metric_value"), kwargs.get("metrics")
             occurred_at, key = kwargs.get("occurred_at"), kwargs.get("idempotency_key")
         if mode != "increment" or occurred_at is not None or key is not None:

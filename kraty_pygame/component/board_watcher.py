@@ -66,8 +66,14 @@ class LeaderboardWatcher(Watcher):
         self._limit = limit
         self._include_self = include_self
         self._poll_interval = poll_interval
+        self._given_policy = reconnect
         self._policy = reconnect if reconnect is not None else ReconnectPolicy()
         self._stream: LeaderboardStream | None = None
+
+    @property
+    def arguments(self) -> tuple[int | None, bool, float, ReconnectPolicy | None]:
+        """``(limit, include_self, poll_interval, reconnect)`` as given (``None``: default)."""
+        return self._limit, self._include_self, self._poll_interval, self._given_policy
 
     def _make_threads(self, stop: threading.Event) -> list[threading.Thread]:
         threads = [self._thread(self._follow, stop)]

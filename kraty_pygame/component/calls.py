@@ -6,11 +6,13 @@ that module readable; every method here only queues a job (no pygame, no I/O).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from kraty_pygame.component.batching import PROGRESS_OPERATION
 from kraty_pygame.component.handles import RequestHandle
 from kraty_pygame.component.proxies import (
     CatalogProxy,
@@ -25,6 +27,7 @@ from kraty_pygame.component.proxies import (
     ResourceProxy,
     WalletProxy,
 )
+from kraty_pygame.sdk.resources.events import progress_input
 
 if TYPE_CHECKING:
     from kraty_pygame.sdk.finalization import FinalizationResult, MembershipRef
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.models.time import ServerTime, TimeSync
 
-__all__ = ["PROXY_TYPES", "FacadeCalls"]
+__all__ = ["PROXY_TYPES", "FacadeCalls", "check_call"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -50,6 +53,54 @@ PROXY_TYPES: tuple[type[ResourceProxy[Any]], ...] = (
     PlayersProxy,
     FriendsProxy,
 )
+
+
+_SIGNATURES: dict[Any, inspect.Signature | None] = {}
+
+
+def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
+    """The signature ``fn`` is called with (bound methods without ``self``), cached."""
+    func = getattr(fn, "__func__", None)
+    key = (func, True) if func is not None else fn
+    try:
+        return _SIGNATURES[key]
+    except (KeyError, TypeError):
+        pass
+    try:
+        sig: inspect.Signature | None = inspect.signature(fn)
+    except (TypeError, ValueError):
+        sig = None
+    if len(_SIGNATURES) >= 1024:  # lambdas passed to call() are new objects each time
+        _SIGNATURES.clear()
+    with contextlib.suppress(TypeError):  # an unhashable callable: checked every time
+        _SIGNATURES[key] = sig
+    return sig
+
+
+def check_call(
+    operation: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> None:
+    """Check a call's arguments on the calling thread, before anything is queued.
+
+    Wrong or missing arguments raise ``TypeError`` at the call, as calling ``fn``
+    would; ``events.progress`` also checks ``mode`` (``KratyConfigError``).
+    """
+    sig = _signature(fn)
+    if sig is None:
+        return
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{operation}(): {exc}") from None
+    if operation == PROGRESS_OPERATION:
+        given = bound.arguments
+        progress_input(
+            given.get("input"),
+            mode=given.get("mode"),
+            metric_value=given.get("metric_value"),
+            metrics=given.get("metrics"),
+            occurred_at=given.get("occurred_at"),
+        )
 
 
 def _accepts_idempotency_key(fn: Callable[..., Any]) -> bool:

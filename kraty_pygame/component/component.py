@@ -46,9 +46,10 @@ from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 import pygame
 
+from kraty_pygame.component.attempts import ATTEMPT_OPERATIONS, AttemptTracker
 from kraty_pygame.component.batching import PROGRESS_OPERATION, ProgressBatcher, progress_target
 from kraty_pygame.component.board_watcher import LeaderboardWatcher
-from kraty_pygame.component.calls import FacadeCalls
+from kraty_pygame.component.calls import FacadeCalls, check_call
 from kraty_pygame.component.delivery import CallbackErrorHandler, Delivery
 from kraty_pygame.component.errors import (
     KratyClockNotSyncedError,
@@ -90,8 +91,8 @@ from kraty_pygame.component.worker import (
     RequestWorker,
     ResultsBuffer,
 )
+from kraty_pygame.sdk._constants import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.errors import KratyApiError, KratyCancelledError, KratyNetworkError
-from kraty_pygame.sdk.resources.friends import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:
@@ -137,8 +138,8 @@ class KratyComponent(FacadeCalls):
     :meth:`call`; each returns a :class:`RequestHandle`.
 
     Args:
-        kraty: the blocking SDK facade; the component never closes it unless
-            ``owns_kraty`` is True.
+        kraty: the blocking SDK facade; :meth:`close` closes it too unless
+            ``owns_kraty`` is False.
         workers: request threads. One keeps every call in submission order; with more,
             calls of the same player (``as_``) still keep their order.
         max_pending_requests: overflow bound on outstanding calls (module docstring).
@@ -147,7 +148,10 @@ class KratyComponent(FacadeCalls):
         batch_progress: merge queued ``increment`` progress calls of one attempt.
         progress_batch_limit: most calls merged into one progress request.
         close_timeout: default timeout of :meth:`close` and of the context manager.
-        owns_kraty: also close the facade in :meth:`close`.
+        owns_kraty: also close the facade in :meth:`close` (its deadline thread and
+            connection pool go with it). Default True, so the usual
+            ``KratyComponent(Kraty(...))`` leaves nothing behind; pass False when the
+            program keeps using the same ``Kraty`` after the component closed.
         on_callback_error: called (main thread) with the exception and the handle when
             an ``on_done`` callback raises; the error is logged either way.
         switch_interval: while the component runs, lower the interpreter's thread switch
@@ -177,7 +181,7 @@ class KratyComponent(FacadeCalls):
         batch_progress: bool = True,
         progress_batch_limit: int = 32,
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
-        owns_kraty: bool = False,
+        owns_kraty: bool = True,
         on_callback_error: CallbackErrorHandler | None = None,
         switch_interval: float | None = DEFAULT_SWITCH_INTERVAL,
         sync_time_at_start: bool = True,
@@ -204,6 +208,7 @@ class KratyComponent(FacadeCalls):
             name="kraty-worker",
         )
         self._delivery = Delivery(on_callback_error)
+        self._attempts = AttemptTracker()
         self._watchers: list[Watcher] = []
         self._identity_lock = threading.Lock()
         self._retry_lock = threading.Lock()
@@ -349,6 +354,7 @@ class KratyComponent(FacadeCalls):
         *,
         is_write: bool,
     ) -> RequestHandle[Any]:
+        check_call(operation, fn, args, kwargs)
         handle: RequestHandle[Any] = RequestHandle(operation, is_write=is_write)
         player = kwargs.get("as_")
         link = self._outbox
@@ -435,8 +441,11 @@ class KratyComponent(FacadeCalls):
             timer.daemon = True
             timer.start()
         try:
-            with self._kraty.client.cancellation(token):
-                value = job.call()
+            if job.operation in ATTEMPT_OPERATIONS:
+                value = self._attempts.run(job, token, self._kraty.client.cancellation)
+            else:
+                with self._kraty.client.cancellation(token):
+                    value = job.call()
         except KratyApiError as exc:
             if job.operation == _START and exc.is_lobby_forming:
                 self._lobby_events.add(_event_key(job))
@@ -478,9 +487,10 @@ class KratyComponent(FacadeCalls):
             previous, self._identity = self._identity, current
         if current != previous:
             reason = "resolved" if previous is None else "changed"
-            self._put_live(LiveItem("identity", {"external_player_id": current, "reason": reason}))
+            attrs = {"external_player_id": current, "reason": reason, "hint": ""}
+            self._put_live(LiveItem("identity", attrs))
         if isinstance(error, KratyApiError) and error.is_player_secret_invalid:
-            attrs = {"external_player_id": current, "reason": "secret_invalid"}
+            attrs = {"external_player_id": current, "reason": "secret_invalid", "hint": error.hint}
             self._put_live(LiveItem("identity", attrs))
 
     def _put_live(self, item: LiveItem, key: Hashable | None = None) -> None:
@@ -568,8 +578,8 @@ class KratyComponent(FacadeCalls):
 
     # -- watchers --------------------------------------------------------------------------
 
-    def _add_watcher(self, watcher: Watcher) -> Watcher:
-        self._check_thread("watch")
+    def _add_watcher(self, watcher: Watcher, method: str) -> Watcher:
+        self._check_thread(method)
         if self._closed:
             raise KratyThreadError("the component is closed; no watcher can start")
         self._watchers = [w for w in self._watchers if not (w.is_stopped and not w.threads)]
@@ -596,12 +606,13 @@ class KratyComponent(FacadeCalls):
         (``dropped``, ``reconnecting``, then ``polling``) and are retried. Stop it with
         ``watcher.stop()``. Main thread only.
         """
+        self._check_thread("watch_grants")
         watcher = GrantsWatcher(
             self._kraty, self._results.put_live, self._watch_error,
             start=start, grow=grow, max_interval=max_interval, as_=as_,
         )
         self._delivery.grant_watchers.append(watcher)
-        self._add_watcher(watcher)
+        self._add_watcher(watcher, "watch_grants")
         return watcher
 
     def watch_leaderboard(
@@ -617,13 +628,35 @@ class KratyComponent(FacadeCalls):
 
         Reads a snapshot, then follows ``event_leaderboards.live`` with the reconnect
         policy; ``score_update`` events are coalesced per participant. Main thread only.
+
+        One board has at most one watcher: while a watcher of ``leaderboard_id`` is
+        running or paused, calling this again with the same arguments returns that
+        watcher (no second stream, no update posted twice).
+
+        Raises:
+            ValueError: a watcher of this board is already running with other arguments
+                (``stop()`` it first).
         """
+        self._check_thread("watch_leaderboard")
+        wanted = (limit, include_self, poll_interval, reconnect)
+        for existing in self._watchers:
+            if (
+                isinstance(existing, LeaderboardWatcher)
+                and existing.leaderboard_id == leaderboard_id
+                and not existing.is_stopped
+            ):
+                if existing.arguments == wanted:
+                    return existing
+                raise ValueError(
+                    f"watch_leaderboard({leaderboard_id!r}): this board is already watched "
+                    f"with other arguments ({existing!r}); stop() that watcher first"
+                )
         watcher = LeaderboardWatcher(
             self._kraty, self._results.put_live, self._watch_error, leaderboard_id,
             limit=limit, include_self=include_self, poll_interval=poll_interval,
             reconnect=reconnect,
         )
-        self._add_watcher(watcher)
+        self._add_watcher(watcher, "watch_leaderboard")
         return watcher
 
     def watch_lobby(
@@ -639,7 +672,7 @@ class KratyComponent(FacadeCalls):
             self._kraty, self._results.put_live, self._watch_error, lobby_id,
             interval=interval, timeout=timeout,
         )
-        self._add_watcher(watcher)
+        self._add_watcher(watcher, "watch_lobby")
         return watcher
 
     def watch_inventory(
@@ -654,7 +687,7 @@ class KratyComponent(FacadeCalls):
             self._kraty, self._results.put_live, self._watch_error,
             ignore_own_writes=ignore_own_writes, as_=as_,
         )
-        self._add_watcher(watcher)
+        self._add_watcher(watcher, "watch_inventory")
         return watcher
 
     def watch_friends(self, *, interval: float = 30.0, as_: str | None = None) -> FriendsWatcher:
@@ -667,7 +700,7 @@ class KratyComponent(FacadeCalls):
         watcher = FriendsWatcher(
             self._kraty, self._results.put_live, self._watch_error, interval=interval, as_=as_
         )
-        self._add_watcher(watcher)
+        self._add_watcher(watcher, "watch_friends")
         return watcher
 
     def watch_presence(
@@ -699,7 +732,7 @@ class KratyComponent(FacadeCalls):
             heartbeat_interval=heartbeat_interval, poll_interval=poll_interval, status=status,
             requests=requests, gifts=gifts, progression=progression, as_=as_,
         )
-        self._add_watcher(watcher)
+        self._add_watcher(watcher, "watch_presence")
         return watcher
 
     @property

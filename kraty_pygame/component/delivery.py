@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pygame
 
+from kraty_pygame.component.attempts import ATTEMPT_ENDED_INFO
 from kraty_pygame.component.batching import PROGRESS_OPERATION
+from kraty_pygame.component.errors import KratyAttemptEndedError
 from kraty_pygame.component.event_types import (
+    KRATY_ATTEMPT,
     KRATY_CONNECTION,
     KRATY_FRIENDS,
     KRATY_GRANTS,
@@ -107,7 +110,7 @@ class Delivery:
             if error is None:
                 attrs = {"handle": handle, "operation": operation, "result": handle.result}
                 post((KRATY_REQUEST_DONE, attrs))
-            else:
+            elif not isinstance(error, KratyAttemptEndedError):  # those stay quiet
                 attrs = {"handle": handle, "operation": operation, "error": error}
                 post((KRATY_REQUEST_FAILED, attrs))
         info = result.job.info
@@ -123,6 +126,9 @@ class Delivery:
                 str(info.get("attempt_id", "")),
                 info.get("idempotency_key"),
             )
+        ended = result.job.info.get(ATTEMPT_ENDED_INFO)
+        if ended is not None:
+            post((KRATY_ATTEMPT, dict(ended)))
         return len(result.handles)
 
     def _post_milestones(

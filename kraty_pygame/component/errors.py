@@ -10,6 +10,7 @@ from __future__ import annotations
 from kraty_pygame.sdk.errors import KratyError
 
 __all__ = [
+    "KratyAttemptEndedError",
     "KratyClockNotSyncedError",
     "KratyComponentClosedError",
     "KratyComponentError",
@@ -31,6 +32,27 @@ class KratyQueueFullError(KratyComponentError):
 
 class KratyComponentClosedError(KratyComponentError):
     """A call was made after ``close()``; nothing was sent."""
+
+
+class KratyAttemptEndedError(KratyComponentError):
+    """A progress or finish call for an attempt the component already saw end; not sent.
+
+    Once a progress or finish answer shows the attempt is over (target reached,
+    finished, expired), or the server refused a call with 409 ``attempt_finished``, the
+    component posts one ``KRATY_ATTEMPT`` event and fails the attempt's later calls
+    with this error without sending them. Such a failure posts no
+    ``KRATY_REQUEST_FAILED`` event (its ``on_done`` callbacks still run), so a burst of
+    taps queued behind the winning one does not become a burst of error messages.
+
+    Attributes:
+        attempt_id: the attempt.
+        status: its final status as last seen (``completed``, ``expired``, ...).
+    """
+
+    def __init__(self, message: str, *, attempt_id: str, status: str) -> None:
+        super().__init__(message)
+        self.attempt_id = attempt_id
+        self.status = status
 
 
 class KratyClockNotSyncedError(KratyComponentError):

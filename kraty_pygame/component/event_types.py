@@ -31,6 +31,7 @@ The table (the guide, docs/pygame-guide.md, has it with when each is posted):
 | ``KRATY_INVENTORY`` | ``kind``, ``data``, ``source`` |
 | ``KRATY_FRIENDS`` | ``kind``, ``source`` and the kind's own (``PresenceWatcher``) |
 | ``KRATY_SYNC`` | ``kind``, ``pending``, ``operation``, ``result``, ``error`` and more |
+| ``KRATY_ATTEMPT`` | ``event_key``, ``attempt_id``, ``status``, ``attempt``, ``operation`` |
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import pygame
 
 __all__ = [
     "ALL_EVENT_TYPES",
+    "KRATY_ATTEMPT",
     "KRATY_CONNECTION",
     "KRATY_FRIENDS",
     "KRATY_GRANTS",
@@ -70,6 +72,7 @@ _NAMES: Final = (
     "KRATY_CONNECTION",
     "KRATY_INVENTORY",
     "KRATY_FRIENDS",
+    "KRATY_ATTEMPT",
     "KRATY_SYNC",
 )
 
@@ -103,7 +106,8 @@ KRATY_IDENTITY: Final[int] = _IDS[6]
 KRATY_CONNECTION: Final[int] = _IDS[7]
 KRATY_INVENTORY: Final[int] = _IDS[8]
 KRATY_FRIENDS: Final[int] = _IDS[9]
-KRATY_SYNC: Final[int] = _IDS[10]
+KRATY_ATTEMPT: Final[int] = _IDS[10]
+KRATY_SYNC: Final[int] = _IDS[11]
 
 ALL_EVENT_TYPES: Final[frozenset[int]] = frozenset(_IDS)
 _BY_ID: Final[dict[int, str]] = dict(zip(_IDS, _NAMES, strict=True))

@@ -33,7 +33,7 @@ from kraty_pygame.sdk.errors import (
     KratyPollTimeoutError,
 )
 from kraty_pygame.sdk.polling import poll_lobby_until_active, poll_pending_grants
-from kraty_pygame.sdk.streaming import StreamState
+from kraty_pygame.sdk.streaming import StreamState, as_kraty_error
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ class Watcher:
         return any(t.is_alive() for t in self._threads)
 
     def _connection(self, state: StreamState, error: BaseException | None = None) -> None:
-        attrs = {"source": self.source, "state": state.value, "error": error}
+        attrs = {"source": self.source, "state": state.value, "error": as_kraty_error(error)}
         self._sink(LiveItem("connection", attrs), None)
 
     def _failed(self, exc: BaseException) -> None:

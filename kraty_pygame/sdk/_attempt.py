@@ -25,6 +25,7 @@ from kraty_pygame.sdk.errors import (
     KratyConfigError,
     KratyNetworkError,
     KratyProtocolError,
+    KratyTimeoutError,
 )
 
 __all__ = [
@@ -110,12 +111,15 @@ class AttemptRunner:
         url: str,
         payload: bytes | None,
         headers: dict[str, str],
+        *,
+        timeout: float | None = None,
     ) -> Outcome:
-        """One HTTP try, bounded by ``timeout`` and abortable through ``scope``."""
+        """One HTTP try, bounded by ``timeout`` (the runner's when None) and abortable
+        through ``scope``."""
         attempt = Attempt(None)
         if not scope.begin(attempt):
             return Outcome(None, _aborted(), False, False, True, 0.0)
-        timeout = self.timeout
+        timeout = self.timeout if timeout is None else timeout
         started = time.perf_counter()
         self.watchdog.watch(attempt, timeout)
         set_current_attempt(attempt)
@@ -157,6 +161,12 @@ class AttemptRunner:
             self.watchdog.unwatch(attempt, timeout)
         state = attempt.finish()
         duration_ms = (time.perf_counter() - started) * 1000.0
+        if failure is None and state in (TIMED_OUT, CANCELLED):
+            # The socket was shut down under the exchange, so what arrived may be cut
+            # short: http.client takes a connection closed inside the headers for their
+            # end, and a "200" without its body is not an answer. It is a timeout.
+            reply = None
+            failure = _Timeout("attempt deadline passed") if state == TIMED_OUT else _aborted()
         if failure is None:
             return Outcome(reply, None, True, False, False, duration_ms)
         sent = attempt.connected if attempt.hooked else not is_connect_failure(failure)
@@ -205,6 +215,10 @@ def open_streaming(
     attempt = Attempt(None)
     if not scope.begin(attempt):
         raise KratyCancelledError(f"GET {path} cancelled before it started")
+    connect_timeout = timeouts[0]
+    # Connect, TLS, status line and headers share one deadline: the read timeout alone
+    # would let a server trickling the headers hold the caller forever.
+    watchdog.watch(attempt, connect_timeout)
     set_current_attempt(attempt)
     try:
         response = session.request(
@@ -217,15 +231,16 @@ def open_streaming(
             timeout=timeouts,
         )
     except CONFIG_ERRORS as exc:
+        attempt.finish()
         raise KratyConfigError(f"invalid request for {path}: {type(exc).__name__}") from exc
     except NETWORK_ERRORS as exc:
-        if attempt.finish() == CANCELLED:
-            raise KratyCancelledError(f"GET {path} stream cancelled", original_cause=exc) from exc
-        raise KratyNetworkError(
-            f"GET {path} stream failed: {type(exc).__name__}", original_cause=exc
-        ) from exc
+        raise _stream_failure(attempt.finish(), path, connect_timeout, exc) from exc
     finally:
         set_current_attempt(None)
+        watchdog.unwatch(attempt, connect_timeout)
+    if not attempt.disarm():  # the deadline passed as the headers came in: cut short
+        response.close()
+        raise _stream_failure(attempt.finish(), path, connect_timeout, None)
     attempt.set_response(response.raw)
     status = response.status_code
     if 200 <= status < 300:
@@ -244,6 +259,19 @@ def open_streaming(
     if error is None:
         raise KratyApiError(status, f"http_{status}", f"stream refused (status={status})")
     raise error
+
+
+def _stream_failure(
+    state: int, path: str, timeout: float, cause: BaseException | None
+) -> KratyNetworkError:
+    if state == CANCELLED:
+        return KratyCancelledError(f"GET {path} stream cancelled", original_cause=cause)
+    if state == TIMED_OUT:
+        return KratyTimeoutError(
+            f"GET {path} stream: no response headers within {timeout:g} s", original_cause=cause
+        )
+    name = type(cause).__name__ if cause is not None else "aborted"
+    return KratyNetworkError(f"GET {path} stream failed: {name}", original_cause=cause)
 
 
 def _aborted() -> OSError:

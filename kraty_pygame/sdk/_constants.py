@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_STREAM_READ_TIMEOUT",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_TOTAL_TIMEOUT",
     "HEADER_ACCEPT",
     "HEADER_AUTHORIZATION",
     "HEADER_CONTENT_TYPE",
@@ -24,6 +25,7 @@ __all__ = [
     "HEADER_SDK",
     "IDEMPOTENCY_FIELD",
     "IDEMPOTENT_METHODS",
+    "PRESENCE_HEARTBEAT_INTERVAL",
     "PROTOCOL_BODY_SNIPPET",
     "RETRYABLE_STATUSES",
     "SDK_HEADER_VALUE",
@@ -40,6 +42,8 @@ DEFAULT_STREAM_READ_TIMEOUT: Final = 45.0
 """Idle read timeout of an SSE stream; the server sends a heartbeat every 15 s."""
 
 DEFAULT_ATTEMPTS: Final = 4
+DEFAULT_TOTAL_TIMEOUT: Final = 12.0
+"""Most seconds one logical call may take across all its attempts and backoff waits."""
 DEFAULT_INITIAL_DELAY: Final = 0.1
 DEFAULT_MAX_DELAY: Final = 5.0
 DEFAULT_JITTER: Final = 0.2
@@ -69,3 +73,6 @@ HEADER_CONTENT_TYPE: Final = "content-type"
 
 PROTOCOL_BODY_SNIPPET: Final = 200
 """How many characters of a bad body an error quotes."""
+
+PRESENCE_HEARTBEAT_INTERVAL: Final = 30.0
+"""Seconds between presence heartbeats (the platform's documented cadence)."""

@@ -28,6 +28,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.poolmanager import PoolManager, ProxyManager
 
+from kraty_pygame.sdk.options import is_loopback_address
+
 __all__ = [
     "ACTIVE",
     "CANCELLED",
@@ -90,9 +92,10 @@ class Attempt:
             _shutdown_response(raw)
 
     def abort(self, state: int) -> bool:
-        """End the attempt as ``TIMED_OUT`` or ``CANCELLED``; False if it already ended."""
+        """End the attempt as ``TIMED_OUT`` or ``CANCELLED``; False if it already ended
+        (or, for ``TIMED_OUT``, if :meth:`disarm` took its deadline away)."""
         with self._lock:
-            if self.state != ACTIVE:
+            if self.state != ACTIVE or (state == TIMED_OUT and self.deadline is None):
                 return False
             self.state = state
             conns = tuple(self._conns)
@@ -102,6 +105,13 @@ class Attempt:
         if raw is not None and not conns:
             _shutdown_response(raw)
         return True
+
+    def disarm(self) -> bool:
+        """Take the deadline away (a stream whose headers arrived lives on); False when
+        the attempt already ended, e.g. the deadline passed as the headers came in."""
+        with self._lock:
+            self.deadline = None
+            return self.state == ACTIVE
 
     def finish(self) -> int:
         """Mark the attempt done (if still active) and return its final state."""
@@ -167,6 +177,14 @@ def _connect(conn: HTTPConnection, attempt: Attempt) -> socket.socket:
         infos = socket.getaddrinfo(host, conn.port, 0, socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise NameResolutionError(conn.host, conn, exc) from exc
+    if getattr(conn, "loopback_only", False) and not all(
+        is_loopback_address(str(info[4][0])) for info in infos
+    ):
+        # Checked at each connect, not only when the client was built: DNS may answer
+        # differently now, and the key and secret would go out in cleartext.
+        raise NewConnectionError(
+            conn, f"refused plain http:// to {conn.host}: it resolves outside loopback"
+        )
     last: OSError | None = None
     for family, kind, proto, _name, address in infos:
         sock = socket.socket(family, kind, proto)
@@ -232,6 +250,8 @@ class _KratyHTTPConnection(HTTPConnection):
     def _new_conn(self) -> socket.socket:
         attempt = current_attempt()
         if attempt is None:
+            if getattr(self, "loopback_only", False):
+                return _connect(self, Attempt(None))  # the address check applies anyway
             return super()._new_conn()
         attempt.attach(self)
         return _connect(self, attempt)
@@ -253,8 +273,18 @@ class _KratyHTTPSConnection(_KratyHTTPConnection, HTTPSConnection):
     after them, so ``super()`` in the hooks reaches its connect and request."""
 
 
+class _LoopbackHTTPConnection(_KratyHTTPConnection):
+    """Plain HTTP that connects to loopback addresses only (no ``allow_insecure_http``)."""
+
+    loopback_only = True
+
+
 class _KratyHTTPConnectionPool(HTTPConnectionPool):
     ConnectionCls = _KratyHTTPConnection
+
+
+class _LoopbackHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _LoopbackHTTPConnection
 
 
 class _KratyHTTPSConnectionPool(HTTPSConnectionPool):
@@ -268,7 +298,17 @@ _POOL_CLASSES: Final[dict[str, type[HTTPConnectionPool]]] = {
 
 
 class KratyHTTPAdapter(HTTPAdapter):
-    """A requests adapter whose connections can be aborted from another thread."""
+    """A requests adapter whose connections can be aborted from another thread.
+
+    With ``loopback_only`` its plain-HTTP connections go to loopback addresses only
+    (HTTPS is unaffected); a name resolving to anything else is refused at connect time.
+    """
+
+    def __init__(self, *args: Any, loopback_only: bool = False, **kwargs: Any) -> None:
+        self._pool_classes = dict(_POOL_CLASSES)
+        if loopback_only:
+            self._pool_classes["http"] = _LoopbackHTTPConnectionPool
+        super().__init__(*args, **kwargs)
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = DEFAULT_POOLBLOCK, **pool_kwargs: Any
@@ -276,13 +316,28 @@ class KratyHTTPAdapter(HTTPAdapter):
         """Create the pool manager with abortable connection classes."""
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
         manager: PoolManager = self.poolmanager
-        manager.pool_classes_by_scheme = dict(_POOL_CLASSES)
+        manager.pool_classes_by_scheme = dict(self._pool_classes)
+
+    def close(self) -> None:
+        """Close every pooled connection now, then the pool managers.
+
+        urllib3 2 forgets its pools on ``clear()`` and leaves their idle keep-alive
+        sockets to garbage collection, so a closed client could keep a socket open.
+        """
+        managers: list[PoolManager] = [self.poolmanager, *self.proxy_manager.values()]
+        for manager in managers:
+            for key in list(manager.pools.keys()):
+                pool = manager.pools.get(key)
+                if pool is not None:
+                    with contextlib.suppress(Exception):
+                        pool.close()
+        super().close()
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         """Proxied connections are abortable too (except SOCKS)."""
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         if isinstance(manager, ProxyManager) and not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = dict(_POOL_CLASSES)
+            manager.pool_classes_by_scheme = dict(self._pool_classes)
         return manager
 
 
@@ -327,6 +382,8 @@ class DeadlineWatchdog:
             bucket = self._buckets.get(timeout)
             if bucket is not None:
                 bucket.pop(attempt, None)
+                if not bucket:  # attempts clipped by a total timeout use many values
+                    del self._buckets[timeout]
 
     def stop(self) -> None:
         """Stop and join the thread (idempotent)."""

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from kraty_pygame.sdk._constants import PROTOCOL_BODY_SNIPPET
-from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError, redact_text
+from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError, SecretMask, redact_text
 
-__all__ = ["api_error_from_body", "decode_error_response", "decode_success_response", "snippet"]
+__all__ = [
+    "Masker",
+    "api_error_from_body",
+    "decode_error_response",
+    "decode_success_response",
+    "snippet",
+]
 
 _INVALID: Any = object()
 
 
-def snippet(body: bytes) -> str:
-    """The first characters of a body for error messages, secret-looking members masked."""
+Masker = Callable[[], SecretMask]
+"""Builds the mask of the secrets a client holds (called on error paths only)."""
+
+
+def snippet(body: bytes, masker: Masker | None = None) -> str:
+    """The first characters of a body for error messages, secret-looking members and the
+    client's secrets masked before the cut (so no part of a secret survives it)."""
     text = body[: PROTOCOL_BODY_SNIPPET * 4].decode("utf-8", "replace")
-    return redact_text(text)[:PROTOCOL_BODY_SNIPPET]
+    text = masker().text(text) if masker is not None else redact_text(text)
+    return text[:PROTOCOL_BODY_SNIPPET]
 
 
 def _api_error(status: int, envelope: Any) -> KratyApiError | None:
@@ -53,8 +66,11 @@ def decode_error_response(status: int, body: bytes) -> KratyApiError:
     )
 
 
-def decode_success_response(status: int, body: bytes) -> dict[str, Any]:
-    """Parse a 2xx body into its envelope (``{}`` when empty).
+def decode_success_response(
+    status: int, body: bytes, masker: Masker | None = None
+) -> dict[str, Any]:
+    """Parse a 2xx body into its envelope (``{}`` when empty); ``masker`` masks the
+    client's secrets in the body snippet of an error.
 
     Raises:
         KratyApiError: the body carries an ``error`` with a code (202 ``lobby_forming``).
@@ -68,14 +84,16 @@ def decode_success_response(status: int, body: bytes) -> dict[str, Any]:
         envelope = _INVALID  # raised below, outside the handler: the decode error (which
         # quotes the whole body) must not stay reachable as __context__
     if envelope is _INVALID:
-        text = snippet(body)
+        text = snippet(body, masker)
         raise KratyProtocolError(
             f"response body is not valid JSON (status={status}): {text!r}", status=status, body=text
         )
     if type(envelope) is not dict:
         kind = "array" if isinstance(envelope, list) else type(envelope).__name__
         raise KratyProtocolError(
-            f"response body must be a JSON object, got {kind}", status=status, body=snippet(body)
+            f"response body must be a JSON object, got {kind}",
+            status=status,
+            body=snippet(body, masker),
         )
     if "error" in envelope:
         error = _api_error(status, envelope)
@@ -86,6 +104,6 @@ def decode_success_response(status: int, body: bytes) -> dict[str, Any]:
                 "2xx response carries an 'error' member without a usable code",
                 status=status,
                 field="error",
-                body=snippet(body),
+                body=snippet(body, masker),
             )
     return envelope

@@ -25,8 +25,10 @@ __all__ = [
     "KratyProtocolError",
     "KratyStreamError",
     "KratyTimeoutError",
+    "MaskedCause",
     "OutboxError",
     "OutboxWriteError",
+    "SecretMask",
     "SecretStoreError",
     "is_lobby_forming",
     "redact_text",
@@ -95,12 +97,133 @@ def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     return text
 
 
+class SecretMask:
+    """The secrets and keys a client holds, masked in whatever it builds from an answer.
+
+    A server (or a proxy) may echo a secret anywhere: an error's ``code``, ``message`` or
+    ``details``, a non-JSON body, even the status line. :meth:`error` masks an error in
+    place, along its whole ``__cause__`` / ``__context__`` chain, before it reaches
+    the caller, a log or a game event.
+    """
+
+    __slots__ = ("_secrets",)
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        held = {secret for secret in secrets if secret and len(secret) >= 4}
+        self._secrets = tuple(sorted(held, key=len, reverse=True))  # longest first
+
+    def hits(self, text: str) -> bool:
+        """True when ``text`` carries one of the secrets."""
+        return any(secret in text for secret in self._secrets)
+
+    def text(self, text: str) -> str:
+        """``text`` with every secret (and secret-looking JSON member) masked."""
+        return redact_text(text, self._secrets)
+
+    def value(self, value: Any) -> Any:
+        """A JSON-like value (as ``json.loads`` builds it) with every string masked;
+        containers are rewritten in place, without recursion (nesting may be deep)."""
+        if isinstance(value, str):
+            return self.text(value)
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                items = list(node.items())
+                node.clear()
+                for key, item in items:
+                    node[self.text(key) if isinstance(key, str) else key] = self._leaf(item, stack)
+            elif isinstance(node, list):
+                node[:] = [self._leaf(item, stack) for item in node]
+        return value
+
+    def _leaf(self, item: Any, stack: list[Any]) -> Any:
+        if isinstance(item, str):
+            return self.text(item)
+        if isinstance(item, dict | list):
+            stack.append(item)
+        return item
+
+    def scrub(self, exc: BaseException) -> BaseException:
+        """What to show for ``exc``: itself masked in place, or a :class:`MaskedCause`
+        when it is a foreign exception whose text carries a secret."""
+        shown = self._cause(exc)
+        if shown is exc:
+            self.error(exc)
+        return shown
+
+    def error(self, exc: BaseException) -> None:
+        """Mask ``exc`` in place; a foreign exception in its chain that carries a secret
+        is replaced by a :class:`MaskedCause` stand-in."""
+        seen: set[int] = set()
+        stack: list[BaseException] = [exc]
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            if isinstance(current, KratyError):
+                current._mask(self)
+                if isinstance(current, KratyNetworkError) and current.original_cause is not None:
+                    original = current.original_cause
+                    current.original_cause = self._cause(original)
+                    if current.__cause__ is original:
+                        current.__cause__ = current.original_cause
+            for attribute in ("__cause__", "__context__"):
+                link = getattr(current, attribute)
+                if link is None:
+                    continue
+                if not isinstance(link, KratyError):
+                    link = self._cause(link)
+                    setattr(current, attribute, link)
+                stack.append(link)
+
+    def _cause(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, KratyError | MaskedCause) or not self._leaks(exc):
+            return exc
+        stand_in = MaskedCause(f"{type(exc).__name__}: {self.text(str(exc))}")
+        stand_in.__suppress_context__ = True
+        return stand_in
+
+    def _leaks(self, exc: BaseException) -> bool:
+        seen: set[int] = set()
+        stack: list[BaseException] = [exc]
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            if self.hits(str(current)) or self.hits(repr(current)):
+                return True
+            stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        return False
+
+
 def _coerce_code(code: str) -> KratyErrorCode | str:
     return _KNOWN_CODES.get(code, code)
 
 
+STALE_PLAYER_HINT: Final = (
+    "the server does not accept the secret saved for this player. In development this "
+    "usually means the emulator was restarted with a fresh database, so the player "
+    "saved on this machine no longer exists there. It is not recovered automatically: "
+    "call logout() to register a new player (or delete the secret store file), or pass "
+    "Kraty(auto_recover_identity=True) to do that on the next refusal"
+)
+_HINTS: Final[dict[str, str]] = {"player_secret_invalid": STALE_PLAYER_HINT}
+
+
 class KratyError(Exception):
     """Root of every error the SDK raises."""
+
+    def _mask(self, mask: SecretMask) -> None:
+        """Mask the secrets in this error's own text (see :class:`SecretMask`)."""
+        self.args = tuple(mask.text(arg) if isinstance(arg, str) else arg for arg in self.args)
+
+
+class MaskedCause(Exception):
+    """Stands in the cause chain for a transport exception whose text carried a secret
+    echoed by the server: its type name and its text, masked."""
 
 
 class KratyConfigError(KratyError, ValueError):
@@ -150,7 +273,14 @@ class KratyApiError(KratyError):
 
     def __str__(self) -> str:
         text = f"{type(self).__name__} [{self.status}] {self.code}"
-        return f"{text}: {self.message}" if self.message else text
+        text = f"{text}: {self.message}" if self.message else text
+        hint = self.hint
+        return f"{text} ({hint})" if hint else text
+
+    @property
+    def hint(self) -> str:
+        """What this error usually means and what to do, for codes that need it; else ``""``."""
+        return _HINTS.get(str(self.code), "")
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -168,6 +298,14 @@ class KratyApiError(KratyError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_api_error, (type(self), self.__dict__.copy()))
+
+    def _mask(self, mask: SecretMask) -> None:
+        code = str(self.code)
+        if mask.hits(code):
+            self.code = _coerce_code(mask.text(code))
+        self.message = mask.text(self.message)
+        self.details = mask.value(self.details)
+        self.args = (self.status, str(self.code), self.message)
 
     def is_code(self, code: str) -> bool:
         """True when this error carries ``code`` (any wire string)."""
@@ -401,6 +539,13 @@ class KratyProtocolError(KratyApiError):
             f"message={self.message!r}{self._outcome_repr()})"
         )
 
+    def _mask(self, mask: SecretMask) -> None:
+        super()._mask(mask)
+        if self.field is not None:
+            self.field = mask.text(self.field)
+        if self.body is not None:
+            self.body = mask.text(self.body)
+
     def with_response(self, status: int, body: str | None) -> KratyProtocolError:
         """A copy carrying the real HTTP status and body snippet (and this error's
         ``outcome_unknown`` / ``idempotency_key``)."""
@@ -459,6 +604,10 @@ class KratyNetworkError(KratyError):
             f"{type(self).__name__}({self.message!r}, outcome_unknown={self.outcome_unknown}, "
             f"idempotency_key={self.idempotency_key!r})"
         )
+
+    def _mask(self, mask: SecretMask) -> None:
+        super()._mask(mask)
+        self.message = mask.text(self.message)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (

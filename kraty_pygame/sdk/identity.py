@@ -14,7 +14,8 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import TYPE_CHECKING
 
 from kraty_pygame.sdk._secret_store import (
     FileSecretStore,
@@ -27,7 +28,13 @@ from kraty_pygame.sdk._secret_store import (
 )
 from kraty_pygame.sdk.errors import KratyConfigError, KratyProtocolError, SecretStoreError
 from kraty_pygame.sdk.models.players import PlayerRegistration, SyntheticIdentity
+from kraty_pygame.sdk.options import is_header_safe
 from kraty_pygame.sdk.transport import KratyClient, encode_segment
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "FileSecretStore",
@@ -38,6 +45,7 @@ __all__ = [
     "KeyringSecretStore",
     "LockingSecretStore",
     "SecretStore",
+    "decode_registration",
     "default_store_path",
     "generate_external_player_id",
     "store_namespace",
@@ -63,6 +71,23 @@ def validate_secret(name: str, value: object) -> str:
     if not value.isprintable() or any(c.isspace() for c in value):
         raise KratyConfigError(f"{name} contains whitespace or control characters")
     return value
+
+
+def decode_registration(obj: object) -> PlayerRegistration:
+    """``PlayerRegistration.from_wire`` that also refuses a secret the client could not send.
+
+    A server-issued secret travels back in a header on every later call, so anything
+    but visible ASCII (a CR/LF could smuggle a header in) is a protocol error, raised
+    before anything is stored. The value is never echoed.
+    """
+    registration = PlayerRegistration.from_wire(obj)
+    if registration.secret and not is_header_safe(registration.secret):
+        raise KratyProtocolError(
+            "register response carries a secret that is not visible ASCII "
+            "(it could not be sent back as a header); nothing was stored",
+            field="data.secret",
+        )
+    return registration
 
 
 def _validate_id(name: str, value: object) -> str:
@@ -141,6 +166,7 @@ class IdentityManager:
             else None
         )
         client.bind_identity(self.current_secret, self._on_secret_invalid)
+        client.hold_secret(player_secret)
 
     def __repr__(self) -> str:
         return f"IdentityManager(active={self.active_external_player_id!r}, store={self._store!r})"
@@ -207,6 +233,7 @@ class IdentityManager:
             with store_lock:
                 identity, reason = self._resolve_locked()
             self._identity = identity
+            self._client.hold_secret(identity.secret)
         self._emit(identity.external_player_id, reason)
         return identity
 
@@ -224,7 +251,7 @@ class IdentityManager:
         registration = self._client.request_decoded(
             "POST",
             f"/sdk/v1/players/{encode_segment(new_id)}/register",
-            PlayerRegistration.from_wire,
+            decode_registration,
             body={},
         )
         if not registration.secret:
@@ -256,6 +283,7 @@ class IdentityManager:
                 self._store.write(external_player_id, secret)
                 self._store.write_active_external_player_id(external_player_id)
             self._identity = Identity(external_player_id, secret)
+            self._client.hold_secret(secret)
             self._explicit_id = external_player_id
             self._synthetic = None
         self._emit(external_player_id, "signed_in")
@@ -290,6 +318,7 @@ class IdentityManager:
                 return
             self._store.write(external_player_id, secret)
             self._identity = Identity(external_player_id, secret)
+            self._client.hold_secret(secret)
         self._emit(external_player_id, "rotated")
 
     # ------------------------------------------------------------------ 401 handling

@@ -56,8 +56,10 @@ class InventoryStream:
         *,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        mask: Callable[[BaseException], BaseException] | None = None,
     ) -> None:
         self.external_player_id = external_player_id
+        self._mask = mask  # the client's secrets out of every error shown (a server may echo them)
         self._response: requests.Response | None = response
         self._max_line = max_line_bytes
         self._max_event = max_event_bytes
@@ -100,7 +102,12 @@ class InventoryStream:
     def __next__(self) -> InventoryStreamEvent:
         if self._gen is None:
             self._gen = self._run()
-        return next(self._gen)
+        try:
+            return next(self._gen)
+        except KratyError as exc:
+            if self._mask is not None:
+                self._mask(exc)
+            raise
 
     def _run(self) -> Iterator[InventoryStreamEvent]:
         """Events of the connection. ``_reading`` is True only while blocked in a read, so

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -12,12 +13,15 @@ from kraty_pygame.sdk._constants import (
     DEFAULT_INITIAL_DELAY,
     DEFAULT_JITTER,
     DEFAULT_MAX_DELAY,
+    DEFAULT_TOTAL_TIMEOUT,
 )
 from kraty_pygame.sdk.errors import KratyConfigError
 
 __all__ = [
     "RequestInfo",
     "RetryConfig",
+    "is_header_safe",
+    "is_loopback_address",
     "is_loopback_host",
     "is_positive_int",
     "is_text",
@@ -29,6 +33,18 @@ __all__ = [
 def is_text(value: object) -> bool:
     """True for a ``str`` with at least one non-space character."""
     return isinstance(value, str) and bool(value.strip())
+
+
+def is_header_safe(value: object) -> bool:
+    """True for a non-empty ``str`` of visible ASCII only (no space, no control character):
+    what may travel as an HTTP header value unchanged."""
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+    )
 
 
 def is_positive_int(value: object) -> bool:
@@ -59,6 +75,12 @@ class RetryConfig:
         retry_on_attempt_caps: retry a 429 ``max_attempts_reached`` /
             ``max_daily_attempts_reached`` like the reference SDKs do (default False:
             such an answer is final, retrying cannot change it).
+        total_timeout: most seconds one call may take across all its attempts and the
+            waits between them (default 12.0). An attempt never runs past it (its own
+            limit is the client ``timeout``), and no retry starts that could not begin
+            before it; the call then fails with what the last attempt got
+            (``KratyTimeoutError`` when that attempt ran out of time). ``None`` lifts
+            the bound: a call may then take ``attempts`` x ``timeout`` plus the waits.
     """
 
     attempts: int = DEFAULT_ATTEMPTS
@@ -66,6 +88,7 @@ class RetryConfig:
     max_delay: float = DEFAULT_MAX_DELAY
     jitter: float = DEFAULT_JITTER
     retry_on_attempt_caps: bool = False
+    total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT
 
     def __post_init__(self) -> None:
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
@@ -79,6 +102,8 @@ class RetryConfig:
             raise KratyConfigError(f"RetryConfig.jitter must be within [0, 1], got {self.jitter}")
         if not isinstance(self.retry_on_attempt_caps, bool):
             raise KratyConfigError("RetryConfig.retry_on_attempt_caps must be a bool")
+        if self.total_timeout is not None:
+            validate_positive_number("RetryConfig.total_timeout", self.total_timeout)
 
     def backoff(self, attempt: int, r: float) -> float:
         """Delay after failed try number ``attempt`` (1-based) for a uniform ``r`` in [-1, 1)."""
@@ -109,21 +134,39 @@ class RequestInfo:
     ok: bool
 
 
+def is_loopback_address(address: str) -> bool:
+    """True for a loopback IP address (``127.0.0.0/8``, ``::1``); False for anything else."""
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+    """True for a loopback IP literal, or a name every address of which is loopback.
+
+    A name is never trusted for what it looks like (``localhost``, ``*.localhost``): it
+    is resolved, and one address outside loopback (a mixed answer), no address, or a
+    failed lookup makes it untrusted.
+    """
+    host = host.strip("[]")
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
         return False
+    return bool(infos) and all(is_loopback_address(str(info[4][0])) for info in infos)
 
 
 def validate_base_url(base_url: object, *, allow_insecure_http: bool) -> str:
     """Normalise ``base_url`` (one trailing ``/`` stripped) or raise ``KratyConfigError``.
 
-    ``http://`` is accepted only for loopback hosts unless ``allow_insecure_http``.
+    ``http://`` is accepted only for loopback hosts (see :func:`is_loopback_host`; a name
+    is resolved once here, and the transport checks every address again when it
+    connects) unless ``allow_insecure_http``.
     """
     if not isinstance(base_url, str) or not base_url.strip():
         raise KratyConfigError("base_url must be a non-empty string")
@@ -144,7 +187,8 @@ def validate_base_url(base_url: object, *, allow_insecure_http: bool) -> str:
         raise KratyConfigError("base_url must not carry credentials, a query or a fragment")
     if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(host):
         raise KratyConfigError(
-            f"refusing plain http:// to non-loopback host {host!r}: secrets would travel "
-            "unencrypted; use https:// or pass allow_insecure_http=True"
+            f"refusing plain http:// to {host!r}: it is not a loopback address (or a name "
+            "resolving only to loopback addresses), so secrets would travel unencrypted; "
+            "use https:// or pass allow_insecure_http=True"
         )
     return url

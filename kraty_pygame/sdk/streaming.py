@@ -1,18 +1,19 @@
 """Live leaderboard streams (PROTOCOL E6/E6'): SSE parsing, ``LeaderboardStream``, reconnection.
 
-Parsing choice. Frames are parsed by sseclient-py (the only module that imports it)
-fed from our own chunk iterator. sseclient-py 1.9 joins a CRLF that is split across
-chunks correctly (``tests/unit/test_sse_parser.py`` feeds a recorded CRLF stream one
-byte at a time through exactly this path), but it buffers an unterminated line or
-event without limit. So the iterator in front of it (``_guard_chunks``) rewrites CRLF
-and lone CR to LF, carrying a trailing CR across chunk boundaries, and counts bytes
-per line and per event: an endless line or event raises ``KratyStreamError`` before
-it can exhaust memory. sseclient-py then sees plain LF text and does the field
-handling: comments and heartbeats ignored, ``id``/``retry`` ignored, ``data`` lines
-joined with ``\\n``, one optional space stripped, data-less events dropped, the
-buffered event flushed at end of stream. We decode the JSON (non-objects wrapped as
-``{"value": v}``, invalid JSON becomes a ``parse-error`` event, as in the reference
-SDK).
+Parsing choice. Frames are parsed by sseclient-py (the only module that imports it),
+fed by our own linear pre-pass (``_Feed``). Alone, sseclient-py buffers an unterminated
+line or event without limit and joins an event's bytes line by line, so an event of
+many short lines costs time quadratic in its size. The pre-pass rewrites CRLF and lone
+CR to LF (a CR ending one chunk and the LF opening the next are one line ending), cuts
+the stream into whole events with bytes methods, counts bytes per line and per event
+(an endless line or event raises ``KratyStreamError`` before it can exhaust memory),
+checks UTF-8, and hands sseclient-py each event as pieces of a bounded number of lines,
+so parsing stays linear in the bytes received (``tests/benchmarks/test_bench_sse_lines.py``).
+sseclient-py does the field handling: comments and heartbeats ignored, ``id``/``retry``
+ignored, ``data`` lines joined with ``\\n``, one optional space stripped, data-less
+events dropped; an event left without its blank line at the end of the stream is still
+dispatched. We decode the JSON (non-objects wrapped as ``{"value": v}``, invalid JSON
+becomes a ``parse-error`` event, as in the reference SDK).
 
 Cancellation. Closing a ``requests`` response from another thread does not wake a
 read blocked in ``recv`` (psf/requests#5372); ``cancel()`` therefore calls urllib3's
@@ -39,12 +40,14 @@ import http.client
 import json
 import logging
 import random
+import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import requests
 import sseclient
@@ -53,6 +56,7 @@ import urllib3.exceptions
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
+    KratyError,
     KratyNetworkError,
     KratyStreamError,
 )
@@ -64,6 +68,11 @@ from kraty_pygame.sdk.models.leaderboards import (
     LeaderboardStreamKind,
 )
 
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
+
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_LINE_BYTES",
@@ -73,6 +82,7 @@ __all__ = [
     "SseMessage",
     "StreamState",
     "StreamStateChange",
+    "as_kraty_error",
     "iter_sse_messages",
 ]
 
@@ -85,6 +95,10 @@ DEFAULT_MAX_LINE_BYTES: Final = 1 << 20
 DEFAULT_MAX_EVENT_BYTES: Final = 4 << 20
 """Largest SSE event accepted, all its lines together (4 MiB)."""
 _READ_SIZE: Final = 64 * 1024
+_PIECE_LINES: Final = 32
+"""Most lines of one piece handed to sseclient-py (its cost per piece grows with lines x bytes)."""
+_DATA_LINE: Final = re.compile(rb"^data(?::[^\n]*)?$", re.MULTILINE)
+_EVENT_LINE: Final = re.compile(rb"^event(?::[^\n]*)?$", re.MULTILINE)
 _RETRYABLE_STATUSES: Final = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -99,11 +113,10 @@ class SseMessage:
     data: dict[str, Any]
 
 
-def _guard_chunks(chunks: Iterable[bytes], max_line: int, max_event: int) -> Iterator[bytes]:
-    """Yield ``chunks`` with every line ending rewritten to LF, enforcing size limits."""
-    carry_cr = False  # previous chunk ended in CR: a LF opening this one belongs to it
-    line_len = 0
-    event_len = 0
+def _lf_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks`` with CRLF and lone CR rewritten to LF (a CR ending one chunk and the LF
+    opening the next count as one line ending)."""
+    carry_cr = False
     for received in chunks:
         chunk = received[1:] if carry_cr and received[:1] == b"\n" else received
         if not chunk:
@@ -111,25 +124,108 @@ def _guard_chunks(chunks: Iterable[bytes], max_line: int, max_event: int) -> Ite
         carry_cr = chunk.endswith(b"\r")
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        start = 0
-        while True:
-            nl = chunk.find(b"\n", start)
-            if nl < 0:
-                line_len += len(chunk) - start
-                if line_len > max_line:
-                    raise KratyStreamError(f"SSE line longer than {max_line} bytes")
-                if event_len + line_len > max_event:
-                    raise KratyStreamError(f"SSE event larger than {max_event} bytes")
-                break
-            line_len += nl - start
-            if line_len > max_line:
-                raise KratyStreamError(f"SSE line longer than {max_line} bytes")
-            event_len = 0 if line_len == 0 else event_len + line_len + 1
-            if event_len > max_event:
-                raise KratyStreamError(f"SSE event larger than {max_event} bytes")
-            line_len = 0
-            start = nl + 1
         yield chunk
+
+
+class _Feed:
+    """The linear pre-pass in front of sseclient-py.
+
+    sseclient-py joins the bytes of an event line by line (and the values of its data
+    lines the same way), so one event of many short lines costs time quadratic in its
+    size, and a line trickled in tiny chunks does too. This pass cuts the stream into
+    whole events with bytes methods, enforces the size limits and UTF-8, keeps only the
+    lines whose fields we use (``data`` and the last ``event``), and hands sseclient-py
+    each event as complete pieces of at most ``_PIECE_LINES`` lines. Every piece carries
+    data, so sseclient-py dispatches exactly one event per piece; ``sizes`` says how many
+    pieces make up each event, in order, and their data is joined back with ``\\n``.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], max_line: int, max_event: int) -> None:
+        self._chunks = chunks
+        self._max_line = max_line
+        self._max_event = max_event
+        self.sizes: deque[int] = deque()
+        self._data: list[bytes] = []  # data lines of the event being read, in LF-joined blocks
+        self._name: bytes | None = None  # its last ``event`` line
+        self._event_len = 0
+
+    def pieces(self) -> Iterator[bytes]:
+        """The complete pieces, as soon as the blank line ending each event arrives."""
+        partial: list[bytes] = []  # the unfinished last line, as received
+        line_len = 0
+        for chunk in _lf_chunks(self._chunks):
+            end = chunk.rfind(b"\n")
+            if end < 0:
+                partial.append(chunk)
+                line_len += len(chunk)
+                self._check_open_line(line_len)
+                continue
+            partial.append(chunk[: end + 1])
+            region = b"".join(partial)  # whole lines only
+            tail = chunk[end + 1 :]
+            partial = [tail] if tail else []
+            line_len = len(tail)
+            yield from self._region(region)
+            self._check_open_line(line_len)
+        if partial:  # the stream ended inside a line: that line still counts
+            self._event_len -= 1  # (without the line ending added here)
+            yield from self._region(b"".join(partial) + b"\n")
+        yield from self._dispatch()  # and so does an event without its blank line
+
+    def _check_open_line(self, line_len: int) -> None:
+        if line_len > self._max_line:
+            raise KratyStreamError(f"SSE line longer than {self._max_line} bytes")
+        if self._event_len + line_len > self._max_event:
+            raise KratyStreamError(f"SSE event larger than {self._max_event} bytes")
+
+    def _region(self, region: bytes) -> Iterator[bytes]:
+        # A blank line ends an event. The leading LF makes a blank first line show as
+        # "\n\n" too; every segment but the last is followed by a blank line, which
+        # took the line ending of its last line with it.
+        segments = (b"\n" + region).split(b"\n\n")
+        last = len(segments) - 1
+        for index, segment in enumerate(segments):
+            # drop that leading LF, or (after a blank line) blank lines ending empty events
+            lines = segment.lstrip(b"\n") if index else segment[1:]
+            ended = index < last
+            self._add(lines, len(lines) + 1 if ended and lines else len(lines))
+            if ended:
+                yield from self._dispatch()
+
+    def _add(self, segment: bytes, size: int) -> None:
+        self._event_len += size
+        if self._event_len > self._max_event:
+            raise KratyStreamError(f"SSE event larger than {self._max_event} bytes")
+        if len(segment) > self._max_line and max(map(len, segment.split(b"\n"))) > self._max_line:
+            raise KratyStreamError(f"SSE line longer than {self._max_line} bytes")
+        try:
+            segment.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise KratyStreamError("SSE stream is not valid UTF-8") from exc
+        if b"data" in segment:
+            found = _DATA_LINE.findall(segment)
+            if found:  # one block per segment: a few objects, not one per line
+                self._data.append(b"\n".join(found))
+        if b"event" in segment:
+            names = _EVENT_LINE.findall(segment)
+            if names:
+                self._name = names[-1]
+
+    def _dispatch(self) -> Iterator[bytes]:
+        blocks, name = self._data, self._name
+        self._data, self._name, self._event_len = [], None, 0
+        if not blocks:
+            return  # sseclient-py drops an event without data too
+        step = _PIECE_LINES
+        self.sizes.append(sum((block.count(b"\n") + step) // step for block in blocks))
+        for block in blocks:
+            lines = block.split(b"\n")
+            for start in range(0, len(lines), step):
+                piece = lines[start : start + step]
+                if name is not None:
+                    piece.insert(0, name)
+                    name = None
+                yield b"\n".join(piece) + b"\n\n"
 
 
 def _decode_data(text: str) -> tuple[bool, dict[str, Any]]:
@@ -156,21 +252,23 @@ def iter_sse_messages(
     Raises:
         KratyStreamError: a line or event exceeds its limit, or the bytes are not UTF-8.
     """
-    guarded = _guard_chunks(chunks, max_line_bytes, max_event_bytes)
-    client = sseclient.SSEClient(guarded, char_enc="utf-8")
-    events = client.events()
+    feed = _Feed(chunks, max_line_bytes, max_event_bytes)
+    events = sseclient.SSEClient(feed.pieces(), char_enc="utf-8").events()
     while True:
         try:
-            event = next(events)
+            first = next(events)
+            parts = [str(first.data)]
+            for _ in range(feed.sizes.popleft() - 1):
+                parts.append(str(next(events).data))
         except StopIteration:
             return
-        except UnicodeDecodeError as exc:
+        except UnicodeDecodeError as exc:  # pragma: no cover - the feed checks UTF-8 first
             raise KratyStreamError("SSE stream is not valid UTF-8") from exc
-        text = str(event.data)
+        text = parts[0] if len(parts) == 1 else "\n".join(parts)
         if not text:
             continue
         ok, data = _decode_data(text)
-        yield SseMessage(str(event.event) if ok else LeaderboardStreamKind.PARSE_ERROR.value, data)
+        yield SseMessage(str(first.event) if ok else LeaderboardStreamKind.PARSE_ERROR.value, data)
 
 
 # --- reconnection policy and states ----------------------------------------------------
@@ -261,6 +359,25 @@ class _Dropped(Exception):
     """Internal: the connection ended before ``closed``."""
 
 
+_TRANSPORT_ERRORS: Final = _READ_ERRORS[:4]
+
+
+def as_kraty_error(
+    error: BaseException | None, kinds: tuple[type[BaseException], ...] = _TRANSPORT_ERRORS
+) -> BaseException | None:
+    """``error`` as the SDK reports it: a transport exception (``requests``, ``urllib3``,
+    ``http.client``, ``OSError``; or any of ``kinds``) becomes a ``KratyNetworkError``
+    whose ``original_cause`` (and ``__cause__``) is the original; anything else is
+    returned unchanged. Stream states never carry a raw transport exception."""
+    if error is None or isinstance(error, KratyError) or not isinstance(error, kinds):
+        return error
+    wrapped = KratyNetworkError(
+        f"the live connection dropped: {_describe(error)}", original_cause=error
+    )
+    wrapped.__cause__ = error
+    return wrapped
+
+
 # --- the stream -----------------------------------------------------------------------
 
 
@@ -289,8 +406,10 @@ class LeaderboardStream:
         on_cancel: Callable[[], None] | None = None,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        mask: Callable[[BaseException], BaseException] | None = None,
     ) -> None:
         self.leaderboard_id = leaderboard_id
+        self._mask = mask  # the client's secrets out of every error shown (a server may echo them)
         self._open_response = open_response
         self._read_snapshot = read_snapshot
         self._policy = reconnect
@@ -383,6 +502,8 @@ class LeaderboardStream:
     def _emit(
         self, state: StreamState, error: BaseException | None = None, attempt: int = 0
     ) -> None:
+        if error is not None and self._mask is not None:
+            error = self._mask(error)
         with self._lock:
             if self._closed_reported:
                 return
@@ -434,7 +555,12 @@ class LeaderboardStream:
     def __next__(self) -> LeaderboardStreamEvent:
         if self._gen is None:
             self._gen = self._run()
-        return next(self._gen)
+        try:
+            return next(self._gen)
+        except KratyError as exc:
+            if self._mask is not None:
+                self._mask(exc)
+            raise
 
     def _run(self) -> Iterator[LeaderboardStreamEvent]:
         attempt = 0
@@ -448,13 +574,14 @@ class LeaderboardStream:
                         if event.kind == LeaderboardStreamKind.CLOSED:
                             return
                 except _Dropped as exc:
-                    cause = exc.__cause__
+                    raw = exc.__cause__
+                    cause = as_kraty_error(raw, _READ_ERRORS)  # what the states report
                     if self._cancelled.is_set():
                         return
                     self._release_response()
                     if self._policy is None:
                         self._emit(StreamState.CLOSED, cause)
-                        raise KratyStreamError(f"leaderboard stream dropped: {exc}") from cause
+                        raise KratyStreamError(f"leaderboard stream dropped: {exc}") from raw
                     self._emit(StreamState.DROPPED, cause)
                     if self._now() - connected_at >= self._policy.reset_after:
                         attempt = 0

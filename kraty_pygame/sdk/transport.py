@@ -9,17 +9,20 @@ size cap, and the mapping of envelopes to data or to typed errors (§1.3, §1.4)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
 import random
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeAlias, TypeVar
 
 import requests
 import requests.adapters
@@ -32,7 +35,12 @@ from kraty_pygame.sdk._deadline import (
     DeadlineWatchdog,
     KratyHTTPAdapter,
 )
-from kraty_pygame.sdk._envelope import decode_error_response, decode_success_response, snippet
+from kraty_pygame.sdk._envelope import (
+    Masker,
+    decode_error_response,
+    decode_success_response,
+    snippet,
+)
 from kraty_pygame.sdk._operation import CallContext, capturing, current_call
 from kraty_pygame.sdk._retry import (
     delay_before_retry,
@@ -44,9 +52,11 @@ from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
     KratyConfigError,
+    KratyError,
     KratyNetworkError,
     KratyProtocolError,
     KratyTimeoutError,
+    SecretMask,
 )
 from kraty_pygame.sdk.options import (
     RequestInfo,
@@ -75,6 +85,9 @@ E = TypeVar("E", bound=KratyApiError)
 SecretInvalidHandler: TypeAlias = Callable[[str, "str | None"], "str | None"]
 """Called with (path, secret sent) after a final 401 ``player_secret_invalid``; may return
 a new path to run the call once more (``auto_recover_identity``)."""
+
+_MIN_ATTEMPT = 0.05
+"""Shortest attempt worth making; a retry needs at least this much time left."""
 
 _current_token: ContextVar[CancelToken | None] = ContextVar("kraty_cancel_token", default=None)
 _encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
@@ -105,6 +118,26 @@ class OutboxHook(Protocol):
     ) -> Any:
         """Record a durable request; return the answer's ``data`` or raise."""
         ...
+
+
+P = ParamSpec("P")
+
+
+def _masked(
+    method: Callable[Concatenate[KratyClient, P], T],
+) -> Callable[Concatenate[KratyClient, P], T]:
+    """Whatever error leaves the call has the client's secrets masked (a server may echo
+    them in a message, the details, a body, even the status line)."""
+
+    @functools.wraps(method)
+    def call(client: KratyClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(client, *args, **kwargs)
+        except KratyError as exc:
+            client._secret_mask().error(exc)
+            raise
+
+    return call
 
 
 class KratyClient:
@@ -155,6 +188,7 @@ class KratyClient:
         self._on_request = on_request
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._secret_provider: Callable[[], str | None] = lambda: None
+        self._held: deque[str] = deque(maxlen=16)  # player secrets sent or handed out
         self._on_secret_invalid: SecretInvalidHandler | None = None
         self._closed = False
         self._lock = threading.Lock()
@@ -164,12 +198,20 @@ class KratyClient:
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
-            adapter = KratyHTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+            adapter = KratyHTTPAdapter(
+                pool_connections=4,
+                pool_maxsize=16,
+                max_retries=0,
+                loopback_only=not allow_insecure_http,
+            )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         elif type(session.get_adapter(self.base_url + "/")) is requests.adapters.HTTPAdapter:
             # A plain adapter: put an abortable one in front for this base URL only.
-            session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
+            session.mount(
+                self.base_url + "/",
+                KratyHTTPAdapter(max_retries=0, loopback_only=not allow_insecure_http),
+            )
         self._session = session
         self._runner = AttemptRunner(session, self._watchdog, self.timeout, max_response_bytes)
         self.outbox: OutboxHook | None = None
@@ -189,10 +231,12 @@ class KratyClient:
         return hashlib.sha256(self._api_key.encode("utf-8")).hexdigest()[:16]
 
     def call_budget(self) -> float:
-        """The longest a call with the retry policy may take: every attempt at its
-        deadline plus the longest pause between attempts."""
+        """The longest a call with the retry policy may take: ``retry.total_timeout``
+        when set, else every attempt at its deadline plus the longest pauses."""
         retry = self.retry
-        return self.timeout * retry.attempts + retry.max_delay * max(0, retry.attempts - 1)
+        longest = self.timeout * retry.attempts + retry.max_delay * max(0, retry.attempts - 1)
+        total = retry.total_timeout
+        return longest if total is None else min(longest, total)
 
     @property
     def closed(self) -> bool:
@@ -208,6 +252,26 @@ class KratyClient:
         self._secret_provider = secret_provider
         self._on_secret_invalid = on_secret_invalid
 
+    def hold_secret(self, secret: str | None) -> None:
+        """Remember a player secret this client sent or handed out, so that it is masked
+        if a server echoes it back (the API key and the current secret always are)."""
+        if secret:
+            with self._lock:
+                if secret not in self._held:
+                    self._held.append(secret)
+
+    def mask_error(self, exc: BaseException) -> BaseException:
+        """Mask this client's secrets in an error raised outside a call (a stream's);
+        returns ``exc``, or a ``MaskedCause`` standing in for a foreign exception whose
+        text carried a secret."""
+        return self._secret_mask().scrub(exc)
+
+    def _secret_mask(self) -> SecretMask:
+        key_secret = self._api_key.partition(".")[2]
+        with self._lock:
+            held = tuple(self._held)
+        return SecretMask((self._api_key, key_secret, self._secret_provider(), *held))
+
     def __repr__(self) -> str:
         return f"KratyClient(base_url={self.base_url!r}, api_key={self.api_key_prefix or '?'}.***)"
 
@@ -222,6 +286,7 @@ class KratyClient:
 
     # ------------------------------------------------------------------ public calls
 
+    @_masked
     def request(
         self,
         method: str,
@@ -248,6 +313,7 @@ class KratyClient:
         )
         return answer.envelope
 
+    @_masked
     def request_data(
         self,
         method: str,
@@ -266,8 +332,9 @@ class KratyClient:
             return answer.envelope["data"]
         if not answer.envelope and not answer.body.strip():
             return None
-        raise answer.no_data()
+        raise answer.no_data(self._secret_mask)
 
+    @_masked
     def request_decoded(
         self,
         method: str,
@@ -285,11 +352,11 @@ class KratyClient:
             method, path, body, query=query, override=idempotency_key, cancel=cancel, decode=decode
         )
         if "data" not in answer.envelope:
-            raise answer.no_data()
+            raise answer.no_data(self._secret_mask)
         try:
             return decode(answer.envelope["data"])
         except KratyProtocolError as exc:
-            error = exc.with_response(answer.status, snippet(answer.body))
+            error = exc.with_response(answer.status, snippet(answer.body, self._secret_mask))
             raise answer.request.settle(error, may_have_applied=True) from None
 
     def close(self) -> None:
@@ -316,6 +383,7 @@ class KratyClient:
 
     # ------------------------------------------------------------------ streams
 
+    @_masked
     def open_stream(
         self,
         path: str,
@@ -342,6 +410,7 @@ class KratyClient:
         secret = self._secret_provider()
         if secret:
             headers[C.HEADER_PLAYER_SECRET] = secret
+            self.hold_secret(secret)
         self._prune_streams()
         token = cancel or _current_token.get()
         scope = self._open_scope(token)
@@ -480,6 +549,8 @@ class KratyClient:
         recovered = False
         while True:
             secret = self._secret_provider()
+            if secret and (not self._held or self._held[-1] != secret):
+                self.hold_secret(secret)
             request = _Request(
                 method,
                 path,
@@ -541,14 +612,22 @@ class KratyClient:
         ``ambiguous`` turns True once an attempt of a write may have been applied (sent
         without an answer, or answered 500/502/504); from then on whatever error ends
         the call says ``outcome_unknown``, as a later 503/429 proves nothing about the
-        earlier attempt.
+        earlier attempt. ``retry.total_timeout`` bounds the whole loop: each attempt
+        gets at most the time left, and a retry that could not start in time is not
+        made (the last attempt's error ends the call).
         """
         retry = self.retry
         ambiguous = False
+        budget = _TotalBudget(retry.total_timeout)
         for number in range(1, retry.attempts + 1):
             try:
                 outcome = self._runner.run(
-                    scope, request.method, request.url, request.payload, request.headers
+                    scope,
+                    request.method,
+                    request.url,
+                    request.payload,
+                    request.headers,
+                    timeout=budget.attempt_timeout(self.timeout),
                 )
             except KratyProtocolError as exc:  # a 2xx over the size cap: it was applied
                 raise request.settle(exc, may_have_applied=True) from None
@@ -557,7 +636,9 @@ class KratyClient:
             if reply is not None:
                 if 200 <= reply.status < 300:
                     try:
-                        envelope = decode_success_response(reply.status, reply.body)
+                        envelope = decode_success_response(
+                            reply.status, reply.body, self._secret_mask
+                        )
                     except KratyProtocolError as exc:  # applied, answer unreadable
                         raise request.settle(exc, may_have_applied=True) from None
                     except KratyApiError as exc:  # 202 lobby_forming: the server's answer
@@ -568,6 +649,8 @@ class KratyClient:
                 if number >= retry.attempts or not status_is_retryable(error, retry):
                     raise request.settle(error, may_have_applied=ambiguous)
                 delay = delay_before_retry(retry, number, self._uniform(), reply.retry_after)
+                if not budget.allows_retry_after(delay):
+                    raise request.settle(error, may_have_applied=ambiguous)
                 if not scope.sleep(delay):
                     raise self._cancelled(scope, request, ambiguous, None)
                 continue
@@ -575,12 +658,15 @@ class KratyClient:
             ambiguous = ambiguous or outcome.sent
             if scope.reason is not None or outcome.cancelled:
                 raise self._cancelled(scope, request, ambiguous, failure)
-            if number < retry.attempts:
-                if not scope.sleep(delay_before_retry(retry, number, self._uniform())):
+            delay = delay_before_retry(retry, number, self._uniform())
+            if number < retry.attempts and budget.allows_retry_after(delay):
+                if not scope.sleep(delay):
                     raise self._cancelled(scope, request, ambiguous, failure)
                 continue
             kind = KratyTimeoutError if outcome.timed_out else KratyNetworkError
             what = "timed out" if outcome.timed_out else type(failure).__name__
+            if number < retry.attempts:
+                what += f"; stopped at RetryConfig.total_timeout={budget.seconds:g}s"
             raise kind(
                 f"{request.method} {request.path} failed after {number} attempt(s): {what}",
                 original_cause=failure,
@@ -636,6 +722,28 @@ class KratyClient:
             _log.debug("on_request callback raised %s; ignored", type(exc).__name__)
 
 
+class _TotalBudget:
+    """The time one logical call may take across its attempts (``total_timeout``)."""
+
+    __slots__ = ("deadline", "seconds")
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def attempt_timeout(self, timeout: float) -> float:
+        """The next attempt's limit: ``timeout``, or less when the call's time runs out."""
+        if self.deadline is None:
+            return timeout
+        return max(min(timeout, self.deadline - time.monotonic()), _MIN_ATTEMPT)
+
+    def allows_retry_after(self, delay: float) -> bool:
+        """True when a retry after ``delay`` seconds would still start in time."""
+        if self.deadline is None:
+            return True
+        return time.monotonic() + delay + _MIN_ATTEMPT < self.deadline
+
+
 @dataclass(slots=True)
 class _Request:
     method: str
@@ -666,11 +774,11 @@ class _Answer:
     status: int
     body: bytes
 
-    def no_data(self) -> KratyProtocolError:
+    def no_data(self, masker: Masker) -> KratyProtocolError:
         error = KratyProtocolError(
             "response envelope has no 'data' member",
             status=self.status,
             field="data",
-            body=snippet(self.body),
+            body=snippet(self.body, masker),
         )
         return self.request.settle(error, may_have_applied=True)

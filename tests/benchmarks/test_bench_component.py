@@ -136,7 +136,7 @@ def test_bench_main_thread_busy_time_with_and_without_component(
         score = 0
         while not stop.wait(0.1):
             score += 1
-            writer.events.progress("daily_duel", writer_attempt.id, metric_value=score)
+            writer.events.progress("daily_duel", writer_attempt.id, mode="set", metric_value=score)
 
     writer_thread = threading.Thread(target=write_scores, name="bench-writer")
     writer_thread.start()
@@ -146,7 +146,7 @@ def test_bench_main_thread_busy_time_with_and_without_component(
             busy, _spans = run_loop(screen, 120)
             blocks["without"].append(statistics.median(busy))
             for label, interval in (("with (1 ms switch)", 0.001), ("with (5 ms)", None)):
-                component = KratyComponent(kraty, switch_interval=interval)
+                component = KratyComponent(kraty, switch_interval=interval, owns_kraty=False)
                 component.watch_grants(start=0.5, max_interval=2.0)
                 component.watch_leaderboard(started.leaderboard_id, poll_interval=2.0)
 
@@ -180,7 +180,7 @@ def test_bench_update_idle_and_with_100_results(
     emulator: str, screen: pygame.Surface
 ) -> None:
     with facade(emulator) as kraty:
-        component = KratyComponent(kraty, max_results_per_update=100)
+        component = KratyComponent(kraty, max_results_per_update=100, owns_kraty=False)
         try:
             for _ in range(1000):
                 component.update()
@@ -220,7 +220,7 @@ def test_bench_push_to_event_latency(emulator: str, screen: pygame.Surface) -> N
         lock = threading.Lock()
         results: dict[str, tuple[list[float], list[float]]] = {}
         for mode in ("paced 60 fps loop", "unpaced loop"):
-            component = KratyComponent(kraty)
+            component = KratyComponent(kraty, owns_kraty=False)
             component.watch_leaderboard(board, poll_interval=0)
             deadline = time.monotonic() + 10
             while not any(
@@ -241,7 +241,7 @@ def test_bench_push_to_event_latency(emulator: str, screen: pygame.Surface) -> N
                     before = time.perf_counter()
                     with lock:
                         sent[score] = (before, before + 3600.0)
-                    writer.events.progress("daily_duel", attempt.id, metric_value=score)
+                    writer.events.progress("daily_duel", attempt.id, mode="set", metric_value=score)
                     with lock:
                         sent[score] = (before, time.perf_counter())
 
@@ -322,7 +322,7 @@ def test_bench_frame_time_while_decoding_a_big_board(
             ("decoding, component 1 ms switch", 0.001, True),
         )
         for label, interval, decoding in cases:
-            component = KratyComponent(kraty, switch_interval=interval)
+            component = KratyComponent(kraty, switch_interval=interval, owns_kraty=False)
             try:
 
                 def frame(
@@ -376,7 +376,7 @@ def test_bench_rss_over_100k_requests(emulator: str, screen: pygame.Surface) -> 
         return num / den if den else 0.0
 
     with facade(emulator) as kraty:
-        component = KratyComponent(kraty, max_results_per_update=1000)
+        component = KratyComponent(kraty, max_results_per_update=1000, owns_kraty=False)
         try:
             payload = {"ok": True}
             run(component, 10_000, lambda: component.call(dict, payload), 10_000)  # warm-up

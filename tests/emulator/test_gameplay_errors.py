@@ -119,7 +119,7 @@ def test_unknown_event_is_not_found(kraty: Kraty) -> None:
 def test_invalid_metric(kraty: Kraty) -> None:
     attempt = kraty.events.start("tap_frenzy").attempt
     with pytest.raises(KratyApiError) as info:
-        kraty.events.progress("tap_frenzy", attempt.id, metrics={"not_a_metric": 1})
+        kraty.events.progress("tap_frenzy", attempt.id, mode="set", metrics={"not_a_metric": 1})
     assert info.value.status == 400 and info.value.is_invalid_metric
 
 

@@ -79,7 +79,7 @@ def test_milestones_fire_once_per_attempt_when_crossed(kraty: Kraty) -> None:
 
 def test_reaching_the_target_completes_the_attempt(kraty: Kraty) -> None:
     attempt = kraty.events.start("tap_frenzy").attempt
-    done = kraty.events.progress("tap_frenzy", attempt.id, metric_value=30)
+    done = kraty.events.progress("tap_frenzy", attempt.id, mode="set", metric_value=30)
     assert done.attempt.status == "completed"
     assert done.attempt.completed_at is not None
     assert {f.key for f in done.milestones_fired} == {"taps_5", "taps_15", "taps_30"}
@@ -103,7 +103,7 @@ def test_multi_metric_progress(kraty_42: Kraty) -> None:
     """``elite_trial`` (unlocked for player_42: xp 40, owns hunter_badge) takes several metrics."""
     start = kraty_42.events.start("elite_trial")
     update = kraty_42.events.progress(
-        "elite_trial", start.attempt.id, metrics={"distance": 120.5, "coins": 4}
+        "elite_trial", start.attempt.id, mode="set", metrics={"distance": 120.5, "coins": 4}
     )
     assert update.attempt.metrics_raw["distance"] == 120.5
     assert update.attempt.metrics_raw["coins"] == 4
@@ -142,7 +142,9 @@ def test_as_override_addresses_another_player_without_registering(
 
     # secret routes need that player's secret: here the client holds player_42's
     start = kraty_42.events.start("tap_frenzy", as_="player_42")
-    kraty_42.events.progress("tap_frenzy", start.attempt.id, metric_value=1, as_="player_42")
+    kraty_42.events.progress(
+        "tap_frenzy", start.attempt.id, mode="set", metric_value=1, as_="player_42"
+    )
     kraty_42.events.finish("tap_frenzy", start.attempt.id, as_="player_42")
     pending = kraty_42.grants.list_pending(as_="player_42")
     assert kraty_42.inventory.list(as_="player_42")

@@ -107,7 +107,7 @@ def test_collect_all_records_a_failure_and_continues(
 
 def test_milestone_grants_flow_into_holdings(kraty: Kraty) -> None:
     attempt = kraty.events.start("tap_frenzy").attempt
-    update = kraty.events.progress("tap_frenzy", attempt.id, metric_value=30)
+    update = kraty.events.progress("tap_frenzy", attempt.id, mode="set", metric_value=30)
     assert update.attempt.status == "completed"
     potions_before = {i.item_key: i.quantity for i in kraty.inventory.list()}.get(
         "health_potion", 0

@@ -49,7 +49,7 @@ def test_hundred_subscribers_receive_every_update_in_order_and_end_on_the_final_
         t0 = time.monotonic()
         for i, (client, attempt_id, value) in enumerate(plan):
             pace.wait(max(0.0, t0 + i / RATE - time.monotonic()))
-            client.events.progress("tap_frenzy", attempt_id, metric_value=value)
+            client.events.progress("tap_frenzy", attempt_id, mode="set", metric_value=value)
         elapsed = time.monotonic() - t0
         assert (len(plan) - 1) / elapsed <= RATE  # the writes were paced, not a burst
 

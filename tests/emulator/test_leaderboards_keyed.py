@@ -99,7 +99,7 @@ def test_keyed_board_read_periods_score_join_standings(kraty: Kraty) -> None:
 
 def test_event_progress_contributes_to_the_keyed_board(kraty: Kraty) -> None:
     start = kraty.events.start("tap_frenzy")
-    kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=21)
+    kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=21)
     board = kraty.leaderboards.read("weekly_global", include_self=True, limit=200)
     assert board.self_entry is not None and board.self_entry.score == 21
 

@@ -54,7 +54,7 @@ def test_progress_reaches_a_live_subscriber_and_the_next_snapshot_has_the_rank(
         assert ready.data.leaderboard_id == board_id
 
         target = best_other + 5  # enough to take first place
-        kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=target)
+        kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=target)
         update = reader.until(
             lambda e: isinstance(e.data, LeaderboardScoreUpdate) and e.data.participant_id == me
         )
@@ -103,7 +103,7 @@ def test_finalizing_sends_finalized_and_closed_and_ends_every_stream(
 ) -> None:
     start = kraty.events.start("tap_frenzy")
     board_id = start.leaderboard_id
-    kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=12)
+    kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=12)
     results: list[FinalizationResult] = []
     kraty.on_finalized(results.append)
 
@@ -143,7 +143,7 @@ def test_catch_up_reports_a_board_that_ended_while_nobody_watched(
     kraty: Kraty, kraty_emulator: EmbeddedEmulator
 ) -> None:
     start = kraty.events.start("tap_frenzy")
-    kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=7)
+    kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=7)
     results: list[FinalizationResult] = []
     kraty.on_finalized(results.append)
     assert kraty.check_finalizations() == []
@@ -196,10 +196,10 @@ def test_subscribe_delivers_stream_and_poll_updates_without_duplicates(
     try:
         with cond:
             assert cond.wait_for(lambda: subscription.is_streaming and 0.0 in mine(), WAIT)
-        kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=3)
+        kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=3)
         with cond:
             assert cond.wait_for(lambda: 3.0 in mine(), WAIT)
-        kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=8)
+        kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=8)
         with cond:
             assert cond.wait_for(lambda: 8.0 in mine(), WAIT)
         # A few more polls re-read the same scores: they must surface nothing new.
@@ -230,7 +230,7 @@ def test_catch_up_survives_a_restart_with_file_stores(
 
     first = launch()
     start = first.events.start("tap_frenzy")
-    first.events.progress("tap_frenzy", start.attempt.id, metric_value=11)
+    first.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=11)
     first.close()  # the game quits; the window closes while it is not running
 
     kraty_emulator.finalize_event("tap_frenzy")

@@ -11,6 +11,7 @@ import urllib3.exceptions
 
 from kraty_pygame.sdk import (
     Kraty,
+    KratyNetworkError,
     KratyStreamError,
     LeaderboardScoreUpdate,
     LeaderboardStreamEvent,
@@ -45,7 +46,9 @@ def test_cut_without_reconnection_raises_to_the_caller(
         assert isinstance(reader.error, KratyStreamError)
         assert reader.error.__cause__ is not None  # the transport error behind it
         assert [s.state.value for s in states] == ["connected", "closed"]
-        assert states[-1].error is reader.error.__cause__
+        # the state reports the SDK's error; the transport's is its original cause
+        assert isinstance(states[-1].error, KratyNetworkError)
+        assert states[-1].error.original_cause is reader.error.__cause__
     finally:
         reader.stop()
 
@@ -69,8 +72,8 @@ def test_cut_with_reconnection_resumes_and_ends_on_the_fresh_snapshot(
 
     def backoff_sleep(seconds: float) -> None:
         if not pushed_while_down.is_set():
-            kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=20)
-            rival.events.progress("tap_frenzy", rival_start.attempt.id, metric_value=17)
+            kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=20)
+            rival.events.progress("tap_frenzy", rival_start.attempt.id, mode="set", metric_value=17)
             pushed_while_down.set()
         cancelled.wait(seconds)
 
@@ -82,7 +85,7 @@ def test_cut_with_reconnection_resumes_and_ends_on_the_fresh_snapshot(
     reader = StreamReader(stream)
     try:
         state.apply(reader.next())  # ready
-        kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=4)
+        kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=4)
         state.apply(
             reader.until(
                 lambda e: isinstance(e.data, LeaderboardScoreUpdate) and e.data.participant_id == me
@@ -100,7 +103,7 @@ def test_cut_with_reconnection_resumes_and_ends_on_the_fresh_snapshot(
         assert [e.kind for e in resumed][-2:] == ["ready", "snapshot"]
         assert state.scores[me] == 20  # written while disconnected, recovered by the resync
 
-        kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=25)
+        kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=25)
         state.apply(
             reader.until(
                 lambda e: (
@@ -158,7 +161,7 @@ def test_subscribe_keeps_polling_where_streaming_is_blocked(
     try:
         with cond:
             assert cond.wait_for(lambda: "polling" in states and 0.0 in scores, WAIT)
-        kraty.events.progress("tap_frenzy", start.attempt.id, metric_value=9)
+        kraty.events.progress("tap_frenzy", start.attempt.id, mode="set", metric_value=9)
         with cond:
             assert cond.wait_for(lambda: 9.0 in scores, WAIT)
     finally:

@@ -50,7 +50,7 @@ def test_three_line_integration_receives_a_milestone(
     pump = Pump(component)
     try:
         attempt = start_attempt(component, pump, "tap_frenzy").attempt
-        component.events.progress("tap_frenzy", attempt.id, metric_value=5)
+        component.events.progress("tap_frenzy", attempt.id, mode="set", metric_value=5)
         milestone = pump.until(lambda e: e.type == KRATY_MILESTONE, what="KRATY_MILESTONE")
         assert milestone.milestone.key == "taps_5"
         assert milestone.event_key == "tap_frenzy"
@@ -85,7 +85,7 @@ def test_done_events_carry_typed_results_and_callbacks_run_on_the_main_thread(
         seen.append(handle)
 
     handle: RequestHandle[ProgressResponse] = component.events.progress(
-        "daily_duel", attempt.id, metric_value=7
+        "daily_duel", attempt.id, mode="set", metric_value=7
     ).on_done(on_done)
     assert handle.operation == "events.progress"
     done = pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is handle)
@@ -189,7 +189,9 @@ def test_call_accepts_bound_sdk_methods_like_the_proxies(
     component = make_component(kraty)
     pump = Pump(component)
     attempt = start_attempt(component, pump, "daily_duel").attempt
-    handle = component.call(kraty.events.progress, "daily_duel", attempt.id, metric_value=3)
+    handle = component.call(
+        kraty.events.progress, "daily_duel", attempt.id, mode="set", metric_value=3
+    )
     assert handle.operation == "events.progress"
     done = pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is handle)
     assert done.result.attempt.metrics == {"points": 3}

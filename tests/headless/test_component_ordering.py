@@ -69,7 +69,7 @@ def test_a_thousand_set_writes_arrive_in_order(
     component = make_component(kraty)
     pump = Pump(component)
     handles = [
-        component.events.progress("daily_duel", attempt.id, metric_value=value)
+        component.events.progress("daily_duel", attempt.id, mode="set", metric_value=value)
         for value in range(1, 1001)
     ]
     drain(pump, handles)
@@ -135,7 +135,7 @@ def test_a_set_between_increments_stops_the_merge(
     calls = [
         component.events.progress("daily_duel", attempt.id, mode="increment", metric_value=2),
         component.events.progress("daily_duel", attempt.id, mode="increment", metric_value=3),
-        component.events.progress("daily_duel", attempt.id, metric_value=100),
+        component.events.progress("daily_duel", attempt.id, mode="set", metric_value=100),
         component.events.progress("daily_duel", attempt.id, mode="increment", metric_value=4),
     ]
     drain(pump, [busy, *calls])

@@ -84,16 +84,13 @@ def test_without_an_outbox_every_call_uses_the_worker(
     assert component.stats.pending_writes == 0 and component.stats.online is None
 
 
-def test_an_argument_error_fails_the_handle_at_once(
+def test_an_argument_error_raises_at_the_call_and_records_nothing(
     make_kraty: KratyFactory, make_component: ComponentFactory, tmp_path: Path
 ) -> None:
     component = make_component(make_kraty(), outbox=tmp_path / "outbox")
     both = ProgressInput(mode="increment", metric_value=1)
-    handle = component.events.progress("tap_frenzy", "a1", both, metric_value=2)
-    assert handle.done and not handle.succeeded and handle.entry_id is None
-    assert isinstance(handle.error, TypeError)
-    failed = Pump(component).until(lambda e: e.type == KRATY_REQUEST_FAILED and e.handle is handle)
-    assert failed.error is handle.error
+    with pytest.raises(TypeError):
+        component.events.progress("tap_frenzy", "a1", both, metric_value=2)
     assert component.stats.pending_writes == 0
 
 
@@ -227,7 +224,7 @@ def test_a_milestone_replayed_after_a_crash_is_shown_once(
     attempt = kraty.events.start("tap_frenzy").attempt.id
     first = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
     pump = Pump(first)
-    handle = first.events.progress("tap_frenzy", attempt, metric_value=5)
+    handle = first.events.progress("tap_frenzy", attempt, mode="set", metric_value=5)
     milestone = pump.until(lambda e: e.type == KRATY_MILESTONE, what="the first milestone")
     assert milestone.milestone.key == "taps_5" and milestone.idempotency_key
     assert handle.result is not None
@@ -322,7 +319,8 @@ def test_a_run_started_offline_that_the_server_refuses_is_reported_once(
         assert run is not None
         handles: list[RequestHandle[Any]] = [start]
         handles += [
-            component.events.progress("daily_duel", run, metric_value=v) for v in (10, 20, 30)
+            component.events.progress("daily_duel", run, mode="set", metric_value=v)
+            for v in (10, 20, 30)
         ]
         handles.append(component.events.finish("daily_duel", run))
         assert all(h.queued for h in handles)

@@ -351,6 +351,15 @@ def test_countdown_formats() -> None:
     assert rules.countdown(10 * 365 * 86400) == "no end"
 
 
+def test_events_without_an_end_say_so() -> None:
+    assert rules.ends_phrase(None) == "no end date"
+    assert rules.ends_phrase(10 * 365 * 86400) == "no end date"
+    assert rules.ends_phrase(3 * 3600 + 120) == "ends in 3h 02m"
+    assert rules.ends_phrase(0) == "ended"
+    for seconds in (None, -5.0, 0.0, 65.0, 1e9):
+        assert "in no end" not in rules.ends_phrase(seconds)
+
+
 def test_command_line_defaults_and_server_options(monkeypatch: pytest.MonkeyPatch) -> None:
     options = parse_options([])
     assert options.uses_emulator and not options.headless and options.fps == 60

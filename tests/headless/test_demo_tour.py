@@ -145,6 +145,14 @@ def test_readme_command_runs_the_tour_without_a_display(readme_tour: TourRun) ->
     assert str(readme_tour.shots.resolve()) in readme_tour.stdout  # says where they went
 
 
+def test_tour_says_when_it_switches_players(readme_tour: TourRun) -> None:
+    """The wallet totals change between screenshots: the tour announces the switch."""
+    _ok(readme_tour)
+    [said] = [line for line in readme_tour.report["narration"] if "switching player" in line]
+    assert "-> player_42" in said and "wallet" in said
+    assert f"kraty demo tour: {said}" in readme_tour.stdout
+
+
 def test_tour_writes_one_screenshot_per_screen(readme_tour: TourRun) -> None:
     _ok(readme_tour)
     pngs = sorted(p.name for p in readme_tour.shots.glob("*.png"))

@@ -82,7 +82,7 @@ def test_live_leaderboard_snapshot_pushes_and_finalization(
     assert snapshot.board.leaderboard_id == board_id
     pump.until(is_connection(source, "connected"))
     pump.frame()  # let the stream settle on `ready` before the write
-    component.events.progress("tap_frenzy", started.attempt.id, metric_value=12)
+    component.events.progress("tap_frenzy", started.attempt.id, mode="set", metric_value=12)
     update = pump.until(board_event(board_id, "score_update"))
     assert update.entry.score == 12 and update.board is None
     kraty_emulator.finalize_event("tap_frenzy")
@@ -107,7 +107,7 @@ def test_score_updates_are_coalesced_per_participant_when_update_lags(
     pump.frame()
     before = component.stats.coalesced
     for value in range(1, 41):  # straight to the SDK: the game loop is not running meanwhile
-        kraty.events.progress("daily_duel", started.attempt.id, metric_value=value)
+        kraty.events.progress("daily_duel", started.attempt.id, mode="set", metric_value=value)
     last = pump.until(
         lambda e: board_event(board_id, "score_update")(e) and e.entry.score == 40
     )
@@ -140,7 +140,7 @@ def test_pause_disconnects_and_resume_reconnects_with_a_fresh_snapshot(
         component.wait_for_results(0.05)
         pump.frame()
     assert component.stats.watchers == 0
-    kraty.events.progress("daily_duel", started.attempt.id, metric_value=77)
+    kraty.events.progress("daily_duel", started.attempt.id, mode="set", metric_value=77)
     pump.clear()
     component.resume()
     snapshot = pump.until(board_event(board_id, "snapshot"), since=0)

@@ -19,7 +19,10 @@ from kraty_pygame.component.widgets import (
     SyncBadge,
     ToastStack,
     WidgetTheme,
+    catalog_names,
+    describe_grants,
 )
+from kraty_pygame.sdk.models.catalog import Catalog
 from kraty_pygame.sdk.models.events import MilestoneFired
 from kraty_pygame.sdk.models.grants import Grant, GrantContents, RewardEntryPreview
 from kraty_pygame.sdk.models.leaderboards import (
@@ -162,3 +165,63 @@ def test_sync_badge_counts_waiting_writes_and_shows_offline(pygame_headless: Non
     assert badge.label() == "1 reward waiting to sync"
     badge.handle_event(pygame.event.Event(KRATY_SYNC, kind="synced", pending=0))
     assert (badge.visible, badge.label()) == (False, "All synced")
+
+
+def test_toasts_show_catalog_display_names_instead_of_keys(pygame_headless: None) -> None:
+    catalog = Catalog.from_wire(
+        {
+            "items": [{"key": "health_potion", "name": {"en": "Health Potion", "de": "Heiltrank"}}],
+            "currencies": [{"key": "gold", "name": "Gold"}],
+        }
+    )
+    potion = Grant(
+        id="g2",
+        kind="reward",
+        contents=GrantContents(
+            entries=[RewardEntryPreview(type="item", item_key="health_potion", quantity=1)]
+        ),
+        status="pending",
+    )
+    unknown = Grant(
+        id="g3",
+        kind="reward",
+        contents=GrantContents(
+            entries=[RewardEntryPreview(type="item", item_key="mystery_box", quantity=2)]
+        ),
+        status="pending",
+    )
+    stack = ToastStack()
+    stack.use_catalog(catalog)
+    assert stack.handle_event(
+        pygame.event.Event(KRATY_GRANTS, grants=[potion, GOLD, unknown], source="poller")
+    )
+    assert stack.toasts[-1].body == "1 Health Potion, 10 Gold, 2 mystery_box"
+    assert describe_grants([potion], catalog_names(catalog, "de")) == "1 Heiltrank"
+    assert describe_grants([potion], lambda key: key.replace("_", " ").title()) == (
+        "1 Health Potion"
+    )
+    assert describe_grants([potion]) == "1 health_potion"  # no names given: the key
+
+
+def test_leaderboard_panel_sorts_and_fits_text_only_when_something_changed(
+    pygame_headless: None,
+) -> None:
+    panel = LeaderboardPanel("lb1")
+    long_name = "An Extraordinarily Long Player Name 1234"
+    panel.set_board(
+        EventLeaderboard(
+            leaderboard_id="lb1",
+            entries=[entry("a", 30, 1), LeaderboardEntry(participant_id="b", name=long_name,
+                                                         score=20, rank=2)],
+        )
+    )
+    first = panel._ranked()
+    assert panel._ranked() is first  # no re-sort while nothing changed
+    surface = pygame.Surface((200, 200))
+    panel.draw(surface, surface.get_rect())
+    fitted = panel._text.fit(long_name, panel.theme.text, 100)
+    assert panel._text.fit(long_name, panel.theme.text, 100) is fitted  # measured once
+    assert fitted.get_width() <= 100
+    panel.apply_update(LeaderboardScoreUpdate(participant_id="b", score=50, rank=1))
+    assert panel._ranked() is not first
+    assert [r.participant_id for r in panel.rows] == ["b", "a"]

@@ -89,7 +89,9 @@ class Reply:
         action: ``respond`` | ``hang`` (read the request, never answer) | ``reset``
             (RST the connection) | ``close`` (close without answering) |
             ``drip`` (send headers, then the body one byte every ``drip_interval`` s) |
-            ``hang_body`` (send headers and half the body, then hang).
+            ``hang_body`` (send headers and half the body, then hang) |
+            ``truncate`` (send headers and the body, then close the connection: with a
+            ``content_length`` above the body's length the client sees a broken read).
         drip_interval: seconds between dripped bytes.
         content_length: override the Content-Length header (``None`` = the real length).
     """
@@ -285,7 +287,7 @@ class ScriptedServer:
             self._stop.wait()
             return False
         conn.sendall(head if head_only else head + body)
-        return True
+        return reply.action != "truncate"
 
 
 def _read_request(reader: Any) -> Recorded | None:

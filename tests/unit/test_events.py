@@ -11,6 +11,7 @@ from kraty_pygame.sdk import (
     InMemorySecretStore,
     Kraty,
     KratyApiError,
+    KratyConfigError,
     KratyProtocolError,
     ProgressInput,
     RetryConfig,
@@ -141,7 +142,8 @@ def test_progress_parses_milestones_fired(make: Any) -> None:
 def test_progress_tolerates_missing_milestones_fired(make: Any) -> None:
     """C15: a missing milestonesFired decodes to []."""
     h = make(ok({"attempt": ATTEMPT}))
-    assert h.kraty.events.progress("bounty_hunt", "att_1", metric_value=5).milestones_fired == []
+    update = h.kraty.events.progress("bounty_hunt", "att_1", mode="set", metric_value=5)
+    assert update.milestones_fired == []
 
 
 def test_progress_accepts_an_input_object(make: Any) -> None:
@@ -150,6 +152,7 @@ def test_progress_accepts_an_input_object(make: Any) -> None:
         "e",
         "att_1",
         ProgressInput(
+            mode="set",
             metrics={"a": 1.5, "b": 2},
             occurred_at="2026-06-16T09:00:00.000Z",
             idempotency_key="input-key",
@@ -166,7 +169,10 @@ def test_progress_accepts_an_input_object(make: Any) -> None:
 def test_progress_keyword_key_overrides_the_input_key(make: Any) -> None:
     h = make(ok({"attempt": ATTEMPT}))
     h.kraty.events.progress(
-        "e", "att_1", ProgressInput(metric_value=1, idempotency_key="a"), idempotency_key="b"
+        "e",
+        "att_1",
+        ProgressInput(mode="set", metric_value=1, idempotency_key="a"),
+        idempotency_key="b",
     )
     assert h.adapter.calls[0].json["idempotencyKey"] == "b"
 
@@ -174,8 +180,26 @@ def test_progress_keyword_key_overrides_the_input_key(make: Any) -> None:
 def test_progress_rejects_an_input_object_and_fields_together(make: Any) -> None:
     h = make()
     with pytest.raises(TypeError):
-        h.kraty.events.progress("e", "att_1", ProgressInput(metric_value=1), metric_value=2)
+        h.kraty.events.progress(
+            "e", "att_1", ProgressInput(mode="set", metric_value=1), metric_value=2
+        )
     assert h.adapter.calls == []
+
+
+def test_progress_without_mode_is_refused_before_sending(make: Any) -> None:
+    """``mode`` has no default: leaving it out names the parameter and sends nothing."""
+    h = make(ok({"attempt": ATTEMPT}))
+    with pytest.raises(KratyConfigError, match="mode is required"):
+        h.kraty.events.progress("e", "att_1", metric_value=1)
+    with pytest.raises(KratyConfigError, match="mode must be \"set\" or \"increment\", got 'incr'"):
+        h.kraty.events.progress("e", "att_1", mode="incr", metric_value=1)
+    with pytest.raises(TypeError, match="mode"):
+        ProgressInput(metric_value=1)  # type: ignore[call-arg]
+    with pytest.raises(KratyConfigError, match="mode"):
+        ProgressInput(mode="add", metric_value=1)  # type: ignore[arg-type]
+    assert h.adapter.calls == []
+    h.kraty.events.progress("e", "att_1", mode="increment", metric_value=1)
+    assert h.adapter.calls[0].json["mode"] == "increment"
 
 
 def test_finish(make: Any) -> None:

@@ -578,12 +578,13 @@ def test_non_object_payload_is_a_protocol_error() -> None:
 
 
 def test_progress_input_body_omits_unset_fields() -> None:
-    assert ProgressInput().to_body() == {"mode": "set"}
+    assert ProgressInput(mode="set").to_body() == {"mode": "set"}
     body = ProgressInput(
         mode="increment", metric_value=1, occurred_at="2026-06-16T09:00:00.000Z"
     ).to_body()
     assert body == {"mode": "increment", "metricValue": 1, "occurredAt": "2026-06-16T09:00:00.000Z"}
-    assert ProgressInput(metrics={"a": 1.5}).to_body() == {"mode": "set", "metrics": {"a": 1.5}}
+    body = ProgressInput(mode="set", metrics={"a": 1.5}).to_body()
+    assert body == {"mode": "set", "metrics": {"a": 1.5}}
 
 
 def test_consume_and_debit_input_bodies() -> None:

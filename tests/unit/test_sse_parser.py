@@ -1,4 +1,4 @@
-"""The SSE parsing path of live streams: sseclient-py behind our line-ending/size guard."""
+"""The SSE parsing path of live streams: sseclient-py behind our linear pre-pass."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
+import sseclient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kraty_pygame.sdk.errors import KratyStreamError
-from kraty_pygame.sdk.streaming import SseMessage, iter_sse_messages
+from kraty_pygame.sdk.streaming import SseMessage, _decode_data, iter_sse_messages
 
 # A stream as sse-starlette frames it (CRLF endings, ping comments), with the emulator's
 # payloads; one event's data is split over two data lines.
@@ -217,3 +218,51 @@ def test_limit_counts_a_line_split_across_many_chunks() -> None:
     line = b"data: " + b"1" * 500
     with pytest.raises(KratyStreamError):
         parse([line[i : i + 7] for i in range(0, len(line), 7)], max_line_bytes=400)
+
+
+# Fragments of SSE text, valid UTF-8, including an event of more data lines than one
+# piece handed to sseclient-py holds.
+FRAGMENTS = [
+    b"data",
+    b"data:",
+    b"data: ",
+    b"event",
+    b"event: x",
+    b"event:y",
+    b"id: 1",
+    b"retry: 5",
+    b": comment",
+    b"x",
+    b" ",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b'{"a":1}',
+    b"[1,",
+    b"2]",
+    b"\xc3\xa9",
+    b"datax: 2",
+    "\u2028".encode(),
+    b"data: 1\n" * 70,
+]
+
+
+def _oracle(stream: bytes) -> list[SseMessage]:
+    """sseclient-py alone, fed the whole stream with LF line endings at once."""
+    text = stream.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    out = []
+    for event in sseclient.SSEClient(iter([text])).events():
+        if event.data:
+            ok, data = _decode_data(event.data)
+            out.append(SseMessage(event.event if ok else "parse-error", data))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_pre_pass_changes_the_cost_not_the_result(data: st.DataObject) -> None:
+    stream = b"".join(data.draw(st.lists(st.sampled_from(FRAGMENTS), max_size=40)))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+    bounds = [0, *cuts, len(stream)]
+    chunks = [stream[a:b] for a, b in itertools.pairwise(bounds)]
+    assert parse(chunks) == _oracle(stream)

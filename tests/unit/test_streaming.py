@@ -190,7 +190,8 @@ def test_drop_without_policy_raises_stream_error_with_cause() -> None:
     assert [e.kind for e in got] == ["ready", "score_update"]
     assert info.value.__cause__ is cut
     assert rec.names == ["connected", "closed"]
-    assert rec.states[-1].error is cut
+    error = rec.states[-1].error  # the state reports the SDK's error, wrapping the cause
+    assert isinstance(error, KratyNetworkError) and error.original_cause is cut
 
 
 def test_clean_end_without_closed_is_a_drop() -> None:

@@ -15,7 +15,12 @@ from kraty_pygame.component.widgets.leaderboard import LeaderboardPanel, PanelRo
 from kraty_pygame.component.widgets.lobby import LobbyBar
 from kraty_pygame.component.widgets.sync import SyncBadge
 from kraty_pygame.component.widgets.theme import TextCache, WidgetTheme
-from kraty_pygame.component.widgets.toasts import Toast, ToastStack, describe_grants
+from kraty_pygame.component.widgets.toasts import (
+    Toast,
+    ToastStack,
+    catalog_names,
+    describe_grants,
+)
 
 __all__ = [
     "LeaderboardPanel",
@@ -26,5 +31,6 @@ __all__ = [
     "Toast",
     "ToastStack",
     "WidgetTheme",
+    "catalog_names",
     "describe_grants",
 ]

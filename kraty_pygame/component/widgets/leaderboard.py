@@ -58,12 +58,22 @@ class LeaderboardPanel:
         self.self_participant_id = self_participant_id
         self.finalized = False
         self._rows: dict[str, PanelRow] = {}
+        self._ordered: list[PanelRow] | None = None  # rows in rank order; None: re-sort
         self._text = TextCache(self.theme)
 
     @property
     def rows(self) -> list[PanelRow]:
-        """Every known row in rank order."""
-        return sorted(self._rows.values(), key=lambda r: (r.rank, -r.score, r.participant_id))
+        """Every known row in rank order (sorted again only after a change)."""
+        return list(self._ranked())
+
+    def _ranked(self) -> list[PanelRow]:
+        ordered = self._ordered
+        if ordered is None:
+            ordered = sorted(
+                self._rows.values(), key=lambda r: (r.rank, -r.score, r.participant_id)
+            )
+            self._ordered = ordered
+        return ordered
 
     def handle_event(self, event: pygame.event.Event) -> bool:
         """Apply a ``KRATY_LEADERBOARD`` event of this board; True if it changed the panel."""
@@ -94,6 +104,7 @@ class LeaderboardPanel:
         self._replace(getattr(board, "entries", None) or [])
 
     def _replace(self, entries: list[Any]) -> None:
+        self._ordered = None
         self._rows = {}
         for entry in entries:
             row = self._row(entry)
@@ -112,6 +123,7 @@ class LeaderboardPanel:
 
     def apply_update(self, update: Any) -> None:
         """Move one participant to its new score and rank (``LeaderboardScoreUpdate``)."""
+        self._ordered = None
         new = self._row(update)
         old = self._rows.get(new.participant_id)
         if old is not None:
@@ -147,7 +159,7 @@ class LeaderboardPanel:
         line = theme.font().get_linesize() + 4
         rank_w = theme.font().size("999.")[0]
         score_w = theme.font().size("0000000")[0]
-        for row in self.rows[: self.max_rows]:
+        for row in self._ranked()[: self.max_rows]:
             if y + line > rect.height - pad:
                 break
             if row.is_self:

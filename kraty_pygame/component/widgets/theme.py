@@ -81,6 +81,7 @@ class TextCache:
         self._theme = theme
         self._size = size
         self._cache: OrderedDict[tuple[str, Color, int], pygame.Surface] = OrderedDict()
+        self._fitted: OrderedDict[tuple[str, Color, int, int], pygame.Surface] = OrderedDict()
 
     def render(self, text: str, color: Color, size: int | None = None) -> pygame.Surface:
         """``text`` in ``color`` at ``size`` pixels, anti-aliased."""
@@ -97,12 +98,33 @@ class TextCache:
         return surface
 
     def fit(self, text: str, color: Color, width: int, size: int | None = None) -> pygame.Surface:
-        """Like :meth:`render`, shortened with an ellipsis to fit ``width`` pixels."""
-        surface = self.render(text, color, size)
-        if surface.get_width() <= width or len(text) <= 1:
-            return surface
-        font = self._theme.font(self._theme.font_size if size is None else size)
-        cut = len(text)
-        while cut > 1 and font.size(text[:cut] + "…")[0] > width:
-            cut -= 1
-        return self.render(text[:cut] + "…", color, size)
+        """Like :meth:`render`, shortened with an ellipsis to fit ``width`` pixels.
+
+        The result is cached per text, colour, width and size, so a long name costs
+        its measuring once, not every frame.
+        """
+        px = self._theme.font_size if size is None else size
+        key = (text, color, width, px)
+        fitted = self._fitted.get(key)
+        if fitted is not None:
+            self._fitted.move_to_end(key)
+            return fitted
+        fitted = self._fit(text, color, width, px)
+        self._fitted[key] = fitted
+        if len(self._fitted) > self._size:
+            self._fitted.popitem(last=False)
+        return fitted
+
+    def _fit(self, text: str, color: Color, width: int, px: int) -> pygame.Surface:
+        font = self._theme.font(px)
+        if font.size(text)[0] <= width or len(text) <= 1:
+            return self.render(text, color, px)
+        # binary search for the longest prefix that fits with the ellipsis
+        low, high = 1, len(text) - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if font.size(text[:middle] + "…")[0] <= width:
+                low = middle
+            else:
+                high = middle - 1
+        return self.render(text[:low] + "…", color, px)

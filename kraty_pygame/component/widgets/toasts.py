@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,14 +12,43 @@ import pygame
 from kraty_pygame.component.event_types import KRATY_GRANTS, KRATY_MILESTONE
 from kraty_pygame.component.widgets.theme import Color, TextCache, WidgetTheme
 
-__all__ = ["Toast", "ToastStack", "describe_grants"]
+__all__ = ["DisplayNames", "Toast", "ToastStack", "catalog_names", "describe_grants"]
 
 ToastKind = Literal["info", "milestone", "grant", "error"]
 Anchor = Literal["topleft", "topright", "bottomleft", "bottomright"]
 
 
-def describe_grants(grants: list[Any]) -> str:
-    """A short line for a list of grants: ``"10 gold, 1 crate_gold"``."""
+DisplayNames = Mapping[str, str] | Callable[[str], str]
+"""Item and currency keys to display names: a mapping, or a function of the key."""
+
+
+def catalog_names(catalog: Any, locale: str = "en") -> dict[str, str]:
+    """``{key: display name}`` of every item and currency of a ``Catalog``."""
+    names: dict[str, str] = {}
+    for entry in [*(getattr(catalog, "currencies", None) or []), *(catalog.items or [])]:
+        key = str(getattr(entry, "key", "") or "")
+        if key:
+            shown = entry.display_name(locale) if hasattr(entry, "display_name") else ""
+            names[key] = shown or key
+    return names
+
+
+def _name_of(key: str, names: DisplayNames | None) -> str:
+    if names is None:
+        return key
+    if callable(names):
+        return names(key) or key
+    return names.get(key) or key
+
+
+def describe_grants(grants: list[Any], names: DisplayNames | None = None) -> str:
+    """A short line for a list of grants: ``"10 Gold, 1 Golden Crate"``.
+
+    Args:
+        grants: ``Grant`` objects (their ``contents.entries``).
+        names: display names of item and currency keys (see :func:`catalog_names`);
+            a key without a name is shown as it is.
+    """
     parts: list[str] = []
     for grant in grants:
         contents = getattr(grant, "contents", None)
@@ -31,7 +61,8 @@ def describe_grants(grants: list[Any]) -> str:
                 or getattr(entry, "type", None)
                 or "reward"
             )
-            parts.append(f"{amount:g} {key}" if isinstance(amount, int | float) else str(key))
+            label = _name_of(str(key), names)
+            parts.append(f"{amount:g} {label}" if isinstance(amount, int | float) else label)
         if not getattr(contents, "entries", None):
             parts.append("a crate" if getattr(grant, "kind", "") == "crate" else "a reward")
     return ", ".join(parts) if parts else f"{len(grants)} reward(s)"
@@ -59,6 +90,9 @@ class ToastStack:
         max_toasts: the oldest toast goes when one more arrives.
         anchor: the corner the stack grows from.
         margin: distance from the surface edges in pixels.
+        names: display names of item and currency keys for grant lines; set them
+            later with :meth:`use_catalog` (after ``catalog.read()``). Without a name
+            a key is shown as it is.
     """
 
     def __init__(
@@ -68,12 +102,19 @@ class ToastStack:
         max_toasts: int = 5,
         anchor: Anchor = "topright",
         margin: int = 12,
+        names: DisplayNames | None = None,
     ) -> None:
         self.theme = theme or WidgetTheme()
+        self.names: DisplayNames | None = names
         self.anchor: Anchor = anchor
         self.margin = margin
         self.toasts: deque[Toast] = deque(maxlen=max_toasts)
+        self.drawn: list[pygame.Rect] = []  # where the last draw() put each toast
         self._text = TextCache(self.theme)
+
+    def use_catalog(self, catalog: Any, locale: str = "en") -> None:
+        """Show grants with the display names of ``catalog`` (a ``Catalog``)."""
+        self.names = catalog_names(catalog, locale)
 
     def push(self, title: str, body: str = "", *, kind: ToastKind = "info") -> Toast:
         """Show a toast now; returns it."""
@@ -86,14 +127,15 @@ class ToastStack:
         if event.type == KRATY_MILESTONE:
             key = getattr(event.milestone, "key", "") or "milestone"
             grants = list(event.grants or [])
-            body = describe_grants(grants) if grants else ""
+            body = describe_grants(grants, self.names) if grants else ""
             self.push(f"Milestone: {key}", body, kind="milestone")
             return True
         if event.type == KRATY_GRANTS and event.source != "milestone":
             grants = list(event.grants or [])
             if grants:
                 noun = "reward" if len(grants) == 1 else "rewards"
-                self.push(f"{len(grants)} {noun} waiting", describe_grants(grants), kind="grant")
+                body = describe_grants(grants, self.names)
+                self.push(f"{len(grants)} {noun} waiting", body, kind="grant")
                 return True
         return False
 
@@ -116,9 +158,16 @@ class ToastStack:
             "info": theme.border,
         }[kind]
 
-    def draw(self, surface: pygame.Surface) -> None:
-        """Draw the stack onto ``surface``."""
+    def draw(self, surface: pygame.Surface, avoid: Sequence[pygame.Rect] = ()) -> None:
+        """Draw the stack onto ``surface``.
+
+        Args:
+            avoid: rects of ``surface`` a toast must not cover (the game's buttons): a
+                toast that would overlap one is moved past it, and toasts that no longer
+                fit are not drawn this frame. ``drawn`` lists the rects used.
+        """
         theme = self.theme
+        self.drawn = []
         width = min(theme.toast_width, surface.get_width() - 2 * self.margin)
         if width <= 0:
             return
@@ -136,6 +185,13 @@ class ToastStack:
             )
             height = pad * 2 + title.get_height() + (body.get_height() + 2 if body else 0)
             rect = pygame.Rect(x, y if top else y - height, width, height)
+            rect = self._clear_of(rect, avoid, top)
+            if (
+                rect.top < 0
+                or rect.bottom > surface.get_height()
+                or any(rect.colliderect(a) for a in avoid)
+            ):
+                break  # no room left: the rest wait (they still age and fade)
             alpha = self._alpha(toast)
             card = pygame.Surface(rect.size, pygame.SRCALPHA)
             pygame.draw.rect(card, theme.background, card.get_rect(), border_radius=theme.radius)
@@ -147,7 +203,22 @@ class ToastStack:
             if alpha < 255:
                 card.set_alpha(alpha)
             surface.blit(card, rect)
+            self.drawn.append(rect)
             y = rect.bottom + 6 if top else rect.top - 6
+
+    @staticmethod
+    def _clear_of(rect: pygame.Rect, avoid: Sequence[pygame.Rect], top: bool) -> pygame.Rect:
+        """``rect`` moved down (top anchors) or up until it overlaps none of ``avoid``."""
+        rect = rect.copy()
+        for _ in range(len(avoid) + 1):
+            hits = [a for a in avoid if rect.colliderect(a)]
+            if not hits:
+                break
+            if top:
+                rect.top = max(a.bottom for a in hits) + 6
+            else:
+                rect.bottom = min(a.top for a in hits) - 6
+        return rect
 
     def _alpha(self, toast: Toast) -> int:
         fade = self.theme.fade_seconds

@@ -1,13 +1,20 @@
 """Event listings, attempts and progress (PROTOCOL E2-E4, E22)."""
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Tuple, Union
 
+from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.models._base import KratyModel, localized, parse_iso
 from kraty_pygame.sdk.models.grants import Grant, RangeSpec, RewardEntryPreview
 
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
+
 __all__ = [
+    "PROGRESS_MODES",
     "Attempt",
     "EntryCost",
     "EntryCostCurrency",
@@ -25,6 +32,7 @@ __all__ = [
     "RewardPolicySummary",
     "RewardTier",
     "StartAttemptResponse",
+    "check_progress_mode",
 ]
 
 ProgressMode = Literal["set", "increment"]
@@ -228,23 +236,50 @@ class FinishAttemptResponse(KratyModel):
     outcome: str = ""
 
 
+PROGRESS_MODES: Tuple[str, ...] = ("set", "increment")
+"""The values ``mode`` accepts: ``set`` overwrites a metric, ``increment`` adds to it."""
+
+
+def check_progress_mode(mode: object, where: str = "progress()") -> None:
+    """Raise ``KratyConfigError`` naming ``mode`` unless it is ``"set"`` or ``"increment"``.
+
+    There is no default: ``set`` and ``increment`` give very different totals, so the
+    caller says which one it means (as the TypeScript SDK requires).
+    """
+    if mode is None:
+        raise KratyConfigError(
+            f"{where}: mode is required: pass mode=\"set\" (overwrite the metric) or "
+            "mode=\"increment\" (add to it)"
+        )
+    if mode not in PROGRESS_MODES:
+        raise KratyConfigError(
+            f"{where}: mode must be \"set\" or \"increment\", got {mode!r}"
+        )
+
+
 @dataclass(frozen=True)
 class ProgressInput:
     """Body of ``events.progress``: ``set`` overwrites, ``increment`` adds.
 
     Attributes:
-        mode: ``"set"`` (default) or ``"increment"``.
+        mode: ``"set"`` or ``"increment"``; required (no default).
         metric_value: single-metric form; applies to the event's first metric.
         metrics: multi-metric form ``{metric_key: value}``.
         occurred_at: ISO timestamp override for replays.
         idempotency_key: caller key; generated per call when None.
+
+    Raises:
+        KratyConfigError: ``mode`` is not ``"set"`` or ``"increment"``.
     """
 
-    mode: ProgressMode = "set"
+    mode: ProgressMode
     metric_value: Optional[float] = None
     metrics: Optional[Dict[str, float]] = None
     occurred_at: Optional[str] = None
     idempotency_key: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        check_progress_mode(self.mode, "ProgressInput")
 
     def to_body(self) -> Dict[str, Any]:
         """The JSON body (camelCase, unset fields omitted, no idempotency key)."""

@@ -146,6 +146,7 @@ class EventLeaderboardsClient(ResourceClient):
             on_state=on_state,
             on_finalized=on_finalized,
             on_cancel=token.cancel,
+            mask=self._client.mask_error,
         )
         return stream.connect()
 

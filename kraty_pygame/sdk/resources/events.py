@@ -14,14 +14,53 @@ from kraty_pygame.sdk.models.events import (
     ProgressMode,
     ProgressResponse,
     StartAttemptResponse,
+    check_progress_mode,
 )
 from kraty_pygame.sdk.resources._base import ResourceClient
 
-__all__ = ["EventsClient"]
+__all__ = ["EventsClient", "progress_input"]
 
 
 def _listings(data: Any) -> list[EventListing]:
     return decode_list(EventListing, data, "data")
+
+
+def progress_input(
+    input: ProgressInput | None,
+    *,
+    mode: object = None,
+    metric_value: float | None = None,
+    metrics: Mapping[str, float] | None = None,
+    occurred_at: str | None = None,
+) -> ProgressInput:
+    """The :class:`ProgressInput` of an ``events.progress`` call, checked before sending.
+
+    The component calls this on the game's thread, so a missing or wrong ``mode``
+    raises at the call instead of arriving later as a failed request.
+
+    Raises:
+        KratyConfigError: ``mode`` is missing or not ``"set"`` / ``"increment"``.
+        TypeError: both ``input`` and keyword fields were given, or ``input`` is not a
+            ``ProgressInput``.
+    """
+    if input is None:
+        check_progress_mode(mode)
+        return ProgressInput(
+            mode=mode,  # type: ignore[arg-type]  # checked just above
+            metric_value=metric_value,
+            metrics=dict(metrics) if metrics is not None else None,
+            occurred_at=occurred_at,
+        )
+    if not isinstance(input, ProgressInput):
+        raise TypeError(
+            f"progress(): input must be a ProgressInput, got {type(input).__name__}; "
+            "or pass mode=..., metric_value=... as keywords"
+        )
+    if mode is not None or metric_value is not None or metrics is not None or (
+        occurred_at is not None
+    ):
+        raise TypeError("progress(): pass either a ProgressInput or keyword fields, not both")
+    return input
 
 
 class EventsClient(ResourceClient):
@@ -83,37 +122,31 @@ class EventsClient(ResourceClient):
         attempt_id: str,
         input: ProgressInput | None = None,
         *,
-        mode: ProgressMode = "set",
+        mode: ProgressMode | None = None,
         metric_value: float | None = None,
         metrics: Mapping[str, float] | None = None,
         occurred_at: str | None = None,
         idempotency_key: str | None = None,
         as_: str | None = None,
     ) -> ProgressResponse:
-        """Report progress: ``set`` overwrites a metric, ``increment`` adds to it.
+        """Report progress: ``mode="set"`` overwrites a metric, ``mode="increment"`` adds.
 
-        Pass a :class:`ProgressInput` or its fields as keywords (not both). The
-        response lists only the milestones crossed by this update.
+        Pass a :class:`ProgressInput` or its fields as keywords (not both). ``mode`` is
+        required either way: there is no default (see ``docs/api-notes.md``). The
+        response lists only the milestones crossed by this update; once the attempt
+        has ended (``response.attempt.is_in_progress`` is False) further calls fail
+        with 409 ``attempt_finished``.
 
         Raises:
             KratyApiError: ``is_attempt_finished`` (409), ``is_invalid_metric`` /
                 ``is_validation_failed`` (400), ``is_not_found`` (404).
+            KratyConfigError: ``mode`` is missing or not ``"set"`` / ``"increment"``
+                (raised before anything is sent).
             TypeError: both ``input`` and keyword fields were given.
         """
-        if input is None:
-            input = ProgressInput(
-                mode=mode,
-                metric_value=metric_value,
-                metrics=dict(metrics) if metrics is not None else None,
-                occurred_at=occurred_at,
-            )
-        elif (
-            mode != "set"
-            or metric_value is not None
-            or metrics is not None
-            or occurred_at is not None
-        ):
-            raise TypeError("progress(): pass either a ProgressInput or keyword fields, not both")
+        input = progress_input(
+            input, mode=mode, metric_value=metric_value, metrics=metrics, occurred_at=occurred_at
+        )
         return self._client.request_decoded(
             "POST",
             self._player_path(as_, "events", event_key, "attempts", attempt_id, "progress"),

@@ -92,7 +92,7 @@ class InventoryClient(ResourceClient):
         response = self._client.open_stream(
             self._player_path(player_id, "inventory", "stream"), read_timeout=read_timeout
         )
-        return InventoryStream(player_id, response)
+        return InventoryStream(player_id, response, mask=self._client.mask_error)
 
     @operation("inventory", write=False)
     def watch(

@@ -8,6 +8,7 @@ from typing import Any
 
 from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyConfigError
+from kraty_pygame.sdk.identity import decode_registration
 from kraty_pygame.sdk.models.identity import PlayerIdentities, PlayerMetadata
 from kraty_pygame.sdk.models.players import PlayerIdentity, PlayerRegistration
 from kraty_pygame.sdk.options import is_text
@@ -36,10 +37,11 @@ class PlayersClient(ResourceClient):
         registration = self._client.request_decoded(
             "POST",
             self._player_path(external_player_id, "register"),
-            PlayerRegistration.from_wire,
+            decode_registration,
             body={},
             query={"force": True} if force else None,
         )
+        self._client.hold_secret(registration.secret)  # masked if a server echoes it
         if force and registration.secret:
             self._identity.install_rotated(external_player_id, registration.secret)
         return registration
