@@ -52,6 +52,7 @@ from kraty_pygame.component.board_watcher import LeaderboardWatcher
 from kraty_pygame.component.calls import FacadeCalls, check_call
 from kraty_pygame.component.delivery import CallbackErrorHandler, Delivery
 from kraty_pygame.component.errors import (
+    KratyAttemptEndedError,
     KratyClockNotSyncedError,
     KratyComponentClosedError,
     KratyThreadError,
@@ -242,6 +243,8 @@ class KratyComponent(FacadeCalls):
                 owns=owns,
             )
             self._delivery.shown = self._outbox.shown
+            self._outbox.attempts = self._attempts
+            self._outbox.on_held = self._observe_identity  # KRATY_IDENTITY secret_invalid
         self.events = EventsProxy(self)
         self.grants = GrantsProxy(self)
         self.lobbies = LobbiesProxy(self)
@@ -361,6 +364,19 @@ class KratyComponent(FacadeCalls):
         if link is not None and is_write and player is None and is_durable(fn):
             # the main thread's cheapest path: one journal write, nothing else queued
             job = Job(operation, fn, tuple(args), dict(kwargs), [handle], is_write=True)
+            if operation in ATTEMPT_OPERATIONS:  # an attempt seen ending: not even recorded
+                attempt_id = progress_target(job.args, job.kwargs)[1]
+                ended = self._attempts.status_of(attempt_id) if attempt_id else None
+                if ended is not None:
+                    job.info["outbox"] = True
+                    error: BaseException = KratyAttemptEndedError(
+                        f"{operation}: attempt {attempt_id} already ended ({ended}); not sent",
+                        attempt_id=attempt_id,
+                        status=ended,
+                    )
+                    handle._complete(HandleStatus.FAILED, None, error)
+                    link.put_finished(RequestResult(job, (handle,), None, error))
+                    return handle
             if operation != _START or _event_key(job) not in self._lobby_events:
                 return self._record(link, handle, job)
             if link.online is False:  # a lobby seats the player on the server: not offline

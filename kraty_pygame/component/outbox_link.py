@@ -159,6 +159,10 @@ class OutboxLink:
         self._seq = 0
         self._settled = threading.Condition(self._lock)
         self._last_data: Any = None
+        #: The component's attempt tracker (``KRATY_ATTEMPT`` for delivered writes).
+        self.attempts: Any = None
+        #: Called (sender thread) with the error when the server refused a player's secret.
+        self.on_held: Callable[[BaseException | None], None] | None = None
         self._last_sent: SentRequest | None = None
         #: Finished handles whose result ``update()`` has not delivered yet.
         self.undelivered = 0
@@ -261,6 +265,8 @@ class OutboxLink:
                 self._replayed(kind, notice)
             return
         self._put_live(LiveItem("sync", self._attrs(kind, notice)))
+        if kind == "held" and self.on_held is not None:
+            self.on_held(getattr(notice, "error", None))
         if pending is not None:
             self.pending_dirty = True
 
@@ -308,6 +314,8 @@ class OutboxLink:
             error = getattr(notice, "error", None) or RuntimeError(
                 f"{job.operation}: the write ended as {kind}"
             )
+        if self.attempts is not None:
+            error = self.attempts.observe(job, value, error)
         data = getattr(notice, "data", None)
         sent = self._last_sent
         if kind == "applied" and data is not None and data is self._last_data and sent:
