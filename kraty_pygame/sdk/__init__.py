@@ -5,7 +5,6 @@
 
 import logging
 
-from kraty_pygame.sdk._deadline import CancelToken
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
@@ -29,6 +28,7 @@ from kraty_pygame.sdk.finalization import (
     MembershipRef,
     MembershipStore,
 )
+from kraty_pygame.sdk.http.abort import CancelToken
 from kraty_pygame.sdk.identity import (
     FileSecretStore,
     Identity,

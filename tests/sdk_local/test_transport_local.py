@@ -26,7 +26,7 @@ from kraty_pygame.sdk import (
     RequestInfo,
     RetryConfig,
 )
-from kraty_pygame.sdk._deadline import Attempt
+from kraty_pygame.sdk.http.abort import HttpTry
 from kraty_pygame.sdk.transport import KratyClient
 from tests.support.http_server import Reply, ScriptedServer, json_reply
 
@@ -75,7 +75,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         tick.wait(0.01)
 
 
-def live_attempt(client: KratyClient) -> Attempt | None:
+def live_attempt(client: KratyClient) -> HttpTry | None:
     """The running attempt of the client's only in-flight call (test introspection)."""
     scopes = list(client._scopes)
     return scopes[0].attempt if len(scopes) == 1 else None
@@ -405,7 +405,7 @@ def test_cancel_while_connecting(blackhole: str, make_client: MakeClient) -> Non
     token = CancelToken()
     call = CallInThread(lambda: client.request("POST", "/sdk/v1/x", cancel=token))
     # a connection is registered but has no socket yet: the call is blocked connecting
-    wait_until(lambda: (a := live_attempt(client)) is not None and a.hooked)
+    wait_until(lambda: (a := live_attempt(client)) is not None and a.hooked and a.sock is None)
     aborted_at = time.monotonic()
     token.cancel()
     call.join(timeout=5)

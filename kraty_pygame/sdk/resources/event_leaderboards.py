@@ -13,9 +13,9 @@ from typing import Any
 
 import requests
 
-from kraty_pygame.sdk._deadline import CancelToken
 from kraty_pygame.sdk.errors import KratyError
 from kraty_pygame.sdk.finalization import FinalizationTracker, MembershipRef
+from kraty_pygame.sdk.http.abort import CancelToken
 from kraty_pygame.sdk.models.leaderboards import (
     EventLeaderboard,
     FinalStanding,
