@@ -1,10 +1,7 @@
 """Abortable HTTP tries: a deadline per try, cancellation and ``close()`` from any thread.
 
-Every try is an :class:`HttpTry`. The connection classes mounted by
-:class:`KratyHTTPAdapter` hand their socket to the try running in the current context;
-aborting the try shuts that socket down, so a blocked ``recv`` returns at once. One
-:class:`DeadlineWatchdog` thread per client aborts tries that outlive their deadline.
-Only public urllib3 and requests APIs are used (see ``docs/reliability.md``).
+Our connections hand their socket to the :class:`HttpTry` running in the current context;
+aborting the try shuts that socket down, so a blocked ``connect``/``recv`` returns at once.
 """
 
 from __future__ import annotations
@@ -30,81 +27,107 @@ from urllib3.poolmanager import ProxyManager
 
 from kraty_pygame.sdk.options import is_loopback_address
 
-__all__ = ["CallScope", "CancelToken", "DeadlineWatchdog", "HttpTry", "KratyHTTPAdapter"]
+__all__ = ["CallScope", "CancelToken", "DeadlineWatchdog", "KratyHTTPAdapter"]
 
-ACTIVE: Final = 0
-DONE: Final = 1
 TIMED_OUT: Final = 2
 CANCELLED: Final = 3
 _POLL: Final = 0.05
 _IN_PROGRESS: Final = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035})
 
-running: ContextVar[HttpTry | None] = ContextVar("kraty_http_try", default=None)
-"""The try the current thread is making (read by the connection classes)."""
+running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=None)
+"""The call the current thread is making (read by the connection classes)."""
 
 
-class HttpTry:
-    """One HTTP try: its deadline, its socket and how it ended (``state``)."""
+class CallScope:
+    """One logical call: its tries (one at a time) and backoff sleeps. Abortable from any
+    thread; the running try's socket is shut down, even mid-connect or mid-headers."""
 
-    __slots__ = ("_lock", "connected", "deadline", "hooked", "response", "sock", "state")
+    __slots__ = (
+        "_event",
+        "_lock",
+        "connected",
+        "cut",
+        "deadline",
+        "hooked",
+        "raw",
+        "reason",
+        "sock",
+    )
 
     def __init__(self) -> None:
-        self.deadline: float | None = None
-        self.state = ACTIVE
-        self.hooked = False  # one of our connections took part (else: a foreign adapter)
-        self.connected = False
-        self.sock: socket.socket | None = None
-        self.response: Any = None
+        self.reason: str | None = None
         self._lock = threading.Lock()
+        self._event = threading.Event()
+        self.begin()
+
+    def begin(self) -> bool:
+        """Start a try; False when the call is already aborted."""
+        with self._lock:
+            self.deadline: float | None = None
+            self.cut = 0  # TIMED_OUT or CANCELLED once this try was aborted
+            self.hooked = self.connected = False  # hooked: one of our connections took part
+            self.sock: socket.socket | None = None
+            self.raw: Any = None  # the response (a foreign adapter's is shut instead)
+            return self.reason is None
 
     @property
     def aborted(self) -> bool:
-        return self.state in (TIMED_OUT, CANCELLED)
+        return self.cut != 0 or self.reason is not None
 
-    def attach(self, sock: socket.socket | None, response: Any = None) -> None:
-        """Adopt the socket (or, for a foreign adapter, the response) to shut on abort."""
+    def attach(self, sock: socket.socket | None, raw: Any = None) -> None:
+        """Adopt the try's socket (or response) so that an abort can shut it."""
         with self._lock:
-            self.hooked = self.hooked or response is None
-            if sock is not None:
-                self.sock, self.connected = sock, True
-            self.response = response if response is not None else self.response
-            if self.aborted:
+            self.hooked |= raw is None
+            self.connected |= sock is not None
+            self.sock = self.sock if sock is None else sock
+            self.raw = self.raw if raw is None else raw
+            if self.cut > 0:
                 self._shut()
-        if self.aborted and response is None:
+        if self.aborted and raw is None:
             raise OSError(errno.ECONNABORTED, "request aborted")
 
-    def abort(self, state: int) -> bool:
-        """End the try as ``TIMED_OUT`` (only once its deadline passed) or ``CANCELLED``."""
+    def abort(self, reason: str) -> None:
+        """Abort the running try and any backoff sleep; ``reason`` is kept for the error."""
         with self._lock:
-            if self.state != ACTIVE:
-                return False
-            if state == TIMED_OUT and (self.deadline is None or time.monotonic() < self.deadline):
-                return False
-            self.state = state
+            if self.reason is None:
+                self.reason = reason
+                self._cut(CANCELLED)
+        self._event.set()
+
+    def expire(self, deadline: float) -> None:
+        """The watchdog's call: end the try whose deadline this is."""
+        with self._lock:
+            if self.deadline == deadline:
+                self._cut(TIMED_OUT)
+
+    def _cut(self, state: int) -> None:
+        if self.cut == 0:  # a try is running and was not cut yet
+            self.cut = state
             self._shut()  # under the lock: a finished try's socket may serve another call
-            return True
 
     def _shut(self) -> None:
-        if self.sock is not None:  # the plain method is safe on an SSLSocket being read
-            with contextlib.suppress(OSError):
+        with contextlib.suppress(Exception):
+            if self.sock is not None:  # the plain method is safe on an SSLSocket being read
                 socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
-        elif self.response is not None:  # a foreign adapter: shut its response instead
-            with contextlib.suppress(Exception):
-                (getattr(self.response, "shutdown", None) or self.response.close)()
+            elif self.raw is not None:
+                (getattr(self.raw, "shutdown", None) or self.raw.close)()
 
-    def disarm(self) -> bool:
-        """Drop the deadline (an open stream lives on); False if the try already ended."""
+    def arm(self, deadline: float | None) -> bool:
+        """Set (None: drop) the try's deadline; False when the try was already cut."""
         with self._lock:
-            self.deadline = None
-            return self.state == ACTIVE
+            self.deadline = deadline
+            return not self.cut
 
     def finish(self) -> int:
-        """Mark the try done (if still active); return its final state."""
+        """End the try; returns how it was cut (0: it was not)."""
         with self._lock:
-            if self.state == ACTIVE:
-                self.state = DONE
-            self.sock = self.response = None
-            return self.state
+            self.deadline = self.sock = self.raw = None
+            cut, self.cut = self.cut, -1  # -1: between tries, nothing to cut
+            return max(cut, 0)
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait ``seconds``; False when the call was aborted meanwhile."""
+        return self.reason is None if seconds <= 0 else not self._event.wait(seconds)
 
 
 def _resolve(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
@@ -121,7 +144,7 @@ def _resolve(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
     return infos
 
 
-def _connect(conn: HTTPConnection, infos: list[Any], attempt: HttpTry) -> socket.socket:
+def _connect(conn: HTTPConnection, infos: list[Any], attempt: CallScope) -> socket.socket:
     """A non-blocking TCP connect that an abort interrupts (plain HTTP, no proxy)."""
     budget = conn.timeout if isinstance(conn.timeout, int | float) else None
     limit = None if budget is None else time.monotonic() + budget
@@ -201,16 +224,14 @@ class _TLSConnection(_Connection, HTTPSConnection):
     """HTTPS with the same hooks (``super()`` reaches HTTPSConnection's connect)."""
 
 
-class _Pool(HTTPConnectionPool):
-    ConnectionCls = _Connection
-
-
-class _LoopbackPool(HTTPConnectionPool):
-    ConnectionCls = _LoopbackConnection
-
-
-class _TLSPool(HTTPSConnectionPool):
-    ConnectionCls = _TLSConnection
+_POOLS: Final[dict[str, type[HTTPConnectionPool]]] = {
+    name: type(name, (base,), {"ConnectionCls": cls})
+    for name, base, cls in (
+        ("http", HTTPConnectionPool, _Connection),
+        ("loopback", HTTPConnectionPool, _LoopbackConnection),
+        ("https", HTTPSConnectionPool, _TLSConnection),
+    )
+}
 
 
 class KratyHTTPAdapter(HTTPAdapter):
@@ -220,8 +241,8 @@ class KratyHTTPAdapter(HTTPAdapter):
     """
 
     def __init__(self, *args: Any, loopback_only: bool = False, **kwargs: Any) -> None:
-        http = _LoopbackPool if loopback_only else _Pool
-        self.kraty_pools: dict[str, type[HTTPConnectionPool]] = {"http": http, "https": _TLSPool}
+        http = _POOLS["loopback" if loopback_only else "http"]
+        self.kraty_pools = {"http": http, "https": _POOLS["https"]}
         super().__init__(*args, **kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -250,24 +271,24 @@ class DeadlineWatchdog:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, HttpTry]] = []
+        self._heap: list[tuple[float, int, CallScope]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
         self._stopped = False
 
-    def watch(self, attempt: HttpTry, timeout: float) -> None:
-        """Abort ``attempt`` ``timeout`` seconds from now unless it ended or was disarmed."""
+    def watch(self, call: CallScope, timeout: float) -> None:
+        """Cut the call's running try ``timeout`` seconds from now (unless it ended)."""
         with self._cond:
-            attempt.deadline = deadline = time.monotonic() + timeout
-            if self._stopped:
+            deadline = time.monotonic() + timeout
+            if not call.arm(deadline) or self._stopped:
                 return
-            heapq.heappush(self._heap, (deadline, next(self._order), attempt))
+            heapq.heappush(self._heap, (deadline, next(self._order), call))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="kraty-deadline-watchdog", daemon=True
                 )
                 self._thread.start()
-            elif self._heap[0][2] is attempt:
+            elif self._heap[0][2] is call:
                 self._cond.notify()
 
     def stop(self) -> None:
@@ -285,40 +306,9 @@ class DeadlineWatchdog:
             while not self._stopped:
                 now = time.monotonic()
                 while self._heap and self._heap[0][0] <= now:
-                    heapq.heappop(self._heap)[2].abort(TIMED_OUT)  # a no-op once it ended
+                    deadline, _n, call = heapq.heappop(self._heap)
+                    call.expire(deadline)  # a no-op once that try ended
                 self._cond.wait(self._heap[0][0] - now if self._heap else None)
-
-
-class CallScope:
-    """One logical call (its tries and backoff sleeps); abortable from any thread."""
-
-    __slots__ = ("_event", "_lock", "attempt", "reason")
-
-    def __init__(self) -> None:
-        self.reason: str | None = None
-        self.attempt: HttpTry | None = None
-        self._lock = threading.Lock()
-        self._event = threading.Event()
-
-    def abort(self, reason: str) -> None:
-        """Abort the running try and any backoff sleep; ``reason`` is kept for the error."""
-        with self._lock:
-            if self.reason is not None:
-                return
-            self.reason, attempt = reason, self.attempt
-        self._event.set()
-        if attempt is not None:
-            attempt.abort(CANCELLED)
-
-    def begin(self, attempt: HttpTry) -> bool:
-        """Make ``attempt`` the running try; False when the call is already aborted."""
-        with self._lock:
-            self.attempt = attempt
-            return self.reason is None
-
-    def sleep(self, seconds: float) -> bool:
-        """Wait ``seconds``; False when the call was aborted meanwhile."""
-        return self.reason is None if seconds <= 0 else not self._event.wait(seconds)
 
 
 class CancelToken:

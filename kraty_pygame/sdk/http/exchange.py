@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Final
 
@@ -19,14 +21,7 @@ from kraty_pygame.sdk.errors import (
     KratyProtocolError,
     KratyTimeoutError,
 )
-from kraty_pygame.sdk.http.abort import (
-    CANCELLED,
-    TIMED_OUT,
-    CallScope,
-    DeadlineWatchdog,
-    HttpTry,
-    running,
-)
+from kraty_pygame.sdk.http.abort import CANCELLED, TIMED_OUT, CallScope, DeadlineWatchdog, running
 
 __all__ = ["NETWORK_ERRORS", "Outcome", "Reply", "TryRunner", "is_connect_failure", "open_stream"]
 
@@ -101,21 +96,18 @@ class TryRunner:
         timeout: float,
     ) -> Outcome:
         """One HTTP try bounded by ``timeout`` seconds and abortable through ``scope``."""
-        attempt = HttpTry()
-        if not scope.begin(attempt):
+        if not scope.begin():
             return Outcome(None, _Cut("call aborted before the try"), False, False, True, 0.0)
         started = time.perf_counter()
-        self.watchdog.watch(attempt, timeout)
-        token = running.set(attempt)
         reply = failure = None
         try:
-            with self.session.request(
+            with _running(scope, self.watchdog, timeout), self.session.request(
                 method, url, data=payload, headers=headers, timeout=(timeout, timeout),
                 stream=True, allow_redirects=False, verify=True,
             ) as response:  # fmt: skip
-                attempt.attach(None, response.raw)
+                scope.attach(None, response.raw)
                 status, retry_after = response.status_code, response.headers.get("retry-after")
-                body = self._read_body(response, attempt)
+                body = self._read_body(response, scope)
                 if body is None and 200 <= status < 300:
                     raise KratyProtocolError(
                         f"response body exceeds max_response_bytes={self.max_response_bytes}; "
@@ -128,22 +120,21 @@ class TryRunner:
         except NETWORK_ERRORS as exc:
             failure = exc
         finally:
-            running.reset(token)
-            state = attempt.finish()
+            cut = scope.finish()
         duration_ms = (time.perf_counter() - started) * 1000.0
-        if state in (TIMED_OUT, CANCELLED):
+        if cut:
             # The socket was shut under the exchange: http.client takes a connection closed
             # inside the headers for their end, so even a "200" here is not an answer.
             reply, failure = None, failure or _Cut("try aborted")
         if failure is None:
             return Outcome(reply, None, True, False, False, duration_ms)
-        sent = attempt.connected if attempt.hooked else not is_connect_failure(failure)
-        timed_out = state == TIMED_OUT or isinstance(
+        sent = scope.connected if scope.hooked else not is_connect_failure(failure)
+        timed_out = cut == TIMED_OUT or isinstance(
             failure, requests.Timeout | urllib3.exceptions.TimeoutError
         )
-        return Outcome(None, failure, sent, timed_out, state == CANCELLED, duration_ms)
+        return Outcome(None, failure, sent, timed_out, cut == CANCELLED, duration_ms)
 
-    def _read_body(self, response: requests.Response, attempt: HttpTry) -> bytes | None:
+    def _read_body(self, response: requests.Response, scope: CallScope) -> bytes | None:
         """The body, or None when it is larger than the cap."""
         cap = self.max_response_bytes
         length = response.headers.get("content-length")
@@ -156,9 +147,20 @@ class TryRunner:
             if total > cap:
                 return None
             chunks.append(chunk)
-            if attempt.aborted:
+            if scope.aborted:
                 raise _Cut("try aborted")
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+@contextmanager
+def _running(scope: CallScope, watchdog: DeadlineWatchdog, timeout: float) -> Iterator[None]:
+    """Within the block, the deadline runs and our connections hand ``scope`` their socket."""
+    watchdog.watch(scope, timeout)
+    token = running.set(scope)
+    try:
+        yield
+    finally:
+        running.reset(token)
 
 
 def open_stream(
@@ -180,38 +182,31 @@ def open_stream(
         KratyApiError: non-2xx (the envelope's code, else ``http_<status>``).
         KratyNetworkError: connect/headers failed (``KratyCancelledError`` when aborted).
     """
-    attempt = HttpTry()
-    if not scope.begin(attempt):
+    if not scope.begin():
         raise KratyCancelledError(f"GET {path} cancelled before it started")
-    watchdog.watch(attempt, timeouts[0])
-    token = running.set(attempt)
     try:
-        response = session.request(
-            "GET", url, headers=headers, stream=True, allow_redirects=False, verify=True,
-            timeout=timeouts,
-        )  # fmt: skip
+        with _running(scope, watchdog, timeouts[0]):
+            response = session.request(
+                "GET", url, headers=headers, stream=True, allow_redirects=False, verify=True,
+                timeout=timeouts,
+            )  # fmt: skip
     except CONFIG_ERRORS as exc:
-        attempt.finish()
+        scope.finish()
         raise KratyConfigError(f"invalid request for {path}: {type(exc).__name__}") from exc
     except NETWORK_ERRORS as exc:
-        raise _stream_failure(attempt.finish(), path, timeouts[0], exc) from exc
-    finally:
-        running.reset(token)
-    if not attempt.disarm():  # the deadline passed as the headers came in: cut short
+        raise _stream_failure(scope.finish(), path, timeouts[0], exc) from exc
+    if not scope.arm(None):  # the deadline passed as the headers came in: cut short
         response.close()
-        raise _stream_failure(attempt.finish(), path, timeouts[0], None)
-    attempt.attach(None, response.raw)
+        raise _stream_failure(scope.finish(), path, timeouts[0], None)
+    scope.attach(None, response.raw)
     if 200 <= response.status_code < 300:
         return response
-    watchdog.watch(attempt, timeouts[0])  # an error page must not hang the caller either
+    watchdog.watch(scope, timeouts[0])  # an error page must not hang the caller either
     body = b""
-    try:
+    with suppress(*NETWORK_ERRORS):
         body = response.raw.read(64 * 1024, decode_content=True) or b""
-    except NETWORK_ERRORS:
-        pass
-    finally:
-        attempt.finish()
-        response.close()
+    scope.finish()
+    response.close()
     status = response.status_code
     error = api_error_from_body(status, body)
     raise error or KratyApiError(status, f"http_{status}", f"stream refused (status={status})")
