@@ -29,6 +29,7 @@ from kraty_pygame.component.event_types import (
     KRATY_MILESTONE,
     KRATY_REQUEST_DONE,
     KRATY_REQUEST_FAILED,
+    event_name,
 )
 from kraty_pygame.component.handles import RequestHandle
 from kraty_pygame.component.results import LiveItem, RequestResult
@@ -63,6 +64,7 @@ class Delivery:
         self.grant_watchers: list[GrantsWatcher] = []
         self.post_retries = 0
         self.callback_errors = 0
+        self.blocked_types: set[int] = set()  # KRATY_* ids the game blocked (warned once)
 
     @property
     def busy(self) -> bool:
@@ -163,11 +165,19 @@ class Delivery:
         while outbox:
             event_type, attrs = outbox[0]
             try:
-                post(event(event_type, attrs))
+                posted = post(event(event_type, attrs))
             except pygame.error:
                 self.post_retries += 1
                 return False
             outbox.popleft()
+            if not posted and event_type not in self.blocked_types:
+                self.blocked_types.add(event_type)
+                _log.warning(
+                    "kraty component: the game blocks %s events (pygame.event.set_blocked or "
+                    "set_allowed), so pygame drops them; allow them with "
+                    "pygame.event.set_allowed(kraty_pygame.component.ALL_EVENT_TYPES)",
+                    event_name(event_type),
+                )
         return True
 
     def discard(self) -> None:
