@@ -89,7 +89,7 @@ from kraty_pygame.sdk.transport import CancelToken
 if TYPE_CHECKING:
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.models.time import TimeSync
-    from kraty_pygame.sdk.streaming import ReconnectPolicy
+    from kraty_pygame.sdk.streams.leaderboard import ReconnectPolicy
 
 __all__ = ["ComponentStats", "KratyComponent"]
 

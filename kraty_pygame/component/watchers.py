@@ -33,7 +33,7 @@ from kraty_pygame.sdk.errors import (
     KratyPollTimeoutError,
 )
 from kraty_pygame.sdk.polling import poll_lobby_until_active, poll_pending_grants
-from kraty_pygame.sdk.streaming import StreamState, as_kraty_error
+from kraty_pygame.sdk.streams.leaderboard import StreamState, as_kraty_error
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:

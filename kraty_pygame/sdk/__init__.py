@@ -37,7 +37,6 @@ from kraty_pygame.sdk.identity import (
     KeyringSecretStore,
     SecretStore,
 )
-from kraty_pygame.sdk.inventory_stream import InventoryStream
 from kraty_pygame.sdk.kraty import Kraty
 from kraty_pygame.sdk.models import PlayerIdentity, PlayerRegistration, SyntheticIdentity, localized
 from kraty_pygame.sdk.models.catalog import Catalog, CatalogCurrency, CatalogItem
@@ -139,7 +138,8 @@ from kraty_pygame.sdk.resources.lobbies import LobbiesClient
 from kraty_pygame.sdk.resources.players import PlayersClient
 from kraty_pygame.sdk.resources.wallet import WalletClient
 from kraty_pygame.sdk.server_time import ServerClock
-from kraty_pygame.sdk.streaming import (
+from kraty_pygame.sdk.streams.inventory import InventoryStream
+from kraty_pygame.sdk.streams.leaderboard import (
     LeaderboardStream,
     ReconnectPolicy,
     StreamState,

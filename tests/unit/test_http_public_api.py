@@ -46,7 +46,7 @@ def _sdk_class_names() -> set[str]:
 
 def test_the_check_sees_the_http_modules() -> None:
     names = {p.name for p in _http_modules()}
-    assert {"abort.py", "exchange.py", "transport.py", "streaming.py"} <= names
+    assert {"abort.py", "exchange.py", "transport.py", "live.py"} <= names
 
 
 def test_no_private_attribute_access_outside_our_own_objects() -> None:

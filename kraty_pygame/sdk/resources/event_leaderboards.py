@@ -26,7 +26,7 @@ from kraty_pygame.sdk.models.leaderboards import (
     LeaderboardStreamKind,
 )
 from kraty_pygame.sdk.resources._base import ResourceClient
-from kraty_pygame.sdk.streaming import (
+from kraty_pygame.sdk.streams.leaderboard import (
     DEFAULT_STREAM_READ_TIMEOUT,
     LeaderboardStream,
     ReconnectPolicy,

@@ -8,7 +8,6 @@ from typing import Any
 
 from kraty_pygame.sdk import _constants as C
 from kraty_pygame.sdk.errors import KratyConfigError
-from kraty_pygame.sdk.inventory_stream import InventoryHandler, InventoryStream, start_watch
 from kraty_pygame.sdk.models.inventory import (
     ConsumeItemInput,
     ConsumeItemResult,
@@ -16,6 +15,7 @@ from kraty_pygame.sdk.models.inventory import (
     PlayerItemHolding,
 )
 from kraty_pygame.sdk.resources._base import ResourceClient
+from kraty_pygame.sdk.streams.inventory import InventoryHandler, InventoryStream, start_watch
 
 __all__ = ["InventoryClient"]
 
