@@ -18,6 +18,7 @@ from typing import Final
 
 import requests
 
+from kraty_pygame.sdk.backoff import backoff_delay
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
@@ -119,8 +120,14 @@ class ReconnectPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before reconnect number ``attempt`` (1-based)."""
-        base = min(self.initial_delay * self.multiplier ** max(attempt - 1, 0), self.max_delay)
-        return max(0.0, base * (1 + self.jitter * (2 * self.rng() - 1)))
+        return backoff_delay(
+            self.initial_delay,
+            attempt,
+            cap=self.max_delay,
+            r=2 * self.rng() - 1,
+            jitter=self.jitter,
+            multiplier=self.multiplier,
+        )
 
 
 def _is_retryable(exc: BaseException) -> bool:
