@@ -23,7 +23,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
-from urllib3.poolmanager import ProxyManager
+from urllib3.poolmanager import PoolManager, ProxyManager
 
 from kraty_pygame.sdk.options import is_loopback_address
 
@@ -41,18 +41,6 @@ running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=No
 class CallScope:
     """One logical call: its tries (one at a time) and backoff sleeps. Abortable from any
     thread; the running try's socket is shut down, even mid-connect or mid-headers."""
-
-    __slots__ = (
-        "_event",
-        "_lock",
-        "connected",
-        "cut",
-        "deadline",
-        "hooked",
-        "raw",
-        "reason",
-        "sock",
-    )
 
     def __init__(self) -> None:
         self.reason: str | None = None
@@ -247,23 +235,19 @@ class KratyHTTPAdapter(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(self.kraty_pools)
+        _own(self.poolmanager, self.kraty_pools)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         if isinstance(manager, ProxyManager) and not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = dict(self.kraty_pools)
+            _own(manager, self.kraty_pools)
         return manager
 
-    def close(self) -> None:
-        """Close every pooled connection now (urllib3 2 leaves idle sockets to the GC)."""
-        for manager in (self.poolmanager, *self.proxy_manager.values()):
-            for key in list(manager.pools.keys()):
-                pool = manager.pools.get(key)
-                if pool is not None:
-                    with contextlib.suppress(Exception):
-                        pool.close()
-        super().close()
+
+def _own(manager: PoolManager, pools: dict[str, type[HTTPConnectionPool]]) -> None:
+    manager.pool_classes_by_scheme = dict(pools)
+    # Close a pool's idle sockets when the manager drops it (urllib3 2 leaves them to the GC).
+    manager.pools.dispose_func = lambda pool: pool.close()
 
 
 class DeadlineWatchdog:

@@ -10,7 +10,24 @@ from dataclasses import dataclass
 from typing import Final
 
 import requests
-import urllib3.exceptions
+from requests.exceptions import (
+    ConnectTimeout,
+    InvalidHeader,
+    InvalidSchema,
+    InvalidURL,
+    MissingSchema,
+    RequestException,
+    URLRequired,
+)
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NameResolutionError,
+    NewConnectionError,
+)
+from urllib3.exceptions import (
+    TimeoutError as Urllib3Timeout,
+)
 
 from kraty_pygame.sdk._envelope import api_error_from_body
 from kraty_pygame.sdk.errors import (
@@ -25,28 +42,11 @@ from kraty_pygame.sdk.http.abort import CANCELLED, TIMED_OUT, CallScope, Deadlin
 
 __all__ = ["NETWORK_ERRORS", "Outcome", "Reply", "TryRunner", "is_connect_failure", "open_stream"]
 
-NETWORK_ERRORS: Final = (
-    requests.RequestException,
-    urllib3.exceptions.HTTPError,
-    http.client.HTTPException,
-    OSError,
-)
+NETWORK_ERRORS: Final = (RequestException, HTTPError, http.client.HTTPException, OSError)
 """Everything the HTTP stack raises for a failed exchange (never let one escape)."""
-CONFIG_ERRORS: Final = (
-    requests.exceptions.InvalidURL,
-    requests.exceptions.InvalidHeader,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.URLRequired,
-)
+CONFIG_ERRORS: Final = (InvalidURL, InvalidHeader, InvalidSchema, MissingSchema, URLRequired)
 """Request-building errors: a programming/configuration mistake, never retried."""
-_CONNECT_FAILURES: Final = (
-    requests.exceptions.ConnectTimeout,
-    urllib3.exceptions.NewConnectionError,
-    urllib3.exceptions.ConnectTimeoutError,
-    urllib3.exceptions.NameResolutionError,
-    ConnectionRefusedError,
-)
+_NOT_SENT: Final = (ConnectTimeout, NewConnectionError, ConnectTimeoutError, NameResolutionError)
 _CHUNK: Final = 65536
 
 
@@ -129,9 +129,7 @@ class TryRunner:
         if failure is None:
             return Outcome(reply, None, True, False, False, duration_ms)
         sent = scope.connected if scope.hooked else not is_connect_failure(failure)
-        timed_out = cut == TIMED_OUT or isinstance(
-            failure, requests.Timeout | urllib3.exceptions.TimeoutError
-        )
+        timed_out = cut == TIMED_OUT or isinstance(failure, requests.Timeout | Urllib3Timeout)
         return Outcome(None, failure, sent, timed_out, cut == CANCELLED, duration_ms)
 
     def _read_body(self, response: requests.Response, scope: CallScope) -> bytes | None:
@@ -231,7 +229,7 @@ def is_connect_failure(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, _CONNECT_FAILURES):
+        if isinstance(current, (*_NOT_SENT, ConnectionRefusedError)):
             return True
         reason = getattr(current, "reason", None)
         first = current.args[0] if current.args else None

@@ -9,16 +9,15 @@ itself; when no read is in progress, ``cancel()`` closes it directly.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Final, Generic, TypeVar
 
 import requests
-import urllib3.exceptions
 
 from kraty_pygame.sdk.errors import KratyError
+from kraty_pygame.sdk.http.exchange import NETWORK_ERRORS
 from kraty_pygame.sdk.streams.sse import (
     DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_MAX_LINE_BYTES,
@@ -31,12 +30,7 @@ __all__ = ["READ_ERRORS", "TRANSPORT_ERRORS", "Dropped", "LiveStream", "describe
 _log = logging.getLogger(__name__)
 _READ_SIZE: Final = 64 * 1024
 
-TRANSPORT_ERRORS: Final = (
-    requests.RequestException,
-    urllib3.exceptions.HTTPError,
-    http.client.HTTPException,
-    OSError,
-)
+TRANSPORT_ERRORS: Final = NETWORK_ERRORS
 READ_ERRORS: Final = (
     *TRANSPORT_ERRORS,
     ValueError,  # reading a response closed under us
