@@ -289,9 +289,13 @@ class DeadlineWatchdog:
         with self._cond:
             while not self._stopped:
                 now = time.monotonic()
-                while self._heap and self._heap[0][0] <= now:
-                    deadline, _n, call = heapq.heappop(self._heap)
-                    call.expire(deadline)  # a no-op once that try ended
+                heap = self._heap
+                # Pop what expired, and ended tries (their deadline moved on) at the head,
+                # so the thread sleeps until the earliest live deadline only.
+                while heap and (heap[0][0] <= now or heap[0][2].deadline != heap[0][0]):
+                    deadline, _n, call = heapq.heappop(heap)
+                    if deadline <= now:
+                        call.expire(deadline)
                 self._cond.wait(self._heap[0][0] - now if self._heap else None)
 
 
