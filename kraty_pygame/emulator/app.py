@@ -13,7 +13,6 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,6 +20,7 @@ from kraty_pygame._version import __version__
 from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.errors import ApiError
 from kraty_pygame.emulator.middleware import EmulatorMiddleware
+from kraty_pygame.emulator.origins import OriginPolicy
 from kraty_pygame.emulator.runtime import EmulatorRuntime
 from kraty_pygame.emulator.settings import EmulatorSettings
 
@@ -143,11 +143,6 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     rt.initialize()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(EmulatorMiddleware, runtime=rt)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["retry-after"],
-    )
+    # Outermost: CORS for the game API, none (and same-origin only) for /_emulator/*.
+    app.add_middleware(OriginPolicy, bound_host=rt.settings.host, control_plane=rt.control_plane)
     return app

@@ -58,6 +58,18 @@ def find_player_by_id(conn: sqlite3.Connection, player_id: str) -> PlayerRow | N
     return PlayerRow(*row) if row is not None else None
 
 
+def bearer_token(header: str | None) -> str | None:
+    """The API key of an ``authorization`` value (``Bearer <key>``, scheme in any case,
+    surrounding spaces ignored), or None when it is not a bearer credential."""
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
 def api_key(request: Request, keys: dict[str, ApiKeyConfig]) -> ApiKeyConfig:
     """The configured API key of this request.
 
@@ -67,9 +79,8 @@ def api_key(request: Request, keys: dict[str, ApiKeyConfig]) -> ApiKeyConfig:
     header = request.headers.get("authorization")
     if header is None or not header.strip():
         raise ApiError("unauthenticated", "missing authorization header")
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(header)
+    if token is None:
         raise ApiError("session_invalid", "authorization must be 'Bearer <api key>'")
     key = keys.get(token)
     if key is None:

@@ -20,12 +20,13 @@ LF line endings, PROTOCOL E6) and shared by every subscriber.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+
+from kraty_pygame.emulator.responses import dumps
 
 __all__ = [
     "TERMINAL_KINDS",
@@ -44,7 +45,7 @@ _DEFAULT_MAX_PENDING: Final = 10_000
 
 def encode_event(kind: str, data: Mapping[str, Any]) -> bytes:
     """One SSE frame: ``event:`` line, one ``data:`` line of compact JSON, blank line."""
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    body = dumps(data).decode("utf-8")
     return f"event: {kind}\ndata: {body}\n\n".encode()
 
 

@@ -11,6 +11,7 @@ Timestamps on the wire are always ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (PROTOCOL.md §0.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -39,7 +40,27 @@ def parse_iso(text: str) -> datetime:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00 has no UTC reading
+        raise ValueError(f"{text[:40]!r} is outside the representable time range") from None
+
+
+#: The range the emulator clock may be moved within. The upper end leaves centuries of
+#: headroom below ``datetime.max`` for every duration added to "now" (windows, expiries).
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def check_reachable(moment: datetime) -> datetime:
+    """``moment`` when it lies in ``EARLIEST..LATEST``.
+
+    Raises:
+        ValueError: the clock cannot be moved there.
+    """
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"the emulator clock stays between {iso(EARLIEST)} and {iso(LATEST)}")
+    return moment
 
 
 def truncate_ms(moment: datetime) -> datetime:
@@ -83,17 +104,35 @@ class EmulatorClock:
         return time.monotonic() + self.now().timestamp() - time.time()
 
     def advance(self, seconds: float) -> datetime:
-        """Move the clock forward (or backward for a negative value); returns the new time."""
+        """Move the clock forward (or backward for a negative value); returns the new time.
+
+        Raises:
+            ValueError: ``seconds`` is not finite or the result leaves ``EARLIEST..LATEST``.
+        """
+        span = (LATEST - EARLIEST).total_seconds()
+        if not math.isfinite(seconds) or abs(seconds) > span:
+            raise ValueError(f"advance must be a finite number of seconds within ±{span:.0f}")
         delta = timedelta(seconds=seconds)
         with self._lock:
+            base = self._frozen if self._mode == "manual" else datetime.now(UTC) + self._offset
+            try:
+                target = base + delta
+            except OverflowError:
+                raise ValueError(f"advancing by {seconds:g} s leaves the clock's range") from None
+            check_reachable(target)
             if self._mode == "manual":
-                self._frozen = truncate_ms(self._frozen + delta)
+                self._frozen = truncate_ms(target)
             else:
                 self._offset += delta
         return self.now()
 
     def set(self, moment: datetime) -> datetime:
-        """Jump to ``moment``; returns the new time."""
+        """Jump to ``moment``; returns the new time.
+
+        Raises:
+            ValueError: ``moment`` lies outside ``EARLIEST..LATEST``.
+        """
+        check_reachable(moment.astimezone(UTC))
         with self._lock:
             if self._mode == "manual":
                 self._frozen = truncate_ms(moment.astimezone(UTC))

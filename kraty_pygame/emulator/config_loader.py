@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import UTC
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
 from kraty_pygame.emulator import config_events, config_platform
-from kraty_pygame.emulator.clock import CLOCK_MODES
+from kraty_pygame.emulator.clock import CLOCK_MODES, check_reachable
 from kraty_pygame.emulator.config import (
     ApiKeyConfig,
     CrateConfig,
@@ -71,6 +72,11 @@ def _emulator(ctx: Ctx, data: Any) -> EmulatorSection:
         max_body_bytes=t.integer("max_body_bytes", d.max_body_bytes, minimum=64),
         control_plane=t.boolean("control_plane", None),
     )
+    if section.start_time is not None:
+        try:
+            check_reachable(section.start_time.astimezone(UTC))
+        except ValueError as exc:
+            ctx.error("emulator.start_time", str(exc))
     for name in ("fail_rate", "break_after_commit_rate"):
         if getattr(section, name) > 1:
             ctx.error(f"emulator.{name}", "must be between 0 and 1")

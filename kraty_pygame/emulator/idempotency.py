@@ -8,6 +8,11 @@ handler and stores its response when cacheable (status 200-499 except 202, 401,
 (API key, external player id or "-", method, path with its ids, key); the
 fingerprint is the canonical JSON of the body without ``idempotencyKey``, plus the
 query string.
+
+A stored answer that carries a player secret (register, rotate) is sealed with a
+keystream derived from the ``idempotencyKey`` itself, which the database never holds:
+only a caller who knows the key can have the secret replayed, and neither the
+database file nor anything the control plane shows reveals it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from starlette.responses import Response
 
 from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.errors import ApiError, validation_failed
+from kraty_pygame.emulator.requestlog import SECRET_BEARING
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
@@ -67,6 +73,31 @@ def _fingerprint(body: dict[str, Any] | None, query: str) -> str:
 def _scope(api_key: str, external_id: str | None, method: str, path: str, key: str) -> str:
     text = "\x1f".join((api_key, external_id or "-", method, path, key))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+_SEALED: Final = b"sealed:"
+
+
+def _keystream(key: str, scope: str, size: int) -> int:
+    seed = b"kraty-emulator-replay\x00" + key.encode() + b"\x00" + scope.encode()
+    return int.from_bytes(hashlib.shake_256(seed).digest(size), "big")
+
+
+def _seal(content: bytes, key: str, scope: str) -> bytes:
+    mixed = int.from_bytes(content, "big") ^ _keystream(key, scope, len(content))
+    return _SEALED + mixed.to_bytes(len(content), "big")
+
+
+def _unseal(stored: bytes, key: str, scope: str) -> bytes:
+    if not stored.startswith(_SEALED):
+        return stored
+    sealed = stored[len(_SEALED) :]
+    mixed = int.from_bytes(sealed, "big") ^ _keystream(key, scope, len(sealed))
+    return mixed.to_bytes(len(sealed), "big")
+
+
+def _carries_secret(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("secret"), str)
 
 
 def _replay_body(status: int, body: bytes) -> bytes:
@@ -123,7 +154,11 @@ def run_write(
                             {"idempotencyKey": key},
                         )
                     status = int(row[1])
-                    return responses.raw_json(_replay_body(status, bytes(row[2])), status)
+                    stored = bytes(row[2])
+                    if stored.startswith(_SEALED):
+                        request.scope[SECRET_BEARING] = True
+                    body_bytes = _unseal(stored, key, scope)
+                    return responses.raw_json(_replay_body(status, body_bytes), status)
             try:
                 status, data = handler(tx, principal)
             except ApiError as exc:
@@ -133,13 +168,16 @@ def run_write(
                 content, extra_headers = responses.dumps(data.envelope()), data.headers
             else:
                 content = responses.dumps({"data": data})
+            sealed = _carries_secret(data)
+            if sealed:
+                request.scope[SECRET_BEARING] = True
             _store(
                 tx,
                 key=key,
                 status=status,
                 scope=scope,
                 fingerprint=fingerprint,
-                content=content,
+                content=_seal(content, key, scope) if sealed and key is not None else content,
                 now_ms=now_ms,
             )
     except _Rollback as rollback:  # the handler's writes are gone; remember the answer

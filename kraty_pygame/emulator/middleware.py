@@ -1,5 +1,6 @@
-"""The emulator's one raw ASGI middleware: body limit (413), rate limit (Q24), faults
-(latency, 503, commit-then-break), and the recent-requests log."""
+"""The emulator's one raw ASGI middleware: body limit (413), body number/depth rules
+(400, see :mod:`~kraty_pygame.emulator.bounds`), rate limit, faults (latency, 503,
+commit-then-break), and the recent-requests log."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kraty_pygame.emulator.auth import bearer_token
+from kraty_pygame.emulator.bounds import BodyRejected, parse_body
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.errors import ApiError
+from kraty_pygame.emulator.errors import ApiError, validation_failed
+from kraty_pygame.emulator.requestlog import SECRET_BEARING
 from kraty_pygame.emulator.responses import dumps
 
 if TYPE_CHECKING:
@@ -36,16 +40,28 @@ class EmulatorMiddleware:
         self.rt = runtime
         self._hits: dict[str, collections.deque[float]] = {}
 
+    def _bucket(self, scope: Scope) -> str:
+        """The configured API key a request names, or ``""`` for everything else: one
+        shared bucket for unknown, malformed and missing keys keeps memory bounded."""
+        header = next(
+            (
+                value.decode("latin-1")
+                for name, value in scope["headers"]
+                if name == b"authorization"
+            ),
+            None,
+        )
+        token = bearer_token(header)
+        return token if token is not None and token in self.rt.api_keys else ""
+
     def _rate_limited(self, scope: Scope) -> bool:
         limit = self.rt.config.emulator.rate_limit_per_minute
         if not limit:
             return False
-        token = ""
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                token = value.decode("latin-1")
-        hits = self._hits.setdefault(token, collections.deque())
         now = time.monotonic()
+        for bucket in [k for k, v in self._hits.items() if not v or now - v[-1] >= 60.0]:
+            del self._hits[bucket]  # nothing in the last minute: forget it
+        hits = self._hits.setdefault(self._bucket(scope), collections.deque())
         while hits and now - hits[0] >= 60.0:
             hits.popleft()
         if len(hits) >= limit:
@@ -73,7 +89,9 @@ class EmulatorMiddleware:
 
         try:
             if method in _BODY_METHODS:
-                body, too_large = await self._read_body(scope, receive)
+                body, too_large, complete = await self._read_body(scope, receive)
+                if not complete:  # the client left mid-body: never act on a partial body
+                    return
                 if too_large:
                     status = 413
                     await _send_error(
@@ -82,6 +100,14 @@ class EmulatorMiddleware:
                             "payload_too_large",
                             f"request body is larger than {rt.max_body_bytes} bytes",
                         ),
+                    )
+                    return
+                rejected = _body_problem(body)
+                if rejected is not None:
+                    status = 400
+                    await _send_error(
+                        send,
+                        validation_failed(rejected, [{"path": "body", "message": rejected}]),
                     )
                     return
                 receive = _replay(body, receive)
@@ -121,15 +147,18 @@ class EmulatorMiddleware:
                 status=status,
                 duration_ms=(time.perf_counter() - started) * 1000.0,
                 fault=fault,
+                secret_bearing=bool(scope.get(SECRET_BEARING)),
             )
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, bool]:
+    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, bool, bool]:
+        """``(body, too_large, complete)``; ``complete`` is False when the client
+        disconnected before the end of its body."""
         limit = self.rt.max_body_bytes
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     if int(value) > limit:
-                        return b"", True
+                        return b"", True, True
                 except ValueError:
                     pass
         chunks: list[bytes] = []
@@ -137,15 +166,15 @@ class EmulatorMiddleware:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                return b"".join(chunks), False, False
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return b"", True
+                return b"", True, True
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        return b"".join(chunks), False
+        return b"".join(chunks), False, True
 
     async def _break_after_commit(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the request (its transaction commits), then send a truncated response
@@ -166,6 +195,20 @@ class EmulatorMiddleware:
         await send(
             {"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True}
         )
+
+
+def _body_problem(body: bytes) -> str | None:
+    """Why a JSON body breaks the number/depth rules, or None (bodies that are not JSON
+    at all are left to the route, which reports them)."""
+    if not body.strip():
+        return None
+    try:
+        parse_body(body)
+    except BodyRejected as exc:
+        return str(exc)
+    except ValueError:
+        return None
+    return None
 
 
 def _replay(body: bytes, original: Receive) -> Receive:

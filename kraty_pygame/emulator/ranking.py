@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from kraty_pygame.emulator import bots as _bots
+from kraty_pygame.emulator.bounds import wire_number
 from kraty_pygame.emulator.clock import iso, parse_iso
 
 __all__ = [
@@ -153,7 +154,7 @@ def diff_updates(
 
 def number(value: float) -> float | int:
     """Integral scores travel as JSON integers (``15`` rather than ``15.0``)."""
-    return int(value) if float(value).is_integer() else value
+    return wire_number(value)
 
 
 # ---------------------------------------------------------------------- bots

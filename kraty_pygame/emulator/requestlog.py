@@ -1,11 +1,25 @@
-"""The recent-requests ring buffer behind ``GET /_emulator/requests`` (secrets masked)."""
+"""The recent-requests ring buffer behind ``GET /_emulator/requests`` (secrets masked).
+
+What it keeps is bounded: a few KiB of headers, 64 KiB of body per request. A call
+whose answer carries a player secret (register, rotate) is *secret-bearing*: its
+``idempotencyKey`` is hidden too, since replaying that call with the key returns the
+secret.
+"""
 
 from __future__ import annotations
 
 import collections
-import json
 import threading
-from typing import Any
+from typing import Any, Final
+
+from kraty_pygame.emulator.bounds import BodyRejected, parse_body
+
+#: Scope key a route sets when its answer carries a secret (see the module docstring).
+SECRET_BEARING: Final = "kraty.secret_bearing"  # noqa: S105 - a scope key, not a secret
+MAX_HEADERS: Final = 64
+MAX_HEADER_NAME: Final = 128
+MAX_HEADER_VALUE: Final = 1024
+MAX_TARGET: Final = 2048
 
 _SECRET_HEADERS = frozenset({"x-player-secret", "cookie"})
 _SECRET_FIELDS = frozenset({"secret", "playerSecret"})
@@ -29,15 +43,30 @@ def mask_authorization(value: str) -> str:
     return f"{scheme} {prefix}.***" if token else "***"
 
 
-def _mask_body(value: Any) -> Any:
+def _mask_body(value: Any, hidden: frozenset[str]) -> Any:
     if isinstance(value, dict):
         return {
-            k: ("***" if k in _SECRET_FIELDS and isinstance(v, str) else _mask_body(v))
+            k: ("***" if k in hidden and isinstance(v, str) else _mask_body(v, hidden))
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_mask_body(v) for v in value]
+        return [_mask_body(v, hidden) for v in value]
     return value
+
+
+def _clip(value: bytes, limit: int) -> bytes:
+    return value if len(value) <= limit else value[:limit] + b"...(truncated)"
+
+
+def bounded_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """At most ``MAX_HEADERS`` headers, names and values clipped."""
+    kept = [
+        (_clip(name, MAX_HEADER_NAME), _clip(value, MAX_HEADER_VALUE))
+        for name, value in headers[:MAX_HEADERS]
+    ]
+    if len(headers) > MAX_HEADERS:
+        kept.append((b"x-emulator-note", f"{len(headers) - MAX_HEADERS} more headers".encode()))
+    return kept
 
 
 class RequestLog:
@@ -60,8 +89,9 @@ class RequestLog:
         status: int | None,
         duration_ms: float,
         fault: str | None,
+        secret_bearing: bool = False,
     ) -> None:
-        """Keep the raw request; masking and JSON parsing happen only when read."""
+        """Keep the (bounded) raw request; masking and JSON parsing happen only when read."""
         with self._lock:
             self._seq += 1
             self._entries.append(
@@ -69,10 +99,11 @@ class RequestLog:
                     "seq": self._seq,
                     "at": at,
                     "method": method,
-                    "path": path,
-                    "query": query,
-                    "headers": headers,
+                    "path": path[:MAX_TARGET],
+                    "query": query[:MAX_TARGET],
+                    "headers": bounded_headers(headers),
                     "body": body[:_MAX_BODY],
+                    "secretBearing": secret_bearing,
                     "status": status,
                     "durationMs": round(duration_ms, 3),
                     "fault": fault,
@@ -90,15 +121,19 @@ class RequestLog:
             elif name == "authorization":
                 value = mask_authorization(value)
             masked[name] = value
+        hidden = _SECRET_FIELDS | ({"idempotencyKey"} if entry["secretBearing"] else set())
         parsed: Any = None
         body: bytes = entry["body"]
         if body:
             try:
-                parsed = _mask_body(json.loads(body))
+                parsed = _mask_body(parse_body(body), frozenset(hidden))
+            except BodyRejected as exc:
+                parsed = f"<{len(body)} bytes, refused: {exc}>"
             except (ValueError, UnicodeDecodeError):
                 parsed = f"<{len(body)} bytes, not JSON>"
+        shown = {k: v for k, v in entry.items() if k != "secretBearing"}
         return {
-            **entry,
+            **shown,
             "headers": masked,
             "body": parsed,
             "idempotencyKey": parsed.get("idempotencyKey") if isinstance(parsed, dict) else None,

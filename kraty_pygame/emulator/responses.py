@@ -7,14 +7,21 @@ from typing import Any
 
 from starlette.responses import Response
 
+from kraty_pygame.emulator.bounds import finite_json
 from kraty_pygame.emulator.errors import ApiError
 
 JSON_TYPE = "application/json"
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON; never ``NaN`` / ``Infinity`` (see :func:`bounds.finite_json`)."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        text = json.dumps(
+            finite_json(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    return text.encode("utf-8")
 
 
 def ok(data: Any, status: int = 200) -> Response:

@@ -20,6 +20,7 @@ import uvicorn
 from kraty_pygame.emulator.app import create_app
 from kraty_pygame.emulator.clock import ClockMode
 from kraty_pygame.emulator.control import EmulatorControl
+from kraty_pygame.emulator.http_limits import ConnectionLimits, protocol_class
 from kraty_pygame.emulator.settings import EmulatorSettings
 
 CLIENT_API_KEY = "kr_test.client-demo"
@@ -55,16 +56,22 @@ class EmulatorServer(uvicorn.Server):
         self._ready.set()
 
 
-def uvicorn_config(app: Any, *, embedded: bool) -> uvicorn.Config:
-    """The uvicorn settings shared by the CLI and the embedded server."""
+def uvicorn_config(
+    app: Any, *, embedded: bool, limits: ConnectionLimits | None = None
+) -> uvicorn.Config:
+    """The uvicorn settings shared by the CLI and the embedded server (``limits``:
+    header size, timeouts and the connection cap; see :mod:`.http_limits`)."""
+    chosen = limits or ConnectionLimits()
     return uvicorn.Config(
         app,
+        http=protocol_class(chosen),
+        ws="none",
         lifespan="off",
         log_level="warning",
         access_log=False,
         log_config=None if embedded else uvicorn.config.LOGGING_CONFIG,
         timeout_graceful_shutdown=1,
-        timeout_keep_alive=30,
+        timeout_keep_alive=max(1, round(chosen.idle_timeout_s)),
     )
 
 
@@ -80,6 +87,7 @@ class EmbeddedEmulator:
         rng_seed: overrides the config's seed.
         start_time: initial clock reading (default: today 09:00 UTC in manual mode).
         control_plane: serve ``/_emulator/*`` (default: only on loopback hosts).
+        limits: connection limits (header size, timeouts, connection cap).
     """
 
     def __init__(
@@ -93,7 +101,9 @@ class EmbeddedEmulator:
         rng_seed: int | None = None,
         start_time: datetime | None = None,
         control_plane: bool | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
+        self.limits = limits or ConnectionLimits()
         self.settings = EmulatorSettings(
             config=config,
             db=db,
@@ -131,7 +141,9 @@ class EmbeddedEmulator:
         shown = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{shown}:{port}"
         ready = threading.Event()
-        self._server = EmulatorServer(uvicorn_config(self.app, embedded=True), ready)
+        self._server = EmulatorServer(
+            uvicorn_config(self.app, embedded=True, limits=self.limits), ready
+        )
         sockets = [self._socket]
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": sockets}, name="kraty-emulator", daemon=True

@@ -12,12 +12,15 @@ once each, in name order, and recorded in ``schema_migrations``.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
+
+from kraty_pygame.emulator.bounds import MAX_FLOAT, finite_json
 
 _log = logging.getLogger(__name__)
 
@@ -98,6 +101,7 @@ class Store:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self.migrate()
+        self.repair_non_finite()
 
     @property
     def in_memory(self) -> bool:
@@ -126,6 +130,39 @@ class Store:
                     raise
                 applied.append(name)
             return applied
+
+    def repair_non_finite(self) -> int:
+        """Replace non-finite numbers that older emulators stored; returns how many
+        values changed.
+
+        ``±Infinity`` in a number column becomes the largest finite float of that sign
+        (rankings keep their order); JSON text holding ``NaN`` / ``Infinity`` is
+        rewritten with :func:`~kraty_pygame.emulator.bounds.finite_json`.
+        """
+        changed = 0
+        with self._lock:
+            tables = [
+                str(row[0])
+                for row in self._conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table in tables:
+                    columns = [
+                        str(row[1]) for row in self._conn.execute(f'PRAGMA table_info("{table}")')
+                    ]
+                    for column in columns:
+                        changed += _repair_column(self._conn, table, column)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        if changed:
+            _log.warning("replaced %d non-finite stored numbers with finite ones", changed)
+        return changed
 
     def wipe(self) -> None:
         """Drop every table and re-create the schema (``--reset`` / ``/_emulator/reset``)."""
@@ -186,6 +223,32 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _repair_column(conn: sqlite3.Connection, table: str, column: str) -> int:
+    quoted = f'"{table}"."{column}"'
+    cur = conn.execute(
+        f'UPDATE "{table}" SET "{column}" = CASE WHEN {quoted} > 0 THEN ? ELSE ? END '
+        f"WHERE typeof({quoted}) = 'real' AND abs({quoted}) > ?",
+        (MAX_FLOAT, -MAX_FLOAT, MAX_FLOAT),
+    )
+    changed = max(cur.rowcount, 0)
+    rows = conn.execute(
+        f'SELECT DISTINCT "{column}" FROM "{table}" WHERE typeof("{column}") = \'text\' '
+        f"AND (\"{column}\" LIKE '%Infinity%' OR \"{column}\" LIKE '%NaN%')"
+    ).fetchall()
+    for (text,) in rows:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            continue
+        fixed = json.dumps(finite_json(value), allow_nan=False)
+        if fixed != json.dumps(value):
+            cur = conn.execute(
+                f'UPDATE "{table}" SET "{column}" = ? WHERE "{column}" = ?', (fixed, text)
+            )
+            changed += max(cur.rowcount, 0)
+    return changed
 
 
 def _split_sql(sql: str) -> list[str]:

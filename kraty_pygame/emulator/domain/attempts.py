@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kraty_pygame.emulator import boards
 from kraty_pygame.emulator.auth import PlayerRow
+from kraty_pygame.emulator.bounds import check_finite, wire_number
 from kraty_pygame.emulator.clock import iso, parse_iso
 from kraty_pygame.emulator.config import EventConfig
 from kraty_pygame.emulator.domain import grants, lobbies
@@ -30,8 +31,8 @@ COLUMNS = (
 
 
 def number(value: float) -> float | int:
-    """Integral values travel as JSON integers."""
-    return int(value) if float(value).is_integer() else float(value)
+    """Integral values travel as JSON integers (see :func:`bounds.wire_number`)."""
+    return wire_number(value)
 
 
 def dto(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
@@ -212,7 +213,7 @@ def progress(
     last = parse_iso(row[14] or row[6])
     elapsed = (now - last).total_seconds()
     for key, value in updates.items():
-        new = value if mode == "set" else raw.get(key, 0.0) + value
+        new = check_finite(value if mode == "set" else raw.get(key, 0.0) + value, key)
         _anti_cheat(event, key, new - old.get(key, 0.0), elapsed)
         raw[key] = new
     for metric in event.metrics:
@@ -220,6 +221,7 @@ def progress(
         if sibling is not None and sibling in updates and raw.get(sibling, 0) > old.get(sibling, 0):
             raw[metric.key] = 0.0
     metrics, score = score_facing(event, raw)
+    check_finite(score, "score")
     fired_keys: list[str] = json.loads(row[13])
     fired: list[dict[str, Any]] = []
     for milestone in event.milestones:

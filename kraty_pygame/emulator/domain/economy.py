@@ -1,7 +1,8 @@
 """Wallet and inventory holdings with a ledger (PROTOCOL.md E11-E14, S1-S4, §8 Q25).
 
 Every change goes through :func:`change_balance` / :func:`change_quantity`, which
-refuse to go below zero (409 ``conflict``), stamp ``updatedAt`` and append a ledger row.
+refuse to go below zero (409 ``conflict``) or above the ledger's range (400
+``validation_failed``), stamp ``updatedAt`` and append a ledger row.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kraty_pygame.emulator.errors import ApiError
+from kraty_pygame.emulator.bounds import MAX_INT
+from kraty_pygame.emulator.errors import ApiError, validation_failed
 
 #: ``fn(tx_conn, change)`` called for every holding change (e.g. inventory streams).
 ChangeListener = Callable[[sqlite3.Connection, "HoldingChange"], None]
@@ -103,6 +105,11 @@ def change_balance(
     ).fetchone()
     before = int(current[0]) if current is not None else 0
     after = before + delta
+    if after > MAX_INT:
+        raise validation_failed(
+            f"{economy_key} balance would exceed {MAX_INT}",
+            [{"path": "amount", "message": "result out of range"}],
+        )
     if after < 0:
         raise ApiError(
             "conflict",
@@ -157,6 +164,11 @@ def change_quantity(
     ).fetchone()
     before = int(current[0]) if current is not None else 0
     after = before + delta
+    if after > MAX_INT:
+        raise validation_failed(
+            f"{item_key} quantity would exceed {MAX_INT}",
+            [{"path": "quantity", "message": "result out of range"}],
+        )
     if after < 0:
         raise ApiError(
             "conflict",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.emulator.clock import iso, parse_iso
 from kraty_pygame.emulator.config import CurrencyConfig
-from kraty_pygame.emulator.domain import economy, grants
+from kraty_pygame.emulator.domain import economy, grants, rewards
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
 
 if TYPE_CHECKING:
@@ -198,6 +198,9 @@ def _check_entries(rt: EmulatorRuntime, kind: str, entries: Any) -> list[dict[st
             problems.append({"path": f"{path}.{count_field}", "message": "positive integer"})
     if problems:
         raise validation_failed("invalid grant entries", problems)
+    too_much = rewards.totals_problem(entries)
+    if too_much is not None:
+        raise validation_failed(too_much, [{"path": "entries", "message": too_much}])
     return [dict(e) for e in entries]
 
 

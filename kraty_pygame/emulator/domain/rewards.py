@@ -10,6 +10,7 @@ import hashlib
 import random
 from typing import Any
 
+from kraty_pygame.emulator.bounds import MAX_INT
 from kraty_pygame.emulator.config import CrateConfig, GameConfig, RewardEntry
 from kraty_pygame.emulator.errors import ApiError, validation_failed
 
@@ -128,7 +129,38 @@ def validate_entries(config: GameConfig, entries: Any, path: str = "entries") ->
         if kind == "item" and isinstance(entry.get("parameters"), dict):
             clean["parameters"] = entry["parameters"]
         result.append(clean)
+    problem = totals_problem(result)
+    if problem is not None:
+        raise validation_failed(problem, [{"path": path, "message": problem}])
     return result
+
+
+#: Crate units one grant may hold (each becomes its own pending grant when claimed).
+MAX_CRATES_PER_GRANT = 1000
+
+
+def totals_problem(entries: list[RewardEntry] | list[dict[str, Any]]) -> str | None:
+    """Why a grant could never be paid out in full, or None: an amount above the
+    ledger's range (largest value of a ``{min, max}`` range counted), or more crate
+    units than :data:`MAX_CRATES_PER_GRANT`."""
+    totals: dict[tuple[str, str], int] = {}
+    crates = 0
+    for entry in entries:
+        kind = str(entry.get("type"))
+        count_field = "amount" if kind == "currency" else "quantity"
+        count = entry.get(count_field, 1)
+        top = int(count.get("max", 0)) if isinstance(count, dict) else int(count or 0)
+        if kind == "crate":
+            crates += top
+            continue
+        key = str(entry.get("currencyKey" if kind == "currency" else "itemKey"))
+        totals[(kind, key)] = totals.get((kind, key), 0) + top
+    if crates > MAX_CRATES_PER_GRANT:
+        return f"a grant holds at most {MAX_CRATES_PER_GRANT} crates"
+    for (kind, key), total in totals.items():
+        if total > MAX_INT:
+            return f"{kind} {key!r} adds up to more than {MAX_INT}"
+    return None
 
 
 def _valid_amount(value: Any) -> bool:

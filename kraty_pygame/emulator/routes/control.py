@@ -69,12 +69,21 @@ async def move_clock(body: ClockBody, rt: EmulatorRuntime = Depends(_enabled)) -
     if (body.advance_s is None) == (body.set is None):
         raise validation_failed("send exactly one of advance_s or set")
     if body.advance_s is not None:
-        rt.clock.advance(body.advance_s)
+        try:
+            rt.clock.advance(body.advance_s)
+        except ValueError as exc:
+            raise validation_failed(
+                str(exc), [{"path": "advance_s", "message": str(exc)}]
+            ) from None
     else:
         try:
-            rt.clock.set(parse_iso(str(body.set)))
+            moment = parse_iso(str(body.set))
         except ValueError:
             raise validation_failed("set must be an ISO-8601 timestamp") from None
+        try:
+            rt.clock.set(moment)
+        except ValueError as exc:
+            raise validation_failed(str(exc), [{"path": "set", "message": str(exc)}]) from None
     with rt.store.write() as tx:
         rt.sweep(tx)
     return responses.ok(_clock_state(rt))
