@@ -12,9 +12,9 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import requests
 
@@ -41,6 +41,11 @@ from kraty_pygame.sdk.streams.live import (
     describe,
 )
 from kraty_pygame.sdk.streams.sse import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_LINE_BYTES
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "DEFAULT_STREAM_READ_TIMEOUT",
