@@ -29,9 +29,9 @@ if _missing:
 
 if TYPE_CHECKING:  # pragma: no cover
     from kraty_pygame.emulator.app import create_app
-    from kraty_pygame.emulator.config_loader import ConfigError, load_config
-    from kraty_pygame.emulator.control import EmulatorControl, EmulatorControlError
-    from kraty_pygame.emulator.server import EmbeddedEmulator
+    from kraty_pygame.emulator.config.loader import ConfigError, load_config
+    from kraty_pygame.emulator.control_client import EmulatorControl, EmulatorControlError
+    from kraty_pygame.emulator.embedded import EmbeddedEmulator
     from kraty_pygame.emulator.settings import EmulatorSettings
 
 __all__ = [
@@ -46,12 +46,12 @@ __all__ = [
 
 _LAZY = {
     "create_app": "kraty_pygame.emulator.app",
-    "EmbeddedEmulator": "kraty_pygame.emulator.server",
-    "EmulatorControl": "kraty_pygame.emulator.control",
-    "EmulatorControlError": "kraty_pygame.emulator.control",
+    "EmbeddedEmulator": "kraty_pygame.emulator.embedded",
+    "EmulatorControl": "kraty_pygame.emulator.control_client",
+    "EmulatorControlError": "kraty_pygame.emulator.control_client",
     "EmulatorSettings": "kraty_pygame.emulator.settings",
-    "load_config": "kraty_pygame.emulator.config_loader",
-    "ConfigError": "kraty_pygame.emulator.config_loader",
+    "load_config": "kraty_pygame.emulator.config.loader",
+    "ConfigError": "kraty_pygame.emulator.config.loader",
 }
 
 

@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame._version import __version__
-from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.errors import ApiError
-from kraty_pygame.emulator.middleware import EmulatorMiddleware
-from kraty_pygame.emulator.origins import OriginPolicy
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.http.middleware import EmulatorMiddleware
+from kraty_pygame.emulator.http.origins import OriginPolicy
 from kraty_pygame.emulator.runtime import EmulatorRuntime
 from kraty_pygame.emulator.settings import EmulatorSettings
 
@@ -39,7 +39,7 @@ _ROUTE_MODULES = (
     "kraty_pygame.emulator.routes.server_gameplay",
     "kraty_pygame.emulator.routes.control",
     # emulator-boards' modules (optional until they exist):
-    "kraty_pygame.emulator.routes.event_leaderboards",
+    "kraty_pygame.emulator.routes.event_boards",
     "kraty_pygame.emulator.routes.leaderboards",
     # platform-extras: identity/metadata, friends, gifting, time, progression, inventory stream
     "kraty_pygame.emulator.routes.identity",

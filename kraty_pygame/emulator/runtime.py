@@ -23,11 +23,11 @@ from typing import Any
 from starlette.requests import Request
 
 from kraty_pygame.emulator.clock import ClockMode, EmulatorClock, iso, parse_iso
-from kraty_pygame.emulator.config import ApiKeyConfig, GameConfig
-from kraty_pygame.emulator.config_loader import load_config
+from kraty_pygame.emulator.config.loader import load_config
+from kraty_pygame.emulator.config.models import ApiKeyConfig, GameConfig
 from kraty_pygame.emulator.domain import players
-from kraty_pygame.emulator.faults import FaultInjector, FaultSettings
-from kraty_pygame.emulator.requestlog import RequestLog
+from kraty_pygame.emulator.http.faults import FaultInjector, FaultSettings
+from kraty_pygame.emulator.http.requestlog import RequestLog
 from kraty_pygame.emulator.settings import EmulatorSettings
 from kraty_pygame.emulator.store import Store, Transaction
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from kraty_pygame.emulator import boards, bots, finalization
-from kraty_pygame.emulator.config import (
+from kraty_pygame.emulator.config.models import (
     EventConfig,
     GameConfig,
     RewardBundleConfig,
     RewardPolicyConfig,
     RewardTier,
 )
+from kraty_pygame.emulator.domain.leaderboards import boards, bots, finalization
 
 T0 = datetime(2026, 6, 16, 9, 0, tzinfo=UTC)
 

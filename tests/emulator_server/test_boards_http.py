@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from kraty_pygame.emulator import boards, finalization
-from kraty_pygame.emulator.config_loader import demo_config_text
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.config.loader import demo_config_text
+from kraty_pygame.emulator.domain.leaderboards import boards, finalization
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 
 pytestmark = pytest.mark.emulator
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kraty_pygame.emulator import boards, bots, ranking
+from kraty_pygame.emulator.domain.leaderboards import boards, bots, ranking
 
 T0 = datetime(2026, 6, 16, 9, 0, tzinfo=UTC)
 

@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kraty_pygame.emulator import boards, bots, finalization
-from kraty_pygame.emulator.config_loader import demo_config_text
-from kraty_pygame.emulator.routes.event_leaderboards import broadcaster
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.config.loader import demo_config_text
+from kraty_pygame.emulator.domain.leaderboards import boards, bots, finalization
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
+from kraty_pygame.emulator.routes.event_boards import broadcaster
 
 pytestmark = pytest.mark.emulator
 
@@ -421,7 +421,7 @@ def test_head_on_a_stream_leaves_no_subscription(emu: EmbeddedEmulator) -> None:
 
 def test_heartbeat_interval_sources(emu: EmbeddedEmulator) -> None:
     from kraty_pygame.emulator.app import create_app
-    from kraty_pygame.emulator.routes.event_leaderboards import heartbeat_s
+    from kraty_pygame.emulator.routes.event_boards import heartbeat_s
     from kraty_pygame.emulator.settings import EmulatorSettings
 
     assert heartbeat_s(emu.app.state.runtime) == HEARTBEAT_S  # from the config file

@@ -11,13 +11,13 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import boards
-from kraty_pygame.emulator.auth import PlayerRow
-from kraty_pygame.emulator.bounds import check_finite, wire_number
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import EventConfig
+from kraty_pygame.emulator.config.models import EventConfig
 from kraty_pygame.emulator.domain import grants, lobbies
+from kraty_pygame.emulator.domain.leaderboards import boards
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
+from kraty_pygame.emulator.http.auth import PlayerRow
+from kraty_pygame.emulator.http.bounds import check_finite, wire_number
 from kraty_pygame.emulator.ids import event_id
 from kraty_pygame.emulator.store import Transaction
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kraty_pygame.emulator.bounds import MAX_INT
 from kraty_pygame.emulator.errors import ApiError, validation_failed
+from kraty_pygame.emulator.http.bounds import MAX_INT
 
 #: ``fn(tx_conn, change)`` called for every holding change (e.g. inventory streams).
 ChangeListener = Callable[[sqlite3.Connection, "HoldingChange"], None]

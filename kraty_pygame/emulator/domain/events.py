@@ -8,12 +8,12 @@ import zoneinfo
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import boards
-from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import EventConfig, GameConfig, RewardPolicyConfig
+from kraty_pygame.emulator.config.models import EventConfig, GameConfig, RewardPolicyConfig
 from kraty_pygame.emulator.domain import attempts, conditions, economy, lobbies, windows
+from kraty_pygame.emulator.domain.leaderboards import boards
 from kraty_pygame.emulator.errors import ApiError, not_found
+from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.ids import new_id
 from kraty_pygame.emulator.store import Transaction
 

@@ -20,11 +20,11 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from kraty_pygame.emulator.auth import PlayerRow, find_player, find_player_by_id
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import GameConfig
+from kraty_pygame.emulator.config.models import GameConfig
 from kraty_pygame.emulator.domain import identity, presence
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
+from kraty_pygame.emulator.http.auth import PlayerRow, find_player, find_player_by_id
 from kraty_pygame.emulator.ids import new_id
 
 CODE_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -22,11 +22,11 @@ import zoneinfo
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config_platform import GiftingConfig, platform_config
+from kraty_pygame.emulator.config.platform import GiftingConfig, platform_config
 from kraty_pygame.emulator.domain import economy, friends, grants, identity
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
+from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.ids import new_id
 
 if TYPE_CHECKING:

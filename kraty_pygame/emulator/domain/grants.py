@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config import RewardEntry
+from kraty_pygame.emulator.config.models import RewardEntry
 from kraty_pygame.emulator.domain import economy, rewards
 from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.ids import new_id

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config import DerivedFrom, GameConfig
+from kraty_pygame.emulator.config.models import DerivedFrom, GameConfig
 from kraty_pygame.emulator.errors import validation_failed
 
 MAX_NAME_LENGTH: Final = 32

@@ -14,9 +14,9 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import finalization
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import EventConfig, LobbyConfig
+from kraty_pygame.emulator.config.models import EventConfig, LobbyConfig
+from kraty_pygame.emulator.domain.leaderboards import finalization
 from kraty_pygame.emulator.domain.windows import Window
 from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.ids import event_id, new_id

@@ -8,11 +8,11 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator.auth import PlayerRow, find_player
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config import ApiKeyConfig, SeedGrant
+from kraty_pygame.emulator.config.models import ApiKeyConfig, SeedGrant
 from kraty_pygame.emulator.domain import economy, grants
 from kraty_pygame.emulator.errors import ApiError, validation_failed
+from kraty_pygame.emulator.http.auth import PlayerRow, find_player
 from kraty_pygame.emulator.ids import hash_secret, new_secret, new_uuid
 from kraty_pygame.emulator.store import Transaction
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import CurrencyConfig
+from kraty_pygame.emulator.config.models import CurrencyConfig
 from kraty_pygame.emulator.domain import economy, grants, rewards
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
 

@@ -10,9 +10,9 @@ import hashlib
 import random
 from typing import Any
 
-from kraty_pygame.emulator.bounds import MAX_INT
-from kraty_pygame.emulator.config import CrateConfig, GameConfig, RewardEntry
+from kraty_pygame.emulator.config.models import CrateConfig, GameConfig, RewardEntry
 from kraty_pygame.emulator.errors import ApiError, validation_failed
+from kraty_pygame.emulator.http.bounds import MAX_INT
 
 
 def grant_rng(rng_seed: int, grant_id: str) -> random.Random:

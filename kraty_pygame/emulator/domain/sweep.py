@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import finalization, idempotency
 from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.domain import attempts, grants, lobbies, windows
+from kraty_pygame.emulator.domain.leaderboards import finalization
 from kraty_pygame.emulator.errors import ApiError, not_found
+from kraty_pygame.emulator.http import idempotency
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:

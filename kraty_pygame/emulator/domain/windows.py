@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import EventConfig
+from kraty_pygame.emulator.config.models import EventConfig
 from kraty_pygame.emulator.ids import stable_id
 
 if TYPE_CHECKING:

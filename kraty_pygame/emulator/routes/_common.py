@@ -12,12 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config import ApiKeyConfig
+from kraty_pygame.emulator.config.models import ApiKeyConfig
 from kraty_pygame.emulator.domain import economy
 from kraty_pygame.emulator.errors import not_found
-from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.http import auth
+from kraty_pygame.emulator.http.idempotency import run_write
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
-from kraty_pygame.emulator.config import GameConfig
+from kraty_pygame.emulator.config.models import GameConfig
+from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.routes._common import ClientKey
 from kraty_pygame.emulator.runtime import runtime_of
 

@@ -12,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.clock import iso, parse_iso
 from kraty_pygame.emulator.errors import ApiError, validation_failed
-from kraty_pygame.emulator.faults import FaultSettings
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.http.faults import FaultSettings
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 
 

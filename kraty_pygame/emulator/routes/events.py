@@ -9,9 +9,9 @@ from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import attempts, events, lobbies, sweep
 from kraty_pygame.emulator.errors import not_found
+from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict, player_write
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction

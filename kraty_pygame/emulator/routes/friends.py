@@ -14,10 +14,10 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
-from kraty_pygame.emulator.config_platform import platform_config
+from kraty_pygame.emulator.config.platform import platform_config
 from kraty_pygame.emulator.domain import friends, identity, presence
 from kraty_pygame.emulator.errors import ApiError
+from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,

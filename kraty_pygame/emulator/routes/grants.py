@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import grants
+from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict, player_write
 from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Body
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import identity
 from kraty_pygame.emulator.errors import not_found, validation_failed
+from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,

@@ -17,13 +17,13 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth
-from kraty_pygame.emulator.broadcast import comment, encode_event
 from kraty_pygame.emulator.errors import ApiError
-from kraty_pygame.emulator.inventory_feed import channel_of, feed_of
+from kraty_pygame.emulator.http import auth
 from kraty_pygame.emulator.routes._common import ClientKey, Runtime
-from kraty_pygame.emulator.routes.event_leaderboards import heartbeat_s
+from kraty_pygame.emulator.routes.event_boards import heartbeat_s
 from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.streams.broadcast import comment, encode_event
+from kraty_pygame.emulator.streams.inventory_feed import channel_of, feed_of
 
 router = APIRouter(tags=["inventory"])
 

@@ -19,13 +19,11 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, board_views, event_boards, keyed_segments, responses
-from kraty_pygame.emulator.boards import Transaction
-from kraty_pygame.emulator.config import LeaderboardConfig
-from kraty_pygame.emulator.config_parse import EVENT_BOARD_ID_RE
-from kraty_pygame.emulator.errors import not_found
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.keyed_boards import (
+from kraty_pygame.emulator.config.models import LeaderboardConfig
+from kraty_pygame.emulator.config.parse import EVENT_BOARD_ID_RE
+from kraty_pygame.emulator.domain.leaderboards import board_views, event_boards, keyed_segments
+from kraty_pygame.emulator.domain.leaderboards.boards import Transaction
+from kraty_pygame.emulator.domain.leaderboards.keyed_boards import (
     BoardError,
     PlayerRef,
     join,
@@ -34,6 +32,9 @@ from kraty_pygame.emulator.keyed_boards import (
     submit_score,
     sync_progression,
 )
+from kraty_pygame.emulator.errors import not_found
+from kraty_pygame.emulator.http import auth, responses
+from kraty_pygame.emulator.http.idempotency import run_write
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,
@@ -41,7 +42,7 @@ from kraty_pygame.emulator.routes._common import (
     StrictBody,
     body_dict,
 )
-from kraty_pygame.emulator.routes.event_leaderboards import (
+from kraty_pygame.emulator.routes.event_boards import (
     ExternalQuery,
     LimitQuery,
     ProgressionQuery,

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.domain import lobbies
+from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.routes._common import ClientKey
 from kraty_pygame.emulator.runtime import runtime_of
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame.emulator.domain import players
-from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.http.idempotency import run_write
 from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
 from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction

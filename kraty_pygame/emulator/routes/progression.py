@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth
 from kraty_pygame.emulator.domain import progression
+from kraty_pygame.emulator.http import auth
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,

@@ -13,11 +13,11 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kraty_pygame.emulator import responses
-from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.clock import parse_iso
 from kraty_pygame.emulator.domain import grants, players, rewards
 from kraty_pygame.emulator.errors import validation_failed
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.routes._common import (
     PlayerHandler,
     ServerKey,

@@ -9,11 +9,11 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
-from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.domain import attempts, lobbies, players, windows
 from kraty_pygame.emulator.errors import ApiError, not_found
-from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.http.auth import PlayerRow
+from kraty_pygame.emulator.http.idempotency import run_write
 from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, body_dict, server_write
 from kraty_pygame.emulator.routes.events import EmptyBody, ProgressBody, event_or_404
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of

@@ -12,9 +12,9 @@ import zoneinfo
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.errors import validation_failed
+from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.routes._common import ClientKey, Runtime
 
 router = APIRouter(tags=["time"])

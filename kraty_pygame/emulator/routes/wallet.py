@@ -7,8 +7,8 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import economy
+from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     StrictBody,

@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from kraty_pygame.emulator.config import GameConfig
-from kraty_pygame.emulator.config_parse import Ctx, Table, tables
+from kraty_pygame.emulator.config.models import GameConfig
+from kraty_pygame.emulator.config.parse import Ctx, Table, tables
 
 __all__ = [
     "EXTENSION_KEY",

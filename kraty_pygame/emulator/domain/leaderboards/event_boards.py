@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import board_views, finalization
-from kraty_pygame.emulator import bots as _bots
-from kraty_pygame.emulator.boards import (
+from kraty_pygame.emulator.domain.leaderboards import board_views, finalization
+from kraty_pygame.emulator.domain.leaderboards import bots as _bots
+from kraty_pygame.emulator.domain.leaderboards.boards import (
     EventBoard,
     Transaction,
     ensure_event_board,
@@ -31,9 +31,8 @@ from kraty_pygame.emulator.boards import (
     get_event_board,
     publish_after_commit,
 )
-from kraty_pygame.emulator.ids import stable_id
-from kraty_pygame.emulator.keyed_periods import BoardError
-from kraty_pygame.emulator.ranking import (
+from kraty_pygame.emulator.domain.leaderboards.keyed_periods import BoardError
+from kraty_pygame.emulator.domain.leaderboards.ranking import (
     add_bots,
     diff_updates,
     evaluate_bots,
@@ -41,6 +40,7 @@ from kraty_pygame.emulator.ranking import (
     ranked_entries,
     set_participant_score,
 )
+from kraty_pygame.emulator.ids import stable_id
 
 if TYPE_CHECKING:
     from kraty_pygame.emulator.runtime import EmulatorRuntime

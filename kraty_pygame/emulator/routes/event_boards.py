@@ -1,6 +1,6 @@
 """Event leaderboards: E5' read, E6' live stream, E21 join (and the app wiring of boards).
 
-``install(app, rt)`` gives the app its :class:`~kraty_pygame.emulator.broadcast.Broadcaster`
+``install(app, rt)`` gives the app its :class:`~kraty_pygame.emulator.streams.broadcast.Broadcaster`
 (``rt.extensions["boards.broadcaster"]``), binds the boards runtime to the store so
 the events routes' hooks can publish, and registers the lazy finalization sweep.
 
@@ -23,16 +23,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Send
 
-from kraty_pygame.emulator import auth, board_views, event_boards, finalization, responses
-from kraty_pygame.emulator.boards import BoardsRuntime, Transaction, bind_runtime
-from kraty_pygame.emulator.broadcast import Broadcaster, comment, encode_event
 from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.domain import grants
+from kraty_pygame.emulator.domain.leaderboards import board_views, event_boards, finalization
+from kraty_pygame.emulator.domain.leaderboards.boards import (
+    BoardsRuntime,
+    Transaction,
+    bind_runtime,
+)
+from kraty_pygame.emulator.domain.leaderboards.keyed_boards import (
+    BoardError,
+    PlayerRef,
+    attempt_context,
+    contribute,
+)
 from kraty_pygame.emulator.errors import ApiError, not_found
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.keyed_boards import BoardError, PlayerRef, attempt_context, contribute
+from kraty_pygame.emulator.http import auth, responses
+from kraty_pygame.emulator.http.idempotency import run_write
 from kraty_pygame.emulator.routes._common import ClientKey, Runtime, body_dict
 from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.streams.broadcast import Broadcaster, comment, encode_event
 
 router = APIRouter(tags=["event-leaderboards"])
 

@@ -13,10 +13,14 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, Final
 
-from kraty_pygame.emulator.config import LeaderboardConfig
-from kraty_pygame.emulator.keyed_periods import BoardError, board_id, keyed_scope
-from kraty_pygame.emulator.keyed_segments import progression_limits
-from kraty_pygame.emulator.ranking import RankedEntry, number, ranked_entries
+from kraty_pygame.emulator.config.models import LeaderboardConfig
+from kraty_pygame.emulator.domain.leaderboards.keyed_periods import (
+    BoardError,
+    board_id,
+    keyed_scope,
+)
+from kraty_pygame.emulator.domain.leaderboards.keyed_segments import progression_limits
+from kraty_pygame.emulator.domain.leaderboards.ranking import RankedEntry, number, ranked_entries
 
 __all__ = [
     "MAX_PROGRESSION_KEYS",

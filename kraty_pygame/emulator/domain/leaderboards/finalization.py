@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from kraty_pygame.emulator import boards as _boards
+from kraty_pygame.emulator.domain.leaderboards import boards as _boards
 
 __all__ = [
     "FINALIZED_REASONS",

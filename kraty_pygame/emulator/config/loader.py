@@ -15,9 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from kraty_pygame.emulator import config_events, config_platform
 from kraty_pygame.emulator.clock import CLOCK_MODES, check_reachable
-from kraty_pygame.emulator.config import (
+from kraty_pygame.emulator.config import events as config_events
+from kraty_pygame.emulator.config import platform as config_platform
+from kraty_pygame.emulator.config.models import (
     ApiKeyConfig,
     CrateConfig,
     CrateRow,
@@ -30,7 +31,7 @@ from kraty_pygame.emulator.config import (
     RewardBundleConfig,
     RewardEntry,
 )
-from kraty_pygame.emulator.config_parse import (
+from kraty_pygame.emulator.config.parse import (
     ConfigError,
     Ctx,
     Table,
@@ -84,7 +85,7 @@ def _emulator(ctx: Ctx, data: Any) -> EmulatorSection:
     return section
 
 
-from kraty_pygame.emulator.config_events import FILL_STRATEGIES as _FILL_STRATEGIES  # noqa: E402
+from kraty_pygame.emulator.config.events import FILL_STRATEGIES as _FILL_STRATEGIES  # noqa: E402
 
 
 def _game(ctx: Ctx, data: Any) -> GameSection:

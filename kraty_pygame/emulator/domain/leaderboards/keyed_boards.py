@@ -1,8 +1,8 @@
 """Keyed (cross-event) leaderboards: score submission, join and event contributions.
 
 PROTOCOL §6.2 E16-E20 and Appendix A.7. A keyed board is partitioned by period
-(:mod:`kraty_pygame.emulator.keyed_periods`) and segment
-(:mod:`kraty_pygame.emulator.keyed_segments`). Scores aggregate per
+(:mod:`kraty_pygame.emulator.domain.leaderboards.keyed_periods`) and segment
+(:mod:`kraty_pygame.emulator.domain.leaderboards.keyed_segments`). Scores aggregate per
 ``score_aggregation``: ``best`` keeps the maximum, ``latest`` replaces, ``sum`` adds.
 Events listed in ``contributes_from`` feed the board each time an attempt's score
 changes (§8 Q30).
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kraty_pygame.emulator.config import LeaderboardConfig, SeedBot
-from kraty_pygame.emulator.keyed_periods import (
+from kraty_pygame.emulator.config.models import LeaderboardConfig, SeedBot
+from kraty_pygame.emulator.domain.leaderboards.keyed_periods import (
     NEVER_PERIOD,
     BoardError,
     PlayerRef,
@@ -29,7 +29,7 @@ from kraty_pygame.emulator.keyed_periods import (
     period_bounds,
     resolve_period,
 )
-from kraty_pygame.emulator.keyed_segments import (
+from kraty_pygame.emulator.domain.leaderboards.keyed_segments import (
     ensure_partition,
     member_segment,
     player_segment,
@@ -39,7 +39,7 @@ from kraty_pygame.emulator.keyed_segments import (
     segmentation_kind,
     sync_progression,
 )
-from kraty_pygame.emulator.ranking import ranked_entries, set_participant_score
+from kraty_pygame.emulator.domain.leaderboards.ranking import ranked_entries, set_participant_score
 
 __all__ = [
     "NEVER_PERIOD",

@@ -12,7 +12,7 @@ import collections
 import threading
 from typing import Any, Final
 
-from kraty_pygame.emulator.bounds import BodyRejected, parse_body
+from kraty_pygame.emulator.http.bounds import BodyRejected, parse_body
 
 #: Scope key a route sets when its answer carries a secret (see the module docstring).
 SECRET_BEARING: Final = "kraty.secret_bearing"  # noqa: S105 - a scope key, not a secret

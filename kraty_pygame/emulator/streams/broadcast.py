@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from kraty_pygame.emulator.responses import dumps
+from kraty_pygame.emulator.http.responses import dumps
 
 __all__ = [
     "TERMINAL_KINDS",

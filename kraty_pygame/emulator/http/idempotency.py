@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.errors import ApiError, validation_failed
-from kraty_pygame.emulator.requestlog import SECRET_BEARING
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.http.requestlog import SECRET_BEARING
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:

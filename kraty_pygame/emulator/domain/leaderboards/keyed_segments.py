@@ -17,10 +17,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from kraty_pygame.emulator import bots as _bots
-from kraty_pygame.emulator.config import LeaderboardConfig, SeedBot
-from kraty_pygame.emulator.keyed_periods import BoardError, keyed_scope, previous_period
-from kraty_pygame.emulator.ranking import (
+from kraty_pygame.emulator.config.models import LeaderboardConfig, SeedBot
+from kraty_pygame.emulator.domain.leaderboards import bots as _bots
+from kraty_pygame.emulator.domain.leaderboards.keyed_periods import (
+    BoardError,
+    keyed_scope,
+    previous_period,
+)
+from kraty_pygame.emulator.domain.leaderboards.ranking import (
     add_bots,
     iso,
     parse_iso,

@@ -6,7 +6,7 @@ the same transaction and publish ``score_update`` events on the board's live
 stream only after the transaction commits (``tx.after_commit``).
 
 A participant's board score is its best attempt in the window (or session);
-ranking rules live in :mod:`kraty_pygame.emulator.ranking`.
+ranking rules live in :mod:`kraty_pygame.emulator.domain.leaderboards.ranking`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from kraty_pygame.emulator import bots as _bots
-from kraty_pygame.emulator.ranking import (
+from kraty_pygame.emulator.domain.leaderboards import bots as _bots
+from kraty_pygame.emulator.domain.leaderboards.ranking import (
     BoardScope,
     RankedEntry,
     add_bots,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from kraty_pygame.emulator.config import ApiKeyConfig
+from kraty_pygame.emulator.config.models import ApiKeyConfig
 from kraty_pygame.emulator.errors import ApiError
 from kraty_pygame.emulator.ids import hash_secret
 

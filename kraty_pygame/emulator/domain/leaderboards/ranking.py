@@ -1,7 +1,7 @@
 """Ranked boards in SQL: the Q8 order, score updates, participants and lazy bots.
 
-Shared by event boards (:mod:`kraty_pygame.emulator.boards`) and keyed boards
-(:mod:`kraty_pygame.emulator.keyed_boards`): a :class:`BoardScope` names the rows of
+Shared by event boards (:mod:`.boards`) and keyed boards (:mod:`.keyed_boards`):
+a :class:`BoardScope` names the rows of
 one ranked board inside a table (``eb_entries`` or ``kb_entries``).
 
 Ranking (PROTOCOL §8 Q8): score descending, then the time the score was reached
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kraty_pygame.emulator import bots as _bots
-from kraty_pygame.emulator.bounds import wire_number
 from kraty_pygame.emulator.clock import iso, parse_iso
+from kraty_pygame.emulator.domain.leaderboards import bots as _bots
+from kraty_pygame.emulator.http.bounds import wire_number
 
 __all__ = [
     "BoardScope",

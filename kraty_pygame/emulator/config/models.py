@@ -1,6 +1,6 @@
 """The game configuration model (PROTOCOL.md Appendix A), as frozen dataclasses.
 
-:func:`kraty_pygame.emulator.config_loader.load_config` builds a :class:`GameConfig`
+:func:`kraty_pygame.emulator.config.loader.load_config` builds a :class:`GameConfig`
 from a TOML file and validates every key; this module only holds the shapes.
 Reward entries are kept in their wire form (``{"type": "currency", "currencyKey": …}``)
 because that is how they travel in grants and listings.

@@ -21,8 +21,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any, Final
 
-from kraty_pygame.emulator.broadcast import Broadcaster
 from kraty_pygame.emulator.store import Transaction
+from kraty_pygame.emulator.streams.broadcast import Broadcaster
 
 if TYPE_CHECKING:
     from kraty_pygame.emulator.runtime import EmulatorRuntime
