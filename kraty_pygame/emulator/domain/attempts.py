@@ -15,6 +15,7 @@ from kraty_pygame.emulator.clock import iso, parse_iso
 from kraty_pygame.emulator.config.models import EventConfig
 from kraty_pygame.emulator.domain import grants, lobbies
 from kraty_pygame.emulator.domain.leaderboards import boards
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
 from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.http.bounds import check_finite, wire_number
@@ -258,6 +259,7 @@ def progress(
     if score != float(row[11]) or completed:
         boards.on_attempt_scored(
             tx,
+            board_services(rt),
             leaderboard_id=row[4],
             player_id=player.id,
             external_player_id=player.external_id,
@@ -272,7 +274,8 @@ def progress(
         if lobby_cfg is not None and lobby_cfg.end_trigger == "first_to_target":
             lobby = lobbies.load(conn, row[5])
             if lobby is not None and lobby[7] == "active":
-                lobbies.close(tx, lobby, now)  # the first to the target ends the session
+                # the first to the target ends the session
+                lobbies.close(tx, board_services(rt), lobby, now)
     fresh = load(conn, attempt_id)
     assert fresh is not None
     return {"attempt": dto(fresh), "milestonesFired": fired}

@@ -12,6 +12,7 @@ from kraty_pygame.emulator.clock import iso, parse_iso
 from kraty_pygame.emulator.config.models import EventConfig, GameConfig, RewardPolicyConfig
 from kraty_pygame.emulator.domain import attempts, conditions, economy, lobbies, windows
 from kraty_pygame.emulator.domain.leaderboards import boards
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.ids import new_id
@@ -149,7 +150,13 @@ def _current_attempt(
 
 
 def _player_lobby(
-    tx: Transaction, player: PlayerRow, event: EventConfig, window: windows.Window, now: datetime
+    tx: Transaction,
+    rt: EmulatorRuntime,
+    player: PlayerRow,
+    *,
+    event: EventConfig,
+    window: windows.Window,
+    now: datetime,
 ) -> sqlite3.Row | None:
     rows = tx.conn.execute(
         f"SELECT {', '.join('l.' + c.strip() for c in lobbies.COLUMNS.split(','))} FROM lobbies l "
@@ -158,7 +165,7 @@ def _player_lobby(
         (player.id, event.key, window.window_id),
     ).fetchall()
     for row in rows:
-        current = lobbies.evaluate(tx, row, now)
+        current = lobbies.evaluate(tx, board_services(rt), row, now)
         if current[7] != "closed":
             return current
     return None
@@ -187,7 +194,9 @@ def list_for_player(
             row = _current_attempt(conn, rt, player=player, event=event, window=window, now=now)
             current = row[0] if row is not None else None
         if event.is_lobby_matched:
-            lobby = _player_lobby(tx, player, event, window, now) if player is not None else None
+            lobby = None
+            if player is not None:
+                lobby = _player_lobby(tx, rt, player, event=event, window=window, now=now)
             board = lobby[3] if lobby is not None else None
         result.append(
             listing_dto(rt, event, window, leaderboard_id=board, current_attempt_id=current)
@@ -361,6 +370,7 @@ def start(
     )
     boards.on_attempt_started(
         tx,
+        board_services(rt),
         leaderboard_id=board_id,
         player_id=player.id,
         external_player_id=player.external_id,

@@ -1,5 +1,5 @@
-"""Shared route plumbing: auth dependencies, body access, strict body models, and the
-idempotent player writes (client and server side) and holding changes many routes share."""
+"""Shared route plumbing: auth dependencies, body access, strict body models, the one
+write path every write route takes, and the holding changes of wallet and inventory."""
 
 from __future__ import annotations
 
@@ -70,27 +70,31 @@ def limit_param(value: int | None, default: int = 50, maximum: int = 200) -> int
     return max(1, min(maximum, value))
 
 
-# ------------------------------------------------------------------ player writes
+# ------------------------------------------------------------------------ writes
+#
+# Every write route takes the one write path: ``run_write`` authorizes the caller,
+# replays or rejects a repeated idempotency key, runs the route's handler in one
+# store transaction and turns its ``(status, data)`` into the response. A route
+# supplies its handler and picks who may act:
 
 
-def player_write(
+async def player_write(
     request: Request,
-    rt: EmulatorRuntime,
-    *,
-    api_key: str,
-    external_id: str,
-    body: dict[str, Any] | None,
+    key: ApiKeyConfig,
     handler: PlayerHandler,
+    *,
     require_key: bool = False,
+    with_body: bool = True,
 ) -> Response:
-    """A ``/sdk/v1`` write acting for ``external_id``: the player's secret authorizes it
-    and ``run_write`` makes it idempotent."""
+    """A ``/sdk/v1`` write acting for the path's ``external_id``, authorized by the
+    player's secret; ``with_body=False`` ignores any body (no idempotency key)."""
+    external_id = str(request.path_params["external_id"])
     return run_write(
-        rt,
+        runtime_of(request),
         request,
-        api_key=api_key,
+        api_key=key.key,
         external_id=external_id,
-        body=body,
+        body=await body_dict(request) if with_body else None,
         authorize=lambda conn: auth.player_for_write(conn, request, external_id),
         handler=handler,
         require_key=require_key,
@@ -105,26 +109,45 @@ def server_player(conn: sqlite3.Connection, external_id: str) -> auth.PlayerRow:
     return player
 
 
-def server_write(
+async def server_write(
     request: Request,
-    rt: EmulatorRuntime,
-    *,
-    api_key: str,
-    external_id: str,
-    body: dict[str, Any] | None,
+    key: ApiKeyConfig,
     handler: PlayerHandler,
+    *,
+    external_id: str | None = None,
     require_key: bool = False,
 ) -> Response:
-    """A ``/server/v1`` write on behalf of ``external_id`` (the server key authorizes it)."""
+    """A ``/server/v1`` write on behalf of a player (the path's ``external_id`` unless
+    given); the server key authorizes it."""
+    player_id = external_id if external_id is not None else str(request.path_params["external_id"])
     return run_write(
-        rt,
+        runtime_of(request),
         request,
-        api_key=api_key,
-        external_id=external_id,
-        body=body,
-        authorize=lambda conn: server_player(conn, external_id),
+        api_key=key.key,
+        external_id=player_id,
+        body=await body_dict(request),
+        authorize=lambda conn: server_player(conn, player_id),
         handler=handler,
         require_key=require_key,
+    )
+
+
+async def open_write(
+    request: Request,
+    key: ApiKeyConfig,
+    handler: Callable[[Transaction, None], tuple[int, Any]],
+    *,
+    external_id: str | None = None,
+) -> Response:
+    """A write that acts for no existing player (registration, a server-made lobby)."""
+    return run_write(
+        runtime_of(request),
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=await body_dict(request),
+        authorize=lambda _conn: None,
+        handler=handler,
     )
 
 

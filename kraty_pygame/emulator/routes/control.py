@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame.emulator.clock import iso, parse_iso
+from kraty_pygame.emulator.domain import lobbies, sweep
 from kraty_pygame.emulator.errors import ApiError, validation_failed
 from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.http.faults import FaultSettings
@@ -118,21 +119,15 @@ async def recent_requests(
 
 @router.post("/events/{event_key}/finalize")
 async def finalize_event(event_key: str, rt: EmulatorRuntime = Depends(_enabled)) -> Response:  # noqa: B008
-    finalize = rt.extensions.get("finalize_event")
-    if finalize is None:
-        raise ApiError("not_found", "event finalization is not available")
     with rt.store.write() as tx:
-        result = finalize(tx, rt, event_key, rt.now())
+        result = sweep.finalize_event(tx, rt, event_key, rt.now())
     return responses.ok(result)
 
 
 @router.post("/lobbies/{lobby_id}/promote")
 async def promote_lobby(lobby_id: str, rt: EmulatorRuntime = Depends(_enabled)) -> Response:  # noqa: B008
-    promote = rt.extensions.get("promote_lobby")
-    if promote is None:
-        raise ApiError("not_found", "lobbies are not available")
     with rt.store.write() as tx:
-        result = promote(tx, rt, lobby_id, rt.now())
+        result = lobbies.force_promote(tx, lobby_id, rt.now())
     return responses.ok(result)
 
 
@@ -184,7 +179,4 @@ async def state(rt: EmulatorRuntime = Depends(_enabled)) -> Response:  # noqa: B
     with rt.store.read() as conn:
         for name, sql in _STATE_TABLES.items():
             dump[name] = _rows(conn, sql)
-    extra = rt.extensions.get("state")
-    if extra is not None:
-        dump.update(extra(rt))
     return responses.ok(dump)

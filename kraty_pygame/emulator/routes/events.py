@@ -1,18 +1,17 @@
-"""E2 events list, E3 start, E4 progress, E22 finish; ``install`` wires the gameplay
-sweep and the control-plane finalize / promote actions into the runtime."""
+"""Events: list the startable ones, start an attempt, report progress, finish."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator.domain import attempts, events, lobbies, sweep
+from kraty_pygame.emulator.domain import attempts, events
 from kraty_pygame.emulator.errors import not_found
 from kraty_pygame.emulator.http import auth, responses
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict, player_write
+from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, player_write
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -38,16 +37,6 @@ class ProgressBody(StrictBody):
 
 class EmptyBody(StrictBody):
     """``{}`` plus the auto-stamped ``idempotencyKey``."""
-
-
-def install(app: FastAPI, rt: EmulatorRuntime) -> None:
-    """Register the gameplay sweep (first, before emulator-boards' finalization sweep)."""
-    del app
-    rt.sweep_hooks.insert(0, sweep.sweep)
-    rt.extensions["finalize_event"] = sweep.finalize_event
-    rt.extensions["promote_lobby"] = lambda tx, _rt, lobby_id, now: lobbies.force_promote(
-        tx, lobby_id, now
-    )
 
 
 @router.get(f"{_PLAYER}/events")
@@ -76,7 +65,6 @@ async def start(
 ) -> Response:
     """201 new attempt, 200 the in-progress one (Q5), 202 ``lobby_forming``, or an error."""
     rt = runtime_of(request)
-    raw = await body_dict(request)
     context = body.playerContext if body is not None else None
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
@@ -84,9 +72,7 @@ async def start(
             tx, rt, event_key=event_key, player=player, player_context=context, now=rt.now()
         )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 def event_or_404(rt: EmulatorRuntime, event_key: str) -> Any:
@@ -108,7 +94,6 @@ async def progress(
 ) -> Response:
     """Set / increment metrics; ``milestonesFired`` lists what this write crossed."""
     rt = runtime_of(request)
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
         return 200, attempts.progress(
@@ -121,9 +106,7 @@ async def progress(
             now=rt.now(),
         )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post(f"{_PLAYER}/events/{{event_key}}/attempts/{{attempt_id}}/finish")
@@ -139,7 +122,6 @@ async def finish(
     """End the attempt now: ``{attempt, outcome: completed | expired}``."""
     rt = runtime_of(request)
     del body
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
         return 200, attempts.finish(
@@ -151,6 +133,4 @@ async def finish(
             now=rt.now(),
         )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)

@@ -207,9 +207,7 @@ async def heartbeat(
         ttl, _ = _timing(rt)
         return 200, presence.presence_of(tx.conn, player.id, now=now, ttl_s=ttl)
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post(_BASE + "/friends/requests")
@@ -231,9 +229,7 @@ async def send_request(
             friend=_friend_builder(tx, rt, player.id),
         )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post(_BASE + "/friends/requests/{request_id}/accept")
@@ -248,16 +244,13 @@ async def accept_request(
 ) -> Response:
     """E31 ``{friend: Friend}``."""
     del body
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         other = friends.resolve_request(tx.conn, player.id, request_id, "accept", now=rt.now())
         since = friends.friends_since(tx.conn, player.id, other)
         return 200, {"friend": _friend_builder(tx, rt, player.id)(other, since)}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post(_BASE + "/friends/requests/{request_id}/decline")
@@ -272,15 +265,12 @@ async def decline_request(
 ) -> Response:
     """E32 ``{declined: true}``."""
     del body
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         friends.resolve_request(tx.conn, player.id, request_id, "decline", now=rt.now())
         return 200, {"declined": True}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.delete(_BASE + "/friends/requests/{request_id}")
@@ -293,9 +283,7 @@ async def cancel_request(
         friends.resolve_request(tx.conn, player.id, request_id, "cancel", now=rt.now())
         return 200, {"cancelled": True}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=None, handler=handler
-    )
+    return await player_write(request, key, handler, with_body=False)
 
 
 @router.delete(_BASE + "/friends/{friend_external_id}")
@@ -308,9 +296,7 @@ async def remove_friend(
         friends.remove(tx.conn, player.id, friend_external_id)
         return 200, {"removed": True}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=None, handler=handler
-    )
+    return await player_write(request, key, handler, with_body=False)
 
 
 @router.post(_BASE + "/blocks")
@@ -327,9 +313,7 @@ async def block(
         ref = identity.player_ref(tx.conn, target.id)
         return 200, {"blocked": {**ref, "blockedAt": blocked_at}}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.delete(_BASE + "/blocks/{blocked_external_id}")
@@ -342,6 +326,4 @@ async def unblock(
         friends.unblock(tx.conn, player.id, blocked_external_id)
         return 200, {"unblocked": True}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=None, handler=handler
-    )
+    return await player_write(request, key, handler, with_body=False)

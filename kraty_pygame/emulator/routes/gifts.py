@@ -122,9 +122,7 @@ async def send_gift(
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 200, {"gift": gifts.send(tx.conn, rt, player, raw, rt.now())}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post(_BASE + "/{gift_id}/claim")
@@ -139,11 +137,8 @@ async def claim_gift(
 ) -> Response:
     """E45 ``{gift: Gift}``; claiming again returns the same claimed row."""
     del body
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 200, {"gift": gifts.claim(tx.conn, rt, player.id, gift_id, rt.now())}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)

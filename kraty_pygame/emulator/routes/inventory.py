@@ -12,7 +12,6 @@ from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     StrictBody,
-    body_dict,
     change_quantity,
     player_write,
 )
@@ -57,7 +56,6 @@ async def consume_item(
 ) -> Response:
     """Consume items; 409 ``conflict`` when the player has too few."""
     rt = runtime_of(request)
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return change_quantity(
@@ -70,12 +68,4 @@ async def consume_item(
             origin="client",
         )
 
-    return player_write(
-        request,
-        rt,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        handler=handler,
-        require_key=True,
-    )
+    return await player_write(request, key, handler, require_key=True)

@@ -10,7 +10,6 @@ routes for pre-v0.4.1 clients.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -34,13 +33,13 @@ from kraty_pygame.emulator.domain.leaderboards.keyed_boards import (
 )
 from kraty_pygame.emulator.errors import not_found
 from kraty_pygame.emulator.http import auth, responses
-from kraty_pygame.emulator.http.idempotency import run_write
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,
     ServerKey,
     StrictBody,
-    body_dict,
+    player_write,
+    server_write,
 )
 from kraty_pygame.emulator.routes.event_boards import (
     ExternalQuery,
@@ -173,8 +172,8 @@ async def read(
     """E16 (a board key) or, for an event-board id, the seed-era E5 read."""
     del key
     if EVENT_BOARD_ID_RE.match(board) and _is_event_board(rt, board):
-        if not rt.extensions.get("boards.seed_path_logged"):
-            rt.extensions["boards.seed_path_logged"] = True
+        if not rt.seed_path_logged:
+            rt.seed_path_logged = True
             _log.warning(
                 "GET /sdk/v1/leaderboards/<event board id> is the pre-v0.4.1 path; "
                 "use /sdk/v1/event-leaderboards/<id>"
@@ -383,16 +382,9 @@ async def submit(
     rt: Runtime,
 ) -> Response:
     """E18: submit a score (403 ``client_scoring_disabled``, 400 ``score_not_supported``)."""
-    raw = await body_dict(request)
     cfg = _board(rt, board)
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=lambda tx, player: _submit(rt, tx, cfg, player, body, server=False),
+    return await player_write(
+        request, key, lambda tx, player: _submit(rt, tx, cfg, player, body, server=False)
     )
 
 
@@ -401,23 +393,13 @@ async def server_submit(
     request: Request, board: str, body: ServerScoreBody, key: ServerKey, rt: Runtime
 ) -> Response:
     """S11: the server-authoritative score (client_scoring does not apply)."""
-    raw = await body_dict(request)
     cfg = _board(rt, board)
 
-    def authorize(conn: sqlite3.Connection) -> auth.PlayerRow:
-        player = auth.find_player(conn, body.externalPlayerId)
-        if player is None:
-            raise not_found(f"player {body.externalPlayerId!r}")
-        return player
-
-    return run_write(
-        rt,
+    return await server_write(
         request,
-        api_key=key.key,
+        key,
+        lambda tx, player: _submit(rt, tx, cfg, player, body, server=True),
         external_id=body.externalPlayerId,
-        body=raw,
-        authorize=authorize,
-        handler=lambda tx, player: _submit(rt, tx, cfg, player, body, server=True),
     )
 
 
@@ -433,7 +415,6 @@ async def join_board(
     body: JoinBody | None = None,
 ) -> Response:
     """E19: enrol at score 0 in the caller's segment (idempotent, never resets)."""
-    raw = await body_dict(request)
     cfg = _board(rt, board)
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)
@@ -461,12 +442,4 @@ async def join_board(
         data["joined"] = True
         return 200, data
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
-    )
+    return await player_write(request, key, handler)

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame.emulator.domain import lobbies
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.routes._common import ClientKey
 from kraty_pygame.emulator.runtime import runtime_of
@@ -24,4 +25,4 @@ async def read_lobby(
     rt = runtime_of(request)
     del key
     with rt.store.write() as tx:
-        return responses.ok(lobbies.read(tx, lobby_id, rt.now()))
+        return responses.ok(lobbies.read(tx, board_services(rt), lobby_id, rt.now()))

@@ -49,9 +49,7 @@ async def self_grant(
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 201, progression.self_grant(tx.conn, rt, player.id, raw, rt.now())
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post("/sdk/v1/players/{external_id}/wallet/{economy_key}/progress")
@@ -65,7 +63,6 @@ async def wallet_progress(
     rt: Runtime,
 ) -> Response:
     """E40 ``ProgressWalletResult``; 403 ``forbidden`` unless client-writable progression."""
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 200, progression.progress(
@@ -78,6 +75,4 @@ async def wallet_progress(
             now=rt.now(),
         )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)

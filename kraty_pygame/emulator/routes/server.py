@@ -19,16 +19,14 @@ from kraty_pygame.emulator.errors import validation_failed
 from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.routes._common import (
-    PlayerHandler,
     ServerKey,
     StrictBody,
-    body_dict,
     change_balance,
     change_quantity,
     server_player,
     server_write,
 )
-from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
+from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["server"])
@@ -66,27 +64,6 @@ class BanBody(StrictBody):
     reason: str | None = None
 
 
-async def _write(
-    request: Request,
-    rt: EmulatorRuntime,
-    key: str,
-    external_id: str,
-    handler: PlayerHandler,
-    *,
-    require_key: bool = False,
-) -> Response:
-    raw = await body_dict(request)
-    return server_write(
-        request,
-        rt,
-        api_key=key,
-        external_id=external_id,
-        body=raw,
-        handler=handler,
-        require_key=require_key,
-    )
-
-
 @router.post(f"{_PLAYER}/wallet/{{economy_key}}/credit")
 async def credit(
     request: Request,
@@ -111,7 +88,7 @@ async def credit(
             source_ref_id=body.sourceRefId,
         )
 
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(request, key, handler)
 
 
 @router.post(f"{_PLAYER}/wallet/{{economy_key}}/debit")
@@ -138,7 +115,7 @@ async def debit(
             source_ref_id=body.sourceRefId,
         )
 
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(request, key, handler)
 
 
 @router.post(f"{_PLAYER}/inventory/{{item_key}}/grant")
@@ -165,7 +142,7 @@ async def grant_item(
             source_ref_id=body.sourceRefId,
         )
 
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(request, key, handler)
 
 
 @router.post(f"{_PLAYER}/inventory/{{item_key}}/revoke")
@@ -192,7 +169,7 @@ async def revoke_item(
             source_ref_id=body.sourceRefId,
         )
 
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(request, key, handler)
 
 
 @router.post(f"{_PLAYER}/grants", status_code=201)
@@ -230,7 +207,7 @@ async def create_grant(
         )
         return 201, grant
 
-    return await _write(request, rt, key.key, external_id, handler, require_key=True)
+    return await server_write(request, key, handler, require_key=True)
 
 
 @router.post(f"{_PLAYER}/grants/{{grant_id}}/ack")
@@ -249,7 +226,7 @@ async def ack_grant(
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         return 200, grants.ack(tx.conn, rt, player.id, grant_id, rt.now())
 
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(request, key, handler)
 
 
 @router.post(f"{_PLAYER}/secret/rotate")
@@ -267,7 +244,7 @@ async def rotate_secret(
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         return 200, players.rotate(tx, player, rt.now())
 
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(request, key, handler)
 
 
 @router.get(_PLAYER)
@@ -294,7 +271,7 @@ async def ban_player(
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         return 200, players.ban(tx, player, reason, rt.now())
 
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(request, key, handler)
 
 
 @router.post(f"{_PLAYER}/unban")
@@ -312,7 +289,7 @@ async def unban_player(
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         return 200, players.unban(tx, player, rt.now())
 
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(request, key, handler)
 
 
 @router.get("/server/v1/ping", response_class=JSONResponse)

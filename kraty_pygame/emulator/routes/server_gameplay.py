@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame.emulator.domain import attempts, lobbies, players, windows
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.http.auth import PlayerRow
-from kraty_pygame.emulator.http.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, body_dict, server_write
+from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, open_write, server_write
 from kraty_pygame.emulator.routes.events import EmptyBody, ProgressBody, event_or_404
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
@@ -50,7 +50,6 @@ async def server_progress(
 ) -> Response:
     """S9: progress on behalf of a player (no player secret)."""
     rt = runtime_of(request)
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         return 200, attempts.progress(
@@ -63,9 +62,7 @@ async def server_progress(
             now=rt.now(),
         )
 
-    return server_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await server_write(request, key, handler)
 
 
 @router.post(f"{_ATTEMPT}/finish")
@@ -81,7 +78,6 @@ async def server_finish(
     """S10: finish on behalf of a player."""
     rt = runtime_of(request)
     del body
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         return 200, attempts.finish(
@@ -93,9 +89,7 @@ async def server_finish(
             now=rt.now(),
         )
 
-    return server_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await server_write(request, key, handler)
 
 
 @router.post("/server/v1/games/{game_id}/events/{event_key}/lobbies", status_code=201)
@@ -109,7 +103,6 @@ async def create_lobby(
 ) -> Response:
     """S12: a pre-matched, already active lobby (same ``key`` -> the same lobby)."""
     rt = runtime_of(request)
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, _: None) -> tuple[int, Any]:
         _game(rt, game_id)
@@ -134,15 +127,7 @@ async def create_lobby(
         )
         return 201, lobbies.dto(tx.conn, row, now)
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=None,
-        body=raw,
-        authorize=lambda _conn: None,
-        handler=handler,
-    )
+    return await open_write(request, key, handler)
 
 
 @router.get("/server/v1/games/{game_id}/lobbies/{lobby_id}")
@@ -157,4 +142,4 @@ async def read_lobby(
     del key
     _game(rt, game_id)
     with rt.store.write() as tx:
-        return responses.ok(lobbies.read(tx, lobby_id, rt.now()))
+        return responses.ok(lobbies.read(tx, board_services(rt), lobby_id, rt.now()))

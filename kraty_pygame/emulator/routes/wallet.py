@@ -12,7 +12,6 @@ from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     StrictBody,
-    body_dict,
     change_balance,
     player_write,
 )
@@ -57,7 +56,6 @@ async def debit_wallet(
 ) -> Response:
     """Debit a balance; 409 ``conflict`` when it would go negative."""
     rt = runtime_of(request)
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return change_balance(
@@ -70,12 +68,4 @@ async def debit_wallet(
             origin="client",
         )
 
-    return player_write(
-        request,
-        rt,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        handler=handler,
-        require_key=True,
-    )
+    return await player_write(request, key, handler, require_key=True)
