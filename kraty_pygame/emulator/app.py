@@ -30,8 +30,8 @@ from kraty_pygame.emulator.routes import (
     friends,
     gifts,
     grants,
+    holdings,
     identity,
-    inventory,
     inventory_stream,
     leaderboards,
     lobbies,
@@ -40,7 +40,6 @@ from kraty_pygame.emulator.routes import (
     server,
     server_gameplay,
     time,
-    wallet,
 )
 from kraty_pygame.emulator.runtime import EmulatorRuntime
 from kraty_pygame.emulator.settings import EmulatorSettings
@@ -53,8 +52,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     events.router,
     grants.router,
     lobbies.router,
-    inventory.router,
-    wallet.router,
+    holdings.router,
     catalog.router,
     server.router,
     server_gameplay.router,

@@ -1,5 +1,5 @@
-"""Shared route plumbing: auth dependencies, body access, strict body models, the one
-write path every write route takes, and the holding changes of wallet and inventory."""
+"""Shared route plumbing: auth dependencies, body access, strict body models and the
+one write path every write route takes."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.config.models import ApiKeyConfig
-from kraty_pygame.emulator.domain import economy
 from kraty_pygame.emulator.errors import not_found
 from kraty_pygame.emulator.http import auth
 from kraty_pygame.emulator.http.idempotency import run_write
@@ -31,6 +29,10 @@ class StrictBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class EmptyBody(StrictBody):
+    """``{}`` plus the auto-stamped ``idempotencyKey``."""
 
 
 # Dependencies are ``async def`` on purpose: FastAPI runs plain ``def`` dependencies in
@@ -149,62 +151,3 @@ async def open_write(
         authorize=lambda _conn: None,
         handler=handler,
     )
-
-
-# ------------------------------------------------------------------ holding changes
-
-
-def change_balance(
-    rt: EmulatorRuntime,
-    tx: Transaction,
-    player: auth.PlayerRow,
-    economy_key: str,
-    delta: int,
-    *,
-    reason: str,
-    origin: str,
-    source_ref_id: str | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Move one balance for a wallet write route (E14, S1, S2): 404 for an unknown
-    currency, 409 when it would go negative; returns the route's 200 answer."""
-    if rt.config.currency(economy_key) is None:
-        raise not_found(f"economy {economy_key!r}")
-    change = economy.change_balance(
-        tx.conn,
-        player_id=player.id,
-        economy_key=economy_key,
-        delta=delta,
-        now=iso(rt.now()),
-        reason=reason,
-        origin=origin,
-        source_ref_id=source_ref_id,
-    )
-    return 200, {"economyKey": economy_key, "balance": change.after, "applied": True}
-
-
-def change_quantity(
-    rt: EmulatorRuntime,
-    tx: Transaction,
-    player: auth.PlayerRow,
-    item_key: str,
-    delta: int,
-    *,
-    reason: str,
-    origin: str,
-    source_ref_id: str | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Move one item quantity for an inventory write route (E12, S3, S4): 404 for an
-    unknown item, 409 when it would go negative; returns the route's 200 answer."""
-    if rt.config.item(item_key) is None:
-        raise not_found(f"item {item_key!r}")
-    change = economy.change_quantity(
-        tx.conn,
-        player_id=player.id,
-        item_key=item_key,
-        delta=delta,
-        now=iso(rt.now()),
-        reason=reason,
-        origin=origin,
-        source_ref_id=source_ref_id,
-    )
-    return 200, {"itemKey": item_key, "quantity": change.after, "applied": True}

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -49,16 +50,36 @@ def api_error(err: BoardError) -> ApiError:
 # ------------------------------------------------------------------------ reads
 
 
-def read_event_board(
-    rt: EmulatorRuntime,
-    leaderboard_id: str,
-    *,
-    limit: str | None,
-    include_self: str | None,
-    external_id: str | None,
-    progression: str | None,
-) -> Response:
+@dataclass(frozen=True)
+class BoardQuery:
+    """The query of a board read (what a read does not take stays None)."""
+
+    limit: str | None = None
+    progression: str | None = None
+    include_self: str | None = None
+    external_id: str | None = None
+    segment: str | None = None
+    period: str | None = None
+
+
+async def _event_board_query(
+    limit: LimitQuery = None,
+    include_self: SelfQuery = None,
+    external_id: ExternalQuery = None,
+    progression: ProgressionQuery = None,
+) -> BoardQuery:
+    return BoardQuery(
+        limit=limit, progression=progression, include_self=include_self, external_id=external_id
+    )
+
+
+EventBoardQuery = Annotated[BoardQuery, Depends(_event_board_query)]
+
+
+def read_event_board(rt: EmulatorRuntime, leaderboard_id: str, query: BoardQuery) -> Response:
     """The ``EventLeaderboard`` snapshot (404 for an unknown board)."""
+    limit, include_self, external_id = query.limit, query.include_self, query.external_id
+    progression = query.progression
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)
         want_self = board_views.parse_bool(include_self, "includeSelf")
@@ -89,25 +110,11 @@ def read_event_board(
 
 @router.get("/sdk/v1/event-leaderboards/{leaderboard_id}")
 async def read(
-    leaderboard_id: str,
-    *,
-    key: ClientKey,
-    rt: Runtime,
-    limit: LimitQuery = None,
-    include_self: SelfQuery = None,
-    external_id: ExternalQuery = None,
-    progression: ProgressionQuery = None,
+    leaderboard_id: str, key: ClientKey, rt: Runtime, query: EventBoardQuery
 ) -> Response:
     """Read an event board (top ``limit`` entries, optional self row)."""
     del key
-    return read_event_board(
-        rt,
-        leaderboard_id,
-        limit=limit,
-        include_self=include_self,
-        external_id=external_id,
-        progression=progression,
-    )
+    return read_event_board(rt, leaderboard_id, query)
 
 
 # ----------------------------------------------------------------------- stream

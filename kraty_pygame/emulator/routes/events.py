@@ -11,7 +11,13 @@ from starlette.responses import Response
 from kraty_pygame.emulator.domain import attempts, events
 from kraty_pygame.emulator.errors import not_found
 from kraty_pygame.emulator.http import auth, responses
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, player_write
+from kraty_pygame.emulator.routes._common import (
+    ClientKey,
+    EmptyBody,
+    PlayerHandler,
+    StrictBody,
+    player_write,
+)
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -33,10 +39,6 @@ class ProgressBody(StrictBody):
     metricValue: float | None = None
     metrics: dict[str, float] | None = None
     occurredAt: str | None = None
-
-
-class EmptyBody(StrictBody):
-    """``{}`` plus the auto-stamped ``idempotencyKey``."""
 
 
 @router.get(f"{_PLAYER}/events")
@@ -82,18 +84,10 @@ def event_or_404(rt: EmulatorRuntime, event_key: str) -> Any:
     return event
 
 
-@router.post(f"{_PLAYER}/events/{{event_key}}/attempts/{{attempt_id}}/progress")
-async def progress(
-    request: Request,
-    *,
-    external_id: str,
-    event_key: str,
-    attempt_id: str,
-    body: ProgressBody,
-    key: ClientKey,
-) -> Response:
-    """Set / increment metrics; ``milestonesFired`` lists what this write crossed."""
-    rt = runtime_of(request)
+def progress_handler(
+    rt: EmulatorRuntime, event_key: str, attempt_id: str, body: ProgressBody
+) -> PlayerHandler:
+    """The write of a progress report (client or server side)."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
         return 200, attempts.progress(
@@ -106,7 +100,23 @@ async def progress(
             now=rt.now(),
         )
 
-    return await player_write(request, key, handler)
+    return handler
+
+
+def finish_handler(rt: EmulatorRuntime, event_key: str, attempt_id: str) -> PlayerHandler:
+    """The write that ends an attempt now (client or server side)."""
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
+        return 200, attempts.finish(
+            tx.conn,
+            rt,
+            event=event_or_404(rt, event_key),
+            player=player,
+            attempt_id=attempt_id,
+            now=rt.now(),
+        )
+
+    return handler
 
 
 @router.post(f"{_PLAYER}/events/{{event_key}}/attempts/{{attempt_id}}/finish")
@@ -120,17 +130,21 @@ async def finish(
     body: EmptyBody | None = None,
 ) -> Response:
     """End the attempt now: ``{attempt, outcome: completed | expired}``."""
-    rt = runtime_of(request)
     del body
+    handler = finish_handler(runtime_of(request), event_key, attempt_id)
+    return await player_write(request, key, handler)
 
-    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
-        return 200, attempts.finish(
-            tx.conn,
-            rt,
-            event=event_or_404(rt, event_key),
-            player=player,
-            attempt_id=attempt_id,
-            now=rt.now(),
-        )
 
+@router.post(f"{_PLAYER}/events/{{event_key}}/attempts/{{attempt_id}}/progress")
+async def progress(
+    request: Request,
+    *,
+    external_id: str,
+    event_key: str,
+    attempt_id: str,
+    body: ProgressBody,
+    key: ClientKey,
+) -> Response:
+    """Set / increment metrics; ``milestonesFired`` lists what this write crossed."""
+    handler = progress_handler(runtime_of(request), event_key, attempt_id, body)
     return await player_write(request, key, handler)

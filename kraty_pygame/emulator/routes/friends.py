@@ -20,6 +20,7 @@ from kraty_pygame.emulator.errors import ApiError
 from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
+    EmptyBody,
     Runtime,
     StrictBody,
     body_dict,
@@ -46,10 +47,6 @@ class TargetBody(StrictBody):
 
     friendCode: str | None = None
     externalPlayerId: str | None = None
-
-
-class EmptyBody(StrictBody):
-    """``{}`` plus the auto-stamped ``idempotencyKey``."""
 
 
 def _timing(rt: EmulatorRuntime) -> tuple[float, float | None]:

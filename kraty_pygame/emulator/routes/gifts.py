@@ -13,6 +13,7 @@ from kraty_pygame.emulator.domain import gifts
 from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
+    EmptyBody,
     Runtime,
     StrictBody,
     body_dict,
@@ -37,10 +38,6 @@ class SendGiftBody(StrictBody):
     resourceKey: str
     amount: int
     message: str | None = Field(default=None, max_length=gifts.MAX_MESSAGE_LENGTH)
-
-
-class EmptyBody(StrictBody):
-    """``{}`` plus the auto-stamped ``idempotencyKey``."""
 
 
 @router.get(_BASE + "/catalog")

@@ -11,15 +11,11 @@ from starlette.responses import Response
 from kraty_pygame.emulator.config.models import ApiKeyConfig
 from kraty_pygame.emulator.domain import grants
 from kraty_pygame.emulator.http import auth, responses
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, player_write
+from kraty_pygame.emulator.routes._common import ClientKey, EmptyBody, player_write
 from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["grants"])
-
-
-class EmptyBody(StrictBody):
-    """``{}`` plus the auto-stamped ``idempotencyKey``."""
 
 
 @router.get("/sdk/v1/players/{external_id}/pending-grants")

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
@@ -42,6 +42,7 @@ from kraty_pygame.emulator.routes._common import (
     server_write,
 )
 from kraty_pygame.emulator.routes.event_boards import (
+    BoardQuery,
     ExternalQuery,
     LimitQuery,
     ProgressionQuery,
@@ -108,18 +109,32 @@ def _prepare(
         sync_progression(tx.conn, board, period, now, tz=_tz(rt))
 
 
-def read_keyed(
-    rt: EmulatorRuntime,
-    key: str,
+async def _keyed_query(
     *,
-    limit: str | None,
-    progression: str | None,
-    segment: str | None,
-    period: str | None,
-    include_self: str | None,
-    external_id: str | None,
-) -> Response:
-    """E16: one (period, segment) partition of a keyed board."""
+    limit: LimitQuery = None,
+    progression: ProgressionQuery = None,
+    segment: SegmentQuery = None,
+    period: PeriodQuery = None,
+    include_self: SelfQuery = None,
+    external_id: ExternalQuery = None,
+) -> BoardQuery:
+    return BoardQuery(
+        limit=limit,
+        progression=progression,
+        include_self=include_self,
+        external_id=external_id,
+        segment=segment,
+        period=period,
+    )
+
+
+KeyedQuery = Annotated[BoardQuery, Depends(_keyed_query)]
+
+
+def read_keyed(rt: EmulatorRuntime, key: str, query: BoardQuery) -> Response:
+    """One (period, segment) partition of a keyed board."""
+    limit, progression, segment = query.limit, query.progression, query.segment
+    period, include_self, external_id = query.period, query.include_self, query.external_id
     board = _board(rt, key)
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)
@@ -157,18 +172,7 @@ def read_keyed(
 
 
 @router.get("/sdk/v1/leaderboards/{board}")
-async def read(
-    board: str,
-    *,
-    key: ClientKey,
-    rt: Runtime,
-    limit: LimitQuery = None,
-    progression: ProgressionQuery = None,
-    segment: SegmentQuery = None,
-    period: PeriodQuery = None,
-    include_self: SelfQuery = None,
-    external_id: ExternalQuery = None,
-) -> Response:
+async def read(board: str, key: ClientKey, rt: Runtime, query: KeyedQuery) -> Response:
     """E16 (a board key) or, for an event-board id, the seed-era E5 read."""
     del key
     if EVENT_BOARD_ID_RE.match(board) and _is_event_board(rt, board):
@@ -178,24 +182,8 @@ async def read(
                 "GET /sdk/v1/leaderboards/<event board id> is the pre-v0.4.1 path; "
                 "use /sdk/v1/event-leaderboards/<id>"
             )
-        return read_event_board(
-            rt,
-            board,
-            limit=limit,
-            include_self=include_self,
-            external_id=external_id,
-            progression=progression,
-        )
-    return read_keyed(
-        rt,
-        board,
-        limit=limit,
-        progression=progression,
-        segment=segment,
-        period=period,
-        include_self=include_self,
-        external_id=external_id,
-    )
+        return read_event_board(rt, board, query)
+    return read_keyed(rt, board, query)
 
 
 def _is_event_board(rt: EmulatorRuntime, leaderboard_id: str) -> bool:
@@ -204,30 +192,10 @@ def _is_event_board(rt: EmulatorRuntime, leaderboard_id: str) -> bool:
 
 
 @router.get("/sdk/v1/shared-leaderboards/{board}")
-async def read_shared(
-    board: str,
-    *,
-    key: ClientKey,
-    rt: Runtime,
-    limit: LimitQuery = None,
-    progression: ProgressionQuery = None,
-    segment: SegmentQuery = None,
-    period: PeriodQuery = None,
-    include_self: SelfQuery = None,
-    external_id: ExternalQuery = None,
-) -> Response:
-    """Pre-v0.4.1 alias of E16."""
+async def read_shared(board: str, key: ClientKey, rt: Runtime, query: KeyedQuery) -> Response:
+    """Older alias of the keyed board read."""
     del key
-    return read_keyed(
-        rt,
-        board,
-        limit=limit,
-        progression=progression,
-        segment=segment,
-        period=period,
-        include_self=include_self,
-        external_id=external_id,
-    )
+    return read_keyed(rt, board, query)
 
 
 @router.get("/sdk/v1/leaderboards/{board}/stream")

@@ -31,7 +31,7 @@ class SelfGrantBody(StrictBody):
     metadata: dict[str, Any] | None = None
 
 
-class ProgressBody(StrictBody):
+class WalletProgressBody(StrictBody):
     """``{amount: int (signed), reason?}``."""
 
     amount: int
@@ -58,7 +58,7 @@ async def wallet_progress(
     *,
     external_id: str,
     economy_key: str,
-    body: ProgressBody,
+    body: WalletProgressBody,
     key: ClientKey,
     rt: Runtime,
 ) -> Response:

@@ -1,7 +1,8 @@
-"""``/server/v1`` (PROTOCOL.md A.9): S1-S8, S14, S15 with a server_integration key.
+"""``/server/v1`` player administration: grants, secret rotation, bans, reads, ping.
 
-Gameplay routes S9/S10/S12/S13 live in ``routes/server_gameplay.py``; S11 (keyed
-score) belongs to emulator-boards.
+The server key authorizes every route. Server-side wallet and inventory changes live
+in ``routes/holdings.py``, gameplay in ``routes/server_gameplay.py`` and the server
+score in ``routes/leaderboards.py``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from kraty_pygame.emulator.errors import validation_failed
 from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.routes._common import (
+    EmptyBody,
     ServerKey,
     StrictBody,
-    change_balance,
-    change_quantity,
     server_player,
     server_write,
 )
@@ -32,18 +32,6 @@ from kraty_pygame.emulator.store import Transaction
 router = APIRouter(tags=["server"])
 
 _PLAYER = "/server/v1/players/{external_id}"
-
-
-class AmountBody(StrictBody):
-    amount: int = Field(gt=0)
-    reason: str | None = None
-    sourceRefId: str | None = None
-
-
-class QuantityBody(StrictBody):
-    quantity: int = Field(gt=0)
-    reason: str | None = None
-    sourceRefId: str | None = None
 
 
 class GrantBody(StrictBody):
@@ -56,120 +44,8 @@ class GrantBody(StrictBody):
     metadata: dict[str, Any] | None = None
 
 
-class EmptyBody(StrictBody):
-    pass
-
-
 class BanBody(StrictBody):
     reason: str | None = None
-
-
-@router.post(f"{_PLAYER}/wallet/{{economy_key}}/credit")
-async def credit(
-    request: Request,
-    *,
-    external_id: str,
-    economy_key: str,
-    body: AmountBody,
-    key: ServerKey,
-) -> Response:
-    """S1: credit a balance."""
-    rt = runtime_of(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return change_balance(
-            rt,
-            tx,
-            player,
-            economy_key,
-            body.amount,
-            reason=body.reason or "server_credit",
-            origin="server",
-            source_ref_id=body.sourceRefId,
-        )
-
-    return await server_write(request, key, handler)
-
-
-@router.post(f"{_PLAYER}/wallet/{{economy_key}}/debit")
-async def debit(
-    request: Request,
-    *,
-    external_id: str,
-    economy_key: str,
-    body: AmountBody,
-    key: ServerKey,
-) -> Response:
-    """S2: debit a balance; 409 ``conflict`` if insufficient."""
-    rt = runtime_of(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return change_balance(
-            rt,
-            tx,
-            player,
-            economy_key,
-            -body.amount,
-            reason=body.reason or "server_debit",
-            origin="server",
-            source_ref_id=body.sourceRefId,
-        )
-
-    return await server_write(request, key, handler)
-
-
-@router.post(f"{_PLAYER}/inventory/{{item_key}}/grant")
-async def grant_item(
-    request: Request,
-    *,
-    external_id: str,
-    item_key: str,
-    body: QuantityBody,
-    key: ServerKey,
-) -> Response:
-    """S3: add items."""
-    rt = runtime_of(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return change_quantity(
-            rt,
-            tx,
-            player,
-            item_key,
-            body.quantity,
-            reason=body.reason or "admin_grant",
-            origin="server",
-            source_ref_id=body.sourceRefId,
-        )
-
-    return await server_write(request, key, handler)
-
-
-@router.post(f"{_PLAYER}/inventory/{{item_key}}/revoke")
-async def revoke_item(
-    request: Request,
-    *,
-    external_id: str,
-    item_key: str,
-    body: QuantityBody,
-    key: ServerKey,
-) -> Response:
-    """S4: remove items; 409 ``conflict`` if insufficient."""
-    rt = runtime_of(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return change_quantity(
-            rt,
-            tx,
-            player,
-            item_key,
-            -body.quantity,
-            reason=body.reason or "admin_revoke",
-            origin="server",
-            source_ref_id=body.sourceRefId,
-        )
-
-    return await server_write(request, key, handler)
 
 
 @router.post(f"{_PLAYER}/grants", status_code=201)
@@ -222,11 +98,11 @@ async def ack_grant(
     """S6: mark a grant claimed server-side."""
     rt = runtime_of(request)
     del body
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, grants.ack(tx.conn, rt, player.id, grant_id, rt.now())
-
-    return await server_write(request, key, handler)
+    return await server_write(
+        request,
+        key,
+        lambda tx, player: (200, grants.ack(tx.conn, rt, player.id, grant_id, rt.now())),
+    )
 
 
 @router.post(f"{_PLAYER}/secret/rotate")
@@ -240,11 +116,9 @@ async def rotate_secret(
     """S7 (Q20): new secret; the old one stops working at once."""
     rt = runtime_of(request)
     del body
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, players.rotate(tx, player, rt.now())
-
-    return await server_write(request, key, handler)
+    return await server_write(
+        request, key, lambda tx, player: (200, players.rotate(tx, player, rt.now()))
+    )
 
 
 @router.get(_PLAYER)
@@ -267,11 +141,9 @@ async def ban_player(
     """S14: ban (``applied`` false on a re-ban)."""
     rt = runtime_of(request)
     reason = body.reason if body is not None else None
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, players.ban(tx, player, reason, rt.now())
-
-    return await server_write(request, key, handler)
+    return await server_write(
+        request, key, lambda tx, player: (200, players.ban(tx, player, reason, rt.now()))
+    )
 
 
 @router.post(f"{_PLAYER}/unban")
@@ -285,11 +157,9 @@ async def unban_player(
     """S14: unban (``applied`` false when not banned)."""
     rt = runtime_of(request)
     del body
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, players.unban(tx, player, rt.now())
-
-    return await server_write(request, key, handler)
+    return await server_write(
+        request, key, lambda tx, player: (200, players.unban(tx, player, rt.now()))
+    )
 
 
 @router.get("/server/v1/ping", response_class=JSONResponse)

@@ -9,13 +9,23 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator.domain import attempts, lobbies, players, windows
+from kraty_pygame.emulator.domain import lobbies, players, windows
 from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.http import responses
-from kraty_pygame.emulator.http.auth import PlayerRow
-from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, open_write, server_write
-from kraty_pygame.emulator.routes.events import EmptyBody, ProgressBody, event_or_404
+from kraty_pygame.emulator.routes._common import (
+    EmptyBody,
+    ServerKey,
+    StrictBody,
+    open_write,
+    server_write,
+)
+from kraty_pygame.emulator.routes.events import (
+    ProgressBody,
+    event_or_404,
+    finish_handler,
+    progress_handler,
+)
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -49,46 +59,7 @@ async def server_progress(
     key: ServerKey,
 ) -> Response:
     """S9: progress on behalf of a player (no player secret)."""
-    rt = runtime_of(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, attempts.progress(
-            tx,
-            rt,
-            event=event_or_404(rt, event_key),
-            player=player,
-            attempt_id=attempt_id,
-            body=body.model_dump(exclude_none=True),
-            now=rt.now(),
-        )
-
-    return await server_write(request, key, handler)
-
-
-@router.post(f"{_ATTEMPT}/finish")
-async def server_finish(
-    request: Request,
-    *,
-    external_id: str,
-    event_key: str,
-    attempt_id: str,
-    key: ServerKey,
-    body: EmptyBody | None = None,
-) -> Response:
-    """S10: finish on behalf of a player."""
-    rt = runtime_of(request)
-    del body
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, attempts.finish(
-            tx.conn,
-            rt,
-            event=event_or_404(rt, event_key),
-            player=player,
-            attempt_id=attempt_id,
-            now=rt.now(),
-        )
-
+    handler = progress_handler(runtime_of(request), event_key, attempt_id, body)
     return await server_write(request, key, handler)
 
 
@@ -128,6 +99,22 @@ async def create_lobby(
         return 201, lobbies.dto(tx.conn, row, now)
 
     return await open_write(request, key, handler)
+
+
+@router.post(f"{_ATTEMPT}/finish")
+async def server_finish(
+    request: Request,
+    *,
+    external_id: str,
+    event_key: str,
+    attempt_id: str,
+    key: ServerKey,
+    body: EmptyBody | None = None,
+) -> Response:
+    """S10: finish on behalf of a player."""
+    del body
+    handler = finish_handler(runtime_of(request), event_key, attempt_id)
+    return await server_write(request, key, handler)
 
 
 @router.get("/server/v1/games/{game_id}/lobbies/{lobby_id}")
