@@ -1,4 +1,4 @@
-"""Config sections for events, keyed leaderboards and seeded content (Appendix A.6–A.8)."""
+"""Config sections for events, keyed leaderboards and seeded content."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Load and validate a TOML game config (PROTOCOL.md Appendix A).
+"""Load and validate a TOML game config.
 
 Every problem is reported as ``<file>: <toml.key.path>: <what is wrong>``; a syntax
 error as ``<file>:<line>:<column>: TOML syntax error: …``. Unknown keys are errors

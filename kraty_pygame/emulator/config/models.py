@@ -1,4 +1,4 @@
-"""The game configuration model (PROTOCOL.md Appendix A), as frozen dataclasses.
+"""The game configuration model, as frozen dataclasses.
 
 :func:`kraty_pygame.emulator.config.loader.load_config` builds a :class:`GameConfig`
 from a TOML file and validates every key; this module only holds the shapes.
@@ -179,7 +179,7 @@ class RewardTier:
 
 @dataclass(frozen=True)
 class RewardPolicyConfig:
-    """``[events.reward_policy]`` (applied at finalization, PROTOCOL.md §8 Q16)."""
+    """``[events.reward_policy]`` (applied at finalization)."""
 
     type: str = "none"
     bundle: str | None = None
@@ -191,7 +191,7 @@ class RewardPolicyConfig:
 
 @dataclass(frozen=True)
 class LobbyConfig:
-    """``[events.lobby]`` for ``lobby_matched`` events (PROTOCOL.md E10 / Q13 / Q14)."""
+    """``[events.lobby]`` for ``lobby_matched`` events."""
 
     capacity: int
     fill_timeout_s: float
@@ -251,7 +251,7 @@ class EventConfig:
 
 @dataclass(frozen=True)
 class LeaderboardConfig:
-    """``[[leaderboards]]``: keyed cross-event boards (served by emulator-boards)."""
+    """``[[leaderboards]]``: keyed cross-event boards."""
 
     key: str
     name: Localized | None = None

@@ -250,7 +250,7 @@ def reward_entries(ctx: Ctx, value: Any, path: str) -> tuple[RewardEntry, ...]:
     return tuple(entries)
 
 
-# ---------------------------------------------------------------- conditions (Q11)
+# ---------------------------------------------------------------- conditions
 
 
 def condition(ctx: Ctx, value: Any, path: str) -> Condition | None:

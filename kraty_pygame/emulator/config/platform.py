@@ -73,7 +73,7 @@ class GiftableResourceConfig:
 
 @dataclass(frozen=True)
 class GiftingConfig:
-    """``[gifting]`` (E41-E45); disabled unless ``enabled = true``."""
+    """``[gifting]``; disabled unless ``enabled = true``."""
 
     enabled: bool = False
     cooldown_seconds: float = 3600.0

@@ -1,7 +1,7 @@
-"""Attempts: scoring (§8 Q9), progress with milestones (E4), finish (E22), expiry (Q17).
+"""Attempts: scoring, progress with milestones, finish, expiry.
 
-Scores are pushed to the event board through emulator-boards' hook
-``boards.on_attempt_scored`` inside the same transaction.
+Scores are pushed to the event board through ``boards.on_attempt_scored`` inside
+the same transaction.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def progress(
     body: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """E4 / S9: apply one progress write; returns ``ProgressResponse``."""
+    """Apply one progress write; returns ``ProgressResponse``."""
     conn = tx.conn
     row = owned_attempt(
         conn, rt, player=player, event_key=event.key, attempt_id=attempt_id, now=now
@@ -290,7 +290,7 @@ def finish(
     attempt_id: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """E22 / S10: end an in-progress attempt now; ``{attempt, outcome}``."""
+    """End an in-progress attempt now; ``{attempt, outcome}``."""
     row = owned_attempt(
         conn, rt, player=player, event_key=event.key, attempt_id=attempt_id, now=now
     )
@@ -310,6 +310,6 @@ def finish(
 def attempt_ends_at(
     rt: EmulatorRuntime, event: EventConfig, now: datetime, *limits: datetime
 ) -> datetime:
-    """``min(now + attempt_duration_s, window/session end)`` (Q17)."""
+    """``min(now + attempt_duration_s, window/session end)``."""
     del rt
     return min([now + timedelta(seconds=event.attempt_duration_s), *limits])

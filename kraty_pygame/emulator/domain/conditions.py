@@ -1,4 +1,4 @@
-"""Unlock conditions and entry requirements (PROTOCOL.md §8 Q11).
+"""Unlock conditions and entry requirements.
 
 Grammar: ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}`` and the leaves
 ``{"item": {"key", "min"}}``, ``{"balance": {"key", "min"}}``,

@@ -1,4 +1,4 @@
-"""Events: the per-player listing (E2) and the start algorithm (E3, PROTOCOL.md §2 E3)."""
+"""Events: the per-player listing and the start algorithm."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def _player_lobby(
 def list_for_player(
     tx: Transaction, rt: EmulatorRuntime, player: PlayerRow | None, now: datetime
 ) -> list[dict[str, Any]]:
-    """E2: enabled events with an open window whose unlock condition passes."""
+    """Enabled events with an open window whose unlock condition passes."""
     conn = tx.conn
     held = holdings(conn, rt, player)
     result: list[dict[str, Any]] = []
@@ -270,7 +270,7 @@ def start(
     player_context: dict[str, Any] | None,
     now: datetime,
 ) -> tuple[int, dict[str, Any] | ApiError]:
-    """E3 exactly as PROTOCOL.md §2 E3's algorithm; returns (status, StartAttemptResponse).
+    """Start an attempt (or return the one in progress); returns (status, response).
 
     Raises:
         ApiError: 404, 409 event_disabled / no_active_window, 403 unlock / requirement,

@@ -1,7 +1,7 @@
-"""Friend gifting (PROTOCOL.md E41-E45).
+"""Friend gifting.
 
 A gift is a pending reward grant for the recipient (``sourceKind: "gift"``,
-``sourceRefId`` = the gift id) that pays out when claimed, through E45 or through
+``sourceRefId`` = the gift id) that pays out when claimed, through the gift claim or through
 ``grants.claim(grantId)``; the gift's ``status`` follows its grant (``pending``,
 ``claimed``, ``expired``). Emulator decisions where the spec is silent:
 
@@ -74,7 +74,7 @@ def sent_today(conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, now: date
 def catalog(
     conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, now: datetime
 ) -> dict[str, Any]:
-    """E41 ``GiftCatalog``."""
+    """``GiftCatalog``."""
     section = gifting(rt)
     resources: list[dict[str, Any]] = []
     for res in section.resources:
@@ -143,7 +143,7 @@ def list_gifts(
     limit: int,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """E43 (``incoming``) / E44 (``outgoing``): newest first, optionally one status."""
+    """Incoming or outgoing gifts: newest first, optionally one status."""
     if status is not None and status not in GIFT_STATUSES:
         raise validation_failed(
             f"status must be one of {', '.join(GIFT_STATUSES)}",
@@ -196,7 +196,7 @@ def send(
     body: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """E42: send a gift; returns the ``Gift`` (outgoing)."""
+    """Send a gift; returns the ``Gift`` (outgoing)."""
     section = gifting(rt)
     kind, key, amount, message = _check_input(section, body)
     target = friends.resolve_target(conn, body)
@@ -293,7 +293,7 @@ def send(
 def claim(
     conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, gift_id: str, now: datetime
 ) -> dict[str, Any]:
-    """E45: claim an incoming gift (its grant pays out); claiming again returns the same row.
+    """Claim an incoming gift (its grant pays out); claiming again returns the same row.
 
     Raises:
         ApiError: 404 ``not_found`` (unknown, not yours, or expired).

@@ -1,4 +1,4 @@
-"""Lobbies for ``lobby_matched`` events (PROTOCOL.md E10, §8 Q13/Q14, S12/S13).
+"""Lobbies for ``lobby_matched`` events.
 
 One forming lobby per (event, window); humans join it until it is full or its
 ``fillBy`` passes, then it is promoted to ``active`` (bots seated per the fill
@@ -50,7 +50,7 @@ def humans(conn: sqlite3.Connection, lobby_id: str) -> int:
 
 
 def projected_bots(row: sqlite3.Row, participant_count: int, now: datetime) -> int:
-    """``botSlots`` (E10): bots actually seated once promoted; while forming, the drip
+    """``botSlots``: bots actually seated once promoted; while forming, the drip
     projection ``min(open, 1 + floor((age - delay) / interval))`` after the delay."""
     if row[7] != "forming":
         return int(row[10])
@@ -198,7 +198,7 @@ def lobby_for_start(
     player_id: str,
     now: datetime,
 ) -> sqlite3.Row:
-    """Q14: the player's open lobby in this window, else the forming one (joined), else a
+    """The player's open lobby in this window, else the forming one (joined), else a
     new one; evaluated at ``now`` (joining the last seat promotes at once)."""
     services = board_services(rt)
     rows = tx.conn.execute(
@@ -238,7 +238,7 @@ def server_create(
     fill_bots: bool | None,
     now: datetime,
 ) -> sqlite3.Row:
-    """S12: a pre-matched lobby, promoted at once; the same ``key`` returns it again."""
+    """A pre-matched lobby, promoted at once; the same ``key`` returns it again."""
     existing = tx.conn.execute(
         f"SELECT {COLUMNS} FROM lobbies WHERE event_key = ? AND external_key = ?",
         (event.key, key),
@@ -257,7 +257,7 @@ def server_create(
 def read(
     tx: Transaction, services: BoardServices, lobby_id: str, now: datetime
 ) -> dict[str, Any]:
-    """E10 / S13: the lobby, evaluated at ``now``; 404 when unknown."""
+    """The lobby, evaluated at ``now``; 404 when unknown."""
     row = load(tx.conn, lobby_id)
     if row is None:
         raise not_found(f"lobby {lobby_id!r}")

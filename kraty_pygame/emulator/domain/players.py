@@ -1,4 +1,4 @@
-"""Players: register / rotate (E1, S7, §8 Q3/Q20/Q21), bans (S14), seeded content (A.8)."""
+"""Players: register / rotate, bans, seeded content."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ def register(
     key: ApiKeyConfig,
     now: datetime,
 ) -> dict[str, Any]:
-    """E1: create the player (applying ``[seed.new_player]``) or rotate with ``force``.
+    """Create the player (applying ``[seed.new_player]``) or rotate with ``force``.
 
     Raises:
         ApiError: 403 ``forbidden`` (force with a live key), 403 ``player_banned``,
@@ -189,7 +189,7 @@ def register(
             seed.external_id == external_id for seed in rt.config.seed_players
         )
         _set_secret(conn, existing.id, secret, stamp)
-        if first_time:  # created server-side (S12) and registering now: the starting kit
+        if first_time:  # created server-side and registering now: the starting kit
             fresh = rt.config.new_player
             _fund(
                 conn,
@@ -217,7 +217,7 @@ def register(
 
 
 def rotate(tx: Transaction, player: PlayerRow, now: datetime) -> dict[str, Any]:
-    """S7: mint a new secret; the old one stops working at once."""
+    """Mint a new secret; the old one stops working at once."""
     secret = new_secret()
     _set_secret(tx.conn, player.id, secret, iso(now))
     return {
@@ -229,7 +229,7 @@ def rotate(tx: Transaction, player: PlayerRow, now: datetime) -> dict[str, Any]:
 
 
 def ban(tx: Transaction, player: PlayerRow, reason: str | None, now: datetime) -> dict[str, Any]:
-    """S14 ban; ``applied`` is false when the player was already banned."""
+    """Ban; ``applied`` is false when the player was already banned."""
     applied = player.banned_at is None
     banned_at = iso(now) if applied else player.banned_at
     if applied:
@@ -252,7 +252,7 @@ def ban(tx: Transaction, player: PlayerRow, reason: str | None, now: datetime) -
 
 
 def unban(tx: Transaction, player: PlayerRow, now: datetime) -> dict[str, Any]:
-    """S14 unban; ``applied`` is false when the player was not banned."""
+    """Unban; ``applied`` is false when the player was not banned."""
     applied = player.banned_at is not None
     if applied:
         tx.conn.execute(
@@ -281,7 +281,7 @@ def ensure_player(
 
 
 def server_view(conn: sqlite3.Connection, rt: EmulatorRuntime, player: PlayerRow) -> dict[str, Any]:
-    """S8: the player with holdings and recent grants."""
+    """The player with holdings and recent grants."""
     row = conn.execute(
         "SELECT created_at, updated_at FROM players WHERE id = ?", (player.id,)
     ).fetchone()

@@ -1,4 +1,4 @@
-"""Wallet progression with derived levels (PROTOCOL.md E40, A.3) and client self-grants (E38).
+"""Wallet progression with derived levels and client self-grants.
 
 Wallet progress moves a ``kind = "progression"`` resource flagged ``client_writable``
 by a signed amount, never below zero (403 ``forbidden`` for any other resource).
@@ -9,7 +9,7 @@ a level lost by a rollback and reached again does not pay twice.
 
 Self-grants need ``[game] inventory_management = "permissive"`` (else 403
 ``inventory_not_permissive``). A reward self-grant deposits at once (ledger origin
-``client``) and is returned already claimed (Q10); a crate self-grant stays pending,
+``client``) and is returned already claimed; a crate self-grant stays pending,
 to be opened like any crate.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.emulator.clock import iso, parse_iso
@@ -51,7 +52,7 @@ def progress(
     reason: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """E40: ``ProgressWalletResult {economyKey, balance, applied, derived[]}``.
+    """``ProgressWalletResult {economyKey, balance, applied, derived[]}``.
 
     Raises:
         ApiError: 404 ``not_found`` (unknown economy); 403 ``forbidden`` (not a
@@ -152,14 +153,16 @@ def _pay_level(
     return [str(grant["id"])]
 
 
-# ------------------------------------------------------------------ self-grants (E38)
+# ------------------------------------------------------------------ self-grants
 
 
-_ENTRY_FIELDS: Final = {
-    "currency": ("amount", "currencyKey"),
-    "item": ("quantity", "itemKey"),
-    "crate": ("quantity", "crateItemKey"),
-}
+_ENTRY_FIELDS: Final = MappingProxyType(
+    {
+        "currency": ("amount", "currencyKey"),
+        "item": ("quantity", "itemKey"),
+        "crate": ("quantity", "crateItemKey"),
+    }
+)
 
 
 def _known(rt: EmulatorRuntime, kind: str, key: object) -> bool:
@@ -211,7 +214,7 @@ def self_grant(
     body: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """E38: ``Grant`` (rewards claimed and deposited at once; crates pending).
+    """``Grant`` (rewards claimed and deposited at once; crates pending).
 
     Raises:
         ApiError: 403 ``inventory_not_permissive``; 400 ``validation_failed``.

@@ -1,4 +1,4 @@
-"""Event windows from ``[events.schedule]`` (PROTOCOL.md A.6, §8 Q17).
+"""Event windows from ``[events.schedule]``.
 
 Windows are computed from the schedule and materialised in the ``windows`` table the
 first time they are needed (which fixes their ``leaderboardId``). ``start_offset_s``

@@ -1,4 +1,4 @@
-"""Idempotent writes (PROTOCOL.md §1.5, §8 Q2/Q3).
+"""Idempotent writes.
 
 Every write runs through :func:`run_write`: inside one store transaction it looks up
 the ``idempotencyKey`` of the body, replays a stored response (same key and body) or

@@ -1,4 +1,4 @@
-"""Both envelopes (PROTOCOL.md §1.3/§1.4) as ready-to-send responses."""
+"""Both envelopes as ready-to-send responses."""
 
 from __future__ import annotations
 

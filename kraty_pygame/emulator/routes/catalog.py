@@ -1,4 +1,4 @@
-"""E15 catalog."""
+"""The game catalog: items and currencies."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["catalog"])
 
 
 def catalog_dto(config: GameConfig) -> dict[str, Any]:
-    """``Catalog``: ``{items, currencies}``; names/descriptions verbatim (Q28)."""
+    """``Catalog``: ``{items, currencies}``; names/descriptions verbatim."""
     return {
         "items": [
             {

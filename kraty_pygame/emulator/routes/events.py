@@ -65,7 +65,7 @@ async def start(
     key: ClientKey,
     body: StartBody | None = None,
 ) -> Response:
-    """201 new attempt, 200 the in-progress one (Q5), 202 ``lobby_forming``, or an error."""
+    """201 new attempt, 200 the in-progress one, 202 ``lobby_forming``, or an error."""
     rt = runtime_of(request)
     context = body.playerContext if body is not None else None
 

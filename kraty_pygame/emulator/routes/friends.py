@@ -1,7 +1,7 @@
-"""E25-E36 friends: friend code, presence, list, search, requests, remove, blocks.
+"""Friends: friend code, presence, list, search, requests, remove, blocks.
 
-Every route needs the key and the player's secret (§8 Q1). List reads of a player that
-was never registered answer empty lists (Q27); the friend-code read mints the code, so
+Every route needs the key and the player's secret. List reads of a player that
+was never registered answer empty lists; the friend-code read mints the code, so
 it needs a registered player.
 """
 
@@ -80,7 +80,7 @@ async def get_friend_code(
     rt: Runtime,
     progression: ProgressionQuery = None,
 ) -> Response:
-    """E25 ``FriendCode {friendCode, displayIdentity, progression?}`` (stable forever)."""
+    """``FriendCode {friendCode, displayIdentity, progression?}`` (stable forever)."""
     del key
     keys = identity.parse_progression(progression)
     with rt.store.write() as tx:
@@ -106,7 +106,7 @@ async def list_friends(
     rt: Runtime,
     progression: ProgressionQuery = None,
 ) -> Response:
-    """E27 ``{friends: Friend[]}`` with presence (and progression when asked)."""
+    """``{friends: Friend[]}`` with presence (and progression when asked)."""
     del key
     keys = identity.parse_progression(progression)
     ttl, cooldown = _timing(rt)
@@ -131,7 +131,7 @@ async def search(
     limit: int | None = Query(default=None, ge=1, le=200),
     progression: ProgressionQuery = None,
 ) -> Response:
-    """E28 ``{results: FriendSearchResult[]}`` (name, id or friend code; blocks omitted)."""
+    """``{results: FriendSearchResult[]}`` (name, id or friend code; blocks omitted)."""
     del key
     keys = identity.parse_progression(progression)
     with rt.store.read() as conn:
@@ -158,7 +158,7 @@ async def list_requests(
     rt: Runtime,
     progression: ProgressionQuery = None,
 ) -> Response:
-    """E29 ``FriendRequests {incoming[], outgoing[]}`` (pending only)."""
+    """``FriendRequests {incoming[], outgoing[]}`` (pending only)."""
     del key
     keys = identity.parse_progression(progression)
     with rt.store.read() as conn:
@@ -172,7 +172,7 @@ async def list_requests(
 async def list_blocks(
     request: Request, *, external_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E35 ``{blocked: BlockedPlayer[]}``."""
+    """``{blocked: BlockedPlayer[]}``."""
     del key
     with rt.store.read() as conn:
         player = auth.player_for_read(conn, request, external_id)
@@ -193,7 +193,7 @@ async def heartbeat(
     rt: Runtime,
     body: PresenceBody | None = None,
 ) -> Response:
-    """E26 heartbeat: ``PlayerPresence {online, lastActiveAt, status}``."""
+    """Presence heartbeat: ``PlayerPresence {online, lastActiveAt, status}``."""
     del body
     raw = await body_dict(request)
 
@@ -211,7 +211,7 @@ async def heartbeat(
 async def send_request(
     request: Request, *, external_id: str, body: TargetBody, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E30 ``SendFriendRequestResult {status, request?, friend?}``."""
+    """``SendFriendRequestResult {status, request?, friend?}``."""
     del body
     raw = await body_dict(request) or {}
 
@@ -239,7 +239,7 @@ async def accept_request(
     rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
-    """E31 ``{friend: Friend}``."""
+    """``{friend: Friend}``."""
     del body
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
@@ -260,7 +260,7 @@ async def decline_request(
     rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
-    """E32 ``{declined: true}``."""
+    """``{declined: true}``."""
     del body
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
@@ -274,7 +274,7 @@ async def decline_request(
 async def cancel_request(
     request: Request, *, external_id: str, request_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E33 cancel an outgoing request: ``{cancelled: true}``."""
+    """Cancel an outgoing request: ``{cancelled: true}``."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         friends.resolve_request(tx.conn, player.id, request_id, "cancel", now=rt.now())
@@ -287,7 +287,7 @@ async def cancel_request(
 async def remove_friend(
     request: Request, *, external_id: str, friend_external_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E34 ``{removed: true}``."""
+    """``{removed: true}``."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         friends.remove(tx.conn, player.id, friend_external_id)
@@ -300,7 +300,7 @@ async def remove_friend(
 async def block(
     request: Request, *, external_id: str, body: TargetBody, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E36 ``{blocked: BlockedPlayer}``; ends the friendship and pending requests."""
+    """``{blocked: BlockedPlayer}``; ends the friendship and pending requests."""
     del body
     raw = await body_dict(request) or {}
 
@@ -317,7 +317,7 @@ async def block(
 async def unblock(
     request: Request, *, external_id: str, blocked_external_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E36 ``{unblocked: true}``."""
+    """``{unblocked: true}``."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         friends.unblock(tx.conn, player.id, blocked_external_id)

@@ -1,4 +1,4 @@
-"""E41-E45 friend gifting: gift catalog, send, inbox, sent, claim (key + secret)."""
+"""Friend gifting: gift catalog, send, inbox, sent, claim (key + secret)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class SendGiftBody(StrictBody):
 async def gift_catalog(
     request: Request, *, external_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E41 ``GiftCatalog``; 403 ``gifting_disabled`` when the game has no gifting."""
+    """``GiftCatalog``; 403 ``gifting_disabled`` when the game has no gifting."""
     del key
     gifts.gifting(rt)
     with rt.store.read() as conn:
@@ -88,7 +88,7 @@ async def inbox(
     status: StatusQuery = None,
     limit: LimitQuery = None,
 ) -> Response:
-    """E43 ``{gifts: Gift[]}`` received, newest first."""
+    """``{gifts: Gift[]}`` received, newest first."""
     del key
     return await _list(request, rt, external_id, "incoming", status=status, limit=limit)
 
@@ -103,7 +103,7 @@ async def sent(
     status: StatusQuery = None,
     limit: LimitQuery = None,
 ) -> Response:
-    """E44 ``{gifts: Gift[]}`` sent, newest first."""
+    """``{gifts: Gift[]}`` sent, newest first."""
     del key
     return await _list(request, rt, external_id, "outgoing", status=status, limit=limit)
 
@@ -112,7 +112,7 @@ async def sent(
 async def send_gift(
     request: Request, *, external_id: str, body: SendGiftBody, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E42 ``{gift: Gift}``: a pending grant for the friend; cooldown and daily limit apply."""
+    """``{gift: Gift}``: a pending grant for the friend; cooldown and daily limit apply."""
     del body
     raw = await body_dict(request) or {}
 
@@ -132,7 +132,7 @@ async def claim_gift(
     rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
-    """E45 ``{gift: Gift}``; claiming again returns the same claimed row."""
+    """``{gift: Gift}``; claiming again returns the same claimed row."""
     del body
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:

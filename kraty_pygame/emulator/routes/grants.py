@@ -1,4 +1,4 @@
-"""E7 pending grants, E8 claim, E9 crate open."""
+"""Grants: the pending list, claiming one, opening a crate."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ async def claim_grant(
     key: ClientKey,
     body: EmptyBody | None = None,
 ) -> Response:
-    """Claim a reward grant (idempotent); deposits its entries (Q10)."""
+    """Claim a reward grant (idempotent); deposits its entries."""
     rt = runtime_of(request)
     del body, grant_id
     return await _grant_write(request, rt, key, grants.claim)

@@ -1,4 +1,4 @@
-"""E23 player identity (PUT / GET) and E24 player metadata (PUT replace / PATCH merge)."""
+"""Player identity (PUT / GET) and player metadata (PUT replace / PATCH merge)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Keyed leaderboards (E16-E20, S11) and the seed meaning of ``/sdk/v1/leaderboards/{x}``.
+"""Keyed leaderboards and the seed meaning of ``/sdk/v1/leaderboards/{x}``.
 
-``GET /sdk/v1/leaderboards/{x}`` serves both meanings (PROTOCOL §6.3.3): an existing
+``GET /sdk/v1/leaderboards/{x}`` serves both meanings: an existing
 event-board id answers the ``EventLeaderboard`` shape (seed meaning, logged once as
 deprecated), a configured board key the keyed ``Leaderboard`` shape, anything else
 404. ``/sdk/v1/shared-leaderboards/{key}`` (+ ``/periods``) are aliases of the keyed
@@ -66,20 +66,20 @@ STANDINGS_SCOPES = ("all", "self_segment", "mine", "segment")
 
 
 class ScoreBody(StrictBody):
-    """E18 body."""
+    """A client score submission."""
 
     value: float = Field(allow_inf_nan=False)
     segment: str | None = None
 
 
 class ServerScoreBody(ScoreBody):
-    """S11 body."""
+    """A server score submission."""
 
     externalPlayerId: str = Field(min_length=1)
 
 
 class JoinBody(StrictBody):
-    """E19 body."""
+    """Joining a keyed board."""
 
     segment: str | None = None
 
@@ -173,7 +173,7 @@ def read_keyed(rt: EmulatorRuntime, key: str, query: BoardQuery) -> Response:
 
 @router.get("/sdk/v1/leaderboards/{board}")
 async def read(board: str, key: ClientKey, rt: Runtime, query: KeyedQuery) -> Response:
-    """E16 (a board key) or, for an event-board id, the seed-era E5 read."""
+    """A keyed board read or, for an event-board id, the older event-board read."""
     del key
     if EVENT_BOARD_ID_RE.match(board) and _is_event_board(rt, board):
         if not rt.seed_path_logged:
@@ -200,13 +200,13 @@ async def read_shared(board: str, key: ClientKey, rt: Runtime, query: KeyedQuery
 
 @router.get("/sdk/v1/leaderboards/{board}/stream")
 async def seed_stream(board: str, key: ClientKey, rt: Runtime) -> Response:
-    """Seed-era E6: only event boards ever had a stream (keyed keys get 404)."""
+    """The older stream path: only event boards ever had a stream (keyed keys get 404)."""
     del key
     return open_stream(rt, board)
 
 
 def periods_of(rt: EmulatorRuntime, key: str, limit: str | None) -> Response:
-    """E17: past periods, newest first."""
+    """Past periods, newest first."""
     board = _board(rt, key)
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)
@@ -223,7 +223,7 @@ def periods_of(rt: EmulatorRuntime, key: str, limit: str | None) -> Response:
 
 @router.get("/sdk/v1/leaderboards/{board}/periods")
 async def periods(board: str, key: ClientKey, rt: Runtime, limit: LimitQuery = None) -> Response:
-    """E17."""
+    """Past periods of a keyed board."""
     del key
     return periods_of(rt, board, limit)
 
@@ -232,7 +232,7 @@ async def periods(board: str, key: ClientKey, rt: Runtime, limit: LimitQuery = N
 async def shared_periods(
     board: str, key: ClientKey, rt: Runtime, limit: LimitQuery = None
 ) -> Response:
-    """Pre-v0.4.1 alias of E17."""
+    """Older alias of the past-periods read."""
     del key
     return periods_of(rt, board, limit)
 
@@ -251,7 +251,7 @@ async def standings(
     progression: ProgressionQuery = None,
     external_id: ExternalQuery = None,
 ) -> Response:
-    """E20: several segments of one period at once."""
+    """Several segments of one period at once."""
     del key
     cfg = _board(rt, board)
     selection = scope or "all"
@@ -349,7 +349,7 @@ async def submit(
     key: ClientKey,
     rt: Runtime,
 ) -> Response:
-    """E18: submit a score (403 ``client_scoring_disabled``, 400 ``score_not_supported``)."""
+    """Submit a score (403 ``client_scoring_disabled``, 400 ``score_not_supported``)."""
     cfg = _board(rt, board)
     return await player_write(
         request, key, lambda tx, player: _submit(rt, tx, cfg, player, body, server=False)
@@ -360,7 +360,7 @@ async def submit(
 async def server_submit(
     request: Request, board: str, body: ServerScoreBody, key: ServerKey, rt: Runtime
 ) -> Response:
-    """S11: the server-authoritative score (client_scoring does not apply)."""
+    """The server-authoritative score (client_scoring does not apply)."""
     cfg = _board(rt, board)
 
     return await server_write(
@@ -382,7 +382,7 @@ async def join_board(
     limit: LimitQuery = None,
     body: JoinBody | None = None,
 ) -> Response:
-    """E19: enrol at score 0 in the caller's segment (idempotent, never resets)."""
+    """Enrol at score 0 in the caller's segment (idempotent, never resets)."""
     cfg = _board(rt, board)
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)

@@ -1,4 +1,4 @@
-"""E10 lobby read (key-only)."""
+"""Lobby read (API key only)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ async def read_lobby(
     lobby_id: str,
     key: ClientKey,
 ) -> Response:
-    """The lobby with ``botSlots`` projected at read time (E10)."""
+    """The lobby with ``botSlots`` projected at read time."""
     rt = runtime_of(request)
     del key
     with rt.store.write() as tx:

@@ -1,4 +1,4 @@
-"""E1 register (and rotate via ``force``)."""
+"""Player registration (and secret rotation via ``force``)."""
 
 from __future__ import annotations
 

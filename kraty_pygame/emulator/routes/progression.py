@@ -1,4 +1,4 @@
-"""E38 client self-grant (permissive inventory only) and E40 wallet progress (derived levels)."""
+"""Client self-grants (permissive inventory only) and wallet progress (derived levels)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class WalletProgressBody(StrictBody):
 async def self_grant(
     request: Request, *, external_id: str, body: SelfGrantBody, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E38: a ``Grant`` for yourself; 403 ``inventory_not_permissive`` unless permissive."""
+    """A ``Grant`` for yourself; 403 ``inventory_not_permissive`` unless permissive."""
     del body
     raw = await body_dict(request) or {}
 
@@ -62,7 +62,7 @@ async def wallet_progress(
     key: ClientKey,
     rt: Runtime,
 ) -> Response:
-    """E40 ``ProgressWalletResult``; 403 ``forbidden`` unless client-writable progression."""
+    """``ProgressWalletResult``; 403 ``forbidden`` unless client-writable progression."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 200, progression.progress(

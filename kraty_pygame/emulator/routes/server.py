@@ -56,7 +56,7 @@ async def create_grant(
     body: GrantBody,
     key: ServerKey,
 ) -> Response:
-    """S5: create a pending grant (201)."""
+    """Create a pending grant (201)."""
     rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
@@ -95,7 +95,7 @@ async def ack_grant(
     key: ServerKey,
     body: EmptyBody | None = None,
 ) -> Response:
-    """S6: mark a grant claimed server-side."""
+    """Mark a grant claimed server-side."""
     rt = runtime_of(request)
     del body
     return await server_write(
@@ -113,7 +113,7 @@ async def rotate_secret(
     key: ServerKey,
     body: EmptyBody | None = None,
 ) -> Response:
-    """S7 (Q20): new secret; the old one stops working at once."""
+    """New secret; the old one stops working at once."""
     rt = runtime_of(request)
     del body
     return await server_write(
@@ -127,7 +127,7 @@ async def read_player(
     external_id: str,
     key: ServerKey,
 ) -> Response:
-    """S8: player, inventory, wallet and recent grants."""
+    """Player, inventory, wallet and recent grants."""
     rt = runtime_of(request)
     del key
     with rt.store.read() as conn:
@@ -138,7 +138,7 @@ async def read_player(
 async def ban_player(
     request: Request, *, external_id: str, key: ServerKey, body: BanBody | None = None
 ) -> Response:
-    """S14: ban (``applied`` false on a re-ban)."""
+    """Ban (``applied`` false on a re-ban)."""
     rt = runtime_of(request)
     reason = body.reason if body is not None else None
     return await server_write(
@@ -154,7 +154,7 @@ async def unban_player(
     key: ServerKey,
     body: EmptyBody | None = None,
 ) -> Response:
-    """S14: unban (``applied`` false when not banned)."""
+    """Unban (``applied`` false when not banned)."""
     rt = runtime_of(request)
     del body
     return await server_write(
@@ -167,7 +167,7 @@ async def ping(
     request: Request,
     key: ServerKey,
 ) -> Response:
-    """S15: the only un-enveloped response."""
+    """The only un-enveloped response."""
     rt = runtime_of(request)
     return JSONResponse(
         {

@@ -1,4 +1,4 @@
-"""``/server/v1`` gameplay: S9 progress, S10 finish, S12 create lobby, S13 read lobby."""
+"""``/server/v1`` gameplay: progress, finish, create a lobby, read a lobby."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ _ATTEMPT = "/server/v1/players/{external_id}/events/{event_key}/attempts/{attemp
 
 
 class LobbyBody(StrictBody):
-    """S12: ``key`` is the studio's idempotency token for the lobby."""
+    """``key`` is the studio's idempotency token for the lobby."""
 
     key: str = Field(min_length=1, max_length=128)
     externalPlayerIds: list[str] = Field(min_length=1, max_length=100)
@@ -58,7 +58,7 @@ async def server_progress(
     body: ProgressBody,
     key: ServerKey,
 ) -> Response:
-    """S9: progress on behalf of a player (no player secret)."""
+    """Progress on behalf of a player (no player secret)."""
     handler = progress_handler(runtime_of(request), event_key, attempt_id, body)
     return await server_write(request, key, handler)
 
@@ -72,7 +72,7 @@ async def create_lobby(
     body: LobbyBody,
     key: ServerKey,
 ) -> Response:
-    """S12: a pre-matched, already active lobby (same ``key`` -> the same lobby)."""
+    """A pre-matched, already active lobby (same ``key`` -> the same lobby)."""
     rt = runtime_of(request)
 
     def handler(tx: Transaction, _: None) -> tuple[int, Any]:
@@ -111,7 +111,7 @@ async def server_finish(
     key: ServerKey,
     body: EmptyBody | None = None,
 ) -> Response:
-    """S10: finish on behalf of a player."""
+    """Finish on behalf of a player."""
     del body
     handler = finish_handler(runtime_of(request), event_key, attempt_id)
     return await server_write(request, key, handler)
@@ -124,7 +124,7 @@ async def read_lobby(
     lobby_id: str,
     key: ServerKey,
 ) -> Response:
-    """S13."""
+    """Read a lobby."""
     rt = runtime_of(request)
     del key
     _game(rt, game_id)

@@ -1,4 +1,4 @@
-"""E37 server time: ``GET /sdk/v1/time[?timezone=<IANA>]`` (key only), on the emulator clock.
+"""Server time: ``GET /sdk/v1/time[?timezone=<IANA>]`` (key only), on the emulator clock.
 
 ``data = {epochMs, iso, timezone, offsetMinutes, local}``; ``local`` is the wall time
 in ``timezone`` without an offset (``YYYY-MM-DDTHH:MM:SS``). An unknown zone is a 400

@@ -14,7 +14,7 @@ A subscriber whose buffer still overflows (more distinct participants pending th
 fresh snapshot and reconnects.
 
 Each event is encoded once per publish (``event: <kind>\\ndata: <json>\\n\\n`` with
-LF line endings, PROTOCOL E6) and shared by every subscriber.
+LF line endings) and shared by every subscriber.
 """
 
 from __future__ import annotations

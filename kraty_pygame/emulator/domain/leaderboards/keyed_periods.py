@@ -148,7 +148,7 @@ def past_periods(
     limit: int,
     tz: str = "UTC",
 ) -> list[dict[str, str]]:
-    """Past periods that saw play, newest first (E17)."""
+    """Past periods that saw play, newest first."""
     if board.reset_cadence == "never":
         return []
     current, _ = period_bounds(board.reset_cadence, now, tz)
