@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 Localized = str | dict[str, str]
 RewardEntry = dict[str, Any]
@@ -310,6 +310,58 @@ class NewPlayerConfig:
     pending_grants: tuple[SeedGrant, ...] = ()
 
 
+DEFAULT_PRESENCE_INTERVAL_S: Final = 30.0
+
+
+@dataclass(frozen=True)
+class FriendsConfig:
+    """``[friends]``: presence timing.
+
+    Attributes:
+        presence_interval_s: the heartbeat interval clients should use (30 s).
+        presence_ttl_s: a player is online while the last heartbeat is younger than
+            this (default 1.5 x the interval: one missed beat ends the presence).
+    """
+
+    presence_interval_s: float = DEFAULT_PRESENCE_INTERVAL_S
+    presence_ttl_s: float = DEFAULT_PRESENCE_INTERVAL_S * 1.5
+
+
+@dataclass(frozen=True)
+class GiftableResourceConfig:
+    """One entry of ``[gifting] resources``."""
+
+    type: str  # "currency" | "item"
+    key: str
+    max_amount: int = 1
+    costs_sender: bool = False
+
+
+@dataclass(frozen=True)
+class GiftingConfig:
+    """``[gifting]``; disabled unless ``enabled = true``."""
+
+    enabled: bool = False
+    cooldown_seconds: float = 3600.0
+    daily_send_limit: int = 0  # 0 = unlimited (wire: null)
+    resources: tuple[GiftableResourceConfig, ...] = ()
+
+    def resource(self, type_: str, key: str) -> GiftableResourceConfig | None:
+        for resource in self.resources:
+            if resource.type == type_ and resource.key == key:
+                return resource
+        return None
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """Both sections together."""
+
+    friends: FriendsConfig = field(default_factory=FriendsConfig)
+    gifting: GiftingConfig = field(default_factory=GiftingConfig)
+
+
+
 @dataclass(frozen=True)
 class GameConfig:
     """A whole validated config file."""
@@ -327,8 +379,8 @@ class GameConfig:
     seed_players: tuple[SeedPlayer, ...] = ()
     seed_bots: tuple[SeedBot, ...] = ()
     new_player: NewPlayerConfig = field(default_factory=NewPlayerConfig)
-    #: Sections parsed by extension modules (config_loader.EXTENSION_MODULES), by name.
-    extensions: dict[str, Any] = field(default_factory=dict)
+    #: ``[friends]`` and ``[gifting]``.
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
 
     def api_key(self, key: str) -> ApiKeyConfig | None:
         for entry in self.api_keys:

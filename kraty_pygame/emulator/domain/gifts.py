@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config.platform import GiftingConfig, platform_config
+from kraty_pygame.emulator.config.models import GiftingConfig
 from kraty_pygame.emulator.domain import economy, friends, grants, identity
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
 from kraty_pygame.emulator.http.auth import PlayerRow
@@ -53,7 +53,7 @@ def gifting(rt: EmulatorRuntime) -> GiftingConfig:
     Raises:
         ApiError: 403 ``gifting_disabled`` when gifting is off for this game.
     """
-    section = platform_config(rt.config).gifting
+    section = rt.config.platform.gifting
     if not section.enabled:
         raise ApiError("gifting_disabled", "gifting is disabled for this game")
     return section

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator.config.platform import platform_config
 from kraty_pygame.emulator.domain import friends, identity, presence
 from kraty_pygame.emulator.errors import ApiError
 from kraty_pygame.emulator.http import auth, responses
@@ -51,7 +50,7 @@ class TargetBody(StrictBody):
 
 def _timing(rt: EmulatorRuntime) -> tuple[float, float | None]:
     """(presence TTL, gift cooldown or None when gifting is off)."""
-    cfg = platform_config(rt.config)
+    cfg = rt.config.platform
     cooldown = cfg.gifting.cooldown_seconds if cfg.gifting.enabled else None
     return cfg.friends.presence_ttl_s, cooldown
 
