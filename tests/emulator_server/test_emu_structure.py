@@ -122,6 +122,18 @@ def test_the_runtime_does_not_import_the_domain() -> None:
     assert [m for m in modules if ".domain" in m or ".routes" in m] == []
 
 
+def test_domain_rules_see_a_narrow_context_not_the_runtime() -> None:
+    """Only the sweep (which the runtime itself runs) names the runtime type."""
+    offenders = []
+    for path in sorted((ROOT / "domain").rglob("*.py")):
+        modules = {
+            node.module or "" for node in ast.walk(_tree(path)) if isinstance(node, ast.ImportFrom)
+        }
+        if "kraty_pygame.emulator.runtime" in modules and path.name != "sweep.py":
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
 def test_sources_explain_themselves_without_outside_documents() -> None:
     hits = [
         f"{path.relative_to(ROOT)}:{number}"

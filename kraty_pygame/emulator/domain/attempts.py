@@ -23,7 +23,7 @@ from kraty_pygame.emulator.ids import event_id
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 COLUMNS = (
     "id, player_id, event_key, window_id, leaderboard_id, lobby_id, started_at, ends_at, "
@@ -92,7 +92,7 @@ def _finish_status(event: EventConfig | None, raw: dict[str, float]) -> str:
 
 
 def settle(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, row: sqlite3.Row, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, row: sqlite3.Row, now: datetime
 ) -> sqlite3.Row:
     """Lazily end an in-progress attempt whose ``endsAt`` passed (completed / expired)."""
     if row[12] != "in_progress" or parse_iso(row[7]) > now:
@@ -107,7 +107,7 @@ def settle(
     return fresh
 
 
-def settle_due(conn: sqlite3.Connection, rt: EmulatorRuntime, now: datetime) -> int:
+def settle_due(conn: sqlite3.Connection, rt: GameContext, now: datetime) -> int:
     """Settle every in-progress attempt past its end (clock moves)."""
     rows = conn.execute(
         f"SELECT {COLUMNS} FROM attempts WHERE status = 'in_progress' AND ends_at <= ?",
@@ -120,7 +120,7 @@ def settle_due(conn: sqlite3.Connection, rt: EmulatorRuntime, now: datetime) -> 
 
 def owned_attempt(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     player: PlayerRow,
     event_key: str,
@@ -191,7 +191,7 @@ def _anti_cheat(event: EventConfig, key: str, delta: float, elapsed_s: float) ->
 
 def progress(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event: EventConfig,
     player: PlayerRow,
@@ -283,7 +283,7 @@ def progress(
 
 def finish(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event: EventConfig,
     player: PlayerRow,
@@ -308,7 +308,7 @@ def finish(
 
 
 def attempt_ends_at(
-    rt: EmulatorRuntime, event: EventConfig, now: datetime, *limits: datetime
+    rt: GameContext, event: EventConfig, now: datetime, *limits: datetime
 ) -> datetime:
     """``min(now + attempt_duration_s, window/session end)``."""
     del rt

@@ -19,12 +19,12 @@ from kraty_pygame.emulator.ids import new_id
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 
 def holdings(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player: PlayerRow | None,
     context: dict[str, Any] | None = None,
 ) -> conditions.Holdings:
@@ -88,7 +88,7 @@ def _metric_dto(event: EventConfig) -> list[dict[str, Any]]:
 
 
 def listing_dto(
-    rt: EmulatorRuntime,
+    rt: GameContext,
     event: EventConfig,
     window: windows.Window,
     *,
@@ -131,7 +131,7 @@ def listing_dto(
 
 def _current_attempt(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     player: PlayerRow,
     event: EventConfig,
@@ -151,7 +151,7 @@ def _current_attempt(
 
 def _player_lobby(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player: PlayerRow,
     *,
     event: EventConfig,
@@ -172,7 +172,7 @@ def _player_lobby(
 
 
 def list_for_player(
-    tx: Transaction, rt: EmulatorRuntime, player: PlayerRow | None, now: datetime
+    tx: Transaction, rt: GameContext, player: PlayerRow | None, now: datetime
 ) -> list[dict[str, Any]]:
     """Enabled events with an open window whose unlock condition passes."""
     conn = tx.conn
@@ -263,7 +263,7 @@ def _start_response(row: sqlite3.Row, window_ends_at: str) -> dict[str, Any]:
 
 def start(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event_key: str,
     player: PlayerRow,

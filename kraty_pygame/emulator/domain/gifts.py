@@ -30,7 +30,7 @@ from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.ids import new_id
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 MAX_MESSAGE_LENGTH: Final = 140
 GIFT_STATUSES: Final = ("pending", "claimed", "expired", "failed")
@@ -47,7 +47,7 @@ _SELECT: Final = (
 )
 
 
-def gifting(rt: EmulatorRuntime) -> GiftingConfig:
+def gifting(rt: GameContext) -> GiftingConfig:
     """The ``[gifting]`` section.
 
     Raises:
@@ -59,11 +59,11 @@ def gifting(rt: EmulatorRuntime) -> GiftingConfig:
     return section
 
 
-def _local_day(rt: EmulatorRuntime, now: datetime) -> str:
+def _local_day(rt: GameContext, now: datetime) -> str:
     return now.astimezone(zoneinfo.ZoneInfo(rt.config.game.timezone)).date().isoformat()
 
 
-def sent_today(conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, now: datetime) -> int:
+def sent_today(conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime) -> int:
     row = conn.execute(
         "SELECT COUNT(*) FROM gifts WHERE sender_id = ? AND sent_day = ?",
         (me, _local_day(rt, now)),
@@ -72,7 +72,7 @@ def sent_today(conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, now: date
 
 
 def catalog(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime
 ) -> dict[str, Any]:
     """``GiftCatalog``."""
     section = gifting(rt)
@@ -191,7 +191,7 @@ def _check_input(section: GiftingConfig, body: dict[str, Any]) -> tuple[str, str
 
 def send(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     me: PlayerRow,
     body: dict[str, Any],
     now: datetime,
@@ -291,7 +291,7 @@ def send(
 
 
 def claim(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, gift_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, me: str, gift_id: str, now: datetime
 ) -> dict[str, Any]:
     """Claim an incoming gift (its grant pays out); claiming again returns the same row.
 

@@ -19,7 +19,7 @@ from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.ids import new_id
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 _COLUMNS = (
     "id, kind, contents, source_kind, source_ref_id, parent_grant_id, status, rolled_at, "
@@ -58,7 +58,7 @@ def get_grant(conn: sqlite3.Connection, grant_id: str) -> dict[str, Any] | None:
 
 def create_pending_grant(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     player_id: str,
     kind: str,
@@ -159,7 +159,7 @@ def _owned(conn: sqlite3.Connection, player_id: str, grant_id: str, now: datetim
 
 def deposit(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     player_id: str,
     entries: list[RewardEntry],
@@ -213,7 +213,7 @@ def deposit(
 
 
 def claim(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, player_id: str, grant_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, player_id: str, grant_id: str, now: datetime
 ) -> dict[str, Any]:
     """Claim a reward grant (idempotent); deposits its entries unless inventory is studio-managed.
 
@@ -238,7 +238,7 @@ def claim(
 
 
 def open_crate(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, player_id: str, grant_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, player_id: str, grant_id: str, now: datetime
 ) -> dict[str, Any]:
     """Open a crate grant: roll once, mark it claimed, create the contents grant.
 
@@ -290,7 +290,7 @@ def open_crate(
 
 
 def ack(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, player_id: str, grant_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, player_id: str, grant_id: str, now: datetime
 ) -> dict[str, Any]:
     """Server-side claim: flips the grant to claimed without depositing."""
     row = _owned(conn, player_id, grant_id, now)

@@ -25,7 +25,7 @@ from kraty_pygame.emulator.ids import event_id, new_id
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 COLUMNS = (
     "id, event_key, window_id, leaderboard_id, capacity, created_at, fill_by, status, "
@@ -139,7 +139,7 @@ def evaluate(
 
 def _create(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     event: EventConfig,
     window: Window,
     now: datetime,
@@ -191,7 +191,7 @@ def _seat(tx: Transaction, lobby_id: str, player_id: str, now: datetime) -> None
 
 def lobby_for_start(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event: EventConfig,
     window: Window,
@@ -228,7 +228,7 @@ def lobby_for_start(
 
 def server_create(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event: EventConfig,
     window: Window,

@@ -17,7 +17,7 @@ from kraty_pygame.emulator.ids import hash_secret, new_secret, new_uuid
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 MAX_EXTERNAL_ID = 256
 _DEFAULT_NAMES = ("Crazy Panda", "Lucky Llama", "Sly Otter", "Brave Badger", "Swift Heron")
@@ -32,7 +32,7 @@ def check_external_id(external_id: str) -> None:
         )
 
 
-def synthetic_name(rt: EmulatorRuntime, player_id: str) -> str:
+def synthetic_name(rt: GameContext, player_id: str) -> str:
     names = rt.config.new_player.synthetic_names or _DEFAULT_NAMES
     index = int(hashlib.sha256(f"{rt.rng_seed}:{player_id}".encode()).hexdigest()[:8], 16)
     return names[index % len(names)]
@@ -67,7 +67,7 @@ def registration_dto(conn: sqlite3.Connection, player_id: str, secret: str) -> d
 
 def _apply_grants(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player_id: str,
     seeds: tuple[SeedGrant, ...],
     now: datetime,
@@ -87,7 +87,7 @@ def _apply_grants(
 
 def _create_player(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     external_id: str,
     now: datetime,
     *,
@@ -157,7 +157,7 @@ def _fund(
 
 def register(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     external_id: str,
     force: bool,
@@ -268,7 +268,7 @@ def unban(tx: Transaction, player: PlayerRow, now: datetime) -> dict[str, Any]:
 
 
 def ensure_player(
-    tx: Transaction, rt: EmulatorRuntime, external_id: str, now: datetime
+    tx: Transaction, rt: GameContext, external_id: str, now: datetime
 ) -> PlayerRow:
     """The player for a ``/server/v1`` write, created (unregistered) when unknown."""
     check_external_id(external_id)
@@ -280,7 +280,7 @@ def ensure_player(
     return player
 
 
-def server_view(conn: sqlite3.Connection, rt: EmulatorRuntime, player: PlayerRow) -> dict[str, Any]:
+def server_view(conn: sqlite3.Connection, rt: GameContext, player: PlayerRow) -> dict[str, Any]:
     """The player with holdings and recent grants."""
     row = conn.execute(
         "SELECT created_at, updated_at FROM players WHERE id = ?", (player.id,)
@@ -300,7 +300,7 @@ def server_view(conn: sqlite3.Connection, rt: EmulatorRuntime, player: PlayerRow
     }
 
 
-def seed_content(tx: Transaction, rt: EmulatorRuntime, now: datetime) -> None:
+def seed_content(tx: Transaction, rt: GameContext, now: datetime) -> None:
     """Create ``[[seed.players]]`` with their secrets, holdings and pending grants."""
     stamp = iso(now)
     for seed in rt.config.seed_players:

@@ -26,7 +26,7 @@ from kraty_pygame.emulator.domain import economy, grants, rewards
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 
 def level_of(thresholds: tuple[int, ...], balance: int) -> int:
@@ -34,7 +34,7 @@ def level_of(thresholds: tuple[int, ...], balance: int) -> int:
     return sum(1 for threshold in thresholds if threshold <= balance)
 
 
-def _derived_of(rt: EmulatorRuntime, economy_key: str) -> list[CurrencyConfig]:
+def _derived_of(rt: GameContext, economy_key: str) -> list[CurrencyConfig]:
     return [
         c
         for c in rt.config.currencies
@@ -44,7 +44,7 @@ def _derived_of(rt: EmulatorRuntime, economy_key: str) -> list[CurrencyConfig]:
 
 def progress(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player_id: str,
     economy_key: str,
     *,
@@ -123,7 +123,7 @@ def _has_row(conn: sqlite3.Connection, player_id: str, key: str) -> bool:
 
 def _pay_level(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player_id: str,
     target: CurrencyConfig,
     *,
@@ -165,7 +165,7 @@ _ENTRY_FIELDS: Final = MappingProxyType(
 )
 
 
-def _known(rt: EmulatorRuntime, kind: str, key: object) -> bool:
+def _known(rt: GameContext, kind: str, key: object) -> bool:
     if not isinstance(key, str):
         return False
     if kind == "currency":
@@ -174,7 +174,7 @@ def _known(rt: EmulatorRuntime, kind: str, key: object) -> bool:
     return item is not None and (kind == "item" or item.crate is not None)
 
 
-def _check_entries(rt: EmulatorRuntime, kind: str, entries: Any) -> list[dict[str, Any]]:
+def _check_entries(rt: GameContext, kind: str, entries: Any) -> list[dict[str, Any]]:
     if not isinstance(entries, list) or not entries:
         raise validation_failed(
             "entries must be a non-empty array", [{"path": "entries", "message": "required"}]
@@ -209,7 +209,7 @@ def _check_entries(rt: EmulatorRuntime, kind: str, entries: Any) -> list[dict[st
 
 def self_grant(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player_id: str,
     body: dict[str, Any],
     now: datetime,

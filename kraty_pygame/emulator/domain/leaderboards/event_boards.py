@@ -44,7 +44,7 @@ from kraty_pygame.emulator.ids import stable_id
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 __all__ = ["event_id", "join", "refresh", "resolve", "snapshot"]
 
@@ -54,7 +54,7 @@ def event_id(event_key: str) -> str:
     return stable_id("ev", event_key)
 
 
-def _window_bots(rt: EmulatorRuntime, event_key: str, board_ref: str) -> list[_bots.BotSpec]:
+def _window_bots(rt: GameContext, event_key: str, board_ref: str) -> list[_bots.BotSpec]:
     return [
         _bots.BotSpec(
             participant_id=_bots.bot_participant_id(f"{board_ref}:seed", i),
@@ -67,7 +67,7 @@ def _window_bots(rt: EmulatorRuntime, event_key: str, board_ref: str) -> list[_b
 
 
 def resolve(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, leaderboard_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, leaderboard_id: str, now: datetime
 ) -> EventBoard | None:
     """The board with this id (created from its window or lobby on first use), or None."""
     board = get_event_board(conn, leaderboard_id)
@@ -129,7 +129,7 @@ def _sync_window(conn: sqlite3.Connection, board: EventBoard) -> EventBoard:
 
 
 def _sync_lobby(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, board: EventBoard, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, board: EventBoard, now: datetime
 ) -> EventBoard:
     """Follow the lobby: session bounds once it starts, and one bot per bot seat."""
     if board.finalized:

@@ -15,10 +15,10 @@ from kraty_pygame.emulator.domain.leaderboards.keyed_boards import (
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 
-def board_services(rt: EmulatorRuntime) -> BoardServices:
+def board_services(rt: GameContext) -> BoardServices:
     """The services board writes use: the app's broadcaster, its config and grants."""
 
     def create_grant(tx: Transaction, **kw: Any) -> Any:
