@@ -1,6 +1,6 @@
 """Friends: friend codes, requests, friendships, blocks.
 
-Rules [emulator decisions where the spec is silent]:
+Rules:
 
 * Friend codes are 6 characters of ``ABCDEFGHJKLMNPQRSTUVWXYZ23456789`` (no 0/O/1/I),
   derived from the RNG seed and the player id, minted on first use and stable forever.

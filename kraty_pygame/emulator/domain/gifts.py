@@ -3,7 +3,7 @@
 A gift is a pending reward grant for the recipient (``sourceKind: "gift"``,
 ``sourceRefId`` = the gift id) that pays out when claimed, through the gift claim or through
 ``grants.claim(grantId)``; the gift's ``status`` follows its grant (``pending``,
-``claimed``, ``expired``). Emulator decisions where the spec is silent:
+``claimed``, ``expired``). The emulator's rules:
 
 * gifts go to friends only (403 ``forbidden``), never across a block (403
   ``player_blocked``), never to yourself (400 ``validation_failed``);
