@@ -21,6 +21,7 @@ from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.errors import ApiError
 from kraty_pygame.emulator.middleware import EmulatorMiddleware
 from kraty_pygame.emulator.origins import OriginPolicy
+from kraty_pygame.emulator.routes import server, wallet
 from kraty_pygame.emulator.runtime import EmulatorRuntime
 from kraty_pygame.emulator.settings import EmulatorSettings
 
@@ -142,7 +143,8 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
             install(app, rt)
     rt.initialize()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(EmulatorMiddleware, runtime=rt)
+    direct = [*wallet.DIRECT_ROUTES, *server.DIRECT_ROUTES] if rt.settings.direct_lane else []
+    app.add_middleware(EmulatorMiddleware, runtime=rt, direct=direct)
     # Outermost: CORS for the game API, none (and same-origin only) for /_emulator/*.
     app.add_middleware(OriginPolicy, bound_host=rt.settings.host, control_plane=rt.control_plane)
     return app
