@@ -6,10 +6,11 @@ OpenAPI: ``GET /openapi.json`` (interactive docs at ``/docs``).
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,10 +19,10 @@ from starlette.responses import Response
 
 from kraty_pygame._version import __version__
 from kraty_pygame.emulator import responses
+from kraty_pygame.emulator.dispatch import RouteTable
 from kraty_pygame.emulator.errors import ApiError
 from kraty_pygame.emulator.middleware import EmulatorMiddleware
 from kraty_pygame.emulator.origins import OriginPolicy
-from kraty_pygame.emulator.routes import server, wallet
 from kraty_pygame.emulator.runtime import EmulatorRuntime
 from kraty_pygame.emulator.settings import EmulatorSettings
 
@@ -52,6 +53,14 @@ _ROUTE_MODULES = (
 )
 
 OPENAPI_PATH = "/openapi.json"
+
+# FastAPI releases with native OpenTelemetry check its providers on every request; a
+# local emulator exports nothing, so those checks are switched off where they exist.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def _validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -125,9 +134,11 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
         openapi_url=OPENAPI_PATH,
         docs_url="/docs",
         redoc_url=None,
+        **_NO_TELEMETRY,
     )
     app.state.runtime = rt
     _install_handlers(app)
+    routers: list[APIRouter] = []
     for name in _ROUTE_MODULES:
         try:
             module = importlib.import_module(name)
@@ -138,13 +149,18 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
+            routers.append(router)
         install = getattr(module, "install", None)
         if install is not None:
             install(app, rt)
     rt.initialize()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    direct = [*wallet.DIRECT_ROUTES, *server.DIRECT_ROUTES] if rt.settings.direct_lane else []
-    app.add_middleware(EmulatorMiddleware, runtime=rt, direct=direct)
+    table = (
+        RouteTable([route for router in routers for route in router.routes], app.exception_handlers)
+        if rt.settings.route_plans
+        else None
+    )
+    app.add_middleware(EmulatorMiddleware, runtime=rt, routes=table)
     # Outermost: CORS for the game API, none (and same-origin only) for /_emulator/*.
     app.add_middleware(OriginPolicy, bound_host=rt.settings.host, control_plane=rt.control_plane)
     return app

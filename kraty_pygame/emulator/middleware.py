@@ -1,21 +1,15 @@
 """The emulator's one raw ASGI middleware: body limit (413), body number/depth rules
 (400, see :mod:`~kraty_pygame.emulator.bounds`), rate limit, faults (latency, 503,
-commit-then-break), the recent-requests log, and the direct lane of the hottest
-routes (see :class:`DirectRoute`)."""
+commit-then-break), the recent-requests log; requests whose route has a plan are
+served through :class:`~kraty_pygame.emulator.dispatch.RouteTable`."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kraty_pygame.emulator.auth import bearer_token
@@ -23,66 +17,14 @@ from kraty_pygame.emulator.bounds import BodyRejected, parse_body
 from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.errors import ApiError, validation_failed
 from kraty_pygame.emulator.requestlog import SECRET_BEARING
-from kraty_pygame.emulator.responses import dumps, error
+from kraty_pygame.emulator.responses import dumps
 
 if TYPE_CHECKING:
+    from kraty_pygame.emulator.dispatch import RouteTable
     from kraty_pygame.emulator.runtime import EmulatorRuntime
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NOT_JSON: Any = object()  # the parsed body of a request without a JSON body
-_PARAM = re.compile(r"\{(\w+)\}")
-
-#: ``endpoint(request, path_params, body, raw_body)`` of a :class:`DirectRoute`:
-#: ``body`` is the validated body model (None for routes without one), ``raw_body``
-#: the parsed JSON object (None without a body).
-DirectEndpoint = Callable[
-    [Request, dict[str, str], Any, "dict[str, Any] | None"], Awaitable[Response]
-]
-
-
-@dataclass(frozen=True)
-class DirectRoute:
-    """A hot route served straight from the middleware.
-
-    The route is still declared with FastAPI (OpenAPI, and every request the direct
-    lane does not take); the direct lane skips the framework's route matching and
-    dependency resolution, which cost more than the route's own work. It only takes
-    well-formed requests: a body that is not a JSON object with a JSON content type,
-    or that its model rejects, goes to the FastAPI route, which answers the usual
-    400. Nothing has happened by then, so the fallback is always safe; the endpoint
-    does its own authentication with the same functions as the FastAPI route.
-    """
-
-    method: str
-    pattern: re.Pattern[str]
-    endpoint: DirectEndpoint
-    body: type[BaseModel] | None = None
-
-    @classmethod
-    def of(
-        cls,
-        method: str,
-        path: str,
-        endpoint: DirectEndpoint,
-        body: type[BaseModel] | None = None,
-    ) -> DirectRoute:
-        """A route for ``path`` written like a FastAPI path (``{name}`` matches one
-        path segment)."""
-        parts = _PARAM.split(path)  # literal, name, literal, name, ..., literal
-        regex = "".join(
-            f"(?P<{part}>[^/]+)" if i % 2 else re.escape(part) for i, part in enumerate(parts)
-        )
-        return cls(method, re.compile(f"^{regex}$"), endpoint, body)
-
-
-def _json_content_type(scope: Scope) -> bool:
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            media: bytes = value.split(b";", 1)[0].strip().lower()
-            return media == b"application/json" or (
-                media.startswith(b"application/") and media.endswith(b"+json")
-            )
-    return False
 
 
 async def _send_error(send: Send, exc: ApiError) -> None:
@@ -97,14 +39,12 @@ class EmulatorMiddleware:
     """See the module docstring; one instance per app."""
 
     def __init__(
-        self, app: ASGIApp, runtime: EmulatorRuntime, direct: Sequence[DirectRoute] = ()
+        self, app: ASGIApp, runtime: EmulatorRuntime, routes: RouteTable | None = None
     ) -> None:
         self.app = app
         self.rt = runtime
         self._hits: dict[str, collections.deque[float]] = {}
-        self._direct: dict[str, list[DirectRoute]] = {}
-        for route in direct:
-            self._direct.setdefault(route.method, []).append(route)
+        self._routes = routes
 
     def _bucket(self, scope: Scope) -> str:
         """The configured API key a request names, or ``""`` for everything else: one
@@ -202,7 +142,10 @@ class EmulatorMiddleware:
                 fault = "break_after_commit"
                 await self._break_after_commit(scope, receive, send)
                 return
-            if not await self._direct_lane(scope, receive, logged_send, parsed):
+            routes = self._routes
+            if routes is None or not await routes.serve(
+                scope, receive, logged_send, body if method in _BODY_METHODS else None, parsed
+            ):
                 await self.app(scope, receive, logged_send)
         finally:
             rt.requests.record(
@@ -217,37 +160,6 @@ class EmulatorMiddleware:
                 fault=fault,
                 secret_bearing=bool(scope.get(SECRET_BEARING)),
             )
-
-    async def _direct_lane(self, scope: Scope, receive: Receive, send: Send, parsed: Any) -> bool:
-        """Serve a request of a :class:`DirectRoute`; False when it is not one (or its
-        body is not the well-formed kind the direct lane takes)."""
-        routes = self._direct.get(scope["method"])
-        if not routes:
-            return False
-        path: str = scope["path"]
-        for route in routes:
-            match = route.pattern.match(path)
-            if match is not None:
-                break
-        else:
-            return False
-        model: Any = None
-        raw: dict[str, Any] | None = None
-        if route.body is not None:
-            if not isinstance(parsed, dict) or not _json_content_type(scope):
-                return False
-            try:
-                model = route.body.model_validate(parsed)
-            except ValidationError:
-                return False
-            raw = parsed
-        request = Request(scope, receive)
-        try:
-            response = await route.endpoint(request, match.groupdict(), model, raw)
-        except ApiError as exc:
-            response = error(exc)
-        await response(scope, receive, send)
-        return True
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, bool, bool]:
         """``(body, too_large, complete)``; ``complete`` is False when the client

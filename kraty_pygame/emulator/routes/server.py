@@ -14,11 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kraty_pygame.emulator import responses
-from kraty_pygame.emulator.auth import PlayerRow, server_key
+from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.clock import parse_iso
 from kraty_pygame.emulator.domain import grants, players, rewards
 from kraty_pygame.emulator.errors import validation_failed
-from kraty_pygame.emulator.middleware import DirectEndpoint, DirectRoute
 from kraty_pygame.emulator.routes._common import (
     PlayerHandler,
     ServerKey,
@@ -98,15 +97,21 @@ async def credit(
     key: ServerKey,
 ) -> Response:
     """S1: credit a balance."""
-    return _change_balance(
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        economy_key=economy_key,
-        body=body,
-        raw=await body_dict(request),
-        sign=1,
-    )
+    rt = runtime_of(request)
+
+    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
+        return change_balance(
+            rt,
+            tx,
+            player,
+            economy_key,
+            body.amount,
+            reason=body.reason or "server_credit",
+            origin="server",
+            source_ref_id=body.sourceRefId,
+        )
+
+    return await _write(request, rt, key.key, external_id, handler)
 
 
 @router.post(f"{_PLAYER}/wallet/{{economy_key}}/debit")
@@ -119,29 +124,7 @@ async def debit(
     key: ServerKey,
 ) -> Response:
     """S2: debit a balance; 409 ``conflict`` if insufficient."""
-    return _change_balance(
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        economy_key=economy_key,
-        body=body,
-        raw=await body_dict(request),
-        sign=-1,
-    )
-
-
-def _change_balance(
-    request: Request,
-    *,
-    api_key: str,
-    external_id: str,
-    economy_key: str,
-    body: AmountBody,
-    raw: dict[str, Any] | None,
-    sign: int,
-) -> Response:
     rt = runtime_of(request)
-    default_reason = "server_credit" if sign > 0 else "server_debit"
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
         return change_balance(
@@ -149,44 +132,13 @@ def _change_balance(
             tx,
             player,
             economy_key,
-            sign * body.amount,
-            reason=body.reason or default_reason,
+            -body.amount,
+            reason=body.reason or "server_debit",
             origin="server",
             source_ref_id=body.sourceRefId,
         )
 
-    return server_write(
-        request, rt, api_key=api_key, external_id=external_id, body=raw, handler=handler
-    )
-
-
-def _balance_direct(sign: int) -> DirectEndpoint:
-    async def endpoint(
-        request: Request, params: dict[str, str], body: AmountBody, raw: dict[str, Any] | None
-    ) -> Response:
-        key = server_key(request, runtime_of(request).api_keys)
-        return _change_balance(
-            request,
-            api_key=key.key,
-            external_id=params["external_id"],
-            economy_key=params["economy_key"],
-            body=body,
-            raw=raw,
-            sign=sign,
-        )
-
-    return endpoint
-
-
-#: Served by the middleware's direct lane (see ``DirectRoute``).
-DIRECT_ROUTES = (
-    DirectRoute.of(
-        "POST", f"{_PLAYER}/wallet/{{economy_key}}/credit", _balance_direct(1), AmountBody
-    ),
-    DirectRoute.of(
-        "POST", f"{_PLAYER}/wallet/{{economy_key}}/debit", _balance_direct(-1), AmountBody
-    ),
-)
+    return await _write(request, rt, key.key, external_id, handler)
 
 
 @router.post(f"{_PLAYER}/inventory/{{item_key}}/grant")

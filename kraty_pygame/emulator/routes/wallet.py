@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import Field
 from starlette.requests import Request
@@ -11,7 +9,6 @@ from starlette.responses import Response
 
 from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import economy
-from kraty_pygame.emulator.middleware import DirectRoute
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     StrictBody,
@@ -19,7 +16,7 @@ from kraty_pygame.emulator.routes._common import (
     change_balance,
     player_write,
 )
-from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
+from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["wallet"])
@@ -40,28 +37,13 @@ async def list_wallet(
     key: ClientKey,
 ) -> Response:
     """``{"wallet": PlayerWalletHolding[]}`` (empty for unknown players and studio inventories)."""
+    rt = runtime_of(request)
     del key
-    return _wallet(runtime_of(request), request, external_id)
-
-
-def _wallet(rt: EmulatorRuntime, request: Request, external_id: str) -> Response:
     with rt.store.read() as conn:
         player = auth.player_for_read(conn, request, external_id)
         if player is None or rt.config.game.inventory_management == "studio":
             return responses.ok({"wallet": []})
         return responses.ok({"wallet": economy.wallet_rows(conn, player.id)})
-
-
-async def _wallet_direct(
-    request: Request, params: dict[str, str], _body: object, _raw: dict[str, Any] | None
-) -> Response:
-    rt = runtime_of(request)
-    auth.api_key(request, rt.api_keys)
-    return _wallet(rt, request, params["external_id"])
-
-
-#: Served by the middleware's direct lane (see ``DirectRoute``).
-DIRECT_ROUTES = (DirectRoute.of("GET", "/sdk/v1/players/{external_id}/wallet", _wallet_direct),)
 
 
 @router.post("/sdk/v1/players/{external_id}/wallet/{economy_key}/debit")

@@ -1,4 +1,4 @@
-"""The middleware's direct lane answers exactly like the FastAPI routes it shortcuts."""
+"""Routes served through their compiled plans answer exactly like FastAPI does."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from kraty_pygame.emulator import app as app_module
+from kraty_pygame.emulator.dispatch import RouteTable
 from kraty_pygame.emulator.server import EmbeddedEmulator
 from tests.emulator_server.emu_http import SERVER_KEY, RawClient, Reply
 
@@ -17,10 +19,10 @@ pytestmark = pytest.mark.emulator
 
 @pytest.fixture(scope="module")
 def pair() -> Iterator[tuple[RawClient, RawClient]]:
-    """Two emulators from the same seed: one with the direct lane, one without."""
+    """Two emulators from the same seed: one with route plans, one without."""
     with EmbeddedEmulator(clock="manual", rng_seed=7) as fast:
         slow = EmbeddedEmulator(clock="manual", rng_seed=7)
-        slow.settings = dataclasses.replace(slow.settings, direct_lane=False)
+        slow.settings = dataclasses.replace(slow.settings, route_plans=False)
         with slow:
             a, b = RawClient(fast.base_url), RawClient(slow.base_url)
             yield a, b
@@ -122,3 +124,39 @@ def test_server_credits_answer_alike(pair: tuple[RawClient, RawClient]) -> None:
     debit = path.replace("credit", "debit")
     _same(*_both(pair, lambda c: c.request("POST", debit, {"amount": 10**9}, **server)))
     _same(*_both(pair, lambda c: c.request("POST", debit, {"amount": 3}, **server)))
+
+
+def test_register_and_reads_with_queries_answer_alike(pair: tuple[RawClient, RawClient]) -> None:
+    ext = "kp_" + uuid.uuid4().hex
+    first = _both(pair, lambda c: c.request("POST", f"/sdk/v1/players/{ext}/register"))
+    assert first[0].status == first[1].status == 201
+    assert set(first[0].data) == set(first[1].data)
+    again = _both(pair, lambda c: c.request("POST", f"/sdk/v1/players/{ext}/register", {}))
+    _same(*again)
+    for query in ("", "?force=true", "?force=maybe"):
+        one, other = _both(
+            pair,
+            lambda c, q=query: c.request("POST", f"/sdk/v1/players/{ext}/register{q}", {}),
+        )
+        assert one.status == other.status
+        assert (one.code if one.status >= 400 else None) == (
+            other.code if other.status >= 400 else None
+        )
+    _same(*_both(pair, lambda c: c.get("/sdk/v1/catalog")))
+    _same(*_both(pair, lambda c: c.get("/sdk/v1/no/such/route")))
+    _same(*_both(pair, lambda c: c.request("DELETE", "/sdk/v1/catalog")))
+    bad = _both(pair, lambda c: c.get("/_emulator/requests?limit=oops"))
+    assert bad[0].status == bad[1].status == 400
+    assert bad[0].code == bad[1].code
+
+
+def test_the_hot_routes_have_plans() -> None:
+    """Wallet reads and server balance changes run through plans (what the benchmark
+    measures), and most routes have one."""
+    routers = [__import__(name, fromlist=["router"]).router for name in app_module._ROUTE_MODULES]
+    table = RouteTable([r for router in routers for r in router.routes], {})
+    assert table.covers("GET", "/sdk/v1/players/kp_1/wallet")
+    assert table.covers("POST", "/server/v1/players/kp_1/wallet/gold/credit")
+    assert table.covers("POST", "/sdk/v1/players/kp_1/wallet/gold/debit")
+    assert not table.covers("GET", "/sdk/v1/no/such/route")
+    assert table.planned >= 60
