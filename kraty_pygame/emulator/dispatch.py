@@ -127,6 +127,12 @@ def _plan(route: APIRoute) -> _Plan | None:
     )
 
 
+def _prefix(route: BaseRoute) -> str:
+    """The literal start of a route's path (up to its first ``{``)."""
+    path = getattr(route, "path", "") if isinstance(route, APIRoute) else ""
+    return str(path).split("{", 1)[0]
+
+
 def _only_parameter(call: Callable[..., Any]) -> str | None:
     params = list(inspect.signature(call).parameters)
     return params[0] if len(params) == 1 else None
@@ -156,26 +162,39 @@ class RouteTable:
     def __init__(
         self, routes: Iterable[BaseRoute], error_handlers: Mapping[Any, ErrorHandler]
     ) -> None:
-        self._entries: list[tuple[BaseRoute, _Plan | None]] = [
+        entries: list[tuple[BaseRoute, _Plan | None]] = [
             (route, _plan(route) if isinstance(route, APIRoute) else None) for route in routes
         ]
+        self.planned = sum(1 for _, plan in entries if plan is not None)
+        # Per method, the routes that could match, in order, with their literal path
+        # prefix (a cheap test before the regular expression); a route of another
+        # type stays in every list, where it ends the search.
+        methods = {m for route, _ in entries for m in getattr(route, "methods", None) or ()}
+        self._by_method: dict[str, list[tuple[str, BaseRoute, _Plan | None]]] = {
+            method: [
+                (_prefix(route), route, plan)
+                for route, plan in entries
+                if not isinstance(route, APIRoute) or method in (route.methods or ())
+            ]
+            for method in methods
+        }
         self._handlers = {
             cls: handler
             for cls, handler in error_handlers.items()
             if isinstance(cls, type) and cls is not Exception
         }
-        self.planned = sum(1 for _, plan in self._entries if plan is not None)
 
     def _find(self, scope: Scope) -> tuple[_Plan, dict[str, Any]] | None:
         """The plan of the route FastAPI would choose, with its path values; None when
         that route has no plan, or when FastAPI must decide (no route matched fully)."""
         path: str = scope["path"]
-        method: str = scope["method"]
-        for route, plan in self._entries:
+        for prefix, route, plan in self._by_method.get(scope["method"], ()):
             if not isinstance(route, APIRoute):
                 return None  # a mount or an included router: FastAPI decides
+            if not path.startswith(prefix):
+                continue
             match = route.path_regex.match(path)
-            if match is None or method not in (route.methods or ()):
+            if match is None:
                 continue
             if plan is None:
                 return None

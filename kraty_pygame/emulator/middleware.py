@@ -14,7 +14,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kraty_pygame.emulator.auth import bearer_token
 from kraty_pygame.emulator.bounds import BodyRejected, parse_body
-from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.errors import ApiError, validation_failed
 from kraty_pygame.emulator.requestlog import SECRET_BEARING
 from kraty_pygame.emulator.responses import dumps
@@ -149,7 +148,7 @@ class EmulatorMiddleware:
                 await self.app(scope, receive, logged_send)
         finally:
             rt.requests.record(
-                at=iso(rt.clock.now()),
+                at=rt.clock.now(),
                 method=method,
                 path=path,
                 query=scope.get("query_string", b"").decode("latin-1"),
