@@ -33,6 +33,8 @@ def _tree(path: Path) -> ast.Module:
 
 
 def _is_mutable(value: ast.expr | None) -> bool:
+    if isinstance(value, ast.IfExp):
+        return _is_mutable(value.body) or _is_mutable(value.orelse)
     if isinstance(value, _MUTABLE_NODES):
         return True
     if isinstance(value, ast.Call):
