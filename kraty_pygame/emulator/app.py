@@ -5,7 +5,10 @@ OpenAPI: ``GET /openapi.json`` (interactive docs at ``/docs``).
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -16,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame._version import __version__
+from kraty_pygame.emulator.dispatch import RouteTable
 from kraty_pygame.emulator.domain import players as player_domain
 from kraty_pygame.emulator.domain import sweep
 from kraty_pygame.emulator.errors import ApiError
@@ -68,6 +72,14 @@ ROUTERS: tuple[APIRouter, ...] = (
 )
 
 OPENAPI_PATH = "/openapi.json"
+
+# FastAPI releases with native OpenTelemetry check its providers on every request; a
+# local emulator exports nothing, so those checks are switched off where they exist.
+_NO_TELEMETRY: Mapping[str, Any] = MappingProxyType(
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def _validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -143,6 +155,7 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
         openapi_url=OPENAPI_PATH,
         docs_url="/docs",
         redoc_url=None,
+        **_NO_TELEMETRY,
     )
     app.state.runtime = rt
     _install_handlers(app)
@@ -150,7 +163,12 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
         app.include_router(router)
     rt.initialize()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(EmulatorMiddleware, runtime=rt)
+    table = (
+        RouteTable([route for router in ROUTERS for route in router.routes], app.exception_handlers)
+        if rt.settings.route_plans
+        else None
+    )
+    app.add_middleware(EmulatorMiddleware, runtime=rt, routes=table)
     # Outermost: CORS for the game API, none (and same-origin only) for /_emulator/*.
     app.add_middleware(OriginPolicy, bound_host=rt.settings.host, control_plane=rt.control_plane)
     return app

@@ -92,8 +92,14 @@ class Store:
         self.before_commit: list[Callable[[Transaction], None]] = []
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # A statement cache larger than the number of distinct statements the emulator
+        # runs: none is prepared again on a hot path.
         self._conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=5.0
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=5.0,
+            cached_statements=1024,
         )
         self._conn.row_factory = sqlite3.Row
         if self.path != ":memory:":

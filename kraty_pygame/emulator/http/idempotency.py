@@ -70,6 +70,17 @@ def _fingerprint(body: dict[str, Any] | None, query: str) -> str:
     return hashlib.sha256(f"{canonical}\n{query}".encode()).hexdigest()
 
 
+def _path(request: Request) -> str:
+    """``request.url.path`` without building the whole URL."""
+    path: str = request.scope["path"]
+    return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+
+
+def _query(request: Request) -> str:
+    """``request.url.query`` without building the whole URL for the usual empty query."""
+    return request.url.query if request.scope.get("query_string") else ""
+
+
 def _scope(api_key: str, external_id: str | None, method: str, path: str, key: str) -> str:
     text = "\x1f".join((api_key, external_id or "-", method, path, key))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -139,8 +150,8 @@ def run_write(
             principal = authorize(tx.conn)
             now_ms = int(rt.clock.now().timestamp() * 1000)
             if key is not None:
-                scope = _scope(api_key, external_id, request.method, request.url.path, key)
-                fingerprint = _fingerprint(body, request.url.query)
+                scope = _scope(api_key, external_id, request.method, _path(request), key)
+                fingerprint = _fingerprint(body, _query(request))
                 row = tx.conn.execute(
                     "SELECT fingerprint, status, body, stored_at_ms FROM idempotency "
                     "WHERE scope = ?",

@@ -1,17 +1,17 @@
 """The emulator's one raw ASGI middleware: body limit (413), body number/depth rules
 (400, see :mod:`~kraty_pygame.emulator.http.bounds`), rate limit, faults (latency, 503,
-commit-then-break), and the recent-requests log."""
+commit-then-break), the recent-requests log; requests whose route has a plan are
+served through :class:`~kraty_pygame.emulator.dispatch.RouteTable`."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.errors import ApiError, validation_failed
 from kraty_pygame.emulator.http.auth import bearer_token
 from kraty_pygame.emulator.http.bounds import BodyRejected, parse_body
@@ -19,9 +19,11 @@ from kraty_pygame.emulator.http.requestlog import SECRET_BEARING
 from kraty_pygame.emulator.http.responses import dumps
 
 if TYPE_CHECKING:
+    from kraty_pygame.emulator.dispatch import RouteTable
     from kraty_pygame.emulator.runtime import EmulatorRuntime
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_NOT_JSON: Any = object()  # the parsed body of a request without a JSON body
 
 
 async def _send_error(send: Send, exc: ApiError) -> None:
@@ -35,10 +37,13 @@ async def _send_error(send: Send, exc: ApiError) -> None:
 class EmulatorMiddleware:
     """See the module docstring; one instance per app."""
 
-    def __init__(self, app: ASGIApp, runtime: EmulatorRuntime) -> None:
+    def __init__(
+        self, app: ASGIApp, runtime: EmulatorRuntime, routes: RouteTable | None = None
+    ) -> None:
         self.app = app
         self.rt = runtime
         self._hits: dict[str, collections.deque[float]] = {}
+        self._routes = routes
 
     def _bucket(self, scope: Scope) -> str:
         """The configured API key a request names, or ``""`` for everything else: one
@@ -80,6 +85,7 @@ class EmulatorMiddleware:
         status: int | None = None
         fault: str | None = None
         body = b""
+        parsed: Any = _NOT_JSON
 
         async def logged_send(message: Message) -> None:
             nonlocal status
@@ -102,7 +108,7 @@ class EmulatorMiddleware:
                         ),
                     )
                     return
-                rejected = _body_problem(body)
+                rejected, parsed = _body_problem(body)
                 if rejected is not None:
                     status = 400
                     await _send_error(
@@ -135,10 +141,14 @@ class EmulatorMiddleware:
                 fault = "break_after_commit"
                 await self._break_after_commit(scope, receive, send)
                 return
-            await self.app(scope, receive, logged_send)
+            routes = self._routes
+            if routes is None or not await routes.serve(
+                scope, receive, logged_send, body if method in _BODY_METHODS else None, parsed
+            ):
+                await self.app(scope, receive, logged_send)
         finally:
             rt.requests.record(
-                at=iso(rt.clock.now()),
+                at=rt.clock.now(),
                 method=method,
                 path=path,
                 query=scope.get("query_string", b"").decode("latin-1"),
@@ -197,18 +207,18 @@ class EmulatorMiddleware:
         )
 
 
-def _body_problem(body: bytes) -> str | None:
-    """Why a JSON body breaks the number/depth rules, or None (bodies that are not JSON
-    at all are left to the route, which reports them)."""
+def _body_problem(body: bytes) -> tuple[str | None, Any]:
+    """Why a JSON body breaks the number/depth rules (or None), and the parsed body
+    (``_NOT_JSON`` when there is none; bodies that are not JSON at all are left to the
+    route, which reports them)."""
     if not body.strip():
-        return None
+        return None, _NOT_JSON
     try:
-        parse_body(body)
+        return None, parse_body(body)
     except BodyRejected as exc:
-        return str(exc)
+        return str(exc), _NOT_JSON
     except ValueError:
-        return None
-    return None
+        return None, _NOT_JSON
 
 
 def _replay(body: bytes, original: Receive) -> Receive:

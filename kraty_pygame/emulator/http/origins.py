@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kraty_pygame.emulator.errors import ApiError
 from kraty_pygame.emulator.http.responses import dumps
@@ -123,7 +124,28 @@ class OriginPolicy:
                 return
             await self.app(scope, receive, send)  # no CORS headers, ever
             return
-        await self.cors(scope, receive, send)
+        if any(name == b"origin" for name, _ in scope["headers"]):
+            await self.cors(scope, receive, send)
+            return
+        # Not from a browser: the only thing CORS would add is ``Vary: Origin``.
+        await self.app(scope, receive, _vary_origin(send))
+
+
+def _vary_origin(send: Send) -> Send:
+    """``send`` adding ``Vary: Origin`` to the response head (as CORS does without an
+    ``Origin``)."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            raw = message.setdefault("headers", [])
+            if any(name.lower() == b"vary" for name, _ in raw):
+                headers = MutableHeaders(scope=message)
+                headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
+            else:
+                message["headers"] = [*raw, (b"vary", b"Origin")]
+        await send(message)
+
+    return wrapped
 
 
 async def _forbidden(send: Send, message: str) -> None:

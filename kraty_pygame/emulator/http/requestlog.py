@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import collections
 import threading
+from datetime import datetime
 from typing import Any, Final
 
+from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.http.bounds import BodyRejected, parse_body
 
 #: Scope key a route sets when its answer carries a secret (see the module docstring).
@@ -60,6 +62,10 @@ def _clip(value: bytes, limit: int) -> bytes:
 
 def bounded_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """At most ``MAX_HEADERS`` headers, names and values clipped."""
+    if len(headers) <= MAX_HEADERS and all(
+        len(name) <= MAX_HEADER_NAME and len(value) <= MAX_HEADER_VALUE for name, value in headers
+    ):
+        return list(headers)
     kept = [
         (_clip(name, MAX_HEADER_NAME), _clip(value, MAX_HEADER_VALUE))
         for name, value in headers[:MAX_HEADERS]
@@ -80,7 +86,7 @@ class RequestLog:
     def record(
         self,
         *,
-        at: str,
+        at: datetime,
         method: str,
         path: str,
         query: str,
@@ -91,7 +97,8 @@ class RequestLog:
         fault: str | None,
         secret_bearing: bool = False,
     ) -> None:
-        """Keep the (bounded) raw request; masking and JSON parsing happen only when read."""
+        """Keep the (bounded) raw request; formatting, masking and JSON parsing happen
+        only when read."""
         with self._lock:
             self._seq += 1
             self._entries.append(
@@ -134,6 +141,7 @@ class RequestLog:
         shown = {k: v for k, v in entry.items() if k != "secretBearing"}
         return {
             **shown,
+            "at": iso(entry["at"]),
             "headers": masked,
             "body": parsed,
             "idempotencyKey": parsed.get("idempotencyKey") if isinstance(parsed, dict) else None,
