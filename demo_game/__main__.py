@@ -15,14 +15,14 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Run the demo game; returns the process exit code."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    from demo_game.options import parse_options  # noqa: PLC0415 - after the env variable
+    from .options import parse_options  # noqa: PLC0415 - after the env variable
 
     options = parse_options(sys.argv[1:] if argv is None else argv)
     if options.headless:
         # must be set before pygame initialises SDL
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    from demo_game.game import run  # noqa: PLC0415 - imports pygame
+    from .game import run  # noqa: PLC0415 - imports pygame
 
     return run(options)
 

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 
 import pygame
 
-from demo_game.assets import Assets
-from demo_game.options import DemoOptions
-from demo_game.screens.base import Screen
-from demo_game.theme import (
+from .assets import Assets
+from .options import DemoOptions
+from .screens.base import Screen
+from .theme import (
     MIN_WINDOW,
     PAD,
     PALETTE,
@@ -31,8 +31,8 @@ from demo_game.theme import (
     TAB_BAR_HEIGHT,
     approach,
 )
-from demo_game.timing import FrameMeter
-from demo_game.ui import Tab, TabBar, TextInput, TextRenderer, Ui, Widget, rounded
+from .timing import FrameMeter
+from .ui import Tab, TabBar, TextInput, TextRenderer, Ui, Widget, rounded
 
 log = logging.getLogger(__name__)
 

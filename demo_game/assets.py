@@ -1,23 +1,28 @@
-"""Loads the demo's fonts, images and sounds from ``assets/`` (with fallbacks).
+"""Loads the demo's fonts, images and sounds from its ``assets/`` folder (with fallbacks).
 
-Images missing on disk are drawn on the spot by :mod:`demo_game.assets_gen`; a
-missing font falls back to pygame's built-in one; sounds are optional: when the
-mixer cannot start (no audio device, ``--mute``) :meth:`Assets.play` does nothing.
+The folder sits next to this module, in a clone and in an installed wheel alike. A
+missing image is drawn on the spot (by :mod:`demo_game.assets_gen` in a clone, a plain
+placeholder otherwise); a missing font falls back to pygame's built-in one; sounds are
+optional: when the mixer cannot start (no audio device, ``--mute``) :meth:`Assets.play`
+does nothing. :meth:`Assets.summary` says which of them were really loaded.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any, Final
 
 import pygame
 
-from demo_game import assets_gen
-from demo_game.theme import Fonts
+from .theme import Fonts
 
 log = logging.getLogger(__name__)
 
-ASSETS_DIR = assets_gen.ASSETS_DIR
+ASSETS_DIR: Final = Path(__file__).resolve().parent / "assets"
+SAMPLE_RATE: Final = 22050
+"""The rate the bundled WAV files were written at (the generator uses the same)."""
+_PLACEHOLDER_SIZE: Final = 64
 
 
 def _font(path: Path, size: int) -> pygame.font.Font:
@@ -26,27 +31,54 @@ def _font(path: Path, size: int) -> pygame.font.Font:
     return pygame.font.Font(None, round(size * 1.3))
 
 
-def load_fonts(root: Path = ASSETS_DIR, scale: float = 1.0) -> Fonts:
-    """Open the DejaVu faces at the demo's sizes (pygame's default font if absent)."""
+def font_files(root: Path = ASSETS_DIR) -> dict[str, Path]:
+    """The font file of each face of :class:`Fonts` (it may be missing on disk)."""
     fonts = root / "fonts"
     sans, bold, mono = (
         fonts / "DejaVuSans.ttf",
         fonts / "DejaVuSans-Bold.ttf",
         fonts / "DejaVuSansMono.ttf",
     )
+    return {
+        "small": sans,
+        "body": sans,
+        "bold": bold,
+        "title": bold,
+        "big": bold,
+        "huge": bold,
+        "mono": mono,
+    }
+
+
+def _placeholder(name: str) -> pygame.Surface:
+    """A neutral tile for an image that is neither on disk nor drawable here."""
+    surface = pygame.Surface((_PLACEHOLDER_SIZE, _PLACEHOLDER_SIZE), pygame.SRCALPHA)
+    pygame.draw.rect(surface, (120, 128, 148), surface.get_rect(), border_radius=12)
+    return surface
+
+
+def _draw_missing(name: str) -> pygame.Surface:
+    try:
+        from . import assets_gen  # noqa: PLC0415 - in a clone only; not shipped in the wheel
+    except ImportError:
+        return _placeholder(name)
+    if name not in assets_gen.SPRITES:
+        return _placeholder(name)
+    return assets_gen.draw_sprite(name)
+
+
+def load_fonts(root: Path = ASSETS_DIR, scale: float = 1.0) -> Fonts:
+    """Open the DejaVu faces at the demo's sizes (pygame's default font if absent)."""
+    files = font_files(root)
+    missing = sorted({str(path) for path in files.values() if not path.is_file()})
+    if missing:
+        log.warning("fonts missing, pygame's default font stands in: %s", ", ".join(missing))
 
     def px(n: int) -> int:
         return max(8, round(n * scale))
 
-    return Fonts(
-        small=_font(sans, px(12)),
-        body=_font(sans, px(14)),
-        bold=_font(bold, px(14)),
-        title=_font(bold, px(19)),
-        big=_font(bold, px(28)),
-        huge=_font(bold, px(46)),
-        mono=_font(mono, px(12)),
-    )
+    sizes = {"small": 12, "body": 14, "bold": 14, "title": 19, "big": 28, "huge": 46, "mono": 12}
+    return Fonts(**{face: _font(files[face], px(size)) for face, size in sizes.items()})
 
 
 class Assets:
@@ -55,9 +87,13 @@ class Assets:
     def __init__(self, root: Path = ASSETS_DIR, *, sound: bool = True) -> None:
         self.root = root
         self.fonts = load_fonts(root)
+        self._font_files = {
+            face: str(path) if path.is_file() else None for face, path in font_files(root).items()
+        }
         self._images: dict[str, pygame.Surface] = {}
         self._scaled: dict[tuple[str, int], pygame.Surface] = {}
         self._sounds: dict[str, pygame.mixer.Sound] = {}
+        self._drawn: set[str] = set()
         self.mixer_ok = False
         self.muted = not sound
         if sound:
@@ -89,7 +125,8 @@ class Assets:
             log.warning("could not read %s; drawing it instead", path)
             surface = None
         if surface is None:
-            surface = assets_gen.draw_sprite(name)
+            self._drawn.add(name)
+            surface = _draw_missing(name)
         if pygame.display.get_surface() is not None:
             surface = surface.convert_alpha()
         return surface
@@ -99,7 +136,7 @@ class Assets:
     def _start_mixer(self) -> None:
         try:
             if pygame.mixer.get_init() is None:
-                pygame.mixer.init(frequency=assets_gen.SAMPLE_RATE, size=-16, channels=1)
+                pygame.mixer.init(frequency=SAMPLE_RATE, size=-16, channels=1)
         except pygame.error as exc:
             log.info("no audio (%s): the demo runs silent", exc)
             return
@@ -119,6 +156,18 @@ class Assets:
         sound = self._sounds.get(name)
         if sound is not None:
             sound.play()
+
+    def summary(self) -> dict[str, Any]:
+        """What was really loaded: font files, sounds, images read vs drawn (JSON-ready)."""
+        return {
+            "root": str(self.root),
+            "fonts": dict(self._font_files),
+            "mixer": self.mixer_ok,
+            "muted": self.muted,
+            "sounds": sorted(self._sounds),
+            "images_read": sorted(set(self._images) - self._drawn),
+            "images_drawn": sorted(self._drawn),
+        }
 
     def close(self) -> None:
         """Stop the mixer if this object started it."""

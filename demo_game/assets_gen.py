@@ -4,8 +4,8 @@ Everything in ``assets/images`` and ``assets/sounds`` comes from this module: sh
 are drawn with plain pygame at four times their size and scaled down smoothly (cheap
 anti-aliasing), sounds are sums of sine/triangle/noise voices with envelopes, written
 with the standard library's :mod:`wave`. Run ``python -m demo_game.assets_gen`` to
-regenerate the files; the game also calls :func:`draw_sprite` directly when a PNG is
-missing (for example in a wheel installed without the repository's ``assets/``).
+regenerate the files; in a clone the game also calls :func:`draw_sprite` directly
+when a PNG is missing. This module stays out of the wheel: installs use the files.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ Point = tuple[float, float]
 SUPERSAMPLE: Final = 4
 SAMPLE_RATE: Final = 22050
 
-ASSETS_DIR: Final = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_DIR: Final = Path(__file__).resolve().parent / "assets"
 
 # Palette shared with demo_game.theme (kept here too so the generator stands alone).
 GOLD: Final = (255, 196, 61)

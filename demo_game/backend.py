@@ -20,11 +20,12 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from demo_game import emulator_host
-from demo_game.emulator_host import EmulatorHost
-from demo_game.options import DEFAULT_FAIL_RATE, DemoOptions
 from kraty_pygame.component import KratyComponent
 from kraty_pygame.sdk import FileSecretStore, Kraty, RequestInfo, RetryConfig
+
+from . import emulator_host
+from .emulator_host import EmulatorHost
+from .options import DEFAULT_FAIL_RATE, DemoOptions
 
 APP_DIR_NAME = "kraty-pygame-demo"
 

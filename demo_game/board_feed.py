@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game.state import BoardState
 from kraty_pygame.component.watchers import Watcher
 from kraty_pygame.component.widgets import LeaderboardPanel
 from kraty_pygame.sdk import (
@@ -17,12 +16,15 @@ from kraty_pygame.sdk import (
     LeaderboardPeriods,
 )
 
+from .state import BoardState
+
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
-    from demo_game.state import DemoState
-    from demo_game.timing import FrameMeter
     from kraty_pygame.component import KratyComponent
+
+    from .app import App
+    from .session import Session
+    from .state import DemoState
+    from .timing import FrameMeter
 
 BOARD_LIMIT = 10
 

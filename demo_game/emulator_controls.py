@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from demo_game import rules
-from demo_game.state import LogEntry
+from . import rules
+from .state import LogEntry
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
-    from demo_game.state import DemoState
+    from .app import App
+    from .session import Session
+    from .state import DemoState
 
 FAULT_RATE = 0.3
 SERVER_ATTEMPTS = 5

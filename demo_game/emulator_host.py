@@ -76,7 +76,9 @@ class SubprocessEmulator:
     def __init__(self, db: Path | str, *, clock: str = "real") -> None:
         self._lock = threading.Lock()
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "demo_game.emulator_host", "--db", str(db), "--clock", clock],
+            # this module under the name it was imported by (demo_game in a clone,
+            # kraty_pygame.demo once installed)
+            [sys.executable, "-m", __name__, "--db", str(db), "--clock", clock],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

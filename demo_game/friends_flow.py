@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import pygame
 
-from demo_game import rules
-from demo_game.rules import describe_error
 from kraty_pygame.component import PresenceWatcher
 from kraty_pygame.sdk import (
     PRESENCE_HEARTBEAT_INTERVAL,
@@ -45,11 +43,15 @@ from kraty_pygame.sdk import (
     SendFriendRequestResult,
 )
 
+from . import rules
+from .rules import describe_error
+
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
-    from demo_game.state import FriendsState
     from kraty_pygame.component import KratyComponent
+
+    from .app import App
+    from .session import Session
+    from .state import FriendsState
 
 log = logging.getLogger(__name__)
 

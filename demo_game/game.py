@@ -9,20 +9,20 @@ from typing import Any
 
 import pygame
 
-from demo_game import rules
-from demo_game.app import App
-from demo_game.backend import Backend, start_backend
-from demo_game.options import DemoOptions
-from demo_game.screens.base import Screen
-from demo_game.screens.debug import DebugScreen
-from demo_game.screens.events import EventsScreen
-from demo_game.screens.friends import FriendsScreen
-from demo_game.screens.leaderboards import LeaderboardsScreen
-from demo_game.screens.player import PlayerScreen
-from demo_game.screens.quest import QuestScreen
-from demo_game.session import Session
-from demo_game.theme import PALETTE
-from demo_game.ui import pill
+from . import rules
+from .app import App
+from .backend import Backend, start_backend
+from .options import DemoOptions
+from .screens.base import Screen
+from .screens.debug import DebugScreen
+from .screens.events import EventsScreen
+from .screens.friends import FriendsScreen
+from .screens.leaderboards import LeaderboardsScreen
+from .screens.player import PlayerScreen
+from .screens.quest import QuestScreen
+from .session import Session
+from .theme import PALETTE
+from .ui import pill
 
 
 def screen_factories(session: Session) -> list[Any]:
@@ -129,7 +129,7 @@ def run(options: DemoOptions) -> int:
         return 2
     try:
         if options.tour:
-            from demo_game.tour import Tour  # noqa: PLC0415 - only the tour needs it
+            from .tour import Tour  # noqa: PLC0415 - only the tour needs it
 
             tour = Tour(game.app, game.session, options)
             game.app.hook = tour
@@ -138,4 +138,6 @@ def run(options: DemoOptions) -> int:
             return code
         return game.app.run()
     finally:
+        if options.assets_report is not None:
+            write_report(options.assets_report, game.app.assets.summary())
         game.close()

@@ -7,9 +7,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo_game.theme import DEFAULT_WINDOW
+from .theme import DEFAULT_WINDOW
 
 DEFAULT_FAULT_SEED = 7
+# the command that started us: from a clone the folder, once installed the console script
+PROG = "python -m demo_game" if __package__ == "demo_game" else "kraty-demo"
 DEFAULT_FAIL_RATE = 0.3
 
 
@@ -33,6 +35,8 @@ class DemoOptions:
         mute: do not start the mixer.
         max_frames: stop after this many frames (smoke runs); None = until quit.
         tour_timeout: the tour fails when it has not finished after this many seconds.
+        assets_report: write which fonts, sounds and images were loaded (JSON) here
+            when the game ends.
     """
 
     headless: bool = False
@@ -49,6 +53,7 @@ class DemoOptions:
     mute: bool = False
     max_frames: int | None = None
     tour_timeout: float = 240.0
+    assets_report: Path | None = None
 
     @property
     def uses_emulator(self) -> bool:
@@ -67,7 +72,7 @@ def _size(text: str) -> tuple[int, int]:
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``python -m demo_game``."""
     parser = argparse.ArgumentParser(
-        prog="python -m demo_game",
+        prog=PROG,
         description=(
             "Kraty demo game: events, a tap-to-score quest with lobbies and milestones, "
             "live leaderboards, the player's wallet, inventory and grants, and a debug "
@@ -117,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     window.add_argument("--fps", type=int, default=60, help="frame cap (default 60)")
     window.add_argument("--mute", action="store_true", help="no sound")
     window.add_argument("--max-frames", type=int, default=None, help=argparse.SUPPRESS)
+    window.add_argument(
+        "--assets-report",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="when the game ends, write which fonts, sounds and images it loaded (JSON)",
+    )
     return parser
 
 
@@ -148,4 +160,5 @@ def parse_options(argv: list[str] | None) -> DemoOptions:
         mute=args.mute,
         max_frames=args.max_frames,
         tour_timeout=args.tour_timeout,
+        assets_report=args.assets_report,
     )

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import pygame
 
-from demo_game import rules
-from demo_game.theme import PALETTE
-from demo_game.ui import Particles, Ui, rounded
 from kraty_pygame.sdk import RewardEntryPreview
+
+from . import rules
+from .theme import PALETTE
+from .ui import Particles, Ui, rounded
 
 
 @dataclass(frozen=True)

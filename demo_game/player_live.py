@@ -21,9 +21,6 @@ from typing import TYPE_CHECKING, Final
 
 import pygame
 
-from demo_game import rules
-from demo_game.rules import describe_error
-from demo_game.state import LiveChange
 from kraty_pygame.component.watchers import Watcher
 from kraty_pygame.sdk import (
     GrantCreated,
@@ -34,9 +31,13 @@ from kraty_pygame.sdk import (
     WalletChange,
 )
 
+from . import rules
+from .rules import describe_error
+from .state import LiveChange
+
 if TYPE_CHECKING:
-    from demo_game.session import Session
-    from demo_game.state import DemoState
+    from .session import Session
+    from .state import DemoState
 
 RESYNC_EVERY_S: Final = 300.0
 #: How long a holding row glows after a live change.

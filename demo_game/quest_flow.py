@@ -7,9 +7,6 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from demo_game import rules
-from demo_game.rules import describe_error
-from demo_game.state import QuestState
 from kraty_pygame.component.errors import KratyAttemptEndedError
 from kraty_pygame.component.watchers import Watcher
 from kraty_pygame.component.widgets import LobbyBar
@@ -22,12 +19,17 @@ from kraty_pygame.sdk import (
     is_lobby_forming,
 )
 
+from . import rules
+from .rules import describe_error
+from .state import QuestState
+
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
-    from demo_game.state import DemoState
-    from demo_game.timing import FrameMeter
     from kraty_pygame.component import KratyComponent
+
+    from .app import App
+    from .session import Session
+    from .state import DemoState
+    from .timing import FrameMeter
 
 
 class QuestFlow:

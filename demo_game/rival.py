@@ -18,7 +18,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Final
 
-from demo_game.rules import describe_error
 from kraty_pygame.sdk import (
     PRESENCE_HEARTBEAT_INTERVAL,
     InMemorySecretStore,
@@ -26,8 +25,10 @@ from kraty_pygame.sdk import (
     RetryConfig,
 )
 
+from .rules import describe_error
+
 if TYPE_CHECKING:
-    from demo_game.session import Session
+    from .session import Session
 
 log = logging.getLogger(__name__)
 

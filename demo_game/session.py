@@ -26,20 +26,6 @@ from urllib.parse import urlsplit
 
 import pygame
 
-from demo_game import rules
-from demo_game.app import App
-from demo_game.backend import Backend
-from demo_game.board_feed import BoardFeed
-from demo_game.emulator_controls import EmulatorControls
-from demo_game.friends_flow import FriendsFlow
-from demo_game.overlays import CrateReveal, loot_from_entries
-from demo_game.player_live import PlayerLive, with_quantity
-from demo_game.quest_flow import QuestFlow
-from demo_game.rival import Rival
-from demo_game.rules import describe_error, jsonable
-from demo_game.state import DemoState, KeyedBoardState, LogEntry
-from demo_game.theme import PALETTE, widget_theme
-from demo_game.timing import FrameMeter
 from kraty_pygame.component import (
     KRATY_CONNECTION,
     KRATY_FRIENDS,
@@ -66,6 +52,21 @@ from kraty_pygame.sdk import (
     PlayerItemHolding,
     PlayerWalletHolding,
 )
+
+from . import rules
+from .app import App
+from .backend import Backend
+from .board_feed import BoardFeed
+from .emulator_controls import EmulatorControls
+from .friends_flow import FriendsFlow
+from .overlays import CrateReveal, loot_from_entries
+from .player_live import PlayerLive, with_quantity
+from .quest_flow import QuestFlow
+from .rival import Rival
+from .rules import describe_error, jsonable
+from .state import DemoState, KeyedBoardState, LogEntry
+from .theme import PALETTE, widget_theme
+from .timing import FrameMeter
 
 log = logging.getLogger(__name__)
 

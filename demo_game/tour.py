@@ -20,21 +20,21 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game.rival import RIVAL_ID
-from demo_game.screens.base import Screen
-from demo_game.screens.debug import DebugScreen
-from demo_game.screens.debug_ops import RUN_ALL
-from demo_game.screens.friends import FriendsScreen
-from demo_game.screens.leaderboards import LeaderboardsScreen
-from demo_game.screens.player import PlayerScreen
-from demo_game.screens.quest import QuestScreen
-from demo_game.ui import Chips, ScrollList
+from .rival import RIVAL_ID
+from .screens.base import Screen
+from .screens.debug import DebugScreen
+from .screens.debug_ops import RUN_ALL
+from .screens.friends import FriendsScreen
+from .screens.leaderboards import LeaderboardsScreen
+from .screens.player import PlayerScreen
+from .screens.quest import QuestScreen
+from .ui import Chips, ScrollList
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.options import DemoOptions
-    from demo_game.session import Session
-    from demo_game.state import DemoState
+    from .app import App
+    from .options import DemoOptions
+    from .session import Session
+    from .state import DemoState
 
 SCREENSHOT_NAMES = {
     "events": "01-events.png",
@@ -771,6 +771,7 @@ class Tour:
             "narration": self.narration,
             "screens": self.snapshots,
             "final": self.app.snapshots(),
+            "assets": self.app.assets.summary(),
             "seen": {
                 **{k: v for k, v in self.seen.__dict__.items() if k != "steps"},
                 "steps": self.seen.steps,
@@ -789,7 +790,7 @@ class Tour:
 
     def finish(self) -> int:
         """Write the report, print where things went; returns the exit code."""
-        from demo_game.game import write_report  # noqa: PLC0415 - avoids an import cycle
+        from .game import write_report  # noqa: PLC0415 - avoids an import cycle
 
         report = self.report()
         path = self.out / REPORT_NAME

@@ -138,6 +138,8 @@ def run(base_url: str, frames: int | None = None) -> int:
             draw(screen, game, component, theme=theme, board=board, toasts=toasts)
             pygame.display.flip()
     pygame.quit()
+    done = ", ".join(game.milestones) or "-"
+    print(f"minimal game: {game.status}; {game.taps} taps; milestones: {done}")
     return 0
 
 

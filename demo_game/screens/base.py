@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game.ui import Button, Ui, Widget
+from ..ui import Button, Ui, Widget
 
 if TYPE_CHECKING:
-    from demo_game.app import App
+    from ..app import App
 
 
 class Screen:

@@ -9,17 +9,18 @@ from urllib.parse import urlsplit
 
 import pygame
 
-from demo_game import rules
-from demo_game.screens.base import Screen, split_columns
-from demo_game.screens.debug_ops import INPUTS, RUN_ALL, DebugOp, build_ops
-from demo_game.state import LogEntry
-from demo_game.theme import GAP, PALETTE
-from demo_game.ui import Button, Chips, ScrollList, TextInput, TextView, Ui, panel
+from .. import rules
+from ..screens.base import Screen, split_columns
+from ..screens.debug_ops import INPUTS, RUN_ALL, DebugOp, build_ops
+from ..state import LogEntry
+from ..theme import GAP, PALETTE
+from ..ui import Button, Chips, ScrollList, TextInput, TextView, Ui, panel
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
     from kraty_pygame.sdk import RequestInfo
+
+    from ..app import App
+    from ..session import Session
 
 
 class DebugScreen(Screen):

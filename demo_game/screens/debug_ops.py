@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kraty_pygame.component.handles import RequestHandle
 
 if TYPE_CHECKING:
-    from demo_game.session import Session
+    from ..session import Session
 
 
 class Inputs(Protocol):

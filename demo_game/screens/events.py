@@ -6,15 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game import rules
-from demo_game.screens.base import Screen, split_columns
-from demo_game.theme import GAP, PAD, PALETTE
-from demo_game.ui import Button, RowAction, ScrollList, Ui, panel, pill
+from .. import rules
+from ..screens.base import Screen, split_columns
+from ..theme import GAP, PAD, PALETTE
+from ..ui import Button, RowAction, ScrollList, Ui, panel, pill
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
     from kraty_pygame.sdk import EventListing
+
+    from ..app import App
+    from ..session import Session
 
 
 class EventsScreen(Screen):

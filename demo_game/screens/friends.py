@@ -6,18 +6,19 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game import rules
-from demo_game.friends_flow import describe_gift, player_name
-from demo_game.rival import RIVAL_ID
-from demo_game.screens.base import Screen, split_columns, split_rows
-from demo_game.theme import GAP, PAD, PALETTE, RADIUS_SMALL
-from demo_game.ui import Button, Chips, RowAction, ScrollList, TextInput, Ui, panel, pill, rounded
+from .. import rules
+from ..friends_flow import describe_gift, player_name
+from ..rival import RIVAL_ID
+from ..screens.base import Screen, split_columns, split_rows
+from ..theme import GAP, PAD, PALETTE, RADIUS_SMALL
+from ..ui import Button, Chips, RowAction, ScrollList, TextInput, Ui, panel, pill, rounded
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
-    from demo_game.state import FriendsState
     from kraty_pygame.sdk import BlockedPlayer, Friend, FriendRequest, Gift, GiftableResource
+
+    from ..app import App
+    from ..session import Session
+    from ..state import FriendsState
 
 
 def ago(seconds: float | None) -> str:

@@ -6,15 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game import rules
-from demo_game.screens.base import Screen
-from demo_game.theme import PAD, PALETTE, mix
-from demo_game.ui import Button, Chips, Ui, panel, pill, rounded
+from .. import rules
+from ..screens.base import Screen
+from ..theme import PAD, PALETTE, mix
+from ..ui import Button, Chips, Ui, panel, pill, rounded
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
     from kraty_pygame.sdk import LeaderboardEntry
+
+    from ..app import App
+    from ..session import Session
 
 TOP = 10
 

@@ -7,16 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game import rules
-from demo_game.player_live import FLASH_S
-from demo_game.screens.base import Screen, split_columns, split_rows
-from demo_game.theme import GAP, PAD, PALETTE
-from demo_game.ui import MASK, Button, RowAction, ScrollList, TextInput, Ui, panel, pill, rounded
+from .. import rules
+from ..player_live import FLASH_S
+from ..screens.base import Screen, split_columns, split_rows
+from ..theme import GAP, PAD, PALETTE
+from ..ui import MASK, Button, RowAction, ScrollList, TextInput, Ui, panel, pill, rounded
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
     from kraty_pygame.sdk import Grant, PlayerItemHolding
+
+    from ..app import App
+    from ..session import Session
 
 SEEDED_PLAYER = "player_42"
 FEED_ROWS = 3

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from demo_game import rules
-from demo_game.screens.base import Screen, split_columns, split_rows
-from demo_game.theme import GAP, PAD, PALETTE, approach, mix
-from demo_game.ui import Button, Chips, Particles, Ui, Widget, panel, pill, progress_bar, rounded
+from .. import rules
+from ..screens.base import Screen, split_columns, split_rows
+from ..theme import GAP, PAD, PALETTE, approach, mix
+from ..ui import Button, Chips, Particles, Ui, Widget, panel, pill, progress_bar, rounded
 
 if TYPE_CHECKING:
-    from demo_game.app import App
-    from demo_game.session import Session
+    from ..app import App
+    from ..session import Session
 
 
 class TapTarget(Widget):

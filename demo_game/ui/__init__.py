@@ -7,12 +7,12 @@ and draw themselves in ``draw``. Every string reaches the font renderer through
 with bullets, so no screen can show a player secret even by mistake.
 """
 
-from demo_game.ui.draw import panel, pill, progress_bar, rounded
-from demo_game.ui.lists import RowAction, ScrollList
-from demo_game.ui.particles import Particles
-from demo_game.ui.tabs import Tab, TabBar
-from demo_game.ui.text import MASK, Anchor, TextRenderer, Ui
-from demo_game.ui.widgets import Button, Chips, TextInput, TextView, Variant, Widget
+from ..ui.draw import panel, pill, progress_bar, rounded
+from ..ui.lists import RowAction, ScrollList
+from ..ui.particles import Particles
+from ..ui.tabs import Tab, TabBar
+from ..ui.text import MASK, Anchor, TextRenderer, Ui
+from ..ui.widgets import Button, Chips, TextInput, TextView, Variant, Widget
 
 __all__ = [
     "MASK",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pygame
 
-from demo_game.theme import PALETTE, RADIUS, RGB
-from demo_game.ui.text import Anchor, Ui
+from ..theme import PALETTE, RADIUS, RGB
+from ..ui.text import Anchor, Ui
 
 
 def rounded(

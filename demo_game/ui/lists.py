@@ -8,10 +8,10 @@ from typing import Generic, TypeVar
 
 import pygame
 
-from demo_game.theme import RADIUS_SMALL, approach, mix
-from demo_game.ui.draw import rounded
-from demo_game.ui.text import Ui
-from demo_game.ui.widgets import Variant, Widget, variant_color
+from ..theme import RADIUS_SMALL, approach, mix
+from ..ui.draw import rounded
+from ..ui.text import Ui
+from ..ui.widgets import Variant, Widget, variant_color
 
 T = TypeVar("T")
 

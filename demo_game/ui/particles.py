@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pygame
 
-from demo_game.theme import PALETTE, RGB
-from demo_game.ui.text import Ui
+from ..theme import PALETTE, RGB
+from ..ui.text import Ui
 
 
 class Particles:

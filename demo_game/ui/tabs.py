@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pygame
 
-from demo_game.theme import RADIUS, approach
-from demo_game.ui.draw import rounded
-from demo_game.ui.text import Ui
-from demo_game.ui.widgets import Widget
+from ..theme import RADIUS, approach
+from ..ui.draw import rounded
+from ..ui.text import Ui
+from ..ui.widgets import Widget
 
 
 @dataclass

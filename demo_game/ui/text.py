@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Literal
 
 import pygame
 
-from demo_game.assets import Assets
-from demo_game.theme import PALETTE, RGB, Fonts, Palette
+from ..assets import Assets
+from ..theme import PALETTE, RGB, Fonts, Palette
 
 if TYPE_CHECKING:
-    from demo_game.ui.widgets import Widget
+    from ..ui.widgets import Widget
 
 MASK = "\u2022" * 8
 Anchor = Literal["topleft", "midleft", "center", "midright", "topright", "midtop", "midbottom"]

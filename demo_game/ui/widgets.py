@@ -7,9 +7,9 @@ from typing import Literal
 
 import pygame
 
-from demo_game.theme import RADIUS, RADIUS_SMALL, RGB, Palette, approach, mix
-from demo_game.ui.draw import rounded
-from demo_game.ui.text import MASK, Ui
+from ..theme import RADIUS, RADIUS_SMALL, RGB, Palette, approach, mix
+from ..ui.draw import rounded
+from ..ui.text import MASK, Ui
 
 Variant = Literal["primary", "secondary", "ghost", "danger", "good", "warn"]
 

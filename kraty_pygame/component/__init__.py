@@ -18,6 +18,11 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 from typing import Final as _Final
 
+from kraty_pygame import _environment
+
+# classic pygame laid over pygame-ce breaks both: say so now, not as odd errors later
+_environment.warn_about_pygame()
+
 if _TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
     from kraty_pygame.component.board_watcher import LeaderboardWatcher as LeaderboardWatcher
     from kraty_pygame.component.component import KratyComponent as KratyComponent

@@ -82,8 +82,8 @@ from kraty_pygame.component.worker import (
     RequestWorker,
     ResultsBuffer,
 )
+from kraty_pygame.sdk._constants import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.errors import KratyApiError
-from kraty_pygame.sdk.resources.friends import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.component.results import LiveItem
 from kraty_pygame.component.watchers import ErrorObserver, Sink, Watcher, backoff
+from kraty_pygame.sdk._constants import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.errors import KratyApiError
-from kraty_pygame.sdk.resources.friends import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.streaming import StreamState
 
 if TYPE_CHECKING:

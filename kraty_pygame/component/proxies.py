@@ -16,19 +16,47 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from kraty_pygame.component.handles import RequestHandle
-from kraty_pygame.sdk.resources.catalog import CatalogClient
-from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
-from kraty_pygame.sdk.resources.events import EventsClient
-from kraty_pygame.sdk.resources.friends import FriendsClient
-from kraty_pygame.sdk.resources.grants import GrantsClient
-from kraty_pygame.sdk.resources.inventory import InventoryClient
-from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
-from kraty_pygame.sdk.resources.lobbies import LobbiesClient
-from kraty_pygame.sdk.resources.players import PlayersClient
-from kraty_pygame.sdk.resources.wallet import WalletClient
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from kraty_pygame.sdk.resources.catalog import CatalogClient
+    from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
+    from kraty_pygame.sdk.resources.events import EventsClient
+    from kraty_pygame.sdk.resources.friends import FriendsClient
+    from kraty_pygame.sdk.resources.grants import GrantsClient
+    from kraty_pygame.sdk.resources.inventory import InventoryClient
+    from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
+    from kraty_pygame.sdk.resources.lobbies import LobbiesClient
+    from kraty_pygame.sdk.resources.players import PlayersClient
+    from kraty_pygame.sdk.resources.wallet import WalletClient
+else:
+    # At run time a proxy needs only each SDK method's name (a call looks the method up
+    # on the facade and checks its arguments against it), so the resource modules and
+    # their models load when the game first uses that area, not when it imports this.
+    class _MethodNames(type):
+        def __getattr__(cls, name: str) -> Any:
+            if name.startswith("__"):
+                raise AttributeError(name)
+
+            def method() -> None: ...
+
+            method.__name__ = name
+            return method
+
+    def _names(client: str) -> type:
+        return _MethodNames(client, (), {})
+
+    CatalogClient = _names("CatalogClient")
+    EventLeaderboardsClient = _names("EventLeaderboardsClient")
+    EventsClient = _names("EventsClient")
+    FriendsClient = _names("FriendsClient")
+    GrantsClient = _names("GrantsClient")
+    InventoryClient = _names("InventoryClient")
+    LeaderboardsClient = _names("LeaderboardsClient")
+    LobbiesClient = _names("LobbiesClient")
+    PlayersClient = _names("PlayersClient")
+    WalletClient = _names("WalletClient")
 
 __all__ = [
     "CatalogProxy",

@@ -6,11 +6,15 @@ import itertools
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Hashable
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.component.handles import RequestHandle
 from kraty_pygame.component.jobs import Job
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = ["DEFAULT_MAX_LIVE", "Item", "LiveItem", "RequestResult", "ResultsBuffer"]
 

@@ -31,8 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.component.errors import KratyComponentClosedError, KratyQueueFullError
 from kraty_pygame.component.handles import HandleStatus, RequestHandle, SentRequest
@@ -43,6 +42,11 @@ from kraty_pygame.component.results import (
     ResultsBuffer,
 )
 from kraty_pygame.sdk.errors import KratyCancelledError
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "CloseReport",

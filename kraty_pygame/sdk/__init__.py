@@ -1,153 +1,294 @@
 """The blocking Kraty SDK (``requests``-based; never imports pygame).
 
-``Kraty`` is the facade a program holds; see docs/getting-started.md.
+``Kraty`` is the facade a program holds; see docs/getting-started.md. Every name below
+resolves on first access, so a program pays only for the parts it uses.
 """
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.sdk._deadline import CancelToken
-from kraty_pygame.sdk.errors import (
-    KratyApiError,
-    KratyCancelledError,
-    KratyConfigError,
-    KratyError,
-    KratyErrorCode,
-    KratyNetworkError,
-    KratyPollTimeoutError,
-    KratyProtocolError,
-    KratyStreamError,
-    KratyTimeoutError,
-    SecretStoreError,
-    is_lobby_forming,
-)
-from kraty_pygame.sdk.finalization import (
-    FileMembershipStore,
-    FinalizationReason,
-    FinalizationResult,
-    FinalizationTracker,
-    InMemoryMembershipStore,
-    MembershipRef,
-    MembershipStore,
-)
-from kraty_pygame.sdk.identity import (
-    FileSecretStore,
-    Identity,
-    IdentityManager,
-    InMemorySecretStore,
-    KeyringSecretStore,
-    SecretStore,
-)
-from kraty_pygame.sdk.inventory_stream import InventoryStream
-from kraty_pygame.sdk.kraty import Kraty
-from kraty_pygame.sdk.models import PlayerIdentity, PlayerRegistration, SyntheticIdentity, localized
-from kraty_pygame.sdk.models.catalog import Catalog, CatalogCurrency, CatalogItem
-from kraty_pygame.sdk.models.events import (
-    Attempt,
-    EntryCost,
-    EntryCostCurrency,
-    EntryCostItem,
-    EventListing,
-    FinishAttemptResponse,
-    MilestoneFired,
-    MilestoneRewardPreview,
-    ProgressInput,
-    ProgressResponse,
-    RewardBundlePreview,
-    RewardPolicySummary,
-    RewardTier,
-    StartAttemptResponse,
-)
-from kraty_pygame.sdk.models.friends import (
-    BlockedPlayer,
-    Friend,
-    FriendCode,
-    FriendPlayer,
-    FriendRequest,
-    FriendRequests,
-    FriendSearchResult,
-    Gift,
-    GiftableResource,
-    GiftCatalog,
-    PlayerPresence,
-    SendFriendRequestResult,
-)
-from kraty_pygame.sdk.models.grants import (
-    CollectAllFailure,
-    CollectAllResult,
-    Grant,
-    GrantContents,
-    OpenCrateResponse,
-    RangeSpec,
-    RewardEntryPreview,
-)
-from kraty_pygame.sdk.models.identity import PlayerIdentities, PlayerMetadata
-from kraty_pygame.sdk.models.inventory import (
-    ConsumeItemInput,
-    ConsumeItemResult,
-    GrantCreated,
-    InventoryChange,
-    InventoryReady,
-    InventoryStreamEvent,
-    InventoryStreamKind,
-    PlayerItemHolding,
-    WalletChange,
-)
-from kraty_pygame.sdk.models.leaderboards import (
-    BoardSegment,
-    BoardStandings,
-    EventLeaderboard,
-    FinalStanding,
-    Leaderboard,
-    LeaderboardClosed,
-    LeaderboardEntry,
-    LeaderboardFinalized,
-    LeaderboardPeriod,
-    LeaderboardPeriods,
-    LeaderboardReady,
-    LeaderboardScoreResult,
-    LeaderboardScoreUpdate,
-    LeaderboardSelf,
-    LeaderboardStreamEvent,
-    LeaderboardStreamKind,
-    ProgressionCutoff,
-    ProgressionLimits,
-)
-from kraty_pygame.sdk.models.lobbies import Lobby
-from kraty_pygame.sdk.models.time import ServerTime, TimeSync
-from kraty_pygame.sdk.models.wallet import (
-    DebitWalletInput,
-    DebitWalletResult,
-    DerivedProgress,
-    PlayerWalletHolding,
-    ProgressWalletResult,
-)
-from kraty_pygame.sdk.options import RequestInfo, RetryConfig
-from kraty_pygame.sdk.polling import (
-    Clock,
-    SystemClock,
-    poll_lobby_until_active,
-    poll_pending_grants,
-)
-from kraty_pygame.sdk.resources.catalog import CatalogClient
-from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient, Subscription
-from kraty_pygame.sdk.resources.events import EventsClient
-from kraty_pygame.sdk.resources.friends import PRESENCE_HEARTBEAT_INTERVAL, FriendsClient
-from kraty_pygame.sdk.resources.grants import GrantsClient
-from kraty_pygame.sdk.resources.inventory import InventoryClient
-from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
-from kraty_pygame.sdk.resources.lobbies import LobbiesClient
-from kraty_pygame.sdk.resources.players import PlayersClient
-from kraty_pygame.sdk.resources.wallet import WalletClient
-from kraty_pygame.sdk.server_time import ServerClock
-from kraty_pygame.sdk.streaming import (
-    LeaderboardStream,
-    ReconnectPolicy,
-    StreamState,
-    StreamStateChange,
-)
-from kraty_pygame.sdk.transport import KratyClient
+if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first use
+    from kraty_pygame.sdk._deadline import CancelToken
+    from kraty_pygame.sdk.errors import (
+        KratyApiError,
+        KratyCancelledError,
+        KratyConfigError,
+        KratyError,
+        KratyErrorCode,
+        KratyNetworkError,
+        KratyPollTimeoutError,
+        KratyProtocolError,
+        KratyStreamError,
+        KratyTimeoutError,
+        SecretStoreError,
+        is_lobby_forming,
+    )
+    from kraty_pygame.sdk.finalization import (
+        FileMembershipStore,
+        FinalizationReason,
+        FinalizationResult,
+        FinalizationTracker,
+        InMemoryMembershipStore,
+        MembershipRef,
+        MembershipStore,
+    )
+    from kraty_pygame.sdk.identity import (
+        FileSecretStore,
+        Identity,
+        IdentityManager,
+        InMemorySecretStore,
+        KeyringSecretStore,
+        SecretStore,
+    )
+    from kraty_pygame.sdk.inventory_stream import InventoryStream
+    from kraty_pygame.sdk.kraty import Kraty
+    from kraty_pygame.sdk.models import (
+        PlayerIdentity,
+        PlayerRegistration,
+        SyntheticIdentity,
+        localized,
+    )
+    from kraty_pygame.sdk.models.catalog import Catalog, CatalogCurrency, CatalogItem
+    from kraty_pygame.sdk.models.events import (
+        Attempt,
+        EntryCost,
+        EntryCostCurrency,
+        EntryCostItem,
+        EventListing,
+        FinishAttemptResponse,
+        MilestoneFired,
+        MilestoneRewardPreview,
+        ProgressInput,
+        ProgressResponse,
+        RewardBundlePreview,
+        RewardPolicySummary,
+        RewardTier,
+        StartAttemptResponse,
+    )
+    from kraty_pygame.sdk.models.friends import (
+        BlockedPlayer,
+        Friend,
+        FriendCode,
+        FriendPlayer,
+        FriendRequest,
+        FriendRequests,
+        FriendSearchResult,
+        Gift,
+        GiftableResource,
+        GiftCatalog,
+        PlayerPresence,
+        SendFriendRequestResult,
+    )
+    from kraty_pygame.sdk.models.grants import (
+        CollectAllFailure,
+        CollectAllResult,
+        Grant,
+        GrantContents,
+        OpenCrateResponse,
+        RangeSpec,
+        RewardEntryPreview,
+    )
+    from kraty_pygame.sdk.models.identity import PlayerIdentities, PlayerMetadata
+    from kraty_pygame.sdk.models.inventory import (
+        ConsumeItemInput,
+        ConsumeItemResult,
+        GrantCreated,
+        InventoryChange,
+        InventoryReady,
+        InventoryStreamEvent,
+        InventoryStreamKind,
+        PlayerItemHolding,
+        WalletChange,
+    )
+    from kraty_pygame.sdk.models.leaderboards import (
+        BoardSegment,
+        BoardStandings,
+        EventLeaderboard,
+        FinalStanding,
+        Leaderboard,
+        LeaderboardClosed,
+        LeaderboardEntry,
+        LeaderboardFinalized,
+        LeaderboardPeriod,
+        LeaderboardPeriods,
+        LeaderboardReady,
+        LeaderboardScoreResult,
+        LeaderboardScoreUpdate,
+        LeaderboardSelf,
+        LeaderboardStreamEvent,
+        LeaderboardStreamKind,
+        ProgressionCutoff,
+        ProgressionLimits,
+    )
+    from kraty_pygame.sdk.models.lobbies import Lobby
+    from kraty_pygame.sdk.models.time import ServerTime, TimeSync
+    from kraty_pygame.sdk.models.wallet import (
+        DebitWalletInput,
+        DebitWalletResult,
+        DerivedProgress,
+        PlayerWalletHolding,
+        ProgressWalletResult,
+    )
+    from kraty_pygame.sdk.options import RequestInfo, RetryConfig
+    from kraty_pygame.sdk.polling import (
+        Clock,
+        SystemClock,
+        poll_lobby_until_active,
+        poll_pending_grants,
+    )
+    from kraty_pygame.sdk.resources.catalog import CatalogClient
+    from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient, Subscription
+    from kraty_pygame.sdk.resources.events import EventsClient
+    from kraty_pygame.sdk.resources.friends import PRESENCE_HEARTBEAT_INTERVAL, FriendsClient
+    from kraty_pygame.sdk.resources.grants import GrantsClient
+    from kraty_pygame.sdk.resources.inventory import InventoryClient
+    from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
+    from kraty_pygame.sdk.resources.lobbies import LobbiesClient
+    from kraty_pygame.sdk.resources.players import PlayersClient
+    from kraty_pygame.sdk.resources.wallet import WalletClient
+    from kraty_pygame.sdk.server_time import ServerClock
+    from kraty_pygame.sdk.streaming import (
+        LeaderboardStream,
+        ReconnectPolicy,
+        StreamState,
+        StreamStateChange,
+    )
+    from kraty_pygame.sdk.transport import KratyClient
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+_HOMES: dict[str, str] = {
+    "CancelToken": "kraty_pygame.sdk._deadline",
+    "KratyApiError": "kraty_pygame.sdk.errors",
+    "KratyCancelledError": "kraty_pygame.sdk.errors",
+    "KratyConfigError": "kraty_pygame.sdk.errors",
+    "KratyError": "kraty_pygame.sdk.errors",
+    "KratyErrorCode": "kraty_pygame.sdk.errors",
+    "KratyNetworkError": "kraty_pygame.sdk.errors",
+    "KratyPollTimeoutError": "kraty_pygame.sdk.errors",
+    "KratyProtocolError": "kraty_pygame.sdk.errors",
+    "KratyStreamError": "kraty_pygame.sdk.errors",
+    "KratyTimeoutError": "kraty_pygame.sdk.errors",
+    "SecretStoreError": "kraty_pygame.sdk.errors",
+    "is_lobby_forming": "kraty_pygame.sdk.errors",
+    "FileMembershipStore": "kraty_pygame.sdk.finalization",
+    "FinalizationReason": "kraty_pygame.sdk.finalization",
+    "FinalizationResult": "kraty_pygame.sdk.finalization",
+    "FinalizationTracker": "kraty_pygame.sdk.finalization",
+    "InMemoryMembershipStore": "kraty_pygame.sdk.finalization",
+    "MembershipRef": "kraty_pygame.sdk.finalization",
+    "MembershipStore": "kraty_pygame.sdk.finalization",
+    "FileSecretStore": "kraty_pygame.sdk.identity",
+    "Identity": "kraty_pygame.sdk.identity",
+    "IdentityManager": "kraty_pygame.sdk.identity",
+    "InMemorySecretStore": "kraty_pygame.sdk.identity",
+    "KeyringSecretStore": "kraty_pygame.sdk.identity",
+    "SecretStore": "kraty_pygame.sdk.identity",
+    "InventoryStream": "kraty_pygame.sdk.inventory_stream",
+    "Kraty": "kraty_pygame.sdk.kraty",
+    "PlayerIdentity": "kraty_pygame.sdk.models",
+    "PlayerRegistration": "kraty_pygame.sdk.models",
+    "SyntheticIdentity": "kraty_pygame.sdk.models",
+    "localized": "kraty_pygame.sdk.models",
+    "Catalog": "kraty_pygame.sdk.models.catalog",
+    "CatalogCurrency": "kraty_pygame.sdk.models.catalog",
+    "CatalogItem": "kraty_pygame.sdk.models.catalog",
+    "Attempt": "kraty_pygame.sdk.models.events",
+    "EntryCost": "kraty_pygame.sdk.models.events",
+    "EntryCostCurrency": "kraty_pygame.sdk.models.events",
+    "EntryCostItem": "kraty_pygame.sdk.models.events",
+    "EventListing": "kraty_pygame.sdk.models.events",
+    "FinishAttemptResponse": "kraty_pygame.sdk.models.events",
+    "MilestoneFired": "kraty_pygame.sdk.models.events",
+    "MilestoneRewardPreview": "kraty_pygame.sdk.models.events",
+    "ProgressInput": "kraty_pygame.sdk.models.events",
+    "ProgressResponse": "kraty_pygame.sdk.models.events",
+    "RewardBundlePreview": "kraty_pygame.sdk.models.events",
+    "RewardPolicySummary": "kraty_pygame.sdk.models.events",
+    "RewardTier": "kraty_pygame.sdk.models.events",
+    "StartAttemptResponse": "kraty_pygame.sdk.models.events",
+    "BlockedPlayer": "kraty_pygame.sdk.models.friends",
+    "Friend": "kraty_pygame.sdk.models.friends",
+    "FriendCode": "kraty_pygame.sdk.models.friends",
+    "FriendPlayer": "kraty_pygame.sdk.models.friends",
+    "FriendRequest": "kraty_pygame.sdk.models.friends",
+    "FriendRequests": "kraty_pygame.sdk.models.friends",
+    "FriendSearchResult": "kraty_pygame.sdk.models.friends",
+    "Gift": "kraty_pygame.sdk.models.friends",
+    "GiftableResource": "kraty_pygame.sdk.models.friends",
+    "GiftCatalog": "kraty_pygame.sdk.models.friends",
+    "PlayerPresence": "kraty_pygame.sdk.models.friends",
+    "SendFriendRequestResult": "kraty_pygame.sdk.models.friends",
+    "CollectAllFailure": "kraty_pygame.sdk.models.grants",
+    "CollectAllResult": "kraty_pygame.sdk.models.grants",
+    "Grant": "kraty_pygame.sdk.models.grants",
+    "GrantContents": "kraty_pygame.sdk.models.grants",
+    "OpenCrateResponse": "kraty_pygame.sdk.models.grants",
+    "RangeSpec": "kraty_pygame.sdk.models.grants",
+    "RewardEntryPreview": "kraty_pygame.sdk.models.grants",
+    "PlayerIdentities": "kraty_pygame.sdk.models.identity",
+    "PlayerMetadata": "kraty_pygame.sdk.models.identity",
+    "ConsumeItemInput": "kraty_pygame.sdk.models.inventory",
+    "ConsumeItemResult": "kraty_pygame.sdk.models.inventory",
+    "GrantCreated": "kraty_pygame.sdk.models.inventory",
+    "InventoryChange": "kraty_pygame.sdk.models.inventory",
+    "InventoryReady": "kraty_pygame.sdk.models.inventory",
+    "InventoryStreamEvent": "kraty_pygame.sdk.models.inventory",
+    "InventoryStreamKind": "kraty_pygame.sdk.models.inventory",
+    "PlayerItemHolding": "kraty_pygame.sdk.models.inventory",
+    "WalletChange": "kraty_pygame.sdk.models.inventory",
+    "BoardSegment": "kraty_pygame.sdk.models.leaderboards",
+    "BoardStandings": "kraty_pygame.sdk.models.leaderboards",
+    "EventLeaderboard": "kraty_pygame.sdk.models.leaderboards",
+    "FinalStanding": "kraty_pygame.sdk.models.leaderboards",
+    "Leaderboard": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardClosed": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardEntry": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardFinalized": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardPeriod": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardPeriods": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardReady": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardScoreResult": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardScoreUpdate": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardSelf": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardStreamEvent": "kraty_pygame.sdk.models.leaderboards",
+    "LeaderboardStreamKind": "kraty_pygame.sdk.models.leaderboards",
+    "ProgressionCutoff": "kraty_pygame.sdk.models.leaderboards",
+    "ProgressionLimits": "kraty_pygame.sdk.models.leaderboards",
+    "Lobby": "kraty_pygame.sdk.models.lobbies",
+    "ServerTime": "kraty_pygame.sdk.models.time",
+    "TimeSync": "kraty_pygame.sdk.models.time",
+    "DebitWalletInput": "kraty_pygame.sdk.models.wallet",
+    "DebitWalletResult": "kraty_pygame.sdk.models.wallet",
+    "DerivedProgress": "kraty_pygame.sdk.models.wallet",
+    "PlayerWalletHolding": "kraty_pygame.sdk.models.wallet",
+    "ProgressWalletResult": "kraty_pygame.sdk.models.wallet",
+    "RequestInfo": "kraty_pygame.sdk.options",
+    "RetryConfig": "kraty_pygame.sdk.options",
+    "Clock": "kraty_pygame.sdk.polling",
+    "SystemClock": "kraty_pygame.sdk.polling",
+    "poll_lobby_until_active": "kraty_pygame.sdk.polling",
+    "poll_pending_grants": "kraty_pygame.sdk.polling",
+    "CatalogClient": "kraty_pygame.sdk.resources.catalog",
+    "EventLeaderboardsClient": "kraty_pygame.sdk.resources.event_leaderboards",
+    "Subscription": "kraty_pygame.sdk.resources.event_leaderboards",
+    "EventsClient": "kraty_pygame.sdk.resources.events",
+    "PRESENCE_HEARTBEAT_INTERVAL": "kraty_pygame.sdk.resources.friends",
+    "FriendsClient": "kraty_pygame.sdk.resources.friends",
+    "GrantsClient": "kraty_pygame.sdk.resources.grants",
+    "InventoryClient": "kraty_pygame.sdk.resources.inventory",
+    "LeaderboardsClient": "kraty_pygame.sdk.resources.leaderboards",
+    "LobbiesClient": "kraty_pygame.sdk.resources.lobbies",
+    "PlayersClient": "kraty_pygame.sdk.resources.players",
+    "WalletClient": "kraty_pygame.sdk.resources.wallet",
+    "ServerClock": "kraty_pygame.sdk.server_time",
+    "LeaderboardStream": "kraty_pygame.sdk.streaming",
+    "ReconnectPolicy": "kraty_pygame.sdk.streaming",
+    "StreamState": "kraty_pygame.sdk.streaming",
+    "StreamStateChange": "kraty_pygame.sdk.streaming",
+    "KratyClient": "kraty_pygame.sdk.transport",
+}
 
 __all__ = [
     "PRESENCE_HEARTBEAT_INTERVAL",
@@ -280,3 +421,16 @@ __all__ = [
     "poll_lobby_until_active",
     "poll_pending_grants",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kraty_pygame.sdk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -25,6 +25,7 @@ __all__ = [
     "HEADER_SDK",
     "IDEMPOTENCY_FIELD",
     "IDEMPOTENT_METHODS",
+    "PRESENCE_HEARTBEAT_INTERVAL",
     "PROTOCOL_BODY_SNIPPET",
     "RETRYABLE_STATUSES",
     "SDK_HEADER_VALUE",
@@ -72,3 +73,6 @@ HEADER_CONTENT_TYPE: Final = "content-type"
 
 PROTOCOL_BODY_SNIPPET: Final = 200
 """How many characters of a bad body an error quotes."""
+
+PRESENCE_HEARTBEAT_INTERVAL: Final = 30.0
+"""Seconds between presence heartbeats (the platform's documented cadence)."""

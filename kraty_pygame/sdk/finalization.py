@@ -17,11 +17,10 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import filelock
 import platformdirs
@@ -34,6 +33,11 @@ from kraty_pygame.sdk.models.leaderboards import (
     LeaderboardFinalized,
     LeaderboardSelf,
 )
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "FileMembershipStore",

@@ -14,7 +14,8 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import TYPE_CHECKING
 
 from kraty_pygame.sdk._secret_store import (
     FileSecretStore,
@@ -29,6 +30,11 @@ from kraty_pygame.sdk.errors import KratyConfigError, KratyProtocolError, Secret
 from kraty_pygame.sdk.models.players import PlayerRegistration, SyntheticIdentity
 from kraty_pygame.sdk.options import is_header_safe
 from kraty_pygame.sdk.transport import KratyClient, encode_segment
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "FileSecretStore",

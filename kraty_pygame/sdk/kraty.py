@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import requests
 
 from kraty_pygame.sdk import _constants as C
 from kraty_pygame.sdk.errors import KratyApiError, KratyConfigError
-from kraty_pygame.sdk.finalization import (
-    FinalizationListener,
-    FinalizationResult,
-    FinalizationTracker,
-    MembershipRef,
-    remembered_player_id,
-)
 from kraty_pygame.sdk.identity import (
     FileSecretStore,
     Identity,
@@ -25,23 +19,152 @@ from kraty_pygame.sdk.identity import (
     KeyringSecretStore,
     SecretStore,
 )
-from kraty_pygame.sdk.models.players import SyntheticIdentity
-from kraty_pygame.sdk.models.time import ServerTime, TimeSync
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
-from kraty_pygame.sdk.resources.catalog import CatalogClient
-from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
-from kraty_pygame.sdk.resources.events import EventsClient
-from kraty_pygame.sdk.resources.friends import FriendsClient
-from kraty_pygame.sdk.resources.grants import GrantsClient
-from kraty_pygame.sdk.resources.inventory import InventoryClient
-from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
-from kraty_pygame.sdk.resources.lobbies import LobbiesClient
-from kraty_pygame.sdk.resources.players import PlayersClient
-from kraty_pygame.sdk.resources.wallet import WalletClient
-from kraty_pygame.sdk.server_time import ServerClock
 from kraty_pygame.sdk.transport import KratyClient
 
+if TYPE_CHECKING:  # the parts below are imported when first used (see _Part)
+    from kraty_pygame.sdk.finalization import (
+        FinalizationListener,
+        FinalizationResult,
+        FinalizationTracker,
+        MembershipRef,
+    )
+    from kraty_pygame.sdk.models.players import SyntheticIdentity
+    from kraty_pygame.sdk.models.time import ServerTime, TimeSync
+    from kraty_pygame.sdk.resources.catalog import CatalogClient
+    from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
+    from kraty_pygame.sdk.resources.events import EventsClient
+    from kraty_pygame.sdk.resources.friends import FriendsClient
+    from kraty_pygame.sdk.resources.grants import GrantsClient
+    from kraty_pygame.sdk.resources.inventory import InventoryClient
+    from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
+    from kraty_pygame.sdk.resources.lobbies import LobbiesClient
+    from kraty_pygame.sdk.resources.players import PlayersClient
+    from kraty_pygame.sdk.resources.wallet import WalletClient
+    from kraty_pygame.sdk.server_time import ServerClock
+
 __all__ = ["Kraty"]
+
+T = TypeVar("T")
+
+
+class _Part(Generic[T]):
+    """A resource client (or helper) of the facade, built on first access.
+
+    Its module, and the models that module decodes, load only when a program first
+    uses that area, which keeps ``import`` and construction cheap. The built object
+    is stored on the instance, so later accesses are plain attribute reads.
+    """
+
+    def __init__(self, build: Callable[[Kraty], T]) -> None:
+        self._build = build
+        self._name = build.__name__
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> _Part[T]: ...
+
+    @overload
+    def __get__(self, obj: Kraty, owner: type[Any]) -> T: ...
+
+    def __get__(self, obj: Kraty | None, owner: type[Any]) -> _Part[T] | T:
+        if obj is None:
+            return self
+        with obj._parts_lock:
+            value: T | None = obj.__dict__.get(self._name)
+            if value is None:
+                value = self._build(obj)
+                obj.__dict__[self._name] = value
+        return value
+
+
+# Builders of the parts: each imports its module when the part is first used.
+def _players(k: Kraty) -> PlayersClient:
+    from kraty_pygame.sdk.resources.players import PlayersClient  # noqa: PLC0415
+
+    return PlayersClient(k.client, k.identity)
+
+
+def _events(k: Kraty) -> EventsClient:
+    from kraty_pygame.sdk.resources.events import EventsClient  # noqa: PLC0415
+
+    events = EventsClient(k.client, k.identity)
+    events.on_started = k.finalization.record_start  # finalization catch-up membership
+    return events
+
+
+def _grants(k: Kraty) -> GrantsClient:
+    from kraty_pygame.sdk.resources.grants import GrantsClient  # noqa: PLC0415
+
+    return GrantsClient(k.client, k.identity)
+
+
+def _lobbies(k: Kraty) -> LobbiesClient:
+    from kraty_pygame.sdk.resources.lobbies import LobbiesClient  # noqa: PLC0415
+
+    return LobbiesClient(k.client, k.identity)
+
+
+def _inventory(k: Kraty) -> InventoryClient:
+    from kraty_pygame.sdk.resources.inventory import InventoryClient  # noqa: PLC0415
+
+    return InventoryClient(k.client, k.identity)
+
+
+def _wallet(k: Kraty) -> WalletClient:
+    from kraty_pygame.sdk.resources.wallet import WalletClient  # noqa: PLC0415
+
+    return WalletClient(k.client, k.identity)
+
+
+def _catalog(k: Kraty) -> CatalogClient:
+    from kraty_pygame.sdk.resources.catalog import CatalogClient  # noqa: PLC0415
+
+    return CatalogClient(k.client, k.identity)
+
+
+def _event_leaderboards(k: Kraty) -> EventLeaderboardsClient:
+    from kraty_pygame.sdk.resources.event_leaderboards import (  # noqa: PLC0415
+        EventLeaderboardsClient,
+    )
+
+    boards = EventLeaderboardsClient(k.client, k.identity)
+    boards.finalization = k.finalization
+    return boards
+
+
+def _leaderboards(k: Kraty) -> LeaderboardsClient:
+    from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient  # noqa: PLC0415
+
+    return LeaderboardsClient(k.client, k.identity)
+
+
+def _finalization(k: Kraty) -> FinalizationTracker:
+    from kraty_pygame.sdk.finalization import (  # noqa: PLC0415
+        FinalizationTracker,
+        remembered_player_id,
+    )
+
+    return FinalizationTracker(
+        active_player_id=lambda: remembered_player_id(k.identity),
+        read_event_board=lambda board_id, player_id: k.event_leaderboards.read(
+            board_id, limit=50, include_self=True, external_id=player_id
+        ),
+    )
+
+
+def _friends(k: Kraty) -> FriendsClient:
+    from kraty_pygame.sdk.resources.friends import FriendsClient  # noqa: PLC0415
+
+    return FriendsClient(k.client, k.identity)
+
+
+def _server_clock(k: Kraty) -> ServerClock:
+    from kraty_pygame.sdk.server_time import ServerClock  # noqa: PLC0415
+
+    return ServerClock(k.client)
 
 
 class Kraty:
@@ -88,6 +211,7 @@ class Kraty:
         auto_recover_identity: bool = False,
         max_response_bytes: int = C.DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        self._parts_lock = threading.RLock()  # guards the first build of each _Part
         if not isinstance(allow_insecure_http, bool):
             raise KratyConfigError("allow_insecure_http must be a bool")
         if not isinstance(auto_recover_identity, bool):
@@ -123,30 +247,20 @@ class Kraty:
         except BaseException:
             self.client.close()
             raise
-        self.players: PlayersClient = PlayersClient(self.client, self.identity)
-        # Resource clients of the other areas are attached below, one line each.
-        self.events: EventsClient = EventsClient(self.client, self.identity)
-        self.grants: GrantsClient = GrantsClient(self.client, self.identity)
-        self.lobbies: LobbiesClient = LobbiesClient(self.client, self.identity)
-        self.inventory: InventoryClient = InventoryClient(self.client, self.identity)
-        self.wallet: WalletClient = WalletClient(self.client, self.identity)
-        self.catalog: CatalogClient = CatalogClient(self.client, self.identity)
-        # sdk-leaderboards: both board clients and the finalization catch-up tracker (5.6).
-        self.event_leaderboards: EventLeaderboardsClient = EventLeaderboardsClient(
-            self.client, self.identity
-        )
-        self.leaderboards: LeaderboardsClient = LeaderboardsClient(self.client, self.identity)
-        self.finalization: FinalizationTracker = FinalizationTracker(
-            active_player_id=lambda: remembered_player_id(self.identity),
-            read_event_board=lambda board_id, player_id: self.event_leaderboards.read(
-                board_id, limit=50, include_self=True, external_id=player_id
-            ),
-        )
-        self.event_leaderboards.finalization = self.finalization
-        self.events.on_started = self.finalization.record_start
-        # platform-extras: friends and gifting (E25-E45), the server clock (E37).
-        self.friends: FriendsClient = FriendsClient(self.client, self.identity)
-        self.server_clock: ServerClock = ServerClock(self.client)
+
+    # Resource clients and helpers: built on first access (see _Part).
+    players = _Part(_players)
+    events = _Part(_events)
+    grants = _Part(_grants)
+    lobbies = _Part(_lobbies)
+    inventory = _Part(_inventory)
+    wallet = _Part(_wallet)
+    catalog = _Part(_catalog)
+    event_leaderboards = _Part(_event_leaderboards)
+    leaderboards = _Part(_leaderboards)
+    finalization = _Part(_finalization)
+    friends = _Part(_friends)
+    server_clock = _Part(_server_clock)
 
     @classmethod
     def connect_as_player(

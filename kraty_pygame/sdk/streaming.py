@@ -45,9 +45,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import requests
 import sseclient
@@ -67,6 +67,11 @@ from kraty_pygame.sdk.models.leaderboards import (
     LeaderboardStreamEvent,
     LeaderboardStreamKind,
 )
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",

@@ -35,10 +35,10 @@ def test_every_resource_operation_has_a_proxy() -> None:
     kraty = Kraty("kr_test.client-demo", base_url="http://127.0.0.1:9")
     try:
         by_area: dict[str, type[ResourceProxy[Any]]] = {p.area: p for p in PROXY_TYPES}
+        # the facade builds its resource clients on first access: look them up by name
+        named = {name: getattr(kraty, name) for name in dir(kraty) if not name.startswith("_")}
         areas = {
-            name: client
-            for name, client in vars(kraty).items()
-            if isinstance(client, ResourceClient)
+            name: client for name, client in named.items() if isinstance(client, ResourceClient)
         }
         assert len(areas) >= 9
         for area, client in areas.items():

@@ -87,7 +87,9 @@ def _dummy(parameter: inspect.Parameter) -> Any:
 
 def _drive_all(kraty: Kraty, errors: list[BaseException], results: list[Any]) -> int:
     called = 0
-    for attribute, resource in sorted(vars(kraty).items()):
+    # the facade builds its resource clients on first access: look them up by name
+    for attribute in sorted(name for name in dir(kraty) if not name.startswith("_")):
+        resource = getattr(kraty, attribute)
         if not isinstance(resource, ResourceClient):
             continue
         for name, method in inspect.getmembers(resource, inspect.ismethod):

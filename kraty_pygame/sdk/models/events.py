@@ -1,12 +1,17 @@
 """Event listings, attempts and progress (PROTOCOL E2-E4, E22)."""
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
-from typing import Any, Dict, List, Literal, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Tuple, Union
 
 from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.models._base import KratyModel, localized, parse_iso
 from kraty_pygame.sdk.models.grants import Grant, RangeSpec, RewardEntryPreview
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "PROGRESS_MODES",

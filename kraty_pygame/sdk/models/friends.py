@@ -5,12 +5,17 @@ display identity, or the anonymized one when the player never set a name).
 ``progression`` is present only when the read asked for it (``progression=[...]``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
-from typing import Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Union
 
 from kraty_pygame.sdk.models._base import KratyModel, parse_iso
 from kraty_pygame.sdk.models.players import PlayerIdentity
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "BlockedPlayer",

@@ -4,11 +4,16 @@ Reward entries live here because a grant's ``contents`` is made of them; event
 listings (``models/events.py``) reuse the same types for their reward previews.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from kraty_pygame.sdk.models._base import KratyModel, parse_iso
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "CollectAllFailure",

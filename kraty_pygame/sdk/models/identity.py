@@ -5,11 +5,16 @@
 identities) stays reachable as :class:`PlayerIdentities`.
 """
 
-from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from dataclasses import field
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from kraty_pygame.sdk.models._base import KratyModel
 from kraty_pygame.sdk.models.players import PlayerIdentity
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = ["PlayerIdentities", "PlayerMetadata"]
 

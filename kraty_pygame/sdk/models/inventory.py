@@ -1,11 +1,16 @@
 """Inventory holdings, item consumption and live inventory events (PROTOCOL E11-E12, E39)."""
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from kraty_pygame.sdk.models._base import KratyModel
 from kraty_pygame.sdk.models.grants import GrantContents
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "ConsumeItemInput",

@@ -6,13 +6,18 @@ Stream events (E6/E6') arrive as ``LeaderboardStreamEvent(kind, data)`` with
 ``data`` decoded into the model of its kind.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from kraty_pygame.sdk.errors import KratyProtocolError
 from kraty_pygame.sdk.models._base import KratyModel, parse_iso, wire_name
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "BoardSegment",

@@ -1,10 +1,14 @@
 """Lobbies of lobby-matched events (PROTOCOL E10)."""
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from kraty_pygame.sdk.models._base import KratyModel, parse_iso
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = ["Lobby"]
 

@@ -1,10 +1,15 @@
 """Player DTOs: registration (E1) and the public identity (E23)."""
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from kraty_pygame.sdk.models._base import KratyModel, parse_iso
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = ["PlayerIdentity", "PlayerRegistration", "SyntheticIdentity"]
 

@@ -1,10 +1,14 @@
 """Server time (PROTOCOL.md E37) and the client's clock synchronisation record."""
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from kraty_pygame.sdk.models._base import KratyModel, parse_iso
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = ["ServerTime", "TimeSync"]
 

@@ -1,9 +1,14 @@
 """Wallet holdings, debits and progression (PROTOCOL E13-E14, E40)."""
 
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from dataclasses import field
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from kraty_pygame.sdk.models._base import KratyModel
+
+if TYPE_CHECKING:  # type checkers see the standard decorator
+    from dataclasses import dataclass
+else:  # the same, done on first use (see kraty_pygame._deferred)
+    from kraty_pygame._deferred import dataclass
 
 __all__ = [
     "DebitWalletInput",

@@ -12,8 +12,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Sequence
 from types import EllipsisType
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
+from kraty_pygame.sdk._constants import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.errors import KratyConfigError, KratyProtocolError
 from kraty_pygame.sdk.models.friends import (
     BlockedPlayer,
@@ -38,8 +39,6 @@ from kraty_pygame.sdk.resources._base import ResourceClient
 
 __all__ = ["PRESENCE_HEARTBEAT_INTERVAL", "FriendsClient"]
 
-PRESENCE_HEARTBEAT_INTERVAL: Final = 30.0
-"""Seconds between presence heartbeats (the platform's documented cadence)."""
 
 
 def _progression(keys: Sequence[str] | None) -> Sequence[str] | None:

@@ -1,0 +1,6 @@
+"""PyInstaller hook: the emulator loads its routes by name and reads SQL/TOML files."""
+
+from PyInstaller.utils.hooks import collect_data_files, collect_submodules
+
+hiddenimports = [*collect_submodules("kraty_pygame.emulator"), "sse_starlette"]
+datas = collect_data_files("kraty_pygame.emulator")
