@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
-from kraty_pygame.emulator.bounds import MAX_FLOAT, finite_json
+from kraty_pygame.emulator.http.bounds import MAX_FLOAT, finite_json
 
 _log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class Store:
 
         ``±Infinity`` in a number column becomes the largest finite float of that sign
         (rankings keep their order); JSON text holding ``NaN`` / ``Infinity`` is
-        rewritten with :func:`~kraty_pygame.emulator.bounds.finite_json`.
+        rewritten with :func:`~kraty_pygame.emulator.http.bounds.finite_json`.
         """
         changed = 0
         with self._lock:

@@ -11,7 +11,7 @@ import pytest
 
 from kraty_pygame.emulator import app as app_module
 from kraty_pygame.emulator.dispatch import RouteTable
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from tests.emulator_server.emu_http import SERVER_KEY, RawClient, Reply
 
 pytestmark = pytest.mark.emulator
@@ -153,8 +153,7 @@ def test_register_and_reads_with_queries_answer_alike(pair: tuple[RawClient, Raw
 def test_the_hot_routes_have_plans() -> None:
     """Wallet reads and server balance changes run through plans (what the benchmark
     measures), and most routes have one."""
-    routers = [__import__(name, fromlist=["router"]).router for name in app_module._ROUTE_MODULES]
-    table = RouteTable([r for router in routers for r in router.routes], {})
+    table = RouteTable([r for router in app_module.ROUTERS for r in router.routes], {})
     assert table.covers("GET", "/sdk/v1/players/kp_1/wallet")
     assert table.covers("POST", "/server/v1/players/kp_1/wallet/gold/credit")
     assert table.covers("POST", "/sdk/v1/players/kp_1/wallet/gold/debit")

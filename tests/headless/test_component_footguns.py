@@ -29,7 +29,7 @@ from kraty_pygame.component import (
     RequestHandle,
     is_lobby_forming,
 )
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.sdk import (
     FileSecretStore,
     InMemorySecretStore,

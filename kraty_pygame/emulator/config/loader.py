@@ -1,4 +1,4 @@
-"""Load and validate a TOML game config (PROTOCOL.md Appendix A).
+"""Load and validate a TOML game config.
 
 Every problem is reported as ``<file>: <toml.key.path>: <what is wrong>``; a syntax
 error as ``<file>:<line>:<column>: TOML syntax error: …``. Unknown keys are errors
@@ -15,9 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from kraty_pygame.emulator import config_events, config_platform
 from kraty_pygame.emulator.clock import CLOCK_MODES, check_reachable
-from kraty_pygame.emulator.config import (
+from kraty_pygame.emulator.config import events as config_events
+from kraty_pygame.emulator.config import platform as config_platform
+from kraty_pygame.emulator.config.models import (
     ApiKeyConfig,
     CrateConfig,
     CrateRow,
@@ -30,7 +31,7 @@ from kraty_pygame.emulator.config import (
     RewardBundleConfig,
     RewardEntry,
 )
-from kraty_pygame.emulator.config_parse import (
+from kraty_pygame.emulator.config.parse import (
     ConfigError,
     Ctx,
     Table,
@@ -44,10 +45,6 @@ __all__ = ["ConfigError", "demo_config_text", "load_config", "parse_config", "pa
 _TOML_POS_RE: Final = re.compile(r"\(at line (\d+), column (\d+)\)")
 DEMO_CONFIG_NAME: Final = "<bundled demo config: kraty_pygame/emulator/data/demo.toml>"
 
-#: Modules that own extra top-level sections: each has ``SECTIONS`` (names),
-#: ``parse_sections(ctx, {name: raw}) -> dict`` (stored in ``GameConfig.extensions``)
-#: and ``check(ctx, cfg)`` (cross-references, run after the built-in checks).
-EXTENSION_MODULES: Final = (config_platform,)
 
 # ---------------------------------------------------------------- sections
 
@@ -84,7 +81,7 @@ def _emulator(ctx: Ctx, data: Any) -> EmulatorSection:
     return section
 
 
-from kraty_pygame.emulator.config_events import FILL_STRATEGIES as _FILL_STRATEGIES  # noqa: E402
+from kraty_pygame.emulator.config.events import FILL_STRATEGIES as _FILL_STRATEGIES  # noqa: E402
 
 
 def _game(ctx: Ctx, data: Any) -> GameSection:
@@ -388,10 +385,7 @@ def parse_config(data: dict[str, Any], source: str) -> GameConfig:
     root = Table(ctx, data, "")
     game = _game(ctx, root.raw("game"))
     players, bots, new_player = config_events.seed(ctx, root.raw("seed"))
-    extensions: dict[str, Any] = {}
-    for module in EXTENSION_MODULES:
-        raw_sections = {name: root.raw(name) for name in module.SECTIONS}
-        extensions.update(module.parse_sections(ctx, raw_sections))
+    platform = config_platform.parse_sections(ctx, root.raw("friends"), root.raw("gifting"))
     cfg = GameConfig(
         source=source,
         emulator=_emulator(ctx, root.raw("emulator")),
@@ -408,13 +402,12 @@ def parse_config(data: dict[str, Any], source: str) -> GameConfig:
         seed_players=players,
         seed_bots=bots,
         new_player=new_player,
-        extensions=extensions,
+        platform=platform,
     )
     root.done()
     if not ctx.problems:
         _check_references(ctx, cfg)
-        for module in EXTENSION_MODULES:
-            module.check(ctx, cfg)
+        config_platform.check(ctx, cfg)
     if ctx.problems:
         raise ConfigError(source, ctx.problems)
     return cfg

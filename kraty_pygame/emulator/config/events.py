@@ -1,10 +1,10 @@
-"""Config sections for events, keyed leaderboards and seeded content (Appendix A.6–A.8)."""
+"""Config sections for events, keyed leaderboards and seeded content."""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from kraty_pygame.emulator.config import (
+from kraty_pygame.emulator.config.models import (
     EntryCost,
     EventConfig,
     LeaderboardConfig,
@@ -19,7 +19,7 @@ from kraty_pygame.emulator.config import (
     SeedGrant,
     SeedPlayer,
 )
-from kraty_pygame.emulator.config_parse import (
+from kraty_pygame.emulator.config.parse import (
     EVENT_BOARD_ID_RE,
     Ctx,
     Table,

@@ -1,25 +1,24 @@
-"""Event leaderboards: stored rows, the per-app runtime seam and the write hooks.
+"""Event leaderboards: stored rows, the services boards need, and the write hooks.
 
-The emulator engineer's event routes call :func:`on_attempt_started` and
-:func:`on_attempt_scored` inside their write transaction; both write the board in
-the same transaction and publish ``score_update`` events on the board's live
-stream only after the transaction commits (``tx.after_commit``).
+Gameplay calls :func:`on_attempt_started` and :func:`on_attempt_scored` inside its
+write transaction; both write the board in the same transaction and publish
+``score_update`` events on the board's live stream only after the transaction
+commits (``tx.after_commit``).
 
 A participant's board score is its best attempt in the window (or session);
-ranking rules live in :mod:`kraty_pygame.emulator.ranking`.
+ranking rules live in :mod:`kraty_pygame.emulator.domain.leaderboards.ranking`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from kraty_pygame.emulator import bots as _bots
-from kraty_pygame.emulator.ranking import (
+from kraty_pygame.emulator.domain.leaderboards import bots as _bots
+from kraty_pygame.emulator.domain.leaderboards.ranking import (
     BoardScope,
     RankedEntry,
     add_bots,
@@ -31,15 +30,15 @@ from kraty_pygame.emulator.ranking import (
     ranked_entries,
     set_participant_score,
 )
+from kraty_pygame.emulator.store import Transaction
 
 __all__ = [
     "BoardScope",
-    "BoardsRuntime",
+    "BoardServices",
     "EventBoard",
     "Publisher",
     "RankedEntry",
     "Transaction",
-    "bind_runtime",
     "diff_updates",
     "ensure_event_board",
     "evaluate_bots",
@@ -51,19 +50,8 @@ __all__ = [
     "on_attempt_started",
     "parse_iso",
     "ranked_entries",
-    "runtime_for",
     "set_participant_score",
-    "unbind_runtime",
 ]
-
-
-class Transaction(Protocol):
-    """What the store's write transaction offers (CONTRACTS "Emulator internal seam")."""
-
-    @property
-    def conn(self) -> sqlite3.Connection: ...
-
-    def after_commit(self, callback: Callable[[], None]) -> None: ...
 
 
 class Publisher(Protocol):
@@ -204,78 +192,35 @@ class GrantCreator(Protocol):
     ) -> Any: ...
 
 
-@dataclass
-class BoardsRuntime:
-    """Per-app collaborators of the write hooks (the app binds one per store connection).
+@dataclass(frozen=True)
+class BoardServices:
+    """What the board writes call out to; the app builds one from its runtime.
 
     Attributes:
         publisher: the app's broadcaster; ``None`` publishes nothing.
         board_factory: builds a board row (window/lobby details, bots) the first time
             a write touches an unknown board id.
-        contribution: feeds keyed boards from event scores (§8 Q30).
-        config_source: returns the current game config (reward policies and bundles
-            at finalization); a callable because a reset may reload the config.
+        contribution: feeds keyed boards from event scores.
+        config: the current game config (reward policies and bundles at finalization).
         create_grant: the emulator's grant-creation function (rewards at finalization).
         event_id: maps an event key to its wire ``eventId``.
-        conn: the store connection it is bound to (set by :func:`bind_runtime`).
     """
 
     publisher: Publisher | None = None
     board_factory: BoardFactory | None = None
     contribution: Contribution | None = None
-    config_source: Callable[[], Any] | None = None
+    config: Any = None
     create_grant: GrantCreator | None = None
     event_id: Callable[[str], str] | None = None
-    conn: sqlite3.Connection | None = None
-
-    @property
-    def config(self) -> Any:
-        """The current game config, or None."""
-        return self.config_source() if self.config_source is not None else None
-
-
-# The hooks only receive the transaction, so each app registers its runtime under
-# the store's connection (the store owns exactly one). The registry holds the
-# runtime weakly: the app keeps it alive (``rt.extensions``), and a runtime holds
-# its connection, so a connection id cannot be reused while its entry is alive.
-_RUNTIMES: dict[int, weakref.ref[BoardsRuntime]] = {}
-_NO_RUNTIME = BoardsRuntime()
-
-
-def bind_runtime(conn: sqlite3.Connection, runtime: BoardsRuntime) -> None:
-    """Attach ``runtime`` to every transaction on ``conn`` (for as long as it lives)."""
-    runtime.conn = conn
-    key = id(conn)
-    _RUNTIMES[key] = weakref.ref(runtime)
-    weakref.finalize(runtime, _forget, key, _RUNTIMES[key])
-
-
-def _forget(key: int, ref: weakref.ref[BoardsRuntime]) -> None:
-    if _RUNTIMES.get(key) is ref:
-        del _RUNTIMES[key]
-
-
-def unbind_runtime(conn: sqlite3.Connection) -> None:
-    """Forget the runtime of ``conn``."""
-    _RUNTIMES.pop(id(conn), None)
-
-
-def runtime_for(conn: sqlite3.Connection) -> BoardsRuntime:
-    """The runtime bound to ``conn`` (an inert one when none is bound)."""
-    ref = _RUNTIMES.get(id(conn))
-    runtime = ref() if ref is not None else None
-    if runtime is None or runtime.conn is not conn:
-        return _NO_RUNTIME
-    return runtime
 
 
 def board_for_write(
-    tx: Transaction, leaderboard_id: str, event_key: str, now: datetime
+    tx: Transaction, services: BoardServices, leaderboard_id: str, event_key: str, now: datetime
 ) -> EventBoard:
     board = get_event_board(tx.conn, leaderboard_id)
     if board is not None:
         return board
-    factory = runtime_for(tx.conn).board_factory
+    factory = services.board_factory
     if factory is not None:
         made = factory(tx.conn, leaderboard_id, event_key, now)
         if made is not None:
@@ -284,13 +229,13 @@ def board_for_write(
 
 
 def publish_after_commit(
-    tx: Transaction, channel: str, updates: Sequence[Mapping[str, Any]]
+    tx: Transaction,
+    publisher: Publisher | None,
+    channel: str,
+    updates: Sequence[Mapping[str, Any]],
 ) -> None:
     """Publish ``score_update`` payloads on ``channel`` once ``tx`` has committed."""
-    if not updates:
-        return
-    publisher = runtime_for(tx.conn).publisher
-    if publisher is None:
+    if not updates or publisher is None:
         return
     frozen = [dict(u) for u in updates]
 
@@ -331,6 +276,7 @@ def _write_score(
 
 def on_attempt_started(
     tx: Transaction,
+    services: BoardServices,
     *,
     leaderboard_id: str,
     player_id: str,
@@ -341,7 +287,7 @@ def on_attempt_started(
 ) -> None:
     """Put the player on the board at score 0 (an existing score is never reset)."""
     moment = _as_datetime(now)
-    board = board_for_write(tx, leaderboard_id, event_key, moment)
+    board = board_for_write(tx, services, leaderboard_id, event_key, moment)
     if board.finalized:
         return
     updates = _write_score(
@@ -353,11 +299,12 @@ def on_attempt_started(
         score=None,
         now=moment,
     )
-    publish_after_commit(tx, leaderboard_id, updates)
+    publish_after_commit(tx, services.publisher, leaderboard_id, updates)
 
 
 def on_attempt_scored(
     tx: Transaction,
+    services: BoardServices,
     *,
     leaderboard_id: str,
     player_id: str,
@@ -371,11 +318,11 @@ def on_attempt_scored(
     """Record an attempt's new score; the board keeps the player's best attempt.
 
     Publishes ``score_update`` after commit for every participant whose score or
-    rank changed (nothing when neither did, §8 Q32), and feeds keyed boards that
-    list this event in ``contributes_from`` (§8 Q30).
+    rank changed (nothing when neither did), and feeds keyed boards that list this
+    event in ``contributes_from``.
     """
     moment = _as_datetime(now)
-    board = board_for_write(tx, leaderboard_id, event_key, moment)
+    board = board_for_write(tx, services, leaderboard_id, event_key, moment)
     if board.finalized:
         return
     ref = attempt_id or f"player:{player_id}"
@@ -404,8 +351,8 @@ def on_attempt_scored(
         score=best,
         now=moment,
     )
-    publish_after_commit(tx, leaderboard_id, updates)
-    contribution = runtime_for(tx.conn).contribution
+    publish_after_commit(tx, services.publisher, leaderboard_id, updates)
+    contribution = services.contribution
     if contribution is not None:
         contribution(
             tx,

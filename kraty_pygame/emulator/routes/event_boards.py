@@ -1,10 +1,6 @@
-"""Event leaderboards: E5' read, E6' live stream, E21 join (and the app wiring of boards).
+"""Event leaderboards: read a board, its live stream, and joining it.
 
-``install(app, rt)`` gives the app its :class:`~kraty_pygame.emulator.broadcast.Broadcaster`
-(``rt.extensions["boards.broadcaster"]``), binds the boards runtime to the store so
-the events routes' hooks can publish, and registers the lazy finalization sweep.
-
-SSE framing (PROTOCOL E6): LF line endings, ``event:`` + one ``data:`` line of JSON,
+SSE framing: LF line endings, ``event:`` + one ``data:`` line of JSON,
 a blank line after each event, a ``: connected`` comment first and a ``: hb``
 comment every ``sse_heartbeat_s`` seconds (sse-starlette's own ping, configured to
 send exactly that instead of its default CRLF ``: ping - <time>`` comments).
@@ -14,111 +10,36 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Depends, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Send
 
-from kraty_pygame.emulator import auth, board_views, event_boards, finalization, responses
-from kraty_pygame.emulator.boards import BoardsRuntime, Transaction, bind_runtime
-from kraty_pygame.emulator.broadcast import Broadcaster, comment, encode_event
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.domain import grants
+from kraty_pygame.emulator.domain.leaderboards import board_views, event_boards
+from kraty_pygame.emulator.domain.leaderboards.keyed_boards import BoardError
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.errors import ApiError, not_found
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.keyed_boards import BoardError, PlayerRef, attempt_context, contribute
-from kraty_pygame.emulator.routes._common import ClientKey, Runtime, body_dict
+from kraty_pygame.emulator.http import auth, responses
+from kraty_pygame.emulator.routes._common import ClientKey, Runtime, player_write
 from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.store import Transaction
+from kraty_pygame.emulator.streams.broadcast import comment, encode_event
 
 router = APIRouter(tags=["event-leaderboards"])
 
 _log = logging.getLogger(__name__)
 
-EXTENSION_KEY = "boards.broadcaster"
-RUNTIME_KEY = "boards.runtime"
-DEFAULT_HEARTBEAT_S = 15.0
 
 LimitQuery = Annotated[str | None, Query(description="1-200, default 50")]
 SelfQuery = Annotated[str | None, Query(alias="includeSelf", description="true | false")]
 ExternalQuery = Annotated[str | None, Query(alias="externalId")]
 ProgressionQuery = Annotated[str | None, Query(description="economy keys, comma-separated")]
-
-
-# ----------------------------------------------------------------------- wiring
-
-
-def broadcaster(rt: EmulatorRuntime) -> Broadcaster:
-    """The app's broadcaster (created by :func:`install`)."""
-    hub = rt.extensions.get(EXTENSION_KEY)
-    if not isinstance(hub, Broadcaster):
-        hub = Broadcaster()
-        rt.extensions[EXTENSION_KEY] = hub
-    return hub
-
-
-def heartbeat_s(rt: EmulatorRuntime) -> float:
-    """Seconds between heartbeat comments (settings ``extra`` wins over the config)."""
-    override = rt.settings.extra.get("sse_heartbeat_s")
-    if isinstance(override, int | float) and override > 0:
-        return float(override)
-    value = getattr(rt.config.emulator, "sse_heartbeat_s", DEFAULT_HEARTBEAT_S)
-    return float(value) if value and value > 0 else DEFAULT_HEARTBEAT_S
-
-
-def _contribution(rt: EmulatorRuntime) -> Any:
-    def feed(tx: Transaction, **kw: Any) -> None:
-        player = PlayerRef(kw["player_id"], kw["external_player_id"], kw["display_name"])
-        contribute(
-            tx.conn,
-            rt.config.leaderboards,
-            player,
-            event_key=kw["event_key"],
-            attempt_score=kw["attempt_score"],
-            board_best=kw["board_best"],
-            previous_best=kw["previous_best"],
-            now=kw["now"],
-            seed_bots=rt.config.seed_bots,
-            context=attempt_context(tx.conn, kw["player_id"], kw["event_key"]),
-            tz=rt.config.game.timezone,
-        )
-
-    return feed
-
-
-def install(app: FastAPI, rt: EmulatorRuntime) -> None:
-    """Wire boards into one emulator app (called by ``create_app``)."""
-    del app
-    hub = broadcaster(rt)
-
-    def create_grant(tx: Transaction, **kw: Any) -> Any:
-        return grants.create_pending_grant(tx.conn, rt, **kw)
-
-    runtime = BoardsRuntime(
-        publisher=hub,
-        board_factory=lambda conn, lb, _key, now: event_boards.resolve(conn, rt, lb, now),
-        contribution=_contribution(rt),
-        config_source=lambda: rt.config,
-        create_grant=create_grant,
-        event_id=event_boards.event_id,
-    )
-    rt.extensions[RUNTIME_KEY] = runtime  # keeps it alive for as long as the app
-    with rt.store.read() as conn:
-        bind_runtime(conn, runtime)
-    rt.sweep_hooks.append(lambda tx, _rt, now: _sweep(tx, now))
-
-    def on_reset(_rt: EmulatorRuntime) -> None:
-        hub.close_all("reset")
-
-    rt.reset_hooks.append(on_reset)
-    rt.shutdown_hooks.append(lambda: hub.close_all("shutdown"))
-
-
-def _sweep(tx: Transaction, now: Any) -> None:
-    finalization.finalize_due(tx, now=now)
 
 
 def api_error(err: BoardError) -> ApiError:
@@ -129,16 +50,36 @@ def api_error(err: BoardError) -> ApiError:
 # ------------------------------------------------------------------------ reads
 
 
-def read_event_board(
-    rt: EmulatorRuntime,
-    leaderboard_id: str,
-    *,
-    limit: str | None,
-    include_self: str | None,
-    external_id: str | None,
-    progression: str | None,
-) -> Response:
-    """E5 / E5': the ``EventLeaderboard`` snapshot (404 for an unknown board)."""
+@dataclass(frozen=True)
+class BoardQuery:
+    """The query of a board read (what a read does not take stays None)."""
+
+    limit: str | None = None
+    progression: str | None = None
+    include_self: str | None = None
+    external_id: str | None = None
+    segment: str | None = None
+    period: str | None = None
+
+
+async def _event_board_query(
+    limit: LimitQuery = None,
+    include_self: SelfQuery = None,
+    external_id: ExternalQuery = None,
+    progression: ProgressionQuery = None,
+) -> BoardQuery:
+    return BoardQuery(
+        limit=limit, progression=progression, include_self=include_self, external_id=external_id
+    )
+
+
+EventBoardQuery = Annotated[BoardQuery, Depends(_event_board_query)]
+
+
+def read_event_board(rt: EmulatorRuntime, leaderboard_id: str, query: BoardQuery) -> Response:
+    """The ``EventLeaderboard`` snapshot (404 for an unknown board)."""
+    limit, include_self, external_id = query.limit, query.include_self, query.external_id
+    progression = query.progression
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)
         want_self = board_views.parse_bool(include_self, "includeSelf")
@@ -156,7 +97,7 @@ def read_event_board(
         board = event_boards.resolve(tx.conn, rt, leaderboard_id, now)
         if board is None:
             raise not_found(f"leaderboard {leaderboard_id!r}")
-        board = event_boards.refresh(tx, board, now)
+        board = event_boards.refresh(tx, board_services(rt), board, now)
         data = event_boards.snapshot(
             tx.conn,
             board,
@@ -169,25 +110,11 @@ def read_event_board(
 
 @router.get("/sdk/v1/event-leaderboards/{leaderboard_id}")
 async def read(
-    leaderboard_id: str,
-    *,
-    key: ClientKey,
-    rt: Runtime,
-    limit: LimitQuery = None,
-    include_self: SelfQuery = None,
-    external_id: ExternalQuery = None,
-    progression: ProgressionQuery = None,
+    leaderboard_id: str, key: ClientKey, rt: Runtime, query: EventBoardQuery
 ) -> Response:
-    """E5': read an event board (top ``limit`` entries, optional self row)."""
+    """Read an event board (top ``limit`` entries, optional self row)."""
     del key
-    return read_event_board(
-        rt,
-        leaderboard_id,
-        limit=limit,
-        include_self=include_self,
-        external_id=external_id,
-        progression=progression,
-    )
+    return read_event_board(rt, leaderboard_id, query)
 
 
 # ----------------------------------------------------------------------- stream
@@ -212,16 +139,15 @@ class _EventStream(EventSourceResponse):
 
 
 def open_stream(rt: EmulatorRuntime, leaderboard_id: str) -> Response:
-    """E6 / E6': subscribe first, then check the board, so no update is missed."""
-    hub = broadcaster(rt)
-    sub = hub.subscribe(leaderboard_id)
+    """Subscribe first, then check the board, so no update is missed."""
+    sub = rt.broadcaster.subscribe(leaderboard_id)
     try:
         with rt.store.write() as tx:
             now = rt.now()
             board = event_boards.resolve(tx.conn, rt, leaderboard_id, now)
             if board is None:
                 raise not_found(f"leaderboard {leaderboard_id!r}")
-            board = event_boards.refresh(tx, board, now)
+            board = event_boards.refresh(tx, board_services(rt), board, now)
     except BaseException:
         sub.close()
         raise
@@ -243,7 +169,7 @@ def open_stream(rt: EmulatorRuntime, leaderboard_id: str) -> Response:
         frames(),
         # A HEAD request never iterates ``frames()``: close the subscription anyway.
         background=BackgroundTask(sub.close),
-        ping=heartbeat_s(rt),
+        ping=rt.heartbeat_s(),
         sep="\n",
         ping_message_factory=_heartbeat,
     )
@@ -251,7 +177,7 @@ def open_stream(rt: EmulatorRuntime, leaderboard_id: str) -> Response:
 
 @router.get("/sdk/v1/event-leaderboards/{leaderboard_id}/stream")
 async def stream(leaderboard_id: str, key: ClientKey, rt: Runtime) -> Response:
-    """E6': live ``ready`` / ``score_update`` / ``finalized`` / ``closed`` events (SSE)."""
+    """Live ``ready`` / ``score_update`` / ``finalized`` / ``closed`` events (SSE)."""
     del key
     return open_stream(rt, leaderboard_id)
 
@@ -270,9 +196,8 @@ async def join(
     limit: LimitQuery = None,
     body: dict[str, Any] | None = None,
 ) -> Response:
-    """E21: enrol in an event board at score 0 (idempotent; 409 once finalized)."""
+    """Enrol in an event board at score 0 (idempotent; 409 once finalized)."""
     del body
-    raw = await body_dict(request)
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)
     except BoardError as err:
@@ -283,10 +208,11 @@ async def join(
         board = event_boards.resolve(tx.conn, rt, leaderboard_id, now)
         if board is None:
             raise not_found(f"leaderboard {leaderboard_id!r}")
-        board = event_boards.refresh(tx, board, now)
+        board = event_boards.refresh(tx, board_services(rt), board, now)
         try:
             event_boards.join(
                 tx,
+                board_services(rt),
                 board,
                 player_id=player.id,
                 external_id=player.external_id,
@@ -301,12 +227,4 @@ async def join(
         data["joined"] = True
         return 200, data
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
-    )
+    return await player_write(request, key, handler)

@@ -3,7 +3,7 @@
 * ``none``: one segment, stored as ``""`` and shown as ``null``;
 * ``context``: a bucket of ``segmentation.field`` (e.g. a region) chosen on submit or
   join (or taken from the attempt's ``playerContext`` for event contributions);
-  an unknown bucket is a 400 whose message lists the valid ones (§8 Q31);
+  an unknown bucket is a 400 whose message lists the valid ones;
 * ``progression``: divisions; the board ranks players by their balance of
   ``segmentation.economy`` (raw scores get ``score_not_supported``), newcomers start
   in the first division, and at each new period the top ``promotion.places`` of a
@@ -17,10 +17,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from kraty_pygame.emulator import bots as _bots
-from kraty_pygame.emulator.config import LeaderboardConfig, SeedBot
-from kraty_pygame.emulator.keyed_periods import BoardError, keyed_scope, previous_period
-from kraty_pygame.emulator.ranking import (
+from kraty_pygame.emulator.config.models import LeaderboardConfig, SeedBot
+from kraty_pygame.emulator.domain.leaderboards import bots as _bots
+from kraty_pygame.emulator.domain.leaderboards.keyed_periods import (
+    BoardError,
+    keyed_scope,
+    previous_period,
+)
+from kraty_pygame.emulator.domain.leaderboards.ranking import (
     add_bots,
     iso,
     parse_iso,
@@ -66,7 +70,7 @@ def member_segment(conn: sqlite3.Connection, key: str, participant_id: str) -> s
 
 
 def check_segment(board: LeaderboardConfig, segment: str) -> str:
-    """Validate a requested segment value (§8 Q31: the message lists valid values)."""
+    """Validate a requested segment value (the message lists valid values)."""
     kind = segmentation_kind(board)
     if kind == "none":
         return ""
@@ -302,7 +306,10 @@ def standings_segments(
     self_id: str | None,
     period: str,
 ) -> list[str]:
-    """The segments an E20 ``scope`` selects (``mine``: where the caller has an entry)."""
+    """The segments a multi-segment read's ``scope`` selects.
+
+    ``mine`` selects those where the caller has an entry.
+    """
     kind = segmentation_kind(board)
     if selection == "all":
         return segment_values(board)

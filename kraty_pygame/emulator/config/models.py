@@ -1,6 +1,6 @@
-"""The game configuration model (PROTOCOL.md Appendix A), as frozen dataclasses.
+"""The game configuration model, as frozen dataclasses.
 
-:func:`kraty_pygame.emulator.config_loader.load_config` builds a :class:`GameConfig`
+:func:`kraty_pygame.emulator.config.loader.load_config` builds a :class:`GameConfig`
 from a TOML file and validates every key; this module only holds the shapes.
 Reward entries are kept in their wire form (``{"type": "currency", "currencyKey": …}``)
 because that is how they travel in grants and listings.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 Localized = str | dict[str, str]
 RewardEntry = dict[str, Any]
@@ -179,7 +179,7 @@ class RewardTier:
 
 @dataclass(frozen=True)
 class RewardPolicyConfig:
-    """``[events.reward_policy]`` (applied at finalization, PROTOCOL.md §8 Q16)."""
+    """``[events.reward_policy]`` (applied at finalization)."""
 
     type: str = "none"
     bundle: str | None = None
@@ -191,7 +191,7 @@ class RewardPolicyConfig:
 
 @dataclass(frozen=True)
 class LobbyConfig:
-    """``[events.lobby]`` for ``lobby_matched`` events (PROTOCOL.md E10 / Q13 / Q14)."""
+    """``[events.lobby]`` for ``lobby_matched`` events."""
 
     capacity: int
     fill_timeout_s: float
@@ -251,7 +251,7 @@ class EventConfig:
 
 @dataclass(frozen=True)
 class LeaderboardConfig:
-    """``[[leaderboards]]``: keyed cross-event boards (served by emulator-boards)."""
+    """``[[leaderboards]]``: keyed cross-event boards."""
 
     key: str
     name: Localized | None = None
@@ -310,6 +310,58 @@ class NewPlayerConfig:
     pending_grants: tuple[SeedGrant, ...] = ()
 
 
+DEFAULT_PRESENCE_INTERVAL_S: Final = 30.0
+
+
+@dataclass(frozen=True)
+class FriendsConfig:
+    """``[friends]``: presence timing.
+
+    Attributes:
+        presence_interval_s: the heartbeat interval clients should use (30 s).
+        presence_ttl_s: a player is online while the last heartbeat is younger than
+            this (default 1.5 x the interval: one missed beat ends the presence).
+    """
+
+    presence_interval_s: float = DEFAULT_PRESENCE_INTERVAL_S
+    presence_ttl_s: float = DEFAULT_PRESENCE_INTERVAL_S * 1.5
+
+
+@dataclass(frozen=True)
+class GiftableResourceConfig:
+    """One entry of ``[gifting] resources``."""
+
+    type: str  # "currency" | "item"
+    key: str
+    max_amount: int = 1
+    costs_sender: bool = False
+
+
+@dataclass(frozen=True)
+class GiftingConfig:
+    """``[gifting]``; disabled unless ``enabled = true``."""
+
+    enabled: bool = False
+    cooldown_seconds: float = 3600.0
+    daily_send_limit: int = 0  # 0 = unlimited (wire: null)
+    resources: tuple[GiftableResourceConfig, ...] = ()
+
+    def resource(self, type_: str, key: str) -> GiftableResourceConfig | None:
+        for resource in self.resources:
+            if resource.type == type_ and resource.key == key:
+                return resource
+        return None
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """Both sections together."""
+
+    friends: FriendsConfig = field(default_factory=FriendsConfig)
+    gifting: GiftingConfig = field(default_factory=GiftingConfig)
+
+
+
 @dataclass(frozen=True)
 class GameConfig:
     """A whole validated config file."""
@@ -327,8 +379,8 @@ class GameConfig:
     seed_players: tuple[SeedPlayer, ...] = ()
     seed_bots: tuple[SeedBot, ...] = ()
     new_player: NewPlayerConfig = field(default_factory=NewPlayerConfig)
-    #: Sections parsed by extension modules (config_loader.EXTENSION_MODULES), by name.
-    extensions: dict[str, Any] = field(default_factory=dict)
+    #: ``[friends]`` and ``[gifting]``.
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
 
     def api_key(self, key: str) -> ApiKeyConfig | None:
         for entry in self.api_keys:

@@ -14,7 +14,7 @@ A subscriber whose buffer still overflows (more distinct participants pending th
 fresh snapshot and reconnects.
 
 Each event is encoded once per publish (``event: <kind>\\ndata: <json>\\n\\n`` with
-LF line endings, PROTOCOL E6) and shared by every subscriber.
+LF line endings) and shared by every subscriber.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from kraty_pygame.emulator.responses import dumps
+from kraty_pygame.emulator.http.responses import dumps
 
 __all__ = [
     "TERMINAL_KINDS",

@@ -1,9 +1,8 @@
 """Config sections of the platform features: ``[friends]`` and ``[gifting]``.
 
-The config loader calls :func:`parse_sections` with the raw TOML values of
-:data:`SECTIONS` and stores the result in ``GameConfig.extensions``; :func:`check`
-validates the references (giftable resources must exist) once the whole file parsed.
-Routes read the values back with :func:`platform_config`.
+The config loader calls :func:`parse_sections` with the raw TOML values of both
+sections and stores the result in ``GameConfig.platform``; :func:`check` validates
+the references (giftable resources must exist) once the whole file parsed.
 
 ```toml
 [friends]
@@ -23,85 +22,27 @@ resources = [
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
-from kraty_pygame.emulator.config import GameConfig
-from kraty_pygame.emulator.config_parse import Ctx, Table, tables
+from kraty_pygame.emulator.config.models import (
+    DEFAULT_PRESENCE_INTERVAL_S,
+    FriendsConfig,
+    GameConfig,
+    GiftableResourceConfig,
+    GiftingConfig,
+    PlatformConfig,
+)
+from kraty_pygame.emulator.config.parse import Ctx, Table, tables
 
 __all__ = [
-    "EXTENSION_KEY",
-    "SECTIONS",
     "FriendsConfig",
     "GiftableResourceConfig",
     "GiftingConfig",
     "PlatformConfig",
     "check",
     "parse_sections",
-    "platform_config",
 ]
 
-EXTENSION_KEY: Final = "platform"
-SECTIONS: Final = ("friends", "gifting")
-
-DEFAULT_PRESENCE_INTERVAL_S: Final = 30.0
-
-
-@dataclass(frozen=True)
-class FriendsConfig:
-    """``[friends]``: presence timing.
-
-    Attributes:
-        presence_interval_s: the heartbeat interval clients should use (30 s).
-        presence_ttl_s: a player is online while the last heartbeat is younger than
-            this (default 1.5 x the interval: one missed beat ends the presence).
-    """
-
-    presence_interval_s: float = DEFAULT_PRESENCE_INTERVAL_S
-    presence_ttl_s: float = DEFAULT_PRESENCE_INTERVAL_S * 1.5
-
-
-@dataclass(frozen=True)
-class GiftableResourceConfig:
-    """One entry of ``[gifting] resources``."""
-
-    type: str  # "currency" | "item"
-    key: str
-    max_amount: int = 1
-    costs_sender: bool = False
-
-
-@dataclass(frozen=True)
-class GiftingConfig:
-    """``[gifting]`` (E41-E45); disabled unless ``enabled = true``."""
-
-    enabled: bool = False
-    cooldown_seconds: float = 3600.0
-    daily_send_limit: int = 0  # 0 = unlimited (wire: null)
-    resources: tuple[GiftableResourceConfig, ...] = ()
-
-    def resource(self, type_: str, key: str) -> GiftableResourceConfig | None:
-        for resource in self.resources:
-            if resource.type == type_ and resource.key == key:
-                return resource
-        return None
-
-
-@dataclass(frozen=True)
-class PlatformConfig:
-    """Both sections together."""
-
-    friends: FriendsConfig = field(default_factory=FriendsConfig)
-    gifting: GiftingConfig = field(default_factory=GiftingConfig)
-
-
-_DEFAULT: Final = PlatformConfig()
-
-
-def platform_config(cfg: GameConfig) -> PlatformConfig:
-    """The platform sections of ``cfg`` (defaults when the file has none)."""
-    value = cfg.extensions.get(EXTENSION_KEY)
-    return value if isinstance(value, PlatformConfig) else _DEFAULT
 
 
 def _friends(ctx: Ctx, data: Any) -> FriendsConfig:
@@ -147,19 +88,14 @@ def _gifting(ctx: Ctx, data: Any) -> GiftingConfig:
     return section
 
 
-def parse_sections(ctx: Ctx, sections: dict[str, Any]) -> dict[str, Any]:
-    """Parse ``[friends]`` and ``[gifting]``; returns the ``GameConfig.extensions`` entries."""
-    return {
-        EXTENSION_KEY: PlatformConfig(
-            friends=_friends(ctx, sections.get("friends")),
-            gifting=_gifting(ctx, sections.get("gifting")),
-        )
-    }
+def parse_sections(ctx: Ctx, friends: Any, gifting: Any) -> PlatformConfig:
+    """Parse the raw ``[friends]`` and ``[gifting]`` tables (None when absent)."""
+    return PlatformConfig(friends=_friends(ctx, friends), gifting=_gifting(ctx, gifting))
 
 
 def check(ctx: Ctx, cfg: GameConfig) -> None:
     """Cross-references: every giftable resource names a configured currency or item."""
-    gifting = platform_config(cfg).gifting
+    gifting = cfg.platform.gifting
     seen: set[tuple[str, str]] = set()
     for i, resource in enumerate(gifting.resources):
         path = f"gifting.resources[{i}]"

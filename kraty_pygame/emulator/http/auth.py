@@ -1,4 +1,4 @@
-"""API-key and player-secret authentication (PROTOCOL.md §1.10, §4, §8 Q1/Q26/Q27).
+"""API-key and player-secret authentication.
 
 * API key: ``authorization: Bearer <key>``; missing -> 401 ``unauthenticated``,
   malformed or unknown -> 401 ``session_invalid``; a ``client_sdk`` key on
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from kraty_pygame.emulator.config import ApiKeyConfig
+from kraty_pygame.emulator.config.models import ApiKeyConfig
 from kraty_pygame.emulator.errors import ApiError
 from kraty_pygame.emulator.ids import hash_secret
 
@@ -121,7 +121,7 @@ def player_for_write(conn: sqlite3.Connection, request: Request, external_id: st
 def player_for_read(
     conn: sqlite3.Connection, request: Request, external_id: str
 ) -> PlayerRow | None:
-    """The player of a secret-protected read; None for a never-registered id (Q27).
+    """The player of a secret-protected read; None for a never-registered id.
 
     Raises:
         ApiError: 401 ``player_secret_invalid`` when the player exists and the secret

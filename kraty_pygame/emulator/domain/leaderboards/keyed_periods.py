@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from kraty_pygame.emulator.config import LeaderboardConfig
-from kraty_pygame.emulator.ranking import BoardScope, iso, parse_iso
+from kraty_pygame.emulator.config.models import LeaderboardConfig
+from kraty_pygame.emulator.domain.leaderboards.ranking import BoardScope, iso, parse_iso
 
 __all__ = [
     "MAX_SCORE",
@@ -148,7 +148,7 @@ def past_periods(
     limit: int,
     tz: str = "UTC",
 ) -> list[dict[str, str]]:
-    """Past periods that saw play, newest first (E17)."""
+    """Past periods that saw play, newest first."""
     if board.reset_cadence == "never":
         return []
     current, _ = period_bounds(board.reset_cadence, now, tz)

@@ -13,8 +13,8 @@ import threading
 from datetime import datetime
 from typing import Any, Final
 
-from kraty_pygame.emulator.bounds import BodyRejected, parse_body
 from kraty_pygame.emulator.clock import iso
+from kraty_pygame.emulator.http.bounds import BodyRejected, parse_body
 
 #: Scope key a route sets when its answer carries a secret (see the module docstring).
 SECRET_BEARING: Final = "kraty.secret_bearing"  # noqa: S105 - a scope key, not a secret

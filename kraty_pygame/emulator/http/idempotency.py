@@ -1,4 +1,4 @@
-"""Idempotent writes (PROTOCOL.md §1.5, §8 Q2/Q3).
+"""Idempotent writes.
 
 Every write runs through :func:`run_write`: inside one store transaction it looks up
 the ``idempotencyKey`` of the body, replays a stored response (same key and body) or
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.errors import ApiError, validation_failed
-from kraty_pygame.emulator.requestlog import SECRET_BEARING
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.http.requestlog import SECRET_BEARING
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 Tests, the demo game and ``kraty-emulator`` start the emulator through this module.
 The helper methods talk to the ``/_emulator/*`` control plane over plain HTTP
-through :class:`~kraty_pygame.emulator.control.EmulatorControl`, exactly as a client
+through :class:`~kraty_pygame.emulator.control_client.EmulatorControl`, exactly as a client
 in another process would.
 """
 
@@ -19,8 +19,8 @@ import uvicorn
 
 from kraty_pygame.emulator.app import create_app
 from kraty_pygame.emulator.clock import ClockMode
-from kraty_pygame.emulator.control import EmulatorControl
-from kraty_pygame.emulator.http_limits import ConnectionLimits, protocol_class
+from kraty_pygame.emulator.control_client import EmulatorControl
+from kraty_pygame.emulator.http.http_limits import ConnectionLimits, protocol_class
 from kraty_pygame.emulator.settings import EmulatorSettings
 
 CLIENT_API_KEY = "kr_test.client-demo"

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from kraty_pygame.emulator.clock import parse_iso
-from kraty_pygame.emulator.config import Condition, RewardEntry
+from kraty_pygame.emulator.config.models import Condition, RewardEntry
 
 _KEY_RE: Final = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
 EVENT_BOARD_ID_RE: Final = re.compile(
@@ -250,7 +250,7 @@ def reward_entries(ctx: Ctx, value: Any, path: str) -> tuple[RewardEntry, ...]:
     return tuple(entries)
 
 
-# ---------------------------------------------------------------- conditions (Q11)
+# ---------------------------------------------------------------- conditions
 
 
 def condition(ctx: Ctx, value: Any, path: str) -> Condition | None:

@@ -6,7 +6,7 @@ on first touch with the window/session bounds and its bots:
 
 * window boards get the ``[[seed.bots]]`` that list the event key (static scores);
 * lobby boards get one bot per seat the lobby filled with bots, with names from
-  ``bot_names`` and a seeded linear rate from ``bot_score_per_minute`` (§8 Q15),
+  ``bot_names`` and a seeded linear rate from ``bot_score_per_minute`` ,
   anchored at the session start and frozen at its end.
 
 Every read or write *refreshes* the board first: a board whose window or session
@@ -21,19 +21,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import board_views, finalization
-from kraty_pygame.emulator import bots as _bots
-from kraty_pygame.emulator.boards import (
+from kraty_pygame.emulator.domain.leaderboards import board_views, finalization
+from kraty_pygame.emulator.domain.leaderboards import bots as _bots
+from kraty_pygame.emulator.domain.leaderboards.boards import (
+    BoardServices,
     EventBoard,
-    Transaction,
     ensure_event_board,
     event_scope,
     get_event_board,
     publish_after_commit,
 )
-from kraty_pygame.emulator.ids import stable_id
-from kraty_pygame.emulator.keyed_periods import BoardError
-from kraty_pygame.emulator.ranking import (
+from kraty_pygame.emulator.domain.leaderboards.keyed_periods import BoardError
+from kraty_pygame.emulator.domain.leaderboards.ranking import (
     add_bots,
     diff_updates,
     evaluate_bots,
@@ -41,9 +40,11 @@ from kraty_pygame.emulator.ranking import (
     ranked_entries,
     set_participant_score,
 )
+from kraty_pygame.emulator.ids import stable_id
+from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 __all__ = ["event_id", "join", "refresh", "resolve", "snapshot"]
 
@@ -53,7 +54,7 @@ def event_id(event_key: str) -> str:
     return stable_id("ev", event_key)
 
 
-def _window_bots(rt: EmulatorRuntime, event_key: str, board_ref: str) -> list[_bots.BotSpec]:
+def _window_bots(rt: GameContext, event_key: str, board_ref: str) -> list[_bots.BotSpec]:
     return [
         _bots.BotSpec(
             participant_id=_bots.bot_participant_id(f"{board_ref}:seed", i),
@@ -66,7 +67,7 @@ def _window_bots(rt: EmulatorRuntime, event_key: str, board_ref: str) -> list[_b
 
 
 def resolve(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, leaderboard_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, leaderboard_id: str, now: datetime
 ) -> EventBoard | None:
     """The board with this id (created from its window or lobby on first use), or None."""
     board = get_event_board(conn, leaderboard_id)
@@ -128,7 +129,7 @@ def _sync_window(conn: sqlite3.Connection, board: EventBoard) -> EventBoard:
 
 
 def _sync_lobby(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, board: EventBoard, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, board: EventBoard, now: datetime
 ) -> EventBoard:
     """Follow the lobby: session bounds once it starts, and one bot per bot seat."""
     if board.finalized:
@@ -175,7 +176,9 @@ def _sync_lobby(
     return fresh
 
 
-def refresh(tx: Transaction, board: EventBoard, now: datetime) -> EventBoard:
+def refresh(
+    tx: Transaction, services: BoardServices, board: EventBoard, now: datetime
+) -> EventBoard:
     """Finalize an ended board, else move its bots to ``now`` (publishing the deltas)."""
     if board.finalized:
         return board
@@ -184,6 +187,7 @@ def refresh(tx: Transaction, board: EventBoard, now: datetime) -> EventBoard:
         reason = "session_terminated" if board.lobby_id else "window_closed"
         finalization.finalize_window(
             tx,
+            services,
             event_key=board.event_key,
             window_id=board.window_id,
             leaderboard_id=board.leaderboard_id,
@@ -203,9 +207,8 @@ def refresh(tx: Transaction, board: EventBoard, now: datetime) -> EventBoard:
     before = ranked_entries(tx.conn, scope)
     if evaluate_bots(tx.conn, scope, anchor=board.anchor, now=now, ends_at=end):
         after = ranked_entries(tx.conn, scope)
-        publish_after_commit(
-            tx, board.leaderboard_id, diff_updates(board.leaderboard_id, before, after)
-        )
+        updates = diff_updates(board.leaderboard_id, before, after)
+        publish_after_commit(tx, services.publisher, board.leaderboard_id, updates)
     return board
 
 
@@ -242,6 +245,7 @@ def snapshot(
 
 def join(
     tx: Transaction,
+    services: BoardServices,
     board: EventBoard,
     *,
     player_id: str,
@@ -249,7 +253,7 @@ def join(
     name: str | None,
     now: datetime,
 ) -> None:
-    """E21: put the player on the board at score 0 (idempotent); 409 once finalized."""
+    """Put the player on the board at score 0 (idempotent); 409 once finalized."""
     if board.finalized:
         raise BoardError("conflict", "this event board is finalized; it cannot be joined")
     scope = event_scope(board.leaderboard_id)
@@ -266,6 +270,7 @@ def join(
     after = ranked_entries(tx.conn, scope)
     publish_after_commit(
         tx,
+        services.publisher,
         board.leaderboard_id,
         diff_updates(board.leaderboard_id, before, after, first=(player_id,)),
     )

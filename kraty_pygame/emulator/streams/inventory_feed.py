@@ -1,4 +1,4 @@
-"""Live inventory changes (PROTOCOL.md E39): the ledger and new grants, as stream events.
+"""Live inventory changes: the ledger and new grants, as stream events.
 
 Every holding change already writes a ``ledger`` row and every grant a ``grants`` row,
 whoever made it (client routes, ``/server/v1``, claims, crate openings, seeding,
@@ -19,17 +19,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
-from kraty_pygame.emulator.broadcast import Broadcaster
-from kraty_pygame.emulator.store import Transaction
-
-if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.store import Store, Transaction
+from kraty_pygame.emulator.streams.broadcast import Broadcaster
 
 _log = logging.getLogger(__name__)
-
-EXTENSION_KEY: Final = "platform.inventory_feed"
 
 
 def channel_of(player_id: str) -> str:
@@ -40,32 +35,29 @@ def channel_of(player_id: str) -> str:
 class InventoryFeed:
     """Publishes ledger rows and new grants of committed transactions to a broadcaster."""
 
-    def __init__(self, hub: Broadcaster | None = None) -> None:
+    def __init__(self, store: Store, hub: Broadcaster | None = None) -> None:
         self.hub = hub or Broadcaster()
+        self._store = store
         self._lock = threading.Lock()
         self._ledger_mark = 0
         self._grant_mark = 0
         self.published = 0
+        self._reset_marks()  # watermarks start at the current rows
+        store.before_commit.append(self._before_commit)
 
     # ------------------------------------------------------------ wiring
 
-    def attach(self, rt: EmulatorRuntime) -> None:
-        """Hook the runtime's store (watermarks start at the current rows)."""
-        self._reset_marks(rt)
-        rt.store.before_commit.append(self._before_commit)
-        rt.reset_hooks.append(self._on_reset)
-        rt.shutdown_hooks.append(lambda: self.hub.close_all("shutdown"))
+    def reset(self) -> None:
+        """The database was wiped: end open streams and start from its rows again."""
+        self.hub.close_all("reset")
+        self._reset_marks()
 
-    def _reset_marks(self, rt: EmulatorRuntime) -> None:
-        with rt.store.read() as conn:
+    def _reset_marks(self) -> None:
+        with self._store.read() as conn:
             ledger = conn.execute("SELECT COALESCE(MAX(id), 0) FROM ledger").fetchone()
             grant = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM grants").fetchone()
         with self._lock:
             self._ledger_mark, self._grant_mark = int(ledger[0]), int(grant[0])
-
-    def _on_reset(self, rt: EmulatorRuntime) -> None:
-        self.hub.close_all("reset")
-        self._reset_marks(rt)
 
     # ------------------------------------------------------------ collecting
 
@@ -139,12 +131,3 @@ class InventoryFeed:
         for player_id, kind, data in events:
             self.published += self.hub.publish(channel_of(player_id), kind, data)
 
-
-def feed_of(rt: EmulatorRuntime) -> InventoryFeed:
-    """The runtime's feed (created and attached on first use)."""
-    feed = rt.extensions.get(EXTENSION_KEY)
-    if not isinstance(feed, InventoryFeed):
-        feed = InventoryFeed()
-        feed.attach(rt)
-        rt.extensions[EXTENSION_KEY] = feed
-    return feed

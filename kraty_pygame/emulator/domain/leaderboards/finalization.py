@@ -5,7 +5,7 @@ on board reads, stream connects and clock moves), when the control plane's final
 route closes the window now, or when a lobby session ends. Finalizing:
 
 1. brings bots to their score at the board's end and freezes the standings;
-2. applies the event's ``reward_policy`` (PROTOCOL §8 Q16), creating pending grants
+2. applies the event's ``reward_policy``, creating pending grants
    with ``sourceKind: "event_reward"`` through the emulator's grant function;
 3. after the commit, sends ``finalized`` then ``closed`` to every subscriber of the
    board, which ends every stream. Later connects get ``ready`` + ``closed``.
@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from kraty_pygame.emulator import boards as _boards
+from kraty_pygame.emulator.domain.leaderboards import boards as _boards
+from kraty_pygame.emulator.store import Transaction
 
 __all__ = [
     "FINALIZED_REASONS",
@@ -38,7 +39,8 @@ STANDINGS_LIMIT: Final = 200
 
 
 def finalize_window(
-    tx: _boards.Transaction,
+    tx: Transaction,
+    services: _boards.BoardServices,
     *,
     event_key: str,
     window_id: str,
@@ -51,7 +53,7 @@ def finalize_window(
     Returns True when this call finalized the board, False when it already was.
     """
     moment = _boards.parse_iso(now) if isinstance(now, str) else now
-    board = _boards.board_for_write(tx, leaderboard_id, event_key, moment)
+    board = _boards.board_for_write(tx, services, leaderboard_id, event_key, moment)
     if board.finalized:
         return False
     if reason not in FINALIZED_REASONS:
@@ -81,10 +83,14 @@ def finalize_window(
         (reason, stamp, window_id, json.dumps(standings[:STANDINGS_LIMIT]), leaderboard_id),
     )
     _apply_reward_policy(
-        tx, event_key=event_key, leaderboard_id=leaderboard_id, standings=final, now=moment
+        tx,
+        services,
+        event_key=event_key,
+        leaderboard_id=leaderboard_id,
+        standings=final,
+        now=moment,
     )
-    runtime = _boards.runtime_for(tx.conn)
-    event_id = runtime.event_id(event_key) if runtime.event_id is not None else event_key
+    event_id = services.event_id(event_key) if services.event_id is not None else event_key
     payload = {
         "leaderboardId": leaderboard_id,
         "eventId": event_id,
@@ -92,7 +98,7 @@ def finalize_window(
         "standings": standings[:STANDINGS_LIMIT],
         "occurredAt": stamp,
     }
-    publisher = runtime.publisher
+    publisher = services.publisher
     if publisher is not None:
 
         def _send() -> None:
@@ -122,7 +128,7 @@ def finalized_payload(board: _boards.EventBoard, event_id: str) -> dict[str, Any
     }
 
 
-def finalize_due(tx: _boards.Transaction, *, now: datetime) -> list[str]:
+def finalize_due(tx: Transaction, services: _boards.BoardServices, *, now: datetime) -> list[str]:
     """Finalize every known board whose window or session has ended by ``now``.
 
     Lobby boards end with ``session_terminated``, window boards with
@@ -139,6 +145,7 @@ def finalize_due(tx: _boards.Transaction, *, now: datetime) -> list[str]:
         reason = "session_terminated" if lobby_id else "window_closed"
         if finalize_window(
             tx,
+            services,
             event_key=event_key,
             window_id=window_id,
             leaderboard_id=leaderboard_id,
@@ -172,16 +179,16 @@ def _bundle_entries(config: Any, bundle: str | None) -> list[dict[str, Any]]:
 
 
 def _apply_reward_policy(
-    tx: _boards.Transaction,
+    tx: Transaction,
+    services: _boards.BoardServices,
     *,
     event_key: str,
     leaderboard_id: str,
     standings: Sequence[_boards.RankedEntry],
     now: datetime,
 ) -> None:
-    runtime = _boards.runtime_for(tx.conn)
-    config = runtime.config
-    create = runtime.create_grant
+    config = services.config
+    create = services.create_grant
     if config is None or create is None:
         return
     event = config.event(event_key)

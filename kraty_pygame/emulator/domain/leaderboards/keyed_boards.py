@@ -1,11 +1,11 @@
 """Keyed (cross-event) leaderboards: score submission, join and event contributions.
 
-PROTOCOL §6.2 E16-E20 and Appendix A.7. A keyed board is partitioned by period
-(:mod:`kraty_pygame.emulator.keyed_periods`) and segment
-(:mod:`kraty_pygame.emulator.keyed_segments`). Scores aggregate per
+A keyed board is partitioned by period
+(:mod:`kraty_pygame.emulator.domain.leaderboards.keyed_periods`) and segment
+(:mod:`kraty_pygame.emulator.domain.leaderboards.keyed_segments`). Scores aggregate per
 ``score_aggregation``: ``best`` keeps the maximum, ``latest`` replaces, ``sum`` adds.
 Events listed in ``contributes_from`` feed the board each time an attempt's score
-changes (§8 Q30).
+changes.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kraty_pygame.emulator.config import LeaderboardConfig, SeedBot
-from kraty_pygame.emulator.keyed_periods import (
+from kraty_pygame.emulator.config.models import LeaderboardConfig, SeedBot
+from kraty_pygame.emulator.domain.leaderboards.keyed_periods import (
     NEVER_PERIOD,
     BoardError,
     PlayerRef,
@@ -29,7 +29,7 @@ from kraty_pygame.emulator.keyed_periods import (
     period_bounds,
     resolve_period,
 )
-from kraty_pygame.emulator.keyed_segments import (
+from kraty_pygame.emulator.domain.leaderboards.keyed_segments import (
     ensure_partition,
     member_segment,
     player_segment,
@@ -39,7 +39,7 @@ from kraty_pygame.emulator.keyed_segments import (
     segmentation_kind,
     sync_progression,
 )
-from kraty_pygame.emulator.ranking import ranked_entries, set_participant_score
+from kraty_pygame.emulator.domain.leaderboards.ranking import ranked_entries, set_participant_score
 
 __all__ = [
     "NEVER_PERIOD",
@@ -69,7 +69,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """E18 / S11 answer: the board score after aggregation and its rank (or None)."""
+    """A score submission's answer: the board score after aggregation and its rank (or None)."""
 
     leaderboard_id: str
     score: float
@@ -92,7 +92,7 @@ def submit_score(
     tz: str = "UTC",
     server: bool = False,
 ) -> ScoreResult:
-    """Apply one score to the player's current-period entry (E18 / S11)."""
+    """Apply one score to the player's current-period entry."""
     if not server and not board.client_scoring:
         raise BoardError(
             "client_scoring_disabled", f"board {board.key!r} only accepts scores from the server"
@@ -165,7 +165,7 @@ def join(
     seed_bots: Sequence[SeedBot],
     tz: str = "UTC",
 ) -> tuple[str, str]:
-    """E19: enrol at score 0 (never resets a score); returns (period, segment)."""
+    """Enrol at score 0 (never resets a score); returns (period, segment)."""
     period, _ = resolve_period(board.reset_cadence, None, now, tz)
     if segmentation_kind(board) == "progression":
         sync_progression(conn, board, period, now, tz=tz)
@@ -199,7 +199,7 @@ def contribute(
     context: dict[str, Any] | None = None,
     tz: str = "UTC",
 ) -> None:
-    """Feed keyed boards that list ``event_key`` in ``contributes_from`` (§8 Q30).
+    """Feed keyed boards that list ``event_key`` in ``contributes_from``.
 
     ``best`` takes the player's best score on the event board, ``latest`` the
     attempt's new score and ``sum`` the gain of the event-board best, so a sum

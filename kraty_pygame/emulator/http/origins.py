@@ -25,7 +25,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kraty_pygame.emulator.errors import ApiError
-from kraty_pygame.emulator.responses import dumps
+from kraty_pygame.emulator.http.responses import dumps
 
 CONTROL_PREFIX = "/_emulator"
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names, not a bind

@@ -1,5 +1,5 @@
 """The emulator's one raw ASGI middleware: body limit (413), body number/depth rules
-(400, see :mod:`~kraty_pygame.emulator.bounds`), rate limit, faults (latency, 503,
+(400, see :mod:`~kraty_pygame.emulator.http.bounds`), rate limit, faults (latency, 503,
 commit-then-break), the recent-requests log; requests whose route has a plan are
 served through :class:`~kraty_pygame.emulator.dispatch.RouteTable`."""
 
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kraty_pygame.emulator.auth import bearer_token
-from kraty_pygame.emulator.bounds import BodyRejected, parse_body
 from kraty_pygame.emulator.errors import ApiError, validation_failed
-from kraty_pygame.emulator.requestlog import SECRET_BEARING
-from kraty_pygame.emulator.responses import dumps
+from kraty_pygame.emulator.http.auth import bearer_token
+from kraty_pygame.emulator.http.bounds import BodyRejected, parse_body
+from kraty_pygame.emulator.http.requestlog import SECRET_BEARING
+from kraty_pygame.emulator.http.responses import dumps
 
 if TYPE_CHECKING:
     from kraty_pygame.emulator.dispatch import RouteTable

@@ -1,4 +1,4 @@
-"""Both envelopes (PROTOCOL.md §1.3/§1.4) as ready-to-send responses."""
+"""Both envelopes as ready-to-send responses."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from kraty_pygame.emulator.bounds import finite_json
 from kraty_pygame.emulator.errors import ApiError
+from kraty_pygame.emulator.http.bounds import finite_json
 
 JSON_TYPE = "application/json"
 

@@ -1,10 +1,10 @@
-"""Ranked boards in SQL: the Q8 order, score updates, participants and lazy bots.
+"""Ranked boards in SQL: the ranking order, score updates, participants and lazy bots.
 
-Shared by event boards (:mod:`kraty_pygame.emulator.boards`) and keyed boards
-(:mod:`kraty_pygame.emulator.keyed_boards`): a :class:`BoardScope` names the rows of
+Shared by event boards (:mod:`.boards`) and keyed boards (:mod:`.keyed_boards`):
+a :class:`BoardScope` names the rows of
 one ranked board inside a table (``eb_entries`` or ``kb_entries``).
 
-Ranking (PROTOCOL §8 Q8): score descending, then the time the score was reached
+Ranking: score descending, then the time the score was reached
 ascending, then participant id; ranks are ordinal (1..N, unique).
 """
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kraty_pygame.emulator import bots as _bots
-from kraty_pygame.emulator.bounds import wire_number
 from kraty_pygame.emulator.clock import iso, parse_iso
+from kraty_pygame.emulator.domain.leaderboards import bots as _bots
+from kraty_pygame.emulator.http.bounds import wire_number
 
 __all__ = [
     "BoardScope",
@@ -53,14 +53,14 @@ class RankedEntry:
 
 
 def rank_key(score: float, reached_at: str, participant_id: str) -> tuple[float, str, str]:
-    """Sort key of Q8: higher score first, earlier reach first, then participant id."""
+    """Sort key of the ranking: higher score first, earlier reach first, then participant id."""
     return (-score, reached_at, participant_id)
 
 
 def ranked(
     rows: Iterable[tuple[str, str, str | None, float, str, str | None]],
 ) -> list[RankedEntry]:
-    """Rank ``(participant_id, kind, name, score, reached_at, external_id)`` rows (Q8)."""
+    """Rank ``(participant_id, kind, name, score, reached_at, external_id)`` rows."""
     ordered = sorted(rows, key=lambda r: rank_key(r[3], r[4], r[0]))
     return [
         RankedEntry(
@@ -96,7 +96,7 @@ class BoardScope:
 
 
 def ranked_entries(conn: sqlite3.Connection, scope: BoardScope) -> list[RankedEntry]:
-    """Every participant of the board, ranked (the SQL order is the Q8 order)."""
+    """Every participant of the board, ranked (the SQL order is the ranking order)."""
     cur = conn.execute(
         f"SELECT participant_id, kind, name, score, reached_at, external_player_id "
         f"FROM {scope.table} WHERE {scope.where} "
@@ -124,7 +124,7 @@ def diff_updates(
     *,
     first: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """``score_update`` payloads for every participant whose score or rank changed (Q32).
+    """``score_update`` payloads for every participant whose score or rank changed.
 
     Participants named in ``first`` (the writer) come first; the rest follow in
     their new rank order.

@@ -1,4 +1,4 @@
-"""Bots on leaderboards: seeded linear scores, evaluated lazily (PROTOCOL §8 Q15).
+"""Bots on leaderboards: seeded linear scores, evaluated lazily.
 
 A bot's score is a pure function of time: ``floor(base + rate * minutes since anchor)``,
 frozen at the board's end. Nothing ticks in the background; a board read (or write)

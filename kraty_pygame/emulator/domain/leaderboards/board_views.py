@@ -1,8 +1,8 @@
-"""Wire shapes of leaderboard reads, and their query parsing (PROTOCOL E5, E16, E20).
+"""Wire shapes of leaderboard reads, and their query parsing.
 
 Entries carry both ``avatar`` and ``avatarUrl`` (renamed in v0.10.0; old decoders
-read the second), keyed boards both ``leaderboardId`` and ``sharedLeaderboardId``
-(§6.3.3). Player rows are decorated from the ``players`` table: ``name`` is the real
+read the second), keyed boards both ``leaderboardId`` and ``sharedLeaderboardId``.
+Player rows are decorated from the ``players`` table: ``name`` is the real
 display identity when set, else the synthetic one; ``anonymizedName`` /
 ``anonymizedAvatar`` are the synthetic identity; ``country`` is null for bots.
 """
@@ -13,10 +13,14 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, Final
 
-from kraty_pygame.emulator.config import LeaderboardConfig
-from kraty_pygame.emulator.keyed_periods import BoardError, board_id, keyed_scope
-from kraty_pygame.emulator.keyed_segments import progression_limits
-from kraty_pygame.emulator.ranking import RankedEntry, number, ranked_entries
+from kraty_pygame.emulator.config.models import LeaderboardConfig
+from kraty_pygame.emulator.domain.leaderboards.keyed_periods import (
+    BoardError,
+    board_id,
+    keyed_scope,
+)
+from kraty_pygame.emulator.domain.leaderboards.keyed_segments import progression_limits
+from kraty_pygame.emulator.domain.leaderboards.ranking import RankedEntry, number, ranked_entries
 
 __all__ = [
     "MAX_PROGRESSION_KEYS",
@@ -210,7 +214,7 @@ def standings_segment(
     self_id: str | None,
     progression: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """One ``segments[]`` item of E20."""
+    """One ``segments[]`` item of a multi-segment read."""
     entries = ranked_entries(conn, keyed_scope(board.key, period, segment))
     mine = self_entry(entries, self_id)
     return {
