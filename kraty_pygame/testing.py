@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.server import EmbeddedEmulator
+    from kraty_pygame.emulator.embedded import EmbeddedEmulator
 
 __all__ = ["kraty_emulator", "kraty_emulator_session"]
 
@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def kraty_emulator_session(pytestconfig: pytest.Config) -> Iterator[EmbeddedEmulator]:
     """A session-wide emulator (demo config unless ``kraty_emulator_config`` is set)."""
     try:
-        from kraty_pygame.emulator.server import EmbeddedEmulator  # noqa: PLC0415
+        from kraty_pygame.emulator.embedded import EmbeddedEmulator  # noqa: PLC0415
     except ImportError as exc:  # the emulator extra is missing
         pytest.fail(f"kraty_emulator fixtures need the emulator extra: {exc}", pytrace=False)
     config = str(pytestconfig.getini(_CONFIG_INI) or "") or None

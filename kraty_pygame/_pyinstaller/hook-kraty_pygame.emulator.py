@@ -1,4 +1,4 @@
-"""PyInstaller hook: the emulator loads its routes by name and reads SQL/TOML files."""
+"""PyInstaller hook: the emulator's submodules, ``sse_starlette`` and its SQL/TOML files."""
 
 from PyInstaller.utils.hooks import collect_data_files, collect_submodules
 

@@ -99,7 +99,7 @@ from kraty_pygame.sdk.transport import CancelToken
 if TYPE_CHECKING:
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.models.time import TimeSync
-    from kraty_pygame.sdk.streaming import ReconnectPolicy
+    from kraty_pygame.sdk.streams.leaderboard import ReconnectPolicy
 
 __all__ = ["ComponentStats", "KratyComponent"]
 
@@ -110,7 +110,6 @@ T = TypeVar("T")
 
 DEFAULT_MAX_PER_UPDATE: Final = 64
 DEFAULT_CLOSE_TIMEOUT: Final = 2.0
-DEFAULT_SWITCH_INTERVAL: Final = 0.001
 _EMA: Final = 0.05
 #: How long a read may take while calls are offline before it fails with a network error.
 OFFLINE_READ_BUDGET: Final = 0.9
@@ -158,8 +157,9 @@ class KratyComponent(FacadeCalls):
         switch_interval: while the component runs, lower the interpreter's thread switch
             interval (``sys.setswitchinterval``, 5 ms by default in CPython) to this many
             seconds, so a worker decoding a large response holds the GIL for at most
-            about that long before the main thread gets it back. ``None`` leaves the
-            interpreter alone. Restored by :meth:`close`. Default 0.001.
+            about that long before the main thread gets it back. Opt-in: this is a
+            process-wide setting. ``None`` (the default) leaves the interpreter alone.
+            Restored by :meth:`close`. Measured effect: the pygame guide.
         sync_time_at_start: sync the server clock (``kraty.sync_time()``) on a thread of
             the component's own right after construction and again on :meth:`resume`,
             without posting events; then :meth:`server_now` and
@@ -184,7 +184,7 @@ class KratyComponent(FacadeCalls):
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
         owns_kraty: bool = True,
         on_callback_error: CallbackErrorHandler | None = None,
-        switch_interval: float | None = DEFAULT_SWITCH_INTERVAL,
+        switch_interval: float | None = None,
         sync_time_at_start: bool = True,
         outbox: bool | str | os.PathLike[str] | Any = True,
     ) -> None:
@@ -260,7 +260,7 @@ class KratyComponent(FacadeCalls):
         if switch_interval is not None and switch_interval < sys.getswitchinterval():
             self._saved_switch_interval = sys.getswitchinterval()
             sys.setswitchinterval(switch_interval)
-        ensure_event_types()
+        ensure_event_types(probe=True)
         self._worker.start()
         self._observe_identity(None)
         if sync_time_at_start:

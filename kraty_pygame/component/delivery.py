@@ -30,6 +30,7 @@ from kraty_pygame.component.event_types import (
     KRATY_REQUEST_DONE,
     KRATY_REQUEST_FAILED,
     KRATY_SYNC,
+    event_name,
 )
 from kraty_pygame.component.handles import RequestHandle
 from kraty_pygame.component.results import LiveItem, RequestResult
@@ -68,6 +69,7 @@ class Delivery:
         self.shown: ShownKeys | None = None
         self.post_retries = 0
         self.callback_errors = 0
+        self.blocked_types: set[int] = set()  # KRATY_* ids the game blocked (warned once)
 
     @property
     def busy(self) -> bool:
@@ -179,7 +181,9 @@ class Delivery:
             and not attrs.get("merged_member")
         ):  # a progress write of an earlier run: its milestones still reach the game
             self._post_milestones(
-                attrs.get("result"), str(attrs.get("event_key") or ""), "",
+                attrs.get("result"),
+                str(attrs.get("event_key") or ""),
+                "",
                 attrs.get("idempotency_key"),
             )
 
@@ -206,11 +210,19 @@ class Delivery:
         while outbox:
             event_type, attrs = outbox[0]
             try:
-                post(event(event_type, attrs))
+                posted = post(event(event_type, attrs))
             except pygame.error:
                 self.post_retries += 1
                 return False
             outbox.popleft()
+            if not posted and event_type not in self.blocked_types:
+                self.blocked_types.add(event_type)
+                _log.warning(
+                    "kraty component: the game blocks %s events (pygame.event.set_blocked or "
+                    "set_allowed), so pygame drops them; allow them with "
+                    "pygame.event.set_allowed(kraty_pygame.component.ALL_EVENT_TYPES)",
+                    event_name(event_type),
+                )
         return True
 
     def discard(self) -> None:

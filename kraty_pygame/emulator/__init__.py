@@ -1,4 +1,4 @@
-"""The local Kraty emulator: a FastAPI + uvicorn + SQLite server speaking PROTOCOL.md.
+"""The local Kraty emulator: a FastAPI + uvicorn + SQLite server speaking the Kraty wire protocol.
 
 Needs the ``emulator`` extra (``pip install 'kraty_pygame[emulator]'``). It never
 imports :mod:`kraty_pygame.sdk`: the two are independent implementations of one wire
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 _REQUIRED = ("fastapi", "uvicorn", "sse_starlette")
-_missing = [name for name in _REQUIRED if importlib.util.find_spec(name) is None]
+_missing = tuple(name for name in _REQUIRED if importlib.util.find_spec(name) is None)
 if _missing:
     raise ImportError(
         "kraty_pygame.emulator needs the 'emulator' extra (missing: "
@@ -29,9 +30,9 @@ if _missing:
 
 if TYPE_CHECKING:  # pragma: no cover
     from kraty_pygame.emulator.app import create_app
-    from kraty_pygame.emulator.config_loader import ConfigError, load_config
-    from kraty_pygame.emulator.control import EmulatorControl, EmulatorControlError
-    from kraty_pygame.emulator.server import EmbeddedEmulator
+    from kraty_pygame.emulator.config.loader import ConfigError, load_config
+    from kraty_pygame.emulator.control_client import EmulatorControl, EmulatorControlError
+    from kraty_pygame.emulator.embedded import EmbeddedEmulator
     from kraty_pygame.emulator.settings import EmulatorSettings
 
 __all__ = [
@@ -44,15 +45,17 @@ __all__ = [
     "load_config",
 ]
 
-_LAZY = {
-    "create_app": "kraty_pygame.emulator.app",
-    "EmbeddedEmulator": "kraty_pygame.emulator.server",
-    "EmulatorControl": "kraty_pygame.emulator.control",
-    "EmulatorControlError": "kraty_pygame.emulator.control",
-    "EmulatorSettings": "kraty_pygame.emulator.settings",
-    "load_config": "kraty_pygame.emulator.config_loader",
-    "ConfigError": "kraty_pygame.emulator.config_loader",
-}
+_LAZY = MappingProxyType(
+    {
+        "create_app": "kraty_pygame.emulator.app",
+        "EmbeddedEmulator": "kraty_pygame.emulator.embedded",
+        "EmulatorControl": "kraty_pygame.emulator.control_client",
+        "EmulatorControlError": "kraty_pygame.emulator.control_client",
+        "EmulatorSettings": "kraty_pygame.emulator.settings",
+        "load_config": "kraty_pygame.emulator.config.loader",
+        "ConfigError": "kraty_pygame.emulator.config.loader",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

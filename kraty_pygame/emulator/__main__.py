@@ -16,8 +16,8 @@ from types import FrameType
 
 from kraty_pygame._version import __version__
 from kraty_pygame.emulator.app import create_app
-from kraty_pygame.emulator.config_loader import ConfigError, load_config
-from kraty_pygame.emulator.server import EmulatorServer, bind_socket, uvicorn_config
+from kraty_pygame.emulator.config.loader import ConfigError, load_config
+from kraty_pygame.emulator.embedded import EmulatorServer, bind_socket, uvicorn_config
 from kraty_pygame.emulator.settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,

@@ -5,11 +5,13 @@ OpenAPI: ``GET /openapi.json`` (interactive docs at ``/docs``).
 
 from __future__ import annotations
 
-import importlib
+import inspect
 import logging
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -17,40 +19,67 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame._version import __version__
-from kraty_pygame.emulator import responses
+from kraty_pygame.emulator.dispatch import RouteTable
+from kraty_pygame.emulator.domain import players as player_domain
+from kraty_pygame.emulator.domain import sweep
 from kraty_pygame.emulator.errors import ApiError
-from kraty_pygame.emulator.middleware import EmulatorMiddleware
-from kraty_pygame.emulator.origins import OriginPolicy
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.http.middleware import EmulatorMiddleware
+from kraty_pygame.emulator.http.origins import OriginPolicy
+from kraty_pygame.emulator.routes import (
+    catalog,
+    control,
+    event_boards,
+    events,
+    friends,
+    gifts,
+    grants,
+    holdings,
+    identity,
+    inventory_stream,
+    leaderboards,
+    lobbies,
+    players,
+    progression,
+    server,
+    server_gameplay,
+    time,
+)
 from kraty_pygame.emulator.runtime import EmulatorRuntime
 from kraty_pygame.emulator.settings import EmulatorSettings
 
 _log = logging.getLogger(__name__)
 
-#: Route modules of this package, each exposing ``router`` (and optionally ``install(app, rt)``).
-_ROUTE_MODULES = (
-    "kraty_pygame.emulator.routes.players",
-    "kraty_pygame.emulator.routes.events",
-    "kraty_pygame.emulator.routes.grants",
-    "kraty_pygame.emulator.routes.lobbies",
-    "kraty_pygame.emulator.routes.inventory",
-    "kraty_pygame.emulator.routes.wallet",
-    "kraty_pygame.emulator.routes.catalog",
-    "kraty_pygame.emulator.routes.server",
-    "kraty_pygame.emulator.routes.server_gameplay",
-    "kraty_pygame.emulator.routes.control",
-    # emulator-boards' modules (optional until they exist):
-    "kraty_pygame.emulator.routes.event_leaderboards",
-    "kraty_pygame.emulator.routes.leaderboards",
-    # platform-extras: identity/metadata, friends, gifting, time, progression, inventory stream
-    "kraty_pygame.emulator.routes.identity",
-    "kraty_pygame.emulator.routes.friends",
-    "kraty_pygame.emulator.routes.gifts",
-    "kraty_pygame.emulator.routes.time",
-    "kraty_pygame.emulator.routes.progression",
-    "kraty_pygame.emulator.routes.inventory_stream",
+#: Every API area's router, in the order the OpenAPI document lists them.
+ROUTERS: tuple[APIRouter, ...] = (
+    players.router,
+    events.router,
+    grants.router,
+    lobbies.router,
+    holdings.router,
+    catalog.router,
+    server.router,
+    server_gameplay.router,
+    control.router,
+    event_boards.router,
+    leaderboards.router,
+    identity.router,
+    friends.router,
+    gifts.router,
+    time.router,
+    progression.router,
+    inventory_stream.router,
 )
 
 OPENAPI_PATH = "/openapi.json"
+
+# FastAPI releases with native OpenTelemetry check its providers on every request; a
+# local emulator exports nothing, so those checks are switched off where they exist.
+_NO_TELEMETRY: Mapping[str, Any] = MappingProxyType(
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def _validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -116,33 +145,30 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     Raises:
         ConfigError: the config file is invalid.
     """
-    rt = EmulatorRuntime(settings or EmulatorSettings())
+    rt = EmulatorRuntime(
+        settings or EmulatorSettings(), seed=player_domain.seed_content, sweep=sweep.sweep
+    )
     app = FastAPI(
         title="Kraty emulator",
         version=__version__,
-        description="Local Kraty server (PROTOCOL.md). Envelopes: {data} / {error}.",
+        description="Local Kraty server. Envelopes: {data} / {error}.",
         openapi_url=OPENAPI_PATH,
         docs_url="/docs",
         redoc_url=None,
+        **_NO_TELEMETRY,
     )
     app.state.runtime = rt
     _install_handlers(app)
-    for name in _ROUTE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        router = getattr(module, "router", None)
-        if router is not None:
-            app.include_router(router)
-        install = getattr(module, "install", None)
-        if install is not None:
-            install(app, rt)
+    for router in ROUTERS:
+        app.include_router(router)
     rt.initialize()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(EmulatorMiddleware, runtime=rt)
+    table = (
+        RouteTable([route for router in ROUTERS for route in router.routes], app.exception_handlers)
+        if rt.settings.route_plans
+        else None
+    )
+    app.add_middleware(EmulatorMiddleware, runtime=rt, routes=table)
     # Outermost: CORS for the game API, none (and same-origin only) for /_emulator/*.
     app.add_middleware(OriginPolicy, bound_host=rt.settings.host, control_plane=rt.control_plane)
     return app

@@ -6,7 +6,7 @@ Two modes:
 * ``manual``: frozen between explicit ``advance()`` / ``set()`` calls, so tests are
   deterministic.
 
-Timestamps on the wire are always ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (PROTOCOL.md §0.3).
+Timestamps on the wire are always ``YYYY-MM-DDTHH:MM:SS.mmmZ``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Identifier and secret minting.
 
-Ids (``att_``, ``gr_``, ``lb_``, ``lob_`` + 12 hex, PROTOCOL.md §2.1) are derived from
+Ids (``att_``, ``gr_``, ``lb_``, ``lob_`` + 12 hex) are derived from
 the configured RNG seed and a counter stored in the database, so a scenario re-run on
-a fresh database produces the same ids (and therefore the same crate rolls, A.4),
+a fresh database produces the same ids (and therefore the same crate rolls),
 while ids stay unique across restarts of a persistent database.
 Player secrets use the ``secrets`` module and are never derived from the seed.
 """

@@ -1,15 +1,10 @@
-"""One emulator instance's state: config, clock, store, faults, request log and hooks.
+"""One emulator instance's state: config, clock, store, streams, faults, request log.
 
 ``create_app`` builds one :class:`EmulatorRuntime` per app and keeps it on
-``app.state.runtime`` (no module-level state); routes reach it with
-:func:`runtime_of`. Other emulator modules extend it through the hook lists:
-
-* ``seed_hooks``  - ``fn(tx, runtime, now)`` after a fresh database was seeded;
-* ``sweep_hooks`` - ``fn(tx, runtime, now)`` when lazy time-based work runs
-  (clock moves, and at most once per emulator second on requests);
-* ``reset_hooks`` - ``fn(runtime)`` after ``/_emulator/reset`` wiped the state;
-* ``shutdown_hooks`` - ``fn()`` when the server is about to stop (end open streams,
-  so the server does not wait on them).
+``app.state.runtime``; routes reach it with :func:`runtime_of`. The app factory
+hands it the two domain entry points it runs: ``seed`` (content of a fresh
+database) and ``sweep`` (lazy time-based work, on clock moves and at most once
+per emulator second on requests).
 """
 
 from __future__ import annotations
@@ -18,23 +13,25 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from starlette.requests import Request
 
 from kraty_pygame.emulator.clock import ClockMode, EmulatorClock, iso, parse_iso
-from kraty_pygame.emulator.config import ApiKeyConfig, GameConfig
-from kraty_pygame.emulator.config_loader import load_config
-from kraty_pygame.emulator.domain import players
-from kraty_pygame.emulator.faults import FaultInjector, FaultSettings
-from kraty_pygame.emulator.requestlog import RequestLog
+from kraty_pygame.emulator.config.loader import load_config
+from kraty_pygame.emulator.config.models import ApiKeyConfig, GameConfig
+from kraty_pygame.emulator.http.faults import FaultInjector, FaultSettings
+from kraty_pygame.emulator.http.requestlog import RequestLog
 from kraty_pygame.emulator.settings import EmulatorSettings
 from kraty_pygame.emulator.store import Store, Transaction
+from kraty_pygame.emulator.streams.broadcast import Broadcaster
+from kraty_pygame.emulator.streams.inventory_feed import InventoryFeed
 
 _log = logging.getLogger(__name__)
 
-TxHook = Callable[[Transaction, "EmulatorRuntime", datetime], None]
-ResetHook = Callable[["EmulatorRuntime"], None]
+#: ``fn(tx, runtime, now)``: domain work run inside one write transaction.
+TxStep = Callable[[Transaction, "EmulatorRuntime", datetime], None]
+
+DEFAULT_HEARTBEAT_S = 15.0
 
 
 def default_manual_start() -> datetime:
@@ -46,7 +43,14 @@ def default_manual_start() -> datetime:
 class EmulatorRuntime:
     """Everything one emulator app needs; see the module docstring."""
 
-    def __init__(self, settings: EmulatorSettings, config: GameConfig | None = None) -> None:
+    def __init__(
+        self,
+        settings: EmulatorSettings,
+        config: GameConfig | None = None,
+        *,
+        seed: TxStep | None = None,
+        sweep: TxStep | None = None,
+    ) -> None:
         self.settings = settings
         self.config = config if config is not None else load_config(settings.config_path())
         emu = self.config.emulator
@@ -67,11 +71,16 @@ class EmulatorRuntime:
         self.control_plane = enabled if enabled is not None else settings.control_plane_enabled()
         self.max_body_bytes = settings.max_body_bytes or emu.max_body_bytes
         self.api_keys: dict[str, ApiKeyConfig] = {k.key: k for k in self.config.api_keys}
-        self.seed_hooks: list[TxHook] = []
-        self.sweep_hooks: list[TxHook] = []
-        self.reset_hooks: list[ResetHook] = []
-        self.shutdown_hooks: list[Callable[[], object]] = []
-        self.extensions: dict[str, Any] = {}
+        self._seed = seed
+        self._sweep = sweep
+        #: Live leaderboard streams (one channel per board).
+        self.broadcaster = Broadcaster()
+        #: Live inventory streams (one channel per player), fed by committed writes.
+        self.inventory_feed = InventoryFeed(self.store)
+        #: Emulator milliseconds of the last purge of expired idempotency records.
+        self.last_idempotency_purge_ms: int | None = None
+        #: Whether the keyed-board seed path was logged once already.
+        self.seed_path_logged = False
         self._sweep_lock = threading.Lock()
         self._last_sweep: datetime | None = None
         self._epoch: datetime | None = None
@@ -103,10 +112,8 @@ class EmulatorRuntime:
                 (self.config.source,),
             )
             self._epoch = now
-            if self.settings.seed_content:
-                players.seed_content(tx, self, now)
-                for hook in self.seed_hooks:
-                    hook(tx, self, now)
+            if self.settings.seed_content and self._seed is not None:
+                self._seed(tx, self, now)
 
     def reset(self, *, reload_config: bool = True) -> None:
         """Reload the config, reset the clock, wipe and re-seed the database."""
@@ -119,17 +126,18 @@ class EmulatorRuntime:
         self._epoch = None
         self._last_sweep = None
         self.requests.clear()
+        self.last_idempotency_purge_ms = None
         self.initialize()
-        for hook in self.reset_hooks:
-            hook(self)
+        self.broadcaster.close_all("reset")
+        self.inventory_feed.reset()
 
     def shutdown_streams(self) -> None:
-        """Run the shutdown hooks: every open stream ends with ``closed``."""
-        for hook in self.shutdown_hooks:
+        """End every open stream with ``closed`` (the server is about to stop)."""
+        for hub in (self.broadcaster, self.inventory_feed.hub):
             try:
-                hook()
+                hub.close_all("shutdown")
             except Exception:
-                _log.exception("shutdown hook failed")
+                _log.exception("closing streams failed")
 
     def close(self) -> None:
         self.store.close()
@@ -148,12 +156,20 @@ class EmulatorRuntime:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def heartbeat_s(self) -> float:
+        """Seconds between stream heartbeats (settings ``extra`` wins over the config)."""
+        override = self.settings.extra.get("sse_heartbeat_s")
+        if isinstance(override, int | float) and override > 0:
+            return float(override)
+        value = self.config.emulator.sse_heartbeat_s
+        return float(value) if value and value > 0 else DEFAULT_HEARTBEAT_S
+
     def sweep(self, tx: Transaction, now: datetime | None = None) -> None:
         """Run the time-based lazy work (lobby promotion, window close, expiry) now."""
         moment = now or self.clock.now()
         self._last_sweep = moment
-        for hook in self.sweep_hooks:
-            hook(tx, self, moment)
+        if self._sweep is not None:
+            self._sweep(tx, self, moment)
 
     def maybe_sweep(self) -> None:
         """Sweep if the emulator clock moved at least a second since the last sweep."""

@@ -52,6 +52,9 @@ class EmulatorSettings:
             ``None`` = the config's value (1 MiB by default).
         request_log_size: how many recent requests ``/_emulator/requests`` keeps.
         seed_content: apply ``[seed]`` players/bots to a fresh database.
+        route_plans: call route endpoints through their compiled plans (see
+            :mod:`~kraty_pygame.emulator.dispatch`); ``False`` lets FastAPI run every
+            request (the answers are the same; used to compare the two).
     """
 
     config: str | Path | None = None
@@ -66,6 +69,7 @@ class EmulatorSettings:
     max_body_bytes: int | None = None
     request_log_size: int = 200
     seed_content: bool = True
+    route_plans: bool = True
     extra: dict[str, object] = field(default_factory=dict)
 
     def config_path(self) -> str | Path | None:

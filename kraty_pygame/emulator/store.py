@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
-from kraty_pygame.emulator.bounds import MAX_FLOAT, finite_json
+from kraty_pygame.emulator.http.bounds import MAX_FLOAT, finite_json
 
 _log = logging.getLogger(__name__)
 
@@ -92,8 +92,14 @@ class Store:
         self.before_commit: list[Callable[[Transaction], None]] = []
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # A statement cache larger than the number of distinct statements the emulator
+        # runs: none is prepared again on a hot path.
         self._conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=5.0
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=5.0,
+            cached_statements=1024,
         )
         self._conn.row_factory = sqlite3.Row
         if self.path != ":memory:":
@@ -137,7 +143,7 @@ class Store:
 
         ``±Infinity`` in a number column becomes the largest finite float of that sign
         (rankings keep their order); JSON text holding ``NaN`` / ``Infinity`` is
-        rewritten with :func:`~kraty_pygame.emulator.bounds.finite_json`.
+        rewritten with :func:`~kraty_pygame.emulator.http.bounds.finite_json`.
         """
         changed = 0
         with self._lock:

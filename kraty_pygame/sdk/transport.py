@@ -28,13 +28,6 @@ import requests
 import requests.adapters
 
 from kraty_pygame.sdk import _constants as C
-from kraty_pygame.sdk._attempt import AttemptRunner, Outcome, open_streaming
-from kraty_pygame.sdk._deadline import (
-    CallScope,
-    CancelToken,
-    DeadlineWatchdog,
-    KratyHTTPAdapter,
-)
 from kraty_pygame.sdk._envelope import (
     Masker,
     decode_error_response,
@@ -42,11 +35,6 @@ from kraty_pygame.sdk._envelope import (
     snippet,
 )
 from kraty_pygame.sdk._operation import CallContext, capturing, current_call
-from kraty_pygame.sdk._retry import (
-    delay_before_retry,
-    status_is_retryable,
-    status_may_have_applied,
-)
 from kraty_pygame.sdk._urls import QueryValue, build_query, encode_segment
 from kraty_pygame.sdk.errors import (
     KratyApiError,
@@ -57,6 +45,13 @@ from kraty_pygame.sdk.errors import (
     KratyProtocolError,
     KratyTimeoutError,
     SecretMask,
+)
+from kraty_pygame.sdk.http.abort import CallScope, CancelToken, DeadlineWatchdog, KratyHTTPAdapter
+from kraty_pygame.sdk.http.exchange import Outcome, TryRunner, open_stream
+from kraty_pygame.sdk.http.retry import (
+    delay_before_retry,
+    status_is_retryable,
+    status_may_have_applied,
 )
 from kraty_pygame.sdk.options import (
     RequestInfo,
@@ -213,7 +208,7 @@ class KratyClient:
                 KratyHTTPAdapter(max_retries=0, loopback_only=not allow_insecure_http),
             )
         self._session = session
-        self._runner = AttemptRunner(session, self._watchdog, self.timeout, max_response_bytes)
+        self._runner = TryRunner(session, self._watchdog, max_response_bytes)
         self.outbox: OutboxHook | None = None
         """The outbox durable writes go through (set by ``Kraty(outbox=...)``)."""
 
@@ -415,14 +410,14 @@ class KratyClient:
         token = cancel or _current_token.get()
         scope = self._open_scope(token)
         try:
-            response = open_streaming(
+            response = open_stream(
                 self._session,
                 scope,
+                self._watchdog,
                 url=self._url(path, query),
                 headers=headers,
                 timeouts=(self.timeout, read_timeout),
                 path=path,
-                watchdog=self._watchdog,
             )
         except BaseException:
             self._close_scope(scope, token)
@@ -455,14 +450,14 @@ class KratyClient:
             else:
                 self._scopes.add(scope)
         if token is not None:
-            token._attach(scope)
+            token.attach(scope)
         return scope
 
     def _close_scope(self, scope: CallScope, token: CancelToken | None) -> None:
         with self._lock:
             self._scopes.discard(scope)
         if token is not None:
-            token._detach(scope)
+            token.detach(scope)
 
     def _prepare_body(
         self, method: str, body: Mapping[str, Any] | None, override: str | None

@@ -43,7 +43,7 @@ _BARE_SERVER = textwrap.dedent(
     import threading
     from fastapi import FastAPI
     from starlette.responses import Response
-    from kraty_pygame.emulator.server import EmulatorServer, bind_socket, uvicorn_config
+    from kraty_pygame.emulator.embedded import EmulatorServer, bind_socket, uvicorn_config
 
     app = FastAPI()
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from kraty_pygame.emulator.control import EmulatorControl
+from kraty_pygame.emulator.control_client import EmulatorControl
 from kraty_pygame.sdk import FileSecretStore, Kraty, RetryConfig
 from kraty_pygame.sdk.models.events import ProgressInput
 from kraty_pygame.sdk.outbox import Outbox, OutboxNotice, Recorded

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import requests
 
 from kraty_pygame.emulator import EmbeddedEmulator
-from kraty_pygame.emulator.config_loader import demo_config_text
+from kraty_pygame.emulator.config.loader import demo_config_text
 from kraty_pygame.sdk import InMemorySecretStore, Kraty, RetryConfig
 
 ZERO_BACKOFF = RetryConfig(initial_delay=0.0, max_delay=0.0)

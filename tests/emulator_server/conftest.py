@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from tests.emulator_server.emu_http import RawClient
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kraty_pygame.emulator.app import create_app
-from kraty_pygame.emulator.server import EmulatorServer, bind_socket, uvicorn_config
+from kraty_pygame.emulator.embedded import EmulatorServer, bind_socket, uvicorn_config
 from kraty_pygame.emulator.settings import EmulatorSettings
 
 

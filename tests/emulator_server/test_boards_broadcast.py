@@ -8,7 +8,12 @@ import threading
 
 import pytest
 
-from kraty_pygame.emulator.broadcast import Broadcaster, StreamEvent, Subscription, encode_event
+from kraty_pygame.emulator.streams.broadcast import (
+    Broadcaster,
+    StreamEvent,
+    Subscription,
+    encode_event,
+)
 
 
 def _update(pid: str, score: int) -> dict[str, object]:

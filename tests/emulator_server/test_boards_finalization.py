@@ -1,39 +1,33 @@
-"""finalize_window without HTTP: reward policies (Q16), frozen standings, publish order."""
+"""finalize_window without HTTP: reward policies, frozen standings, publish order."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
 import pytest
 
-from kraty_pygame.emulator import boards, bots, finalization
-from kraty_pygame.emulator.config import (
+from kraty_pygame.emulator.config.models import (
     EventConfig,
     GameConfig,
     RewardBundleConfig,
     RewardPolicyConfig,
     RewardTier,
 )
+from kraty_pygame.emulator.domain.leaderboards import boards, bots, finalization
+from kraty_pygame.emulator.store import Transaction
 
 T0 = datetime(2026, 6, 16, 9, 0, tzinfo=UTC)
 
 
-class Tx:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.callbacks: list[Callable[[], None]] = []
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        self.callbacks.append(callback)
+class Tx(Transaction):
+    """The store's transaction on a bare connection, committed by hand."""
 
     def commit(self) -> None:
-        for cb in self.callbacks:
-            cb()
-        self.callbacks.clear()
+        self._run_callbacks()
 
 
 class World:
@@ -63,13 +57,15 @@ class World:
             reward_bundles=bundles,
             events=(EventConfig(key="cup", name="Cup", reward_policy=policy),),
         )
-        self.runtime = boards.BoardsRuntime(
+
+    @property
+    def services(self) -> boards.BoardServices:
+        return boards.BoardServices(
             publisher=self,
-            config_source=lambda: self.config,
+            config=self.config,
             create_grant=self.create_grant,
             event_id=lambda key: f"ev_{key}",
         )
-        boards.bind_runtime(conn, self.runtime)
 
     def publish(
         self, channel: str, kind: str, data: Mapping[str, Any], *, coalesce_key: str | None = None
@@ -117,6 +113,7 @@ class World:
         for pid, value in scores:
             boards.on_attempt_scored(
                 tx,
+                self.services,
                 leaderboard_id="lb_1",
                 player_id=pid,
                 external_player_id=f"x_{pid}",
@@ -133,6 +130,7 @@ class World:
     def finalize(self, tx: Tx, now: datetime) -> bool:
         done = finalization.finalize_window(
             tx,
+            self.services,
             event_key="cup",
             window_id="w1",
             leaderboard_id="lb_1",
@@ -223,6 +221,7 @@ def test_bots_are_frozen_at_the_window_end_and_published_before_finalized(
     # Later scores never touch a finalized board.
     boards.on_attempt_scored(
         tx,
+        world.services,
         leaderboard_id="lb_1",
         player_id="p_a",
         external_player_id="x",

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 
 pytestmark = pytest.mark.emulator
 

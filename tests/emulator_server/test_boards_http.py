@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kraty_pygame.emulator import boards, finalization
-from kraty_pygame.emulator.config_loader import demo_config_text
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.config.loader import demo_config_text
+from kraty_pygame.emulator.domain.leaderboards import boards, finalization
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 
 pytestmark = pytest.mark.emulator
 
@@ -103,6 +104,7 @@ def _event_board(emu: EmbeddedEmulator, *scores: tuple[str, str, float]) -> str:
         for pid, ext, value in scores:
             boards.on_attempt_scored(
                 tx,
+                board_services(rt),
                 leaderboard_id=board_id,
                 player_id=pid,
                 external_player_id=ext,
@@ -187,6 +189,7 @@ def test_event_board_join_is_idempotent_and_conflicts_once_final(
     with rt.store.write() as tx:
         finalization.finalize_window(
             tx,
+            board_services(rt),
             event_key="bounty_hunt",
             window_id="w_http",
             leaderboard_id=board_id,
@@ -212,6 +215,7 @@ def test_finalization_applies_the_rank_scaled_policy(
     with rt.store.write() as tx:
         assert finalization.finalize_window(
             tx,
+            board_services(rt),
             event_key="bounty_hunt",
             window_id="w_http",
             leaderboard_id=board_id,
@@ -220,6 +224,7 @@ def test_finalization_applies_the_rank_scaled_policy(
         )
         assert not finalization.finalize_window(
             tx,
+            board_services(rt),
             event_key="bounty_hunt",
             window_id="w_http",
             leaderboard_id=board_id,

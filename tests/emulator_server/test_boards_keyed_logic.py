@@ -9,8 +9,8 @@ from importlib import resources
 
 import pytest
 
-from kraty_pygame.emulator import keyed_boards as kb
-from kraty_pygame.emulator.config import LeaderboardConfig, SeedBot
+from kraty_pygame.emulator.config.models import LeaderboardConfig, SeedBot
+from kraty_pygame.emulator.domain.leaderboards import keyed_boards as kb
 
 MONDAY = datetime(2026, 6, 15, tzinfo=UTC)
 T0 = datetime(2026, 6, 17, 12, 30, tzinfo=UTC)  # a Wednesday

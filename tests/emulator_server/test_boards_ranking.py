@@ -1,35 +1,26 @@
-"""Board ranking (Q8), lazy bots (Q15) and the write hooks, on a bare SQLite database."""
+"""Board ranking, lazy bots and the write hooks, on a bare SQLite database."""
 
 from __future__ import annotations
 
-import gc
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
 import pytest
 
-from kraty_pygame.emulator import boards, bots, ranking
+from kraty_pygame.emulator.domain.leaderboards import boards, bots, ranking
+from kraty_pygame.emulator.store import Transaction
 
 T0 = datetime(2026, 6, 16, 9, 0, tzinfo=UTC)
 
 
-class FakeTx:
-    """The store transaction's seam: ``conn`` plus ``after_commit``."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.callbacks: list[Callable[[], None]] = []
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        self.callbacks.append(callback)
+class FakeTx(Transaction):
+    """The store's transaction on a bare connection, committed by hand."""
 
     def commit(self) -> None:
-        callbacks, self.callbacks = self.callbacks, []
-        for cb in callbacks:
-            cb()
+        self._run_callbacks()
 
 
 class Recorder:
@@ -49,31 +40,30 @@ def conn() -> Iterator[sqlite3.Connection]:
     sql = resources.files("kraty_pygame.emulator").joinpath("schema/0100_boards.sql")
     db.executescript(sql.read_text(encoding="utf-8"))
     yield db
-    boards.unbind_runtime(db)
     db.close()
 
 
 @pytest.fixture
-def recorder(conn: sqlite3.Connection) -> Iterator[Recorder]:
-    rec = Recorder()
-    runtime = boards.BoardsRuntime(publisher=rec)  # the registry holds it weakly
-    boards.bind_runtime(conn, runtime)
-    yield rec
-    del runtime
+def recorder() -> Recorder:
+    return Recorder()
 
 
-def test_runtime_binding_lives_as_long_as_the_runtime(conn: sqlite3.Connection) -> None:
-    runtime = boards.BoardsRuntime(publisher=Recorder())
-    boards.bind_runtime(conn, runtime)
-    assert boards.runtime_for(conn) is runtime
-    other = sqlite3.connect(":memory:")
-    try:
-        assert boards.runtime_for(other).publisher is None
-    finally:
-        other.close()
-    del runtime
-    gc.collect()
-    assert boards.runtime_for(conn).publisher is None
+def test_writes_publish_only_through_the_services_they_are_given(
+    conn: sqlite3.Connection, recorder: Recorder
+) -> None:
+    tx = FakeTx(conn)
+    kw: dict[str, Any] = dict(
+        leaderboard_id="lb_1", player_id="p1", external_player_id="x1", display_name="Ann"
+    )
+    boards.on_attempt_scored(tx, boards.BoardServices(), event_key="e", score=3, now=T0, **kw)
+    tx.commit()
+    assert recorder.events == []  # no publisher: the score is stored, nothing is sent
+    assert boards.ranked_entries(conn, boards.event_scope("lb_1"))[0].score == 3
+    boards.on_attempt_scored(
+        tx, boards.BoardServices(publisher=recorder), event_key="e", score=4, now=T0, **kw
+    )
+    tx.commit()
+    assert [d["score"] for _, _, d, _ in recorder.events] == [4]
 
 
 def test_ranked_orders_by_score_then_reach_time_then_id() -> None:
@@ -166,6 +156,7 @@ def test_scored_hook_publishes_after_commit_only_on_change(
     tx = FakeTx(conn)
     boards.on_attempt_started(
         tx,
+        boards.BoardServices(publisher=recorder),
         leaderboard_id="lb_1",
         player_id="p1",
         external_player_id="x1",
@@ -183,6 +174,7 @@ def test_scored_hook_publishes_after_commit_only_on_change(
 
     boards.on_attempt_started(
         tx,
+        boards.BoardServices(publisher=recorder),
         leaderboard_id="lb_1",
         player_id="p2",
         external_player_id="x2",
@@ -192,6 +184,7 @@ def test_scored_hook_publishes_after_commit_only_on_change(
     )
     boards.on_attempt_scored(
         tx,
+        boards.BoardServices(publisher=recorder),
         leaderboard_id="lb_1",
         player_id="p2",
         external_player_id="x2",
@@ -211,6 +204,7 @@ def test_scored_hook_publishes_after_commit_only_on_change(
     # Same score again: neither score nor rank changes, nothing is published (Q32).
     boards.on_attempt_scored(
         tx,
+        boards.BoardServices(publisher=recorder),
         leaderboard_id="lb_1",
         player_id="p2",
         external_player_id="x2",
@@ -226,6 +220,7 @@ def test_scored_hook_publishes_after_commit_only_on_change(
 
 def test_board_keeps_the_best_attempt(conn: sqlite3.Connection, recorder: Recorder) -> None:
     tx = FakeTx(conn)
+    services = boards.BoardServices(publisher=recorder)
     kw: dict[str, Any] = dict(
         leaderboard_id="lb_1",
         player_id="p1",
@@ -234,10 +229,11 @@ def test_board_keeps_the_best_attempt(conn: sqlite3.Connection, recorder: Record
         event_key="e",
         now=T0,
     )
-    boards.on_attempt_scored(tx, score=12, attempt_id="a1", **kw)
-    boards.on_attempt_scored(tx, score=4, attempt_id="a2", **kw)
+    boards.on_attempt_scored(tx, services, score=12, attempt_id="a1", **kw)
+    boards.on_attempt_scored(tx, services, score=4, attempt_id="a2", **kw)
     assert boards.ranked_entries(conn, boards.event_scope("lb_1"))[0].score == 12
-    boards.on_attempt_scored(tx, score=3, attempt_id="a1", **kw)  # a "set" lowering attempt 1
+    # a "set" lowering attempt 1:
+    boards.on_attempt_scored(tx, services, score=3, attempt_id="a1", **kw)
     assert boards.ranked_entries(conn, boards.event_scope("lb_1"))[0].score == 4
 
 

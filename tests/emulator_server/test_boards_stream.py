@@ -21,10 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
-from kraty_pygame.emulator import boards, bots, finalization
-from kraty_pygame.emulator.config_loader import demo_config_text
-from kraty_pygame.emulator.routes.event_leaderboards import broadcaster
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.config.loader import demo_config_text
+from kraty_pygame.emulator.domain.leaderboards import boards, bots, finalization
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
+from kraty_pygame.emulator.streams.broadcast import Broadcaster
 
 pytestmark = pytest.mark.emulator
 
@@ -75,6 +76,7 @@ def score(emu: EmbeddedEmulator, board_id: str, pid: str, value: float) -> None:
     with rt.store.write() as tx:
         boards.on_attempt_scored(
             tx,
+            board_services(rt),
             leaderboard_id=board_id,
             player_id=pid,
             external_player_id=f"ext_{pid}",
@@ -91,6 +93,7 @@ def finalize(emu: EmbeddedEmulator, board_id: str) -> None:
     with rt.store.write() as tx:
         finalization.finalize_window(
             tx,
+            board_services(rt),
             event_key="tap_frenzy",
             window_id="w_test",
             leaderboard_id=board_id,
@@ -288,7 +291,7 @@ def test_hundred_subscribers_all_end_on_the_final_state(emu: EmbeddedEmulator) -
 def test_bursts_coalesce_per_subscriber(emu: EmbeddedEmulator) -> None:
     board_id = new_board(emu)
     rt = emu.app.state.runtime
-    hub = broadcaster(rt)
+    hub: Broadcaster = rt.broadcaster
 
     async def scenario() -> list[tuple[str, Any]]:
         ready = asyncio.Event()
@@ -380,7 +383,7 @@ def test_unknown_board_stream_is_a_404_envelope(emu: EmbeddedEmulator) -> None:
         response = httpx.get(emu.base_url + path, headers=_headers(emu), timeout=10)
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
-    assert broadcaster(emu.app.state.runtime).subscriber_count("lb_0123456789ab") == 0
+    assert emu.app.state.runtime.broadcaster.subscriber_count("lb_0123456789ab") == 0
 
 
 def test_streams_need_an_api_key(emu: EmbeddedEmulator) -> None:
@@ -408,7 +411,7 @@ def test_reset_ends_open_streams(emu: EmbeddedEmulator) -> None:
 
 def test_head_on_a_stream_leaves_no_subscription(emu: EmbeddedEmulator) -> None:
     board_id = new_board(emu)
-    hub = broadcaster(emu.app.state.runtime)
+    hub = emu.app.state.runtime.broadcaster
     response = httpx.head(
         f"{emu.base_url}/sdk/v1/event-leaderboards/{board_id}/stream",
         headers=_headers(emu),
@@ -421,17 +424,16 @@ def test_head_on_a_stream_leaves_no_subscription(emu: EmbeddedEmulator) -> None:
 
 def test_heartbeat_interval_sources(emu: EmbeddedEmulator) -> None:
     from kraty_pygame.emulator.app import create_app
-    from kraty_pygame.emulator.routes.event_leaderboards import heartbeat_s
     from kraty_pygame.emulator.settings import EmulatorSettings
 
-    assert heartbeat_s(emu.app.state.runtime) == HEARTBEAT_S  # from the config file
+    assert emu.app.state.runtime.heartbeat_s() == HEARTBEAT_S  # from the config file
     app = create_app(EmulatorSettings(clock="manual", extra={"sse_heartbeat_s": 0.5}))
     try:
-        assert heartbeat_s(app.state.runtime) == 0.5
+        assert app.state.runtime.heartbeat_s() == 0.5
     finally:
         app.state.runtime.close()
     default = create_app(EmulatorSettings(clock="manual"))
     try:
-        assert heartbeat_s(default.state.runtime) == 15.0  # the demo config
+        assert default.state.runtime.heartbeat_s() == 15.0  # the demo config
     finally:
         default.state.runtime.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from tests.emulator_server.emu_http import (
     LIVE_KEY,
     PLAYER_42,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kraty_pygame.emulator.config_loader import (
+from kraty_pygame.emulator.config.loader import (
     ConfigError,
     demo_config_text,
     load_config,

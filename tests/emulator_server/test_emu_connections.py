@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from kraty_pygame.emulator.http_limits import ConnectionLimits, LimitedHttpToolsProtocol
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
+from kraty_pygame.emulator.http.http_limits import ConnectionLimits, LimitedHttpToolsProtocol
 from tests.emulator_server.emu_http import CLIENT_KEY, SERVER_KEY, RawClient
 from tests.emulator_server.security_http import (
     address,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from tests.emulator_server.emu_http import PLAYER_42, PLAYER_42_SECRET, RawClient
 
 pytestmark = pytest.mark.emulator

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from tests.emulator_server.emu_http import PLAYER_42, PLAYER_42_SECRET, RawClient
 
 pytestmark = pytest.mark.emulator
@@ -252,7 +252,7 @@ def test_grant_expiry(client: RawClient, emu: EmbeddedEmulator) -> None:
 
 
 def test_first_to_target_ends_the_lobby_session(tmp_path: Any) -> None:
-    from kraty_pygame.emulator.config_loader import demo_config_text
+    from kraty_pygame.emulator.config.loader import demo_config_text
 
     text = demo_config_text().replace('end_trigger = "timer"', 'end_trigger = "first_to_target"')
     text = text.replace(

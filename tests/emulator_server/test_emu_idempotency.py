@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from tests.emulator_server.emu_http import SERVER_KEY, RawClient
 
 pytestmark = pytest.mark.emulator

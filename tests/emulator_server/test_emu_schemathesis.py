@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from schemathesis.core import NotSet
 
 from kraty_pygame.emulator.app import create_app
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.emulator.settings import EmulatorSettings
 from tests.emulator_server.emu_http import (
     CLIENT_KEY,

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from kraty_pygame.emulator.config_loader import ConfigError, load_config
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.config.loader import ConfigError, load_config
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.emulator.settings import EmulatorSettings
 from tests.emulator_server.emu_http import CLIENT_KEY, SERVER_KEY, RawClient
 from tests.emulator_server.security_http import (

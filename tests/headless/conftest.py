@@ -17,7 +17,7 @@ import pytest
 
 from kraty_pygame.component import KratyComponent
 from kraty_pygame.component.event_types import ALL_EVENT_TYPES, event_name
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.sdk import InMemorySecretStore, Kraty, RetryConfig
 
 WAIT = 15.0

@@ -20,7 +20,7 @@ from kraty_pygame.component import (
 )
 from kraty_pygame.component.errors import KratyThreadError
 from kraty_pygame.component.handles import HandleStatus, RequestHandle
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.sdk import InMemorySecretStore, Kraty, KratyApiError, RetryConfig
 from kraty_pygame.sdk.models.events import ProgressResponse, StartAttemptResponse
 from tests.headless.conftest import ComponentFactory, KratyFactory, Pump

@@ -11,7 +11,7 @@ import pytest
 
 from kraty_pygame.component import KRATY_REQUEST_DONE, KRATY_REQUEST_FAILED, KratyComponent
 from kraty_pygame.component.errors import KratyComponentClosedError, KratyQueueFullError
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.sdk import KratyApiError, KratyCancelledError, RetryConfig
 from tests.headless.conftest import (
     ComponentFactory,

@@ -29,7 +29,7 @@ from kraty_pygame.component import (
     RequestHandle,
     is_lobby_forming,
 )
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.sdk import (
     FileSecretStore,
     InMemorySecretStore,
@@ -42,7 +42,7 @@ from kraty_pygame.sdk import (
     RetryConfig,
 )
 from kraty_pygame.sdk.errors import is_lobby_forming as sdk_is_lobby_forming
-from kraty_pygame.sdk.streaming import ReconnectPolicy
+from kraty_pygame.sdk.streams.leaderboard import ReconnectPolicy
 from tests.headless.conftest import WAIT, ComponentFactory, KratyFactory, Pump
 from tests.support.http_server import ScriptedServer
 from tests.unit.test_stream_errors import cut_stream

@@ -12,7 +12,7 @@ import pytest
 
 from kraty_pygame.component import KRATY_MILESTONE, KRATY_REQUEST_DONE, KratyComponent
 from kraty_pygame.component.handles import RequestHandle
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.sdk import InMemorySecretStore, Kraty, KratyCancelledError, RetryConfig
 from tests.headless.conftest import ComponentFactory, Pump
 

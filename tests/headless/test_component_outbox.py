@@ -21,7 +21,7 @@ from kraty_pygame.component import (
 from kraty_pygame.component.handles import RequestHandle
 from kraty_pygame.component.outbox_link import SHOWN_KEYS_FILE, ShownKeys
 from kraty_pygame.component.outbox_setup import RUN_MARK
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator import EmbeddedEmulator
 from kraty_pygame.sdk import FileSecretStore
 from kraty_pygame.sdk.errors import KratyApiError, KratyNetworkError
 from kraty_pygame.sdk.models.events import ProgressInput

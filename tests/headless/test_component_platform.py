@@ -40,7 +40,7 @@ from kraty_pygame.component import (
     PresenceWatcher,
 )
 from kraty_pygame.component.results import LiveItem
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.sdk import InMemorySecretStore, Kraty, RetryConfig
 from kraty_pygame.sdk.models.time import TimeSync
 from tests.headless.conftest import WAIT, ComponentFactory, KratyFactory, Pump

@@ -16,7 +16,7 @@ import pytest
 
 from kraty_pygame.component import KRATY_REQUEST_DONE
 from kraty_pygame.component.handles import RequestHandle
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from tests.headless.conftest import ComponentFactory, KratyFactory, Pump
 
 pytestmark = [pytest.mark.headless, pytest.mark.emulator, pytest.mark.slow]

@@ -10,7 +10,7 @@ from types import ModuleType
 import pygame
 import pytest
 
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from tests.headless.conftest import component_threads
 
 pytestmark = [pytest.mark.headless, pytest.mark.emulator]

@@ -19,7 +19,7 @@ from kraty_pygame.component import (
     KRATY_REQUEST_FAILED,
     KratyComponent,
 )
-from kraty_pygame.emulator.server import EmbeddedEmulator
+from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.sdk import is_lobby_forming
 from tests.headless.conftest import ComponentFactory, KratyFactory, Pump, component_threads
 

@@ -1,7 +1,7 @@
-"""Attempts: scoring (§8 Q9), progress with milestones (E4), finish (E22), expiry (Q17).
+"""Attempts: scoring, progress with milestones, finish, expiry.
 
-Scores are pushed to the event board through emulator-boards' hook
-``boards.on_attempt_scored`` inside the same transaction.
+Scores are pushed to the event board through ``boards.on_attempt_scored`` inside
+the same transaction.
 """
 
 from __future__ import annotations
@@ -11,18 +11,19 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import boards
-from kraty_pygame.emulator.auth import PlayerRow
-from kraty_pygame.emulator.bounds import check_finite, wire_number
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import EventConfig
+from kraty_pygame.emulator.config.models import EventConfig
 from kraty_pygame.emulator.domain import grants, lobbies
+from kraty_pygame.emulator.domain.leaderboards import boards
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
+from kraty_pygame.emulator.http.auth import PlayerRow
+from kraty_pygame.emulator.http.bounds import check_finite, wire_number
 from kraty_pygame.emulator.ids import event_id
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 COLUMNS = (
     "id, player_id, event_key, window_id, leaderboard_id, lobby_id, started_at, ends_at, "
@@ -91,7 +92,7 @@ def _finish_status(event: EventConfig | None, raw: dict[str, float]) -> str:
 
 
 def settle(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, row: sqlite3.Row, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, row: sqlite3.Row, now: datetime
 ) -> sqlite3.Row:
     """Lazily end an in-progress attempt whose ``endsAt`` passed (completed / expired)."""
     if row[12] != "in_progress" or parse_iso(row[7]) > now:
@@ -106,7 +107,7 @@ def settle(
     return fresh
 
 
-def settle_due(conn: sqlite3.Connection, rt: EmulatorRuntime, now: datetime) -> int:
+def settle_due(conn: sqlite3.Connection, rt: GameContext, now: datetime) -> int:
     """Settle every in-progress attempt past its end (clock moves)."""
     rows = conn.execute(
         f"SELECT {COLUMNS} FROM attempts WHERE status = 'in_progress' AND ends_at <= ?",
@@ -119,7 +120,7 @@ def settle_due(conn: sqlite3.Connection, rt: EmulatorRuntime, now: datetime) -> 
 
 def owned_attempt(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     player: PlayerRow,
     event_key: str,
@@ -190,7 +191,7 @@ def _anti_cheat(event: EventConfig, key: str, delta: float, elapsed_s: float) ->
 
 def progress(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event: EventConfig,
     player: PlayerRow,
@@ -198,7 +199,7 @@ def progress(
     body: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """E4 / S9: apply one progress write; returns ``ProgressResponse``."""
+    """Apply one progress write; returns ``ProgressResponse``."""
     conn = tx.conn
     row = owned_attempt(
         conn, rt, player=player, event_key=event.key, attempt_id=attempt_id, now=now
@@ -258,6 +259,7 @@ def progress(
     if score != float(row[11]) or completed:
         boards.on_attempt_scored(
             tx,
+            board_services(rt),
             leaderboard_id=row[4],
             player_id=player.id,
             external_player_id=player.external_id,
@@ -272,7 +274,8 @@ def progress(
         if lobby_cfg is not None and lobby_cfg.end_trigger == "first_to_target":
             lobby = lobbies.load(conn, row[5])
             if lobby is not None and lobby[7] == "active":
-                lobbies.close(tx, lobby, now)  # the first to the target ends the session
+                # the first to the target ends the session
+                lobbies.close(tx, board_services(rt), lobby, now)
     fresh = load(conn, attempt_id)
     assert fresh is not None
     return {"attempt": dto(fresh), "milestonesFired": fired}
@@ -280,14 +283,14 @@ def progress(
 
 def finish(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event: EventConfig,
     player: PlayerRow,
     attempt_id: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """E22 / S10: end an in-progress attempt now; ``{attempt, outcome}``."""
+    """End an in-progress attempt now; ``{attempt, outcome}``."""
     row = owned_attempt(
         conn, rt, player=player, event_key=event.key, attempt_id=attempt_id, now=now
     )
@@ -305,8 +308,8 @@ def finish(
 
 
 def attempt_ends_at(
-    rt: EmulatorRuntime, event: EventConfig, now: datetime, *limits: datetime
+    rt: GameContext, event: EventConfig, now: datetime, *limits: datetime
 ) -> datetime:
-    """``min(now + attempt_duration_s, window/session end)`` (Q17)."""
+    """``min(now + attempt_duration_s, window/session end)``."""
     del rt
     return min([now + timedelta(seconds=event.attempt_duration_s), *limits])

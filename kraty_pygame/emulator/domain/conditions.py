@@ -1,4 +1,4 @@
-"""Unlock conditions and entry requirements (PROTOCOL.md §8 Q11).
+"""Unlock conditions and entry requirements.
 
 Grammar: ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}`` and the leaves
 ``{"item": {"key", "min"}}``, ``{"balance": {"key", "min"}}``,
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kraty_pygame.emulator.config import GameConfig
+from kraty_pygame.emulator.config.models import GameConfig
 from kraty_pygame.emulator.errors import ApiError
 
 

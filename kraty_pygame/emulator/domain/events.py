@@ -1,4 +1,4 @@
-"""Events: the per-player listing (E2) and the start algorithm (E3, PROTOCOL.md §2 E3)."""
+"""Events: the per-player listing and the start algorithm."""
 
 from __future__ import annotations
 
@@ -8,22 +8,23 @@ import zoneinfo
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import boards
-from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import EventConfig, GameConfig, RewardPolicyConfig
+from kraty_pygame.emulator.config.models import EventConfig, GameConfig, RewardPolicyConfig
 from kraty_pygame.emulator.domain import attempts, conditions, economy, lobbies, windows
+from kraty_pygame.emulator.domain.leaderboards import boards
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.errors import ApiError, not_found
+from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.ids import new_id
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 
 def holdings(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player: PlayerRow | None,
     context: dict[str, Any] | None = None,
 ) -> conditions.Holdings:
@@ -87,7 +88,7 @@ def _metric_dto(event: EventConfig) -> list[dict[str, Any]]:
 
 
 def listing_dto(
-    rt: EmulatorRuntime,
+    rt: GameContext,
     event: EventConfig,
     window: windows.Window,
     *,
@@ -130,7 +131,7 @@ def listing_dto(
 
 def _current_attempt(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     player: PlayerRow,
     event: EventConfig,
@@ -149,7 +150,13 @@ def _current_attempt(
 
 
 def _player_lobby(
-    tx: Transaction, player: PlayerRow, event: EventConfig, window: windows.Window, now: datetime
+    tx: Transaction,
+    rt: GameContext,
+    player: PlayerRow,
+    *,
+    event: EventConfig,
+    window: windows.Window,
+    now: datetime,
 ) -> sqlite3.Row | None:
     rows = tx.conn.execute(
         f"SELECT {', '.join('l.' + c.strip() for c in lobbies.COLUMNS.split(','))} FROM lobbies l "
@@ -158,16 +165,16 @@ def _player_lobby(
         (player.id, event.key, window.window_id),
     ).fetchall()
     for row in rows:
-        current = lobbies.evaluate(tx, row, now)
+        current = lobbies.evaluate(tx, board_services(rt), row, now)
         if current[7] != "closed":
             return current
     return None
 
 
 def list_for_player(
-    tx: Transaction, rt: EmulatorRuntime, player: PlayerRow | None, now: datetime
+    tx: Transaction, rt: GameContext, player: PlayerRow | None, now: datetime
 ) -> list[dict[str, Any]]:
-    """E2: enabled events with an open window whose unlock condition passes."""
+    """Enabled events with an open window whose unlock condition passes."""
     conn = tx.conn
     held = holdings(conn, rt, player)
     result: list[dict[str, Any]] = []
@@ -187,7 +194,9 @@ def list_for_player(
             row = _current_attempt(conn, rt, player=player, event=event, window=window, now=now)
             current = row[0] if row is not None else None
         if event.is_lobby_matched:
-            lobby = _player_lobby(tx, player, event, window, now) if player is not None else None
+            lobby = None
+            if player is not None:
+                lobby = _player_lobby(tx, rt, player, event=event, window=window, now=now)
             board = lobby[3] if lobby is not None else None
         result.append(
             listing_dto(rt, event, window, leaderboard_id=board, current_attempt_id=current)
@@ -254,14 +263,14 @@ def _start_response(row: sqlite3.Row, window_ends_at: str) -> dict[str, Any]:
 
 def start(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event_key: str,
     player: PlayerRow,
     player_context: dict[str, Any] | None,
     now: datetime,
 ) -> tuple[int, dict[str, Any] | ApiError]:
-    """E3 exactly as PROTOCOL.md §2 E3's algorithm; returns (status, StartAttemptResponse).
+    """Start an attempt (or return the one in progress); returns (status, response).
 
     Raises:
         ApiError: 404, 409 event_disabled / no_active_window, 403 unlock / requirement,
@@ -361,6 +370,7 @@ def start(
     )
     boards.on_attempt_started(
         tx,
+        board_services(rt),
         leaderboard_id=board_id,
         player_id=player.id,
         external_player_id=player.external_id,

@@ -1,6 +1,6 @@
-"""Friends (PROTOCOL.md E25, E27-E36): friend codes, requests, friendships, blocks.
+"""Friends: friend codes, requests, friendships, blocks.
 
-Rules [emulator decisions where the spec is silent]:
+Rules:
 
 * Friend codes are 6 characters of ``ABCDEFGHJKLMNPQRSTUVWXYZ23456789`` (no 0/O/1/I),
   derived from the RNG seed and the player id, minted on first use and stable forever.
@@ -20,11 +20,11 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from kraty_pygame.emulator.auth import PlayerRow, find_player, find_player_by_id
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import GameConfig
+from kraty_pygame.emulator.config.models import GameConfig
 from kraty_pygame.emulator.domain import identity, presence
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
+from kraty_pygame.emulator.http.auth import PlayerRow, find_player, find_player_by_id
 from kraty_pygame.emulator.ids import new_id
 
 CODE_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -230,7 +230,7 @@ def list_friends(
     keys: list[str],
     cfg: GameConfig | None = None,
 ) -> list[dict[str, Any]]:
-    """E27: friends, oldest friendship first."""
+    """Friends, oldest friendship first."""
     rows = conn.execute(
         "SELECT friend_id, since FROM friendships WHERE player_id = ? ORDER BY since, friend_id",
         (me,),
@@ -254,7 +254,7 @@ def list_friends(
 def list_requests(
     conn: sqlite3.Connection, me: str, keys: list[str], cfg: GameConfig | None = None
 ) -> dict[str, Any]:
-    """E29: pending requests ``{incoming, outgoing}``, oldest first."""
+    """Pending requests ``{incoming, outgoing}``, oldest first."""
     incoming = conn.execute(
         "SELECT id, from_player, created_at FROM friend_requests WHERE to_player = ? "
         "AND status = 'pending' ORDER BY created_at, id",
@@ -284,7 +284,7 @@ def search(
     keys: list[str],
     cfg: GameConfig | None = None,
 ) -> list[dict[str, Any]]:
-    """E28: players whose name or external id contains ``query`` (case-insensitive), or
+    """Players whose name or external id contains ``query`` (case-insensitive), or
     whose friend code is ``query``; yourself and blocked players (either way) omitted."""
     text = query.strip()
     if not text:
@@ -312,7 +312,7 @@ def search(
 
 
 def list_blocks(conn: sqlite3.Connection, me: str) -> list[dict[str, Any]]:
-    """E35: players I blocked, newest first."""
+    """Players I blocked, newest first."""
     rows = conn.execute(
         "SELECT blocked_id, blocked_at FROM blocks WHERE player_id = ? "
         "ORDER BY blocked_at DESC, blocked_id",
@@ -343,7 +343,7 @@ def send_request(
     now: datetime,
     friend: Any,
 ) -> dict[str, Any]:
-    """E30: ``SendFriendRequestResult {status: pending | accepted, request?, friend?}``.
+    """``SendFriendRequestResult {status: pending | accepted, request?, friend?}``.
 
     ``friend(friend_id, since)`` builds the ``Friend`` DTO of an auto-accepted request.
     """
@@ -430,7 +430,7 @@ def _unfriend(conn: sqlite3.Connection, a: str, b: str) -> int:
 
 
 def remove(conn: sqlite3.Connection, me: str, friend_external_id: str) -> None:
-    """E34: end a friendship (both directions).
+    """End a friendship (both directions).
 
     Raises:
         ApiError: 404 ``not_found`` when the two are not friends.
@@ -441,7 +441,7 @@ def remove(conn: sqlite3.Connection, me: str, friend_external_id: str) -> None:
 
 
 def block(conn: sqlite3.Connection, me: PlayerRow, target: PlayerRow, *, now: datetime) -> str:
-    """E36 POST: block a player (idempotent); tears down friendship and pending requests.
+    """Block a player (idempotent); tears down friendship and pending requests.
 
     Returns ``blockedAt``.
     """
@@ -466,7 +466,7 @@ def block(conn: sqlite3.Connection, me: PlayerRow, target: PlayerRow, *, now: da
 
 
 def unblock(conn: sqlite3.Connection, me: str, blocked_external_id: str) -> None:
-    """E36 DELETE.
+    """Unblock a player.
 
     Raises:
         ApiError: 404 ``not_found`` when that player is not blocked.

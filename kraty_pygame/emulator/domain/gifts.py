@@ -1,9 +1,9 @@
-"""Friend gifting (PROTOCOL.md E41-E45).
+"""Friend gifting.
 
 A gift is a pending reward grant for the recipient (``sourceKind: "gift"``,
-``sourceRefId`` = the gift id) that pays out when claimed, through E45 or through
+``sourceRefId`` = the gift id) that pays out when claimed, through the gift claim or through
 ``grants.claim(grantId)``; the gift's ``status`` follows its grant (``pending``,
-``claimed``, ``expired``). Emulator decisions where the spec is silent:
+``claimed``, ``expired``). The emulator's rules:
 
 * gifts go to friends only (403 ``forbidden``), never across a block (403
   ``player_blocked``), never to yourself (400 ``validation_failed``);
@@ -22,15 +22,15 @@ import zoneinfo
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config_platform import GiftingConfig, platform_config
+from kraty_pygame.emulator.config.models import GiftingConfig
 from kraty_pygame.emulator.domain import economy, friends, grants, identity
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
+from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.ids import new_id
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 MAX_MESSAGE_LENGTH: Final = 140
 GIFT_STATUSES: Final = ("pending", "claimed", "expired", "failed")
@@ -47,23 +47,23 @@ _SELECT: Final = (
 )
 
 
-def gifting(rt: EmulatorRuntime) -> GiftingConfig:
+def gifting(rt: GameContext) -> GiftingConfig:
     """The ``[gifting]`` section.
 
     Raises:
         ApiError: 403 ``gifting_disabled`` when gifting is off for this game.
     """
-    section = platform_config(rt.config).gifting
+    section = rt.config.platform.gifting
     if not section.enabled:
         raise ApiError("gifting_disabled", "gifting is disabled for this game")
     return section
 
 
-def _local_day(rt: EmulatorRuntime, now: datetime) -> str:
+def _local_day(rt: GameContext, now: datetime) -> str:
     return now.astimezone(zoneinfo.ZoneInfo(rt.config.game.timezone)).date().isoformat()
 
 
-def sent_today(conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, now: datetime) -> int:
+def sent_today(conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime) -> int:
     row = conn.execute(
         "SELECT COUNT(*) FROM gifts WHERE sender_id = ? AND sent_day = ?",
         (me, _local_day(rt, now)),
@@ -72,9 +72,9 @@ def sent_today(conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, now: date
 
 
 def catalog(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime
 ) -> dict[str, Any]:
-    """E41 ``GiftCatalog``."""
+    """``GiftCatalog``."""
     section = gifting(rt)
     resources: list[dict[str, Any]] = []
     for res in section.resources:
@@ -143,7 +143,7 @@ def list_gifts(
     limit: int,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """E43 (``incoming``) / E44 (``outgoing``): newest first, optionally one status."""
+    """Incoming or outgoing gifts: newest first, optionally one status."""
     if status is not None and status not in GIFT_STATUSES:
         raise validation_failed(
             f"status must be one of {', '.join(GIFT_STATUSES)}",
@@ -191,12 +191,12 @@ def _check_input(section: GiftingConfig, body: dict[str, Any]) -> tuple[str, str
 
 def send(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     me: PlayerRow,
     body: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """E42: send a gift; returns the ``Gift`` (outgoing)."""
+    """Send a gift; returns the ``Gift`` (outgoing)."""
     section = gifting(rt)
     kind, key, amount, message = _check_input(section, body)
     target = friends.resolve_target(conn, body)
@@ -291,9 +291,9 @@ def send(
 
 
 def claim(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, me: str, gift_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, me: str, gift_id: str, now: datetime
 ) -> dict[str, Any]:
-    """E45: claim an incoming gift (its grant pays out); claiming again returns the same row.
+    """Claim an incoming gift (its grant pays out); claiming again returns the same row.
 
     Raises:
         ApiError: 404 ``not_found`` (unknown, not yours, or expired).

@@ -1,7 +1,7 @@
-"""Grants: creation, pending list, claim (with deposit, §8 Q10), crate open, expiry (Q19).
+"""Grants: creation, pending list, claim (with deposit), crate open, expiry.
 
 Other emulator modules create grants with :func:`create_pending_grant` (for example
-emulator-boards' reward policies at window/session finalization); it is the single
+the reward policies at window/session finalization); it is the single
 place that mints grant ids, resolves reward ranges and stamps ``expiresAt``.
 """
 
@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config import RewardEntry
+from kraty_pygame.emulator.config.models import RewardEntry
 from kraty_pygame.emulator.domain import economy, rewards
 from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.ids import new_id
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 _COLUMNS = (
     "id, kind, contents, source_kind, source_ref_id, parent_grant_id, status, rolled_at, "
@@ -58,7 +58,7 @@ def get_grant(conn: sqlite3.Connection, grant_id: str) -> dict[str, Any] | None:
 
 def create_pending_grant(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     player_id: str,
     kind: str,
@@ -76,9 +76,9 @@ def create_pending_grant(
         conn: the write transaction's connection (``tx.conn``).
         rt: the emulator runtime (config, RNG seed, id counter).
         player_id: the internal player id (``players.id``), not the external id.
-        kind: ``"reward"`` (claimed with E8) or ``"crate"`` (opened with E9).
+        kind: ``"reward"`` (claimed by the player) or ``"crate"`` (opened by the player).
         entries: reward entries in wire form; ``{min, max, step}`` ranges are rolled
-            now with the grant's own RNG (Q37) and ``rolledAt`` is set. Crate grants
+            now with the grant's own RNG and ``rolledAt`` is set. Crate grants
             keep their ``crate`` entries and are rolled when opened.
         source_kind: ``event_milestone``, ``event_reward``, ``crate``, ``api``, ``admin``, …
         now: the emulator time of the write.
@@ -122,7 +122,7 @@ def create_pending_grant(
 
 
 def expire_due(conn: sqlite3.Connection, now: datetime, player_id: str | None = None) -> int:
-    """Flip pending grants whose ``expiresAt`` passed to ``expired`` (Q19)."""
+    """Flip pending grants whose ``expiresAt`` passed to ``expired``."""
     sql = (
         "UPDATE grants SET status = 'expired' WHERE status = 'pending' "
         "AND expires_at IS NOT NULL AND expires_at <= ?"
@@ -137,7 +137,7 @@ def expire_due(conn: sqlite3.Connection, now: datetime, player_id: str | None = 
 def list_pending(
     conn: sqlite3.Connection, player_id: str, now: datetime, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Pending, unexpired grants, oldest first (E7)."""
+    """Pending, unexpired grants, oldest first."""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM grants WHERE player_id = ? AND status = 'pending' "
         "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, rowid LIMIT ?",
@@ -159,7 +159,7 @@ def _owned(conn: sqlite3.Connection, player_id: str, grant_id: str, now: datetim
 
 def deposit(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     player_id: str,
     entries: list[RewardEntry],
@@ -213,7 +213,7 @@ def deposit(
 
 
 def claim(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, player_id: str, grant_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, player_id: str, grant_id: str, now: datetime
 ) -> dict[str, Any]:
     """Claim a reward grant (idempotent); deposits its entries unless inventory is studio-managed.
 
@@ -238,9 +238,9 @@ def claim(
 
 
 def open_crate(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, player_id: str, grant_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, player_id: str, grant_id: str, now: datetime
 ) -> dict[str, Any]:
-    """Open a crate grant: roll once, mark it claimed, create the contents grant (E9).
+    """Open a crate grant: roll once, mark it claimed, create the contents grant.
 
     Re-opening returns the earlier result, never a second roll.
 
@@ -290,9 +290,9 @@ def open_crate(
 
 
 def ack(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, player_id: str, grant_id: str, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, player_id: str, grant_id: str, now: datetime
 ) -> dict[str, Any]:
-    """Server-side claim (S6): flips the grant to claimed without depositing."""
+    """Server-side claim: flips the grant to claimed without depositing."""
     row = _owned(conn, player_id, grant_id, now)
     if row[6] != "claimed":
         stamp = iso(now)
@@ -307,7 +307,7 @@ def ack(
 
 
 def recent(conn: sqlite3.Connection, player_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The player's newest grants of any status (S8 ``recentGrants``)."""
+    """The player's newest grants of any status (``recentGrants`` of the server's player read)."""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM grants WHERE player_id = ? ORDER BY created_at DESC, rowid DESC "
         "LIMIT ?",

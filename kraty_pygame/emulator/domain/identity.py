@@ -1,4 +1,4 @@
-"""Player identity and metadata (PROTOCOL.md E23, E24) and the public identity other
+"""Player identity and metadata and the public identity other
 players see (friends, search, gifts).
 
 * The *display identity* is what the player set with ``PUT …/identity`` (or what the
@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config import DerivedFrom, GameConfig
+from kraty_pygame.emulator.config.models import DerivedFrom, GameConfig
 from kraty_pygame.emulator.errors import validation_failed
 
 MAX_NAME_LENGTH: Final = 32
@@ -37,7 +37,7 @@ def _row(conn: sqlite3.Connection, player_id: str) -> sqlite3.Row | None:
 
 
 def identities(conn: sqlite3.Connection, player_id: str) -> dict[str, Any]:
-    """``{displayIdentity, anonymizedIdentity}`` of one player (E23 GET)."""
+    """``{displayIdentity, anonymizedIdentity}`` of one player."""
     row = _row(conn, player_id)
     if row is None:
         return {"displayIdentity": None, "anonymizedIdentity": None}
@@ -71,7 +71,7 @@ def set_identity(
     avatar_given: bool,
     now: datetime,
 ) -> None:
-    """E23 PUT: set the display name (1-32 characters) and, when given, the avatar
+    """Set the display name (1-32 characters) and, when given, the avatar
     (``null`` clears it; an absent ``avatar`` keeps the current one).
 
     Raises:
@@ -117,7 +117,7 @@ def write_metadata(
     merge: bool,
     now: datetime,
 ) -> dict[str, Any]:
-    """E24: replace (PUT) or shallow-merge (PATCH) the metadata; returns the result.
+    """Replace (PUT) or shallow-merge (PATCH) the metadata; returns the result.
 
     The body *is* the metadata object; the ``idempotencyKey`` member the SDK stamps
     into it is removed first.

@@ -1,4 +1,4 @@
-"""Lobbies for ``lobby_matched`` events (PROTOCOL.md E10, §8 Q13/Q14, S12/S13).
+"""Lobbies for ``lobby_matched`` events.
 
 One forming lobby per (event, window); humans join it until it is full or its
 ``fillBy`` passes, then it is promoted to ``active`` (bots seated per the fill
@@ -14,16 +14,18 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator import finalization
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import EventConfig, LobbyConfig
+from kraty_pygame.emulator.config.models import EventConfig, LobbyConfig
+from kraty_pygame.emulator.domain.leaderboards import finalization
+from kraty_pygame.emulator.domain.leaderboards.boards import BoardServices
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.domain.windows import Window
 from kraty_pygame.emulator.errors import ApiError, not_found
 from kraty_pygame.emulator.ids import event_id, new_id
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 COLUMNS = (
     "id, event_key, window_id, leaderboard_id, capacity, created_at, fill_by, status, "
@@ -48,7 +50,7 @@ def humans(conn: sqlite3.Connection, lobby_id: str) -> int:
 
 
 def projected_bots(row: sqlite3.Row, participant_count: int, now: datetime) -> int:
-    """``botSlots`` (E10): bots actually seated once promoted; while forming, the drip
+    """``botSlots``: bots actually seated once promoted; while forming, the drip
     projection ``min(open, 1 + floor((age - delay) / interval))`` after the delay."""
     if row[7] != "forming":
         return int(row[10])
@@ -96,7 +98,7 @@ def promote(tx: Transaction, row: sqlite3.Row, at: datetime) -> sqlite3.Row:
     return fresh
 
 
-def close(tx: Transaction, row: sqlite3.Row, at: datetime) -> sqlite3.Row:
+def close(tx: Transaction, services: BoardServices, row: sqlite3.Row, at: datetime) -> sqlite3.Row:
     """active -> closed; the lobby board is finalized (``session_terminated``)."""
     tx.conn.execute(
         "UPDATE lobbies SET status = 'closed', closed_at = ? WHERE id = ?", (iso(at), row[0])
@@ -108,6 +110,7 @@ def close(tx: Transaction, row: sqlite3.Row, at: datetime) -> sqlite3.Row:
     )
     finalization.finalize_window(
         tx,
+        services,
         event_key=row[1],
         window_id=row[2],
         leaderboard_id=row[3],
@@ -119,7 +122,9 @@ def close(tx: Transaction, row: sqlite3.Row, at: datetime) -> sqlite3.Row:
     return fresh
 
 
-def evaluate(tx: Transaction, row: sqlite3.Row, now: datetime) -> sqlite3.Row:
+def evaluate(
+    tx: Transaction, services: BoardServices, row: sqlite3.Row, now: datetime
+) -> sqlite3.Row:
     """Bring a lobby up to ``now``: promote when full or past ``fillBy``, close at ``endsAt``."""
     if row[7] == "forming":
         fill_by = parse_iso(row[6]) if row[6] else None
@@ -128,13 +133,13 @@ def evaluate(tx: Transaction, row: sqlite3.Row, now: datetime) -> sqlite3.Row:
         elif fill_by is not None and now >= fill_by and row[12] != "wait_full":
             row = promote(tx, row, fill_by)
     if row[7] == "active" and row[9] is not None and parse_iso(row[9]) <= now:
-        row = close(tx, row, parse_iso(row[9]))
+        row = close(tx, services, row, parse_iso(row[9]))
     return row
 
 
 def _create(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     event: EventConfig,
     window: Window,
     now: datetime,
@@ -186,15 +191,16 @@ def _seat(tx: Transaction, lobby_id: str, player_id: str, now: datetime) -> None
 
 def lobby_for_start(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event: EventConfig,
     window: Window,
     player_id: str,
     now: datetime,
 ) -> sqlite3.Row:
-    """Q14: the player's open lobby in this window, else the forming one (joined), else a
+    """The player's open lobby in this window, else the forming one (joined), else a
     new one; evaluated at ``now`` (joining the last seat promotes at once)."""
+    services = board_services(rt)
     rows = tx.conn.execute(
         f"SELECT {', '.join('l.' + c.strip() for c in COLUMNS.split(','))} FROM lobbies l "
         "JOIN lobby_members m ON m.lobby_id = l.id WHERE m.player_id = ? AND l.event_key = ? "
@@ -202,7 +208,7 @@ def lobby_for_start(
         (player_id, event.key, window.window_id),
     ).fetchall()
     for row in rows:
-        current = evaluate(tx, row, now)
+        current = evaluate(tx, services, row, now)
         if current[7] != "closed":
             return current
     forming = tx.conn.execute(
@@ -211,18 +217,18 @@ def lobby_for_start(
         (event.key, window.window_id),
     ).fetchall()
     for row in forming:
-        current = evaluate(tx, row, now)
+        current = evaluate(tx, services, row, now)
         if current[7] == "forming":
             _seat(tx, current[0], player_id, now)
-            return evaluate(tx, current, now)
+            return evaluate(tx, services, current, now)
     created = _create(tx, rt, event, window, now)
     _seat(tx, created[0], player_id, now)
-    return evaluate(tx, created, now)
+    return evaluate(tx, services, created, now)
 
 
 def server_create(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     event: EventConfig,
     window: Window,
@@ -232,13 +238,13 @@ def server_create(
     fill_bots: bool | None,
     now: datetime,
 ) -> sqlite3.Row:
-    """S12: a pre-matched lobby, promoted at once; the same ``key`` returns it again."""
+    """A pre-matched lobby, promoted at once; the same ``key`` returns it again."""
     existing = tx.conn.execute(
         f"SELECT {COLUMNS} FROM lobbies WHERE event_key = ? AND external_key = ?",
         (event.key, key),
     ).fetchone()
     if existing is not None:
-        return evaluate(tx, existing, now)
+        return evaluate(tx, board_services(rt), existing, now)
     seats = capacity or (event.lobby.capacity if event.lobby else len(player_ids))
     if len(player_ids) > seats:
         raise ApiError("validation_failed", f"{len(player_ids)} players do not fit {seats} seats")
@@ -248,12 +254,14 @@ def server_create(
     return promote(tx, row, now)
 
 
-def read(tx: Transaction, lobby_id: str, now: datetime) -> dict[str, Any]:
-    """E10 / S13: the lobby, evaluated at ``now``; 404 when unknown."""
+def read(
+    tx: Transaction, services: BoardServices, lobby_id: str, now: datetime
+) -> dict[str, Any]:
+    """The lobby, evaluated at ``now``; 404 when unknown."""
     row = load(tx.conn, lobby_id)
     if row is None:
         raise not_found(f"lobby {lobby_id!r}")
-    return dto(tx.conn, evaluate(tx, row, now), now)
+    return dto(tx.conn, evaluate(tx, services, row, now), now)
 
 
 def force_promote(tx: Transaction, lobby_id: str, now: datetime) -> dict[str, Any]:
@@ -266,7 +274,7 @@ def force_promote(tx: Transaction, lobby_id: str, now: datetime) -> dict[str, An
     return dto(tx.conn, row, now)
 
 
-def sweep(tx: Transaction, now: datetime) -> None:
+def sweep(tx: Transaction, services: BoardServices, now: datetime) -> None:
     """Promote lobbies past ``fillBy`` and close sessions past ``endsAt``."""
     stamp = iso(now)
     rows = tx.conn.execute(
@@ -275,4 +283,4 @@ def sweep(tx: Transaction, now: datetime) -> None:
         (stamp, stamp),
     ).fetchall()
     for row in rows:
-        evaluate(tx, row, now)
+        evaluate(tx, services, row, now)

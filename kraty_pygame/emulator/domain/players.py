@@ -1,4 +1,4 @@
-"""Players: register / rotate (E1, S7, §8 Q3/Q20/Q21), bans (S14), seeded content (A.8)."""
+"""Players: register / rotate, bans, seeded content."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kraty_pygame.emulator.auth import PlayerRow, find_player
 from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config import ApiKeyConfig, SeedGrant
+from kraty_pygame.emulator.config.models import ApiKeyConfig, SeedGrant
 from kraty_pygame.emulator.domain import economy, grants
 from kraty_pygame.emulator.errors import ApiError, validation_failed
+from kraty_pygame.emulator.http.auth import PlayerRow, find_player
 from kraty_pygame.emulator.ids import hash_secret, new_secret, new_uuid
 from kraty_pygame.emulator.store import Transaction
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 MAX_EXTERNAL_ID = 256
 _DEFAULT_NAMES = ("Crazy Panda", "Lucky Llama", "Sly Otter", "Brave Badger", "Swift Heron")
@@ -32,7 +32,7 @@ def check_external_id(external_id: str) -> None:
         )
 
 
-def synthetic_name(rt: EmulatorRuntime, player_id: str) -> str:
+def synthetic_name(rt: GameContext, player_id: str) -> str:
     names = rt.config.new_player.synthetic_names or _DEFAULT_NAMES
     index = int(hashlib.sha256(f"{rt.rng_seed}:{player_id}".encode()).hexdigest()[:8], 16)
     return names[index % len(names)]
@@ -67,7 +67,7 @@ def registration_dto(conn: sqlite3.Connection, player_id: str, secret: str) -> d
 
 def _apply_grants(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player_id: str,
     seeds: tuple[SeedGrant, ...],
     now: datetime,
@@ -87,7 +87,7 @@ def _apply_grants(
 
 def _create_player(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     external_id: str,
     now: datetime,
     *,
@@ -157,14 +157,14 @@ def _fund(
 
 def register(
     tx: Transaction,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     *,
     external_id: str,
     force: bool,
     key: ApiKeyConfig,
     now: datetime,
 ) -> dict[str, Any]:
-    """E1: create the player (applying ``[seed.new_player]``) or rotate with ``force``.
+    """Create the player (applying ``[seed.new_player]``) or rotate with ``force``.
 
     Raises:
         ApiError: 403 ``forbidden`` (force with a live key), 403 ``player_banned``,
@@ -189,7 +189,7 @@ def register(
             seed.external_id == external_id for seed in rt.config.seed_players
         )
         _set_secret(conn, existing.id, secret, stamp)
-        if first_time:  # created server-side (S12) and registering now: the starting kit
+        if first_time:  # created server-side and registering now: the starting kit
             fresh = rt.config.new_player
             _fund(
                 conn,
@@ -217,7 +217,7 @@ def register(
 
 
 def rotate(tx: Transaction, player: PlayerRow, now: datetime) -> dict[str, Any]:
-    """S7: mint a new secret; the old one stops working at once."""
+    """Mint a new secret; the old one stops working at once."""
     secret = new_secret()
     _set_secret(tx.conn, player.id, secret, iso(now))
     return {
@@ -229,7 +229,7 @@ def rotate(tx: Transaction, player: PlayerRow, now: datetime) -> dict[str, Any]:
 
 
 def ban(tx: Transaction, player: PlayerRow, reason: str | None, now: datetime) -> dict[str, Any]:
-    """S14 ban; ``applied`` is false when the player was already banned."""
+    """Ban; ``applied`` is false when the player was already banned."""
     applied = player.banned_at is None
     banned_at = iso(now) if applied else player.banned_at
     if applied:
@@ -252,7 +252,7 @@ def ban(tx: Transaction, player: PlayerRow, reason: str | None, now: datetime) -
 
 
 def unban(tx: Transaction, player: PlayerRow, now: datetime) -> dict[str, Any]:
-    """S14 unban; ``applied`` is false when the player was not banned."""
+    """Unban; ``applied`` is false when the player was not banned."""
     applied = player.banned_at is not None
     if applied:
         tx.conn.execute(
@@ -268,7 +268,7 @@ def unban(tx: Transaction, player: PlayerRow, now: datetime) -> dict[str, Any]:
 
 
 def ensure_player(
-    tx: Transaction, rt: EmulatorRuntime, external_id: str, now: datetime
+    tx: Transaction, rt: GameContext, external_id: str, now: datetime
 ) -> PlayerRow:
     """The player for a ``/server/v1`` write, created (unregistered) when unknown."""
     check_external_id(external_id)
@@ -280,8 +280,8 @@ def ensure_player(
     return player
 
 
-def server_view(conn: sqlite3.Connection, rt: EmulatorRuntime, player: PlayerRow) -> dict[str, Any]:
-    """S8: the player with holdings and recent grants."""
+def server_view(conn: sqlite3.Connection, rt: GameContext, player: PlayerRow) -> dict[str, Any]:
+    """The player with holdings and recent grants."""
     row = conn.execute(
         "SELECT created_at, updated_at FROM players WHERE id = ?", (player.id,)
     ).fetchone()
@@ -300,7 +300,7 @@ def server_view(conn: sqlite3.Connection, rt: EmulatorRuntime, player: PlayerRow
     }
 
 
-def seed_content(tx: Transaction, rt: EmulatorRuntime, now: datetime) -> None:
+def seed_content(tx: Transaction, rt: GameContext, now: datetime) -> None:
     """Create ``[[seed.players]]`` with their secrets, holdings and pending grants."""
     stamp = iso(now)
     for seed in rt.config.seed_players:

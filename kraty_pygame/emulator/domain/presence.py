@@ -1,4 +1,4 @@
-"""Presence heartbeats (PROTOCOL.md E26) on the emulator clock.
+"""Presence heartbeats on the emulator clock.
 
 A player is ``online`` while its last heartbeat is younger than
 ``[friends] presence_ttl_s`` (default 1.5 x the 30 s heartbeat interval, so one

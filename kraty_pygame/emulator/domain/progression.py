@@ -1,4 +1,4 @@
-"""Wallet progression with derived levels (PROTOCOL.md E40, A.3) and client self-grants (E38).
+"""Wallet progression with derived levels and client self-grants.
 
 Wallet progress moves a ``kind = "progression"`` resource flagged ``client_writable``
 by a signed amount, never below zero (403 ``forbidden`` for any other resource).
@@ -9,7 +9,7 @@ a level lost by a rollback and reached again does not pay twice.
 
 Self-grants need ``[game] inventory_management = "permissive"`` (else 403
 ``inventory_not_permissive``). A reward self-grant deposits at once (ledger origin
-``client``) and is returned already claimed (Q10); a crate self-grant stays pending,
+``client``) and is returned already claimed; a crate self-grant stays pending,
 to be opened like any crate.
 """
 
@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import CurrencyConfig
+from kraty_pygame.emulator.config.models import CurrencyConfig
 from kraty_pygame.emulator.domain import economy, grants, rewards
 from kraty_pygame.emulator.errors import ApiError, not_found, validation_failed
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 
 def level_of(thresholds: tuple[int, ...], balance: int) -> int:
@@ -33,7 +34,7 @@ def level_of(thresholds: tuple[int, ...], balance: int) -> int:
     return sum(1 for threshold in thresholds if threshold <= balance)
 
 
-def _derived_of(rt: EmulatorRuntime, economy_key: str) -> list[CurrencyConfig]:
+def _derived_of(rt: GameContext, economy_key: str) -> list[CurrencyConfig]:
     return [
         c
         for c in rt.config.currencies
@@ -43,7 +44,7 @@ def _derived_of(rt: EmulatorRuntime, economy_key: str) -> list[CurrencyConfig]:
 
 def progress(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player_id: str,
     economy_key: str,
     *,
@@ -51,7 +52,7 @@ def progress(
     reason: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """E40: ``ProgressWalletResult {economyKey, balance, applied, derived[]}``.
+    """``ProgressWalletResult {economyKey, balance, applied, derived[]}``.
 
     Raises:
         ApiError: 404 ``not_found`` (unknown economy); 403 ``forbidden`` (not a
@@ -122,7 +123,7 @@ def _has_row(conn: sqlite3.Connection, player_id: str, key: str) -> bool:
 
 def _pay_level(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player_id: str,
     target: CurrencyConfig,
     *,
@@ -152,17 +153,19 @@ def _pay_level(
     return [str(grant["id"])]
 
 
-# ------------------------------------------------------------------ self-grants (E38)
+# ------------------------------------------------------------------ self-grants
 
 
-_ENTRY_FIELDS: Final = {
-    "currency": ("amount", "currencyKey"),
-    "item": ("quantity", "itemKey"),
-    "crate": ("quantity", "crateItemKey"),
-}
+_ENTRY_FIELDS: Final = MappingProxyType(
+    {
+        "currency": ("amount", "currencyKey"),
+        "item": ("quantity", "itemKey"),
+        "crate": ("quantity", "crateItemKey"),
+    }
+)
 
 
-def _known(rt: EmulatorRuntime, kind: str, key: object) -> bool:
+def _known(rt: GameContext, kind: str, key: object) -> bool:
     if not isinstance(key, str):
         return False
     if kind == "currency":
@@ -171,7 +174,7 @@ def _known(rt: EmulatorRuntime, kind: str, key: object) -> bool:
     return item is not None and (kind == "item" or item.crate is not None)
 
 
-def _check_entries(rt: EmulatorRuntime, kind: str, entries: Any) -> list[dict[str, Any]]:
+def _check_entries(rt: GameContext, kind: str, entries: Any) -> list[dict[str, Any]]:
     if not isinstance(entries, list) or not entries:
         raise validation_failed(
             "entries must be a non-empty array", [{"path": "entries", "message": "required"}]
@@ -206,12 +209,12 @@ def _check_entries(rt: EmulatorRuntime, kind: str, entries: Any) -> list[dict[st
 
 def self_grant(
     conn: sqlite3.Connection,
-    rt: EmulatorRuntime,
+    rt: GameContext,
     player_id: str,
     body: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """E38: ``Grant`` (rewards claimed and deposited at once; crates pending).
+    """``Grant`` (rewards claimed and deposited at once; crates pending).
 
     Raises:
         ApiError: 403 ``inventory_not_permissive``; 400 ``validation_failed``.

@@ -1,6 +1,6 @@
 """Reward entries: resolving ``{min, max, step}`` ranges and rolling crate tables.
 
-Rolls are deterministic per grant (PROTOCOL.md A.4, §8 Q37): the RNG is
+Rolls are deterministic per grant: the RNG is
 ``random.Random(rng_seed ^ int(sha256(grant_id).hexdigest()[:16], 16))``.
 """
 
@@ -10,9 +10,9 @@ import hashlib
 import random
 from typing import Any
 
-from kraty_pygame.emulator.bounds import MAX_INT
-from kraty_pygame.emulator.config import CrateConfig, GameConfig, RewardEntry
+from kraty_pygame.emulator.config.models import CrateConfig, GameConfig, RewardEntry
 from kraty_pygame.emulator.errors import ApiError, validation_failed
+from kraty_pygame.emulator.http.bounds import MAX_INT
 
 
 def grant_rng(rng_seed: int, grant_id: str) -> random.Random:
@@ -85,11 +85,11 @@ def roll_crate(crate: CrateConfig, rng: random.Random) -> list[RewardEntry]:
 
 
 def validate_entries(config: GameConfig, entries: Any, path: str = "entries") -> list[RewardEntry]:
-    """Check API-supplied reward entries (S5 / E38) and return them in wire form.
+    """Check API-supplied reward entries and return them in wire form.
 
     Raises:
         ApiError: 400 ``validation_failed`` for a malformed entry, 400 ``invalid_metric``
-            for an unknown currency / item / crate key (PROTOCOL.md §3.1).
+            for an unknown currency / item / crate key.
     """
     if not isinstance(entries, list) or not entries:
         raise validation_failed(f"{path} must be a non-empty array")

@@ -1,4 +1,4 @@
-"""Event windows from ``[events.schedule]`` (PROTOCOL.md A.6, §8 Q17).
+"""Event windows from ``[events.schedule]``.
 
 Windows are computed from the schedule and materialised in the ``windows`` table the
 first time they are needed (which fixes their ``leaderboardId``). ``start_offset_s``
@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from kraty_pygame.emulator.clock import iso, parse_iso
-from kraty_pygame.emulator.config import EventConfig
+from kraty_pygame.emulator.config.models import EventConfig
 from kraty_pygame.emulator.ids import stable_id
 
 if TYPE_CHECKING:
-    from kraty_pygame.emulator.runtime import EmulatorRuntime
+    from kraty_pygame.emulator.domain.context import GameContext
 
 #: End of an ``always`` window (it never closes unless finalized by hand).
 FOREVER: Final = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
@@ -42,7 +42,7 @@ class Window:
         return {**event.metadata, **event.schedule.window_metadata}
 
 
-def _schedule_start(rt: EmulatorRuntime, event: EventConfig) -> datetime:
+def _schedule_start(rt: GameContext, event: EventConfig) -> datetime:
     schedule = event.schedule
     if schedule.start is not None:
         return schedule.start.astimezone(UTC)
@@ -71,7 +71,7 @@ def _materialise(
 
 
 def _scheduled(
-    rt: EmulatorRuntime, event: EventConfig, now: datetime
+    rt: GameContext, event: EventConfig, now: datetime
 ) -> tuple[datetime, datetime] | None:
     """The bounds of the scheduled window containing ``now`` (before early closes)."""
     schedule = event.schedule
@@ -90,7 +90,7 @@ def _scheduled(
 
 
 def active_window(
-    conn: sqlite3.Connection, rt: EmulatorRuntime, event: EventConfig, now: datetime
+    conn: sqlite3.Connection, rt: GameContext, event: EventConfig, now: datetime
 ) -> Window | None:
     """The event's window open at ``now`` (materialised), or None between windows."""
     if event.schedule.kind == "always":

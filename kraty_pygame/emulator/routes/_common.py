@@ -1,5 +1,5 @@
-"""Shared route plumbing: auth dependencies, body access, strict body models, and the
-idempotent player writes (client and server side) and holding changes many routes share."""
+"""Shared route plumbing: auth dependencies, body access, strict body models and the
+one write path every write route takes."""
 
 from __future__ import annotations
 
@@ -12,12 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth
-from kraty_pygame.emulator.clock import iso
-from kraty_pygame.emulator.config import ApiKeyConfig
-from kraty_pygame.emulator.domain import economy
+from kraty_pygame.emulator.config.models import ApiKeyConfig
 from kraty_pygame.emulator.errors import not_found
-from kraty_pygame.emulator.idempotency import run_write
+from kraty_pygame.emulator.http import auth
+from kraty_pygame.emulator.http.idempotency import run_write
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -31,6 +29,10 @@ class StrictBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class EmptyBody(StrictBody):
+    """``{}`` plus the auto-stamped ``idempotencyKey``."""
 
 
 # Dependencies are ``async def`` on purpose: FastAPI runs plain ``def`` dependencies in
@@ -70,27 +72,31 @@ def limit_param(value: int | None, default: int = 50, maximum: int = 200) -> int
     return max(1, min(maximum, value))
 
 
-# ------------------------------------------------------------------ player writes
+# ------------------------------------------------------------------------ writes
+#
+# Every write route takes the one write path: ``run_write`` authorizes the caller,
+# replays or rejects a repeated idempotency key, runs the route's handler in one
+# store transaction and turns its ``(status, data)`` into the response. A route
+# supplies its handler and picks who may act:
 
 
-def player_write(
+async def player_write(
     request: Request,
-    rt: EmulatorRuntime,
-    *,
-    api_key: str,
-    external_id: str,
-    body: dict[str, Any] | None,
+    key: ApiKeyConfig,
     handler: PlayerHandler,
+    *,
     require_key: bool = False,
+    with_body: bool = True,
 ) -> Response:
-    """A ``/sdk/v1`` write acting for ``external_id``: the player's secret authorizes it
-    and ``run_write`` makes it idempotent."""
+    """A ``/sdk/v1`` write acting for the path's ``external_id``, authorized by the
+    player's secret; ``with_body=False`` ignores any body (no idempotency key)."""
+    external_id = str(request.path_params["external_id"])
     return run_write(
-        rt,
+        runtime_of(request),
         request,
-        api_key=api_key,
+        api_key=key.key,
         external_id=external_id,
-        body=body,
+        body=await body_dict(request) if with_body else None,
         authorize=lambda conn: auth.player_for_write(conn, request, external_id),
         handler=handler,
         require_key=require_key,
@@ -105,83 +111,43 @@ def server_player(conn: sqlite3.Connection, external_id: str) -> auth.PlayerRow:
     return player
 
 
-def server_write(
+async def server_write(
     request: Request,
-    rt: EmulatorRuntime,
-    *,
-    api_key: str,
-    external_id: str,
-    body: dict[str, Any] | None,
+    key: ApiKeyConfig,
     handler: PlayerHandler,
+    *,
+    external_id: str | None = None,
     require_key: bool = False,
 ) -> Response:
-    """A ``/server/v1`` write on behalf of ``external_id`` (the server key authorizes it)."""
+    """A ``/server/v1`` write on behalf of a player (the path's ``external_id`` unless
+    given); the server key authorizes it."""
+    player_id = external_id if external_id is not None else str(request.path_params["external_id"])
     return run_write(
-        rt,
+        runtime_of(request),
         request,
-        api_key=api_key,
-        external_id=external_id,
-        body=body,
-        authorize=lambda conn: server_player(conn, external_id),
+        api_key=key.key,
+        external_id=player_id,
+        body=await body_dict(request),
+        authorize=lambda conn: server_player(conn, player_id),
         handler=handler,
         require_key=require_key,
     )
 
 
-# ------------------------------------------------------------------ holding changes
-
-
-def change_balance(
-    rt: EmulatorRuntime,
-    tx: Transaction,
-    player: auth.PlayerRow,
-    economy_key: str,
-    delta: int,
+async def open_write(
+    request: Request,
+    key: ApiKeyConfig,
+    handler: Callable[[Transaction, None], tuple[int, Any]],
     *,
-    reason: str,
-    origin: str,
-    source_ref_id: str | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Move one balance for a wallet write route (E14, S1, S2): 404 for an unknown
-    currency, 409 when it would go negative; returns the route's 200 answer."""
-    if rt.config.currency(economy_key) is None:
-        raise not_found(f"economy {economy_key!r}")
-    change = economy.change_balance(
-        tx.conn,
-        player_id=player.id,
-        economy_key=economy_key,
-        delta=delta,
-        now=iso(rt.now()),
-        reason=reason,
-        origin=origin,
-        source_ref_id=source_ref_id,
+    external_id: str | None = None,
+) -> Response:
+    """A write that acts for no existing player (registration, a server-made lobby)."""
+    return run_write(
+        runtime_of(request),
+        request,
+        api_key=key.key,
+        external_id=external_id,
+        body=await body_dict(request),
+        authorize=lambda _conn: None,
+        handler=handler,
     )
-    return 200, {"economyKey": economy_key, "balance": change.after, "applied": True}
-
-
-def change_quantity(
-    rt: EmulatorRuntime,
-    tx: Transaction,
-    player: auth.PlayerRow,
-    item_key: str,
-    delta: int,
-    *,
-    reason: str,
-    origin: str,
-    source_ref_id: str | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Move one item quantity for an inventory write route (E12, S3, S4): 404 for an
-    unknown item, 409 when it would go negative; returns the route's 200 answer."""
-    if rt.config.item(item_key) is None:
-        raise not_found(f"item {item_key!r}")
-    change = economy.change_quantity(
-        tx.conn,
-        player_id=player.id,
-        item_key=item_key,
-        delta=delta,
-        now=iso(rt.now()),
-        reason=reason,
-        origin=origin,
-        source_ref_id=source_ref_id,
-    )
-    return 200, {"itemKey": item_key, "quantity": change.after, "applied": True}

@@ -1,4 +1,4 @@
-"""E15 catalog."""
+"""The game catalog: items and currencies."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
-from kraty_pygame.emulator.config import GameConfig
+from kraty_pygame.emulator.config.models import GameConfig
+from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.routes._common import ClientKey
 from kraty_pygame.emulator.runtime import runtime_of
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["catalog"])
 
 
 def catalog_dto(config: GameConfig) -> dict[str, Any]:
-    """``Catalog``: ``{items, currencies}``; names/descriptions verbatim (Q28)."""
+    """``Catalog``: ``{items, currencies}``; names/descriptions verbatim."""
     return {
         "items": [
             {

@@ -1,10 +1,11 @@
-"""The ``/_emulator/*`` control plane (PROTOCOL.md A.9): reset, clock, faults, state,
+"""The ``/_emulator/*`` control plane: reset, clock, faults, state,
 recent requests, finalize, promote. No auth; served only when enabled (by default
 when bound to loopback). Not part of Kraty, so hidden from the OpenAPI document."""
 
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -12,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.clock import iso, parse_iso
+from kraty_pygame.emulator.domain import lobbies, sweep
 from kraty_pygame.emulator.errors import ApiError, validation_failed
-from kraty_pygame.emulator.faults import FaultSettings
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.http.faults import FaultSettings
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 
 
@@ -118,46 +120,43 @@ async def recent_requests(
 
 @router.post("/events/{event_key}/finalize")
 async def finalize_event(event_key: str, rt: EmulatorRuntime = Depends(_enabled)) -> Response:  # noqa: B008
-    finalize = rt.extensions.get("finalize_event")
-    if finalize is None:
-        raise ApiError("not_found", "event finalization is not available")
     with rt.store.write() as tx:
-        result = finalize(tx, rt, event_key, rt.now())
+        result = sweep.finalize_event(tx, rt, event_key, rt.now())
     return responses.ok(result)
 
 
 @router.post("/lobbies/{lobby_id}/promote")
 async def promote_lobby(lobby_id: str, rt: EmulatorRuntime = Depends(_enabled)) -> Response:  # noqa: B008
-    promote = rt.extensions.get("promote_lobby")
-    if promote is None:
-        raise ApiError("not_found", "lobbies are not available")
     with rt.store.write() as tx:
-        result = promote(tx, rt, lobby_id, rt.now())
+        result = lobbies.force_promote(tx, lobby_id, rt.now())
     return responses.ok(result)
 
 
-_STATE_TABLES = {
-    "players": "SELECT id, external_id, secret_prefix, registered_at, banned_at, ban_reason, "
-    "country, display_name, synthetic_name, metadata, created_at FROM players ORDER BY created_at",
-    "wallet": "SELECT p.external_id, w.economy_key, w.balance, w.updated_at FROM wallet w "
-    "JOIN players p ON p.id = w.player_id ORDER BY p.external_id, w.economy_key",
-    "inventory": "SELECT p.external_id, i.item_key, i.quantity, i.updated_at FROM inventory i "
-    "JOIN players p ON p.id = i.player_id ORDER BY p.external_id, i.item_key",
-    "grants": "SELECT g.id, p.external_id, g.kind, g.status, g.source_kind, g.source_ref_id, "
-    "g.parent_grant_id, g.contents, g.created_at, g.expires_at FROM grants g "
-    "JOIN players p ON p.id = g.player_id ORDER BY g.created_at, g.rowid",
-    "attempts": "SELECT a.id, p.external_id, a.event_key, a.window_id, a.leaderboard_id, "
-    "a.lobby_id, a.status, a.score, a.metrics, a.metrics_raw, a.started_at, a.ends_at, "
-    "a.completed_at FROM attempts a JOIN players p ON p.id = a.player_id ORDER BY a.started_at",
-    "windows": "SELECT * FROM windows ORDER BY event_key, starts_at",
-    "lobbies": "SELECT * FROM lobbies ORDER BY created_at",
-    "lobby_members": "SELECT * FROM lobby_members ORDER BY lobby_id, joined_at",
-    # every wallet/inventory change, oldest first: what a test counts to prove a write
-    # was applied once (its reason, or the grant it came from in sourceRefId)
-    "ledger": "SELECT l.id, p.external_id AS externalPlayerId, l.kind, l.key, l.delta, "
-    "l.after, l.reason, l.origin, l.source_ref_id AS sourceRefId, l.occurred_at AS occurredAt "
-    "FROM ledger l JOIN players p ON p.id = l.player_id ORDER BY l.id",
-}
+_STATE_TABLES = MappingProxyType(
+    {
+        "players": "SELECT id, external_id, secret_prefix, registered_at, banned_at, "
+        "ban_reason, country, display_name, synthetic_name, metadata, created_at "
+        "FROM players ORDER BY created_at",
+        "wallet": "SELECT p.external_id, w.economy_key, w.balance, w.updated_at FROM wallet w "
+        "JOIN players p ON p.id = w.player_id ORDER BY p.external_id, w.economy_key",
+        "inventory": "SELECT p.external_id, i.item_key, i.quantity, i.updated_at FROM inventory i "
+        "JOIN players p ON p.id = i.player_id ORDER BY p.external_id, i.item_key",
+        "grants": "SELECT g.id, p.external_id, g.kind, g.status, g.source_kind, g.source_ref_id, "
+        "g.parent_grant_id, g.contents, g.created_at, g.expires_at FROM grants g "
+        "JOIN players p ON p.id = g.player_id ORDER BY g.created_at, g.rowid",
+        "attempts": "SELECT a.id, p.external_id, a.event_key, a.window_id, a.leaderboard_id, "
+        "a.lobby_id, a.status, a.score, a.metrics, a.metrics_raw, a.started_at, a.ends_at, "
+        "a.completed_at FROM attempts a JOIN players p ON p.id = a.player_id ORDER BY a.started_at",
+        "windows": "SELECT * FROM windows ORDER BY event_key, starts_at",
+        "lobbies": "SELECT * FROM lobbies ORDER BY created_at",
+        "lobby_members": "SELECT * FROM lobby_members ORDER BY lobby_id, joined_at",
+        # every wallet/inventory change, oldest first: what a test counts to prove a write
+        # was applied once (its reason, or the grant it came from in sourceRefId)
+        "ledger": "SELECT l.id, p.external_id AS externalPlayerId, l.kind, l.key, l.delta, "
+        "l.after, l.reason, l.origin, l.source_ref_id AS sourceRefId, l.occurred_at AS occurredAt "
+        "FROM ledger l JOIN players p ON p.id = l.player_id ORDER BY l.id",
+    }
+)
 _JSON_COLUMNS = frozenset({"metadata", "contents", "metrics", "metrics_raw"})
 
 
@@ -184,7 +183,4 @@ async def state(rt: EmulatorRuntime = Depends(_enabled)) -> Response:  # noqa: B
     with rt.store.read() as conn:
         for name, sql in _STATE_TABLES.items():
             dump[name] = _rows(conn, sql)
-    extra = rt.extensions.get("state")
-    if extra is not None:
-        dump.update(extra(rt))
     return responses.ok(dump)

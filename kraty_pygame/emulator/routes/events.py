@@ -1,18 +1,23 @@
-"""E2 events list, E3 start, E4 progress, E22 finish; ``install`` wires the gameplay
-sweep and the control-plane finalize / promote actions into the runtime."""
+"""Events: list the startable ones, start an attempt, report progress, finish."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
-from kraty_pygame.emulator.domain import attempts, events, lobbies, sweep
+from kraty_pygame.emulator.domain import attempts, events
 from kraty_pygame.emulator.errors import not_found
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict, player_write
+from kraty_pygame.emulator.http import auth, responses
+from kraty_pygame.emulator.routes._common import (
+    ClientKey,
+    EmptyBody,
+    PlayerHandler,
+    StrictBody,
+    player_write,
+)
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -34,20 +39,6 @@ class ProgressBody(StrictBody):
     metricValue: float | None = None
     metrics: dict[str, float] | None = None
     occurredAt: str | None = None
-
-
-class EmptyBody(StrictBody):
-    """``{}`` plus the auto-stamped ``idempotencyKey``."""
-
-
-def install(app: FastAPI, rt: EmulatorRuntime) -> None:
-    """Register the gameplay sweep (first, before emulator-boards' finalization sweep)."""
-    del app
-    rt.sweep_hooks.insert(0, sweep.sweep)
-    rt.extensions["finalize_event"] = sweep.finalize_event
-    rt.extensions["promote_lobby"] = lambda tx, _rt, lobby_id, now: lobbies.force_promote(
-        tx, lobby_id, now
-    )
 
 
 @router.get(f"{_PLAYER}/events")
@@ -74,9 +65,8 @@ async def start(
     key: ClientKey,
     body: StartBody | None = None,
 ) -> Response:
-    """201 new attempt, 200 the in-progress one (Q5), 202 ``lobby_forming``, or an error."""
+    """201 new attempt, 200 the in-progress one, 202 ``lobby_forming``, or an error."""
     rt = runtime_of(request)
-    raw = await body_dict(request)
     context = body.playerContext if body is not None else None
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
@@ -84,9 +74,7 @@ async def start(
             tx, rt, event_key=event_key, player=player, player_context=context, now=rt.now()
         )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 def event_or_404(rt: EmulatorRuntime, event_key: str) -> Any:
@@ -96,19 +84,10 @@ def event_or_404(rt: EmulatorRuntime, event_key: str) -> Any:
     return event
 
 
-@router.post(f"{_PLAYER}/events/{{event_key}}/attempts/{{attempt_id}}/progress")
-async def progress(
-    request: Request,
-    *,
-    external_id: str,
-    event_key: str,
-    attempt_id: str,
-    body: ProgressBody,
-    key: ClientKey,
-) -> Response:
-    """Set / increment metrics; ``milestonesFired`` lists what this write crossed."""
-    rt = runtime_of(request)
-    raw = await body_dict(request)
+def progress_handler(
+    rt: EmulatorRuntime, event_key: str, attempt_id: str, body: ProgressBody
+) -> PlayerHandler:
+    """The write of a progress report (client or server side)."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
         return 200, attempts.progress(
@@ -121,9 +100,23 @@ async def progress(
             now=rt.now(),
         )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return handler
+
+
+def finish_handler(rt: EmulatorRuntime, event_key: str, attempt_id: str) -> PlayerHandler:
+    """The write that ends an attempt now (client or server side)."""
+
+    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
+        return 200, attempts.finish(
+            tx.conn,
+            rt,
+            event=event_or_404(rt, event_key),
+            player=player,
+            attempt_id=attempt_id,
+            now=rt.now(),
+        )
+
+    return handler
 
 
 @router.post(f"{_PLAYER}/events/{{event_key}}/attempts/{{attempt_id}}/finish")
@@ -137,20 +130,21 @@ async def finish(
     body: EmptyBody | None = None,
 ) -> Response:
     """End the attempt now: ``{attempt, outcome: completed | expired}``."""
-    rt = runtime_of(request)
     del body
-    raw = await body_dict(request)
+    handler = finish_handler(runtime_of(request), event_key, attempt_id)
+    return await player_write(request, key, handler)
 
-    def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
-        return 200, attempts.finish(
-            tx.conn,
-            rt,
-            event=event_or_404(rt, event_key),
-            player=player,
-            attempt_id=attempt_id,
-            now=rt.now(),
-        )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+@router.post(f"{_PLAYER}/events/{{event_key}}/attempts/{{attempt_id}}/progress")
+async def progress(
+    request: Request,
+    *,
+    external_id: str,
+    event_key: str,
+    attempt_id: str,
+    body: ProgressBody,
+    key: ClientKey,
+) -> Response:
+    """Set / increment metrics; ``milestonesFired`` lists what this write crossed."""
+    handler = progress_handler(runtime_of(request), event_key, attempt_id, body)
+    return await player_write(request, key, handler)

@@ -1,7 +1,7 @@
-"""E25-E36 friends: friend code, presence, list, search, requests, remove, blocks.
+"""Friends: friend code, presence, list, search, requests, remove, blocks.
 
-Every route needs the key and the player's secret (§8 Q1). List reads of a player that
-was never registered answer empty lists (Q27); the friend-code read mints the code, so
+Every route needs the key and the player's secret. List reads of a player that
+was never registered answer empty lists; the friend-code read mints the code, so
 it needs a registered player.
 """
 
@@ -14,12 +14,12 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
-from kraty_pygame.emulator.config_platform import platform_config
 from kraty_pygame.emulator.domain import friends, identity, presence
 from kraty_pygame.emulator.errors import ApiError
+from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
+    EmptyBody,
     Runtime,
     StrictBody,
     body_dict,
@@ -48,13 +48,9 @@ class TargetBody(StrictBody):
     externalPlayerId: str | None = None
 
 
-class EmptyBody(StrictBody):
-    """``{}`` plus the auto-stamped ``idempotencyKey``."""
-
-
 def _timing(rt: EmulatorRuntime) -> tuple[float, float | None]:
     """(presence TTL, gift cooldown or None when gifting is off)."""
-    cfg = platform_config(rt.config)
+    cfg = rt.config.platform
     cooldown = cfg.gifting.cooldown_seconds if cfg.gifting.enabled else None
     return cfg.friends.presence_ttl_s, cooldown
 
@@ -83,7 +79,7 @@ async def get_friend_code(
     rt: Runtime,
     progression: ProgressionQuery = None,
 ) -> Response:
-    """E25 ``FriendCode {friendCode, displayIdentity, progression?}`` (stable forever)."""
+    """``FriendCode {friendCode, displayIdentity, progression?}`` (stable forever)."""
     del key
     keys = identity.parse_progression(progression)
     with rt.store.write() as tx:
@@ -109,7 +105,7 @@ async def list_friends(
     rt: Runtime,
     progression: ProgressionQuery = None,
 ) -> Response:
-    """E27 ``{friends: Friend[]}`` with presence (and progression when asked)."""
+    """``{friends: Friend[]}`` with presence (and progression when asked)."""
     del key
     keys = identity.parse_progression(progression)
     ttl, cooldown = _timing(rt)
@@ -134,7 +130,7 @@ async def search(
     limit: int | None = Query(default=None, ge=1, le=200),
     progression: ProgressionQuery = None,
 ) -> Response:
-    """E28 ``{results: FriendSearchResult[]}`` (name, id or friend code; blocks omitted)."""
+    """``{results: FriendSearchResult[]}`` (name, id or friend code; blocks omitted)."""
     del key
     keys = identity.parse_progression(progression)
     with rt.store.read() as conn:
@@ -161,7 +157,7 @@ async def list_requests(
     rt: Runtime,
     progression: ProgressionQuery = None,
 ) -> Response:
-    """E29 ``FriendRequests {incoming[], outgoing[]}`` (pending only)."""
+    """``FriendRequests {incoming[], outgoing[]}`` (pending only)."""
     del key
     keys = identity.parse_progression(progression)
     with rt.store.read() as conn:
@@ -175,7 +171,7 @@ async def list_requests(
 async def list_blocks(
     request: Request, *, external_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E35 ``{blocked: BlockedPlayer[]}``."""
+    """``{blocked: BlockedPlayer[]}``."""
     del key
     with rt.store.read() as conn:
         player = auth.player_for_read(conn, request, external_id)
@@ -196,7 +192,7 @@ async def heartbeat(
     rt: Runtime,
     body: PresenceBody | None = None,
 ) -> Response:
-    """E26 heartbeat: ``PlayerPresence {online, lastActiveAt, status}``."""
+    """Presence heartbeat: ``PlayerPresence {online, lastActiveAt, status}``."""
     del body
     raw = await body_dict(request)
 
@@ -207,16 +203,14 @@ async def heartbeat(
         ttl, _ = _timing(rt)
         return 200, presence.presence_of(tx.conn, player.id, now=now, ttl_s=ttl)
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post(_BASE + "/friends/requests")
 async def send_request(
     request: Request, *, external_id: str, body: TargetBody, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E30 ``SendFriendRequestResult {status, request?, friend?}``."""
+    """``SendFriendRequestResult {status, request?, friend?}``."""
     del body
     raw = await body_dict(request) or {}
 
@@ -231,9 +225,7 @@ async def send_request(
             friend=_friend_builder(tx, rt, player.id),
         )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post(_BASE + "/friends/requests/{request_id}/accept")
@@ -246,18 +238,15 @@ async def accept_request(
     rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
-    """E31 ``{friend: Friend}``."""
+    """``{friend: Friend}``."""
     del body
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         other = friends.resolve_request(tx.conn, player.id, request_id, "accept", now=rt.now())
         since = friends.friends_since(tx.conn, player.id, other)
         return 200, {"friend": _friend_builder(tx, rt, player.id)(other, since)}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post(_BASE + "/friends/requests/{request_id}/decline")
@@ -270,54 +259,47 @@ async def decline_request(
     rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
-    """E32 ``{declined: true}``."""
+    """``{declined: true}``."""
     del body
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         friends.resolve_request(tx.conn, player.id, request_id, "decline", now=rt.now())
         return 200, {"declined": True}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.delete(_BASE + "/friends/requests/{request_id}")
 async def cancel_request(
     request: Request, *, external_id: str, request_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E33 cancel an outgoing request: ``{cancelled: true}``."""
+    """Cancel an outgoing request: ``{cancelled: true}``."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         friends.resolve_request(tx.conn, player.id, request_id, "cancel", now=rt.now())
         return 200, {"cancelled": True}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=None, handler=handler
-    )
+    return await player_write(request, key, handler, with_body=False)
 
 
 @router.delete(_BASE + "/friends/{friend_external_id}")
 async def remove_friend(
     request: Request, *, external_id: str, friend_external_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E34 ``{removed: true}``."""
+    """``{removed: true}``."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         friends.remove(tx.conn, player.id, friend_external_id)
         return 200, {"removed": True}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=None, handler=handler
-    )
+    return await player_write(request, key, handler, with_body=False)
 
 
 @router.post(_BASE + "/blocks")
 async def block(
     request: Request, *, external_id: str, body: TargetBody, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E36 ``{blocked: BlockedPlayer}``; ends the friendship and pending requests."""
+    """``{blocked: BlockedPlayer}``; ends the friendship and pending requests."""
     del body
     raw = await body_dict(request) or {}
 
@@ -327,21 +309,17 @@ async def block(
         ref = identity.player_ref(tx.conn, target.id)
         return 200, {"blocked": {**ref, "blockedAt": blocked_at}}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.delete(_BASE + "/blocks/{blocked_external_id}")
 async def unblock(
     request: Request, *, external_id: str, blocked_external_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E36 ``{unblocked: true}``."""
+    """``{unblocked: true}``."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         friends.unblock(tx.conn, player.id, blocked_external_id)
         return 200, {"unblocked": True}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=None, handler=handler
-    )
+    return await player_write(request, key, handler, with_body=False)

@@ -1,4 +1,4 @@
-"""E41-E45 friend gifting: gift catalog, send, inbox, sent, claim (key + secret)."""
+"""Friend gifting: gift catalog, send, inbox, sent, claim (key + secret)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
 from kraty_pygame.emulator.domain import gifts
+from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
+    EmptyBody,
     Runtime,
     StrictBody,
     body_dict,
@@ -39,15 +40,11 @@ class SendGiftBody(StrictBody):
     message: str | None = Field(default=None, max_length=gifts.MAX_MESSAGE_LENGTH)
 
 
-class EmptyBody(StrictBody):
-    """``{}`` plus the auto-stamped ``idempotencyKey``."""
-
-
 @router.get(_BASE + "/catalog")
 async def gift_catalog(
     request: Request, *, external_id: str, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E41 ``GiftCatalog``; 403 ``gifting_disabled`` when the game has no gifting."""
+    """``GiftCatalog``; 403 ``gifting_disabled`` when the game has no gifting."""
     del key
     gifts.gifting(rt)
     with rt.store.read() as conn:
@@ -91,7 +88,7 @@ async def inbox(
     status: StatusQuery = None,
     limit: LimitQuery = None,
 ) -> Response:
-    """E43 ``{gifts: Gift[]}`` received, newest first."""
+    """``{gifts: Gift[]}`` received, newest first."""
     del key
     return await _list(request, rt, external_id, "incoming", status=status, limit=limit)
 
@@ -106,7 +103,7 @@ async def sent(
     status: StatusQuery = None,
     limit: LimitQuery = None,
 ) -> Response:
-    """E44 ``{gifts: Gift[]}`` sent, newest first."""
+    """``{gifts: Gift[]}`` sent, newest first."""
     del key
     return await _list(request, rt, external_id, "outgoing", status=status, limit=limit)
 
@@ -115,16 +112,14 @@ async def sent(
 async def send_gift(
     request: Request, *, external_id: str, body: SendGiftBody, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E42 ``{gift: Gift}``: a pending grant for the friend; cooldown and daily limit apply."""
+    """``{gift: Gift}``: a pending grant for the friend; cooldown and daily limit apply."""
     del body
     raw = await body_dict(request) or {}
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 200, {"gift": gifts.send(tx.conn, rt, player, raw, rt.now())}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post(_BASE + "/{gift_id}/claim")
@@ -137,13 +132,10 @@ async def claim_gift(
     rt: Runtime,
     body: EmptyBody | None = None,
 ) -> Response:
-    """E45 ``{gift: Gift}``; claiming again returns the same claimed row."""
+    """``{gift: Gift}``; claiming again returns the same claimed row."""
     del body
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 200, {"gift": gifts.claim(tx.conn, rt, player.id, gift_id, rt.now())}
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)

@@ -1,4 +1,4 @@
-"""E7 pending grants, E8 claim, E9 crate open."""
+"""Grants: the pending list, claiming one, opening a crate."""
 
 from __future__ import annotations
 
@@ -8,17 +8,14 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
+from kraty_pygame.emulator.config.models import ApiKeyConfig
 from kraty_pygame.emulator.domain import grants
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict, player_write
+from kraty_pygame.emulator.http import auth, responses
+from kraty_pygame.emulator.routes._common import ClientKey, EmptyBody, player_write
 from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["grants"])
-
-
-class EmptyBody(StrictBody):
-    """``{}`` plus the auto-stamped ``idempotencyKey``."""
 
 
 @router.get("/sdk/v1/players/{external_id}/pending-grants")
@@ -39,17 +36,11 @@ async def list_pending(
         return responses.ok(grants.list_pending(conn, player.id, rt.now(), limit))
 
 
-async def _grant_write(
-    request: Request, rt: Any, key: str, external_id: str, action: Any
-) -> Response:
-    raw = await body_dict(request)
-
+async def _grant_write(request: Request, rt: Any, key: ApiKeyConfig, action: Any) -> Response:
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, Any]:
         return 200, action(tx.conn, rt, player.id, request.path_params["grant_id"], rt.now())
 
-    return player_write(
-        request, rt, api_key=key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post("/sdk/v1/players/{external_id}/grants/{grant_id}/claim")
@@ -61,10 +52,10 @@ async def claim_grant(
     key: ClientKey,
     body: EmptyBody | None = None,
 ) -> Response:
-    """Claim a reward grant (idempotent); deposits its entries (Q10)."""
+    """Claim a reward grant (idempotent); deposits its entries."""
     rt = runtime_of(request)
     del body, grant_id
-    return await _grant_write(request, rt, key.key, external_id, grants.claim)
+    return await _grant_write(request, rt, key, grants.claim)
 
 
 @router.post("/sdk/v1/players/{external_id}/crates/{grant_id}/open")
@@ -79,4 +70,4 @@ async def open_crate(
     """Open a crate: ``{crate, contents}``; re-opening returns the first roll."""
     rt = runtime_of(request)
     del body, grant_id
-    return await _grant_write(request, rt, key.key, external_id, grants.open_crate)
+    return await _grant_write(request, rt, key, grants.open_crate)

@@ -1,4 +1,4 @@
-"""E23 player identity (PUT / GET) and E24 player metadata (PUT replace / PATCH merge)."""
+"""Player identity (PUT / GET) and player metadata (PUT replace / PATCH merge)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from fastapi import APIRouter, Body
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, responses
+from kraty_pygame.emulator.config.models import ApiKeyConfig
 from kraty_pygame.emulator.domain import identity
 from kraty_pygame.emulator.errors import not_found, validation_failed
+from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,
@@ -51,9 +52,7 @@ async def set_identity(
             **identity.identities(tx.conn, player.id),
         }
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.get("/sdk/v1/players/{external_id}/identity")
@@ -68,7 +67,7 @@ async def get_identity(external_id: str, key: ClientKey, rt: Runtime) -> Respons
 
 
 async def _metadata_write(
-    request: Request, rt: Any, api_key: str, external_id: str, *, merge: bool
+    request: Request, rt: Any, key: ApiKeyConfig, *, merge: bool
 ) -> Response:
     raw = await body_dict(request)
     if raw is None:
@@ -81,9 +80,7 @@ async def _metadata_write(
         metadata = identity.write_metadata(tx.conn, player.id, raw, merge=merge, now=rt.now())
         return 200, {"externalPlayerId": player.external_id, "metadata": metadata}
 
-    return player_write(
-        request, rt, api_key=api_key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.put("/sdk/v1/players/{external_id}/metadata")
@@ -97,7 +94,7 @@ async def set_metadata(
 ) -> Response:
     """Replace the player's metadata with the body object: ``{externalPlayerId, metadata}``."""
     del body
-    return await _metadata_write(request, rt, key.key, external_id, merge=False)
+    return await _metadata_write(request, rt, key, merge=False)
 
 
 @router.patch("/sdk/v1/players/{external_id}/metadata")
@@ -111,4 +108,4 @@ async def merge_metadata(
 ) -> Response:
     """Shallow-merge the body object into the metadata: ``{externalPlayerId, metadata}``."""
     del body
-    return await _metadata_write(request, rt, key.key, external_id, merge=True)
+    return await _metadata_write(request, rt, key, merge=True)

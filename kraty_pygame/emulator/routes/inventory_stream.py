@@ -1,6 +1,6 @@
-"""E39 inventory stream: ``GET /sdk/v1/players/{externalId}/inventory/stream`` (SSE, key + secret).
+"""The inventory stream: ``GET /sdk/v1/players/{externalId}/inventory/stream`` (SSE).
 
-Framing as the board streams (E6): ``: connected``, ``event: ready`` with
+Framing as the board streams: ``: connected``, ``event: ready`` with
 ``{externalPlayerId}``, then ``inventory_changed`` / ``wallet_changed`` /
 ``grant_created`` events of committed writes (see ``inventory_feed``), ``: hb``
 heartbeats every ``sse_heartbeat_s``; ``/_emulator/reset`` ends open streams with
@@ -11,27 +11,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth
-from kraty_pygame.emulator.broadcast import comment, encode_event
 from kraty_pygame.emulator.errors import ApiError
-from kraty_pygame.emulator.inventory_feed import channel_of, feed_of
+from kraty_pygame.emulator.http import auth
 from kraty_pygame.emulator.routes._common import ClientKey, Runtime
-from kraty_pygame.emulator.routes.event_leaderboards import heartbeat_s
-from kraty_pygame.emulator.runtime import EmulatorRuntime
+from kraty_pygame.emulator.streams.broadcast import comment, encode_event
+from kraty_pygame.emulator.streams.inventory_feed import channel_of
 
 router = APIRouter(tags=["inventory"])
-
-
-def install(app: FastAPI, rt: EmulatorRuntime) -> None:
-    """Attach the inventory feed to the app's store (called by ``create_app``)."""
-    del app
-    feed_of(rt)
 
 
 def _heartbeat() -> ServerSentEvent:
@@ -50,7 +42,7 @@ async def inventory_stream(
             raise ApiError("player_secret_invalid", "player secret missing or invalid")
         # Under the store lock no write is half-way: each one either committed before
         # this subscription (and precedes ``ready``) or will see it and publish to it.
-        sub = feed_of(rt).hub.subscribe(channel_of(player.id))
+        sub = rt.inventory_feed.hub.subscribe(channel_of(player.id))
     ready = encode_event("ready", {"externalPlayerId": player.external_id})
 
     async def frames() -> AsyncIterator[bytes]:
@@ -64,7 +56,7 @@ async def inventory_stream(
     return EventSourceResponse(
         frames(),
         background=BackgroundTask(sub.close),
-        ping=heartbeat_s(rt),
+        ping=rt.heartbeat_s(),
         sep="\n",
         ping_message_factory=_heartbeat,
     )

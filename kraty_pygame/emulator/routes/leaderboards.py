@@ -1,6 +1,6 @@
-"""Keyed leaderboards (E16-E20, S11) and the seed meaning of ``/sdk/v1/leaderboards/{x}``.
+"""Keyed leaderboards and the seed meaning of ``/sdk/v1/leaderboards/{x}``.
 
-``GET /sdk/v1/leaderboards/{x}`` serves both meanings (PROTOCOL §6.3.3): an existing
+``GET /sdk/v1/leaderboards/{x}`` serves both meanings: an existing
 event-board id answers the ``EventLeaderboard`` shape (seed meaning, logged once as
 deprecated), a configured board key the keyed ``Leaderboard`` shape, anything else
 404. ``/sdk/v1/shared-leaderboards/{key}`` (+ ``/periods``) are aliases of the keyed
@@ -10,22 +10,19 @@ routes for pre-v0.4.1 clients.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth, board_views, event_boards, keyed_segments, responses
-from kraty_pygame.emulator.boards import Transaction
-from kraty_pygame.emulator.config import LeaderboardConfig
-from kraty_pygame.emulator.config_parse import EVENT_BOARD_ID_RE
-from kraty_pygame.emulator.errors import not_found
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.keyed_boards import (
+from kraty_pygame.emulator.config.models import LeaderboardConfig
+from kraty_pygame.emulator.config.parse import EVENT_BOARD_ID_RE
+from kraty_pygame.emulator.domain.leaderboards import board_views, event_boards, keyed_segments
+from kraty_pygame.emulator.domain.leaderboards.boards import Transaction
+from kraty_pygame.emulator.domain.leaderboards.keyed_boards import (
     BoardError,
     PlayerRef,
     join,
@@ -34,14 +31,18 @@ from kraty_pygame.emulator.keyed_boards import (
     submit_score,
     sync_progression,
 )
+from kraty_pygame.emulator.errors import not_found
+from kraty_pygame.emulator.http import auth, responses
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,
     ServerKey,
     StrictBody,
-    body_dict,
+    player_write,
+    server_write,
 )
-from kraty_pygame.emulator.routes.event_leaderboards import (
+from kraty_pygame.emulator.routes.event_boards import (
+    BoardQuery,
     ExternalQuery,
     LimitQuery,
     ProgressionQuery,
@@ -65,20 +66,20 @@ STANDINGS_SCOPES = ("all", "self_segment", "mine", "segment")
 
 
 class ScoreBody(StrictBody):
-    """E18 body."""
+    """A client score submission."""
 
     value: float = Field(allow_inf_nan=False)
     segment: str | None = None
 
 
 class ServerScoreBody(ScoreBody):
-    """S11 body."""
+    """A server score submission."""
 
     externalPlayerId: str = Field(min_length=1)
 
 
 class JoinBody(StrictBody):
-    """E19 body."""
+    """Joining a keyed board."""
 
     segment: str | None = None
 
@@ -108,18 +109,32 @@ def _prepare(
         sync_progression(tx.conn, board, period, now, tz=_tz(rt))
 
 
-def read_keyed(
-    rt: EmulatorRuntime,
-    key: str,
+async def _keyed_query(
     *,
-    limit: str | None,
-    progression: str | None,
-    segment: str | None,
-    period: str | None,
-    include_self: str | None,
-    external_id: str | None,
-) -> Response:
-    """E16: one (period, segment) partition of a keyed board."""
+    limit: LimitQuery = None,
+    progression: ProgressionQuery = None,
+    segment: SegmentQuery = None,
+    period: PeriodQuery = None,
+    include_self: SelfQuery = None,
+    external_id: ExternalQuery = None,
+) -> BoardQuery:
+    return BoardQuery(
+        limit=limit,
+        progression=progression,
+        include_self=include_self,
+        external_id=external_id,
+        segment=segment,
+        period=period,
+    )
+
+
+KeyedQuery = Annotated[BoardQuery, Depends(_keyed_query)]
+
+
+def read_keyed(rt: EmulatorRuntime, key: str, query: BoardQuery) -> Response:
+    """One (period, segment) partition of a keyed board."""
+    limit, progression, segment = query.limit, query.progression, query.segment
+    period, include_self, external_id = query.period, query.include_self, query.external_id
     board = _board(rt, key)
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)
@@ -157,45 +172,18 @@ def read_keyed(
 
 
 @router.get("/sdk/v1/leaderboards/{board}")
-async def read(
-    board: str,
-    *,
-    key: ClientKey,
-    rt: Runtime,
-    limit: LimitQuery = None,
-    progression: ProgressionQuery = None,
-    segment: SegmentQuery = None,
-    period: PeriodQuery = None,
-    include_self: SelfQuery = None,
-    external_id: ExternalQuery = None,
-) -> Response:
-    """E16 (a board key) or, for an event-board id, the seed-era E5 read."""
+async def read(board: str, key: ClientKey, rt: Runtime, query: KeyedQuery) -> Response:
+    """A keyed board read or, for an event-board id, the older event-board read."""
     del key
     if EVENT_BOARD_ID_RE.match(board) and _is_event_board(rt, board):
-        if not rt.extensions.get("boards.seed_path_logged"):
-            rt.extensions["boards.seed_path_logged"] = True
+        if not rt.seed_path_logged:
+            rt.seed_path_logged = True
             _log.warning(
                 "GET /sdk/v1/leaderboards/<event board id> is the pre-v0.4.1 path; "
                 "use /sdk/v1/event-leaderboards/<id>"
             )
-        return read_event_board(
-            rt,
-            board,
-            limit=limit,
-            include_self=include_self,
-            external_id=external_id,
-            progression=progression,
-        )
-    return read_keyed(
-        rt,
-        board,
-        limit=limit,
-        progression=progression,
-        segment=segment,
-        period=period,
-        include_self=include_self,
-        external_id=external_id,
-    )
+        return read_event_board(rt, board, query)
+    return read_keyed(rt, board, query)
 
 
 def _is_event_board(rt: EmulatorRuntime, leaderboard_id: str) -> bool:
@@ -204,41 +192,21 @@ def _is_event_board(rt: EmulatorRuntime, leaderboard_id: str) -> bool:
 
 
 @router.get("/sdk/v1/shared-leaderboards/{board}")
-async def read_shared(
-    board: str,
-    *,
-    key: ClientKey,
-    rt: Runtime,
-    limit: LimitQuery = None,
-    progression: ProgressionQuery = None,
-    segment: SegmentQuery = None,
-    period: PeriodQuery = None,
-    include_self: SelfQuery = None,
-    external_id: ExternalQuery = None,
-) -> Response:
-    """Pre-v0.4.1 alias of E16."""
+async def read_shared(board: str, key: ClientKey, rt: Runtime, query: KeyedQuery) -> Response:
+    """Older alias of the keyed board read."""
     del key
-    return read_keyed(
-        rt,
-        board,
-        limit=limit,
-        progression=progression,
-        segment=segment,
-        period=period,
-        include_self=include_self,
-        external_id=external_id,
-    )
+    return read_keyed(rt, board, query)
 
 
 @router.get("/sdk/v1/leaderboards/{board}/stream")
 async def seed_stream(board: str, key: ClientKey, rt: Runtime) -> Response:
-    """Seed-era E6: only event boards ever had a stream (keyed keys get 404)."""
+    """The older stream path: only event boards ever had a stream (keyed keys get 404)."""
     del key
     return open_stream(rt, board)
 
 
 def periods_of(rt: EmulatorRuntime, key: str, limit: str | None) -> Response:
-    """E17: past periods, newest first."""
+    """Past periods, newest first."""
     board = _board(rt, key)
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)
@@ -255,7 +223,7 @@ def periods_of(rt: EmulatorRuntime, key: str, limit: str | None) -> Response:
 
 @router.get("/sdk/v1/leaderboards/{board}/periods")
 async def periods(board: str, key: ClientKey, rt: Runtime, limit: LimitQuery = None) -> Response:
-    """E17."""
+    """Past periods of a keyed board."""
     del key
     return periods_of(rt, board, limit)
 
@@ -264,7 +232,7 @@ async def periods(board: str, key: ClientKey, rt: Runtime, limit: LimitQuery = N
 async def shared_periods(
     board: str, key: ClientKey, rt: Runtime, limit: LimitQuery = None
 ) -> Response:
-    """Pre-v0.4.1 alias of E17."""
+    """Older alias of the past-periods read."""
     del key
     return periods_of(rt, board, limit)
 
@@ -283,7 +251,7 @@ async def standings(
     progression: ProgressionQuery = None,
     external_id: ExternalQuery = None,
 ) -> Response:
-    """E20: several segments of one period at once."""
+    """Several segments of one period at once."""
     del key
     cfg = _board(rt, board)
     selection = scope or "all"
@@ -381,17 +349,10 @@ async def submit(
     key: ClientKey,
     rt: Runtime,
 ) -> Response:
-    """E18: submit a score (403 ``client_scoring_disabled``, 400 ``score_not_supported``)."""
-    raw = await body_dict(request)
+    """Submit a score (403 ``client_scoring_disabled``, 400 ``score_not_supported``)."""
     cfg = _board(rt, board)
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=lambda tx, player: _submit(rt, tx, cfg, player, body, server=False),
+    return await player_write(
+        request, key, lambda tx, player: _submit(rt, tx, cfg, player, body, server=False)
     )
 
 
@@ -399,24 +360,14 @@ async def submit(
 async def server_submit(
     request: Request, board: str, body: ServerScoreBody, key: ServerKey, rt: Runtime
 ) -> Response:
-    """S11: the server-authoritative score (client_scoring does not apply)."""
-    raw = await body_dict(request)
+    """The server-authoritative score (client_scoring does not apply)."""
     cfg = _board(rt, board)
 
-    def authorize(conn: sqlite3.Connection) -> auth.PlayerRow:
-        player = auth.find_player(conn, body.externalPlayerId)
-        if player is None:
-            raise not_found(f"player {body.externalPlayerId!r}")
-        return player
-
-    return run_write(
-        rt,
+    return await server_write(
         request,
-        api_key=key.key,
+        key,
+        lambda tx, player: _submit(rt, tx, cfg, player, body, server=True),
         external_id=body.externalPlayerId,
-        body=raw,
-        authorize=authorize,
-        handler=lambda tx, player: _submit(rt, tx, cfg, player, body, server=True),
     )
 
 
@@ -431,8 +382,7 @@ async def join_board(
     limit: LimitQuery = None,
     body: JoinBody | None = None,
 ) -> Response:
-    """E19: enrol at score 0 in the caller's segment (idempotent, never resets)."""
-    raw = await body_dict(request)
+    """Enrol at score 0 in the caller's segment (idempotent, never resets)."""
     cfg = _board(rt, board)
     try:
         count = board_views.parse_int(limit, "limit", default=50, low=1, high=200)
@@ -460,12 +410,4 @@ async def join_board(
         data["joined"] = True
         return 200, data
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda conn: auth.player_for_write(conn, request, external_id),
-        handler=handler,
-    )
+    return await player_write(request, key, handler)

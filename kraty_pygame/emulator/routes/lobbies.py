@@ -1,4 +1,4 @@
-"""E10 lobby read (key-only)."""
+"""Lobby read (API key only)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.domain import lobbies
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
+from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.routes._common import ClientKey
 from kraty_pygame.emulator.runtime import runtime_of
 
@@ -20,8 +21,8 @@ async def read_lobby(
     lobby_id: str,
     key: ClientKey,
 ) -> Response:
-    """The lobby with ``botSlots`` projected at read time (E10)."""
+    """The lobby with ``botSlots`` projected at read time."""
     rt = runtime_of(request)
     del key
     with rt.store.write() as tx:
-        return responses.ok(lobbies.read(tx, lobby_id, rt.now()))
+        return responses.ok(lobbies.read(tx, board_services(rt), lobby_id, rt.now()))

@@ -1,4 +1,4 @@
-"""E1 register (and rotate via ``force``)."""
+"""Player registration (and secret rotation via ``force``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kraty_pygame.emulator.domain import players
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, body_dict
+from kraty_pygame.emulator.routes._common import ClientKey, StrictBody, open_write
 from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -30,19 +29,10 @@ async def register(
 ) -> Response:
     """Register a player (201 ``PlayerRegistration``); ``force=true`` rotates (non-live keys)."""
     rt = runtime_of(request)
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, _: None) -> tuple[int, object]:
         return 201, players.register(
             tx, rt, external_id=external_id, force=force, key=key, now=rt.now()
         )
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=external_id,
-        body=raw,
-        authorize=lambda _conn: None,
-        handler=handler,
-    )
+    return await open_write(request, key, handler, external_id=external_id)

@@ -1,4 +1,4 @@
-"""E38 client self-grant (permissive inventory only) and E40 wallet progress (derived levels)."""
+"""Client self-grants (permissive inventory only) and wallet progress (derived levels)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import auth
 from kraty_pygame.emulator.domain import progression
+from kraty_pygame.emulator.http import auth
 from kraty_pygame.emulator.routes._common import (
     ClientKey,
     Runtime,
@@ -31,7 +31,7 @@ class SelfGrantBody(StrictBody):
     metadata: dict[str, Any] | None = None
 
 
-class ProgressBody(StrictBody):
+class WalletProgressBody(StrictBody):
     """``{amount: int (signed), reason?}``."""
 
     amount: int
@@ -42,16 +42,14 @@ class ProgressBody(StrictBody):
 async def self_grant(
     request: Request, *, external_id: str, body: SelfGrantBody, key: ClientKey, rt: Runtime
 ) -> Response:
-    """E38: a ``Grant`` for yourself; 403 ``inventory_not_permissive`` unless permissive."""
+    """A ``Grant`` for yourself; 403 ``inventory_not_permissive`` unless permissive."""
     del body
     raw = await body_dict(request) or {}
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 201, progression.self_grant(tx.conn, rt, player.id, raw, rt.now())
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)
 
 
 @router.post("/sdk/v1/players/{external_id}/wallet/{economy_key}/progress")
@@ -60,12 +58,11 @@ async def wallet_progress(
     *,
     external_id: str,
     economy_key: str,
-    body: ProgressBody,
+    body: WalletProgressBody,
     key: ClientKey,
     rt: Runtime,
 ) -> Response:
-    """E40 ``ProgressWalletResult``; 403 ``forbidden`` unless client-writable progression."""
-    raw = await body_dict(request)
+    """``ProgressWalletResult``; 403 ``forbidden`` unless client-writable progression."""
 
     def handler(tx: Transaction, player: auth.PlayerRow) -> tuple[int, object]:
         return 200, progression.progress(
@@ -78,6 +75,4 @@ async def wallet_progress(
             now=rt.now(),
         )
 
-    return player_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    return await player_write(request, key, handler)

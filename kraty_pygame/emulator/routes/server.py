@@ -1,7 +1,8 @@
-"""``/server/v1`` (PROTOCOL.md A.9): S1-S8, S14, S15 with a server_integration key.
+"""``/server/v1`` player administration: grants, secret rotation, bans, reads, ping.
 
-Gameplay routes S9/S10/S12/S13 live in ``routes/server_gameplay.py``; S11 (keyed
-score) belongs to emulator-boards.
+The server key authorizes every route. Server-side wallet and inventory changes live
+in ``routes/holdings.py``, gameplay in ``routes/server_gameplay.py`` and the server
+score in ``routes/leaderboards.py``.
 """
 
 from __future__ import annotations
@@ -13,39 +14,24 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kraty_pygame.emulator import responses
-from kraty_pygame.emulator.auth import PlayerRow
 from kraty_pygame.emulator.clock import parse_iso
 from kraty_pygame.emulator.domain import grants, players, rewards
 from kraty_pygame.emulator.errors import validation_failed
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.http.auth import PlayerRow
 from kraty_pygame.emulator.routes._common import (
-    PlayerHandler,
+    EmptyBody,
     ServerKey,
     StrictBody,
-    body_dict,
-    change_balance,
-    change_quantity,
     server_player,
     server_write,
 )
-from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
+from kraty_pygame.emulator.runtime import runtime_of
 from kraty_pygame.emulator.store import Transaction
 
 router = APIRouter(tags=["server"])
 
 _PLAYER = "/server/v1/players/{external_id}"
-
-
-class AmountBody(StrictBody):
-    amount: int = Field(gt=0)
-    reason: str | None = None
-    sourceRefId: str | None = None
-
-
-class QuantityBody(StrictBody):
-    quantity: int = Field(gt=0)
-    reason: str | None = None
-    sourceRefId: str | None = None
 
 
 class GrantBody(StrictBody):
@@ -58,141 +44,8 @@ class GrantBody(StrictBody):
     metadata: dict[str, Any] | None = None
 
 
-class EmptyBody(StrictBody):
-    pass
-
-
 class BanBody(StrictBody):
     reason: str | None = None
-
-
-async def _write(
-    request: Request,
-    rt: EmulatorRuntime,
-    key: str,
-    external_id: str,
-    handler: PlayerHandler,
-    *,
-    require_key: bool = False,
-) -> Response:
-    raw = await body_dict(request)
-    return server_write(
-        request,
-        rt,
-        api_key=key,
-        external_id=external_id,
-        body=raw,
-        handler=handler,
-        require_key=require_key,
-    )
-
-
-@router.post(f"{_PLAYER}/wallet/{{economy_key}}/credit")
-async def credit(
-    request: Request,
-    *,
-    external_id: str,
-    economy_key: str,
-    body: AmountBody,
-    key: ServerKey,
-) -> Response:
-    """S1: credit a balance."""
-    rt = runtime_of(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return change_balance(
-            rt,
-            tx,
-            player,
-            economy_key,
-            body.amount,
-            reason=body.reason or "server_credit",
-            origin="server",
-            source_ref_id=body.sourceRefId,
-        )
-
-    return await _write(request, rt, key.key, external_id, handler)
-
-
-@router.post(f"{_PLAYER}/wallet/{{economy_key}}/debit")
-async def debit(
-    request: Request,
-    *,
-    external_id: str,
-    economy_key: str,
-    body: AmountBody,
-    key: ServerKey,
-) -> Response:
-    """S2: debit a balance; 409 ``conflict`` if insufficient."""
-    rt = runtime_of(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return change_balance(
-            rt,
-            tx,
-            player,
-            economy_key,
-            -body.amount,
-            reason=body.reason or "server_debit",
-            origin="server",
-            source_ref_id=body.sourceRefId,
-        )
-
-    return await _write(request, rt, key.key, external_id, handler)
-
-
-@router.post(f"{_PLAYER}/inventory/{{item_key}}/grant")
-async def grant_item(
-    request: Request,
-    *,
-    external_id: str,
-    item_key: str,
-    body: QuantityBody,
-    key: ServerKey,
-) -> Response:
-    """S3: add items."""
-    rt = runtime_of(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return change_quantity(
-            rt,
-            tx,
-            player,
-            item_key,
-            body.quantity,
-            reason=body.reason or "admin_grant",
-            origin="server",
-            source_ref_id=body.sourceRefId,
-        )
-
-    return await _write(request, rt, key.key, external_id, handler)
-
-
-@router.post(f"{_PLAYER}/inventory/{{item_key}}/revoke")
-async def revoke_item(
-    request: Request,
-    *,
-    external_id: str,
-    item_key: str,
-    body: QuantityBody,
-    key: ServerKey,
-) -> Response:
-    """S4: remove items; 409 ``conflict`` if insufficient."""
-    rt = runtime_of(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return change_quantity(
-            rt,
-            tx,
-            player,
-            item_key,
-            -body.quantity,
-            reason=body.reason or "admin_revoke",
-            origin="server",
-            source_ref_id=body.sourceRefId,
-        )
-
-    return await _write(request, rt, key.key, external_id, handler)
 
 
 @router.post(f"{_PLAYER}/grants", status_code=201)
@@ -203,7 +56,7 @@ async def create_grant(
     body: GrantBody,
     key: ServerKey,
 ) -> Response:
-    """S5: create a pending grant (201)."""
+    """Create a pending grant (201)."""
     rt = runtime_of(request)
 
     def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
@@ -230,7 +83,7 @@ async def create_grant(
         )
         return 201, grant
 
-    return await _write(request, rt, key.key, external_id, handler, require_key=True)
+    return await server_write(request, key, handler, require_key=True)
 
 
 @router.post(f"{_PLAYER}/grants/{{grant_id}}/ack")
@@ -242,14 +95,14 @@ async def ack_grant(
     key: ServerKey,
     body: EmptyBody | None = None,
 ) -> Response:
-    """S6: mark a grant claimed server-side."""
+    """Mark a grant claimed server-side."""
     rt = runtime_of(request)
     del body
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, grants.ack(tx.conn, rt, player.id, grant_id, rt.now())
-
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(
+        request,
+        key,
+        lambda tx, player: (200, grants.ack(tx.conn, rt, player.id, grant_id, rt.now())),
+    )
 
 
 @router.post(f"{_PLAYER}/secret/rotate")
@@ -260,14 +113,12 @@ async def rotate_secret(
     key: ServerKey,
     body: EmptyBody | None = None,
 ) -> Response:
-    """S7 (Q20): new secret; the old one stops working at once."""
+    """New secret; the old one stops working at once."""
     rt = runtime_of(request)
     del body
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, players.rotate(tx, player, rt.now())
-
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(
+        request, key, lambda tx, player: (200, players.rotate(tx, player, rt.now()))
+    )
 
 
 @router.get(_PLAYER)
@@ -276,7 +127,7 @@ async def read_player(
     external_id: str,
     key: ServerKey,
 ) -> Response:
-    """S8: player, inventory, wallet and recent grants."""
+    """Player, inventory, wallet and recent grants."""
     rt = runtime_of(request)
     del key
     with rt.store.read() as conn:
@@ -287,14 +138,12 @@ async def read_player(
 async def ban_player(
     request: Request, *, external_id: str, key: ServerKey, body: BanBody | None = None
 ) -> Response:
-    """S14: ban (``applied`` false on a re-ban)."""
+    """Ban (``applied`` false on a re-ban)."""
     rt = runtime_of(request)
     reason = body.reason if body is not None else None
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, players.ban(tx, player, reason, rt.now())
-
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(
+        request, key, lambda tx, player: (200, players.ban(tx, player, reason, rt.now()))
+    )
 
 
 @router.post(f"{_PLAYER}/unban")
@@ -305,14 +154,12 @@ async def unban_player(
     key: ServerKey,
     body: EmptyBody | None = None,
 ) -> Response:
-    """S14: unban (``applied`` false when not banned)."""
+    """Unban (``applied`` false when not banned)."""
     rt = runtime_of(request)
     del body
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, players.unban(tx, player, rt.now())
-
-    return await _write(request, rt, key.key, external_id, handler)
+    return await server_write(
+        request, key, lambda tx, player: (200, players.unban(tx, player, rt.now()))
+    )
 
 
 @router.get("/server/v1/ping", response_class=JSONResponse)
@@ -320,7 +167,7 @@ async def ping(
     request: Request,
     key: ServerKey,
 ) -> Response:
-    """S15: the only un-enveloped response."""
+    """The only un-enveloped response."""
     rt = runtime_of(request)
     return JSONResponse(
         {

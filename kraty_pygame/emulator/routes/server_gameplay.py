@@ -1,4 +1,4 @@
-"""``/server/v1`` gameplay: S9 progress, S10 finish, S12 create lobby, S13 read lobby."""
+"""``/server/v1`` gameplay: progress, finish, create a lobby, read a lobby."""
 
 from __future__ import annotations
 
@@ -9,13 +9,23 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
-from kraty_pygame.emulator.auth import PlayerRow
-from kraty_pygame.emulator.domain import attempts, lobbies, players, windows
+from kraty_pygame.emulator.domain import lobbies, players, windows
+from kraty_pygame.emulator.domain.leaderboards.services import board_services
 from kraty_pygame.emulator.errors import ApiError, not_found
-from kraty_pygame.emulator.idempotency import run_write
-from kraty_pygame.emulator.routes._common import ServerKey, StrictBody, body_dict, server_write
-from kraty_pygame.emulator.routes.events import EmptyBody, ProgressBody, event_or_404
+from kraty_pygame.emulator.http import responses
+from kraty_pygame.emulator.routes._common import (
+    EmptyBody,
+    ServerKey,
+    StrictBody,
+    open_write,
+    server_write,
+)
+from kraty_pygame.emulator.routes.events import (
+    ProgressBody,
+    event_or_404,
+    finish_handler,
+    progress_handler,
+)
 from kraty_pygame.emulator.runtime import EmulatorRuntime, runtime_of
 from kraty_pygame.emulator.store import Transaction
 
@@ -25,7 +35,7 @@ _ATTEMPT = "/server/v1/players/{external_id}/events/{event_key}/attempts/{attemp
 
 
 class LobbyBody(StrictBody):
-    """S12: ``key`` is the studio's idempotency token for the lobby."""
+    """``key`` is the studio's idempotency token for the lobby."""
 
     key: str = Field(min_length=1, max_length=128)
     externalPlayerIds: list[str] = Field(min_length=1, max_length=100)
@@ -48,54 +58,9 @@ async def server_progress(
     body: ProgressBody,
     key: ServerKey,
 ) -> Response:
-    """S9: progress on behalf of a player (no player secret)."""
-    rt = runtime_of(request)
-    raw = await body_dict(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, attempts.progress(
-            tx,
-            rt,
-            event=event_or_404(rt, event_key),
-            player=player,
-            attempt_id=attempt_id,
-            body=body.model_dump(exclude_none=True),
-            now=rt.now(),
-        )
-
-    return server_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
-
-
-@router.post(f"{_ATTEMPT}/finish")
-async def server_finish(
-    request: Request,
-    *,
-    external_id: str,
-    event_key: str,
-    attempt_id: str,
-    key: ServerKey,
-    body: EmptyBody | None = None,
-) -> Response:
-    """S10: finish on behalf of a player."""
-    rt = runtime_of(request)
-    del body
-    raw = await body_dict(request)
-
-    def handler(tx: Transaction, player: PlayerRow) -> tuple[int, Any]:
-        return 200, attempts.finish(
-            tx.conn,
-            rt,
-            event=event_or_404(rt, event_key),
-            player=player,
-            attempt_id=attempt_id,
-            now=rt.now(),
-        )
-
-    return server_write(
-        request, rt, api_key=key.key, external_id=external_id, body=raw, handler=handler
-    )
+    """Progress on behalf of a player (no player secret)."""
+    handler = progress_handler(runtime_of(request), event_key, attempt_id, body)
+    return await server_write(request, key, handler)
 
 
 @router.post("/server/v1/games/{game_id}/events/{event_key}/lobbies", status_code=201)
@@ -107,9 +72,8 @@ async def create_lobby(
     body: LobbyBody,
     key: ServerKey,
 ) -> Response:
-    """S12: a pre-matched, already active lobby (same ``key`` -> the same lobby)."""
+    """A pre-matched, already active lobby (same ``key`` -> the same lobby)."""
     rt = runtime_of(request)
-    raw = await body_dict(request)
 
     def handler(tx: Transaction, _: None) -> tuple[int, Any]:
         _game(rt, game_id)
@@ -134,15 +98,23 @@ async def create_lobby(
         )
         return 201, lobbies.dto(tx.conn, row, now)
 
-    return run_write(
-        rt,
-        request,
-        api_key=key.key,
-        external_id=None,
-        body=raw,
-        authorize=lambda _conn: None,
-        handler=handler,
-    )
+    return await open_write(request, key, handler)
+
+
+@router.post(f"{_ATTEMPT}/finish")
+async def server_finish(
+    request: Request,
+    *,
+    external_id: str,
+    event_key: str,
+    attempt_id: str,
+    key: ServerKey,
+    body: EmptyBody | None = None,
+) -> Response:
+    """Finish on behalf of a player."""
+    del body
+    handler = finish_handler(runtime_of(request), event_key, attempt_id)
+    return await server_write(request, key, handler)
 
 
 @router.get("/server/v1/games/{game_id}/lobbies/{lobby_id}")
@@ -152,9 +124,9 @@ async def read_lobby(
     lobby_id: str,
     key: ServerKey,
 ) -> Response:
-    """S13."""
+    """Read a lobby."""
     rt = runtime_of(request)
     del key
     _game(rt, game_id)
     with rt.store.write() as tx:
-        return responses.ok(lobbies.read(tx, lobby_id, rt.now()))
+        return responses.ok(lobbies.read(tx, board_services(rt), lobby_id, rt.now()))

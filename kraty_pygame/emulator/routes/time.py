@@ -1,4 +1,4 @@
-"""E37 server time: ``GET /sdk/v1/time[?timezone=<IANA>]`` (key only), on the emulator clock.
+"""Server time: ``GET /sdk/v1/time[?timezone=<IANA>]`` (key only), on the emulator clock.
 
 ``data = {epochMs, iso, timezone, offsetMinutes, local}``; ``local`` is the wall time
 in ``timezone`` without an offset (``YYYY-MM-DDTHH:MM:SS``). An unknown zone is a 400
@@ -12,9 +12,9 @@ import zoneinfo
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from kraty_pygame.emulator import responses
 from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.errors import validation_failed
+from kraty_pygame.emulator.http import responses
 from kraty_pygame.emulator.routes._common import ClientKey, Runtime
 
 router = APIRouter(tags=["time"])

@@ -1,4 +1,4 @@
--- Core emulator state (PROTOCOL.md §2.17). Timestamps are ISO strings
+-- Core emulator state. Timestamps are ISO strings
 -- (YYYY-MM-DDTHH:MM:SS.mmmZ), which sort like the instants they name.
 
 CREATE TABLE meta (
@@ -88,7 +88,7 @@ CREATE TABLE lobbies (
     bot_fill_delay_s  REAL NOT NULL,
     bot_drip_interval_s REAL NOT NULL,
     session_duration_s REAL NOT NULL,
-    external_key      TEXT,                   -- S12 studio idempotency token
+    external_key      TEXT,                   -- the studio's idempotency token of a server-made lobby
     closed_at         TEXT
 );
 CREATE INDEX lobbies_forming ON lobbies(event_key, window_id, status);

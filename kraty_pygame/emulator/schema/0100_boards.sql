@@ -1,4 +1,4 @@
--- Leaderboards (emulator-boards). Event boards are per event window or per lobby
+-- Leaderboards. Event boards are per event window or per lobby
 -- session; keyed boards are cross-event boards partitioned by period and segment.
 -- Timestamps are ISO-8601 UTC strings with milliseconds, so they sort as text.
 
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS eb_entries (
     external_player_id TEXT,
     name               TEXT,
     score              REAL NOT NULL DEFAULT 0,
-    reached_at         TEXT NOT NULL,          -- when the current score was reached (Q8)
+    reached_at         TEXT NOT NULL,          -- when the current score was reached
     joined_at          TEXT NOT NULL,
     bot_base           REAL,                   -- bots only: score at anchor_at
     bot_rate           REAL,                   -- bots only: points per minute

@@ -1,4 +1,4 @@
--- Platform features (platform-extras): friends, presence, blocks, gifts, level rewards.
+-- Platform features: friends, presence, blocks, gifts, level rewards.
 -- Timestamps are ISO-8601 UTC strings with milliseconds (they sort as text).
 
 CREATE TABLE IF NOT EXISTS friend_codes (
@@ -55,7 +55,7 @@ CREATE INDEX IF NOT EXISTS gifts_sender ON gifts (sender_id, sent_at);
 CREATE INDEX IF NOT EXISTS gifts_recipient ON gifts (recipient_id, sent_at);
 CREATE INDEX IF NOT EXISTS gifts_pair ON gifts (sender_id, recipient_id, sent_at);
 
--- Level rewards (E40) are paid once per player, derived resource and level.
+-- Level rewards are paid once per player, derived resource and level.
 CREATE TABLE IF NOT EXISTS level_rewards_paid (
     player_id     TEXT NOT NULL,
     economy_key   TEXT NOT NULL,

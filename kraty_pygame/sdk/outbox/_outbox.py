@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Final
 import platformdirs
 
 from kraty_pygame.sdk._constants import ATTEMPT_CAP_CODES
-from kraty_pygame.sdk._deadline import CancelToken
 from kraty_pygame.sdk._operation import PLAYER_SLOT, CallContext, capturing
 from kraty_pygame.sdk.errors import (
     KratyApiError,
@@ -34,6 +33,7 @@ from kraty_pygame.sdk.errors import (
     OutboxError,
     OutboxWriteError,
 )
+from kraty_pygame.sdk.http.abort import CancelToken
 from kraty_pygame.sdk.outbox._journal import Journal, _open_private, frame, try_lock
 from kraty_pygame.sdk.outbox._state import (
     APPLIED,

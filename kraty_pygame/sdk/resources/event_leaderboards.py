@@ -13,10 +13,10 @@ from typing import Any
 
 import requests
 
-from kraty_pygame.sdk._deadline import CancelToken
 from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyError
 from kraty_pygame.sdk.finalization import FinalizationTracker, MembershipRef
+from kraty_pygame.sdk.http.abort import CancelToken
 from kraty_pygame.sdk.models.leaderboards import (
     EventLeaderboard,
     FinalStanding,
@@ -27,7 +27,7 @@ from kraty_pygame.sdk.models.leaderboards import (
     LeaderboardStreamKind,
 )
 from kraty_pygame.sdk.resources._base import ResourceClient
-from kraty_pygame.sdk.streaming import (
+from kraty_pygame.sdk.streams.leaderboard import (
     DEFAULT_STREAM_READ_TIMEOUT,
     LeaderboardStream,
     ReconnectPolicy,

@@ -56,8 +56,11 @@ def progress_input(
             f"progress(): input must be a ProgressInput, got {type(input).__name__}; "
             "or pass mode=..., metric_value=... as keywords"
         )
-    if mode is not None or metric_value is not None or metrics is not None or (
-        occurred_at is not None
+    if (
+        mode is not None
+        or metric_value is not None
+        or metrics is not None
+        or (occurred_at is not None)
     ):
         raise TypeError("progress(): pass either a ProgressInput or keyword fields, not both")
     return input

@@ -41,7 +41,6 @@ from kraty_pygame.sdk.resources._base import ResourceClient
 __all__ = ["PRESENCE_HEARTBEAT_INTERVAL", "FriendsClient"]
 
 
-
 def _progression(keys: Sequence[str] | None) -> Sequence[str] | None:
     if keys is None:
         return None

@@ -9,7 +9,6 @@ from typing import Any
 from kraty_pygame.sdk import _constants as C
 from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyConfigError
-from kraty_pygame.sdk.inventory_stream import InventoryHandler, InventoryStream, start_watch
 from kraty_pygame.sdk.models.inventory import (
     ConsumeItemInput,
     ConsumeItemResult,
@@ -17,6 +16,7 @@ from kraty_pygame.sdk.models.inventory import (
     PlayerItemHolding,
 )
 from kraty_pygame.sdk.resources._base import ResourceClient
+from kraty_pygame.sdk.streams.inventory import InventoryHandler, InventoryStream, start_watch
 
 __all__ = ["InventoryClient"]
 

@@ -1,0 +1,1 @@
+"""The emulator's TOML config: typed models, the loader and its checks."""

@@ -1,0 +1,1 @@
+"""Leaderboards: event boards, keyed boards, ranking, bots and finalization."""

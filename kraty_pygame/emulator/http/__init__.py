@@ -1,0 +1,1 @@
+"""HTTP plumbing: auth, middleware, responses, idempotency, request log, faults, limits."""

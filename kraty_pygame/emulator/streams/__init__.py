@@ -1,0 +1,1 @@
+"""Server-sent event streams: the leaderboard broadcaster and the inventory feed."""

@@ -1,0 +1,267 @@
+"""Fan-out of leaderboard stream events to SSE subscribers.
+
+One :class:`Broadcaster` per app. Writers call :meth:`Broadcaster.publish` from any
+thread (typically an ``after_commit`` callback); every subscriber of the channel
+gets the event in its own bounded buffer and its consumer, an asyncio task on the
+server's event loop, is woken with one ``call_soon_threadsafe`` per publish.
+
+Slow consumers never make memory grow without bound: ``score_update`` events are
+*coalesced* per participant (the latest entry wins, keeping the position of the
+first pending one), while ``ready`` / ``finalized`` / ``closed`` are kept in order
+and act as barriers (an update published after a barrier never jumps ahead of it).
+A subscriber whose buffer still overflows (more distinct participants pending than
+``max_pending``) is ended with ``closed {"reason": "overflow"}``; the client reads a
+fresh snapshot and reconnects.
+
+Each event is encoded once per publish (``event: <kind>\\ndata: <json>\\n\\n`` with
+LF line endings) and shared by every subscriber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from kraty_pygame.emulator.http.responses import dumps
+
+__all__ = [
+    "TERMINAL_KINDS",
+    "Broadcaster",
+    "StreamEvent",
+    "Subscription",
+    "comment",
+    "encode_event",
+]
+
+#: Kinds after which a stream ends.
+TERMINAL_KINDS: Final = frozenset({"closed"})
+
+_DEFAULT_MAX_PENDING: Final = 10_000
+
+
+def encode_event(kind: str, data: Mapping[str, Any]) -> bytes:
+    """One SSE frame: ``event:`` line, one ``data:`` line of compact JSON, blank line."""
+    body = dumps(data).decode("utf-8")
+    return f"event: {kind}\ndata: {body}\n\n".encode()
+
+
+def comment(text: str) -> bytes:
+    """An SSE comment frame (``: text``), e.g. the heartbeat ``: hb``."""
+    return f": {text}\n\n".encode()
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """An event as delivered: its kind, its payload and its encoded frame."""
+
+    kind: str
+    data: Mapping[str, Any]
+    frame: bytes
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind in TERMINAL_KINDS
+
+    @classmethod
+    def make(cls, kind: str, data: Mapping[str, Any]) -> StreamEvent:
+        return cls(kind=kind, data=dict(data), frame=encode_event(kind, data))
+
+
+class Subscription:
+    """One subscriber's bounded, coalescing buffer; iterate it on its event loop."""
+
+    def __init__(
+        self, hub: Broadcaster, channel: str, loop: asyncio.AbstractEventLoop, max_pending: int
+    ) -> None:
+        self.channel = channel
+        self._hub = hub
+        self._loop = loop
+        self._max_pending = max_pending
+        self._pending: OrderedDict[tuple[Any, ...], StreamEvent] = OrderedDict()
+        self._generation = 0
+        self._seq = 0
+        self._signalled = False
+        self._wake = asyncio.Event()
+        self._closed = False
+        self._ended = False
+        self.coalesced = 0  # how many updates were merged into a pending one
+        self.delivered = 0
+
+    # -- producer side (any thread, called with the hub lock held) -------------
+
+    def _offer(self, event: StreamEvent, coalesce_key: str | None) -> bool:
+        """Buffer ``event``; returns True when the consumer needs a wake-up."""
+        if self._closed:
+            return False
+        if coalesce_key is not None:
+            key: tuple[Any, ...] = ("c", self._generation, coalesce_key)
+            if key in self._pending:
+                self._pending[key] = event  # latest wins, position kept
+                self.coalesced += 1
+                return False
+        else:
+            self._seq += 1
+            self._generation += 1
+            key = ("s", self._seq)
+        if len(self._pending) >= self._max_pending and not event.terminal:
+            self._overflow()
+        else:
+            self._pending[key] = event
+        if self._signalled:
+            return False
+        self._signalled = True
+        return True
+
+    def _overflow(self) -> None:
+        self._pending.clear()
+        self._seq += 1
+        self._pending[("s", self._seq)] = StreamEvent.make("closed", {"reason": "overflow"})
+        self._closed = True
+
+    def _wake_up(self) -> None:
+        self._wake.set()
+
+    # -- consumer side (the subscription's event loop) --------------------------
+
+    def pending_count(self) -> int:
+        with self._hub._lock:
+            return len(self._pending)
+
+    async def next_batch(self) -> list[StreamEvent]:
+        """Wait for pending events and take them, in order (``[]`` after the end).
+
+        A batch stops after a terminal event; once one was taken, later calls
+        return ``[]`` at once.
+        """
+        if self._ended:
+            return []
+        while True:
+            await self._wake.wait()
+            with self._hub._lock:
+                items = list(self._pending.values())
+                self._pending.clear()
+                self._signalled = False
+                self._wake.clear()
+            if not items:
+                continue
+            for i, event in enumerate(items):
+                if event.terminal:
+                    items = items[: i + 1]
+                    self._ended = True
+                    break
+            self.delivered += len(items)
+            return items
+
+    async def batches(self) -> AsyncIterator[list[StreamEvent]]:
+        """Yield what is pending, in order, until a terminal event was yielded."""
+        while True:
+            items = await self.next_batch()
+            if not items:
+                return
+            yield items
+
+    def close(self) -> None:
+        """Stop receiving (idempotent); the hub forgets this subscription."""
+        self._hub._remove(self)
+
+
+class Broadcaster:
+    """Channels (one per board) of subscriptions; ``publish`` is thread-safe.
+
+    Args:
+        max_pending: bound of one subscriber's buffer (distinct pending events).
+    """
+
+    def __init__(self, *, max_pending: int = _DEFAULT_MAX_PENDING) -> None:
+        if max_pending < 2:
+            raise ValueError("max_pending must be at least 2")
+        self.max_pending = max_pending
+        self._lock = threading.Lock()
+        self._channels: dict[str, list[Subscription]] = {}
+
+    def subscribe(self, channel: str) -> Subscription:
+        """A new subscription on ``channel``; call from the event loop that consumes it."""
+        loop = asyncio.get_running_loop()
+        sub = Subscription(self, channel, loop, self.max_pending)
+        with self._lock:
+            self._channels.setdefault(channel, []).append(sub)
+        return sub
+
+    def subscriber_count(self, channel: str | None = None) -> int:
+        with self._lock:
+            if channel is not None:
+                return len(self._channels.get(channel, ()))
+            return sum(len(subs) for subs in self._channels.values())
+
+    def publish(
+        self, channel: str, kind: str, data: Mapping[str, Any], *, coalesce_key: str | None = None
+    ) -> int:
+        """Offer one event to every subscriber of ``channel``; returns the subscriber count.
+
+        ``coalesce_key`` (the participant id of a ``score_update``) lets a pending
+        event with the same key be replaced instead of queueing another one.
+        """
+        event = StreamEvent.make(kind, data)
+        to_wake: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
+        with self._lock:
+            subs = list(self._channels.get(channel, ()))
+            for sub in subs:
+                if sub._offer(event, coalesce_key):
+                    to_wake.setdefault(sub._loop, []).append(sub)
+            if event.terminal:
+                # Terminal events end every stream: later publishes go nowhere.
+                self._channels.pop(channel, None)
+                for sub in subs:
+                    sub._closed = True
+        self._wake(to_wake)
+        return len(subs)
+
+    def close_channel(self, channel: str, reason: str) -> int:
+        """End every stream of ``channel`` with ``closed {"reason": reason}``."""
+        return self.publish(channel, "closed", {"reason": reason})
+
+    def close_all(self, reason: str = "shutdown") -> int:
+        """End every stream (server shutdown); returns how many were ended."""
+        with self._lock:
+            channels = list(self._channels)
+        return sum(self.close_channel(ch, reason) for ch in channels)
+
+    def _remove(self, sub: Subscription) -> None:
+        with self._lock:
+            sub._closed = True
+            subs = self._channels.get(sub.channel)
+            if subs is None:
+                return
+            try:
+                subs.remove(sub)
+            except ValueError:
+                return
+            if not subs:
+                del self._channels[sub.channel]
+
+    @staticmethod
+    def _wake(to_wake: dict[asyncio.AbstractEventLoop, list[Subscription]]) -> None:
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, subs in to_wake.items():
+            if loop is running:
+                for sub in subs:
+                    sub._wake_up()
+                continue
+            if loop.is_closed():
+                continue
+
+            def _set_all(batch: list[Subscription] = subs) -> None:
+                for one in batch:
+                    one._wake_up()
+
+            try:
+                loop.call_soon_threadsafe(_set_all)
+            except RuntimeError:  # the loop closed meanwhile
+                continue
