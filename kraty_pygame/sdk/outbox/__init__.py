@@ -5,6 +5,7 @@ See docs/offline.md for the guarantees and their limits.
 
 from kraty_pygame.sdk.errors import OutboxError, OutboxWriteError
 from kraty_pygame.sdk.outbox._decoders import decoder_for
+from kraty_pygame.sdk.outbox._doctor import doctor_directory, doctor_summary
 from kraty_pygame.sdk.outbox._journal import FORMAT_VERSION
 from kraty_pygame.sdk.outbox._outbox import (
     DEFAULT_WINDOW_S,
@@ -30,4 +31,6 @@ __all__ = [
     "api_key_fingerprint",
     "decoder_for",
     "default_outbox_dir",
+    "doctor_directory",
+    "doctor_summary",
 ]
