@@ -183,7 +183,7 @@ class Delivery:
             self._post_milestones(
                 attrs.get("result"),
                 str(attrs.get("event_key") or ""),
-                "",
+                str(attrs.get("attempt_id") or ""),
                 attrs.get("idempotency_key"),
             )
 

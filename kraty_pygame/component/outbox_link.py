@@ -261,8 +261,10 @@ class OutboxLink:
                     self._settled.notify_all()
             if waiting is not None:
                 self._finish(waiting, kind, notice)
-            else:
+            elif not getattr(notice, "in_failed_run", False):
                 self._replayed(kind, notice)
+            # else: a write of a refused offline run; its run_failed said it once
+            self.pending_dirty = True
             return
         self._put_live(LiveItem("sync", self._attrs(kind, notice)))
         if kind == "held" and self.on_held is not None:
@@ -301,7 +303,8 @@ class OutboxLink:
             "handle": None,
             "replayed": bool(getattr(notice, "replayed", True)),
             "placeholder": getattr(notice, "placeholder", None),
-            "attempt_id": _attempt_id(getattr(notice, "data", None)),
+            "attempt_id": _attempt_id(getattr(notice, "data", None))
+            or getattr(notice, "attempt_id", None),
         }
 
     def _finish(self, waiting: _Pending, kind: str, notice: Any) -> None:

@@ -247,9 +247,7 @@ def test_a_milestone_replayed_after_a_crash_is_shown_once(
             OutboxNotice("applied", "e1", "events.progress", None, key, data, replayed=True)
         )
     pump = Pump(again)
-    synced = [
-        pump.until(lambda e: e.type == KRATY_SYNC and e.kind == "synced") for _ in range(2)
-    ]
+    synced = [pump.until(lambda e: e.type == KRATY_SYNC and e.kind == "synced") for _ in range(2)]
     keys = [e.idempotency_key for e in synced]
     assert keys == [milestone.idempotency_key, "a-key-never-shown"]
     assert synced[0].result.milestones_fired[0].key == "taps_5"
@@ -384,3 +382,60 @@ def test_online_a_read_after_a_durable_write_sees_it(
     assert read.result is not None
     gold = next(h.balance for h in read.result if h.economy_key == "gold")
     assert gold == before - 3
+
+
+def test_writes_of_an_earlier_run_report_their_event_and_a_refused_run_once(
+    make_kraty: KratyFactory,
+    make_component: ComponentFactory,
+    kraty_emulator: EmbeddedEmulator,
+    tmp_path: Path,
+) -> None:
+    """One run of the game records, offline, a progress write that fires a milestone and
+    a whole run whose start the server will refuse, then quits. The next run syncs them:
+    the milestone names its event and attempt; the refused run is one ``run_failed``,
+    not one ``failed`` per write."""
+    with LinkRelay(kraty_emulator.base_url) as relay:
+        kraty = make_kraty(base_url=relay.url)
+        identity = kraty.ensure_identity()
+        attempt = kraty.events.start("tap_frenzy").attempt.id
+        for _ in range(2):  # daily_duel allows two attempts a day: use them up online
+            kraty.events.finish("daily_duel", kraty.events.start("daily_duel").attempt.id)
+        first = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
+        relay.cut()
+        first.events.progress("tap_frenzy", attempt, mode="set", metric_value=5)
+        run = first.events.start("daily_duel").provisional_attempt_id
+        assert run is not None
+        for value in (10, 20):
+            first.events.progress("daily_duel", run, mode="set", metric_value=value)
+        first.events.finish("daily_duel", run)
+        assert first.stats.pending_writes == 5
+        first.close()
+        relay.restore()
+        again = make_component(
+            make_kraty(
+                base_url=relay.url,
+                active_external_player_id=identity.external_player_id,
+                player_secret=identity.secret,
+            ),
+            outbox=tmp_path / "outbox",
+            sync_time_at_start=False,
+        )
+        pump = Pump(again)
+        milestone = pump.until(lambda e: e.type == KRATY_MILESTONE, timeout=60)
+        assert milestone.milestone.key == "taps_5"
+        assert (milestone.event_key, milestone.attempt_id) == ("tap_frenzy", attempt)
+        pump.until(lambda e: e.type == KRATY_SYNC and e.kind == "run_failed", timeout=60)
+        deadline = time.monotonic() + 30
+        while again.stats.pending_writes and time.monotonic() < deadline:
+            pump.frame()
+            again.wait_for_results(0.05)
+        for _ in range(10):
+            pump.frame()
+            again.wait_for_results(0.02)
+        assert again.stats.pending_writes == 0
+        syncs = [e for e in pump.events if e.type == KRATY_SYNC and e.kind != "pending"]
+        assert [e.kind for e in syncs if e.kind in ("failed", "run_failed")] == ["run_failed"]
+        [report] = [e for e in syncs if e.kind == "run_failed"]
+        assert report.placeholder == run and report.event_key == "daily_duel"
+        assert isinstance(report.error, KratyApiError)
+        assert report.error.code == "max_daily_attempts_reached"

@@ -354,7 +354,12 @@ def test_a_run_played_offline_is_synced_under_the_servers_attempt(
             assert synced.placeholder == placeholder
             attempt_id = synced.data["attemptId"]
             assert not notices.of("failed")
-            assert len(notices.of("applied")) == 52
+            applied = notices.of("applied")
+            assert len(applied) == 52
+            # each names its event and, once known, the server's attempt
+            assert {
+                (n.event_key, n.attempt_id) for n in applied if n.operation != "events.start"
+            } == {("daily_duel", attempt_id)}
             # its board is tracked for the end-of-window results, as for any start
             assert [m.event_key for m in kraty.finalization.memberships()] == ["daily_duel"]
     [row] = [a for a in kraty_emulator.state()["attempts"] if a["id"] == attempt_id]
@@ -386,7 +391,48 @@ def test_writes_of_an_offline_run_whose_start_is_refused_fail_with_it_once(
         [run_failed] = notices.of("run_failed")
         assert run_failed.placeholder == placeholder
         assert isinstance(run_failed.error, KratyApiError) and run_failed.error.status == 429
-        assert len(notices.of("failed")) == 6
+        assert run_failed.event_key == "daily_duel"
+        # the writes recorded here still end (a handle may wait for them), each with the
+        # run's error, marked so that nobody reports them a second time
+        failed = notices.of("failed")
+        assert len(failed) == 6 and all(n.in_failed_run for n in failed)
+        assert all(n.error is run_failed.error for n in failed)
+
+
+def test_a_refused_offline_run_replayed_after_a_restart_is_reported_once(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    """Recorded by one run, refused when the next run sends it: one ``run_failed`` and
+    no ``failed`` notice per write."""
+    with FaultProxy(kraty_emulator.base_url) as proxy:
+        kraty = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path)
+        with kraty:
+            kraty.ensure_identity()
+            for _ in range(2):
+                kraty.events.finish("daily_duel", kraty.events.start("daily_duel").attempt.id)
+            with proxy.refusing():
+                start = capture(kraty, lambda k: k.events.start("daily_duel"))
+                placeholder = start.placeholder
+                assert placeholder is not None
+                for _ in range(4):
+                    capture(
+                        kraty,
+                        lambda k: k.events.progress(
+                            "daily_duel", placeholder, mode="increment", metric_value=1
+                        ),
+                    )
+                assert kraty.outbox is not None and kraty.outbox.pending_count == 5
+        again = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path)
+        with again:
+            assert again.outbox is not None
+            notices = Notices(again.outbox)
+            assert again.outbox.flush(20) == 0
+            [run_failed] = notices.of("run_failed")
+            assert run_failed.placeholder == placeholder
+            assert run_failed.event_key == "daily_duel"
+            assert isinstance(run_failed.error, KratyApiError) and run_failed.error.status == 429
+            assert notices.of("failed") == []
+            assert again.outbox.stats().failed == 5
 
 
 def test_replays_of_an_offline_run_keep_their_recorded_pace(

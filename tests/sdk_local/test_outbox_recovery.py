@@ -244,3 +244,34 @@ def test_settled_writes_are_compacted_away_and_pending_ones_kept(
     counts = ledger_reasons(kraty_emulator)
     assert [counts[f"c{i}"] for i in range(300)] == [1] * 300
     assert counts["after-compaction"] == 1
+
+
+def test_a_resent_delete_the_server_no_longer_finds_ends_applied(
+    kraty_emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    """A delete whose first send removed the friendship but lost its answer is resent
+    after a restart; the 404 it then gets means "already gone": applied, not failed."""
+    emulator = kraty_emulator
+    other = open_kraty(emulator.base_url, emulator.client_api_key, tmp_path / "other")
+    with other:
+        friend = other.ensure_identity().external_player_id
+        kraty = open_kraty(emulator.base_url, emulator.client_api_key, tmp_path / "me")
+        with kraty:
+            me = kraty.ensure_identity().external_player_id
+            kraty.friends.add(external_player_id=friend)
+            other.friends.add(external_player_id=me)
+            assert [f.external_player_id for f in kraty.friends.list()] == [friend]
+            emulator.set_faults(break_after_commit_rate=1.0, routes=["/sdk/v1/players/*/friends/*"])
+            capture(kraty, lambda k: k.friends.remove(friend))
+            wait_until(lambda: not other.friends.list(), what="the first send")
+            assert kraty.outbox is not None and kraty.outbox.stats().in_flight == 1
+        emulator.set_faults()
+        again = open_kraty(emulator.base_url, emulator.client_api_key, tmp_path / "me")
+        with again:
+            assert again.outbox is not None
+            notices = Notices(again.outbox)
+            assert again.outbox.flush(20) == 0
+            assert not notices.of("failed")
+            [applied] = notices.of("applied")
+            assert applied.operation == "friends.remove" and applied.replayed
+            assert applied.data == {"removed": True, "alreadyGone": True}

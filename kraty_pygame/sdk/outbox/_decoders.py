@@ -5,7 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["decoder_for"]
+__all__ = ["decoder_for", "gone_answer"]
+
+#: The flag each delete answers with (``{"removed": true}``).
+_DELETE_FLAGS: dict[str, str] = {
+    "friends.remove": "removed",
+    "friends.cancel_request": "cancelled",
+    "friends.unblock": "unblocked",
+}
+
+
+def gone_answer(operation: str) -> dict[str, bool]:
+    """The answer recorded for a resent delete the server no longer finds: what the
+    first send would have answered, plus ``alreadyGone``."""
+    flag = _DELETE_FLAGS.get(operation)
+    return {flag: True, "alreadyGone": True} if flag else {"alreadyGone": True}
 
 
 def decoder_for(operation: str) -> Callable[[Any], Any] | None:

@@ -34,6 +34,7 @@ from kraty_pygame.sdk.errors import (
     OutboxWriteError,
 )
 from kraty_pygame.sdk.http.abort import CancelToken
+from kraty_pygame.sdk.outbox._decoders import gone_answer
 from kraty_pygame.sdk.outbox._journal import Journal, _open_private, frame, try_lock
 from kraty_pygame.sdk.outbox._state import (
     APPLIED,
@@ -75,6 +76,7 @@ _LOCK_RETRY_S: Final = 1.0
 _TAIL_S: Final = 0.1
 _IDLE_S: Final = 0.5
 _START_OP: Final = "events.start"
+_NOT_STARTED: Final = "attempt_not_started"
 _PROGRESS_OP: Final = "events.progress"
 _PLACEHOLDER: Final = re.compile(r"^offline-[0-9a-f]{16}$")
 _PACE_CAP_S: Final = 1.0
@@ -171,6 +173,13 @@ class OutboxNotice:
     Attributes:
         pending: writes of this client not yet settled, after this notice.
         replayed: the write was recorded by another process or an earlier run.
+        event_key: for a write to an event's path (start, progress, finish), the event.
+        attempt_id: for a write to an attempt's path, the attempt (the server's id once
+            known, else the offline placeholder).
+        in_failed_run: the write belonged to an attempt started offline that the server
+            refused; the run is reported once by ``run_failed``, so such a write gets a
+            ``failed`` notice only in the process that recorded it (where a handle may
+            wait for it), with the run's error, and a listener need not report it again.
     """
 
     kind: str
@@ -184,6 +193,9 @@ class OutboxNotice:
     online: bool | None = None
     placeholder: str | None = None
     replayed: bool = False
+    event_key: str | None = None
+    attempt_id: str | None = None
+    in_failed_run: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +319,7 @@ class Outbox:
         self._sent_here: set[str] = set()
         self._transient_since: dict[str, float] = {}
         self._run_failed: set[str] = set()
+        self._run_errors: dict[str, BaseException] = {}
         self._paced: dict[str, tuple[float, int]] = {}
         self._foreign_reported = False
         self._corrupt_reported = 0
@@ -728,6 +741,10 @@ class Outbox:
         data = self._data.get(entry.id, result.get("d"))
         if error is None and entry.state != APPLIED:
             error = _error_from_record(entry, result)
+        event_key, attempt = _event_of(entry.path)
+        if attempt is not None and attempt.startswith("offline-"):
+            with self._lock:
+                attempt = self._state.binds.get(attempt, attempt)
         return OutboxNotice(
             entry.state,
             entry.id,
@@ -740,17 +757,38 @@ class Outbox:
             self._online,
             entry.placeholder,
             entry.origin != self._origin,
+            event_key,
+            attempt,
         )
 
     def _settled(self, entry: Entry, *, replayed: bool) -> None:
         notice = self._notice_for(entry)
+        changes: dict[str, Any] = {}
         if replayed != notice.replayed:
-            notice = OutboxNotice(**{**_asdict(notice), "replayed": replayed})
+            changes["replayed"] = replayed
+        run_error = self._run_errors.pop(entry.id, None)
+        in_run = run_error is not None or (
+            entry.state == FAILED
+            and (
+                (entry.result or {}).get("c") == _NOT_STARTED
+                or (entry.op == _START_OP and self._has_members(entry.placeholder))
+            )
+        )
+        if in_run:
+            changes["in_failed_run"] = True
+            if run_error is not None:
+                changes["error"] = run_error
+        if changes:
+            notice = OutboxNotice(**{**_asdict(notice), **changes})
         waiter = self._waiters.get(entry.id)
         if waiter is not None:
             waiter.settle(entry.state, notice.data, notice.error)
         self._data.pop(entry.id, None)
         self._transient_since.pop(entry.id, None)
+        if in_run and entry.op == _START_OP and entry.placeholder and notice.error is not None:
+            self._report_run(entry.placeholder, entry, entry.player, notice.error)
+        if in_run and entry.origin != self._origin:
+            return  # the run's refusal was reported once; no handle waits here
         self._emit(notice)
 
     def _set_online(self, online: bool, error: BaseException | None = None) -> None:
@@ -910,6 +948,8 @@ class Outbox:
         batch = self._batch_of(entry)
         if batch is not None:
             target = batch
+        # sent before (this or an earlier run): its first send may have been applied
+        resend = target.state == IN_FLIGHT or entry.ambiguous or target.id in self._sent_here
         if target.state == IN_FLIGHT:
             try:
                 server_now = self._server_now(fresh=True)
@@ -976,7 +1016,7 @@ class Outbox:
         except KratyCancelledError:
             return "stopped"
         except KratyApiError as exc:
-            return self._refused(entry, target, exc)
+            return self._refused(entry, target, exc, resend=resend)
         except KratyNetworkError as exc:
             if exc.outcome_unknown:
                 entry.ambiguous = True
@@ -1034,7 +1074,18 @@ class Outbox:
                 )
             )
 
-    def _refused(self, entry: Entry, target: Entry | Batch, exc: KratyApiError) -> str:
+    def _end_applied_gone(self, entry: Entry, target: Entry | Batch, exc: KratyApiError) -> None:
+        """End a resent delete that the server answers 404 as applied ("already gone")."""
+        _log.info("kraty outbox: %s was already gone on a resend (%s)", entry.op, exc.code)
+        data = gone_answer(entry.op)
+        for member in self._members(target):
+            self._data[member.id] = data
+        header = {"t": "end", "id": target.id, "s": APPLIED, "at": _now_ms(), "d": data}
+        self._append_and_apply([frame(encode_record(header))])
+
+    def _refused(
+        self, entry: Entry, target: Entry | Batch, exc: KratyApiError, *, resend: bool = False
+    ) -> str:
         self._set_online(True)
         status = exc.status
         if status == 202:  # lobby_forming: a lobby event cannot start from the outbox
@@ -1074,6 +1125,10 @@ class Outbox:
             or (status == 429 and exc.code not in ATTEMPT_CAP_CODES)
         )
         if not transient:
+            if status == 404 and entry.method == "DELETE" and resend:
+                # an earlier send may have deleted it already: a delete's goal holds
+                self._end_applied_gone(entry, target, exc)
+                return "sent"
             self._end(target, FAILED, [], error=exc)
             return "sent"
         if exc.outcome_unknown:
@@ -1202,23 +1257,45 @@ class Outbox:
         with self._lock:
             start = self._state.placeholders.get(placeholder)
         cause = start.error if start is not None else None
+        if cause is None and start is not None and start.result:
+            cause = _error_from_record(start, start.result)
         message = "the attempt this write belongs to was never started on the server"
-        if placeholder not in self._run_failed:
-            self._run_failed.add(placeholder)
-            _log.warning("kraty outbox: an attempt started offline was refused: %s", cause)
-            self._emit(
-                OutboxNotice(
-                    "run_failed",
-                    start.id if start is not None else None,
-                    _START_OP,
-                    entry.player,
-                    start.key if start is not None else None,
-                    error=cause or OutboxError(message),
-                    pending=self.pending_count,
-                    placeholder=placeholder,
-                )
+        error = cause or OutboxError(message)
+        self._report_run(placeholder, start, entry.player, error)
+        self._run_errors[entry.id] = error  # its handle, if any here, ends with the run's error
+        self._end(entry, FAILED, records, code=_NOT_STARTED, message=message)
+
+    def _has_members(self, placeholder: str | None) -> bool:
+        """Whether writes were recorded under an offline run's placeholder."""
+        if not placeholder:
+            return False
+        with self._lock:
+            return any(placeholder in e.path for e in self._state.entries.values())
+
+    def _report_run(
+        self, placeholder: str, start: Entry | None, player: str | None, error: BaseException
+    ) -> None:
+        """One ``run_failed`` notice per refused offline run (in this process)."""
+        if placeholder in self._run_failed:
+            return
+        self._run_failed.add(placeholder)
+        _log.warning("kraty outbox: an attempt started offline was refused: %s", error)
+        event_key = _event_of(start.path)[0] if start is not None else None
+        self._emit(
+            OutboxNotice(
+                "run_failed",
+                start.id if start is not None else None,
+                _START_OP,
+                player,
+                start.key if start is not None else None,
+                error=error,
+                pending=self.pending_count,
+                placeholder=placeholder,
+                event_key=event_key,
+                attempt_id=placeholder,
+                in_failed_run=True,
             )
-        self._end(entry, FAILED, records, code="attempt_not_started", message=message)
+        )
 
     def _batch_of(self, entry: Entry) -> Batch | None:
         if entry.batch is None:
@@ -1355,6 +1432,18 @@ def _run_of(path: str) -> str | None:
     if "offline-" not in path:
         return None
     return next((part for part in path.split("/") if _PLACEHOLDER.match(part)), None)
+
+
+def _event_of(path: str) -> tuple[str | None, str | None]:
+    """The event key and attempt id a recorded write's path names, if any."""
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    event_key = attempt = None
+    for index, part in enumerate(parts[:-1]):
+        if part == "events" and event_key is None:
+            event_key = urllib.parse.unquote(parts[index + 1])
+        elif part == "attempts" and attempt is None:
+            attempt = urllib.parse.unquote(parts[index + 1])
+    return event_key, attempt
 
 
 def _attempt_id(data: Any) -> str | None:
