@@ -191,6 +191,7 @@ class KratyClient:
         self._streams: dict[CallScope, tuple[requests.Response, CancelToken | None]] = {}
         self._watchdog = DeadlineWatchdog()
         self._owns_session = session is None
+        self._verify: bool | str = True  # or a CA bundle the environment named
         if session is None:
             session = requests.Session()
             adapter = KratyHTTPAdapter(
@@ -201,6 +202,15 @@ class KratyClient:
             )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
+            # Read the environment's proxy and CA bundle settings once, for the one host
+            # this client talks to, instead of on every request (requests scans the
+            # whole environment and looks for a .netrc each time: a tenth of a sender's
+            # time draining a backlog).
+            settings = session.merge_environment_settings(self.base_url + "/", {}, None, True, None)
+            session.proxies.update(settings.get("proxies") or {})
+            session.trust_env = False
+            verify = settings.get("verify", True)
+            self._verify = verify if isinstance(verify, (bool, str)) else True
         elif type(session.get_adapter(self.base_url + "/")) is requests.adapters.HTTPAdapter:
             # A plain adapter: put an abortable one in front for this base URL only.
             session.mount(
@@ -208,7 +218,7 @@ class KratyClient:
                 KratyHTTPAdapter(max_retries=0, loopback_only=not allow_insecure_http),
             )
         self._session = session
-        self._runner = TryRunner(session, self._watchdog, max_response_bytes)
+        self._runner = TryRunner(session, self._watchdog, max_response_bytes, self._verify)
         self.outbox: OutboxHook | None = None
         """The outbox durable writes go through (set by ``Kraty(outbox=...)``)."""
 
@@ -418,6 +428,7 @@ class KratyClient:
                 headers=headers,
                 timeouts=(self.timeout, read_timeout),
                 path=path,
+                verify=self._verify,
             )
         except BaseException:
             self._close_scope(scope, token)

@@ -700,3 +700,25 @@ def test_repr_never_shows_the_key() -> None:
     assert "very-secret-part" not in repr(client)
     assert "kr_live" in repr(client)
     client.close()
+
+
+def test_the_environments_proxy_and_ca_bundle_are_read_once_and_still_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The client's own session reads proxy and CA bundle settings from the environment
+    when it is made (not on every request); they still apply, for its host only."""
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a real bundle\n")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    client = KratyClient("kr_test.abc", base_url="https://api.test")
+    session = client._session
+    assert session.trust_env is False  # no per-request scan of the environment
+    assert session.proxies.get("https") == "http://proxy.test:3128"
+    assert client._runner.verify == str(bundle)
+    monkeypatch.setenv("NO_PROXY", "api.test")
+    bypassed = KratyClient("kr_test.abc", base_url="https://api.test")
+    assert "https" not in bypassed._session.proxies
+    client.close()
+    bypassed.close()

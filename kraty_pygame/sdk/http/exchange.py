@@ -79,11 +79,16 @@ class TryRunner:
     """Runs single tries on a session, under the watchdog's deadline."""
 
     def __init__(
-        self, session: requests.Session, watchdog: DeadlineWatchdog, max_response_bytes: int
+        self,
+        session: requests.Session,
+        watchdog: DeadlineWatchdog,
+        max_response_bytes: int,
+        verify: bool | str = True,
     ) -> None:
         self.session = session
         self.watchdog = watchdog
         self.max_response_bytes = max_response_bytes
+        self.verify = verify  # True, or a CA bundle the environment named
 
     def run(
         self,
@@ -103,7 +108,7 @@ class TryRunner:
         try:
             with _running(scope, self.watchdog, timeout), self.session.request(
                 method, url, data=payload, headers=headers, timeout=(timeout, timeout),
-                stream=True, allow_redirects=False, verify=True,
+                stream=True, allow_redirects=False, verify=self.verify,
             ) as response:  # fmt: skip
                 scope.attach(None, response.raw)
                 status, retry_after = response.status_code, response.headers.get("retry-after")
@@ -170,6 +175,7 @@ def open_stream(
     headers: dict[str, str],
     timeouts: tuple[float, float],
     path: str,
+    verify: bool | str = True,
 ) -> requests.Response:
     """Open a streaming GET whose socket ``scope.abort()`` can shut down at any time.
 
@@ -185,7 +191,7 @@ def open_stream(
     try:
         with _running(scope, watchdog, timeouts[0]):
             response = session.request(
-                "GET", url, headers=headers, stream=True, allow_redirects=False, verify=True,
+                "GET", url, headers=headers, stream=True, allow_redirects=False, verify=verify,
                 timeout=timeouts,
             )  # fmt: skip
     except CONFIG_ERRORS as exc:
