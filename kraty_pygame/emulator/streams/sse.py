@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any, Final
 
 from starlette.background import BackgroundTask
@@ -29,11 +29,6 @@ from kraty_pygame.emulator.streams.broadcast import StreamEvent, Subscription, c
 __all__ = ["SubscriptionStream"]
 
 _HEARTBEAT: Final = comment("hb")
-_HEADERS: Final = {
-    "cache-control": "no-store",
-    "connection": "keep-alive",
-    "x-accel-buffering": "no",
-}
 
 
 class _Writer:
@@ -83,8 +78,8 @@ class _Writer:
             self._timer = self._loop.call_later(self._heartbeat_s, self._beat)
 
     def _write(self, body: bytes, *, ends: bool) -> None:
-        coro = self._send({"type": "http.response.body", "body": body, "more_body": True})
-        assert isinstance(coro, Coroutine)
+        sent = self._send({"type": "http.response.body", "body": body, "more_body": True})
+        coro = sent if isinstance(sent, Coroutine) else _awaited(sent)
         try:
             waiting = coro.send(None)
         except StopIteration:
@@ -119,6 +114,10 @@ class _Writer:
             self.done.set_result(None)
 
 
+async def _awaited(awaitable: Awaitable[None]) -> None:
+    await awaitable
+
+
 async def _resume(coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
     """Drive ``coro`` to its end from a task; it is suspended on ``waiting``."""
     while True:
@@ -150,7 +149,9 @@ class SubscriptionStream(Response):
         # No ``body``: the head gets no content-length (as for a streaming response).
         self.status_code = 200
         self.background = BackgroundTask(sub.close)
-        self.init_headers(_HEADERS)
+        self.init_headers(
+            {"cache-control": "no-store", "connection": "keep-alive", "x-accel-buffering": "no"}
+        )
         self.sub = sub
         self.first = first
         self.heartbeat_s = heartbeat_s
