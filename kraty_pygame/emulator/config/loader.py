@@ -18,6 +18,7 @@ from typing import Any, Final
 from kraty_pygame.emulator.clock import CLOCK_MODES, check_reachable
 from kraty_pygame.emulator.config import events as config_events
 from kraty_pygame.emulator.config import platform as config_platform
+from kraty_pygame.emulator.config.lines import KeyLines
 from kraty_pygame.emulator.config.models import (
     ApiKeyConfig,
     CrateConfig,
@@ -375,13 +376,13 @@ def _check_references(ctx: Ctx, cfg: GameConfig) -> None:
 # ---------------------------------------------------------------- entry points
 
 
-def parse_config(data: dict[str, Any], source: str) -> GameConfig:
-    """Validate an already-parsed TOML document.
+def parse_config(data: dict[str, Any], source: str, text: str | None = None) -> GameConfig:
+    """Validate an already-parsed TOML document (``text``, when given, adds line numbers).
 
     Raises:
         ConfigError: naming ``source`` and the key path of every problem.
     """
-    ctx = Ctx(source, [])
+    ctx = Ctx(source, []) if text is None else Ctx(source, [], KeyLines(text).line)
     root = Table(ctx, data, "")
     game = _game(ctx, root.raw("game"))
     players, bots, new_player = config_events.seed(ctx, root.raw("seed"))
@@ -428,7 +429,7 @@ def parse_config_text(text: str, source: str = "<string>") -> GameConfig:
         detail = _TOML_POS_RE.sub("", message).strip()
         line = f"line {match.group(1)}, column {match.group(2)}: " if match else ""
         raise ConfigError(source, [f"{where}: TOML syntax error: {line}{detail}"]) from None
-    return parse_config(data, source)
+    return parse_config(data, source, text)
 
 
 def demo_config_text() -> str:

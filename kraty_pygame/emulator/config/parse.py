@@ -6,7 +6,7 @@ import math
 import re
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
@@ -35,13 +35,22 @@ class Missing:
 MISSING: Final = Missing()
 
 
+def _no_line(path: str) -> int | None:
+    return None
+
+
 @dataclass
 class Ctx:
+    """Collects problems as ``<file>:<line>: <key path>: <message>`` (no line if unknown)."""
+
     source: str
     problems: list[str]
+    line_of: Callable[[str], int | None] = field(default=_no_line)
 
     def error(self, path: str, message: str) -> None:
-        self.problems.append(f"{self.source}: {path}: {message}")
+        line = self.line_of(path)
+        where = f"{self.source}:{line}" if line is not None else self.source
+        self.problems.append(f"{where}: {path}: {message}")
 
 
 def type_name(value: Any) -> str:
