@@ -107,6 +107,33 @@ name = "Gold"
             "[[items]]\nkey = 'c'\nname = 'C'\ncrate = 'missing'\n",
             "items[0].crate: no [crates.missing] table",
         ),
+        (
+            "[[events]]\nkey = 'e'\nname = 'E'\n[[events.metrics]]\nkey = 'm'\ntarget = 'x'\n",
+            "events[0].metrics[0].target: expected a number, got string",
+        ),
+        (
+            "[[events]]\nkey = 'e'\nname = 'E'\n[[events.metrics]]\nkey = 'm'\nbogus = 1\n",
+            "events[0].metrics[0].bogus: unknown key",
+        ),
+        (
+            "[reward_bundles.b]\nentries = [{ type = 'gem' }]\n",
+            "reward_bundles.b.entries[0].type: must be one of currency, item, crate; got 'gem'",
+        ),
+        (
+            "[reward_bundles.b]\n"
+            "entries = [{ type = 'currency', currencyKey = 'gold',"
+            " amount = { min = 5, max = 2 } }]\n",
+            "reward_bundles.b.entries[0].amount: max (2) is below min (5)",
+        ),
+        (
+            "[[currencies]]\nkey = 'lvl'\nname = 'L'\nlevel_rewards = { x = [] }\n",
+            "currencies[1].level_rewards.x: level keys are integers",
+        ),
+        (
+            "[[events]]\nkey = 'e'\nname = 'E'\n[[events.metrics]]\nkey = 'm'\n"
+            "[events.entry_requirement]\nall = [{ balance = { key = 'gold', min = -1 } }]\n",
+            "events[0].entry_requirement.all[0].balance.min: must be >= 0, got -1",
+        ),
     ],
 )
 def test_errors_name_the_file_and_key_path(snippet: str, expected: str) -> None:

@@ -1,9 +1,9 @@
-"""Load and validate a TOML game config.
+"""Load a TOML game config: ``tomllib`` reads it, the pydantic models validate it.
 
-Every problem is reported as ``<file>: <toml.key.path>: <what is wrong>``; a syntax
-error as ``<file>:<line>:<column>: TOML syntax error: …``. Unknown keys are errors
-too (a typo must not silently fall back to a default). :class:`ConfigError` stops
-start-up.
+Every problem is reported as ``<file>:<line>: <toml.key.path>: <what is wrong>``; a
+syntax error as ``<file>:<line>:<column>: TOML syntax error: …``. Unknown keys are
+errors too (a typo must not silently fall back to a default). :class:`ConfigError`
+stops start-up.
 """
 
 from __future__ import annotations
