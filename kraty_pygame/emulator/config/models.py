@@ -141,7 +141,7 @@ Amounts = dict[str, Count]
 class _Table(BaseModel):
     """One TOML table: unknown keys are errors, values never change after loading."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # ---------------------------------------------------------------- reward entries
