@@ -20,10 +20,10 @@ from kraty_pygame.sdk.models.leaderboards import (
     LeaderboardScoreUpdate,
     LeaderboardStreamKind,
 )
-from kraty_pygame.sdk.streaming import ReconnectPolicy, StreamState, StreamStateChange
+from kraty_pygame.sdk.streams.leaderboard import ReconnectPolicy, StreamState, StreamStateChange
 
 if TYPE_CHECKING:
-    from kraty_pygame.sdk.streaming import LeaderboardStream
+    from kraty_pygame.sdk.streams.leaderboard import LeaderboardStream
 
 __all__ = ["LeaderboardWatcher"]
 

@@ -1,22 +1,14 @@
 """The component's pygame event ids (``KRATY_*``) and the attribute names they carry.
 
 The ids come from :func:`pygame.event.custom_type` once per process, when this module
-is first imported. ``pygame.quit()`` resets pygame's custom-type counter, so after a
-re-init the game's next ``custom_type()`` would hand out one of our ids again. To keep
-them apart this module:
+is first imported; nothing in pygame is replaced. ``pygame.quit()`` resets pygame's
+custom-type counter, so after a re-init pygame would hand our ids out again.
+:func:`ensure_event_types` moves the counter past them: the component calls it when it
+is constructed (which also registers a ``pygame.register_quit`` hook noting each quit)
+and at every ``update()``. A game that re-inits pygame and allocates its own custom
+types before the component's next ``update()`` calls it first (see the pygame guide).
 
-* registers a ``pygame.register_quit`` hook (re-armed on every quit) that marks the
-  counter as reset;
-* wraps ``pygame.init`` so that, right after a re-init, the counter is advanced past the
-  largest ``KRATY_*`` id (one spare id is consumed for that);
-* wraps ``pygame.event.custom_type`` so that a call made after a quit without a new
-  ``init()`` also skips our ids (no id is wasted on that path).
-
-Both wrappers call the original function and otherwise change nothing.
-:func:`ensure_event_types` does the same check on demand; the component calls it from
-its constructor and from ``update()``.
-
-The table (STYLE.md section 3):
+The table:
 
 | constant | attributes |
 |---|---|
@@ -30,15 +22,14 @@ The table (STYLE.md section 3):
 | ``KRATY_CONNECTION`` | ``source``, ``state``, ``error`` |
 | ``KRATY_INVENTORY`` | ``kind``, ``data``, ``source`` |
 | ``KRATY_FRIENDS`` | ``kind``, ``source`` and the kind's own (``PresenceWatcher``) |
+| ``KRATY_SYNC`` | ``kind``, ``pending``, ``operation``, ``result``, ``error`` and more |
 | ``KRATY_ATTEMPT`` | ``event_key``, ``attempt_id``, ``status``, ``attempt``, ``operation`` |
 """
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 import pygame
 
@@ -55,6 +46,7 @@ __all__ = [
     "KRATY_MILESTONE",
     "KRATY_REQUEST_DONE",
     "KRATY_REQUEST_FAILED",
+    "KRATY_SYNC",
     "ensure_event_types",
     "event_name",
 ]
@@ -71,7 +63,9 @@ _NAMES: Final = (
     "KRATY_INVENTORY",
     "KRATY_FRIENDS",
     "KRATY_ATTEMPT",
+    "KRATY_SYNC",
 )
+
 
 class _CounterState:
     """Whether pygame's custom-type counter was reset by a quit since we last checked."""
@@ -79,15 +73,14 @@ class _CounterState:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.reset = False
+        self.hooked = False
 
 
 _state: Final = _CounterState()
-_original_custom_type: Callable[[], int] = pygame.event.custom_type
-_original_init: Callable[..., tuple[int, int]] = pygame.init
 
 
 def _allocate() -> tuple[int, ...]:
-    return tuple(_original_custom_type() for _ in _NAMES)
+    return tuple(pygame.event.custom_type() for _ in _NAMES)
 
 
 _IDS: Final[tuple[int, ...]] = _allocate()
@@ -104,6 +97,7 @@ KRATY_CONNECTION: Final[int] = _IDS[7]
 KRATY_INVENTORY: Final[int] = _IDS[8]
 KRATY_FRIENDS: Final[int] = _IDS[9]
 KRATY_ATTEMPT: Final[int] = _IDS[10]
+KRATY_SYNC: Final[int] = _IDS[11]
 
 ALL_EVENT_TYPES: Final[frozenset[int]] = frozenset(_IDS)
 _BY_ID: Final[dict[int, str]] = dict(zip(_IDS, _NAMES, strict=True))
@@ -115,24 +109,27 @@ def event_name(event_type: int) -> str:
     return name if name is not None else pygame.event.event_name(event_type)
 
 
-def _next_free_locked() -> int:
-    """Allocate ids until one lies past ours; returns that id. Caller holds the lock."""
-    while True:
-        candidate = _original_custom_type()
-        if candidate > _MAX_ID:
-            _state.reset = False
-            return candidate
+def _next_free_locked() -> None:
+    """Allocate ids until one lies past ours (that one is spent). Caller holds the lock."""
+    while pygame.event.custom_type() <= _MAX_ID:
+        pass
+    _state.reset = False
 
 
-def ensure_event_types() -> None:
-    """Advance pygame's custom-type counter past the ``KRATY_*`` ids if a quit reset it.
+def ensure_event_types(*, probe: bool = False) -> None:
+    """Move pygame's custom-type counter past the ``KRATY_*`` ids if a quit reset it.
 
-    Cheap when nothing was reset (one flag check). Safe from any thread.
+    Cheap when no quit was seen (one flag check); safe from any thread. With ``probe``
+    (the component's constructor) it also registers the quit hook and checks the
+    counter itself, spending one id, for a quit that happened before the hook existed.
     """
-    if not _state.reset:
+    if not (_state.reset or probe):
         return
     with _state.lock:
-        if _state.reset:
+        if probe and not _state.hooked:
+            _state.hooked = True
+            pygame.register_quit(_on_pygame_quit)
+        if _state.reset or (probe and pygame.event.custom_type() <= _MAX_ID):
             _next_free_locked()
 
 
@@ -141,23 +138,3 @@ def _on_pygame_quit() -> None:
     # forgotten after they run, so re-arm for the next quit.
     _state.reset = True
     pygame.register_quit(_on_pygame_quit)
-
-
-@functools.wraps(_original_custom_type)
-def _custom_type() -> int:
-    with _state.lock:  # custom_type() is rare: always taking the lock is fine
-        if _state.reset:
-            return _next_free_locked()
-        return _original_custom_type()
-
-
-@functools.wraps(_original_init)
-def _init(*args: Any, **kwargs: Any) -> tuple[int, int]:
-    result = _original_init(*args, **kwargs)
-    ensure_event_types()
-    return result
-
-
-pygame.register_quit(_on_pygame_quit)
-pygame.event.custom_type = _custom_type
-pygame.init = _init

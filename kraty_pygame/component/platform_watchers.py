@@ -28,12 +28,12 @@ from kraty_pygame.component.results import LiveItem
 from kraty_pygame.component.watchers import ErrorObserver, Sink, Watcher, backoff
 from kraty_pygame.sdk._constants import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.errors import KratyApiError
-from kraty_pygame.sdk.streaming import StreamState
+from kraty_pygame.sdk.streams.leaderboard import StreamState
 
 if TYPE_CHECKING:
-    from kraty_pygame.sdk.inventory_stream import InventoryStream
     from kraty_pygame.sdk.models.friends import Friend, FriendRequest, FriendRequests, Gift
     from kraty_pygame.sdk.models.time import TimeSync
+    from kraty_pygame.sdk.streams.inventory import InventoryStream
 
 __all__ = [
     "DEFAULT_PRESENCE_POLL_INTERVAL",

@@ -20,6 +20,7 @@ resume) unless the watcher finished or was stopped for good with ``stop()``.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -27,13 +28,14 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from kraty_pygame.component.results import LiveItem
+from kraty_pygame.sdk.backoff import backoff_delay
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
     KratyPollTimeoutError,
 )
 from kraty_pygame.sdk.polling import poll_lobby_until_active, poll_pending_grants
-from kraty_pygame.sdk.streaming import StreamState, as_kraty_error
+from kraty_pygame.sdk.streams.leaderboard import StreamState, as_kraty_error
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ ConnectionState = StreamState
 
 _SEEN_GRANTS_CAP: Final = 4_096
 _MAX_BACKOFF: Final = 30.0
+_jitter: Final = random.Random()  # noqa: S311 - spreading retries, not cryptography
 
 
 class Watcher:
@@ -162,8 +165,9 @@ class Watcher:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _thread(self, target: Callable[[threading.Event], None], stop: threading.Event,
-                suffix: str = "") -> threading.Thread:
+    def _thread(
+        self, target: Callable[[threading.Event], None], stop: threading.Event, suffix: str = ""
+    ) -> threading.Thread:
         name = f"kraty-watch-{self.source}{suffix}"
         token = self._token
         assert token is not None
@@ -196,8 +200,10 @@ class Watcher:
 
 
 def backoff(start: float, attempt: int) -> float:
-    """Exponential retry delay in seconds: ``start`` doubled per attempt, capped at 30 s."""
-    return float(min(start * 2 ** max(attempt - 1, 0), _MAX_BACKOFF))
+    """Retry delay in seconds: ``start`` doubled per attempt, capped at 30 s, with full
+    jitter (spread over [0, 2 × that)), so clients that lost the server together do not
+    come back in lockstep."""
+    return backoff_delay(start, attempt, cap=_MAX_BACKOFF, r=_jitter.uniform(-1.0, 1.0), jitter=1.0)
 
 
 class GrantsWatcher(Watcher):

@@ -240,6 +240,8 @@ class RouteTable:
         request = Request(scope, receive)
         if body is not None:
             request._body = body  # already read: Request.body() returns it
+        if plan.body_model is not None and isinstance(parsed, dict):
+            request._json = parsed  # already parsed: Request.json() returns it
         try:
             for name, call in plan.dependencies:
                 kwargs[name] = await call(request)

@@ -9,7 +9,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first use
-    from kraty_pygame.sdk._deadline import CancelToken
     from kraty_pygame.sdk.errors import (
         KratyApiError,
         KratyCancelledError,
@@ -21,6 +20,8 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
         KratyProtocolError,
         KratyStreamError,
         KratyTimeoutError,
+        OutboxError,
+        OutboxWriteError,
         SecretStoreError,
         is_lobby_forming,
     )
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
         MembershipRef,
         MembershipStore,
     )
+    from kraty_pygame.sdk.http.abort import CancelToken
     from kraty_pygame.sdk.identity import (
         FileSecretStore,
         Identity,
@@ -41,7 +43,6 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
         KeyringSecretStore,
         SecretStore,
     )
-    from kraty_pygame.sdk.inventory_stream import InventoryStream
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.models import (
         PlayerIdentity,
@@ -131,6 +132,12 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
         ProgressWalletResult,
     )
     from kraty_pygame.sdk.options import RequestInfo, RetryConfig
+    from kraty_pygame.sdk.outbox import (
+        Outbox,
+        OutboxNotice,
+        OutboxStats,
+        default_outbox_dir,
+    )
     from kraty_pygame.sdk.polling import (
         Clock,
         SystemClock,
@@ -148,7 +155,8 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
     from kraty_pygame.sdk.resources.players import PlayersClient
     from kraty_pygame.sdk.resources.wallet import WalletClient
     from kraty_pygame.sdk.server_time import ServerClock
-    from kraty_pygame.sdk.streaming import (
+    from kraty_pygame.sdk.streams.inventory import InventoryStream
+    from kraty_pygame.sdk.streams.leaderboard import (
         LeaderboardStream,
         ReconnectPolicy,
         StreamState,
@@ -159,7 +167,7 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _HOMES: dict[str, str] = {
-    "CancelToken": "kraty_pygame.sdk._deadline",
+    "CancelToken": "kraty_pygame.sdk.http.abort",
     "KratyApiError": "kraty_pygame.sdk.errors",
     "KratyCancelledError": "kraty_pygame.sdk.errors",
     "KratyConfigError": "kraty_pygame.sdk.errors",
@@ -171,6 +179,12 @@ _HOMES: dict[str, str] = {
     "KratyStreamError": "kraty_pygame.sdk.errors",
     "KratyTimeoutError": "kraty_pygame.sdk.errors",
     "SecretStoreError": "kraty_pygame.sdk.errors",
+    "OutboxError": "kraty_pygame.sdk.errors",
+    "OutboxWriteError": "kraty_pygame.sdk.errors",
+    "Outbox": "kraty_pygame.sdk.outbox",
+    "OutboxNotice": "kraty_pygame.sdk.outbox",
+    "OutboxStats": "kraty_pygame.sdk.outbox",
+    "default_outbox_dir": "kraty_pygame.sdk.outbox",
     "is_lobby_forming": "kraty_pygame.sdk.errors",
     "FileMembershipStore": "kraty_pygame.sdk.finalization",
     "FinalizationReason": "kraty_pygame.sdk.finalization",
@@ -185,7 +199,7 @@ _HOMES: dict[str, str] = {
     "InMemorySecretStore": "kraty_pygame.sdk.identity",
     "KeyringSecretStore": "kraty_pygame.sdk.identity",
     "SecretStore": "kraty_pygame.sdk.identity",
-    "InventoryStream": "kraty_pygame.sdk.inventory_stream",
+    "InventoryStream": "kraty_pygame.sdk.streams.inventory",
     "Kraty": "kraty_pygame.sdk.kraty",
     "PlayerIdentity": "kraty_pygame.sdk.models",
     "PlayerRegistration": "kraty_pygame.sdk.models",
@@ -283,10 +297,10 @@ _HOMES: dict[str, str] = {
     "PlayersClient": "kraty_pygame.sdk.resources.players",
     "WalletClient": "kraty_pygame.sdk.resources.wallet",
     "ServerClock": "kraty_pygame.sdk.server_time",
-    "LeaderboardStream": "kraty_pygame.sdk.streaming",
-    "ReconnectPolicy": "kraty_pygame.sdk.streaming",
-    "StreamState": "kraty_pygame.sdk.streaming",
-    "StreamStateChange": "kraty_pygame.sdk.streaming",
+    "LeaderboardStream": "kraty_pygame.sdk.streams.leaderboard",
+    "ReconnectPolicy": "kraty_pygame.sdk.streams.leaderboard",
+    "StreamState": "kraty_pygame.sdk.streams.leaderboard",
+    "StreamStateChange": "kraty_pygame.sdk.streams.leaderboard",
     "KratyClient": "kraty_pygame.sdk.transport",
 }
 
@@ -381,6 +395,11 @@ __all__ = [
     "MilestoneFired",
     "MilestoneRewardPreview",
     "OpenCrateResponse",
+    "Outbox",
+    "OutboxError",
+    "OutboxNotice",
+    "OutboxStats",
+    "OutboxWriteError",
     "PlayerIdentities",
     "PlayerIdentity",
     "PlayerItemHolding",
@@ -416,6 +435,7 @@ __all__ = [
     "TimeSync",
     "WalletChange",
     "WalletClient",
+    "default_outbox_dir",
     "is_lobby_forming",
     "localized",
     "poll_lobby_until_active",

@@ -15,6 +15,7 @@ from kraty_pygame.sdk._constants import (
     DEFAULT_MAX_DELAY,
     DEFAULT_TOTAL_TIMEOUT,
 )
+from kraty_pygame.sdk.backoff import backoff_delay
 from kraty_pygame.sdk.errors import KratyConfigError
 
 __all__ = [
@@ -107,8 +108,9 @@ class RetryConfig:
 
     def backoff(self, attempt: int, r: float) -> float:
         """Delay after failed try number ``attempt`` (1-based) for a uniform ``r`` in [-1, 1)."""
-        base = min(float(self.initial_delay) * 2.0 ** (attempt - 1), float(self.max_delay))
-        return max(0.0, base * (1.0 + r * float(self.jitter)))
+        return backoff_delay(
+            float(self.initial_delay), attempt, cap=float(self.max_delay), r=r, jitter=self.jitter
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,8 +219,13 @@ def test_bench_push_to_event_latency(emulator: str, screen: pygame.Surface) -> N
         sent: dict[float, tuple[float, float]] = {}
         lock = threading.Lock()
         results: dict[str, tuple[list[float], list[float]]] = {}
-        for mode in ("paced 60 fps loop", "unpaced loop"):
-            component = KratyComponent(kraty, owns_kraty=False)
+        runs = [
+            (f"{loop}, {label}", interval)
+            for loop in ("paced 60 fps loop", "unpaced loop")
+            for label, interval in (("interpreter switch interval", None), ("1 ms", 0.001))
+        ]
+        for mode, interval in runs:
+            component = KratyComponent(kraty, owns_kraty=False, switch_interval=interval)
             component.watch_leaderboard(board, poll_interval=0)
             deadline = time.monotonic() + 10
             while not any(

@@ -15,7 +15,10 @@ ready-made requests on raw keep-alive sockets. Measured, in interleaved rounds:
   ``idempotencyKey`` per request, so every one is a real write).
 
 Printed per round and as the median of the rounds: requests/s, the read/bare ratio
-and the load average (the machine is shared; the figures move with it). Targets:
+and the load average (the machine is shared; the figures move with it), and the
+server CPU time per request (psutil), which does not depend on how busy the machine
+is: on a loaded machine every server waits for the scheduler and the wall-clock
+ratio says little, while the CPU ratio is what an idle machine would show. Targets:
 reads >= 0.35x bare, credits >= 2,000/s. Every response must be a 200 (asserted);
 speed itself is not asserted.
 """
@@ -43,6 +46,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import psutil
 import pytest
 
 pytestmark = pytest.mark.benchmark
@@ -141,14 +145,14 @@ def _spawn(cmd: list[str]) -> tuple[subprocess.Popen[str], str]:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, int]]]:
     db = tmp_path_factory.mktemp("bench") / "bench.sqlite3"
     emu, emu_url = _spawn(
         [sys.executable, "-m", "kraty_pygame.emulator", "--port", "0", "--db", str(db)]
     )
     bare, bare_url = _spawn([sys.executable, "-c", _BARE_SERVER])
     try:
-        yield {"emulator": emu_url, "bare": bare_url}
+        yield {"emulator": (emu_url, emu.pid), "bare": (bare_url, bare.pid)}
     finally:
         for proc in (emu, bare):
             proc.terminate()
@@ -163,7 +167,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
 class Target:
     """One measured request: method, URL, headers and (for writes) a JSON template."""
 
-    def __init__(self, url: str, path: str, headers: dict[str, str], *, post: bool) -> None:
+    def __init__(
+        self, server: tuple[str, int], path: str, headers: dict[str, str], *, post: bool
+    ) -> None:
+        url, self.pid = server
         parts = urlsplit(url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = int(parts.port or 80)
@@ -288,8 +295,17 @@ def _player(url: str) -> tuple[str, str]:
         return ext, str(secret)
 
 
-def test_throughput_against_bare_starlette(servers: dict[str, str]) -> None:
-    ext, secret = _player(servers["emulator"])
+def _measure(target: Target, script: Path, wrk: str | None) -> tuple[float, float]:
+    """(requests/s, microseconds of server CPU per request)."""
+    server = psutil.Process(target.pid)  # type: ignore[no-untyped-call]
+    before = sum(server.cpu_times()[:2])
+    rate = _wrk_rate(target, script) if wrk else _process_rate(target)
+    cpu = sum(server.cpu_times()[:2]) - before
+    return rate, cpu / max(rate * SECONDS, 1.0) * 1e6
+
+
+def test_throughput_against_bare_starlette(servers: dict[str, tuple[str, int]]) -> None:
+    ext, secret = _player(servers["emulator"][0])
     targets = {
         "bare Starlette GET": Target(servers["bare"], "/bare", {}, post=False),
         "emulator GET wallet": Target(
@@ -312,15 +328,19 @@ def test_throughput_against_bare_starlette(servers: dict[str, str]) -> None:
         else f"{CLIENT_PROCESSES} client processes, {CONNECTIONS} connections"
     )
     rates: dict[str, list[float]] = {name: [] for name in targets}
+    cpu_us: dict[str, list[float]] = {name: [] for name in targets}
     loads: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "kraty.lua"
         script.write_text(_WRK_SCRIPT)
         for _ in range(ROUNDS):
             for name, target in targets.items():
-                rates[name].append(_wrk_rate(target, script) if wrk else _process_rate(target))
+                rate, per_request = _measure(target, script, wrk)
+                rates[name].append(rate)
+                cpu_us[name].append(per_request)
             loads.append(os.getloadavg()[0])
     _report(generator, rates, loads)
+    _report_cpu(cpu_us)
 
 
 def _report(generator: str, rates: dict[str, list[float]], loads: list[float]) -> None:
@@ -345,3 +365,14 @@ def _report(generator: str, rates: dict[str, list[float]], loads: list[float]) -
         f"({'met' if mc >= TARGET_CREDITS_PER_S else 'NOT met'})"
     )
     print("  json:", json.dumps({"bare": bare, "read": read, "credit": credit, "load": loads}))
+
+
+def _report_cpu(cpu_us: dict[str, list[float]]) -> None:
+    """Server CPU per request: what the rates would be on an idle machine."""
+    bare, read, credit = (statistics.median(v) for v in cpu_us.values())
+    print(
+        f"  server CPU per request (median): bare {bare:.0f} us, wallet GET {read:.0f} us, "
+        f"credit {credit:.0f} us; CPU-bound ratio wallet/bare {bare / read:.2f}, "
+        f"credits per CPU-second {1e6 / credit:.0f}"
+    )
+    print("  json cpu_us:", json.dumps(cpu_us))

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from kraty_pygame.sdk.models.leaderboards import EventLeaderboard, LeaderboardStreamEvent
-from kraty_pygame.sdk.streaming import iter_sse_messages
+from kraty_pygame.sdk.streams.sse import iter_sse_messages
 
 pytestmark = pytest.mark.benchmark
 

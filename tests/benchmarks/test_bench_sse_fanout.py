@@ -226,4 +226,11 @@ def test_sse_fanout_latency(server_url: str) -> None:
         "target_p99_ms": TARGET_P99_MS,
     }
     print("\nSSE fan-out:", json.dumps(report))
+    print(
+        f"  p99 {p99:.1f} ms (target <= {TARGET_P99_MS:.0f} ms: "
+        f"{'met' if p99 <= TARGET_P99_MS else 'NOT met'}), "
+        f"{len(latencies)} of {expected} events received "
+        f"({'all' if len(latencies) == expected else 'NOT all'}), "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     assert latencies, "no score_update reached any subscriber"

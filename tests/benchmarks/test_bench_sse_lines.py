@@ -22,7 +22,7 @@ from collections.abc import Iterable
 import pytest
 import sseclient
 
-from kraty_pygame.sdk.streaming import DEFAULT_MAX_EVENT_BYTES, iter_sse_messages
+from kraty_pygame.sdk.streams.sse import DEFAULT_MAX_EVENT_BYTES, iter_sse_messages
 
 pytestmark = pytest.mark.benchmark
 

@@ -34,7 +34,7 @@ from kraty_pygame.sdk._envelope import decode_error_response, decode_success_res
 from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError, KratyStreamError
 from kraty_pygame.sdk.models._base import KratyModel, decode_list, model_fields
 from kraty_pygame.sdk.models.leaderboards import LeaderboardStreamEvent
-from kraty_pygame.sdk.streaming import iter_sse_messages
+from kraty_pygame.sdk.streams.sse import iter_sse_messages
 
 FUZZ = settings(
     max_examples=20,

@@ -26,7 +26,7 @@ from kraty_pygame.sdk import (
     RequestInfo,
     RetryConfig,
 )
-from kraty_pygame.sdk._deadline import Attempt
+from kraty_pygame.sdk.http.abort import CallScope
 from kraty_pygame.sdk.transport import KratyClient
 from tests.support.http_server import Reply, ScriptedServer, json_reply
 
@@ -75,10 +75,10 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         tick.wait(0.01)
 
 
-def live_attempt(client: KratyClient) -> Attempt | None:
-    """The running attempt of the client's only in-flight call (test introspection)."""
+def live_attempt(client: KratyClient) -> CallScope | None:
+    """The client's only in-flight call, whose running try is inspected (test introspection)."""
     scopes = list(client._scopes)
-    return scopes[0].attempt if len(scopes) == 1 else None
+    return scopes[0] if len(scopes) == 1 else None
 
 
 # --------------------------------------------------------------------------- §1.11
@@ -354,7 +354,7 @@ def test_close_aborts_mid_body(server: ScriptedServer, make_client: MakeClient) 
     client = make_client(timeout=30.0)
     call = CallInThread(lambda: client.request("GET", "/sdk/v1/x"))
     assert server.wait_for_requests(1, timeout=5)
-    wait_until(lambda: (a := live_attempt(client)) is not None and a.response is not None)
+    wait_until(lambda: (a := live_attempt(client)) is not None and a.raw is not None)
     aborted_at = time.monotonic()
     client.close()
     call.join(timeout=5)
@@ -405,7 +405,7 @@ def test_cancel_while_connecting(blackhole: str, make_client: MakeClient) -> Non
     token = CancelToken()
     call = CallInThread(lambda: client.request("POST", "/sdk/v1/x", cancel=token))
     # a connection is registered but has no socket yet: the call is blocked connecting
-    wait_until(lambda: (a := live_attempt(client)) is not None and a.hooked)
+    wait_until(lambda: (a := live_attempt(client)) is not None and a.hooked and a.sock is None)
     aborted_at = time.monotonic()
     token.cancel()
     call.join(timeout=5)

@@ -32,7 +32,7 @@ from kraty_pygame.sdk.models.leaderboards import (
 from kraty_pygame.sdk.options import RetryConfig
 from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
 from kraty_pygame.sdk.resources.leaderboards import LeaderboardsClient
-from kraty_pygame.sdk.streaming import StreamStateChange
+from kraty_pygame.sdk.streams.leaderboard import StreamStateChange
 from tests.support.recording import (
     Recorded,
     RecordingAdapter,

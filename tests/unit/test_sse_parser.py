@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kraty_pygame.sdk.errors import KratyStreamError
-from kraty_pygame.sdk.streaming import SseMessage, _decode_data, iter_sse_messages
+from kraty_pygame.sdk.streams.sse import SseMessage, _decode_data, iter_sse_messages
 
 # A stream as sse-starlette frames it (CRLF endings, ping comments), with the emulator's
 # payloads; one event's data is split over two data lines.

@@ -8,7 +8,7 @@ import threading
 import urllib3.exceptions
 
 from kraty_pygame.sdk import InMemorySecretStore, Kraty, KratyNetworkError, RetryConfig
-from kraty_pygame.sdk.streaming import ReconnectPolicy, StreamState, StreamStateChange
+from kraty_pygame.sdk.streams.leaderboard import ReconnectPolicy, StreamState, StreamStateChange
 from tests.support.http_server import Recorded, Reply, ScriptedServer, json_reply
 
 READY = b'event: ready\ndata: {"leaderboardId":"lb_1","serverTime":"2026-06-16T09:00:00.000Z"}\n\n'

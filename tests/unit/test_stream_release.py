@@ -15,9 +15,9 @@ from typing import Any, cast
 
 import requests
 
-from kraty_pygame.sdk.inventory_stream import InventoryStream
 from kraty_pygame.sdk.models.leaderboards import EventLeaderboard
-from kraty_pygame.sdk.streaming import LeaderboardStream
+from kraty_pygame.sdk.streams.inventory import InventoryStream
+from kraty_pygame.sdk.streams.leaderboard import LeaderboardStream
 
 WAIT = 10.0
 

@@ -22,7 +22,7 @@ from kraty_pygame.sdk.models.leaderboards import (
     LeaderboardScoreUpdate,
     LeaderboardStreamEvent,
 )
-from kraty_pygame.sdk.streaming import (
+from kraty_pygame.sdk.streams.leaderboard import (
     LeaderboardStream,
     ReconnectPolicy,
     StreamState,

@@ -12,8 +12,6 @@ import requests
 import urllib3.exceptions
 
 from kraty_pygame.sdk import _constants as C
-from kraty_pygame.sdk._deadline import CallScope, CancelToken
-from kraty_pygame.sdk._retry import delay_before_retry, parse_retry_after, status_is_retryable
 from kraty_pygame.sdk.errors import (
     KratyApiError,
     KratyCancelledError,
@@ -23,6 +21,8 @@ from kraty_pygame.sdk.errors import (
     KratyProtocolError,
     KratyTimeoutError,
 )
+from kraty_pygame.sdk.http.abort import CallScope, CancelToken
+from kraty_pygame.sdk.http.retry import delay_before_retry, parse_retry_after, status_is_retryable
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
 from kraty_pygame.sdk.transport import KratyClient, build_query, encode_segment
 from tests.support.recording import RecordingAdapter, Scripted, err, ok, recording_session

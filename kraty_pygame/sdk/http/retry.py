@@ -1,4 +1,4 @@
-"""Retry decisions of PROTOCOL.md §1.6: which outcomes retry and how long to wait."""
+"""Retry decisions: which outcomes retry and how long to wait."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The SDK's HTTP stack: abortable tries, the retry rules, stream opening."""

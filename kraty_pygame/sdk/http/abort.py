@@ -1,0 +1,339 @@
+"""Abortable HTTP tries: a deadline per try, cancellation and ``close()`` from any thread.
+
+Our connections hand their socket to the :class:`HttpTry` running in the current context;
+aborting the try shuts that socket down, so a blocked ``connect``/``recv`` returns at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import heapq
+import itertools
+import selectors
+import socket
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any, Final
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.poolmanager import PoolManager, ProxyManager
+
+from kraty_pygame.sdk.options import is_loopback_address
+
+__all__ = ["CallScope", "CancelToken", "DeadlineWatchdog", "KratyHTTPAdapter"]
+
+TIMED_OUT: Final = 2
+CANCELLED: Final = 3
+_POLL: Final = 0.05
+_IN_PROGRESS: Final = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035})
+
+running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=None)
+"""The call the current thread is making (read by the connection classes)."""
+
+
+class CallScope:
+    """One logical call: its tries (one at a time) and backoff sleeps. Abortable from any
+    thread; the running try's socket is shut down, even mid-connect or mid-headers."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self.begin()
+
+    def begin(self) -> bool:
+        """Start a try; False when the call is already aborted."""
+        with self._lock:
+            self.deadline: float | None = None
+            self.cut = 0  # TIMED_OUT or CANCELLED once this try was aborted
+            self.hooked = self.connected = False  # hooked: one of our connections took part
+            self.sock: socket.socket | None = None
+            self.raw: Any = None  # the response (a foreign adapter's is shut instead)
+            return self.reason is None
+
+    @property
+    def aborted(self) -> bool:
+        return self.cut != 0 or self.reason is not None
+
+    def attach(self, sock: socket.socket | None, raw: Any = None) -> None:
+        """Adopt the try's socket (or response) so that an abort can shut it."""
+        with self._lock:
+            self.hooked |= raw is None
+            self.connected |= sock is not None
+            self.sock = self.sock if sock is None else sock
+            self.raw = self.raw if raw is None else raw
+            if self.cut > 0:
+                self._shut()
+        if self.aborted and raw is None:
+            raise OSError(errno.ECONNABORTED, "request aborted")
+
+    def abort(self, reason: str) -> None:
+        """Abort the running try and any backoff sleep; ``reason`` is kept for the error."""
+        with self._lock:
+            if self.reason is None:
+                self.reason = reason
+                self._cut(CANCELLED)
+        self._event.set()
+
+    def expire(self, deadline: float) -> None:
+        """The watchdog's call: end the try whose deadline this is."""
+        with self._lock:
+            if self.deadline == deadline:
+                self._cut(TIMED_OUT)
+
+    def _cut(self, state: int) -> None:
+        if self.cut == 0:  # a try is running and was not cut yet
+            self.cut = state
+            self._shut()  # under the lock: a finished try's socket may serve another call
+
+    def _shut(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.sock is not None:  # the plain method is safe on an SSLSocket being read
+                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+            elif self.raw is not None:
+                (getattr(self.raw, "shutdown", None) or self.raw.close)()
+
+    def arm(self, deadline: float | None) -> bool:
+        """Set (None: drop) the try's deadline; False when the try was already cut."""
+        with self._lock:
+            self.deadline = deadline
+            return not self.cut
+
+    def finish(self) -> int:
+        """End the try; returns how it was cut (0: it was not)."""
+        with self._lock:
+            self.deadline = self.sock = self.raw = None
+            cut, self.cut = self.cut, -1  # -1: between tries, nothing to cut
+            return max(cut, 0)
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait ``seconds``; False when the call was aborted meanwhile."""
+        return self.reason is None if seconds <= 0 else not self._event.wait(seconds)
+
+
+def _resolve(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
+    try:
+        infos = socket.getaddrinfo(conn.host, conn.port, 0, socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise NameResolutionError(conn.host, conn, exc) from exc
+    if loopback_only and not all(is_loopback_address(str(info[4][0])) for info in infos):
+        # Checked at every connect, not only when the client was built: DNS may answer
+        # differently now, and the key and secret would go out in cleartext.
+        raise NewConnectionError(
+            conn, f"refused plain http:// to {conn.host}: it resolves outside loopback"
+        )
+    return infos
+
+
+def _connect(conn: HTTPConnection, infos: list[Any], attempt: CallScope) -> socket.socket:
+    """A non-blocking TCP connect that an abort interrupts (plain HTTP, no proxy)."""
+    budget = conn.timeout if isinstance(conn.timeout, int | float) else None
+    limit = None if budget is None else time.monotonic() + budget
+    last: OSError | None = None
+    for family, kind, proto, _name, address in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            for option in conn.socket_options or ():
+                sock.setsockopt(*option)
+            if conn.source_address:
+                sock.bind(conn.source_address)
+            sock.setblocking(False)
+            code = sock.connect_ex(address)
+            if code and code not in _IN_PROGRESS:
+                raise OSError(code, errno.errorcode.get(code, str(code)))
+            with selectors.DefaultSelector() as selector:
+                selector.register(sock, selectors.EVENT_WRITE)
+                while code and not selector.select(_POLL):
+                    if attempt.aborted:
+                        raise OSError(errno.ECONNABORTED, "request aborted while connecting")
+                    if limit is not None and time.monotonic() >= limit:
+                        raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out")
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                raise OSError(code, errno.errorcode.get(code, str(code)))
+            sock.settimeout(budget)
+            sys.audit("http.client.connect", conn, conn.host, conn.port)
+            return sock
+        except ConnectTimeoutError:
+            sock.close()
+            raise
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.ECONNABORTED:
+                raise
+            last = exc
+    raise NewConnectionError(conn, f"Failed to establish a new connection: {last}")
+
+
+class _Connection(HTTPConnection):
+    """Hands its socket to the running try; plain HTTP connects abortably."""
+
+    loopback_only = False
+
+    def connect(self) -> None:
+        attempt = running.get()
+        if attempt is not None:
+            attempt.hooked = True
+        plain = not isinstance(self, HTTPSConnection)
+        infos = _resolve(self, self.loopback_only) if plain else []
+        if attempt is None or not plain or self.proxy is not None:
+            super().connect()  # TLS: bounded by the socket timeouts until it is attached
+        else:
+            self.sock = _connect(self, infos, attempt)
+        if attempt is not None:
+            attempt.attach(self.sock)
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        attempt = running.get()
+        if attempt is not None and self.sock is not None:
+            attempt.attach(self.sock)  # a pooled connection, reused
+        super().request(method, url, body=body, headers=headers, **kwargs)
+
+
+class _LoopbackConnection(_Connection):
+    loopback_only = True
+
+
+class _TLSConnection(_Connection, HTTPSConnection):
+    """HTTPS with the same hooks (``super()`` reaches HTTPSConnection's connect)."""
+
+
+_POOLS: Final[dict[str, type[HTTPConnectionPool]]] = {
+    name: type(name, (base,), {"ConnectionCls": cls})
+    for name, base, cls in (
+        ("http", HTTPConnectionPool, _Connection),
+        ("loopback", HTTPConnectionPool, _LoopbackConnection),
+        ("https", HTTPSConnectionPool, _TLSConnection),
+    )
+}
+
+
+class KratyHTTPAdapter(HTTPAdapter):
+    """A requests adapter whose connections a try can abort from another thread.
+
+    With ``loopback_only`` plain-HTTP connections go to loopback addresses only.
+    """
+
+    def __init__(self, *args: Any, loopback_only: bool = False, **kwargs: Any) -> None:
+        http = _POOLS["loopback" if loopback_only else "http"]
+        self.kraty_pools = {"http": http, "https": _POOLS["https"]}
+        super().__init__(*args, **kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _own(self.poolmanager, self.kraty_pools)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, ProxyManager) and not proxy.lower().startswith("socks"):
+            _own(manager, self.kraty_pools)
+        return manager
+
+
+def _own(manager: PoolManager, pools: dict[str, type[HTTPConnectionPool]]) -> None:
+    manager.pool_classes_by_scheme = dict(pools)
+    # Close a pool's idle sockets when the manager drops it (urllib3 2 leaves them to the GC).
+    manager.pools.dispose_func = lambda pool: pool.close()
+
+
+class DeadlineWatchdog:
+    """One lazily started thread that aborts tries past their deadline."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, CallScope]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def watch(self, call: CallScope, timeout: float) -> None:
+        """Cut the call's running try ``timeout`` seconds from now (unless it ended)."""
+        with self._cond:
+            deadline = time.monotonic() + timeout
+            if not call.arm(deadline) or self._stopped:
+                return
+            heapq.heappush(self._heap, (deadline, next(self._order), call))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="kraty-deadline-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0][2] is call:
+                self._cond.notify()
+
+    def stop(self) -> None:
+        """Stop and join the thread (idempotent)."""
+        with self._cond:
+            self._stopped = True
+            self._heap.clear()
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                now = time.monotonic()
+                heap = self._heap
+                # Pop what expired, and ended tries (their deadline moved on) at the head,
+                # so the thread sleeps until the earliest live deadline only.
+                while heap and (heap[0][0] <= now or heap[0][2].deadline != heap[0][0]):
+                    deadline, _n, call = heapq.heappop(heap)
+                    if deadline <= now:
+                        call.expire(deadline)
+                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+
+
+class CancelToken:
+    """Cancels every call it is passed to, from any thread.
+
+    A cancelled call raises :class:`~kraty_pygame.sdk.errors.KratyCancelledError`;
+    its socket is shut down at once, even while waiting for response headers.
+    A token stays cancelled: calls started with it later fail immediately.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._scopes: set[CallScope] = set()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._cancelled
+
+    def cancel(self) -> None:
+        """Abort the calls using this token (idempotent, any thread)."""
+        with self._lock:
+            self._cancelled = True
+            scopes, self._scopes = tuple(self._scopes), set()
+        for scope in scopes:
+            scope.abort("cancelled")
+
+    def attach(self, scope: CallScope) -> None:
+        """Let this token abort ``scope`` (at once if already cancelled)."""
+        with self._lock:
+            if not self._cancelled:
+                self._scopes.add(scope)
+                return
+        scope.abort("cancelled")
+
+    def detach(self, scope: CallScope) -> None:
+        """Forget a finished ``scope``."""
+        with self._lock:
+            self._scopes.discard(scope)
