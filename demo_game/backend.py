@@ -1,14 +1,18 @@
 """Start-up wiring: which server, which data folder, the ``Kraty`` facade and the component.
 
 By default the demo starts the embedded emulator (bundled demo config, real clock)
-with its SQLite database and the player's secret store in the demo's own folder of
-the user data dir, so the player, the wallet and the progress survive a restart.
+with its SQLite database, the player's secret store and the outbox of writes not yet
+synced in the demo's own folder of the user data dir, so the player, the wallet and
+the progress survive a restart. The game reaches the emulator through a local relay
+(``relay.py``) that the Debug screen can cut to play offline; the emulator controls
+talk to the emulator directly.
 ``--base-url`` / ``--api-key`` (or ``KRATY_BASE_URL`` / ``KRATY_API_KEY``) point the
 demo at any Kraty server instead; then no emulator runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import tempfile
@@ -26,6 +30,7 @@ from kraty_pygame.sdk import FileSecretStore, Kraty, RequestInfo, RetryConfig
 from . import emulator_host
 from .emulator_host import EmulatorHost
 from .options import DEFAULT_FAIL_RATE, DemoOptions
+from .relay import LinkRelay
 
 APP_DIR_NAME = "kraty-pygame-demo"
 
@@ -47,6 +52,7 @@ class Backend:
     telemetry: deque[RequestInfo] = field(default_factory=lambda: deque(maxlen=2000))
     temporary: bool = False
     faults_on: bool = False
+    relay: LinkRelay | None = None
 
     def close(self, timeout: float = 3.0) -> None:
         """Close the component (joins its threads), the facade and the emulator."""
@@ -56,6 +62,8 @@ class Backend:
             try:
                 self.kraty.close()
             finally:
+                if self.relay is not None:
+                    self.relay.stop()
                 if self.emulator is not None:
                     self.emulator.stop()
                 if self.temporary:
@@ -67,6 +75,25 @@ def _store_name(base_url: str, api_key: str) -> str:
     digest = hashlib.sha256(f"{base_url}\n{api_key}".encode()).hexdigest()[:16]
     host = urlsplit(base_url).hostname or "server"
     return f"secrets-{host}-{digest}.json"
+
+
+def _open_relay(upstream: str, remembered: Path) -> LinkRelay:
+    """The game's relay, on the port it had last time when that port is free.
+
+    The outbox only sends writes to the server they were recorded for (its base URL),
+    so a stable address lets writes left by the previous session sync in this one.
+    """
+    try:
+        port = int(remembered.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        port = 0
+    try:
+        relay = LinkRelay(upstream, port=port)
+    except OSError:  # taken by something else meanwhile: a fresh port
+        relay = LinkRelay(upstream)
+    with contextlib.suppress(OSError):
+        remembered.write_text(str(relay.port), encoding="utf-8")
+    return relay
 
 
 def start_backend(
@@ -91,11 +118,13 @@ def start_backend(
     data_dir.mkdir(parents=True, exist_ok=True)
 
     emulator: EmulatorHost | None = None
+    relay: LinkRelay | None = None
     if options.uses_emulator:
         emulator = emulator_host.start(
             data_dir / "emulator.sqlite3", subprocess_mode=options.emulator_subprocess
         )
-        base_url, api_key = emulator.base_url, emulator.client_api_key
+        relay = _open_relay(emulator.base_url, data_dir / "relay-port")
+        base_url, api_key = relay.url, emulator.client_api_key
         store_path = data_dir / "secrets-emulator.json"
         where = "child process" if options.emulator_subprocess else "in-process"
         label = f"emulator ({where}) {base_url}"
@@ -124,10 +153,12 @@ def start_backend(
             timeout=10.0,
         )
     except BaseException:
+        if relay is not None:
+            relay.stop()
         if emulator is not None:
             emulator.stop()
         raise
-    component = KratyComponent(kraty)
+    component = KratyComponent(kraty, outbox=data_dir / "outbox")
     return Backend(
         kraty=kraty,
         component=component,
@@ -137,4 +168,5 @@ def start_backend(
         telemetry=telemetry,
         temporary=temporary,
         faults_on=emulator is not None and options.faults,
+        relay=relay,
     )

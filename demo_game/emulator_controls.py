@@ -195,6 +195,27 @@ class EmulatorControls:
         """30 % retryable 503s on / off."""
         self.set_faults(fail_rate=0.0 if self.state.faults_on else FAULT_RATE)
 
+    @property
+    def link_cut(self) -> bool:
+        """True while the Debug switch keeps the game offline."""
+        relay = self.backend.relay
+        return relay is not None and relay.is_cut
+
+    def toggle_link(self) -> None:
+        """Cut the game's connection to the server, or bring it back.
+
+        Only the game's own traffic goes through the relay: the emulator controls keep
+        working while the game is offline.
+        """
+        relay = self.backend.relay
+        if relay is None:
+            return
+        relay.set_cut(not relay.is_cut)
+        if relay.is_cut:
+            self.app.notify("Offline: the link is cut; writes wait in the outbox", "warn")
+        else:
+            self.app.notify("Online again: waiting writes sync now", "info")
+
     def promote_lobby(self) -> None:
         """Force the forming lobby to start now."""
         lobby_id = self.state.quest.lobby_id

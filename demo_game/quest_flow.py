@@ -105,18 +105,29 @@ class QuestFlow:
             self.state.quest = quest = QuestState(event_key=key)
         quest.phase = "starting"
         quest.message = ""
-        self.session.call(
+        handle = self.session.call(
             lambda: self.component.events.start(key),
             lambda response: self._started(key, response),
             lambda error: self._start_failed(key, error),
         )
+        offline = self.component.online is False or self.session.emulator.link_cut
+        placeholder = None if handle is None or handle.done else handle.provisional_attempt_id
+        if placeholder and offline:
+            # Offline: play now under the outbox's placeholder; the sync resolves it.
+            quest.provisional_id = placeholder
+            quest.fired = []
+            quest.taps = 0
+            quest.phase = "playing"
+            self.app.notify("Offline run: progress waits in the outbox", "warn")
 
     def _started(self, key: str, response: StartAttemptResponse) -> None:
         quest = self.state.quest
         if quest.event_key != key:
             return
         attempt = response.attempt
-        if quest.attempt_id != attempt.id:
+        if quest.provisional_id is not None:
+            quest.provisional_id = None  # the offline run now has the server's attempt
+        elif quest.attempt_id != attempt.id:
             quest.fired = []
             quest.taps = 0
         quest.attempt = attempt

@@ -37,10 +37,11 @@ from kraty_pygame.component import (
     KRATY_MILESTONE,
     KRATY_REQUEST_DONE,
     KRATY_REQUEST_FAILED,
+    KRATY_SYNC,
 )
 from kraty_pygame.component.handles import HandleStatus, RequestHandle
 from kraty_pygame.component.watchers import Watcher
-from kraty_pygame.component.widgets import ToastStack
+from kraty_pygame.component.widgets import SyncBadge, ToastStack
 from kraty_pygame.sdk import (
     CollectAllResult,
     ConsumeItemResult,
@@ -93,6 +94,8 @@ class Session:
             margin=10,
             names=self.state.display_name_of,  # catalog names, not raw item keys
         )
+        # "3 rewards waiting to sync": writes the outbox holds while the game is offline
+        self.sync_badge = SyncBadge(self.widget_theme, noun=("write", "writes"))
         self._grants_watcher: Watcher | None = None
         self.signed_out = False
         self._switching = False
@@ -246,6 +249,9 @@ class Session:
         if area.width > 0 and area.height > 0:
             avoid = [r.move(-area.x, -area.y) for r in self.app.screen.keep_clear()]
             self.toasts.draw(surface.subsurface(area), avoid)
+            if self.sync_badge.visible:  # top right, beside the screen's own header row
+                width, _ = self.sync_badge.size()
+                self.sync_badge.draw(surface, (area.right - width - 10, area.y + 8))
 
     def status_parts(self) -> list[tuple[str, tuple[int, int, int]]]:
         """Status bar: server, player, live state, retries, faults, frame cost."""
@@ -261,6 +267,11 @@ class Session:
         ]
         if state.faults_on:
             parts.append(("faults ON (30% 503)", PALETTE.bad))
+        stats = self.component.stats
+        if stats.online is False:
+            parts.append(("OFFLINE", PALETTE.bad))
+        if stats.pending_writes:
+            parts.append((f"{stats.pending_writes} waiting to sync", PALETTE.warn))
         cost = self.meter.summary()
         parts.append((f"Kraty p99 {cost.p99_ms:.2f} ms/frame", PALETTE.faint))
         return parts
@@ -303,6 +314,7 @@ class Session:
             return True  # a stopped watcher's last report belongs to the previous player
         # the component's drop-in widgets take the events they understand
         self.toasts.handle_event(event)
+        self.sync_badge.handle_event(event)
         self.boards.mini_board.handle_event(event)
         self.quest.lobby_bar.handle_event(event)
         if kind == KRATY_MILESTONE:
@@ -321,9 +333,32 @@ class Session:
             self.friends.on_friends_event(event)
         elif kind == KRATY_INVENTORY:
             self.live.on_inventory(event)
+        elif kind == KRATY_SYNC:
+            self._on_sync(event)
         elif kind not in (KRATY_REQUEST_DONE, KRATY_REQUEST_FAILED):
             return False
         return True
+
+    def _on_sync(self, event: pygame.event.Event) -> None:
+        """The outbox's news worth a notice (counts go to the badge and status bar)."""
+        notices = {
+            "synced": ("A write from an earlier session synced", "good"),
+            "failed": ("A write from an earlier session was refused", "bad"),
+            "unknown": ("A write's outcome can no longer be known", "warn"),
+            "held": ("The server refused this player's secret: writes kept", "bad"),
+            "run_synced": ("The offline run reached the server", "good"),
+            "run_failed": ("The server refused the offline run", "bad"),
+            "corrupt": ("A damaged outbox journal was set aside", "warn"),
+            "foreign": ("Writes of another server are kept aside", "warn"),
+        }
+        notice = notices.get(str(event.kind))
+        if notice is None:
+            return
+        text, tone = notice
+        error = getattr(event, "error", None)
+        self.app.notify(f"{text}: {describe_error(error)}" if error else text, tone)
+        if event.kind == "synced":
+            self.schedule("player", 0.3)
 
     def _on_milestone(self, event: pygame.event.Event) -> None:
         quest = self.state.quest

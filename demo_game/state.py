@@ -51,11 +51,15 @@ class QuestState:
     fired: list[str] = field(default_factory=list)
     outcome: str | None = None
     message: str = ""
+    #: An offline run's placeholder attempt id, until the sync brings the server's.
+    provisional_id: str | None = None
 
     @property
     def attempt_id(self) -> str | None:
-        """The running attempt's id."""
-        return self.attempt.id if self.attempt is not None else None
+        """The running attempt's id (the placeholder while an offline start syncs)."""
+        if self.attempt is not None:
+            return self.attempt.id
+        return self.provisional_id
 
     @property
     def confirmed_score(self) -> float:

@@ -81,6 +81,8 @@ class Observations:
     players: list[str] = field(default_factory=list)
     keyboard_navigation: bool = False
     resized: bool = False
+    offline_pending: int = 0  # writes waiting while the link was cut
+    offline_synced: bool = False  # they all synced once it came back
     friends_made: list[str] = field(default_factory=list)
     gifts_sent: list[str] = field(default_factory=list)
     gifts_claimed: list[str] = field(default_factory=list)
@@ -447,6 +449,9 @@ class Tour:
         self.click_chip(boards.modes, "event")
         yield 4
 
+        # ---- offline: cut the game's link, play part of a run, reconnect, watch it sync
+        yield from self._offline_run(debug, quest_screen)
+
         # ---- player: open a crate, claim, consume, collect all, switch player
         yield from self.go("player")
         yield self.until(lambda: any(g.is_crate for g in state().pending), "a pending crate", 20)
@@ -601,6 +606,48 @@ class Tour:
             20,
             nudge=lambda: self._restart_if_idle(screen),
         )
+
+    def _offline_run(self, debug: DebugScreen, screen: QuestScreen) -> Iterator[int | Wait]:
+        """Cut the link (Debug switch), start a run and tap offline, finish it, show the
+        writes waiting, restore the link and wait until everything synced."""
+        session = self.session
+        yield from self.go("debug")
+        self.click(debug, "debug.link")
+        yield self.until(lambda: session.emulator.link_cut, "link cut", 5)
+        yield from self.go("quest")
+        self.click_chip(screen.chips, "tap_frenzy")
+        yield self.until(
+            lambda: session.state.quest.event_key == "tap_frenzy", "tap_frenzy chosen", 5
+        )
+        if session.state.quest.phase == "playing":  # a run still open: end it first
+            self.click(screen, "quest.finish")
+            yield self.until(lambda: session.state.quest.phase != "playing", "old run ended", 15)
+        yield from self._start(screen, "tap_frenzy")
+        for _ in range(7):
+            self.post_click(screen.target.rect.center)
+            yield 2
+        self.click(screen, "quest.finish")
+        yield self.until(
+            lambda: session.component.stats.pending_writes >= 3, "writes waiting offline", 10
+        )
+        yield 20
+        self.seen.offline_pending = session.component.stats.pending_writes
+        self.moment("offline-pending")
+        yield from self.go("debug")
+        self.click(debug, "debug.link")
+        yield self.until(lambda: not session.emulator.link_cut, "link restored", 5)
+        yield from self.go("quest")
+        yield self.until(
+            lambda: (
+                session.component.stats.pending_writes == 0
+                and session.state.quest.phase == "finished"
+            ),
+            "the offline run synced",
+            60,
+        )
+        self.seen.offline_synced = True
+        yield 20
+        self.moment("offline-synced")
 
     def _restart_if_idle(self, screen: QuestScreen) -> None:
         if self.session.state.quest.phase in ("idle", "finished"):

@@ -122,9 +122,17 @@ class DebugScreen(Screen):
             variant="secondary",
             font="small",
         )
+        self.link = Button(
+            "Link: online",
+            session.emulator.toggle_link,
+            name="debug.link",
+            variant="secondary",
+            font="small",
+        )
         self.add(self.promote)
         self.add(self.finalize)
         self.add(self.server_grant)
+        self.add(self.link)
         self.selected: LogEntry | None = None
         self._run_queue: list[str] = []
         self._cols: list[pygame.Rect] = []
@@ -242,7 +250,11 @@ class DebugScreen(Screen):
         self.finalize.rect = pygame.Rect(
             self.promote.rect.right + 4, ey + 60, self.promote.rect.width, 24
         )
-        self.server_grant.rect = pygame.Rect(ex, ey + 90, self._emu.width - 16, 24)
+        grant_w = (self._emu.width - 20) * 3 // 5
+        self.server_grant.rect = pygame.Rect(ex, ey + 90, grant_w, 24)
+        self.link.rect = pygame.Rect(
+            self.server_grant.rect.right + 4, ey + 90, self._emu.width - 20 - grant_w, 24
+        )
         self._stats = pygame.Rect(
             right.x, self._emu.bottom + 8, right.width, right.bottom - self._emu.bottom - 8
         )
@@ -258,6 +270,9 @@ class DebugScreen(Screen):
         self.latency.set_items(
             [("0", "0 ms"), ("250", "250"), ("1000", "1 s")], str(state.latency_ms)
         )
+        cut = self.session.emulator.link_cut
+        self.link.label = "Link: CUT (offline)" if cut else "Link: online"
+        self.link.variant = "danger" if cut else "secondary"
         has_emulator = self.session.has_emulator
         for widget in (
             *self.clock_buttons,
@@ -265,6 +280,7 @@ class DebugScreen(Screen):
             self.promote,
             self.finalize,
             self.server_grant,
+            self.link,
         ):
             widget.enabled = has_emulator
         self.latency.visible = has_emulator
@@ -442,6 +458,7 @@ class DebugScreen(Screen):
                 f"max {stats.update_ms_max:.2f})",
             ),
             ("threads", f"{stats.threads} ({stats.watchers} watchers)"),
+            ("outbox", f"{stats.pending_writes} waiting to sync, calls {_online(stats.online)}"),
             ("frame cost", f"p50 {cost.p50_ms:.3f} / p99 {cost.p99_ms:.3f} ms"),
         ]
         x, y = self._stats.x + 8, self._stats.y + 6
@@ -480,7 +497,10 @@ class DebugScreen(Screen):
                 if a.attempt > 1
             ][-20:],
             "faults_on": state.faults_on,
+            "link_cut": self.session.emulator.link_cut,
             "stats": {
+                "pending_writes": stats.pending_writes,
+                "online": stats.online,
                 "queue_depth": stats.queue_depth,
                 "coalesced": stats.coalesced,
                 "dropped": stats.dropped,
@@ -488,6 +508,10 @@ class DebugScreen(Screen):
                 "updates": stats.updates,
             },
         }
+
+
+def _online(online: bool | None) -> str:
+    return "online" if online else "offline" if online is False else "not tried yet"
 
 
 def _path(url: str) -> str:

@@ -1,4 +1,4 @@
-"""The pygame layer: ``KratyComponent`` and the ``KRATY_*`` event ids (STYLE.md section 3).
+"""The pygame layer: ``KratyComponent`` and the ``KRATY_*`` event ids.
 
 This is the only part of the package that imports pygame. Every name below resolves on
 first access, so ``import kraty_pygame.component`` (or a pygame-free submodule:
@@ -74,6 +74,9 @@ if _TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is laz
     from kraty_pygame.component.event_types import (
         KRATY_REQUEST_FAILED as KRATY_REQUEST_FAILED,
     )
+    from kraty_pygame.component.event_types import (
+        KRATY_SYNC as KRATY_SYNC,
+    )
     from kraty_pygame.component.event_types import event_name as event_name
     from kraty_pygame.component.handles import HandleStatus as HandleStatus
     from kraty_pygame.component.handles import RequestHandle as RequestHandle
@@ -88,6 +91,7 @@ if _TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is laz
     from kraty_pygame.component.widgets import LeaderboardPanel as LeaderboardPanel
     from kraty_pygame.component.widgets import LobbyBar as LobbyBar
     from kraty_pygame.component.widgets import PanelRow as PanelRow
+    from kraty_pygame.component.widgets import SyncBadge as SyncBadge
     from kraty_pygame.component.widgets import Toast as Toast
     from kraty_pygame.component.widgets import ToastStack as ToastStack
     from kraty_pygame.component.widgets import WidgetTheme as WidgetTheme
@@ -114,6 +118,7 @@ _HOMES: _Final[dict[str, str]] = {
     "KRATY_MILESTONE": _EVENTS,
     "KRATY_REQUEST_DONE": _EVENTS,
     "KRATY_REQUEST_FAILED": _EVENTS,
+    "KRATY_SYNC": _EVENTS,
     "event_name": _EVENTS,
     "KratyComponent": "kraty_pygame.component.component",
     "ComponentStats": "kraty_pygame.component.stats",
@@ -139,6 +144,7 @@ _HOMES: _Final[dict[str, str]] = {
     "PanelRow": _WIDGETS,
     "Toast": _WIDGETS,
     "ToastStack": _WIDGETS,
+    "SyncBadge": _WIDGETS,
     "WidgetTheme": _WIDGETS,
     "is_lobby_forming": "kraty_pygame.sdk.errors",
 }
@@ -156,6 +162,7 @@ __all__ = [
     "KRATY_MILESTONE",
     "KRATY_REQUEST_DONE",
     "KRATY_REQUEST_FAILED",
+    "KRATY_SYNC",
     "CloseReport",
     "ComponentStats",
     "ConnectionState",
@@ -177,6 +184,7 @@ __all__ = [
     "PanelRow",
     "PresenceWatcher",
     "RequestHandle",
+    "SyncBadge",
     "Toast",
     "ToastStack",
     "Watcher",

@@ -76,6 +76,34 @@ class AttemptTracker:
             self._ended_now(job, event_key, attempt_id, status, attempt)
         return value
 
+    def observe(self, job: Job, value: Any, error: BaseException | None) -> BaseException | None:
+        """Note the answer of a progress/finish call the outbox delivered (sender thread).
+
+        Returns the error the handle should finish with: a 409 ``attempt_finished`` for
+        an attempt already seen ending becomes a quiet :class:`KratyAttemptEndedError`.
+        """
+        if job.operation not in ATTEMPT_OPERATIONS:
+            return error
+        event_key, attempt_id = progress_target(job.args, job.kwargs)
+        attempt = getattr(value, "attempt", None)
+        real = str(getattr(attempt, "id", "") or attempt_id)
+        if isinstance(error, KratyApiError) and error.is_attempt_finished and real:
+            known = self.status_of(real)
+            if known is not None:
+                return KratyAttemptEndedError(
+                    f"{job.operation}: attempt {real} already ended ({known})",
+                    attempt_id=real,
+                    status=known,
+                )
+            details = error.details if isinstance(error.details, dict) else {}
+            self._ended_now(job, event_key, real, str(details.get("status") or "finished"), None)
+            return error
+        status = getattr(attempt, "status", None)
+        ended = isinstance(status, str) and status not in ("", "in_progress")
+        if error is None and real and ended:
+            self._ended_now(job, event_key, real, str(status), attempt)
+        return error
+
     def _ended_now(
         self, job: Job, event_key: str, attempt_id: str, status: str, attempt: Any
     ) -> None:

@@ -184,14 +184,29 @@ class FacadeCalls:
         of applying again. Merged progress increments are retried as the one request
         they were: every handle of a ``handle.batch`` returns the same retry handle, so
         retrying each of them is safe. A call that was never sent is simply queued again.
-        Any thread.
+        A durable write of the outbox needs no retry for network failures (the outbox
+        resends it by itself); when the server refused it for good, a retry records it
+        again as a new write. Any thread.
 
         Raises:
-            ValueError: the handle has not finished, or it succeeded.
+            ValueError: the handle has not finished, or it succeeded, or it is an
+                outbox write whose outcome can no longer be known.
         """
         if not handle.done or handle.succeeded:
             raise ValueError(f"retry() needs a failed or cancelled handle, not {handle!r}")
         sent = handle._sent
+        recorded = handle._origin
+        if handle.entry_id is not None and recorded is not None:
+            # A durable write is only failed by the server's final answer (or an outcome
+            # that can no longer be known): a retry is a new write, with a new key.
+            if handle.outcome_unknown:
+                raise ValueError(
+                    f"{handle!r}: the server may have applied this write and no longer "
+                    "remembers its key; sending it again could apply it twice"
+                )
+            return self._submit(
+                recorded.operation, recorded.fn, recorded.args, recorded.kwargs, is_write=True
+            )
         if sent is None:
             origin = handle._origin
             if origin is None:

@@ -6,9 +6,11 @@ The three-line integration::
     component.update()              # every frame, before pygame.event.get()
     component.events.progress(...)  # returns a RequestHandle at once
 
-Data path (STYLE.md section 3): a call becomes a job on the request worker; the worker
-calls the SDK and puts the result in a bounded buffer; ``update()`` (main thread) takes
-at most ``max_results_per_update`` items, runs handle callbacks and posts the
+Data path: a durable write (progress, claims, debits...) is recorded in the outbox on
+the calling thread before the proxy returns (``outbox_link.py``) and its handle finishes
+from the outbox's sender thread; any other call becomes a job on the request worker,
+which calls the SDK and puts the result in a bounded buffer. ``update()`` (main thread)
+takes at most ``max_results_per_update`` items, runs handle callbacks and posts the
 ``KRATY_*`` events. Watchers (grants poller, live leaderboards, lobby watcher) run on
 threads of their own and feed the same buffer. Worker and watcher threads never call
 pygame.
@@ -33,6 +35,7 @@ Overflow policy (no unbounded memory when the game stops calling ``update()``):
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -44,15 +47,22 @@ from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 import pygame
 
 from kraty_pygame.component.attempts import ATTEMPT_OPERATIONS, AttemptTracker
-from kraty_pygame.component.batching import PROGRESS_OPERATION, ProgressBatcher
+from kraty_pygame.component.batching import PROGRESS_OPERATION, ProgressBatcher, progress_target
 from kraty_pygame.component.board_watcher import LeaderboardWatcher
 from kraty_pygame.component.calls import FacadeCalls, check_call
 from kraty_pygame.component.delivery import CallbackErrorHandler, Delivery
-from kraty_pygame.component.errors import KratyClockNotSyncedError, KratyThreadError
+from kraty_pygame.component.errors import (
+    KratyAttemptEndedError,
+    KratyClockNotSyncedError,
+    KratyComponentClosedError,
+    KratyThreadError,
+)
 from kraty_pygame.component.event_types import (
     ensure_event_types,
 )
-from kraty_pygame.component.handles import RequestHandle, SentRequest
+from kraty_pygame.component.handles import HandleStatus, RequestHandle, SentRequest
+from kraty_pygame.component.outbox_link import OutboxLink, is_durable
+from kraty_pygame.component.outbox_setup import open_outbox
 from kraty_pygame.component.platform_watchers import (
     DEFAULT_PRESENCE_POLL_INTERVAL,
     ClockSync,
@@ -83,7 +93,7 @@ from kraty_pygame.component.worker import (
     ResultsBuffer,
 )
 from kraty_pygame.sdk._constants import PRESENCE_HEARTBEAT_INTERVAL
-from kraty_pygame.sdk.errors import KratyApiError
+from kraty_pygame.sdk.errors import KratyApiError, KratyCancelledError, KratyNetworkError
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:
@@ -101,6 +111,17 @@ T = TypeVar("T")
 DEFAULT_MAX_PER_UPDATE: Final = 64
 DEFAULT_CLOSE_TIMEOUT: Final = 2.0
 _EMA: Final = 0.05
+#: How long a read may take while calls are offline before it fails with a network error.
+OFFLINE_READ_BUDGET: Final = 0.9
+#: How long a call waits, online, for the durable writes made before it to be applied.
+WRITES_FIRST_WAIT: Final = 2.0
+_START: Final = "events.start"
+_LISTINGS: Final = "events.list_for_player"
+
+
+def _event_key(job: Job) -> str:
+    """The ``event_key`` of an ``events.start`` / ``list`` job (first argument)."""
+    return str(job.args[0] if job.args else job.kwargs.get("event_key", ""))
 _NOT_SYNCED: Final = (
     "the server clock is not synced yet: the component syncs it at start (off the main "
     "thread); check component.is_time_synced, or queue component.sync_time()"
@@ -143,6 +164,11 @@ class KratyComponent(FacadeCalls):
             the component's own right after construction and again on :meth:`resume`,
             without posting events; then :meth:`server_now` and
             :attr:`server_time_offset_ms` work without I/O. Default True.
+        outbox: where durable writes wait for the server (see ``docs/offline.md``).
+            ``True`` (default): the facade's own outbox when it has one, else one next
+            to the player's secret store in the user data dir; a path: an outbox in
+            that directory; an ``Outbox``: that one (the component does not close it);
+            ``False``: no outbox, every call goes through the request worker as before.
     """
 
     def __init__(
@@ -160,6 +186,7 @@ class KratyComponent(FacadeCalls):
         on_callback_error: CallbackErrorHandler | None = None,
         switch_interval: float | None = None,
         sync_time_at_start: bool = True,
+        outbox: bool | str | os.PathLike[str] | Any = True,
     ) -> None:
         if max_results_per_update < 1:
             raise ValueError("max_results_per_update must be at least 1")
@@ -202,6 +229,22 @@ class KratyComponent(FacadeCalls):
         self._clock = ClockSync(
             kraty, self._results.put_live, self._watch_error, on_synced=self._clock_synced
         )
+        self._outbox: OutboxLink | None = None
+        #: Events known to have a lobby (from listings or a lobby_forming answer): their
+        #: start needs the server, so it is never recorded in the outbox.
+        self._lobby_events: set[str] = set()
+        opened = open_outbox(kraty, outbox)
+        if opened is not None:
+            box, owns = opened
+            self._outbox = OutboxLink(
+                box,
+                put_request=self._results.put_request,
+                put_live=self._results.put_live,
+                owns=owns,
+            )
+            self._delivery.shown = self._outbox.shown
+            self._outbox.attempts = self._attempts
+            self._outbox.on_held = self._observe_identity  # KRATY_IDENTITY secret_invalid
         self.events = EventsProxy(self)
         self.grants = GrantsProxy(self)
         self.lobbies = LobbiesProxy(self)
@@ -228,6 +271,16 @@ class KratyComponent(FacadeCalls):
         return f"<KratyComponent {state}>"
 
     # -- facade-level operations -----------------------------------------------------------
+
+    @property
+    def outbox(self) -> Any:
+        """The ``Outbox`` durable writes go through, or ``None`` when it is off."""
+        return None if self._outbox is None else self._outbox.outbox
+
+    @property
+    def online(self) -> bool | None:
+        """Whether calls reach the server, as last seen (``None``: not known yet). No I/O."""
+        return None if self._outbox is None else self._outbox.online
 
     @property
     def kraty(self) -> Kraty:
@@ -306,8 +359,38 @@ class KratyComponent(FacadeCalls):
     ) -> RequestHandle[Any]:
         check_call(operation, fn, args, kwargs)
         handle: RequestHandle[Any] = RequestHandle(operation, is_write=is_write)
-        handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
         player = kwargs.get("as_")
+        link = self._outbox
+        if link is not None and is_write and player is None and is_durable(fn):
+            # the main thread's cheapest path: one journal write, nothing else queued
+            job = Job(operation, fn, tuple(args), dict(kwargs), [handle], is_write=True)
+            if operation in ATTEMPT_OPERATIONS:  # an attempt seen ending: not even recorded
+                attempt_id = progress_target(job.args, job.kwargs)[1]
+                ended = self._attempts.status_of(attempt_id) if attempt_id else None
+                if ended is not None:
+                    job.info["outbox"] = True
+                    error: BaseException = KratyAttemptEndedError(
+                        f"{operation}: attempt {attempt_id} already ended ({ended}); not sent",
+                        attempt_id=attempt_id,
+                        status=ended,
+                    )
+                    handle._complete(HandleStatus.FAILED, None, error)
+                    link.put_finished(RequestResult(job, (handle,), None, error))
+                    return handle
+            if operation != _START or _event_key(job) not in self._lobby_events:
+                return self._record(link, handle, job)
+            if link.online is False:  # a lobby seats the player on the server: not offline
+                error = KratyNetworkError(
+                    f"events.start: {_event_key(job)!r} is a lobby event; a lobby run "
+                    "cannot start offline (the server seats the players). Try again "
+                    "when KRATY_CONNECTION says calls are online."
+                )
+                job.info["outbox"] = True
+                handle._complete(HandleStatus.FAILED, None, error)
+                link.put_finished(RequestResult(job, (handle,), None, error))
+                return handle
+        handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
+        after = None if link is None else link.barrier()
         job = Job(
             operation=operation,
             fn=fn,
@@ -317,20 +400,91 @@ class KratyComponent(FacadeCalls):
             player=player if isinstance(player, str) else None,
             is_write=is_write,
         )
+        if after is not None:
+            job.info["after"] = after
         if operation == PROGRESS_OPERATION:
             self._batcher.prepare(job)
         if not self._worker.submit(job):
             handle._deliver(self._delivery.late)
         return handle
 
+    def _record(
+        self,
+        link: OutboxLink,
+        handle: RequestHandle[Any],
+        job: Job,
+    ) -> RequestHandle[Any]:
+        """Record a durable write in the outbox on this thread; the handle waits for it."""
+        operation = job.operation
+        job.info["outbox"] = True
+        if operation == PROGRESS_OPERATION:
+            job.info["event_key"], job.info["attempt_id"] = progress_target(job.args, job.kwargs)
+        if self._closed:
+            error: BaseException | None = KratyComponentClosedError(
+                f"{operation}: the component is closed; nothing was recorded"
+            )
+        else:
+            error = link.record(handle, job)
+        if error is not None and handle._complete(HandleStatus.FAILED, None, error):
+            # never recorded: retry() may queue it again as it was
+            handle._origin = SentRequest(
+                (handle,), operation, job.fn, job.args, dict(job.kwargs), True
+            )
+            link.put_finished(RequestResult(job, (handle,), None, error))
+        return handle
+
     def _run_job(self, job: Job) -> Any:
         # The token is made here, not per call: setdefault is atomic, so a cancel that
         # raced ahead of us has already stored (and cancelled) the one we must use.
         token: CancelToken = job.info.setdefault("cancel", CancelToken())
-        if job.operation not in ATTEMPT_OPERATIONS:
-            with self._kraty.client.cancellation(token):
-                return job.call()
-        return self._attempts.run(job, token, self._kraty.client.cancellation)
+        link = self._outbox
+        after = job.info.get("after")
+        if after is not None and link is not None:
+            # Online, a call comes after the durable writes made before it (a read sees
+            # them), waiting at most WRITES_FIRST_WAIT; offline it never waits.
+            link.wait_writes_before(after, WRITES_FIRST_WAIT, lambda: token.cancelled)
+        offline = link is not None and link.online is False and not job.is_write
+        timer: threading.Timer | None = None
+        expired = threading.Event()
+        if offline:
+            # Reads never wait behind the outbox's retries: while offline they get a
+            # short budget and fail with a network error (the game keeps its last data).
+            def expire() -> None:
+                expired.set()
+                token.cancel()
+
+            timer = threading.Timer(OFFLINE_READ_BUDGET, expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            if job.operation in ATTEMPT_OPERATIONS:
+                value = self._attempts.run(job, token, self._kraty.client.cancellation)
+            else:
+                with self._kraty.client.cancellation(token):
+                    value = job.call()
+        except KratyApiError as exc:
+            if job.operation == _START and exc.is_lobby_forming:
+                self._lobby_events.add(_event_key(job))
+            raise
+        except KratyNetworkError as exc:
+            if link is not None and not isinstance(exc, KratyCancelledError):
+                link.set_online(False, exc)
+            if expired.is_set() and isinstance(exc, KratyCancelledError):
+                raise KratyNetworkError(
+                    f"{job.operation}: offline (no answer within {OFFLINE_READ_BUDGET:g} s)",
+                    original_cause=exc,
+                ) from exc
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if link is not None and link.online is not True:
+            link.set_online(True, None)
+        if job.operation == _LISTINGS and isinstance(value, list):
+            self._lobby_events.update(
+                str(listing.event_key) for listing in value if listing.is_lobby_matched
+            )
+        return value
 
     @staticmethod
     def _interrupt_job(job: Job) -> None:
@@ -389,7 +543,8 @@ class KratyComponent(FacadeCalls):
         handled = 0
         cpu_ms = 0.0
         delivery = self._delivery
-        if delivery.busy or self._results:
+        link = self._outbox
+        if delivery.busy or self._results or (link is not None and link.pending_dirty):
             # Only work is timed on the CPU clock: the idle path costs about a
             # microsecond, less than reading the thread CPU clock (a system call).
             cpu_started = time.thread_time()
@@ -398,14 +553,25 @@ class KratyComponent(FacadeCalls):
                 handled = delivery.run_late(budget)
                 items = self._results.drain(budget - handled) if handled < budget else []
                 delivered = 0
+                from_outbox = 0
                 for item in items:
                     if isinstance(item, RequestResult):
-                        delivered += delivery.deliver_result(item)
+                        count = delivery.deliver_result(item)
+                        if "outbox" in item.job.info:
+                            from_outbox += count
+                        else:
+                            delivered += count
                     else:
                         delivery.deliver_live(item)
                 handled += len(items)
                 if delivered:
                     self._worker.release(delivered)
+                if link is not None:
+                    if from_outbox:
+                        link.delivered(from_outbox)
+                    sync = link.take_pending()
+                    if sync is not None:
+                        delivery.post_sync(sync)
                 delivery.flush()
             cpu_ms = (time.thread_time() - cpu_started) * 1000.0
         wall_ms = (time.perf_counter() - started) * 1000.0
@@ -634,15 +800,19 @@ class KratyComponent(FacadeCalls):
     def close(self, timeout: float | None = None) -> CloseReport:
         """Stop everything; returns within about ``timeout`` seconds even if the server hangs.
 
-        Watchers stop at once. Queued writes keep draining until the timeout (queued
-        reads are dropped); then the rest is cancelled: queued calls are never sent and
-        calls in flight are aborted (writes end with ``outcome_unknown``). Every
-        component thread is joined. Callbacks of the finished and cancelled calls run
-        here and their events are posted when pygame is still up. Idempotent.
-        Main thread only.
+        Watchers stop at once. Durable writes in the outbox keep syncing until the
+        timeout; what is not delivered by then stays on disk and is sent by the next
+        start of the game (``CloseReport.pending_writes`` says how many; their handles
+        stay unfinished, ``handle.queued`` True). Other queued writes keep draining
+        until the timeout (queued reads are dropped); then the rest is cancelled:
+        queued calls are never sent and calls in flight are aborted (writes end with
+        ``outcome_unknown``). Every component thread is joined. Callbacks of the
+        finished and cancelled calls run here and their events are posted when pygame
+        is still up. Idempotent. Main thread only.
 
         Returns:
-            The :class:`CloseReport` (cancelled handles, outcome unknown, threads left).
+            The :class:`CloseReport` (cancelled handles, outcome unknown, threads left,
+            writes kept for the next start).
         """
         self._check_thread("close")
         if self._close_report is not None:
@@ -654,18 +824,27 @@ class KratyComponent(FacadeCalls):
             watcher.halt()
         self._clock.halt()
         report = self._worker.close(wait)
+        pending_writes = 0
+        if self._outbox is not None:
+            pending_writes = self._outbox.close(max(deadline - time.monotonic(), 0.0))
+            if pending_writes:
+                _log.info(
+                    "kraty component: %d write(s) not synced yet; kept for the next start",
+                    pending_writes,
+                )
         grace = max(deadline - time.monotonic(), 0.0) + 0.2
         watcher_threads: list[str] = []
         for watcher in [*self._watchers, self._clock]:
             if not watcher.join(grace):
                 watcher_threads.extend(t.name for t in watcher.threads)
             grace = max(deadline - time.monotonic(), 0.0) + 0.05
-        if watcher_threads:
+        if watcher_threads or pending_writes:
             report = CloseReport(
                 drained=report.drained,
                 cancelled=report.cancelled,
                 outcome_unknown=report.outcome_unknown,
                 threads_alive=report.threads_alive + tuple(watcher_threads),
+                pending_writes=pending_writes,
             )
         self._deliver_remaining()
         saved = self._saved_switch_interval
@@ -709,14 +888,19 @@ class KratyComponent(FacadeCalls):
     def stats(self) -> ComponentStats:
         """Counters for a debug overlay or a test (cheap; any thread)."""
         worker = self._worker.stats()
+        link = self._outbox
         watcher_threads = sum(len(w.threads) for w in self._watchers) + len(self._clock.threads)
         return ComponentStats(
             queue_depth=worker.queued,
             in_flight=worker.in_flight,
-            outstanding=worker.outstanding,
+            outstanding=worker.outstanding + (
+                0 if link is None else link.waiting_handles + link.undelivered
+            ),
             results_waiting=len(self._results),
             events_waiting=self._delivery.events_waiting,
-            coalesced=worker.merged + self._results.coalesced,
+            coalesced=worker.merged
+            + self._results.coalesced
+            + (0 if link is None else link.merged),
             dropped=worker.rejected + self._results.dropped,
             refused=worker.rejected,
             live_dropped=self._results.dropped,
@@ -732,6 +916,8 @@ class KratyComponent(FacadeCalls):
             updates=self._updates,
             watchers=sum(1 for w in self._watchers if w.is_running),
             threads=worker.threads_alive + watcher_threads,
+            pending_writes=0 if self._outbox is None else self._outbox.pending,
+            online=None if self._outbox is None else self._outbox.online,
         )
 
     @property

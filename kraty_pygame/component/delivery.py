@@ -29,12 +29,14 @@ from kraty_pygame.component.event_types import (
     KRATY_MILESTONE,
     KRATY_REQUEST_DONE,
     KRATY_REQUEST_FAILED,
+    KRATY_SYNC,
     event_name,
 )
 from kraty_pygame.component.handles import RequestHandle
 from kraty_pygame.component.results import LiveItem, RequestResult
 
 if TYPE_CHECKING:
+    from kraty_pygame.component.outbox_link import ShownKeys
     from kraty_pygame.component.watchers import GrantsWatcher
 
 __all__ = ["CallbackErrorHandler", "Delivery"]
@@ -51,6 +53,7 @@ _EVENT_OF_KIND: Final[dict[str, int]] = {
     "connection": KRATY_CONNECTION,
     "inventory": KRATY_INVENTORY,
     "friends": KRATY_FRIENDS,
+    "sync": KRATY_SYNC,
 }
 
 
@@ -62,6 +65,8 @@ class Delivery:
         self._late: deque[RequestHandle[Any]] = deque()
         self._on_callback_error = on_callback_error
         self.grant_watchers: list[GrantsWatcher] = []
+        #: Keys whose milestones were shown (set when the component has an outbox).
+        self.shown: ShownKeys | None = None
         self.post_retries = 0
         self.callback_errors = 0
         self.blocked_types: set[int] = set()  # KRATY_* ids the game blocked (warned once)
@@ -110,25 +115,48 @@ class Delivery:
             elif not isinstance(error, KratyAttemptEndedError):  # those stay quiet
                 attrs = {"handle": handle, "operation": operation, "error": error}
                 post((KRATY_REQUEST_FAILED, attrs))
-        if result.error is None and operation == PROGRESS_OPERATION and result.handles:
-            self._post_milestones(result)
+        info = result.job.info
+        if (
+            result.error is None
+            and operation == PROGRESS_OPERATION
+            and result.handles
+            and not info.get("merged_member")
+        ):
+            self._post_milestones(
+                result.value,
+                str(info.get("event_key", "")),
+                str(info.get("attempt_id", "")),
+                info.get("idempotency_key"),
+            )
         ended = result.job.info.get(ATTEMPT_ENDED_INFO)
         if ended is not None:
             post((KRATY_ATTEMPT, dict(ended)))
         return len(result.handles)
 
-    def _post_milestones(self, result: RequestResult) -> None:
-        fired = getattr(result.value, "milestones_fired", None) or []
-        info = result.job.info
+    def _post_milestones(
+        self, value: Any, event_key: str, attempt_id: str, key: object = None
+    ) -> None:
+        """One ``KRATY_MILESTONE`` per fired milestone, once per idempotency key: a write
+        replayed after a crash (or the members of a merged request) show it once."""
+        fired = getattr(value, "milestones_fired", None) or []
+        if not fired:
+            return
+        if isinstance(key, str) and key and self.shown is not None and not self.shown.add(key):
+            return
+        attempt = getattr(value, "attempt", None)
+        real_id = getattr(attempt, "id", "") or ""
+        if real_id:
+            attempt_id = str(real_id)  # an offline run's placeholder resolved by the sync
         all_grants: list[Any] = []
         for milestone in fired:
             grants = list(getattr(milestone, "grants", None) or [])
             all_grants.extend(grants)
             attrs = {
-                "event_key": info.get("event_key", ""),
-                "attempt_id": info.get("attempt_id", ""),
+                "event_key": event_key,
+                "attempt_id": attempt_id,
                 "milestone": milestone,
                 "grants": grants,
+                "idempotency_key": key if isinstance(key, str) else None,
             }
             self._outbox.append((KRATY_MILESTONE, attrs))
         if all_grants:
@@ -136,11 +164,28 @@ class Delivery:
                 watcher.mark_seen(all_grants)
             self._outbox.append((KRATY_GRANTS, {"grants": all_grants, "source": "milestone"}))
 
+    def post_sync(self, attrs: dict[str, Any]) -> None:
+        """Queue a ``KRATY_SYNC`` event (the pending count)."""
+        self._outbox.append((KRATY_SYNC, attrs))
+
     def deliver_live(self, item: LiveItem) -> None:
         """Queue the event of a stream or watcher item."""
         event_type = _EVENT_OF_KIND.get(item.kind)
         if event_type is not None:
             self._outbox.append((event_type, item.attrs))
+        attrs = item.attrs
+        if (
+            item.kind == "sync"
+            and attrs.get("kind") == "synced"
+            and attrs.get("operation") == PROGRESS_OPERATION
+            and not attrs.get("merged_member")
+        ):  # a progress write of an earlier run: its milestones still reach the game
+            self._post_milestones(
+                attrs.get("result"),
+                str(attrs.get("event_key") or ""),
+                "",
+                attrs.get("idempotency_key"),
+            )
 
     def run_callbacks(
         self, handle: RequestHandle[Any], callbacks: list[Callable[[RequestHandle[Any]], None]]

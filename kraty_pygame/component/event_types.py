@@ -22,6 +22,7 @@ The table:
 | ``KRATY_CONNECTION`` | ``source``, ``state``, ``error`` |
 | ``KRATY_INVENTORY`` | ``kind``, ``data``, ``source`` |
 | ``KRATY_FRIENDS`` | ``kind``, ``source`` and the kind's own (``PresenceWatcher``) |
+| ``KRATY_SYNC`` | ``kind``, ``pending``, ``operation``, ``result``, ``error`` and more |
 | ``KRATY_ATTEMPT`` | ``event_key``, ``attempt_id``, ``status``, ``attempt``, ``operation`` |
 """
 
@@ -45,6 +46,7 @@ __all__ = [
     "KRATY_MILESTONE",
     "KRATY_REQUEST_DONE",
     "KRATY_REQUEST_FAILED",
+    "KRATY_SYNC",
     "ensure_event_types",
     "event_name",
 ]
@@ -61,6 +63,7 @@ _NAMES: Final = (
     "KRATY_INVENTORY",
     "KRATY_FRIENDS",
     "KRATY_ATTEMPT",
+    "KRATY_SYNC",
 )
 
 
@@ -94,6 +97,7 @@ KRATY_CONNECTION: Final[int] = _IDS[7]
 KRATY_INVENTORY: Final[int] = _IDS[8]
 KRATY_FRIENDS: Final[int] = _IDS[9]
 KRATY_ATTEMPT: Final[int] = _IDS[10]
+KRATY_SYNC: Final[int] = _IDS[11]
 
 ALL_EVENT_TYPES: Final[frozenset[int]] = frozenset(_IDS)
 _BY_ID: Final[dict[int, str]] = dict(zip(_IDS, _NAMES, strict=True))

@@ -70,11 +70,13 @@ class RequestHandle(Generic[T]):
         "_callbacks",
         "_canceller",
         "_delivered",
+        "_entry_id",
         "_error",
         "_finished",
         "_late",
         "_lock",
         "_origin",
+        "_provisional",
         "_result",
         "_sent",
         "_status",
@@ -98,6 +100,8 @@ class RequestHandle(Generic[T]):
         self._delivered = False
         self._sent: SentRequest | None = None
         self._origin: SentRequest | None = None
+        self._entry_id: str | None = None
+        self._provisional: str | None = None
 
     def __repr__(self) -> str:
         return f"<RequestHandle #{self.id} {self.operation} {self._status.value}>"
@@ -144,6 +148,25 @@ class RequestHandle(Generic[T]):
         return sent.handles if sent is not None else ()
 
     @property
+    def queued(self) -> bool:
+        """True while the call is a durable write recorded in the outbox and not yet
+        settled by the server: it is on disk and will be sent (by a later run of the
+        game if this one ends first). A network failure never fails such a handle."""
+        return self._entry_id is not None and self._status not in _FINAL
+
+    @property
+    def entry_id(self) -> str | None:
+        """The outbox entry of a durable write (``None`` for other calls)."""
+        return self._entry_id
+
+    @property
+    def provisional_attempt_id(self) -> str | None:
+        """For ``events.start`` recorded in the outbox: the placeholder attempt id to
+        report progress and finish with before the server answered (the sync
+        replaces it with the server's id). ``None`` for other calls."""
+        return self._provisional
+
+    @property
     def outcome_unknown(self) -> bool:
         """True when a write may or may not have been applied (cancelled or lost in flight)."""
         return bool(getattr(self._error, "outcome_unknown", False))
@@ -152,7 +175,9 @@ class RequestHandle(Generic[T]):
         """Cancel the call from any thread; returns False when it had already finished.
 
         A queued call is dropped without being sent. A call already in flight is
-        aborted and ends with ``outcome_unknown`` set when it is a write.
+        aborted and ends with ``outcome_unknown`` set when it is a write. A durable
+        write recorded in the outbox (``queued``) cannot be cancelled: it is on disk
+        and will be delivered; this returns False.
         """
         canceller = self._canceller
         if canceller is None or self.done:
@@ -173,7 +198,11 @@ class RequestHandle(Generic[T]):
         return self
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the call finished; True if it did. Never call this in the game loop."""
+        """Block until the call finished; True if it did. Never call this in the game loop.
+
+        A durable write waiting in the outbox while the game is offline is not finished:
+        ``wait(t)`` returns False after ``t`` seconds and the write stays queued.
+        """
         with self._lock:
             if self._status in _FINAL:
                 return True

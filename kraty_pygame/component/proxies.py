@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from kraty_pygame.component.handles import RequestHandle
+from kraty_pygame.sdk._operation import operation_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -114,10 +115,14 @@ class _Op(Generic[C, P, T]):
 
     def __init__(self, method: Callable[Concatenate[C, P], T], *, write: bool) -> None:
         self._name = method.__name__
-        self.is_write = write
+        declared = operation_of(method)
+        # The SDK's own declaration wins: reads, writes and durable writes are listed once.
+        self.is_write = write if declared is None else declared.is_write
+        self.durable = declared is not None and declared.durable
+        write = self.is_write
         self.__doc__ = (
             f"Queue ``kraty.<area>.{self._name}(...)``; returns a handle at once "
-            f"({'write' if write else 'read'})."
+            f"({'durable write' if self.durable else 'write' if write else 'read'})."
         )
 
     @property

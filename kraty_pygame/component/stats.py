@@ -49,6 +49,10 @@ class ComponentStats:
             descheduled or blocked in between. A gap between the two points at the
             machine (or a blocking callback), not at the component.
         update_wall_ms_max: the largest ``update_wall_ms_last`` seen.
+        pending_writes: durable writes recorded in the outbox and not yet settled by the
+            server (this profile's, any process); 0 without an outbox.
+        online: whether calls reach the server, as last seen by a call or the outbox
+            sender: True, False (offline), or None before the first answer.
     """
 
     queue_depth: int
@@ -72,3 +76,5 @@ class ComponentStats:
     threads: int
     update_wall_ms_last: float = 0.0
     update_wall_ms_max: float = 0.0
+    pending_writes: int = 0
+    online: bool | None = None

@@ -90,12 +90,16 @@ class CloseReport:
         outcome_unknown: cancelled writes that were already in flight.
         threads_alive: names of worker threads still running after the grace period
             (empty unless a call ignored cancellation).
+        pending_writes: durable writes still in the outbox when ``close()`` returned;
+            they are kept on disk and sent by the next start of the game (0 without
+            an outbox).
     """
 
     drained: int
     cancelled: tuple[RequestHandle[Any], ...]
     outcome_unknown: tuple[RequestHandle[Any], ...]
     threads_alive: tuple[str, ...]
+    pending_writes: int = 0
 
 
 class _Lane:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
         KratyProtocolError,
         KratyStreamError,
         KratyTimeoutError,
+        OutboxError,
+        OutboxWriteError,
         SecretStoreError,
         is_lobby_forming,
     )
@@ -130,6 +132,12 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
         ProgressWalletResult,
     )
     from kraty_pygame.sdk.options import RequestInfo, RetryConfig
+    from kraty_pygame.sdk.outbox import (
+        Outbox,
+        OutboxNotice,
+        OutboxStats,
+        default_outbox_dir,
+    )
     from kraty_pygame.sdk.polling import (
         Clock,
         SystemClock,
@@ -171,6 +179,12 @@ _HOMES: dict[str, str] = {
     "KratyStreamError": "kraty_pygame.sdk.errors",
     "KratyTimeoutError": "kraty_pygame.sdk.errors",
     "SecretStoreError": "kraty_pygame.sdk.errors",
+    "OutboxError": "kraty_pygame.sdk.errors",
+    "OutboxWriteError": "kraty_pygame.sdk.errors",
+    "Outbox": "kraty_pygame.sdk.outbox",
+    "OutboxNotice": "kraty_pygame.sdk.outbox",
+    "OutboxStats": "kraty_pygame.sdk.outbox",
+    "default_outbox_dir": "kraty_pygame.sdk.outbox",
     "is_lobby_forming": "kraty_pygame.sdk.errors",
     "FileMembershipStore": "kraty_pygame.sdk.finalization",
     "FinalizationReason": "kraty_pygame.sdk.finalization",
@@ -381,6 +395,11 @@ __all__ = [
     "MilestoneFired",
     "MilestoneRewardPreview",
     "OpenCrateResponse",
+    "Outbox",
+    "OutboxError",
+    "OutboxNotice",
+    "OutboxStats",
+    "OutboxWriteError",
     "PlayerIdentities",
     "PlayerIdentity",
     "PlayerItemHolding",
@@ -416,6 +435,7 @@ __all__ = [
     "TimeSync",
     "WalletChange",
     "WalletClient",
+    "default_outbox_dir",
     "is_lobby_forming",
     "localized",
     "poll_lobby_until_active",

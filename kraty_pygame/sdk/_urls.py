@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from typing import TypeAlias
+from typing import Final, TypeAlias
 from urllib.parse import quote
 
 __all__ = ["QueryValue", "build_query", "encode_segment"]
@@ -13,11 +14,24 @@ QueryValue: TypeAlias = str | int | float | bool | Sequence[str] | None
 sequences are comma-joined."""
 
 _SEGMENT_SAFE = "!'()*~"
+_PLAIN: Final = re.compile(r"[A-Za-z0-9_.~!'()*-]*")
+"""Characters ``encodeURIComponent`` leaves alone: such a segment is its own encoding."""
+
+
+_encoded: dict[str, str] = {}
 
 
 def encode_segment(value: str) -> str:
     """Percent-encode one path segment like JavaScript's ``encodeURIComponent``."""
-    return quote(value, safe=_SEGMENT_SAFE)
+    done = _encoded.get(value)
+    if done is not None:  # the same ids and keys come back call after call
+        return done
+    done = value if _PLAIN.fullmatch(value) else quote(value, safe=_SEGMENT_SAFE)
+    if len(value) <= 128:
+        if len(_encoded) >= 4096:
+            _encoded.clear()
+        _encoded[value] = done
+    return done
 
 
 def _encode_query_value(value: str | int | float | bool | Sequence[str]) -> str:

@@ -26,6 +26,8 @@ __all__ = [
     "KratyStreamError",
     "KratyTimeoutError",
     "MaskedCause",
+    "OutboxError",
+    "OutboxWriteError",
     "SecretMask",
     "SecretStoreError",
     "is_lobby_forming",
@@ -244,7 +246,12 @@ class KratyApiError(KratyError):
             learn the result; the server applies the write at most once.
         idempotency_key: the key a POST/PUT/PATCH call carried (``None`` for GET/DELETE
             and for errors raised outside the transport).
+        queued: True when the write is kept in the client's outbox and will still be
+            delivered (for example a 401 that holds the player's writes until that
+            player signs in again); do not repeat the call.
     """
+
+    queued: bool = False
 
     def __init__(
         self,
@@ -569,7 +576,11 @@ class KratyNetworkError(KratyError):
             sent but no response arrived, or an attempt was answered 500/502/504).
             Retrying with the same ``idempotency_key`` is safe.
         idempotency_key: the key the call carried (``None`` for GET/DELETE).
+        queued: True when the write is kept in the client's outbox and will be sent
+            when the server is reachable again; do not repeat the call.
     """
+
+    queued: bool = False
 
     def __init__(
         self,
@@ -601,14 +612,21 @@ class KratyNetworkError(KratyError):
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _rebuild_network_error,
-            (type(self), self.message, self.outcome_unknown, self.idempotency_key),
+            (type(self), self.message, self.outcome_unknown, self.idempotency_key, self.queued),
         )
 
 
 def _rebuild_network_error(
-    cls: type[KratyNetworkError], message: str, outcome_unknown: bool, key: str | None
+    cls: type[KratyNetworkError],
+    message: str,
+    outcome_unknown: bool,
+    key: str | None,
+    queued: bool = False,
 ) -> KratyNetworkError:
-    return cls(message, outcome_unknown=outcome_unknown, idempotency_key=key)
+    error = cls(message, outcome_unknown=outcome_unknown, idempotency_key=key)
+    if queued:
+        error.queued = True
+    return error
 
 
 class KratyTimeoutError(KratyNetworkError):
@@ -629,6 +647,37 @@ class KratyStreamError(KratyError):
 
 class SecretStoreError(KratyError):
     """A player secret could not be read or written (the store is never silently reset)."""
+
+
+class OutboxError(KratyError):
+    """The outbox directory cannot be used (unreadable, locked out, or from a newer
+    version of this library); nothing in it was changed or lost."""
+
+
+class OutboxWriteError(OutboxError):
+    """A write could not be recorded in the outbox (for example the disk is full).
+
+    Nothing was queued and nothing was sent: the call had no effect. Free some space
+    (or fix the directory's permissions) and make the call again.
+
+    Attributes:
+        directory: the outbox directory.
+        errno: the operating system's error number, when there is one.
+    """
+
+    def __init__(self, message: str, *, directory: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.directory: str = directory
+        self.errno: int | None = errno
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_outbox_write_error, (str(self), self.directory, self.errno))
+
+
+def _rebuild_outbox_write_error(
+    message: str, directory: str, errno: int | None
+) -> OutboxWriteError:
+    return OutboxWriteError(message, directory=directory, errno=errno)
 
 
 def is_lobby_forming(exc: BaseException) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # the parts below are imported when first used (see _Part)
     )
     from kraty_pygame.sdk.models.players import SyntheticIdentity
     from kraty_pygame.sdk.models.time import ServerTime, TimeSync
+    from kraty_pygame.sdk.outbox import Outbox
     from kraty_pygame.sdk.resources.catalog import CatalogClient
     from kraty_pygame.sdk.resources.event_leaderboards import EventLeaderboardsClient
     from kraty_pygame.sdk.resources.events import EventsClient
@@ -189,6 +191,12 @@ class Kraty:
         auto_recover_identity: on 401 ``player_secret_invalid`` for the active player,
             log out and retry the call once with a fresh player (default False).
         max_response_bytes: larger responses are refused (default 8 MiB).
+        outbox: an :class:`~kraty_pygame.sdk.outbox.Outbox` (or a directory for one) to
+            record durable writes in before they are sent; they are then delivered
+            exactly once, across outages and restarts (see docs/offline.md). A
+            blocking call waits for its write within its usual time budget; if the
+            server cannot be reached by then it raises with ``queued=True`` and the
+            write is still delivered later. Default None: no outbox.
 
     Raises:
         KratyConfigError: an option is invalid.
@@ -210,6 +218,7 @@ class Kraty:
         allow_insecure_http: bool = False,
         auto_recover_identity: bool = False,
         max_response_bytes: int = C.DEFAULT_MAX_RESPONSE_BYTES,
+        outbox: Outbox | str | os.PathLike[str] | None = None,
     ) -> None:
         self._parts_lock = threading.RLock()  # guards the first build of each _Part
         if not isinstance(allow_insecure_http, bool):
@@ -247,6 +256,24 @@ class Kraty:
         except BaseException:
             self.client.close()
             raise
+        self.outbox: Outbox | None = None
+        """The outbox durable writes go through, or None."""
+        if outbox is not None:
+            try:
+                self._attach_outbox(outbox)
+            except BaseException:
+                self.client.close()
+                raise
+
+    def _attach_outbox(self, outbox: Outbox | str | os.PathLike[str]) -> None:
+        from kraty_pygame.sdk.outbox import Outbox  # noqa: PLC0415 - only when used
+
+        if isinstance(outbox, str | os.PathLike):
+            outbox = Outbox(outbox)
+        elif not isinstance(outbox, Outbox):
+            raise KratyConfigError("outbox must be an Outbox or a directory path")
+        outbox.attach(self)
+        self.outbox = outbox
 
     # Resource clients and helpers: built on first access (see _Part).
     players = _Part(_players)
@@ -320,7 +347,12 @@ class Kraty:
         self.identity.sign_in(external_player_id=external_player_id, secret=secret)
 
     def logout(self) -> None:
-        """Forget the active player; the next player-scoped call registers a fresh one."""
+        """Forget the active player; the next player-scoped call registers a fresh one.
+
+        With an outbox, the player's pending writes stay recorded and are never sent
+        as another player: they are delivered when that player signs in again (or
+        dropped with ``kraty.outbox.discard(player_id)``).
+        """
         self.identity.logout()
 
     @property
@@ -390,7 +422,12 @@ class Kraty:
     # ------------------------------------------------------------------ lifetime
 
     def close(self) -> None:
-        """Abort in-flight calls and release connections. Idempotent, any thread."""
+        """Abort in-flight calls and release connections. Idempotent, any thread.
+
+        An outbox is closed too: writes not delivered yet stay recorded for the next
+        start (call ``kraty.outbox.close(timeout)`` first to give them time)."""
+        if self.outbox is not None:
+            self.outbox.close()
         self.client.close()
 
     def __enter__(self) -> Kraty:

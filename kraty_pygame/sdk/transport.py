@@ -10,18 +10,19 @@ size cap, and the mapping of envelopes to data or to typed errors (§1.3, §1.4)
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
+import os
 import random
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeAlias, TypeVar
 
 import requests
 import requests.adapters
@@ -33,6 +34,7 @@ from kraty_pygame.sdk._envelope import (
     decode_success_response,
     snippet,
 )
+from kraty_pygame.sdk._operation import CallContext, capturing, current_call
 from kraty_pygame.sdk._urls import QueryValue, build_query, encode_segment
 from kraty_pygame.sdk.errors import (
     KratyApiError,
@@ -63,6 +65,7 @@ from kraty_pygame.sdk.options import (
 __all__ = [
     "CancelToken",
     "KratyClient",
+    "OutboxHook",
     "QueryValue",
     "SecretInvalidHandler",
     "build_query",
@@ -82,6 +85,34 @@ _MIN_ATTEMPT = 0.05
 """Shortest attempt worth making; a retry needs at least this much time left."""
 
 _current_token: ContextVar[CancelToken | None] = ContextVar("kraty_cancel_token", default=None)
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
+def _uuid4_hex() -> str:
+    """``uuid.uuid4().hex`` (random, version 4), without building a ``UUID`` object."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
+
+
+class OutboxHook(Protocol):
+    """What the transport needs from an outbox (``kraty_pygame.sdk.outbox.Outbox``)."""
+
+    def submit(
+        self,
+        client: KratyClient,
+        method: str,
+        path: str,
+        *,
+        query: str,
+        payload: bytes | None,
+        key: str | None,
+        ctx: CallContext,
+        own_key: bool,
+    ) -> Any:
+        """Record a durable request; return the answer's ``data`` or raise."""
+        ...
 
 
 P = ParamSpec("P")
@@ -148,7 +179,7 @@ class KratyClient:
         self.max_response_bytes: int = max_response_bytes
         self._api_key = api_key
         self._auth = f"Bearer {api_key}"
-        self._generate_key = generate_idempotency_key or (lambda: uuid.uuid4().hex)
+        self._generate_key = generate_idempotency_key or _uuid4_hex
         self._on_request = on_request
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._secret_provider: Callable[[], str | None] = lambda: None
@@ -178,6 +209,8 @@ class KratyClient:
             )
         self._session = session
         self._runner = TryRunner(session, self._watchdog, max_response_bytes)
+        self.outbox: OutboxHook | None = None
+        """The outbox durable writes go through (set by ``Kraty(outbox=...)``)."""
 
     # ------------------------------------------------------------------ wiring
 
@@ -186,6 +219,19 @@ class KratyClient:
         """The public part of the API key (before the first ``.``), for namespacing."""
         prefix, dot, _rest = self._api_key.partition(".")
         return prefix if dot else ""
+
+    @property
+    def api_key_fingerprint(self) -> str:
+        """A short one-way digest of the API key (tells keys apart, reveals nothing)."""
+        return hashlib.sha256(self._api_key.encode("utf-8")).hexdigest()[:16]
+
+    def call_budget(self) -> float:
+        """The longest a call with the retry policy may take: ``retry.total_timeout``
+        when set, else every attempt at its deadline plus the longest pauses."""
+        retry = self.retry
+        longest = self.timeout * retry.attempts + retry.max_delay * max(0, retry.attempts - 1)
+        total = retry.total_timeout
+        return longest if total is None else min(longest, total)
 
     @property
     def closed(self) -> bool:
@@ -298,7 +344,7 @@ class KratyClient:
         """Like :meth:`request_data`, then ``decode(data)``; a decoder's
         ``KratyProtocolError`` gets the real status and body snippet."""
         answer = self._call(
-            method, path, body, query=query, override=idempotency_key, cancel=cancel
+            method, path, body, query=query, override=idempotency_key, cancel=cancel, decode=decode
         )
         if "data" not in answer.envelope:
             raise answer.no_data(self._secret_mask)
@@ -435,7 +481,7 @@ class KratyClient:
                     raise KratyConfigError("idempotency keys must be non-empty strings")
                 payload[C.IDEMPOTENCY_FIELD] = key
         try:
-            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            data = _encode_json(payload)
         except (TypeError, ValueError) as exc:
             raise KratyConfigError(f"request body is not JSON-serialisable: {exc}") from None
         return data.encode("utf-8"), key
@@ -461,11 +507,39 @@ class KratyClient:
         query: Mapping[str, QueryValue] | None,
         override: str | None,
         cancel: CancelToken | None,
+        decode: Callable[[Any], Any] | None = None,
     ) -> _Answer:
         if not is_text(method):
             raise KratyConfigError("method must be a non-empty string")
         method = method.upper()
         payload, key = self._prepare_body(method, body, override)
+        ctx = current_call()
+        if ctx is not None and ctx.queue:
+            ctx.queue = False  # only this request; never a nested one
+            outbox = self.outbox
+            if outbox is not None and method in C.WRITE_METHODS:
+                ctx.decode = decode
+                own_key = override is None and not (
+                    body is not None and body.get(C.IDEMPOTENCY_FIELD)
+                )
+                data = outbox.submit(
+                    self,
+                    method,
+                    path,
+                    query=build_query(query),
+                    payload=payload,
+                    key=key,
+                    ctx=ctx,
+                    own_key=own_key,
+                )
+                request = _Request(method, path, self._url(path, query), payload, {}, key)
+                return _Answer(request, {"data": data}, 200, b"")
+        if capturing.get() is not None:
+            raise KratyConfigError(
+                f"{method} {path}: inside Outbox.capture() only durable writes of the "
+                "active player are recorded; this call would need the network (make it "
+                "outside the block)"
+            )
         token = cancel or _current_token.get()
         recovered = False
         while True:
@@ -493,6 +567,39 @@ class KratyClient:
                 recovered, path = True, new_path
             finally:
                 self._close_scope(scope, token)
+
+    def send_recorded(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        payload: bytes | None,
+        key: str | None,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> dict[str, Any]:
+        """Send a request recorded by the outbox exactly as recorded (the same body
+        bytes, so the same idempotency key) with the normal retry loop; returns the
+        envelope. Never recovers the identity on a 401: the outbox decides (internal).
+
+        Raises:
+            KratyApiError, KratyNetworkError: as :meth:`request`.
+        """
+        url = self.base_url + path + (f"?{query}" if query else "")
+        secret = self._secret_provider()
+        request = _Request(
+            method,
+            path,
+            url,
+            payload,
+            self._headers(has_body=payload is not None, secret=secret),
+            key,
+        )
+        scope = self._open_scope(cancel)
+        try:
+            return self._run(scope, request).envelope
+        finally:
+            self._close_scope(scope, cancel)
 
     def _run(self, scope: CallScope, request: _Request) -> _Answer:
         """The retry loop of PROTOCOL.md §1.6.

@@ -53,7 +53,8 @@ def make_kraty(kraty_emulator: EmbeddedEmulator) -> Iterator[KratyFactory]:
     def factory(**options: Any) -> Kraty:
         options.setdefault("secret_store", InMemorySecretStore())
         options.setdefault("retry", RetryConfig(initial_delay=0.0, max_delay=0.0))
-        kraty = Kraty(kraty_emulator.client_api_key, base_url=kraty_emulator.base_url, **options)
+        options.setdefault("base_url", kraty_emulator.base_url)
+        kraty = Kraty(kraty_emulator.client_api_key, **options)
         made.append(kraty)
         return kraty
 

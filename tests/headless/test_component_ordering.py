@@ -130,7 +130,8 @@ def test_a_set_between_increments_stops_the_merge(
     component = make_component(kraty)
     pump = Pump(component)
     emulator.set_faults(latency_ms=300)
-    busy = component.wallet.list()
+    # a slow durable write first: the player's later writes wait behind it and merge
+    busy = component.players.merge_metadata({"busy": 1})
     calls = [
         component.events.progress("daily_duel", attempt.id, mode="increment", metric_value=2),
         component.events.progress("daily_duel", attempt.id, mode="increment", metric_value=3),
@@ -152,7 +153,9 @@ def test_a_merged_request_cancelled_in_flight_is_retried_once_as_a_whole(
     emulator: EmbeddedEmulator, kraty: Kraty, make_component: ComponentFactory
 ) -> None:
     attempt = kraty.events.start("daily_duel").attempt
-    component: KratyComponent = make_component(kraty)
+    # Without an outbox: a write in the outbox cannot be cancelled (it is on disk and
+    # will be delivered), so cancelling in flight is a request-worker matter.
+    component: KratyComponent = make_component(kraty, outbox=False)
     pump = Pump(component)
     emulator.set_faults(latency_ms=400)
     busy = component.wallet.list()

@@ -262,6 +262,7 @@ def test_friend_code_request_cancel_block_and_unblock(game: Game) -> None:
         "the outgoing request to player_7",
     )
     assert screen.code_input.value == ""
+    first_request = _snapshot(game)["outgoing"][0]["id"]
     # withdraw it
     _row_action(game, screen.requests, lambda r: not r.is_incoming, "cancel")
     _frames_until(game, lambda: not _snapshot(game)["outgoing"], "the request cancelled")
@@ -274,7 +275,12 @@ def test_friend_code_request_cancel_block_and_unblock(game: Game) -> None:
     )
     # befriend through the code again, the rival accepts, then block player_7
     session.friends.add_by_code(rival_code)
-    _frames_until(game, lambda: bool(_snapshot(game)["outgoing"]), "a new request")
+    # the new request, not a poll that read the withdrawn one before it was withdrawn
+    _frames_until(
+        game,
+        lambda: any(r["id"] != first_request for r in _snapshot(game)["outgoing"]),
+        "a new request",
+    )
     updates = _snapshot(game)["watcher_updates"]
     _click_widget(game, "friends", "friends.rival.accept")
     _frames_until(

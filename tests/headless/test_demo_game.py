@@ -207,11 +207,18 @@ def test_events_screen_locks_an_event_whose_attempts_are_used_up(tmp_path: Path)
         _frames_until(game, lambda: bool(session.state.exhausted), "max_daily_attempts_reached")
         assert session.state.quest.phase == "idle"
         app.select_named("events")
-        for _ in range(5):
-            app.frame()
-        rows = {r["event_key"]: r for r in app.screen_named("events").snapshot()["events"]}
-        assert "attempts used up" in (rows["daily_duel"]["locked"] or "")
-        assert rows["tap_frenzy"]["locked"] is None
+
+        def rows() -> dict[str, dict[str, Any]]:
+            return {r["event_key"]: r for r in app.screen_named("events").snapshot()["events"]}
+
+        # the start went through the outbox and may overtake the list read issued after
+        # the second run: wait for that read too
+        _frames_until(
+            game,
+            lambda: "attempts used up" in (rows()["daily_duel"]["locked"] or ""),
+            "daily_duel locked on the events screen",
+        )
+        assert rows()["tap_frenzy"]["locked"] is None
         # a day later on the emulator's clock (Debug screen's "+1 day") the cap has reset
         app.select_named("debug")
         for _ in range(3):

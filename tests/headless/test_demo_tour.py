@@ -339,6 +339,17 @@ def test_tour_sees_its_own_score_move_on_a_live_board(readme_tour: TourRun) -> N
     assert seen["board_updates"] > 0
 
 
+def test_tour_plays_part_of_a_run_offline_and_sees_it_sync(readme_tour: TourRun) -> None:
+    _ok(readme_tour)
+    seen = readme_tour.report["seen"]
+    assert seen["offline_pending"] >= 3  # start, taps and finish waited in the outbox
+    assert seen["offline_synced"] is True
+    for name in ("offline-pending.png", "offline-synced.png"):
+        assert (readme_tour.shots / MOMENTS_DIR / name).is_file()
+    debug = readme_tour.report["screens"]["debug"]
+    assert debug["link_cut"] is False and debug["stats"]["pending_writes"] == 0
+
+
 def test_tour_reports_main_thread_kraty_time_per_frame(readme_tour: TourRun) -> None:
     _ok(readme_tour)
     cost = readme_tour.report["frame_cost_ms"]

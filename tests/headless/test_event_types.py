@@ -23,7 +23,7 @@ pytestmark = pytest.mark.headless
 
 
 def test_ids_are_distinct_custom_types_with_names() -> None:
-    assert len(ALL_EVENT_TYPES) == 11
+    assert len(ALL_EVENT_TYPES) == 12
     assert all(pygame.USEREVENT < t < pygame.NUMEVENTS for t in ALL_EVENT_TYPES)
     assert event_name(KRATY_REQUEST_DONE) == "KRATY_REQUEST_DONE"
     assert event_name(pygame.QUIT) == pygame.event.event_name(pygame.QUIT)

@@ -5,10 +5,18 @@ from __future__ import annotations
 import pygame
 import pytest
 
-from kraty_pygame.component import KRATY_GRANTS, KRATY_LEADERBOARD, KRATY_LOBBY, KRATY_MILESTONE
+from kraty_pygame.component import (
+    KRATY_CONNECTION,
+    KRATY_GRANTS,
+    KRATY_LEADERBOARD,
+    KRATY_LOBBY,
+    KRATY_MILESTONE,
+    KRATY_SYNC,
+)
 from kraty_pygame.component.widgets import (
     LeaderboardPanel,
     LobbyBar,
+    SyncBadge,
     ToastStack,
     WidgetTheme,
     catalog_names,
@@ -135,6 +143,28 @@ def test_lobby_bar_counts_humans_and_bots_and_animates(pygame_headless: None) ->
     surface = pygame.Surface((300, 80))
     bar.draw(surface, pygame.Rect(0, 0, 300, 80))
     assert painted(surface, pygame.Rect(0, 0, 300, 80))
+
+
+def test_sync_badge_counts_waiting_writes_and_shows_offline(pygame_headless: None) -> None:
+    badge = SyncBadge()
+    surface = pygame.Surface((400, 80))
+    assert not badge.visible and badge.draw(surface, (4, 4)) is None
+    assert badge.label() == "All synced"
+    assert badge.handle_event(pygame.event.Event(KRATY_SYNC, kind="pending", pending=3))
+    assert badge.label() == "3 rewards waiting to sync"
+    offline = pygame.event.Event(KRATY_CONNECTION, source="calls", state="offline", error=None)
+    assert badge.handle_event(offline)
+    assert badge.label() == "3 rewards waiting to sync (offline)"
+    rect = badge.draw(surface, (4, 4))
+    assert rect is not None and painted(surface, rect)
+    stream = pygame.event.Event(KRATY_CONNECTION, source="board", state="dropped", error=None)
+    assert not badge.handle_event(stream)
+    badge.handle_event(pygame.event.Event(KRATY_SYNC, kind="pending", pending=1))
+    online = pygame.event.Event(KRATY_CONNECTION, source="calls", state="online", error=None)
+    badge.handle_event(online)
+    assert badge.label() == "1 reward waiting to sync"
+    badge.handle_event(pygame.event.Event(KRATY_SYNC, kind="synced", pending=0))
+    assert (badge.visible, badge.label()) == (False, "All synced")
 
 
 def test_toasts_show_catalog_display_names_instead_of_keys(pygame_headless: None) -> None:

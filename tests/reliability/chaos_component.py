@@ -3,9 +3,11 @@
 One component per player (each with its own request worker thread), driven the way a
 game drives it: calls return handles at once; the loop calls ``update()`` and
 ``pygame.event.get()`` each "frame" and waits on the component between frames.
-Progress increments are sent without a key so the component may merge queued ones; a
-merged request's handles share its error (and its key), and ``ChaosRun.retry_failed``
-retries such a batch as the one request it was. Other writes carry a caller key.
+Progress increments are sent without a key so they may be merged; other writes carry a
+caller key. The component keeps its default outbox, so a write that meets a fault is
+sent again by the outbox with its key and its handle only finishes once the server
+answered; ``ChaosRun.retry_failed`` has nothing left to retry unless the server
+refused a write for good.
 
 pygame must be initialised (SDL dummy drivers) by the caller.
 """

@@ -241,14 +241,22 @@ def test_a_saved_player_is_named_but_its_secret_never_shown(tmp_path: Path) -> N
 # ---------------------------------------------------------------- outbox
 
 
-def test_without_the_outbox_package_the_check_says_so() -> None:
-    import importlib.util
+def test_the_outbox_package_counts_pending_writes_without_changing_the_folder(
+    tmp_path: Path,
+) -> None:
+    from kraty_pygame.sdk.outbox._journal import Journal, frame
+    from kraty_pygame.sdk.outbox._state import encode_record
 
-    if importlib.util.find_spec("kraty_pygame.sdk.outbox") is not None:
-        pytest.fail("the outbox package exists now: test the doctor against it instead")
-    finding = check_outbox(CONFIG, None)
-    assert finding.status == "note"
-    assert "no outbox" in finding.summary
+    box = tmp_path / "outbox"
+    journal = Journal(box)
+    for entry_id in ("a", "b", "c"):
+        journal.append(frame(encode_record({"t": "rec", "id": entry_id, "pl": "p1"}, b"{}")))
+    journal.append(frame(encode_record({"t": "end", "id": "a", "s": "applied", "at": 1})))
+    journal.close()
+    before = sorted((p.name, p.stat().st_size) for p in box.iterdir())
+    finding = check_outbox(CONFIG, box)
+    assert (finding.status, finding.summary) == ("note", "2 write(s) waiting to be sent")
+    assert sorted((p.name, p.stat().st_size) for p in box.iterdir()) == before
 
 
 def _count_journals(directory: Path) -> OutboxSummary:

@@ -3,6 +3,7 @@
 * :class:`ToastStack` - milestone and grant toasts (``KRATY_MILESTONE``, ``KRATY_GRANTS``).
 * :class:`LeaderboardPanel` - a live top-N table (``KRATY_LEADERBOARD``).
 * :class:`LobbyBar` - a lobby filling bar (``KRATY_LOBBY``).
+* :class:`SyncBadge` - "3 rewards waiting to sync" (``KRATY_SYNC``).
 
 Each has ``handle_event(event) -> bool`` for the game's event loop and a ``draw``
 method; a game may use any of them or none.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from kraty_pygame.component.widgets.leaderboard import LeaderboardPanel, PanelRow
 from kraty_pygame.component.widgets.lobby import LobbyBar
+from kraty_pygame.component.widgets.sync import SyncBadge
 from kraty_pygame.component.widgets.theme import TextCache, WidgetTheme
 from kraty_pygame.component.widgets.toasts import (
     Toast,
@@ -24,6 +26,7 @@ __all__ = [
     "LeaderboardPanel",
     "LobbyBar",
     "PanelRow",
+    "SyncBadge",
     "TextCache",
     "Toast",
     "ToastStack",

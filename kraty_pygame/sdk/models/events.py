@@ -248,13 +248,11 @@ def check_progress_mode(mode: object, where: str = "progress()") -> None:
     """
     if mode is None:
         raise KratyConfigError(
-            f"{where}: mode is required: pass mode=\"set\" (overwrite the metric) or "
-            "mode=\"increment\" (add to it)"
+            f'{where}: mode is required: pass mode="set" (overwrite the metric) or '
+            'mode="increment" (add to it)'
         )
     if mode not in PROGRESS_MODES:
-        raise KratyConfigError(
-            f"{where}: mode must be \"set\" or \"increment\", got {mode!r}"
-        )
+        raise KratyConfigError(f'{where}: mode must be "set" or "increment", got {mode!r}')
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kraty_pygame.sdk._constants import API_PREFIX
+from kraty_pygame.sdk._operation import PLAYER_SLOT, current_call
 from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.identity import IdentityManager
 from kraty_pygame.sdk.options import is_text
@@ -31,7 +32,27 @@ class ResourceClient:
         return self._identity.ensure().external_player_id
 
     def _player_path(self, as_: str | None, *segments: str) -> str:
-        """``/sdk/v1/players/{id}/{seg}/...`` with every segment percent-encoded."""
+        """``/sdk/v1/players/{id}/{seg}/...`` with every segment percent-encoded.
+
+        A durable write of the active player with an outbox attached goes to the
+        outbox: the player is not resolved here (no registration on this thread); an
+        unknown player is left as a slot the outbox's sender fills in.
+        """
+        ctx = current_call()
+        if (
+            ctx is not None
+            and as_ is None
+            and ctx.operation.durable
+            and self._client.outbox is not None
+        ):
+            player = self._identity.active_external_player_id
+            ctx.queue = True
+            ctx.player = player
+            head = PLAYER_SLOT if player is None else encode_segment(player)
+            path = f"{API_PREFIX}/players/{head}"
+            for segment in segments:
+                path += "/" + encode_segment(segment)
+            return path
         path = f"{API_PREFIX}/players/{encode_segment(self._player_id(as_))}"
         for segment in segments:
             path += "/" + encode_segment(segment)

@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyError
 from kraty_pygame.sdk.finalization import FinalizationTracker, MembershipRef
 from kraty_pygame.sdk.http.abort import CancelToken
@@ -46,6 +47,7 @@ class EventLeaderboardsClient(ResourceClient):
     finalization: FinalizationTracker | None = None
     """Set by the facade: live ``finalized`` events and joins are reported to it."""
 
+    @operation("event_leaderboards", write=False)
     def read(
         self,
         leaderboard_id: str,
@@ -76,6 +78,7 @@ class EventLeaderboardsClient(ResourceClient):
         data = self._client.request_data("GET", path, query=query)
         return EventLeaderboard.from_wire(data, "data")
 
+    @operation("event_leaderboards", write=True)
     def join(
         self, leaderboard_id: str, *, limit: int | None = None, as_: str | None = None
     ) -> EventLeaderboard:
@@ -99,6 +102,7 @@ class EventLeaderboardsClient(ResourceClient):
                 )
         return board
 
+    @operation("event_leaderboards", write=False)
     def live(
         self,
         leaderboard_id: str,
@@ -146,6 +150,7 @@ class EventLeaderboardsClient(ResourceClient):
         )
         return stream.connect()
 
+    @operation("event_leaderboards", write=False)
     def subscribe(
         self,
         leaderboard_id: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.models._base import decode_list
 from kraty_pygame.sdk.models.events import (
     EventListing,
@@ -55,8 +56,11 @@ def progress_input(
             f"progress(): input must be a ProgressInput, got {type(input).__name__}; "
             "or pass mode=..., metric_value=... as keywords"
         )
-    if mode is not None or metric_value is not None or metrics is not None or (
-        occurred_at is not None
+    if (
+        mode is not None
+        or metric_value is not None
+        or metrics is not None
+        or (occurred_at is not None)
     ):
         raise TypeError("progress(): pass either a ProgressInput or keyword fields, not both")
     return input
@@ -69,6 +73,7 @@ class EventsClient(ResourceClient):
     # catch-up (PROTOCOL 5.6). Called as (as_, event_key, leaderboard_id); never raises.
     on_started: Callable[[str | None, str, str], None] | None = None
 
+    @operation("events", write=False)
     def list_for_player(self, *, as_: str | None = None) -> list[EventListing]:
         """Events whose current window the player can start now.
 
@@ -77,6 +82,7 @@ class EventsClient(ResourceClient):
         """
         return self._client.request_decoded("GET", self._player_path(as_, "events"), _listings)
 
+    @operation("events", write=True, durable=True)
     def start(
         self,
         event_key: str,
@@ -112,6 +118,7 @@ class EventsClient(ResourceClient):
             self.on_started(as_, event_key, started.leaderboard_id)
         return started
 
+    @operation("events", write=True, durable=True)
     def progress(
         self,
         event_key: str,
@@ -151,6 +158,7 @@ class EventsClient(ResourceClient):
             idempotency_key=idempotency_key or input.idempotency_key,
         )
 
+    @operation("events", write=True, durable=True)
     def finish(
         self,
         event_key: str,

@@ -15,6 +15,7 @@ from types import EllipsisType
 from typing import Any, Literal
 
 from kraty_pygame.sdk._constants import PRESENCE_HEARTBEAT_INTERVAL
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyConfigError, KratyProtocolError
 from kraty_pygame.sdk.models.friends import (
     BlockedPlayer,
@@ -38,7 +39,6 @@ from kraty_pygame.sdk.options import is_text
 from kraty_pygame.sdk.resources._base import ResourceClient
 
 __all__ = ["PRESENCE_HEARTBEAT_INTERVAL", "FriendsClient"]
-
 
 
 def _progression(keys: Sequence[str] | None) -> Sequence[str] | None:
@@ -84,6 +84,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ code and presence
 
+    @operation("friends", write=False)
     def get_code(
         self, *, progression: Sequence[str] | None = None, as_: str | None = None
     ) -> FriendCode:
@@ -95,6 +96,7 @@ class FriendsClient(ResourceClient):
             query={"progression": _progression(progression)},
         )
 
+    @operation("friends", write=True)
     def heartbeat(
         self,
         *,
@@ -121,6 +123,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ reads
 
+    @operation("friends", write=False)
     def list(
         self, *, progression: Sequence[str] | None = None, as_: str | None = None
     ) -> builtins.list[Friend]:
@@ -132,6 +135,7 @@ class FriendsClient(ResourceClient):
             query={"progression": _progression(progression)},
         )
 
+    @operation("friends", write=False)
     def search(
         self,
         query: str,
@@ -153,6 +157,7 @@ class FriendsClient(ResourceClient):
             query={"q": query, "limit": limit, "progression": _progression(progression)},
         )
 
+    @operation("friends", write=False)
     def list_requests(
         self, *, progression: Sequence[str] | None = None, as_: str | None = None
     ) -> FriendRequests:
@@ -164,6 +169,7 @@ class FriendsClient(ResourceClient):
             query={"progression": _progression(progression)},
         )
 
+    @operation("friends", write=False)
     def list_blocks(self, *, as_: str | None = None) -> builtins.list[BlockedPlayer]:
         """E35: players you blocked, newest first."""
         return self._client.request_decoded(
@@ -174,6 +180,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ requests
 
+    @operation("friends", write=True, durable=True)
     def add(
         self,
         *,
@@ -199,6 +206,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=True, durable=True)
     def accept(
         self, request_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> Friend:
@@ -213,6 +221,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=True, durable=True)
     def decline(
         self, request_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> bool:
@@ -227,6 +236,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=True, durable=True)
     def cancel_request(self, request_id: str, *, as_: str | None = None) -> bool:
         """E33: withdraw a request you sent (True when cancelled)."""
         return self._client.request_decoded(
@@ -235,6 +245,7 @@ class FriendsClient(ResourceClient):
             _flag("cancelled"),
         )
 
+    @operation("friends", write=True, durable=True)
     def remove(self, external_player_id: str, *, as_: str | None = None) -> bool:
         """E34: end a friendship (True when removed; 404 ``not_found`` if not friends)."""
         return self._client.request_decoded(
@@ -245,6 +256,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ blocks
 
+    @operation("friends", write=True, durable=True)
     def block(
         self,
         *,
@@ -262,6 +274,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=True, durable=True)
     def unblock(self, external_player_id: str, *, as_: str | None = None) -> bool:
         """E36: lift a block (True when lifted)."""
         return self._client.request_decoded(
@@ -272,6 +285,7 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ gifts (v0.24.0)
 
+    @operation("friends", write=False)
     def gift_catalog(self, *, as_: str | None = None) -> GiftCatalog:
         """E41: what may be gifted, the cooldown and the daily limit.
 
@@ -284,6 +298,7 @@ class FriendsClient(ResourceClient):
             GiftCatalog.from_wire,
         )
 
+    @operation("friends", write=True, durable=True)
     def send_gift(
         self,
         *,
@@ -323,6 +338,7 @@ class FriendsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("friends", write=False)
     def gifts(
         self, *, status: str | None = None, limit: int | None = None, as_: str | None = None
     ) -> builtins.list[Gift]:
@@ -334,6 +350,7 @@ class FriendsClient(ResourceClient):
             query={"status": status, "limit": limit},
         )
 
+    @operation("friends", write=False)
     def sent_gifts(
         self, *, status: str | None = None, limit: int | None = None, as_: str | None = None
     ) -> builtins.list[Gift]:
@@ -345,6 +362,7 @@ class FriendsClient(ResourceClient):
             query={"status": status, "limit": limit},
         )
 
+    @operation("friends", write=True, durable=True)
     def claim_gift(
         self, gift_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> Gift:

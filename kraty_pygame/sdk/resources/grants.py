@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.models._base import decode_list
 from kraty_pygame.sdk.models.grants import (
@@ -28,12 +29,14 @@ def _grants(data: Any) -> list[Grant]:
 class GrantsClient(ResourceClient):
     """Reward and crate grants of the active player (or of ``as_``)."""
 
+    @operation("grants", write=False)
     def list_pending(self, *, limit: int | None = None, as_: str | None = None) -> list[Grant]:
         """Grants waiting to be claimed or opened, oldest first (server default limit 50)."""
         return self._client.request_decoded(
             "GET", self._player_path(as_, "pending-grants"), _grants, query={"limit": limit}
         )
 
+    @operation("grants", write=True, durable=True)
     def claim(
         self, grant_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> Grant:
@@ -50,6 +53,7 @@ class GrantsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("grants", write=True, durable=True)
     def open(
         self, grant_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> OpenCrateResponse:
@@ -69,6 +73,7 @@ class GrantsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("grants", write=True)
     def collect_all(self, *, as_: str | None = None) -> CollectAllResult:
         """List pending grants once, open every crate, then claim the rest.
 
@@ -94,6 +99,7 @@ class GrantsClient(ResourceClient):
             processed=len(pending), opened=opened, claimed=claimed, failures=failures
         )
 
+    @operation("grants", write=True, durable=True)
     def grant(
         self,
         entries: Sequence[Mapping[str, Any] | RewardEntryPreview],

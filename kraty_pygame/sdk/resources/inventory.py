@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kraty_pygame.sdk import _constants as C
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.models.inventory import (
     ConsumeItemInput,
@@ -27,10 +28,12 @@ def _items(data: Any) -> builtins.list[PlayerItemHolding]:
 class InventoryClient(ResourceClient):
     """Platform-managed inventory of the active player (or of ``as_``)."""
 
+    @operation("inventory", write=False)
     def list(self, *, as_: str | None = None) -> builtins.list[PlayerItemHolding]:
         """Items held (quantity > 0); empty for studio-managed games. Order is not guaranteed."""
         return self._client.request_decoded("GET", self._player_path(as_, "inventory"), _items)
 
+    @operation("inventory", write=True, durable=True)
     def consume(
         self,
         item_key: str,
@@ -64,6 +67,7 @@ class InventoryClient(ResourceClient):
             idempotency_key=idempotency_key or input.idempotency_key,
         )
 
+    @operation("inventory", write=False)
     def live(
         self,
         *,
@@ -90,6 +94,7 @@ class InventoryClient(ResourceClient):
         )
         return InventoryStream(player_id, response, mask=self._client.mask_error)
 
+    @operation("inventory", write=False)
     def watch(
         self,
         handler: InventoryHandler,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.models.leaderboards import (
     BoardStandings,
     Leaderboard,
@@ -34,6 +35,7 @@ def _keys(progression: Sequence[str] | None) -> list[str] | None:
 class LeaderboardsClient(ResourceClient):
     """Designer-configured boards addressed by key (``"weekly_global"``): periods, segments."""
 
+    @operation("leaderboards", write=False)
     def read(
         self,
         key: str,
@@ -73,6 +75,7 @@ class LeaderboardsClient(ResourceClient):
         data = self._client.request_data("GET", self._sdk_path("leaderboards", key), query=query)
         return Leaderboard.from_wire(data, "data")
 
+    @operation("leaderboards", write=False)
     def list_periods(self, key: str, *, limit: int | None = None) -> LeaderboardPeriods:
         """Past periods of a keyed board, newest first (see also ``current_period_started_at``)."""
         data = self._client.request_data(
@@ -80,6 +83,7 @@ class LeaderboardsClient(ResourceClient):
         )
         return LeaderboardPeriods.from_wire(data, "data")
 
+    @operation("leaderboards", write=True, durable=True)
     def submit_score(
         self,
         key: str,
@@ -107,6 +111,7 @@ class LeaderboardsClient(ResourceClient):
             idempotency_key=idempotency_key,
         )
 
+    @operation("leaderboards", write=True)
     def join(
         self,
         key: str,
@@ -130,6 +135,7 @@ class LeaderboardsClient(ResourceClient):
             query={"limit": limit},
         )
 
+    @operation("leaderboards", write=False)
     def standings(
         self,
         key: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.models.lobbies import Lobby
 from kraty_pygame.sdk.resources._base import ResourceClient
 
@@ -11,6 +12,7 @@ __all__ = ["LobbiesClient"]
 class LobbiesClient(ResourceClient):
     """Read lobbies (API key only; no player needed)."""
 
+    @operation("lobbies", write=False)
     def read(self, lobby_id: str) -> Lobby:
         """The lobby with its ``bot_slots`` projection; see also ``filled_slots``.
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from types import EllipsisType
 from typing import Any
 
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.identity import decode_registration
 from kraty_pygame.sdk.models.identity import PlayerIdentities, PlayerMetadata
@@ -20,6 +21,7 @@ class PlayersClient(ResourceClient):
     """Explicit player registration. Games rarely need it: the first player-scoped
     call registers the player lazily."""
 
+    @operation("players", write=True)
     def register(self, external_player_id: str, *, force: bool = False) -> PlayerRegistration:
         """``POST /sdk/v1/players/{id}/register[?force=true]``.
 
@@ -44,12 +46,14 @@ class PlayersClient(ResourceClient):
             self._identity.install_rotated(external_player_id, registration.secret)
         return registration
 
+    @operation("players", write=True)
     def rotate(self, external_player_id: str) -> PlayerRegistration:
         """Mint a new secret for a player: ``register(id, force=True)`` (non-live keys only)."""
         return self.register(external_player_id, force=True)
 
     # ------------------------------------------------------------ identity (E23, v0.12/13)
 
+    @operation("players", write=True, durable=True)
     def set_identity(
         self,
         *,
@@ -81,22 +85,26 @@ class PlayersClient(ResourceClient):
         )
         return result.display_identity
 
+    @operation("players", write=False)
     def get_identities(self, *, as_: str | None = None) -> PlayerIdentities:
         """Both identities of a player in one read (any player's id works with ``as_``)."""
         return self._client.request_decoded(
             "GET", self._player_path(as_, "identity"), PlayerIdentities.from_wire
         )
 
+    @operation("players", write=False)
     def get_identity(self, *, as_: str | None = None) -> PlayerIdentity | None:
         """The player's display identity (None until one was set)."""
         return self.get_identities(as_=as_).display_identity
 
+    @operation("players", write=False)
     def get_anonymized_identity(self, *, as_: str | None = None) -> PlayerIdentity | None:
         """The player's anonymized identity (the immutable synthetic-pool name)."""
         return self.get_identities(as_=as_).anonymized_identity
 
     # ------------------------------------------------------------ metadata (E24, v0.15)
 
+    @operation("players", write=True, durable=True)
     def set_metadata(
         self,
         metadata: Mapping[str, Any],
@@ -111,6 +119,7 @@ class PlayersClient(ResourceClient):
         """
         return self._write_metadata("PUT", metadata, idempotency_key, as_)
 
+    @operation("players", write=True, durable=True)
     def merge_metadata(
         self,
         patch: Mapping[str, Any],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyConfigError
 from kraty_pygame.sdk.models.wallet import (
     DebitWalletInput,
@@ -25,10 +26,12 @@ def _rows(data: Any) -> builtins.list[PlayerWalletHolding]:
 class WalletClient(ResourceClient):
     """Wallet of the active player (or of ``as_``). There is no client credit."""
 
+    @operation("wallet", write=False)
     def list(self, *, as_: str | None = None) -> builtins.list[PlayerWalletHolding]:
         """Every economy the player has touched, zero balances included."""
         return self._client.request_decoded("GET", self._player_path(as_, "wallet"), _rows)
 
+    @operation("wallet", write=True, durable=True)
     def debit(
         self,
         economy_key: str,
@@ -62,6 +65,7 @@ class WalletClient(ResourceClient):
             idempotency_key=idempotency_key or input.idempotency_key,
         )
 
+    @operation("wallet", write=True, durable=True)
     def progress(
         self,
         economy_key: str,

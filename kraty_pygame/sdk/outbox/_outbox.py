@@ -1,0 +1,1405 @@
+"""``Outbox``: durable writes, delivered exactly once by a background sender."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+
+import platformdirs
+
+from kraty_pygame.sdk._constants import ATTEMPT_CAP_CODES
+from kraty_pygame.sdk._operation import PLAYER_SLOT, CallContext, capturing
+from kraty_pygame.sdk.errors import (
+    KratyApiError,
+    KratyCancelledError,
+    KratyConfigError,
+    KratyError,
+    KratyNetworkError,
+    KratyProtocolError,
+    KratyTimeoutError,
+    OutboxError,
+    OutboxWriteError,
+)
+from kraty_pygame.sdk.http.abort import CancelToken
+from kraty_pygame.sdk.outbox._journal import Journal, _open_private, frame, try_lock
+from kraty_pygame.sdk.outbox._state import (
+    APPLIED,
+    FAILED,
+    IN_FLIGHT,
+    RECORDED,
+    UNKNOWN,
+    Batch,
+    Entry,
+    State,
+    decode_record,
+    encode_record,
+)
+from kraty_pygame.sdk.transport import encode_segment
+
+if TYPE_CHECKING:
+    from kraty_pygame.sdk.kraty import Kraty
+    from kraty_pygame.sdk.transport import KratyClient
+
+__all__ = [
+    "DEFAULT_WINDOW_S",
+    "Capture",
+    "Outbox",
+    "OutboxNotice",
+    "OutboxStats",
+    "Recorded",
+    "default_outbox_dir",
+]
+
+_log = logging.getLogger("kraty_pygame.sdk")
+
+DEFAULT_WINDOW_S: Final = 86_400.0
+"""How long the server remembers an idempotency key (24 h): the longest resend window."""
+_MERGE_LIMIT: Final = 32
+_KEEP_ENDED_MS: Final = 120_000
+_COMPACT_BYTES: Final = 1 << 20
+_SYNC_MAX_AGE_S: Final = 60.0
+_LOCK_RETRY_S: Final = 1.0
+_TAIL_S: Final = 0.1
+_IDLE_S: Final = 0.5
+_START_OP: Final = "events.start"
+_PROGRESS_OP: Final = "events.progress"
+_PLACEHOLDER: Final = re.compile(r"^offline-[0-9a-f]{16}$")
+_PACE_CAP_S: Final = 1.0
+
+_capturing = capturing
+
+
+def default_outbox_dir(namespace: str) -> Path:
+    """The outbox directory for ``namespace`` in the user data directory.
+
+    ``namespace`` keeps games (and backends) apart, e.g. the secret store's namespace.
+    Nothing is created until an :class:`Outbox` opens it.
+    """
+    given: object = namespace
+    if not isinstance(given, str) or not namespace.strip():
+        raise KratyConfigError("namespace must be a non-empty string")
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", namespace.strip())[:120]
+    return platformdirs.user_data_path("kraty_pygame", appauthor=False) / "outbox" / safe
+
+
+def api_key_fingerprint(api_key: str) -> str:
+    """A short one-way digest of an API key: tells keys apart, reveals nothing."""
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:16]
+
+
+class Recorded(BaseException):
+    """Raised out of an SDK call made inside :meth:`Outbox.capture`: the write was
+    recorded (it is in the kernel, so it survives the process being killed) and the
+    call returns without any network I/O. The outcome arrives as an :class:`OutboxNotice`.
+
+    Attributes:
+        entry_id: the outbox entry (notices carry it).
+        idempotency_key: the key the write will be sent with (None for deletes).
+        operation: ``"events.progress"`` and so on.
+        decoder: turns the notice's ``data`` into the SDK method's return value.
+        placeholder: for ``events.start``: a provisional attempt id
+            (``offline-<hex>``) that later calls may use as ``attempt_id``; the sender
+            replaces it with the server's attempt id.
+    """
+
+    def __init__(
+        self,
+        entry_id: str,
+        idempotency_key: str | None,
+        operation: str,
+        decoder: Callable[[Any], Any] | None,
+        placeholder: str | None,
+    ) -> None:
+        super().__init__(entry_id)
+        self.entry_id = entry_id
+        self.idempotency_key = idempotency_key
+        self.operation = operation
+        self.decoder = decoder
+        self.placeholder = placeholder
+
+
+class Capture:
+    """Context manager of :meth:`Outbox.capture` (durable calls inside are recorded
+    only; each raises :class:`Recorded`)."""
+
+    __slots__ = ("_outbox", "_reset")
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self._reset: Any = None
+
+    def __enter__(self) -> Capture:
+        self._reset = _capturing.set(self._outbox)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _capturing.reset(self._reset)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxNotice:
+    """Something happened to the outbox (listeners get it on the sender thread).
+
+    Kinds: ``pending_changed``; ``applied`` (``data`` is the server's answer);
+    ``failed`` (the server refused it for good: ``error``); ``unknown`` (it may or may
+    not have been applied and cannot be sent again safely: ``error`` says why);
+    ``held`` (the server no longer accepts the player's secret: the player's writes
+    wait until that player signs in again); ``foreign`` (writes recorded with another
+    API key or server, left alone); ``corrupt`` (a damaged journal was set aside);
+    ``connection`` (``online`` changed); ``run_synced`` (an attempt started offline
+    got its server id: ``placeholder`` and ``data["attemptId"]``); ``run_failed``
+    (the server refused an attempt started offline: ``error``; its later writes fail).
+
+    Attributes:
+        pending: writes of this client not yet settled, after this notice.
+        replayed: the write was recorded by another process or an earlier run.
+    """
+
+    kind: str
+    entry_id: str | None = None
+    operation: str | None = None
+    player: str | None = None
+    idempotency_key: str | None = None
+    data: Any = None
+    error: BaseException | None = None
+    pending: int = 0
+    online: bool | None = None
+    placeholder: str | None = None
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    """Counts of :meth:`Outbox.stats` (``applied``/``failed``/``unknown``: entries seen
+    to end since this outbox was opened)."""
+
+    pending: int
+    in_flight: int
+    held: int
+    applied: int
+    failed: int
+    unknown: int
+    foreign: int
+    set_aside: int
+    sending: bool
+
+
+class _Waiter:
+    """A blocking caller waiting for its entry."""
+
+    __slots__ = ("data", "error", "event", "kind")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.kind = ""
+        self.data: Any = None
+        self.error: BaseException | None = None
+
+    def settle(self, kind: str, data: Any, error: BaseException | None) -> None:
+        if not self.event.is_set():
+            self.kind, self.data, self.error = kind, data, error
+            self.event.set()
+
+
+def _validate_seconds(name: str, value: object, *, upper: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise KratyConfigError(f"{name} must be a positive number of seconds")
+    if upper is not None and value > upper:
+        raise KratyConfigError(
+            f"{name} cannot exceed {upper:g} s: the server forgets idempotency keys after "
+            "that, so a later resend could apply a write twice"
+        )
+    return float(value)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Outbox:
+    """A durable queue of writes in a directory, delivered exactly once.
+
+    Attach it to a client with ``Kraty(..., outbox=outbox)`` (or a path). Every durable
+    write (see docs/offline.md) is then recorded here before it is sent, and a
+    background sender delivers it with its original idempotency key: across quits,
+    crashes, outages and restarts, each write is applied once. Several processes may
+    open the same directory; one of them sends, all of them record.
+
+    Args:
+        directory: where the journal lives (created 0700; files 0600).
+        window_s: how long after its first send a write whose answer was lost may
+            still be sent again (default and maximum 24 h, the server's idempotency
+            window, judged on the server's clock). Past it the write is reported as
+            ``unknown`` and never sent again.
+        transient_limit_s: how long one write may keep getting temporary refusals
+            from the server (5xx, 429 rate limits) before it is reported and the
+            player's later writes move on (default 10 min). Being offline never
+            ends a write.
+        fsync_interval_s: how often a background thread flushes new records to the
+            disk (default 0.05 s).
+        max_backoff_s: the longest pause between delivery tries while the server
+            cannot be reached (default 30 s; each pause is random up to it).
+
+    Raises:
+        KratyConfigError: an option is invalid.
+        OutboxError: the directory cannot be used.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        window_s: float = DEFAULT_WINDOW_S,
+        transient_limit_s: float = 600.0,
+        fsync_interval_s: float = 0.05,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        given: object = directory
+        if not isinstance(given, str | os.PathLike) or not str(directory):
+            raise KratyConfigError("directory must be a path")
+        self._window_ms = int(
+            _validate_seconds("window_s", window_s, upper=DEFAULT_WINDOW_S) * 1000
+        )
+        self._transient_limit = _validate_seconds("transient_limit_s", transient_limit_s)
+        self._fsync_interval = _validate_seconds("fsync_interval_s", fsync_interval_s)
+        self._max_backoff = _validate_seconds("max_backoff_s", max_backoff_s)
+        self._dir = Path(directory)
+        self._journal = Journal(self._dir)
+        self._origin = os.urandom(6).hex()
+        self._lock = threading.RLock()
+        self._state = State()
+        self._listeners: list[Callable[[OutboxNotice], None]] = []
+        self._sticky: list[OutboxNotice] = []
+        self._waiters: dict[str, _Waiter] = {}
+        self._data: dict[str, Any] = {}
+        self._recorded = 0
+        self._seen_own = 0
+        self._online: bool | None = None
+        self._kraty: Kraty | None = None
+        self._client: KratyClient | None = None
+        self._fingerprint: str | None = None
+        self._rec_suffix = ""
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._cancel = CancelToken()
+        self._threads: list[threading.Thread] = []
+        self._sender_fd = -1
+        self._holding = False
+        self._held: dict[str, KratyApiError] = {}
+        self._sent_here: set[str] = set()
+        self._transient_since: dict[str, float] = {}
+        self._run_failed: set[str] = set()
+        self._paced: dict[str, tuple[float, int]] = {}
+        self._foreign_reported = False
+        self._corrupt_reported = 0
+        self._synced_at = -1e9
+        self._stuck_since: float | None = None
+        self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._closed = False
+        self._remove_identity: Callable[[], None] | None = None
+        self._catch_up()
+
+    def __repr__(self) -> str:
+        return f"Outbox({str(self._dir)!r}, pending={self.pending_count})"
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def directory(self) -> Path:
+        """The outbox directory."""
+        return self._dir
+
+    @property
+    def pending_count(self) -> int:
+        """Writes of this client not yet settled (recorded or in flight); no I/O."""
+        return max(0, self._state.live_count + self._recorded - self._seen_own)
+
+    @property
+    def online(self) -> bool | None:
+        """Whether the last delivery try reached the server (None: nothing tried yet)."""
+        return self._online
+
+    @property
+    def sending(self) -> bool:
+        """True while this process is the one delivering (another process may be)."""
+        return self._holding
+
+    def stats(self) -> OutboxStats:
+        """Counts of entries by state (reads the journal's new records first)."""
+        if not self._closed:
+            self._catch_up()
+        with self._lock:
+            live = self._state.live_entries()
+            return OutboxStats(
+                pending=self.pending_count,
+                in_flight=sum(1 for e in live if e.state == IN_FLIGHT),
+                held=sum(1 for e in live if e.player is not None and e.player in self._held),
+                applied=self._state.counts[APPLIED],
+                failed=self._state.counts[FAILED],
+                unknown=self._state.counts[UNKNOWN],
+                foreign=self._state.foreign_count,
+                set_aside=len(self._journal.set_aside),
+                sending=self._holding,
+            )
+
+    def add_listener(self, fn: Callable[[OutboxNotice], None]) -> Callable[[], None]:
+        """Call ``fn(notice)`` for every :class:`OutboxNotice`; returns a remover.
+
+        ``fn`` runs on the outbox's thread; it must be quick and its exceptions are
+        logged and ignored. A ``corrupt`` or ``foreign`` notice issued before ``fn``
+        was added is given to it at once, on the calling thread.
+        """
+        if not callable(fn):
+            raise KratyConfigError("listener must be callable")
+        with self._lock:
+            self._listeners.append(fn)
+            sticky = tuple(self._sticky)
+        for notice in sticky:  # conditions found before this listener came
+            try:
+                fn(notice)
+            except Exception:
+                _log.exception("kraty outbox: a listener raised; ignored")
+
+        def remove() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._listeners.remove(fn)
+
+        return remove
+
+    def capture(self) -> Capture:
+        """Record durable SDK calls made in this block without sending them here.
+
+        Each durable call raises :class:`Recorded` as soon as its request is in the
+        journal (one ``write(2)``); nothing touches the network on this thread. A
+        player not resolved yet is filled in by the sender. Argument errors raise at
+        the call; a full disk raises :class:`OutboxWriteError`.
+        """
+        return Capture(self)
+
+    def wait(self, entry_id: str, timeout: float) -> OutboxNotice:
+        """Block until the entry settles; returns its notice.
+
+        Raises:
+            TimeoutError: still pending after ``timeout`` seconds.
+        """
+        waiter = self._waiters.get(entry_id)
+        with self._lock:
+            entry = self._state.entries.get(entry_id)
+            if entry is not None and not entry.live:
+                return self._notice_for(entry)
+            if waiter is None:
+                waiter = self._waiters.setdefault(entry_id, _Waiter())
+        if not waiter.event.wait(timeout):
+            raise TimeoutError(f"outbox entry {entry_id} is still pending")
+        with self._lock:
+            entry = self._state.entries.get(entry_id)
+        if entry is not None and not entry.live:
+            return self._notice_for(entry)
+        return OutboxNotice(waiter.kind, entry_id, data=waiter.data, error=waiter.error)
+
+    def flush(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for this client's pending writes to settle;
+        returns how many are still pending (they stay for later)."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        self._wake.set()
+        while True:
+            if not self._closed:
+                self._catch_up()
+            left = self.pending_count
+            if left == 0 or time.monotonic() >= deadline or self._closed:
+                return left
+            time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+    def discard(self, player: str) -> int:
+        """Drop every pending write of ``player`` (for example after :meth:`Kraty.logout`
+        when that player will never sign in again); returns how many were dropped.
+
+        They end as ``failed`` with the error code ``discarded`` and are not sent; one
+        that was already sent once (its answer lost) ends as ``unknown`` instead, as it
+        may have been applied.
+        """
+        given: object = player
+        if not isinstance(given, str) or not player:
+            raise KratyConfigError("player must be a non-empty player id")
+        self._catch_up()
+        with self._lock:
+            doomed = [e for e in self._state.live_entries() if e.player == player]
+        if not doomed:
+            return 0
+        now = _now_ms()
+        records = []
+        for e in doomed:
+            # one that was sent before may have been applied: it cannot end as a failure
+            sent = e.state == IN_FLIGHT
+            header = {
+                "t": "end",
+                "id": e.batch or e.id,
+                "s": UNKNOWN if sent else FAILED,
+                "at": now,
+                "c": "discarded",
+                "msg": "discarded by the game"
+                + ("; it was sent before and may have been applied" if sent else ""),
+            }
+            records.append(frame(encode_record(header)))
+        self._append(b"".join(records))
+        self._catch_up()
+        return len(doomed)
+
+    def close(self, timeout: float = 0.0) -> int:
+        """Deliver for up to ``timeout`` seconds, then stop the sender and flush to disk.
+
+        What is not delivered stays in the journal for the next start. Idempotent.
+        Returns the number of writes still pending.
+        """
+        if self._closed:
+            return self.pending_count
+        if timeout > 0 and self._client is not None:
+            self.flush(timeout)
+        self._closed = True
+        self._stop.set()
+        self._wake.set()
+        self._cancel.cancel()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(10.0)
+        if self._remove_identity is not None:
+            self._remove_identity()
+        if self._client is not None and self._client.outbox is self:
+            self._client.outbox = None
+        left = self.pending_count
+        for entry_id, waiter in list(self._waiters.items()):
+            error = KratyCancelledError(
+                "the outbox was closed; the write stays recorded and is sent at the next start"
+            )
+            error.queued = True
+            waiter.settle("closed", None, error)
+            self._waiters.pop(entry_id, None)
+        self._journal.close()
+        if self._sender_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._sender_fd)
+            self._sender_fd = -1
+        self._holding = False
+        return left
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ wiring (internal)
+
+    def attach(self, kraty: Kraty) -> None:
+        """Serve ``kraty`` (called by ``Kraty(outbox=...)``): start the threads."""
+        if self._closed:
+            raise KratyConfigError("this outbox is closed")
+        if self._kraty is not None:
+            raise KratyConfigError("this outbox already serves another Kraty client")
+        client = kraty.client
+        self._kraty = kraty
+        self._client = client
+        self._fingerprint = client.api_key_fingerprint
+        url = client.base_url
+        self._rec_suffix = f',"fp":"{self._fingerprint}","u":{_json_text(url)},"o":"{self._origin}"'
+        fingerprint = self._fingerprint
+
+        def accept(entry: Entry) -> bool:
+            return entry.fingerprint == fingerprint and entry.url == url
+
+        with self._lock:  # rebuild the state with this client's filter
+            self._state = State(accept)
+            self._seen_own = self._recorded = 0
+            self._journal.rewind()
+        self._catch_up()
+        try:
+            self._sender_fd = _open_private(self._dir / "sender.lock", os.O_RDWR | os.O_CREAT)
+        except OSError as exc:
+            raise OutboxError(f"cannot use the outbox directory {self._dir}: {exc}") from None
+        client.outbox = self
+        self._remove_identity = kraty.identity.add_listener(self._on_identity)
+        for name, target in (("sender", self._sender_loop), ("fsync", self._fsync_loop)):
+            thread = threading.Thread(target=target, name=f"kraty-outbox-{name}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        if self._state.foreign_count:
+            self._report_foreign()
+
+    # ------------------------------------------------------------------ recording
+
+    def submit(
+        self,
+        client: KratyClient,
+        method: str,
+        path: str,
+        *,
+        query: str,
+        payload: bytes | None,
+        key: str | None,
+        ctx: CallContext,
+        own_key: bool,
+    ) -> Any:
+        """Record one durable request; in capture mode raise :class:`Recorded`, else
+        wait for its outcome within the call's time budget and return the answer's
+        ``data`` (called by the transport)."""
+        capture = _capturing.get() is self
+        op = ctx.operation.name
+        entry_id = os.urandom(12).hex()
+        # The header is written out by hand: this runs on the game's main thread.
+        extra = ""
+        if query:
+            extra += ',"q":' + _json_text(query)
+        placeholder = None
+        if op == _START_OP:
+            placeholder = "offline-" + os.urandom(8).hex()
+            extra += f',"ph":"{placeholder}"'
+        if capture:
+            extra += ',"cap":1'
+        if own_key and op == _PROGRESS_OP:
+            extra += ',"mg":1'
+        head = (
+            f'{{"t":"rec","id":"{entry_id}","op":{_json_text(op)},"m":{_json_text(method)},'
+            f'"p":{_json_text(path)},"k":{_json_text(key)},"pl":{_json_text(ctx.player)},'
+            f'"at":{int(time.time() * 1000)}{self._rec_suffix}{extra}}}'
+        ).encode()
+        record = frame(head if payload is None else head + b"\n" + payload)
+        waiter = None
+        if not capture:
+            waiter = self._waiters[entry_id] = _Waiter()
+        try:
+            self._append(record)
+        except OutboxWriteError:
+            if waiter is not None:
+                self._waiters.pop(entry_id, None)
+            raise
+        self._recorded += 1
+        if not self._wake.is_set():  # a plain read; set() takes a lock
+            self._wake.set()
+        if capture:
+            raise Recorded(entry_id, key, op, ctx.decode, placeholder)
+        assert waiter is not None
+        held = self._held.get(ctx.player) if ctx.player is not None else None
+        if held is not None:  # kept, but not sent until that player signs in again
+            self._waiters.pop(entry_id, None)
+            error = KratyApiError(
+                held.status, str(held.code), held.message, held.details, idempotency_key=key
+            )
+            error.queued = True
+            raise error
+        return self._wait_blocking(waiter, entry_id, op, key, client)
+
+    def _append(self, data: bytes) -> None:
+        if self._closed:
+            raise OutboxWriteError(
+                "the outbox is closed; the write was not recorded", directory=str(self._dir)
+            )
+        try:
+            self._journal.append(data)
+        except OSError as exc:
+            raise OutboxWriteError(
+                f"could not record the write in the outbox at {self._dir}: "
+                f"{exc.strerror or exc}; nothing was queued or sent",
+                directory=str(self._dir),
+                errno=exc.errno,
+            ) from None
+
+    def _wait_blocking(
+        self, waiter: _Waiter, entry_id: str, op: str, key: str | None, client: KratyClient
+    ) -> Any:
+        budget = client.call_budget()
+        if not waiter.event.wait(budget):
+            self._waiters.pop(entry_id, None)
+            error = KratyTimeoutError(
+                f"{op} is recorded in the outbox but was not delivered within {budget:g} s; "
+                "it will be delivered later (do not repeat the call)",
+                idempotency_key=key,
+            )
+            error.queued = True
+            raise error
+        self._waiters.pop(entry_id, None)
+        if waiter.kind == APPLIED:
+            return waiter.data
+        failure: BaseException = waiter.error or OutboxError(f"{op} ended as {waiter.kind}")
+        if waiter.kind in ("transient", "held", "closed") and isinstance(
+            failure, KratyApiError | KratyNetworkError
+        ):
+            failure.queued = True
+        raise failure
+
+    # ------------------------------------------------------------------ reading the journal
+
+    def _catch_up(self) -> None:
+        """Apply records appended since the last read (by any process)."""
+        ended: list[Entry] = []
+        with self._lock:
+            try:
+                payloads, reset, stuck = self._journal.read_new()
+            except OSError as exc:
+                _log.warning("kraty outbox: reading the journal failed: %s", exc)
+                return
+            if reset and self._state.entries:  # the file was rewritten: replay it
+                self._state.forget_ended(_now_ms() - 2 * _KEEP_ENDED_MS)
+            for payload in payloads:
+                decoded = decode_record(payload)
+                if decoded is None:
+                    continue
+                header, body = decoded
+                if (
+                    header["t"] == "rec"
+                    and header.get("o") == self._origin
+                    and header.get("id") not in self._state.entries
+                ):
+                    self._seen_own += 1
+                ended.extend(self._state.apply(header, body))
+        if stuck:
+            self._check_stuck()
+        else:
+            self._stuck_since = None
+        for entry in ended:  # settled by another process: tell this one's waiters
+            if entry.origin == self._origin:
+                self._settled(entry, replayed=False)
+        if self._journal.set_aside and len(self._journal.set_aside) > self._corrupt_reported:
+            self._corrupt_reported = len(self._journal.set_aside)
+            self._emit(
+                OutboxNotice(
+                    "corrupt",
+                    error=OutboxError(
+                        f"the outbox journal was damaged and moved to "
+                        f"{self._journal.set_aside[-1]}; its intact records were kept"
+                    ),
+                    pending=self.pending_count,
+                )
+            )
+
+    def _check_stuck(self) -> None:
+        """A bad record that stays bad (not a write in progress) is damage: recover."""
+        now = time.monotonic()
+        if self._stuck_since is None:
+            self._stuck_since = now
+            return
+        if now - self._stuck_since < 2.0:
+            return
+        self._stuck_since = None
+        try:
+            if self._journal.check_damage():
+                self._journal.rewind()
+        except OSError as exc:
+            _log.warning("kraty outbox: repairing the journal failed: %s", exc)
+
+    # ------------------------------------------------------------------ notices
+
+    def _emit(self, notice: OutboxNotice) -> None:
+        with self._lock:
+            if notice.kind in ("corrupt", "foreign"):
+                self._sticky.append(notice)
+            listeners = tuple(self._listeners)
+        for listener in listeners:
+            try:
+                listener(notice)
+            except Exception:  # a listener never breaks delivery
+                _log.exception("kraty outbox: a listener raised; ignored")
+
+    def _notice_for(self, entry: Entry) -> OutboxNotice:
+        result = entry.result or {}
+        error = entry.error
+        data = self._data.get(entry.id, result.get("d"))
+        if error is None and entry.state != APPLIED:
+            error = _error_from_record(entry, result)
+        return OutboxNotice(
+            entry.state,
+            entry.id,
+            entry.op,
+            entry.player,
+            entry.key,
+            data if entry.state == APPLIED else None,
+            error,
+            self.pending_count,
+            self._online,
+            entry.placeholder,
+            entry.origin != self._origin,
+        )
+
+    def _settled(self, entry: Entry, *, replayed: bool) -> None:
+        notice = self._notice_for(entry)
+        if replayed != notice.replayed:
+            notice = OutboxNotice(**{**_asdict(notice), "replayed": replayed})
+        waiter = self._waiters.get(entry.id)
+        if waiter is not None:
+            waiter.settle(entry.state, notice.data, notice.error)
+        self._data.pop(entry.id, None)
+        self._transient_since.pop(entry.id, None)
+        self._emit(notice)
+
+    def _set_online(self, online: bool, error: BaseException | None = None) -> None:
+        if self._online is online:
+            return
+        self._online = online
+        self._emit(
+            OutboxNotice("connection", error=error, pending=self.pending_count, online=online)
+        )
+
+    def _report_foreign(self) -> None:
+        if self._foreign_reported:
+            return
+        self._foreign_reported = True
+        count = self._state.foreign_count
+        _log.warning(
+            "kraty outbox: %d write(s) in %s were recorded with another API key or server; "
+            "they are kept and never sent with this one",
+            count,
+            self._dir,
+        )
+        self._emit(OutboxNotice("foreign", pending=self.pending_count, data={"count": count}))
+
+    def _on_identity(self, player: str | None, reason: str) -> None:
+        if reason in ("signed_in", "resumed", "registered", "recovered", "rotated"):
+            if player is not None:
+                self._held.pop(player, None)
+            self._wake.set()
+
+    # ------------------------------------------------------------------ threads
+
+    def _fsync_loop(self) -> None:
+        while not self._stop.wait(self._fsync_interval):
+            self._journal.fsync()
+
+    def _sender_loop(self) -> None:
+        failures = 0
+        last_try = -1e9
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self._catch_up()
+            except Exception:
+                _log.exception("kraty outbox: reading the journal failed")
+            if not self._holding:
+                now = time.monotonic()
+                if now - last_try >= _LOCK_RETRY_S:
+                    last_try = now
+                    self._holding = self._try_hold()
+                if not self._holding:
+                    self._stop.wait(_TAIL_S)
+                    continue
+            try:
+                verdict = self._send_next()
+            except Exception:
+                _log.exception("kraty outbox: delivering a write failed unexpectedly")
+                verdict = "retry"
+            if verdict == "idle":
+                failures = 0
+                self._maybe_compact()
+                self._wake.wait(_IDLE_S)
+            elif verdict in ("offline", "retry"):
+                failures += 1
+                # full jitter: a random pause up to the exponential bound, so copies of
+                # the game coming back together do not retry in step
+                bound = min(self._max_backoff, 0.5 * (2 ** min(failures, 16)))
+                self._stop.wait(self._rng.uniform(0.0, bound))
+            else:
+                failures = 0
+
+    def _try_hold(self) -> bool:
+        try:
+            return try_lock(self._sender_fd)
+        except OSError:
+            return False
+
+    # ------------------------------------------------------------------ delivery
+
+    def _server_now(self, *, fresh: bool) -> int:
+        kraty = self._kraty
+        assert kraty is not None
+        clock = kraty.server_clock
+        if not clock.is_time_synced or (
+            fresh and time.monotonic() - self._synced_at > _SYNC_MAX_AGE_S
+        ):
+            assert self._client is not None
+            with self._client.cancellation(self._cancel):
+                clock.sync_time()
+            self._synced_at = time.monotonic()
+        return clock.server_now_ms()
+
+    def _pick(self) -> tuple[Entry | None, bool]:
+        """The next entry to send and whether the identity must be resolved first.
+
+        With no identity resolved yet, the player this profile would resume (the
+        constructor's id or the stored active id) counts as the active one; nothing
+        is registered for the sake of another player's writes.
+        """
+        kraty = self._kraty
+        assert kraty is not None
+        identity = kraty.identity
+        current = identity.current()
+        wanted = current.external_player_id if current is not None else None
+        if wanted is None:
+            wanted = identity.active_external_player_id
+            if wanted is None and self._state.live_count:
+                try:
+                    wanted = identity.store.read_active_external_player_id()
+                except Exception:  # an unreadable store: resolved (and reported) by ensure()
+                    wanted = None
+        with self._lock:
+            state = self._state
+            unbound = state.head(None)
+            mine = state.head(wanted) if wanted is not None and wanted not in self._held else None
+        candidates = [e for e in (unbound, mine) if e is not None]
+        if not candidates:
+            return None, False
+        entry = min(candidates, key=lambda e: e.order)
+        return entry, current is None
+
+    def _send_next(self) -> str:
+        kraty = self._kraty
+        client = self._client
+        assert kraty is not None and client is not None
+        entry, resolve = self._pick()
+        if entry is None:
+            return "idle"
+        try:
+            if resolve or entry.player is None:
+                with client.cancellation(self._cancel):
+                    player = kraty.identity.ensure().external_player_id
+            else:
+                player = entry.player
+        except KratyCancelledError:
+            return "stopped"
+        except KratyNetworkError as exc:
+            self._set_online(False, exc)
+            self._tell_waiters(entry, "transient", exc)
+            return "offline"
+        except KratyError as exc:
+            _log.warning("kraty outbox: cannot resolve the player: %s", exc)
+            self._tell_waiters(entry, "transient", exc)
+            return "retry"
+        if entry.player is not None and entry.player != player:
+            return "retry"  # the identity changed under us; pick again
+        if entry.player is None:
+            # Writes recorded before any player was known belong to the first player
+            # this profile resolves: bind them all now, then pick again.
+            with self._lock:
+                unbound = [e for e in self._state.live_entries() if e.player is None]
+            self._append_and_apply(
+                [frame(encode_record({"t": "pl", "id": e.id, "pl": player})) for e in unbound]
+            )
+            return "sent"
+        records: list[bytes] = []
+        target: Entry | Batch = entry
+        batch = self._batch_of(entry)
+        if batch is not None:
+            target = batch
+        if target.state == IN_FLIGHT:
+            try:
+                server_now = self._server_now(fresh=True)
+            except KratyCancelledError:
+                return "stopped"
+            except KratyNetworkError as exc:
+                self._set_online(False, exc)
+                self._tell_waiters(target, "transient", exc)
+                return "offline"
+            except KratyApiError as exc:
+                self._tell_waiters(target, "transient", exc)
+                return "retry"
+            sent_at = target.fly_server if target.fly_server is not None else 0
+            if server_now - sent_at >= self._window_ms:
+                self._end(
+                    target,
+                    UNKNOWN,
+                    records,
+                    code="idempotency_window_passed",
+                    message=(
+                        "the write was sent but its answer was lost, and the server's "
+                        "idempotency window has passed since, so it is not sent again"
+                    ),
+                )
+                return "sent"
+        else:
+            try:
+                server_now = self._server_now(fresh=False)
+            except KratyCancelledError:
+                return "stopped"
+            except KratyNetworkError as exc:
+                self._set_online(False, exc)
+                self._tell_waiters(target, "transient", exc)
+                return "offline"
+            except KratyApiError as exc:
+                self._tell_waiters(target, "transient", exc)
+                return "retry"
+            if batch is None and entry.mergeable:
+                batch = self._merge(entry, records)
+                if batch is not None:
+                    target = batch
+            records.append(
+                frame(
+                    encode_record({"t": "fly", "id": target.id, "at": _now_ms(), "srv": server_now})
+                )
+            )
+        path = self._resolve_path(entry, player)
+        if path is None:
+            self._fail_run(entry, records)
+            return "sent"
+        run = entry.placeholder or _run_of(entry.path)
+        if run is not None and not self._pace(run, entry):
+            return "stopped"
+        if records:
+            self._append_and_apply(records)
+            records = []
+        self._sent_here.add(target.id)
+        body = target.body
+        key = target.key
+        try:
+            envelope = client.send_recorded(
+                entry.method, path, entry.query, body, key, cancel=self._cancel
+            )
+        except KratyCancelledError:
+            return "stopped"
+        except KratyApiError as exc:
+            return self._refused(entry, target, exc)
+        except KratyNetworkError as exc:
+            if exc.outcome_unknown:
+                entry.ambiguous = True
+            self._set_online(False, exc)
+            self._tell_waiters(target, "transient", exc)
+            return "offline"
+        self._set_online(True)
+        data = envelope.get("data")
+        self._applied(entry, target, data)
+        return "sent"
+
+    # -- outcomes
+
+    def _members(self, target: Entry | Batch) -> list[Entry]:
+        if isinstance(target, Batch):
+            with self._lock:
+                return [m for m in (self._state.entries.get(i) for i in target.members) if m]
+        return [target]
+
+    def _tell_waiters(self, target: Entry | Batch, kind: str, error: BaseException) -> None:
+        for member in self._members(target):
+            waiter = self._waiters.get(member.id)
+            if waiter is not None:
+                waiter.settle(kind, None, error)
+
+    def _applied(self, entry: Entry, target: Entry | Batch, data: Any) -> None:
+        records: list[bytes] = []
+        header: dict[str, Any] = {"t": "end", "id": target.id, "s": APPLIED, "at": _now_ms()}
+        members = self._members(target)
+        if any(m.origin != self._origin for m in members):
+            header["d"] = data  # another process may be waiting for this answer
+        for member in members:
+            self._data[member.id] = data
+        attempt = _attempt_id(data) if entry.placeholder else None
+        if entry.placeholder and attempt is not None:
+            records.append(
+                frame(encode_record({"t": "bind", "ph": entry.placeholder, "to": attempt}))
+            )
+        records.append(frame(encode_record(header)))
+        waited = entry.id in self._waiters  # a blocking start tracks its board itself
+        self._append_and_apply(records)
+        if entry.op == _START_OP and not waited:
+            self._track_board(entry, player=entry.player, data=data)
+        if entry.placeholder and attempt is not None:
+            self._emit(
+                OutboxNotice(
+                    "run_synced",
+                    entry.id,
+                    entry.op,
+                    entry.player,
+                    entry.key,
+                    {"attemptId": attempt},
+                    pending=self.pending_count,
+                    placeholder=entry.placeholder,
+                )
+            )
+
+    def _refused(self, entry: Entry, target: Entry | Batch, exc: KratyApiError) -> str:
+        self._set_online(True)
+        status = exc.status
+        if status == 202:  # lobby_forming: a lobby event cannot start from the outbox
+            self._end(target, FAILED, [], error=exc)
+            return "sent"
+        if isinstance(exc, KratyProtocolError):
+            # applied, but the answer was unusable: send again with the same key (the
+            # server replays its answer) while that is safe
+            entry.ambiguous = True
+            self._tell_waiters(target, "transient", exc)
+            return "retry"
+        if status == 401:
+            player = entry.player
+            if player is not None and player not in self._held:
+                self._held[player] = exc
+                _log.warning(
+                    "kraty outbox: the server refused player %s's secret; their writes are "
+                    "kept until that player signs in again",
+                    player,
+                )
+                self._emit(
+                    OutboxNotice(
+                        "held",
+                        entry.id,
+                        entry.op,
+                        player,
+                        entry.key,
+                        error=exc,
+                        pending=self.pending_count,
+                    )
+                )
+            self._tell_waiters(target, "held", exc)
+            return "retry"
+        transient = (
+            status in (408, 425)
+            or status >= 500
+            or (status == 429 and exc.code not in ATTEMPT_CAP_CODES)
+        )
+        if not transient:
+            self._end(target, FAILED, [], error=exc)
+            return "sent"
+        if exc.outcome_unknown:
+            entry.ambiguous = True
+        self._tell_waiters(target, "transient", exc)
+        now = time.monotonic()
+        first = self._transient_since.setdefault(target.id, now)
+        if now - first < self._transient_limit:
+            return "retry"
+        ambiguous = entry.ambiguous or (
+            target.state == IN_FLIGHT and target.id not in self._sent_here
+        )
+        self._end(
+            target,
+            UNKNOWN if ambiguous else FAILED,
+            [],
+            error=exc,
+            message=(
+                f"the server kept refusing this write for {self._transient_limit:g} s; "
+                "the player's later writes go ahead"
+            ),
+        )
+        return "sent"
+
+    def _end(
+        self,
+        target: Entry | Batch,
+        state: str,
+        records: list[bytes],
+        *,
+        error: BaseException | None = None,
+        code: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        header: dict[str, Any] = {"t": "end", "id": target.id, "s": state, "at": _now_ms()}
+        if isinstance(error, KratyApiError):
+            header["st"] = error.status
+            header["c"] = str(error.code)
+            header["msg"] = error.message
+        if code is not None:
+            header["c"] = code
+        if message is not None:
+            header["msg"] = message if error is None else f"{message} ({error})"
+        members = self._members(target)
+        if error is None:
+            error = OutboxError(header.get("msg") or f"the write ended as {state}")
+        for member in members:
+            member.error = error
+        records.append(frame(encode_record(header)))
+        self._append_and_apply(records)
+
+    def _append_and_apply(self, records: list[bytes]) -> None:
+        """Write this sender's records, then apply them here at once (reading them
+        back later changes nothing)."""
+        ended: list[Entry] = []
+        with self._lock:  # no reader in this process applies them before we do
+            self._append(b"".join(records))
+            for record in records:
+                decoded = decode_record(record[10:])
+                if decoded is not None:
+                    ended.extend(self._state.apply(*decoded))
+        for entry in ended:
+            self._settled(entry, replayed=entry.origin != self._origin)
+        if ended:
+            self._emit(OutboxNotice("pending_changed", pending=self.pending_count))
+
+    def _track_board(self, entry: Entry, *, player: str | None, data: Any) -> None:
+        """Track the board of a start recorded without waiting, as ``events.start``
+        does for its own calls (for the finalization catch-up)."""
+        kraty = self._kraty
+        hook = kraty.events.on_started if kraty is not None else None
+        board = data.get("leaderboardId") if isinstance(data, dict) else None
+        parts = entry.path.split("/")
+        if hook is None or not isinstance(board, str) or len(parts) < 3:
+            return
+        event_key = urllib.parse.unquote(parts[-2])
+        current = kraty.identity.current() if kraty is not None else None
+        as_ = None if current is not None and current.external_player_id == player else player
+        try:
+            hook(as_, event_key, board)
+        except Exception:  # the hook never breaks delivery
+            _log.warning("kraty outbox: tracking the board of %s failed", event_key, exc_info=True)
+
+    # -- placeholders and merging
+
+    def _pace(self, run: str, entry: Entry) -> bool:
+        """Keep a run started offline from arriving faster than it was played: each
+        request waits for its recorded distance from the previous one (at most
+        ``_PACE_CAP_S``), since the server judges expiry and rates by arrival time.
+        False when the outbox is closing."""
+        previous = self._paced.get(run)
+        now = time.monotonic()
+        if previous is not None:
+            sent_at, recorded_at = previous
+            gap = min(max(0, entry.at - recorded_at) / 1000.0, _PACE_CAP_S)
+            wait = sent_at + gap - now
+            if wait > 0 and self._stop.wait(wait):
+                return False
+        self._paced[run] = (time.monotonic(), entry.at)
+        return True
+
+    def _resolve_path(self, entry: Entry, player: str) -> str | None:
+        """The path to send: the player filled in, offline attempt ids replaced; None
+        when it names an attempt whose start the server refused."""
+        path = entry.path
+        if PLAYER_SLOT in path:
+            path = path.replace(PLAYER_SLOT, encode_segment(player), 1)
+        if "offline-" not in path:
+            return path
+        parts = path.split("/")
+        with self._lock:
+            for index, part in enumerate(parts):
+                if not _PLACEHOLDER.match(part):
+                    continue
+                real = self._state.binds.get(part)
+                if real is not None:
+                    parts[index] = encode_segment(real)
+                    continue
+                start = self._state.placeholders.get(part)
+                if start is not None and not start.live:
+                    return None  # its start ended without an attempt
+        return "/".join(parts)
+
+    def _fail_run(self, entry: Entry, records: list[bytes]) -> None:
+        placeholder = next((p for p in entry.path.split("/") if _PLACEHOLDER.match(p)), "offline-?")
+        with self._lock:
+            start = self._state.placeholders.get(placeholder)
+        cause = start.error if start is not None else None
+        message = "the attempt this write belongs to was never started on the server"
+        if placeholder not in self._run_failed:
+            self._run_failed.add(placeholder)
+            _log.warning("kraty outbox: an attempt started offline was refused: %s", cause)
+            self._emit(
+                OutboxNotice(
+                    "run_failed",
+                    start.id if start is not None else None,
+                    _START_OP,
+                    entry.player,
+                    start.key if start is not None else None,
+                    error=cause or OutboxError(message),
+                    pending=self.pending_count,
+                    placeholder=placeholder,
+                )
+            )
+        self._end(entry, FAILED, records, code="attempt_not_started", message=message)
+
+    def _batch_of(self, entry: Entry) -> Batch | None:
+        if entry.batch is None:
+            return None
+        with self._lock:
+            return self._state.batches.get(entry.batch)
+
+    def _merge(self, entry: Entry, records: list[bytes]) -> Batch | None:
+        """Merge the increments queued right after ``entry`` into one batch record."""
+        first = _increment(entry)
+        if first is None:
+            return None
+        shape, total = first
+        members = [entry]
+        with self._lock:
+            unbound = self._state.head(None) if entry.player is not None else None
+            limit_order = unbound.order if unbound is not None else None
+            for other in self._state.following(entry, _MERGE_LIMIT - 1):
+                if limit_order is not None and other.order > limit_order:
+                    break
+                if (
+                    other.state != RECORDED
+                    or other.batch is not None
+                    or not other.mergeable
+                    or other.path != entry.path
+                    or other.query != entry.query
+                ):
+                    break
+                part = _increment(other)
+                if part is None or part[0] != shape:
+                    break
+                total = _add(total, part[1])
+                members.append(other)
+        if len(members) < 2:
+            return None
+        body = dict(json.loads(entry.body or b"{}"))
+        body.pop("metricValue", None)
+        body.pop("metrics", None)
+        if shape == "value":
+            body["metricValue"] = total
+        else:
+            body["metrics"] = total
+        batch_id = os.urandom(12).hex()
+        key = "b" + batch_id
+        body["idempotencyKey"] = key
+        raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        header = {"t": "bat", "id": batch_id, "mem": [m.id for m in members], "k": key}
+        records.append(frame(encode_record(header, raw)))
+        batch = Batch(header, raw)
+        return batch
+
+    # ------------------------------------------------------------------ compaction
+
+    def _maybe_compact(self) -> None:
+        state = self._state
+        if state.ended_count < 2 * state.live_count + 256:
+            return
+        if self._journal.size() < _COMPACT_BYTES:
+            return
+        try:
+            with self._journal.alone() as alone:
+                if not alone:  # another process has the journal open: later
+                    return
+                self._catch_up()
+                with self._lock:
+                    payloads = self._snapshot()
+                self._journal.rewrite(payloads)
+        except OSError as exc:
+            _log.warning("kraty outbox: compacting the journal failed: %s", exc)
+            return
+        self._catch_up()
+
+    def _snapshot(self) -> list[bytes]:
+        # Only live entries are kept: a rewrite happens only while no other process has
+        # the journal open, so nobody else still has to learn an outcome from it.
+        state = self._state
+        kept = [e for e in state.entries.values() if e.live]
+        out: list[bytes] = []
+        for e in kept:
+            header: dict[str, Any] = {
+                "t": "rec",
+                "id": e.id,
+                "op": e.op,
+                "m": e.method,
+                "p": e.path,
+                "k": e.key,
+                "pl": e.player,
+                "fp": e.fingerprint,
+                "u": e.url,
+                "at": e.at,
+                "o": e.origin,
+            }
+            if e.query:
+                header["q"] = e.query
+            if e.placeholder:
+                header["ph"] = e.placeholder
+            if e.mergeable:
+                header["mg"] = 1
+            out.append(encode_record(header, e.body))
+        for placeholder, real in state.binds.items():
+            out.append(encode_record({"t": "bind", "ph": placeholder, "to": real}))
+        batches = {e.batch for e in kept if e.batch is not None}
+        for batch_id in batches:
+            batch = state.batches.get(batch_id)
+            if batch is not None:
+                header = {"t": "bat", "id": batch.id, "mem": batch.members, "k": batch.key}
+                out.append(encode_record(header, batch.body))
+        for e in kept:
+            if e.state == RECORDED or e.fly_at is None:
+                continue
+            target = e.batch or e.id
+            out.append(
+                encode_record({"t": "fly", "id": target, "at": e.fly_at, "srv": e.fly_server})
+            )
+        state.forget_ended(_now_ms() + 1)
+        return out
+
+
+_PLAIN_TEXT: Final = re.compile(r'[^"\\\x00-\x1f\x7f]*')
+_encode_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_text(value: str | None) -> str:
+    """A JSON string (or ``null``), quickly for text that needs no escaping."""
+    if value is None:
+        return "null"
+    if _PLAIN_TEXT.fullmatch(value):
+        return f'"{value}"'
+    return _encode_text(value)
+
+
+def _run_of(path: str) -> str | None:
+    """The offline attempt id a recorded path names, if any."""
+    if "offline-" not in path:
+        return None
+    return next((part for part in path.split("/") if _PLACEHOLDER.match(part)), None)
+
+
+def _attempt_id(data: Any) -> str | None:
+    """The attempt id in an ``events.start`` answer."""
+    attempt = data.get("attempt") if isinstance(data, dict) else None
+    value = attempt.get("id") if isinstance(attempt, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _asdict(notice: OutboxNotice) -> dict[str, Any]:
+    return {name: getattr(notice, name) for name in OutboxNotice.__slots__}
+
+
+def _error_from_record(entry: Entry, result: dict[str, Any]) -> BaseException:
+    status = result.get("st")
+    code = result.get("c")
+    message = str(result.get("msg") or "")
+    if isinstance(status, int) and status >= 400 and isinstance(code, str):
+        return KratyApiError(status, code, message, idempotency_key=entry.key)
+    return OutboxError(message or f"the write ended as {entry.state}")
+
+
+def _increment(entry: Entry) -> tuple[str, Any] | None:
+    """(shape, amount) of a plain increment progress body, else None."""
+    try:
+        body = json.loads(entry.body or b"")
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("mode") != "increment" or "occurredAt" in body:
+        return None
+    value, metrics = body.get("metricValue"), body.get("metrics")
+    if (value is None) == (metrics is None):
+        return None
+    if value is not None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return "value", value
+    if not isinstance(metrics, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in metrics.values()
+    ):
+        return None
+    return "metrics:" + ",".join(sorted(metrics)), dict(metrics)
+
+
+def _add(total: Any, part: Any) -> Any:
+    if isinstance(total, dict):
+        return {k: total[k] + part[k] for k in total}
+    return total + part
