@@ -1,7 +1,7 @@
 """PyInstaller hooks for kraty_pygame, found through the ``pyinstaller40`` entry point.
 
 With them a plain ``pyinstaller my_game.py`` bundles what kraty_pygame loads by name
-(the lazily imported submodules, the emulator's modules and ``sse_starlette``) and its
+(the lazily imported submodules, the emulator's modules) and its
 data files (the emulator's schema and demo config, the demo's assets).
 """
 

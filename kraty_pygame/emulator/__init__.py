@@ -19,7 +19,7 @@ import importlib.util
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-_REQUIRED = ("fastapi", "uvicorn", "sse_starlette")
+_REQUIRED = ("fastapi", "uvicorn", "pydantic")
 _missing = tuple(name for name in _REQUIRED if importlib.util.find_spec(name) is None)
 if _missing:
     raise ImportError(

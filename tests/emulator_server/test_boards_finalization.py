@@ -13,6 +13,7 @@ import pytest
 from kraty_pygame.emulator.config.models import (
     EventConfig,
     GameConfig,
+    MetricConfig,
     RewardBundleConfig,
     RewardPolicyConfig,
     RewardTier,
@@ -55,7 +56,14 @@ class World:
         self.config = GameConfig(
             source="test",
             reward_bundles=bundles,
-            events=(EventConfig(key="cup", name="Cup", reward_policy=policy),),
+            events=(
+                EventConfig(
+                    key="cup",
+                    name="Cup",
+                    metrics=(MetricConfig(key="score"),),  # a valid event has a metric
+                    reward_policy=policy,
+                ),
+            ),
         )
 
     @property

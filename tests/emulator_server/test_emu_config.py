@@ -107,12 +107,68 @@ name = "Gold"
             "[[items]]\nkey = 'c'\nname = 'C'\ncrate = 'missing'\n",
             "items[0].crate: no [crates.missing] table",
         ),
+        (
+            "[[events]]\nkey = 'e'\nname = 'E'\n[[events.metrics]]\nkey = 'm'\ntarget = 'x'\n",
+            "events[0].metrics[0].target: expected a number, got string",
+        ),
+        (
+            "[[events]]\nkey = 'e'\nname = 'E'\n[[events.metrics]]\nkey = 'm'\nbogus = 1\n",
+            "events[0].metrics[0].bogus: unknown key",
+        ),
+        (
+            "[reward_bundles.b]\nentries = [{ type = 'gem' }]\n",
+            "reward_bundles.b.entries[0].type: must be one of currency, item, crate; got 'gem'",
+        ),
+        (
+            "[reward_bundles.b]\n"
+            "entries = [{ type = 'currency', currencyKey = 'gold',"
+            " amount = { min = 5, max = 2 } }]\n",
+            "reward_bundles.b.entries[0].amount: max (2) is below min (5)",
+        ),
+        (
+            "[[currencies]]\nkey = 'lvl'\nname = 'L'\nlevel_rewards = { x = [] }\n",
+            "currencies[1].level_rewards.x: level keys are integers",
+        ),
+        (
+            "[[events]]\nkey = 'e'\nname = 'E'\n[[events.metrics]]\nkey = 'm'\n"
+            "[events.entry_requirement]\nall = [{ balance = { key = 'gold', min = -1 } }]\n",
+            "events[0].entry_requirement.all[0].balance.min: must be >= 0, got -1",
+        ),
     ],
 )
 def test_errors_name_the_file_and_key_path(snippet: str, expected: str) -> None:
     message = _problems(_BASE + snippet)
-    assert "game.toml: " in message
+    assert "game.toml:" in message
     assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ("[game]\nid = 'g'\nnmae = 'typo'\n", "game.toml:10: game.nmae: unknown key"),
+        (
+            "[[events]]\nkey = 'e'\nname = 'E'\n[[events.metrics]]\nkey = 'm'\n"
+            "[[events]]\nkey = 'f'\nname = 'F'\n[[events.metrics]]\nkey = 'm'\n"
+            "[[events.milestones]]\nkey = 'x'\nmetric = 'm'\nthreshold = 'high'\nentries = []\n",
+            "game.toml:21: events[1].milestones[0].threshold: expected a number",
+        ),
+        (  # a key inside an inline table: the line of the enclosing key
+            "[seed.new_player]\nwallet = { diamonds = 3 }\n",
+            "game.toml:9: seed.new_player.wallet.diamonds: unknown currency",
+        ),
+        (  # look-alike lines inside a multi-line string are text, not keys
+            'notes = """\n[emulator]\nport = 1\n"""\n[emulator]\nport = "x"\n',
+            "game.toml:13: emulator.port: expected an integer",
+        ),
+        (  # a problem with no key in the file names the file only
+            "",
+            "game.toml: api_keys: at least one client_sdk key",
+        ),
+    ],
+)
+def test_errors_name_the_line_of_the_key(snippet: str, expected: str) -> None:
+    base = _BASE if snippet else _BASE.replace("client_sdk", "server_integration")
+    assert expected in _problems(base + snippet)
 
 
 def test_syntax_errors_name_the_line(tmp_path: Path) -> None:

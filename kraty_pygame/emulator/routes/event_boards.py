@@ -2,23 +2,18 @@
 
 SSE framing: LF line endings, ``event:`` + one ``data:`` line of JSON,
 a blank line after each event, a ``: connected`` comment first and a ``: hb``
-comment every ``sse_heartbeat_s`` seconds (sse-starlette's own ping, configured to
-send exactly that instead of its default CRLF ``: ping - <time>`` comments).
+comment every ``sse_heartbeat_s`` seconds (see ``streams/sse.py``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Send
 
 from kraty_pygame.emulator.clock import iso
 from kraty_pygame.emulator.domain.leaderboards import board_views, event_boards
@@ -30,6 +25,7 @@ from kraty_pygame.emulator.routes._common import ClientKey, Runtime, player_writ
 from kraty_pygame.emulator.runtime import EmulatorRuntime
 from kraty_pygame.emulator.store import Transaction
 from kraty_pygame.emulator.streams.broadcast import comment, encode_event
+from kraty_pygame.emulator.streams.sse import SubscriptionStream
 
 router = APIRouter(tags=["event-leaderboards"])
 
@@ -120,24 +116,6 @@ async def read(
 # ----------------------------------------------------------------------- stream
 
 
-def _heartbeat() -> ServerSentEvent:
-    return ServerSentEvent(comment="hb", sep="\n")
-
-
-class _EventStream(EventSourceResponse):
-    """sse-starlette's response without a cancel scope around every send.
-
-    With no ``send_timeout`` the library still opens an anyio cancel scope per chunk;
-    at a 1,000-subscriber fan-out that is a measurable share of the per-event cost.
-    """
-
-    async def _send_with_timeout(self, send: Send, message: Message) -> None:
-        if self.send_timeout is None:
-            await send(message)
-            return
-        await super()._send_with_timeout(send, message)
-
-
 def open_stream(rt: EmulatorRuntime, leaderboard_id: str) -> Response:
     """Subscribe first, then check the board, so no update is missed."""
     sub = rt.broadcaster.subscribe(leaderboard_id)
@@ -151,28 +129,12 @@ def open_stream(rt: EmulatorRuntime, leaderboard_id: str) -> Response:
     except BaseException:
         sub.close()
         raise
-    ready = encode_event("ready", {"leaderboardId": leaderboard_id, "serverTime": iso(now)})
-    finalized = board.finalized
-
-    async def frames() -> AsyncIterator[bytes]:
-        try:
-            yield comment("connected") + ready
-            if finalized:
-                yield encode_event("closed", {"reason": "finalized"})
-                return
-            while batch := await sub.next_batch():
-                yield batch[0].frame if len(batch) == 1 else b"".join(e.frame for e in batch)
-        finally:
-            sub.close()
-
-    return _EventStream(
-        frames(),
-        # A HEAD request never iterates ``frames()``: close the subscription anyway.
-        background=BackgroundTask(sub.close),
-        ping=rt.heartbeat_s(),
-        sep="\n",
-        ping_message_factory=_heartbeat,
+    first = comment("connected") + encode_event(
+        "ready", {"leaderboardId": leaderboard_id, "serverTime": iso(now)}
     )
+    if board.finalized:
+        first += encode_event("closed", {"reason": "finalized"})
+    return SubscriptionStream(sub, first, heartbeat_s=rt.heartbeat_s(), ended=board.finalized)
 
 
 @router.get("/sdk/v1/event-leaderboards/{leaderboard_id}/stream")

@@ -9,11 +9,7 @@ heartbeats every ``sse_heartbeat_s``; ``/_emulator/reset`` ends open streams wit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from fastapi import APIRouter
-from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,12 +18,9 @@ from kraty_pygame.emulator.http import auth
 from kraty_pygame.emulator.routes._common import ClientKey, Runtime
 from kraty_pygame.emulator.streams.broadcast import comment, encode_event
 from kraty_pygame.emulator.streams.inventory_feed import channel_of
+from kraty_pygame.emulator.streams.sse import SubscriptionStream
 
 router = APIRouter(tags=["inventory"])
-
-
-def _heartbeat() -> ServerSentEvent:
-    return ServerSentEvent(comment="hb", sep="\n")
 
 
 @router.get("/sdk/v1/players/{external_id}/inventory/stream")
@@ -44,19 +37,4 @@ async def inventory_stream(
         # this subscription (and precedes ``ready``) or will see it and publish to it.
         sub = rt.inventory_feed.hub.subscribe(channel_of(player.id))
     ready = encode_event("ready", {"externalPlayerId": player.external_id})
-
-    async def frames() -> AsyncIterator[bytes]:
-        try:
-            yield comment("connected") + ready
-            while batch := await sub.next_batch():
-                yield b"".join(event.frame for event in batch)
-        finally:
-            sub.close()
-
-    return EventSourceResponse(
-        frames(),
-        background=BackgroundTask(sub.close),
-        ping=rt.heartbeat_s(),
-        sep="\n",
-        ping_message_factory=_heartbeat,
-    )
+    return SubscriptionStream(sub, comment("connected") + ready, heartbeat_s=rt.heartbeat_s())

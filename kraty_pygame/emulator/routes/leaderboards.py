@@ -18,8 +18,7 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kraty_pygame.emulator.config.models import LeaderboardConfig
-from kraty_pygame.emulator.config.parse import EVENT_BOARD_ID_RE
+from kraty_pygame.emulator.config.models import EVENT_BOARD_ID_RE, LeaderboardConfig
 from kraty_pygame.emulator.domain.leaderboards import board_views, event_boards, keyed_segments
 from kraty_pygame.emulator.domain.leaderboards.boards import Transaction
 from kraty_pygame.emulator.domain.leaderboards.keyed_boards import (

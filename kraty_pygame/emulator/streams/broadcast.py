@@ -3,7 +3,9 @@
 One :class:`Broadcaster` per app. Writers call :meth:`Broadcaster.publish` from any
 thread (typically an ``after_commit`` callback); every subscriber of the channel
 gets the event in its own bounded buffer and its consumer, an asyncio task on the
-server's event loop, is woken with one ``call_soon_threadsafe`` per publish.
+server's event loop, is woken by one callback per publish and loop. A consumer may
+instead attach a writer (see ``streams/sse.py``): that callback then hands every
+such subscriber its pending events directly, in one pass.
 
 Slow consumers never make memory grow without bound: ``score_update`` events are
 *coalesced* per participant (the latest entry wins, keeping the position of the
@@ -22,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -88,6 +90,8 @@ class Subscription:
         self._wake = asyncio.Event()
         self._closed = False
         self._ended = False
+        self._sink: Callable[[list[StreamEvent]], None] | None = None
+        self._held = False
         self.coalesced = 0  # how many updates were merged into a pending one
         self.delivered = 0
 
@@ -122,8 +126,48 @@ class Subscription:
         self._pending[("s", self._seq)] = StreamEvent.make("closed", {"reason": "overflow"})
         self._closed = True
 
-    def _wake_up(self) -> None:
-        self._wake.set()
+    def _take(self) -> list[StreamEvent]:
+        """Everything pending, in order, up to a terminal event (hub lock held)."""
+        if self._ended:
+            self._pending.clear()
+            return []
+        items = list(self._pending.values())
+        self._pending.clear()
+        self._signalled = False
+        for i, event in enumerate(items):
+            if event.terminal:
+                items = items[: i + 1]
+                self._ended = True
+                break
+        self.delivered += len(items)
+        return items
+
+    # -- direct delivery (the subscription's event loop) ------------------------
+
+    def attach(self, sink: Callable[[list[StreamEvent]], None]) -> None:
+        """Hand pending events to ``sink`` from the broadcaster's pass from now on.
+
+        ``sink`` runs on this subscription's loop and must not block; what is
+        pending already is handed over at once.
+        """
+        with self._hub._lock:
+            self._sink = sink
+        self.release()
+
+    def hold(self) -> None:
+        """The sink is busy: keep buffering (and coalescing) until :meth:`release`."""
+        with self._hub._lock:
+            self._held = True
+            self._signalled = True
+
+    def release(self) -> None:
+        """The sink can take events again: hand it what was buffered meanwhile."""
+        with self._hub._lock:
+            self._held = False
+            items = self._take()
+            sink = self._sink
+        if items and sink is not None:
+            sink(items)
 
     # -- consumer side (the subscription's event loop) --------------------------
 
@@ -142,19 +186,10 @@ class Subscription:
         while True:
             await self._wake.wait()
             with self._hub._lock:
-                items = list(self._pending.values())
-                self._pending.clear()
-                self._signalled = False
                 self._wake.clear()
-            if not items:
-                continue
-            for i, event in enumerate(items):
-                if event.terminal:
-                    items = items[: i + 1]
-                    self._ended = True
-                    break
-            self.delivered += len(items)
-            return items
+                items = self._take()
+            if items or self._ended:
+                return items
 
     async def batches(self) -> AsyncIterator[list[StreamEvent]]:
         """Yield what is pending, in order, until a terminal event was yielded."""
@@ -243,25 +278,38 @@ class Broadcaster:
             if not subs:
                 del self._channels[sub.channel]
 
-    @staticmethod
-    def _wake(to_wake: dict[asyncio.AbstractEventLoop, list[Subscription]]) -> None:
+    def _wake(self, to_wake: dict[asyncio.AbstractEventLoop, list[Subscription]]) -> None:
+        """One callback per loop wakes (or writes to) all its subscribers of a publish."""
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         for loop, subs in to_wake.items():
-            if loop is running:
-                for sub in subs:
-                    sub._wake_up()
-                continue
             if loop.is_closed():
                 continue
 
-            def _set_all(batch: list[Subscription] = subs) -> None:
-                for one in batch:
-                    one._wake_up()
+            def _pass(batch: list[Subscription] = subs) -> None:
+                self._deliver(batch)
 
             try:
-                loop.call_soon_threadsafe(_set_all)
+                if loop is running:
+                    loop.call_soon(_pass)
+                else:
+                    loop.call_soon_threadsafe(_pass)
             except RuntimeError:  # the loop closed meanwhile
                 continue
+
+    def _deliver(self, subs: list[Subscription]) -> None:
+        """Wake consumers that wait; hand the others their pending events directly."""
+        direct: list[tuple[Callable[[list[StreamEvent]], None], list[StreamEvent]]] = []
+        with self._lock:
+            for sub in subs:
+                sink = sub._sink
+                if sink is None:
+                    sub._wake.set()
+                elif not sub._held:
+                    items = sub._take()
+                    if items:
+                        direct.append((sink, items))
+        for sink, items in direct:
+            sink(items)
