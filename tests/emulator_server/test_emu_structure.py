@@ -19,8 +19,10 @@ _MUTABLE_CALLS = frozenset(
     {"dict", "list", "set", "defaultdict", "deque", "OrderedDict", "Counter"}
 )
 _MUTABLE_NODES = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
+#: Pointers outside the repository: an upper-case markdown file name (the repository's own
+#: pages live in docs/ in lower case), a section sign, or a work-package name.
 _FOREIGN_WORDS = re.compile(
-    r"PROTOCOL\.md|STYLE\.md|§|CONTRACTS|emulator-boards|platform-extras|emulator engineer"
+    r"\b[A-Z]{4,}\.md\b|\u00a7|CONTRACTS|emulator-boards|platform-extras|emulator engineer"
 )
 
 
