@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -37,6 +36,7 @@ __all__ = [
     "Subscription",
     "comment",
     "encode_event",
+    "http_chunk",
 ]
 
 #: Kinds after which a stream ends.
@@ -56,21 +56,32 @@ def comment(text: str) -> bytes:
     return f": {text}\n\n".encode()
 
 
+def http_chunk(body: bytes) -> bytes:
+    """``body`` framed as one chunk of a chunked HTTP response."""
+    return b"%x\r\n%b\r\n" % (len(body), body)
+
+
 @dataclass(frozen=True)
 class StreamEvent:
-    """An event as delivered: its kind, its payload and its encoded frame."""
+    """An event as delivered: its kind, its payload, its encoded frame and that frame
+    as one HTTP chunk (both made once, shared by every subscriber)."""
 
     kind: str
     data: Mapping[str, Any]
     frame: bytes
-
-    @property
-    def terminal(self) -> bool:
-        return self.kind in TERMINAL_KINDS
+    chunk: bytes
+    terminal: bool  # the stream ends after this event
 
     @classmethod
     def make(cls, kind: str, data: Mapping[str, Any]) -> StreamEvent:
-        return cls(kind=kind, data=dict(data), frame=encode_event(kind, data))
+        frame = encode_event(kind, data)
+        return cls(
+            kind=kind,
+            data=dict(data),
+            frame=frame,
+            chunk=http_chunk(frame),
+            terminal=kind in TERMINAL_KINDS,
+        )
 
 
 class Subscription:
@@ -83,7 +94,8 @@ class Subscription:
         self._hub = hub
         self._loop = loop
         self._max_pending = max_pending
-        self._pending: OrderedDict[tuple[Any, ...], StreamEvent] = OrderedDict()
+        # insertion-ordered; replacing a value keeps its position (coalescing)
+        self._pending: dict[tuple[Any, ...], StreamEvent] = {}
         self._generation = 0
         self._seq = 0
         self._signalled = False
@@ -128,17 +140,22 @@ class Subscription:
 
     def _take(self) -> list[StreamEvent]:
         """Everything pending, in order, up to a terminal event (hub lock held)."""
+        pending = self._pending
         if self._ended:
-            self._pending.clear()
+            pending.clear()
             return []
-        items = list(self._pending.values())
-        self._pending.clear()
+        items = list(pending.values())
+        pending.clear()
         self._signalled = False
-        for i, event in enumerate(items):
-            if event.terminal:
-                items = items[: i + 1]
+        if len(items) == 1:
+            if items[0].terminal:
                 self._ended = True
-                break
+        else:
+            for i, event in enumerate(items):
+                if event.terminal:
+                    items = items[: i + 1]
+                    self._ended = True
+                    break
         self.delivered += len(items)
         return items
 
