@@ -24,8 +24,8 @@ CLOCK_MODES: Final = ("real", "manual")
 
 def iso(moment: datetime) -> str:
     """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC, milliseconds)."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_iso(text: str) -> datetime:
@@ -65,7 +65,8 @@ def check_reachable(moment: datetime) -> datetime:
 
 def truncate_ms(moment: datetime) -> datetime:
     """Drop sub-millisecond precision so stored and emitted times compare equal."""
-    return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+    extra = moment.microsecond % 1000
+    return moment - timedelta(microseconds=extra) if extra else moment
 
 
 class EmulatorClock:
@@ -94,10 +95,10 @@ class EmulatorClock:
 
     def now(self) -> datetime:
         """The current emulator time (UTC, millisecond precision)."""
-        with self._lock:
-            if self._mode == "manual":
-                return self._frozen
-            return truncate_ms(datetime.now(UTC) + self._offset)
+        # No lock: each reading is one attribute, replaced whole by the writers.
+        if self._mode == "manual":
+            return self._frozen
+        return truncate_ms(datetime.now(UTC) + self._offset)
 
     def monotonic(self) -> float:
         """Seconds on a monotonic scale that also moves with the emulator clock."""
