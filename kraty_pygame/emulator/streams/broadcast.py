@@ -95,7 +95,7 @@ class Subscription:
         self._loop = loop
         self._max_pending = max_pending
         # insertion-ordered; replacing a value keeps its position (coalescing)
-        self._pending: dict[tuple[Any, ...], StreamEvent] = {}
+        self._pending: dict[str | int, StreamEvent] = {}
         self._generation = 0
         self._seq = 0
         self._signalled = False
@@ -113,8 +113,10 @@ class Subscription:
         """Buffer ``event``; returns True when the consumer needs a wake-up."""
         if self._closed:
             return False
+        # Keys are strings and integers, which the garbage collector does not track.
+        key: str | int
         if coalesce_key is not None:
-            key: tuple[Any, ...] = ("c", self._generation, coalesce_key)
+            key = f"{self._generation}:{coalesce_key}"
             if key in self._pending:
                 self._pending[key] = event  # latest wins, position kept
                 self.coalesced += 1
@@ -122,7 +124,7 @@ class Subscription:
         else:
             self._seq += 1
             self._generation += 1
-            key = ("s", self._seq)
+            key = self._seq
         if len(self._pending) >= self._max_pending and not event.terminal:
             self._overflow()
         else:
@@ -135,7 +137,7 @@ class Subscription:
     def _overflow(self) -> None:
         self._pending.clear()
         self._seq += 1
-        self._pending[("s", self._seq)] = StreamEvent.make("closed", {"reason": "overflow"})
+        self._pending[self._seq] = StreamEvent.make("closed", {"reason": "overflow"})
         self._closed = True
 
     def _take(self) -> list[StreamEvent]:
@@ -317,16 +319,17 @@ class Broadcaster:
                 continue
 
     def _deliver(self, subs: list[Subscription]) -> None:
-        """Wake consumers that wait; hand the others their pending events directly."""
-        direct: list[tuple[Callable[[list[StreamEvent]], None], list[StreamEvent]]] = []
-        with self._lock:
-            for sub in subs:
+        """Wake consumers that wait; hand the others their pending events directly,
+        one subscriber at a time (nothing is collected for the whole pass)."""
+        lock = self._lock
+        for sub in subs:
+            with lock:
                 sink = sub._sink
                 if sink is None:
                     sub._wake.set()
-                elif not sub._held:
-                    items = sub._take()
-                    if items:
-                        direct.append((sink, items))
-        for sink, items in direct:
-            sink(items)
+                    continue
+                if sub._held:
+                    continue
+                items = sub._take()
+            if items:
+                sink(items)
