@@ -46,6 +46,12 @@ def _parse_int(text: str) -> int:
     return value
 
 
+#: One decoder for every body (it keeps no state between documents).
+_DECODER: Final = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int
+)
+
+
 def _depth(value: Any) -> int:
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -69,12 +75,8 @@ def parse_body(raw: bytes) -> Any:
         ValueError: the body is not JSON at all (the route reports that itself).
     """
     try:
-        value = json.loads(
-            raw,
-            parse_constant=_reject_constant,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-        )
+        # as ``json.loads`` reads bytes (UTF-8/16/32, a UTF-8 BOM skipped)
+        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except RecursionError:
         raise BodyRejected(f"JSON nests deeper than {MAX_DEPTH} levels") from None
     # Cheap pre-check: nesting needs at least that many brackets.
