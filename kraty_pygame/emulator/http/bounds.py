@@ -1,15 +1,6 @@
-"""What numbers and JSON shapes the emulator accepts and emits.
-
-* Every float is finite (no ``NaN`` / ``Infinity``, no literal like ``1e999`` that
-  overflows to infinity).
-* Every integer fits the ledger: ``|n| <= MAX_INT`` (2**53 - 1, the largest integer
-  every SDK's JSON parser keeps exact).
-* JSON nests at most ``MAX_DEPTH`` levels.
-
-:func:`parse_body` applies these rules to a request body before any route sees it;
-:func:`check_finite` and :func:`check_int` guard computed results; :func:`finite_json`
-repairs values read from an older database before they are sent.
-"""
+"""What numbers and JSON shapes the emulator accepts and emits: finite floats,
+integers within ``±MAX_INT`` (2**53 - 1, exact in every SDK's JSON parser), nesting at
+most ``MAX_DEPTH`` levels. :func:`parse_body` applies the rules to request bodies."""
 
 from __future__ import annotations
 

@@ -1,13 +1,6 @@
-"""The emulator's HTTP protocol: uvicorn's httptools protocol with connection limits.
-
-:func:`protocol_class` returns the protocol uvicorn runs. Per connection it caps the
-size of a request head (431), gives the head and the body a deadline (408) and closes
-idle keep-alive connections; across connections it caps how many are open, closing
-the oldest idle ones first (never one with a request or a stream under way). It also
-writes a response whose length is known in one piece (head and body together), and
-lets a stream write ready-framed chunks straight to its connection
-(:func:`chunk_writer`).
-"""
+"""The emulator's HTTP protocol: uvicorn's httptools protocol with connection limits
+(see :class:`LimitedHttpToolsProtocol`), one socket write per response whose length is
+known, and direct chunk writes for streams (:func:`chunk_writer`)."""
 
 from __future__ import annotations
 

@@ -1,23 +1,5 @@
-"""Fan-out of leaderboard stream events to SSE subscribers.
-
-One :class:`Broadcaster` per app. Writers call :meth:`Broadcaster.publish` from any
-thread (typically an ``after_commit`` callback); every subscriber of the channel
-gets the event in its own bounded buffer and its consumer, an asyncio task on the
-server's event loop, is woken by one callback per publish and loop. A consumer may
-instead attach a writer (see ``streams/sse.py``): that callback then hands every
-such subscriber its pending events directly, in one pass.
-
-Slow consumers never make memory grow without bound: ``score_update`` events are
-*coalesced* per participant (the latest entry wins, keeping the position of the
-first pending one), while ``ready`` / ``finalized`` / ``closed`` are kept in order
-and act as barriers (an update published after a barrier never jumps ahead of it).
-A subscriber whose buffer still overflows (more distinct participants pending than
-``max_pending``) is ended with ``closed {"reason": "overflow"}``; the client reads a
-fresh snapshot and reconnects.
-
-Each event is encoded once per publish (``event: <kind>\\ndata: <json>\\n\\n`` with
-LF line endings) and shared by every subscriber.
-"""
+"""Fan-out of stream events to SSE subscribers: one :class:`Broadcaster` per app,
+one bounded, coalescing buffer per subscriber, each event encoded once."""
 
 from __future__ import annotations
 
@@ -225,6 +207,24 @@ class Subscription:
 
 class Broadcaster:
     """Channels (one per board) of subscriptions; ``publish`` is thread-safe.
+
+    Writers call :meth:`publish` from any thread (typically an ``after_commit``
+    callback); every subscriber of the channel gets the event in its own bounded buffer
+    and its consumer, an asyncio task on the server's event loop, is woken by one
+    callback per publish and loop. A consumer may
+    instead attach a writer (see ``streams/sse.py``): that callback then hands every
+    such subscriber its pending events directly, in one pass.
+
+    Slow consumers never make memory grow without bound: ``score_update`` events are
+    *coalesced* per participant (the latest entry wins, keeping the position of the
+    first pending one), while ``ready`` / ``finalized`` / ``closed`` are kept in order
+    and act as barriers (an update published after a barrier never jumps ahead of it).
+    A subscriber whose buffer still overflows (more distinct participants pending than
+    ``max_pending``) is ended with ``closed {"reason": "overflow"}``; the client reads a
+    fresh snapshot and reconnects.
+
+    Each event is encoded once per publish (``event: <kind>\\ndata: <json>\\n\\n`` with
+    LF line endings, and that frame as one HTTP chunk) and shared by every subscriber.
 
     Args:
         max_pending: bound of one subscriber's buffer (distinct pending events).

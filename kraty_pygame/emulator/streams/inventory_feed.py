@@ -1,19 +1,5 @@
-"""Live inventory changes: the ledger and new grants, as stream events.
-
-Every holding change already writes a ``ledger`` row and every grant a ``grants`` row,
-whoever made it (client routes, ``/server/v1``, claims, crate openings, seeding,
-finalization rewards). So instead of a publish call in each writer, the feed hooks the
-store once: just before each write transaction commits it reads the rows added since
-its watermarks, and ``tx.after_commit`` publishes them per player and advances the
-watermarks — a rolled-back transaction publishes nothing. While no stream is open a
-commit reads nothing; the watermarks catch up when the next stream subscribes.
-
-Events (``event:`` name = kind), one channel per player (``inventory:<player id>``):
-
-* ``inventory_changed`` ``{itemKey, delta, quantity, reason, origin, ledgerId, occurredAt}``
-* ``wallet_changed`` ``{economyKey, delta, balance, reason, origin, ledgerId, occurredAt}``
-* ``grant_created`` ``{grantId, grantKind, sourceKind, contents, occurredAt}``
-"""
+"""Live inventory changes: ledger rows and new grants of committed writes, published
+as stream events (one channel per player)."""
 
 from __future__ import annotations
 
@@ -34,7 +20,22 @@ def channel_of(player_id: str) -> str:
 
 
 class InventoryFeed:
-    """Publishes ledger rows and new grants of committed transactions to a broadcaster."""
+    """Publishes ledger rows and new grants of committed transactions to a broadcaster.
+
+    Every holding change already writes a ``ledger`` row and every grant a ``grants`` row,
+    whoever made it (client routes, ``/server/v1``, claims, crate openings, seeding,
+    finalization rewards). So instead of a publish call in each writer, the feed hooks the
+    store once: just before each write transaction commits it reads the rows added since
+    its watermarks, and ``tx.after_commit`` publishes them per player and advances the
+    watermarks — a rolled-back transaction publishes nothing. While no stream is open a
+    commit reads nothing; the watermarks catch up when the next stream subscribes.
+
+    Events (``event:`` name = kind), one channel per player (``inventory:<player id>``):
+
+    * ``inventory_changed`` ``{itemKey, delta, quantity, reason, origin, ledgerId, occurredAt}``
+    * ``wallet_changed`` ``{economyKey, delta, balance, reason, origin, ledgerId, occurredAt}``
+    * ``grant_created`` ``{grantId, grantKind, sourceKind, contents, occurredAt}``
+    """
 
     def __init__(self, store: Store, hub: Broadcaster | None = None) -> None:
         self.hub = hub or Broadcaster()

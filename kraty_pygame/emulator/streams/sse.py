@@ -1,14 +1,5 @@
-"""The SSE response of a broadcaster subscription, written to by the broadcaster itself.
-
-After its head and first frames the response attaches a writer to the subscription;
-the broadcaster's pass hands it the pending frames, which it writes to the connection
-at once: the event's ready-made HTTP chunk, straight to the socket where the server is
-the emulator's own, else through ASGI ``send``. When the socket's buffer is full, a
-task finishes that write through ``send`` and the subscription buffers (and
-coalesces) meanwhile. A ``: hb`` comment goes out every ``heartbeat_s`` seconds while
-no write is pending; the response ends after a terminal event or when the client
-leaves.
-"""
+"""The SSE response of a broadcaster subscription, written to by the broadcaster itself
+(see :class:`SubscriptionStream`)."""
 
 from __future__ import annotations
 
@@ -159,6 +150,15 @@ async def _resume(coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
 
 class SubscriptionStream(Response):
     """``text/event-stream`` of a subscription: ``first`` bytes, then its events.
+
+    After its head and first frames the response attaches a writer to the subscription;
+    the broadcaster's pass hands it the pending frames, which it writes to the connection
+    at once: the event's ready-made HTTP chunk, straight to the socket where the server is
+    the emulator's own, else through ASGI ``send``. When the socket's buffer is full, a
+    task finishes that write through ``send`` and the subscription buffers (and
+    coalesces) meanwhile. A ``: hb`` comment goes out every ``heartbeat_s`` seconds while
+    no write is pending; the response ends after a terminal event or when the client
+    leaves.
 
     Args:
         sub: the subscription (closed when the response ends, whatever the reason).
