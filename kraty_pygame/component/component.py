@@ -70,18 +70,7 @@ from kraty_pygame.component.platform_watchers import (
     InventoryWatcher,
     PresenceWatcher,
 )
-from kraty_pygame.component.proxies import (
-    CatalogProxy,
-    EventLeaderboardsProxy,
-    EventsProxy,
-    FriendsProxy,
-    GrantsProxy,
-    InventoryProxy,
-    LeaderboardsProxy,
-    LobbiesProxy,
-    PlayersProxy,
-    WalletProxy,
-)
+from kraty_pygame.component.proxies import ResourceProxy
 from kraty_pygame.component.stats import ComponentStats
 from kraty_pygame.component.watchers import GrantsWatcher, LobbyWatcher, Watcher
 from kraty_pygame.component.worker import (
@@ -94,9 +83,12 @@ from kraty_pygame.component.worker import (
 )
 from kraty_pygame.sdk._constants import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.errors import KratyApiError, KratyCancelledError, KratyNetworkError
+from kraty_pygame.sdk.kraty import resource_areas
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:
+    # generated from the SDK's declarations: typed ``component.<area>`` proxies
+    from kraty_pygame.component._typed_proxies import Proxies as _Proxies
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.models.time import TimeSync
     from kraty_pygame.sdk.streams.leaderboard import ReconnectPolicy
@@ -128,7 +120,11 @@ _NOT_SYNCED: Final = (
 )
 
 
-class KratyComponent(FacadeCalls):
+if not TYPE_CHECKING:
+    _Proxies = object
+
+
+class KratyComponent(FacadeCalls, _Proxies):
     """Runs a ``Kraty`` facade on background threads and talks to the game through events.
 
     Construct it on the main thread (the one running the pygame loop): the request
@@ -245,16 +241,8 @@ class KratyComponent(FacadeCalls):
             self._delivery.shown = self._outbox.shown
             self._outbox.attempts = self._attempts
             self._outbox.on_held = self._observe_identity  # KRATY_IDENTITY secret_invalid
-        self.events = EventsProxy(self)
-        self.grants = GrantsProxy(self)
-        self.lobbies = LobbiesProxy(self)
-        self.inventory = InventoryProxy(self)
-        self.wallet = WalletProxy(self)
-        self.catalog = CatalogProxy(self)
-        self.event_leaderboards = EventLeaderboardsProxy(self)
-        self.leaderboards = LeaderboardsProxy(self)
-        self.players = PlayersProxy(self)
-        self.friends = FriendsProxy(self)
+        for area in resource_areas(type(kraty)):  # component.events, .grants, ...
+            setattr(self, area, ResourceProxy(self, area))
         self._switch_interval = switch_interval
         self._saved_switch_interval: float | None = None
         if switch_interval is not None and switch_interval < sys.getswitchinterval():
