@@ -1,35 +1,10 @@
 """``KratyComponent``: the blocking SDK behind a non-blocking, once-per-frame pygame API.
 
-The three-line integration::
-
-    component = KratyComponent(Kraty("kr_test.client-demo"))   # starts the worker
-    component.update()              # every frame, before pygame.event.get()
-    component.events.progress(...)  # returns a RequestHandle at once
-
-Data path: a durable write (progress, claims, debits...) is recorded in the outbox on
-the calling thread before the proxy returns (``outbox_link.py``) and its handle finishes
-from the outbox's sender thread; any other call becomes a job on the request worker,
-which calls the SDK and puts the result in a bounded buffer. ``update()`` (main thread)
-takes at most ``max_results_per_update`` items, runs handle callbacks and posts the
-``KRATY_*`` events. Watchers (grants poller, live leaderboards, lobby watcher) run on
-threads of their own and feed the same buffer. Worker and watcher threads never call
-pygame.
-
-Overflow policy (no unbounded memory when the game stops calling ``update()``):
-
-* **Calls.** At most ``max_pending_requests`` calls may be outstanding: queued, in
-  flight, or finished but not yet delivered by ``update()``. Beyond that a call returns
-  a handle that has already failed with ``KratyQueueFullError``; nothing is sent, no
-  event is posted for it (its ``on_done`` callbacks still run), ``stats.refused``
-  counts it.
-* **Live data.** Stream and watcher output is coalesced per key (leaderboard entries
-  per participant, snapshots per board, lobby states per lobby: latest wins) and capped
-  at ``max_live_items``; beyond that the oldest live item is dropped
-  (``stats.live_dropped``).
-* **pygame's queue.** SDL holds 65,535 events and ``pygame.event.post`` raises when it
-  is full. Events that could not be posted wait in the component (at most one
-  ``update()``'s worth) and are retried on the next ``update()``; meanwhile no new
-  results are taken, so the bounds above apply (``stats.post_retries``).
+Durable writes are recorded in the outbox on the calling thread (``outbox_link.py``);
+other calls become jobs on the request worker (``worker.py``). ``update()`` delivers
+at most ``max_results_per_update`` results per frame as ``KRATY_*`` events; worker and
+watcher threads never call pygame. The bounds that keep memory flat when the game
+stops calling ``update()`` are in docs/pygame-guide.md ("Bounds and overflow").
 """
 
 from __future__ import annotations

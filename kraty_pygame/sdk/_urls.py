@@ -1,4 +1,4 @@
-"""URL helpers: path-segment and query encoding (PROTOCOL.md §0.3, §1.1)."""
+"""URL helpers: percent-encoding of path segments and query values."""
 
 from __future__ import annotations
 

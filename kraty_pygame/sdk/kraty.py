@@ -1,4 +1,4 @@
-"""``Kraty``: the blocking SDK facade a program holds (PROTOCOL.md Appendix B.1)."""
+"""``Kraty``: the blocking SDK facade a program holds."""
 
 from __future__ import annotations
 
@@ -363,7 +363,7 @@ class Kraty:
         ``players.get_anonymized_identity()`` then)."""
         return self.identity.synthetic_identity
 
-    # ------------------------------------------------------------------ server time (E37)
+    # ------------------------------------------------------------------ server time
 
     def get_server_time(self, *, timezone: str | None = None) -> ServerTime:
         """Read the server clock (``timezone``: an IANA name; default the game's zone)."""

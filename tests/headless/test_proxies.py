@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from kraty_pygame.component import KRATY_REQUEST_DONE
+from kraty_pygame.component.batching import PROGRESS_OPERATION
 from kraty_pygame.component.handles import RequestHandle
 from kraty_pygame.component.proxies import ResourceProxy
 from kraty_pygame.sdk import InMemorySecretStore, Kraty
@@ -202,3 +203,38 @@ def test_a_new_read_operation_needs_no_edit_anywhere_else(
     assert "`GET /catalog`" in row and "| read → `Catalog` |" in row and here in row
     assert "`component.catalog.read_again` → `RequestHandle`" in row
     assert "    read_again = typed(CatalogClient.read_again)\n" in script.typed_proxies_source(ops)
+
+
+def test_only_progress_is_declared_mergeable() -> None:
+    # the component's batcher knows how to merge exactly this operation's calls
+    merged = {op.name for op in declared_operations() if op.merge}
+    assert merged == {PROGRESS_OPERATION}
+
+
+def test_a_declaration_is_checked_when_it_is_made() -> None:
+    def noop(self: CatalogClient) -> None: ...
+
+    with pytest.raises(ValueError, match="durable or merged"):
+        operation("catalog", write=False, durable=True, http="GET /catalog")(noop)
+    with pytest.raises(ValueError, match="a stream is a read"):
+        operation("catalog", write=True, stream=True, http="GET /catalog")(noop)
+    with pytest.raises(ValueError, match="http must look like"):
+        operation("catalog", write=False, http="FETCH /catalog")(noop)
+    with pytest.raises(ValueError, match="http must look like"):
+        operation("catalog", write=False, http="GET catalog")(noop)
+
+
+def test_route_fills_the_declared_path_and_refuses_a_wrong_value(kraty: Kraty) -> None:
+    client = kraty.lobbies
+
+    @operation("lobbies", write=False, http="GET /lobbies/{lobby_id}/seats")
+    def seats(self: Any, **values: str) -> tuple[str, str]:
+        return self._route(**values)  # type: ignore[no-any-return]
+
+    assert seats(client, lobby_id="a/b c") == ("GET", "/sdk/v1/lobbies/a%2Fb%20c/seats")
+    with pytest.raises(TypeError, match=r"no value for \{lobby_id\}"):
+        seats(client)
+    with pytest.raises(TypeError, match="'extra'"):
+        seats(client, lobby_id="x", extra="y")
+    with pytest.raises(RuntimeError, match="inside a declared operation"):
+        client._route()
