@@ -10,6 +10,8 @@ classes of ``_typed_proxies``, generated from the same declarations.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
@@ -99,6 +101,10 @@ def _queued(component: Submitter, op: Operation) -> Callable[..., RequestHandle[
     call.__name__ = name
     call.__qualname__ = f"{area}.{name}"
     call.__doc__ = f"Queue ``kraty.{operation}(...)``; returns a handle at once ({op.kind})."
+    if op.fn is not None:  # help() and editors show the SDK method's parameters
+        with contextlib.suppress(TypeError, ValueError):
+            params = list(inspect.signature(op.fn).parameters.values())[1:]
+            call.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return call
 
 
