@@ -58,7 +58,6 @@ from kraty_pygame.component.worker import (
 )
 from kraty_pygame.sdk._constants import PRESENCE_HEARTBEAT_INTERVAL
 from kraty_pygame.sdk.errors import KratyApiError, KratyCancelledError, KratyNetworkError
-from kraty_pygame.sdk.kraty import resource_areas
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:
@@ -216,6 +215,8 @@ class KratyComponent(FacadeCalls, _Proxies):
             self._delivery.shown = self._outbox.shown
             self._outbox.attempts = self._attempts
             self._outbox.on_held = self._observe_identity  # KRATY_IDENTITY secret_invalid
+        from kraty_pygame.sdk.kraty import resource_areas  # noqa: PLC0415 - loaded with Kraty
+
         for area in resource_areas(type(kraty)):  # component.events, .grants, ...
             setattr(self, area, ResourceProxy(self, area))
         self._switch_interval = switch_interval
