@@ -638,23 +638,21 @@ class KratyClient:
             except KratyProtocolError as exc:  # a 2xx over the size cap: it was applied
                 raise request.settle(exc, may_have_applied=True) from None
             self._report(request, number, outcome)
-            reply = outcome.reply
-            if reply is not None:
-                if 200 <= reply.status < 300:
+            status = outcome.status
+            if status is not None:
+                if 200 <= status < 300:
                     try:
-                        envelope = decode_success_response(
-                            reply.status, reply.body, self._secret_mask
-                        )
+                        envelope = decode_success_response(status, outcome.body, self._secret_mask)
                     except KratyProtocolError as exc:  # applied, answer unreadable
                         raise request.settle(exc, may_have_applied=True) from None
                     except KratyApiError as exc:  # 202 lobby_forming: the server's answer
                         raise request.settle(exc, may_have_applied=False) from None
-                    return _Answer(request, envelope, reply.status, reply.body)
-                error = decode_error_response(reply.status, reply.body)
-                ambiguous = ambiguous or status_may_have_applied(reply.status)
+                    return _Answer(request, envelope, status, outcome.body)
+                error = decode_error_response(status, outcome.body)
+                ambiguous = ambiguous or status_may_have_applied(status)
                 if number >= retry.attempts or not status_is_retryable(error, retry):
                     raise request.settle(error, may_have_applied=ambiguous)
-                delay = delay_before_retry(retry, number, self._uniform(), reply.retry_after)
+                delay = delay_before_retry(retry, number, self._uniform(), outcome.retry_after)
                 if not budget.allows_retry_after(delay):
                     raise request.settle(error, may_have_applied=ambiguous)
                 if not scope.sleep(delay):
@@ -699,7 +697,7 @@ class KratyClient:
         return error
 
     def _report(self, request: _Request, number: int, outcome: Outcome) -> None:
-        status = outcome.reply.status if outcome.reply is not None else None
+        status = outcome.status
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "kraty %s %s attempt=%d status=%s %.1fms%s",

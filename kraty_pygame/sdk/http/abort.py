@@ -1,7 +1,8 @@
 """Abortable HTTP tries: a deadline per try, cancellation and ``close()`` from any thread.
 
-Our connections hand their socket to the :class:`HttpTry` running in the current context;
-aborting the try shuts that socket down, so a blocked ``connect``/``recv`` returns at once.
+Our connections make their own sockets and hand each one to the running
+:class:`CallScope`; aborting the call shuts that socket down, so the try ends at once in
+any phase: connecting, the TLS handshake, waiting for headers or reading the body.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import heapq
 import itertools
 import selectors
 import socket
-import sys
+import ssl
 import threading
 import time
-from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, Final
 
@@ -24,6 +24,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.poolmanager import PoolManager, ProxyManager
+from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs, resolve_ssl_version
 
 from kraty_pygame.sdk.options import is_loopback_address
 
@@ -35,15 +36,14 @@ _POLL: Final = 0.05
 _IN_PROGRESS: Final = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035})
 
 running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=None)
-"""The call the current thread is making (read by the connection classes)."""
+"""The call the current thread is making (read by our connections)."""
 
 
 class CallScope:
-    """One logical call: its tries (one at a time) and backoff sleeps. Abortable from any
-    thread; the running try's socket is shut down, even mid-connect or mid-headers."""
+    """One logical call: its tries (one at a time) and the waits between them."""
 
     def __init__(self) -> None:
-        self.reason: str | None = None
+        self.reason: str | None = None  # why the whole call was aborted
         self._lock = threading.Lock()
         self._event = threading.Event()
         self.begin()
@@ -53,29 +53,35 @@ class CallScope:
         with self._lock:
             self.deadline: float | None = None
             self.cut = 0  # TIMED_OUT or CANCELLED once this try was aborted
-            self.hooked = self.connected = False  # hooked: one of our connections took part
+            self.hooked = self.connected = False  # one of our connections took part / sent
             self.sock: socket.socket | None = None
-            self.raw: Any = None  # the response (a foreign adapter's is shut instead)
+            self.raw: Any = None  # a foreign adapter's response (shut down instead)
             return self.reason is None
 
     @property
     def aborted(self) -> bool:
         return self.cut != 0 or self.reason is not None
 
-    def attach(self, sock: socket.socket | None, raw: Any = None) -> None:
-        """Adopt the try's socket (or response) so that an abort can shut it."""
+    def attach(self, sock: Any, *, connected: bool = True, raw: bool = False) -> None:
+        """Let an abort shut ``sock`` (``connected``: the request may go out on it).
+
+        Raises:
+            OSError: the try was aborted already (``sock`` is shut).
+        """
         with self._lock:
-            self.hooked |= raw is None
-            self.connected |= sock is not None
-            self.sock = self.sock if sock is None else sock
-            self.raw = self.raw if raw is None else raw
+            self.hooked |= not raw
+            self.connected |= connected and not raw
+            if raw:
+                self.raw = sock
+            else:
+                self.sock = sock
             if self.cut > 0:
                 self._shut()
-        if self.aborted and raw is None:
+        if self.aborted and not raw:
             raise OSError(errno.ECONNABORTED, "request aborted")
 
     def abort(self, reason: str) -> None:
-        """Abort the running try and any backoff sleep; ``reason`` is kept for the error."""
+        """Abort the running try and any wait; ``reason`` is kept for the error."""
         with self._lock:
             if self.reason is None:
                 self.reason = reason
@@ -95,7 +101,7 @@ class CallScope:
 
     def _shut(self) -> None:
         with contextlib.suppress(Exception):
-            if self.sock is not None:  # the plain method is safe on an SSLSocket being read
+            if self.sock is not None:  # the plain method also works on a TLS socket in use
                 socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
             elif self.raw is not None:
                 (getattr(self.raw, "shutdown", None) or self.raw.close)()
@@ -124,16 +130,16 @@ def _resolve(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
     except socket.gaierror as exc:
         raise NameResolutionError(conn.host, conn, exc) from exc
     if loopback_only and not all(is_loopback_address(str(info[4][0])) for info in infos):
-        # Checked at every connect, not only when the client was built: DNS may answer
-        # differently now, and the key and secret would go out in cleartext.
+        # Checked at every connect: DNS may answer differently than when the client was
+        # built, and the key and secret would go out in cleartext.
         raise NewConnectionError(
             conn, f"refused plain http:// to {conn.host}: it resolves outside loopback"
         )
     return infos
 
 
-def _connect(conn: HTTPConnection, infos: list[Any], attempt: CallScope) -> socket.socket:
-    """A non-blocking TCP connect that an abort interrupts (plain HTTP, no proxy)."""
+def _connect(conn: HTTPConnection, infos: list[Any], scope: CallScope) -> socket.socket:
+    """A TCP connect that an abort ends at once (the scope holds the socket meanwhile)."""
     budget = conn.timeout if isinstance(conn.timeout, int | float) else None
     limit = None if budget is None else time.monotonic() + budget
     last: OSError | None = None
@@ -145,63 +151,91 @@ def _connect(conn: HTTPConnection, infos: list[Any], attempt: CallScope) -> sock
             if conn.source_address:
                 sock.bind(conn.source_address)
             sock.setblocking(False)
+            scope.attach(sock, connected=False)
             code = sock.connect_ex(address)
             if code and code not in _IN_PROGRESS:
                 raise OSError(code, errno.errorcode.get(code, str(code)))
             with selectors.DefaultSelector() as selector:
                 selector.register(sock, selectors.EVENT_WRITE)
                 while code and not selector.select(_POLL):
-                    if attempt.aborted:
+                    if scope.aborted:
                         raise OSError(errno.ECONNABORTED, "request aborted while connecting")
                     if limit is not None and time.monotonic() >= limit:
                         raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out")
+            if scope.aborted:
+                raise OSError(errno.ECONNABORTED, "request aborted while connecting")
             code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if code:
                 raise OSError(code, errno.errorcode.get(code, str(code)))
             sock.settimeout(budget)
-            sys.audit("http.client.connect", conn, conn.host, conn.port)
             return sock
-        except ConnectTimeoutError:
+        except BaseException as exc:
             sock.close()
-            raise
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.ECONNABORTED:
+            if not isinstance(exc, OSError) or exc.errno == errno.ECONNABORTED:
                 raise
             last = exc
     raise NewConnectionError(conn, f"Failed to establish a new connection: {last}")
 
 
+def _tls(conn: HTTPSConnection, sock: socket.socket, scope: CallScope) -> ssl.SSLSocket:
+    """The TLS handshake over our socket, verified the way urllib3 verifies it."""
+    required = resolve_cert_reqs(conn.cert_reqs)
+    context = create_urllib3_context(
+        ssl_version=resolve_ssl_version(conn.ssl_version),
+        ssl_minimum_version=conn.ssl_minimum_version,
+        ssl_maximum_version=conn.ssl_maximum_version,
+        cert_reqs=required,  # CERT_REQUIRED also turns hostname checking on
+    )
+    if conn.ca_certs or conn.ca_cert_dir or conn.ca_cert_data:
+        context.load_verify_locations(conn.ca_certs, conn.ca_cert_dir, conn.ca_cert_data)
+    else:
+        context.load_default_certs()
+    if conn.cert_file:
+        context.load_cert_chain(conn.cert_file, conn.key_file, conn.key_password)
+    name = (conn.server_hostname or conn.host).strip("[]").partition("%")[0].rstrip(".")
+    tls = context.wrap_socket(sock, server_hostname=name, do_handshake_on_connect=False)
+    try:
+        scope.attach(tls, connected=False)  # the wrapper took the socket over
+        tls.do_handshake()
+    except BaseException:
+        tls.close()
+        raise
+    conn.is_verified = required == ssl.CERT_REQUIRED
+    return tls
+
+
 class _Connection(HTTPConnection):
-    """Hands its socket to the running try; plain HTTP connects abortably."""
+    """Connects on its own sockets and hands them to the running call."""
 
     loopback_only = False
 
     def connect(self) -> None:
-        attempt = running.get()
-        if attempt is not None:
-            attempt.hooked = True
-        plain = not isinstance(self, HTTPSConnection)
-        infos = _resolve(self, self.loopback_only) if plain else []
-        if attempt is None or not plain or self.proxy is not None:
-            super().connect()  # TLS: bounded by the socket timeouts until it is attached
+        scope = running.get()
+        infos = _resolve(self, self.loopback_only)
+        if scope is None or self.proxy is not None or not _own_handshake(self):
+            super().connect()  # bounded by the socket timeouts until the socket is handed over
         else:
-            self.sock = _connect(self, infos, attempt)
-        if attempt is not None:
-            attempt.attach(self.sock)
+            sock = _connect(self, infos, scope)
+            try:
+                self.sock = _tls(self, sock, scope) if isinstance(self, HTTPSConnection) else sock
+            except BaseException:
+                sock.close()
+                raise
+        if scope is not None:
+            scope.attach(self.sock)
 
-    def request(  # type: ignore[override]
-        self,
-        method: str,
-        url: str,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        attempt = running.get()
-        if attempt is not None and self.sock is not None:
-            attempt.attach(self.sock)  # a pooled connection, reused
-        super().request(method, url, body=body, headers=headers, **kwargs)
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
+        scope = running.get()
+        if scope is not None and self.sock is not None:
+            scope.attach(self.sock)  # a pooled connection, reused
+        super().request(method, url, *args, **kwargs)
+
+
+def _own_handshake(conn: HTTPConnection) -> bool:
+    """True unless TLS options that only urllib3's own connect knows are set."""
+    if not isinstance(conn, HTTPSConnection):
+        return True
+    return conn.ssl_context is None and conn.assert_hostname is None and not conn.assert_fingerprint
 
 
 class _LoopbackConnection(_Connection):
@@ -209,7 +243,7 @@ class _LoopbackConnection(_Connection):
 
 
 class _TLSConnection(_Connection, HTTPSConnection):
-    """HTTPS with the same hooks (``super()`` reaches HTTPSConnection's connect)."""
+    """HTTPS with the same hooks."""
 
 
 _POOLS: Final[dict[str, type[HTTPConnectionPool]]] = {
@@ -223,7 +257,7 @@ _POOLS: Final[dict[str, type[HTTPConnectionPool]]] = {
 
 
 class KratyHTTPAdapter(HTTPAdapter):
-    """A requests adapter whose connections a try can abort from another thread.
+    """A requests adapter whose tries can be aborted from another thread.
 
     With ``loopback_only`` plain-HTTP connections go to loopback addresses only.
     """
@@ -251,7 +285,7 @@ def _own(manager: PoolManager, pools: dict[str, type[HTTPConnectionPool]]) -> No
 
 
 class DeadlineWatchdog:
-    """One lazily started thread that aborts tries past their deadline."""
+    """One lazily started thread that cuts tries past their deadline."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -287,24 +321,24 @@ class DeadlineWatchdog:
 
     def _run(self) -> None:
         with self._cond:
+            heap = self._heap
             while not self._stopped:
                 now = time.monotonic()
-                heap = self._heap
-                # Pop what expired, and ended tries (their deadline moved on) at the head,
+                # Pop what expired and ended tries (their deadline moved on) at the head,
                 # so the thread sleeps until the earliest live deadline only.
                 while heap and (heap[0][0] <= now or heap[0][2].deadline != heap[0][0]):
                     deadline, _n, call = heapq.heappop(heap)
                     if deadline <= now:
                         call.expire(deadline)
-                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+                self._cond.wait(heap[0][0] - now if heap else None)
 
 
 class CancelToken:
     """Cancels every call it is passed to, from any thread.
 
-    A cancelled call raises :class:`~kraty_pygame.sdk.errors.KratyCancelledError`;
-    its socket is shut down at once, even while waiting for response headers.
-    A token stays cancelled: calls started with it later fail immediately.
+    A cancelled call raises :class:`~kraty_pygame.sdk.errors.KratyCancelledError`; its
+    socket is shut down at once, in whatever phase the call is. A token stays cancelled:
+    calls started with it later fail immediately.
     """
 
     def __init__(self) -> None:

@@ -25,9 +25,7 @@ from urllib3.exceptions import (
     NameResolutionError,
     NewConnectionError,
 )
-from urllib3.exceptions import (
-    TimeoutError as Urllib3Timeout,
-)
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from kraty_pygame.sdk._envelope import api_error_from_body
 from kraty_pygame.sdk.errors import (
@@ -40,30 +38,23 @@ from kraty_pygame.sdk.errors import (
 )
 from kraty_pygame.sdk.http.abort import CANCELLED, TIMED_OUT, CallScope, DeadlineWatchdog, running
 
-__all__ = ["NETWORK_ERRORS", "Outcome", "Reply", "TryRunner", "is_connect_failure", "open_stream"]
+__all__ = ["NETWORK_ERRORS", "Outcome", "TryRunner", "is_connect_failure", "open_stream"]
 
 NETWORK_ERRORS: Final = (RequestException, HTTPError, http.client.HTTPException, OSError)
 """Everything the HTTP stack raises for a failed exchange (never let one escape)."""
 CONFIG_ERRORS: Final = (InvalidURL, InvalidHeader, InvalidSchema, MissingSchema, URLRequired)
-"""Request-building errors: a programming/configuration mistake, never retried."""
+"""Request-building errors: a programming or configuration mistake, never retried."""
 _NOT_SENT: Final = (ConnectTimeout, NewConnectionError, ConnectTimeoutError, NameResolutionError)
-_CHUNK: Final = 65536
-
-
-@dataclass(slots=True)
-class Reply:
-    """A complete HTTP response."""
-
-    status: int
-    body: bytes
-    retry_after: str | None
 
 
 @dataclass(slots=True)
 class Outcome:
-    """How one try ended: a reply, or a failure (``sent``: the request may have left)."""
+    """How one try ended: an answer (``status`` set) or a ``failure`` (``sent``: the
+    request may have left; ``timed_out``/``cancelled``: what ended it)."""
 
-    reply: Reply | None
+    status: int | None
+    body: bytes
+    retry_after: str | None
     failure: BaseException | None
     sent: bool
     timed_out: bool
@@ -100,26 +91,32 @@ class TryRunner:
         *,
         timeout: float,
     ) -> Outcome:
-        """One HTTP try bounded by ``timeout`` seconds and abortable through ``scope``."""
+        """One HTTP try bounded by ``timeout`` seconds and abortable through ``scope``.
+
+        Raises:
+            KratyProtocolError: a 2xx body over ``max_response_bytes``.
+            KratyConfigError: the request cannot be built.
+        """
         if not scope.begin():
-            return Outcome(None, _Cut("call aborted before the try"), False, False, True, 0.0)
+            return Outcome(None, b"", None, _Cut("call aborted"), False, False, True, 0.0)
         started = time.perf_counter()
-        reply = failure = None
+        status = retry_after = failure = None
+        body = b""
         try:
             with _running(scope, self.watchdog, timeout), self.session.request(
                 method, url, data=payload, headers=headers, timeout=(timeout, timeout),
                 stream=True, allow_redirects=False, verify=self.verify,
             ) as response:  # fmt: skip
-                scope.attach(None, response.raw)
+                scope.attach(response.raw, raw=True)
                 status, retry_after = response.status_code, response.headers.get("retry-after")
-                body = self._read_body(response, scope)
-                if body is None and 200 <= status < 300:
+                read = self._read_body(response, scope)
+                if read is None and 200 <= status < 300:
                     raise KratyProtocolError(
                         f"response body exceeds max_response_bytes={self.max_response_bytes}; "
                         "refused",
                         status=status,
                     )
-                reply = Reply(status, body or b"", retry_after)  # oversized error page: empty
+                body = read or b""  # an oversized error page: empty
         except CONFIG_ERRORS as exc:
             raise KratyConfigError(f"invalid request: {type(exc).__name__}") from exc
         except NETWORK_ERRORS as exc:
@@ -130,12 +127,12 @@ class TryRunner:
         if cut:
             # The socket was shut under the exchange: http.client takes a connection closed
             # inside the headers for their end, so even a "200" here is not an answer.
-            reply, failure = None, failure or _Cut("try aborted")
+            failure = failure or _Cut("try aborted")
         if failure is None:
-            return Outcome(reply, None, True, False, False, duration_ms)
+            return Outcome(status, body, retry_after, None, True, False, False, duration_ms)
         sent = scope.connected if scope.hooked else not is_connect_failure(failure)
         timed_out = cut == TIMED_OUT or isinstance(failure, requests.Timeout | Urllib3Timeout)
-        return Outcome(None, failure, sent, timed_out, cut == CANCELLED, duration_ms)
+        return Outcome(None, b"", None, failure, sent, timed_out, cut == CANCELLED, duration_ms)
 
     def _read_body(self, response: requests.Response, scope: CallScope) -> bytes | None:
         """The body, or None when it is larger than the cap."""
@@ -145,7 +142,7 @@ class TryRunner:
             return None
         chunks: list[bytes] = []
         total = 0
-        while chunk := response.raw.read(_CHUNK, decode_content=True):
+        while chunk := response.raw.read(65536, decode_content=True):
             total += len(chunk)
             if total > cap:
                 return None
@@ -157,7 +154,7 @@ class TryRunner:
 
 @contextmanager
 def _running(scope: CallScope, watchdog: DeadlineWatchdog, timeout: float) -> Iterator[None]:
-    """Within the block, the deadline runs and our connections hand ``scope`` their socket."""
+    """Within the block the deadline runs and our connections hand ``scope`` their socket."""
     watchdog.watch(scope, timeout)
     token = running.set(scope)
     try:
@@ -184,7 +181,7 @@ def open_stream(
 
     Raises:
         KratyApiError: non-2xx (the envelope's code, else ``http_<status>``).
-        KratyNetworkError: connect/headers failed (``KratyCancelledError`` when aborted).
+        KratyNetworkError: connect or headers failed (``KratyCancelledError`` when aborted).
     """
     if not scope.begin():
         raise KratyCancelledError(f"GET {path} cancelled before it started")
@@ -202,7 +199,7 @@ def open_stream(
     if not scope.arm(None):  # the deadline passed as the headers came in: cut short
         response.close()
         raise _stream_failure(scope.finish(), path, timeouts[0], None)
-    scope.attach(None, response.raw)
+    scope.attach(response.raw, raw=True)
     if 200 <= response.status_code < 300:
         return response
     watchdog.watch(scope, timeouts[0])  # an error page must not hang the caller either
