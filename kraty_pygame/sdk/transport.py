@@ -30,6 +30,7 @@ import requests.adapters
 from kraty_pygame.sdk import _constants as C
 from kraty_pygame.sdk._envelope import (
     Masker,
+    api_error_from_body,
     decode_error_response,
     decode_success_response,
     snippet,
@@ -47,7 +48,7 @@ from kraty_pygame.sdk.errors import (
     SecretMask,
 )
 from kraty_pygame.sdk.http.abort import CallScope, CancelToken, DeadlineWatchdog, KratyHTTPAdapter
-from kraty_pygame.sdk.http.exchange import Outcome, TryRunner, open_stream
+from kraty_pygame.sdk.http.exchange import Outcome, TryRunner
 from kraty_pygame.sdk.http.retry import (
     delay_before_retry,
     status_is_retryable,
@@ -420,22 +421,39 @@ class KratyClient:
         token = cancel or _current_token.get()
         scope = self._open_scope(token)
         try:
-            response = open_stream(
-                self._session,
+            outcome = self._runner.run(
                 scope,
-                self._watchdog,
-                url=self._url(path, query),
-                headers=headers,
-                timeouts=(self.timeout, read_timeout),
-                path=path,
-                verify=self._verify,
+                "GET",
+                self._url(path, query),
+                None,
+                headers,
+                timeout=self.timeout,
+                stream_read_timeout=read_timeout,
             )
         except BaseException:
             self._close_scope(scope, token)
             raise
+        if outcome.response is None:
+            self._close_scope(scope, token)
+            raise self._stream_refused(path, outcome)
         with self._lock:
-            self._streams[scope] = (response, token)
-        return response
+            self._streams[scope] = (outcome.response, token)
+        return outcome.response
+
+    def _stream_refused(self, path: str, outcome: Outcome) -> KratyError:
+        status, cause = outcome.status, outcome.failure
+        if status is not None:
+            error = api_error_from_body(status, outcome.body)
+            return error or KratyApiError(status, f"http_{status}", f"stream refused ({status})")
+        if outcome.cancelled:
+            return KratyCancelledError(f"GET {path} stream cancelled", original_cause=cause)
+        if outcome.timed_out:
+            return KratyTimeoutError(
+                f"GET {path} stream: no response headers within {self.timeout:g} s",
+                original_cause=cause,
+            )
+        what = type(cause).__name__
+        return KratyNetworkError(f"GET {path} stream failed: {what}", original_cause=cause)
 
     def _prune_streams(self) -> None:
         """Forget streams whose response the caller closed."""
