@@ -49,11 +49,7 @@ from kraty_pygame.sdk.errors import (
 )
 from kraty_pygame.sdk.http.abort import CallScope, CancelToken, DeadlineWatchdog, KratyHTTPAdapter
 from kraty_pygame.sdk.http.exchange import Outcome, TryRunner
-from kraty_pygame.sdk.http.retry import (
-    delay_before_retry,
-    status_is_retryable,
-    status_may_have_applied,
-)
+from kraty_pygame.sdk.http.retry import MAY_HAVE_APPLIED, delay_before_retry, status_is_retryable
 from kraty_pygame.sdk.options import (
     RequestInfo,
     RetryConfig,
@@ -667,7 +663,7 @@ class KratyClient:
                         raise request.settle(exc, may_have_applied=False) from None
                     return _Answer(request, envelope, status, outcome.body)
                 error = decode_error_response(status, outcome.body)
-                ambiguous = ambiguous or status_may_have_applied(status)
+                ambiguous = ambiguous or status in MAY_HAVE_APPLIED
                 if number >= retry.attempts or not status_is_retryable(error, retry):
                     raise request.settle(error, may_have_applied=ambiguous)
                 delay = delay_before_retry(retry, number, self._uniform(), outcome.retry_after)

@@ -124,7 +124,7 @@ class CallScope:
         return self.reason is None if seconds <= 0 else not self._event.wait(seconds)
 
 
-def _resolve(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
+def _addresses(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
     try:
         infos = socket.getaddrinfo(conn.host, conn.port, 0, socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -132,18 +132,16 @@ def _resolve(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
     if loopback_only and not all(is_loopback_address(str(info[4][0])) for info in infos):
         # Checked at every connect: DNS may answer differently than when the client was
         # built, and the key and secret would go out in cleartext.
-        raise NewConnectionError(
-            conn, f"refused plain http:// to {conn.host}: it resolves outside loopback"
-        )
+        raise NewConnectionError(conn, f"refused plain http:// to {conn.host}: not loopback")
     return infos
 
 
-def _connect(conn: HTTPConnection, infos: list[Any], scope: CallScope) -> socket.socket:
+def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
     """A TCP connect that an abort ends at once (the scope holds the socket meanwhile)."""
     budget = conn.timeout if isinstance(conn.timeout, int | float) else None
-    limit = None if budget is None else time.monotonic() + budget
+    limit = time.monotonic() + (budget or 1e9)
     last: OSError | None = None
-    for family, kind, proto, _name, address in infos:
+    for family, kind, proto, _name, address in _addresses(conn, loopback_only):
         sock = socket.socket(family, kind, proto)
         try:
             for option in conn.socket_options or ():
@@ -152,19 +150,15 @@ def _connect(conn: HTTPConnection, infos: list[Any], scope: CallScope) -> socket
                 sock.bind(conn.source_address)
             sock.setblocking(False)
             scope.attach(sock, connected=False)
-            code = sock.connect_ex(address)
-            if code and code not in _IN_PROGRESS:
-                raise OSError(code, errno.errorcode.get(code, str(code)))
-            with selectors.DefaultSelector() as selector:
-                selector.register(sock, selectors.EVENT_WRITE)
-                while code and not selector.select(_POLL):
-                    if scope.aborted:
-                        raise OSError(errno.ECONNABORTED, "request aborted while connecting")
-                    if limit is not None and time.monotonic() >= limit:
-                        raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out")
-            if scope.aborted:
-                raise OSError(errno.ECONNABORTED, "request aborted while connecting")
-            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if (code := sock.connect_ex(address)) in _IN_PROGRESS:
+                with selectors.DefaultSelector() as selector:
+                    selector.register(sock, selectors.EVENT_WRITE)
+                    while not selector.select(_POLL):
+                        if time.monotonic() >= limit:
+                            raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out")
+                        scope.attach(sock, connected=False)  # raises once the try is aborted
+                scope.attach(sock, connected=False)
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if code:
                 raise OSError(code, errno.errorcode.get(code, str(code)))
             sock.settimeout(budget)
@@ -177,33 +171,6 @@ def _connect(conn: HTTPConnection, infos: list[Any], scope: CallScope) -> socket
     raise NewConnectionError(conn, f"Failed to establish a new connection: {last}")
 
 
-def _tls(conn: HTTPSConnection, sock: socket.socket, scope: CallScope) -> ssl.SSLSocket:
-    """The TLS handshake over our socket, verified the way urllib3 verifies it."""
-    required = resolve_cert_reqs(conn.cert_reqs)
-    context = create_urllib3_context(
-        ssl_version=resolve_ssl_version(conn.ssl_version),
-        ssl_minimum_version=conn.ssl_minimum_version,
-        ssl_maximum_version=conn.ssl_maximum_version,
-        cert_reqs=required,  # CERT_REQUIRED also turns hostname checking on
-    )
-    if conn.ca_certs or conn.ca_cert_dir or conn.ca_cert_data:
-        context.load_verify_locations(conn.ca_certs, conn.ca_cert_dir, conn.ca_cert_data)
-    else:
-        context.load_default_certs()
-    if conn.cert_file:
-        context.load_cert_chain(conn.cert_file, conn.key_file, conn.key_password)
-    name = (conn.server_hostname or conn.host).strip("[]").partition("%")[0].rstrip(".")
-    tls = context.wrap_socket(sock, server_hostname=name, do_handshake_on_connect=False)
-    try:
-        scope.attach(tls, connected=False)  # the wrapper took the socket over
-        tls.do_handshake()
-    except BaseException:
-        tls.close()
-        raise
-    conn.is_verified = required == ssl.CERT_REQUIRED
-    return tls
-
-
 class _Connection(HTTPConnection):
     """Connects on its own sockets and hands them to the running call."""
 
@@ -211,18 +178,19 @@ class _Connection(HTTPConnection):
 
     def connect(self) -> None:
         scope = running.get()
-        infos = _resolve(self, self.loopback_only)
-        if scope is None or self.proxy is not None or not _own_handshake(self):
+        if scope is None or self.proxy is not None or not self.own_handshake():
+            _addresses(self, self.loopback_only)
             super().connect()  # bounded by the socket timeouts until the socket is handed over
         else:
-            sock = _connect(self, infos, scope)
-            try:
-                self.sock = _tls(self, sock, scope) if isinstance(self, HTTPSConnection) else sock
-            except BaseException:
-                sock.close()
-                raise
+            self.sock = self.handshake(_connect(self, scope, self.loopback_only), scope)
         if scope is not None:
             scope.attach(self.sock)
+
+    def own_handshake(self) -> bool:
+        return True
+
+    def handshake(self, sock: socket.socket, scope: CallScope) -> socket.socket:
+        return sock
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
         scope = running.get()
@@ -231,19 +199,43 @@ class _Connection(HTTPConnection):
         super().request(method, url, *args, **kwargs)
 
 
-def _own_handshake(conn: HTTPConnection) -> bool:
-    """True unless TLS options that only urllib3's own connect knows are set."""
-    if not isinstance(conn, HTTPSConnection):
-        return True
-    return conn.ssl_context is None and conn.assert_hostname is None and not conn.assert_fingerprint
-
-
 class _LoopbackConnection(_Connection):
     loopback_only = True
 
 
 class _TLSConnection(_Connection, HTTPSConnection):
-    """HTTPS with the same hooks."""
+    """HTTPS: the TLS handshake on our socket, verified the way urllib3 verifies it."""
+
+    def own_handshake(self) -> bool:  # else urllib3 checks the host name or fingerprint
+        context = self.ssl_context
+        pinned = self.assert_hostname is not None or self.assert_fingerprint
+        return not pinned and (context is None or context.check_hostname)
+
+    def handshake(self, sock: socket.socket, scope: CallScope) -> socket.socket:
+        required = resolve_cert_reqs(self.cert_reqs)
+        context = self.ssl_context or create_urllib3_context(
+            ssl_version=resolve_ssl_version(self.ssl_version),
+            ssl_minimum_version=self.ssl_minimum_version,
+            ssl_maximum_version=self.ssl_maximum_version,
+            cert_reqs=required,  # CERT_REQUIRED also turns host name checking on
+        )
+        context.verify_mode = required
+        if self.ca_certs or self.ca_cert_dir or self.ca_cert_data:
+            context.load_verify_locations(self.ca_certs, self.ca_cert_dir, self.ca_cert_data)
+        elif self.ssl_context is None:
+            context.load_default_certs()
+        if self.cert_file:
+            context.load_cert_chain(self.cert_file, self.key_file, self.key_password)
+        name = (self.server_hostname or self.host).strip("[]").partition("%")[0].rstrip(".")
+        tls = context.wrap_socket(sock, server_hostname=name, do_handshake_on_connect=False)
+        try:
+            scope.attach(tls, connected=False)  # the TLS socket took the descriptor over
+            tls.do_handshake()
+        except BaseException:
+            tls.close()
+            raise
+        self.is_verified = required == ssl.CERT_REQUIRED
+        return tls
 
 
 _POOLS: Final[dict[str, type[HTTPConnectionPool]]] = {
