@@ -23,7 +23,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
-from urllib3.poolmanager import PoolManager, ProxyManager
+from urllib3.poolmanager import PoolManager
 from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs, resolve_ssl_version
 
 from kraty_pygame.sdk.options import is_loopback_address
@@ -63,18 +63,13 @@ class CallScope:
         return self.cut != 0 or self.reason is not None
 
     def attach(self, sock: Any, *, connected: bool = True, raw: bool = False) -> None:
-        """Let an abort shut ``sock`` (``connected``: the request may go out on it).
-
-        Raises:
-            OSError: the try was aborted already (``sock`` is shut).
-        """
+        """Let an abort shut ``sock`` (``connected``: the request may go out on it; ``raw``:
+        a foreign adapter's response). Raises OSError when the try was aborted already."""
         with self._lock:
-            self.hooked |= not raw
-            self.connected |= connected and not raw
             if raw:
                 self.raw = sock
             else:
-                self.sock = sock
+                self.sock, self.hooked, self.connected = sock, True, self.connected or connected
             if self.cut > 0:
                 self._shut()
         if self.aborted and not raw:
@@ -249,10 +244,7 @@ _POOLS: Final[dict[str, type[HTTPConnectionPool]]] = {
 
 
 class KratyHTTPAdapter(HTTPAdapter):
-    """A requests adapter whose tries can be aborted from another thread.
-
-    With ``loopback_only`` plain-HTTP connections go to loopback addresses only.
-    """
+    """A requests adapter with our connections (``loopback_only``: plain HTTP to loopback)."""
 
     def __init__(self, *args: Any, loopback_only: bool = False, **kwargs: Any) -> None:
         http = _POOLS["loopback" if loopback_only else "http"]
@@ -261,19 +253,17 @@ class KratyHTTPAdapter(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        _own(self.poolmanager, self.kraty_pools)
+        self.own(self.poolmanager)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if isinstance(manager, ProxyManager) and not proxy.lower().startswith("socks"):
-            _own(manager, self.kraty_pools)
+        return self.own(manager) if not proxy.lower().startswith("socks") else manager
+
+    def own(self, manager: PoolManager) -> PoolManager:
+        manager.pool_classes_by_scheme = dict(self.kraty_pools)
+        # Close a pool's idle sockets when the manager drops it (urllib3 leaves them to the GC).
+        manager.pools.dispose_func = lambda pool: pool.close()
         return manager
-
-
-def _own(manager: PoolManager, pools: dict[str, type[HTTPConnectionPool]]) -> None:
-    manager.pool_classes_by_scheme = dict(pools)
-    # Close a pool's idle sockets when the manager drops it (urllib3 2 leaves them to the GC).
-    manager.pools.dispose_func = lambda pool: pool.close()
 
 
 class DeadlineWatchdog:
@@ -326,12 +316,8 @@ class DeadlineWatchdog:
 
 
 class CancelToken:
-    """Cancels every call it is passed to, from any thread.
-
-    A cancelled call raises :class:`~kraty_pygame.sdk.errors.KratyCancelledError`; its
-    socket is shut down at once, in whatever phase the call is. A token stays cancelled:
-    calls started with it later fail immediately.
-    """
+    """Cancels every call it is passed to, from any thread, at once in any phase (the call
+    raises :class:`~kraty_pygame.sdk.errors.KratyCancelledError`). A token stays cancelled."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

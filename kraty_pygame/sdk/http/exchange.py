@@ -48,20 +48,14 @@ class _Cut(OSError):
     """The try was aborted under the exchange (what arrived may be cut short)."""
 
 
+@dataclass(slots=True)
 class TryRunner:
     """Runs single tries on a session, under the watchdog's deadline."""
 
-    def __init__(
-        self,
-        session: requests.Session,
-        watchdog: DeadlineWatchdog,
-        max_response_bytes: int,
-        verify: bool | str = True,
-    ) -> None:
-        self.session = session
-        self.watchdog = watchdog
-        self.max_response_bytes = max_response_bytes
-        self.verify = verify  # True, or a CA bundle the environment named
+    session: requests.Session
+    watchdog: DeadlineWatchdog
+    max_response_bytes: int
+    verify: bool | str = True  # or a CA bundle the environment named
 
     def run(
         self,
