@@ -1,10 +1,8 @@
-"""``KratyClient``: the HTTP transport every resource client shares (PROTOCOL.md §1).
+"""``KratyClient``: the HTTP transport every resource client shares.
 
-One ``requests.Session`` (safe to use from several threads), the headers of §1.2,
-the ``idempotencyKey`` body field of §1.5 (once per logical call, reused on every
-retry), the hand-written retry loop of §1.6, ``on_request`` once per attempt (§1.8),
-a deadline covering each whole attempt, cancellation from any thread, a response
-size cap, and the mapping of envelopes to data or to typed errors (§1.3, §1.4).
+Headers, the ``idempotencyKey`` (one per logical call, reused on every retry), the retry
+loop, ``on_request`` once per attempt, and envelopes mapped to data or typed errors; the
+abortable tries themselves are in :mod:`kraty_pygame.sdk.http`.
 """
 
 from __future__ import annotations
@@ -627,7 +625,7 @@ class KratyClient:
             self._close_scope(scope, cancel)
 
     def _run(self, scope: CallScope, request: _Request) -> _Answer:
-        """The retry loop of PROTOCOL.md §1.6.
+        """The retry loop.
 
         ``ambiguous`` turns True once an attempt of a write may have been applied (sent
         without an answer, or answered 500/502/504); from then on whatever error ends

@@ -1,4 +1,4 @@
-"""The transport against a real HTTP server on 127.0.0.1: PROTOCOL §1.11 items C1-C13,
+"""The transport against a real HTTP server on 127.0.0.1: wire behaviour, retries,
 deadlines, cancellation, size cap, TLS and insecure-http refusal."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def live_attempt(client: KratyClient) -> CallScope | None:
     return scopes[0] if len(scopes) == 1 else None
 
 
-# --------------------------------------------------------------------------- §1.11
+# --------------------------------------------------------------------------- wire and retries
 
 
 def test_wire_headers_and_stamped_body(server: ScriptedServer, make_client: MakeClient) -> None:
@@ -446,15 +446,19 @@ def silent_tls() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("how", ["token", "close"])
-def test_cancel_during_the_tls_handshake(silent_tls: str, make_client: MakeClient, how: str) -> None:
+def test_cancel_during_the_tls_handshake(
+    silent_tls: str, make_client: MakeClient, how: str
+) -> None:
     client = make_client(base_url=silent_tls, timeout=20.0)
     token = CancelToken()
     call = CallInThread(lambda: client.request("POST", "/sdk/v1/x", cancel=token))
     # the call holds a TLS socket that is not connected yet: it waits for the ServerHello
     wait_until(
-        lambda: (a := live_attempt(client)) is not None
-        and isinstance(a.sock, ssl.SSLSocket)
-        and not a.connected
+        lambda: (
+            (a := live_attempt(client)) is not None
+            and isinstance(a.sock, ssl.SSLSocket)
+            and not a.connected
+        )
     )
     time.sleep(0.2)  # well inside the handshake's wait
     aborted_at = time.monotonic()
@@ -470,9 +474,11 @@ def test_cancel_while_connecting_over_https(blackhole: str, make_client: MakeCli
     token = CancelToken()
     call = CallInThread(lambda: client.request("GET", "/sdk/v1/x", cancel=token))
     wait_until(
-        lambda: (a := live_attempt(client)) is not None
-        and a.sock is not None
-        and not isinstance(a.sock, ssl.SSLSocket)
+        lambda: (
+            (a := live_attempt(client)) is not None
+            and a.sock is not None
+            and not isinstance(a.sock, ssl.SSLSocket)
+        )
     )
     time.sleep(0.2)  # blocked in the TCP connect (the accept queue is full)
     aborted_at = time.monotonic()
