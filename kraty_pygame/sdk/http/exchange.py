@@ -92,11 +92,9 @@ class TryRunner:
             finally:
                 running.reset(token)
             scope.attach(response.raw, raw=True)
-            done.status, done.retry_after = (
-                response.status_code,
-                response.headers.get("retry-after"),
-            )
-            if stream_read_timeout is not None and 200 <= response.status_code < 300:
+            status = done.status = response.status_code
+            done.retry_after = response.headers.get("retry-after")
+            if stream_read_timeout is not None and 200 <= status < 300:
                 if not scope.arm(None):  # the deadline passed as the headers came in
                     response.close()
                     raise _Cut("try aborted")
@@ -117,10 +115,8 @@ class TryRunner:
         # headers for their end, so even a "200" here is not an answer.
         failure = done.failure or _Cut("try aborted")
         sent = scope.connected if scope.hooked else not is_connect_failure(failure)
-        timed_out = cut == TIMED_OUT or isinstance(failure, rq.Timeout | u3.TimeoutError)
-        return Outcome(
-            None, b"", None, failure, sent, timed_out, cut == CANCELLED, done.duration_ms
-        )
+        timed = cut == TIMED_OUT or isinstance(failure, rq.Timeout | u3.TimeoutError)
+        return Outcome(None, b"", None, failure, sent, timed, cut == CANCELLED, done.duration_ms)
 
     def _read_body(self, response: requests.Response, scope: CallScope) -> bytes:
         """The body; empty for an error page over the cap.
