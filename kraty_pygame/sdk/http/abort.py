@@ -174,7 +174,8 @@ class _Connection(HTTPConnection):
     def connect(self) -> None:
         scope = running.get()
         if scope is None or self.proxy is not None or not self.own_handshake():
-            _addresses(self, self.loopback_only)
+            if self.loopback_only:
+                _addresses(self, True)
             super().connect()  # bounded by the socket timeouts until the socket is handed over
         else:
             self.sock = self.handshake(_connect(self, scope, self.loopback_only), scope)
@@ -182,9 +183,11 @@ class _Connection(HTTPConnection):
             scope.attach(self.sock)
 
     def own_handshake(self) -> bool:
+        """True when :meth:`handshake` covers this connection's settings."""
         return True
 
     def handshake(self, sock: socket.socket, scope: CallScope) -> socket.socket:
+        """What goes on after the TCP connect (HTTPS: TLS); returns the socket to use."""
         return sock
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
@@ -208,26 +211,27 @@ class _TLSConnection(_Connection, HTTPSConnection):
 
     def handshake(self, sock: socket.socket, scope: CallScope) -> socket.socket:
         required = resolve_cert_reqs(self.cert_reqs)
-        context = self.ssl_context or create_urllib3_context(
-            ssl_version=resolve_ssl_version(self.ssl_version),
-            ssl_minimum_version=self.ssl_minimum_version,
-            ssl_maximum_version=self.ssl_maximum_version,
-            cert_reqs=required,  # CERT_REQUIRED also turns host name checking on
-        )
-        context.verify_mode = required
-        if self.ca_certs or self.ca_cert_dir or self.ca_cert_data:
-            context.load_verify_locations(self.ca_certs, self.ca_cert_dir, self.ca_cert_data)
-        elif self.ssl_context is None:
-            context.load_default_certs()
-        if self.cert_file:
-            context.load_cert_chain(self.cert_file, self.key_file, self.key_password)
-        name = (self.server_hostname or self.host).strip("[]").partition("%")[0].rstrip(".")
-        tls = context.wrap_socket(sock, server_hostname=name, do_handshake_on_connect=False)
+        tls: ssl.SSLSocket | None = None
         try:
+            context = self.ssl_context or create_urllib3_context(
+                ssl_version=resolve_ssl_version(self.ssl_version),
+                ssl_minimum_version=self.ssl_minimum_version,
+                ssl_maximum_version=self.ssl_maximum_version,
+                cert_reqs=required,  # CERT_REQUIRED also turns host name checking on
+            )
+            context.verify_mode = required
+            if self.ca_certs or self.ca_cert_dir or self.ca_cert_data:
+                context.load_verify_locations(self.ca_certs, self.ca_cert_dir, self.ca_cert_data)
+            elif self.ssl_context is None:
+                context.load_default_certs()
+            if self.cert_file:
+                context.load_cert_chain(self.cert_file, self.key_file, self.key_password)
+            name = (self.server_hostname or self.host).strip("[]").partition("%")[0].rstrip(".")
+            tls = context.wrap_socket(sock, server_hostname=name, do_handshake_on_connect=False)
             scope.attach(tls, connected=False)  # the TLS socket took the descriptor over
             tls.do_handshake()
         except BaseException:
-            tls.close()
+            (tls or sock).close()
             raise
         self.is_verified = required == ssl.CERT_REQUIRED
         return tls
