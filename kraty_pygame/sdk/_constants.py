@@ -1,4 +1,4 @@
-"""Defaults and wire constants of the SDK (docs/configuration.md explains the options)."""
+"""Defaults and wire constants of the SDK."""
 
 from __future__ import annotations
 
@@ -52,12 +52,13 @@ DEFAULT_MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
 """Response bodies larger than this (8 MiB) are refused."""
 
 RETRYABLE_STATUSES: Final = frozenset({408, 425, 429, 500, 502, 503, 504})
-"""The statuses a call is retried on (501 is *not* retried); see docs/reliability.md."""
+"""The statuses a call is retried on (501 is *not*: the server will never do it)."""
 ATTEMPT_CAP_CODES: Final = frozenset({"max_attempts_reached", "max_daily_attempts_reached"})
-"""429 codes that are final unless ``RetryConfig(retry_on_attempt_caps=True)``."""
+"""429 codes that are final unless ``RetryConfig(retry_on_attempt_caps=True)``: waiting
+does not lift a player's attempt cap before its window ends."""
 
 IDEMPOTENT_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
-"""Methods whose JSON body is stamped with ``idempotencyKey`` (writes that may be retried)."""
+"""Methods whose JSON body carries an ``idempotencyKey`` (the same on every retry)."""
 WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """Methods that may change server state (for ``outcome_unknown``)."""
 IDEMPOTENCY_FIELD: Final = "idempotencyKey"

@@ -1,5 +1,4 @@
-"""Envelope parsing: one place maps responses (``{"data": ...}`` or ``{"error": ...}``) to
-data or errors."""
+"""Envelope parsing: the one place that maps a response to its data or a typed error."""
 
 from __future__ import annotations
 

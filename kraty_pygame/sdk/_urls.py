@@ -1,4 +1,4 @@
-"""URL helpers: percent-encoding of path segments and query values."""
+"""URL helpers: path-segment and query-string encoding."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SDK's error tree (docs/errors.md).
+"""The SDK's error tree.
 
 Everything the SDK raises derives from :class:`KratyError`. Code switches on
 ``err.code`` (a :class:`KratyErrorCode` member when the code is known, else the
@@ -36,7 +36,7 @@ __all__ = [
 
 
 class KratyErrorCode(StrEnum):
-    """Every named error code the platform sends (docs/errors.md lists them).
+    """Every named error code the API answers with (see ``docs/errors.md``).
 
     The set stays open: an unknown code arrives as a plain ``str``. Members
     compare equal to their wire strings.
@@ -529,9 +529,7 @@ class KratyProtocolError(KratyApiError):
             idempotency_key=idempotency_key,
         )
         self.field: str | None = field
-        self.body: str | None = (
-            redact_text(body[:ERROR_BODY_SNIPPET]) if body is not None else None
-        )
+        self.body: str | None = redact_text(body[:ERROR_BODY_SNIPPET]) if body is not None else None
 
     def __repr__(self) -> str:
         return (
