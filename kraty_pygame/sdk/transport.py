@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeAlias, TypeVar
@@ -45,7 +45,7 @@ from kraty_pygame.sdk.errors import (
     KratyTimeoutError,
     SecretMask,
 )
-from kraty_pygame.sdk.http.abort import CallScope, CancelToken, DeadlineWatchdog, KratyHTTPAdapter
+from kraty_pygame.sdk.http.abort import Calls, CallScope, CancelToken, KratyHTTPAdapter
 from kraty_pygame.sdk.http.exchange import Outcome, TryRunner
 from kraty_pygame.sdk.http.retry import MAY_HAVE_APPLIED, delay_before_retry, status_is_retryable
 from kraty_pygame.sdk.options import (
@@ -180,21 +180,13 @@ class KratyClient:
         self._secret_provider: Callable[[], str | None] = lambda: None
         self._held: deque[str] = deque(maxlen=16)  # player secrets sent or handed out
         self._on_secret_invalid: SecretInvalidHandler | None = None
-        self._closed = False
         self._lock = threading.Lock()
-        self._scopes: set[CallScope] = set()
-        self._streams: dict[CallScope, tuple[requests.Response, CancelToken | None]] = {}
-        self._watchdog = DeadlineWatchdog()
+        self._calls = Calls(loopback_only=not allow_insecure_http)
         self._owns_session = session is None
         self._verify: bool | str = True  # or a CA bundle the environment named
         if session is None:
             session = requests.Session()
-            adapter = KratyHTTPAdapter(
-                pool_connections=4,
-                pool_maxsize=16,
-                max_retries=0,
-                loopback_only=not allow_insecure_http,
-            )
+            adapter = KratyHTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             # Read the environment's proxy and CA bundle settings once, for the one host
@@ -208,12 +200,9 @@ class KratyClient:
             self._verify = verify if isinstance(verify, (bool, str)) else True
         elif type(session.get_adapter(self.base_url + "/")) is requests.adapters.HTTPAdapter:
             # A plain adapter: put an abortable one in front for this base URL only.
-            session.mount(
-                self.base_url + "/",
-                KratyHTTPAdapter(max_retries=0, loopback_only=not allow_insecure_http),
-            )
+            session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
         self._session = session
-        self._runner = TryRunner(session, self._watchdog, max_response_bytes, self._verify)
+        self._runner = TryRunner(session, self._calls, max_response_bytes, self._verify)
         self.outbox: OutboxHook | None = None
         """The outbox durable writes go through (set by ``Kraty(outbox=...)``)."""
 
@@ -241,7 +230,7 @@ class KratyClient:
     @property
     def closed(self) -> bool:
         """True after :meth:`close`."""
-        return self._closed
+        return self._calls.cancelled
 
     def bind_identity(
         self,
@@ -362,22 +351,7 @@ class KratyClient:
     def close(self) -> None:
         """Abort every in-flight call (they raise ``KratyCancelledError``), stop the
         watchdog and release connections. Idempotent; callable from any thread."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            scopes = tuple(self._scopes)
-            streams = [response for response, _token in self._streams.values()]
-            self._streams.clear()
-        for scope in scopes:
-            scope.abort("closed")
-        # A stream's connection is checked out of the pool, so closing the session below
-        # would not reach it: close the responses too (after the abort woke any reader),
-        # or an abandoned stream's socket stays open until garbage collection.
-        for response in streams:
-            with suppress(Exception):
-                response.close()
-        self._watchdog.stop()
+        self._calls.close()
         if self._owns_session:
             self._session.close()
 
@@ -402,18 +376,11 @@ class KratyClient:
             KratyNetworkError: the connection failed (``KratyCancelledError`` when aborted).
         """
         validate_positive_number("read_timeout", read_timeout)
-        headers = {
-            C.HEADER_AUTHORIZATION: self._auth,
-            C.HEADER_SDK: C.SDK_HEADER_VALUE,
-            C.HEADER_ACCEPT: "text/event-stream",
-        }
         secret = self._secret_provider()
-        if secret:
-            headers[C.HEADER_PLAYER_SECRET] = secret
-            self.hold_secret(secret)
-        self._prune_streams()
-        token = cancel or _current_token.get()
-        scope = self._open_scope(token)
+        self.hold_secret(secret)
+        headers = self._headers(has_body=False, secret=secret, accept="text/event-stream")
+        self._calls.prune()
+        scope = self._calls.open(cancel or _current_token.get())
         try:
             outcome = self._runner.run(
                 scope,
@@ -424,14 +391,11 @@ class KratyClient:
                 timeout=self.timeout,
                 stream_read_timeout=read_timeout,
             )
-        except BaseException:
-            self._close_scope(scope, token)
-            raise
+        finally:
+            if scope.stream is None:  # else the stream's until it is closed
+                self._calls.done(scope)
         if outcome.response is None:
-            self._close_scope(scope, token)
             raise self._stream_refused(path, outcome)
-        with self._lock:
-            self._streams[scope] = (outcome.response, token)
         return outcome.response
 
     def _stream_refused(self, path: str, outcome: Outcome) -> KratyError:
@@ -449,38 +413,12 @@ class KratyClient:
         what = type(cause).__name__
         return KratyNetworkError(f"GET {path} stream failed: {what}", original_cause=cause)
 
-    def _prune_streams(self) -> None:
-        """Forget streams whose response the caller closed."""
-        with self._lock:
-            done = [(s, t) for s, (r, t) in self._streams.items() if getattr(r.raw, "closed", True)]
-            for scope, _token in done:
-                del self._streams[scope]
-        for scope, token in done:
-            self._close_scope(scope, token)
-
     # ------------------------------------------------------------------ internals
 
     def _url(self, path: str, query: Mapping[str, QueryValue] | None) -> str:
         url = self.base_url + (path if path.startswith("/") else "/" + path)
         qs = build_query(query)
         return f"{url}?{qs}" if qs else url
-
-    def _open_scope(self, token: CancelToken | None) -> CallScope:
-        scope = CallScope()
-        with self._lock:
-            if self._closed:
-                scope.abort("closed")
-            else:
-                self._scopes.add(scope)
-        if token is not None:
-            token.attach(scope)
-        return scope
-
-    def _close_scope(self, scope: CallScope, token: CancelToken | None) -> None:
-        with self._lock:
-            self._scopes.discard(scope)
-        if token is not None:
-            token.detach(scope)
 
     def _prepare_body(
         self, method: str, body: Mapping[str, Any] | None, override: str | None
@@ -509,11 +447,13 @@ class KratyClient:
             raise KratyConfigError(f"request body is not JSON-serialisable: {exc}") from None
         return data.encode("utf-8"), key
 
-    def _headers(self, *, has_body: bool, secret: str | None) -> dict[str, str]:
+    def _headers(
+        self, *, has_body: bool, secret: str | None, accept: str = "application/json"
+    ) -> dict[str, str]:
         headers = {
             C.HEADER_AUTHORIZATION: self._auth,
             C.HEADER_SDK: C.SDK_HEADER_VALUE,
-            C.HEADER_ACCEPT: "application/json",
+            C.HEADER_ACCEPT: accept,
         }
         if has_body:
             headers[C.HEADER_CONTENT_TYPE] = "application/json"
@@ -577,7 +517,7 @@ class KratyClient:
                 self._headers(has_body=payload is not None, secret=secret),
                 key,
             )
-            scope = self._open_scope(token)
+            scope = self._calls.open(token)
             try:
                 return self._run(scope, request)
             except KratyApiError as exc:
@@ -589,7 +529,7 @@ class KratyClient:
                     raise
                 recovered, path = True, new_path
             finally:
-                self._close_scope(scope, token)
+                self._calls.done(scope)
 
     def send_recorded(
         self,
@@ -618,11 +558,11 @@ class KratyClient:
             self._headers(has_body=payload is not None, secret=secret),
             key,
         )
-        scope = self._open_scope(cancel)
+        scope = self._calls.open(cancel)
         try:
             return self._run(scope, request).envelope
         finally:
-            self._close_scope(scope, cancel)
+            self._calls.done(scope)
 
     def _run(self, scope: CallScope, request: _Request) -> _Answer:
         """The retry loop.
