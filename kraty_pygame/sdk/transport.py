@@ -380,38 +380,22 @@ class KratyClient:
         self.hold_secret(secret)
         headers = self._headers(has_body=False, secret=secret, accept="text/event-stream")
         self._calls.prune()
+        request = _Request("GET", path, self._url(path, query), None, headers, None)
         scope = self._calls.open(cancel or _current_token.get())
         try:
             outcome = self._runner.run(
-                scope,
-                "GET",
-                self._url(path, query),
-                None,
-                headers,
-                timeout=self.timeout,
-                stream_read_timeout=read_timeout,
-            )
+                scope, "GET", request.url, None, headers,
+                timeout=self.timeout, stream_read_timeout=read_timeout,
+            )  # fmt: skip
         finally:
             if scope.stream is None:  # else the stream's until it is closed
                 self._calls.done(scope)
-        if outcome.response is None:
-            raise self._stream_refused(path, outcome)
-        return outcome.response
-
-    def _stream_refused(self, path: str, outcome: Outcome) -> KratyError:
-        status, cause = outcome.status, outcome.failure
-        if status is not None:
-            error = api_error_from_body(status, outcome.body)
-            return error or KratyApiError(status, f"http_{status}", f"stream refused ({status})")
-        if outcome.cancelled:
-            return KratyCancelledError(f"GET {path} stream cancelled", original_cause=cause)
-        if outcome.timed_out:
-            return KratyTimeoutError(
-                f"GET {path} stream: no response headers within {self.timeout:g} s",
-                original_cause=cause,
-            )
-        what = type(cause).__name__
-        return KratyNetworkError(f"GET {path} stream failed: {what}", original_cause=cause)
+        if outcome.response is not None:
+            return outcome.response
+        if (status := outcome.status) is None:
+            raise self._failed(scope, request, outcome.failure, timed_out=outcome.timed_out)
+        error = api_error_from_body(status, outcome.body)
+        raise error or KratyApiError(status, f"http_{status}", f"stream refused ({status})")
 
     # ------------------------------------------------------------------ internals
 
@@ -608,39 +592,44 @@ class KratyClient:
                 if not budget.allows_retry_after(delay):
                     raise request.settle(error, may_have_applied=ambiguous)
                 if not scope.sleep(delay):
-                    raise self._cancelled(scope, request, ambiguous, None)
+                    raise self._failed(scope, request, None, ambiguous=ambiguous)
                 continue
             failure = outcome.failure
             ambiguous = ambiguous or outcome.sent
-            if scope.reason is not None or outcome.cancelled:
-                raise self._cancelled(scope, request, ambiguous, failure)
             delay = delay_before_retry(retry, number, self._uniform())
-            if number < retry.attempts and budget.allows_retry_after(delay):
-                if not scope.sleep(delay):
-                    raise self._cancelled(scope, request, ambiguous, failure)
+            again = number < retry.attempts and budget.allows_retry_after(delay)
+            if scope.reason is None and again and scope.sleep(delay):
                 continue
-            kind = KratyTimeoutError if outcome.timed_out else KratyNetworkError
-            what = "timed out" if outcome.timed_out else type(failure).__name__
+            note = f" after {number} attempt(s)"
             if number < retry.attempts:
-                what += f"; stopped at RetryConfig.total_timeout={budget.seconds:g}s"
-            raise kind(
-                f"{request.method} {request.path} failed after {number} attempt(s): {what}",
-                original_cause=failure,
-                outcome_unknown=request.is_write and ambiguous,
-                idempotency_key=request.key,
-            ) from failure
+                note += f" (stopped at RetryConfig.total_timeout={budget.seconds:g}s)"
+            raise self._failed(
+                scope, request, failure, timed_out=outcome.timed_out, ambiguous=ambiguous, note=note
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _uniform(self) -> float:
         return self._rng.uniform(-1.0, 1.0)
 
     @staticmethod
-    def _cancelled(
-        scope: CallScope, request: _Request, ambiguous: bool, cause: BaseException | None
-    ) -> KratyCancelledError:
-        why = "client closed" if scope.reason == "closed" else "cancelled"
-        error = KratyCancelledError(
-            f"{request.method} {request.path} aborted: {why}",
+    def _failed(
+        scope: CallScope,
+        request: _Request,
+        cause: BaseException | None,
+        *,
+        timed_out: bool = False,
+        ambiguous: bool = False,
+        note: str = "",
+    ) -> KratyNetworkError:
+        """The error that ends a call without an answer: aborted, timed out or failed."""
+        kind, what = KratyNetworkError, f"failed{note}: {type(cause).__name__}"
+        if scope.reason is not None:
+            why = "client closed" if scope.reason == "closed" else "cancelled"
+            kind, what = KratyCancelledError, f"aborted: {why}"
+        elif timed_out:
+            kind, what = KratyTimeoutError, f"failed{note}: timed out"
+        error = kind(
+            f"{request.method} {request.path} {what}",
             original_cause=cause,
             outcome_unknown=request.is_write and ambiguous,
             idempotency_key=request.key,

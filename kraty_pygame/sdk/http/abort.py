@@ -184,7 +184,7 @@ class _Connection(HTTPConnection):
         if scope is None:  # not one of our calls
             return super().connect()
         loopback_only = scope.loopback_only and not isinstance(self, HTTPSConnection)
-        if self.proxy is not None or not self.own_handshake():
+        if self.proxy is not None:  # urllib3 talks to the proxy (and tunnels through it)
             if loopback_only:
                 _addresses(self, True)
             super().connect()  # bounded by the socket timeouts until the socket is handed over
@@ -196,10 +196,6 @@ class _Connection(HTTPConnection):
                 sock.close()
                 raise
         scope.hold(self.sock, sent=True)
-
-    def own_handshake(self) -> bool:
-        """True when :meth:`handshake` covers this connection's settings."""
-        return True
 
     def handshake(self, sock: socket.socket) -> socket.socket:
         """What goes on after the TCP connect (HTTPS: TLS); returns the socket to use."""
@@ -222,11 +218,8 @@ class _HeldTLSSocket(ssl.SSLSocket):
 
 
 class _TLSConnection(_Connection, HTTPSConnection):
-    """HTTPS: urllib3's TLS set-up on our socket, with a handshake an abort ends."""
-
-    def own_handshake(self) -> bool:  # else urllib3 checks the host name or fingerprint
-        pinned = self.assert_hostname is not None or self.assert_fingerprint
-        return self.ssl_context is None and not pinned
+    """HTTPS: urllib3's TLS set-up on our socket, with a handshake an abort ends (requests
+    pins no context, host name or fingerprint on these pools)."""
 
     def handshake(self, sock: socket.socket) -> socket.socket:
         context = create_urllib3_context(

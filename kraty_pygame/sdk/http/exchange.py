@@ -31,7 +31,7 @@ _NOT_SENT: Final = (
 @dataclass(slots=True)
 class Outcome:
     """How one try ended: an answer (``status``; ``response`` for an open stream) or a
-    ``failure`` (``sent``: the request may have left; ``timed_out``/``cancelled``: why)."""
+    ``failure`` (``sent``: the request may have left; ``timed_out``: by its deadline)."""
 
     status: int | None = None
     body: bytes = b""
@@ -39,7 +39,6 @@ class Outcome:
     failure: BaseException | None = None
     sent: bool = True
     timed_out: bool = False
-    cancelled: bool = False
     duration_ms: float = 0.0
     response: requests.Response | None = None
 
@@ -79,7 +78,7 @@ class TryRunner:
         """
         started = time.perf_counter()
         if not self.calls.begin(scope, timeout):
-            return Outcome(failure=_Cut("call aborted"), sent=False, cancelled=True)
+            return Outcome(failure=_Cut("call aborted"), sent=False)
         done = Outcome()
         try:
             token = running.set(scope)
@@ -99,8 +98,16 @@ class TryRunner:
                     raise _Cut("try aborted")
                 done.response = response  # the caller's now; the scope can still abort it
                 return done
-            with response:
-                done.body = self._read_body(response)
+            with response:  # an error page over the cap reads as empty
+                length = response.headers.get("content-length") or ""
+                cap = self.max_response_bytes
+                over = length.isdigit() and int(length) > cap
+                done.body = b"" if over else response.raw.read(cap + 1, decode_content=True)
+                if (over or len(done.body) > cap) and 200 <= status < 300:
+                    refused = f"response body exceeds max_response_bytes={cap}; refused"
+                    raise KratyProtocolError(refused, status=status)
+                if over or len(done.body) > cap:
+                    done.body = b""
         except _CONFIG_ERRORS as exc:
             raise KratyConfigError(f"invalid request: {type(exc).__name__}") from exc
         except NETWORK_ERRORS as exc:
@@ -115,28 +122,7 @@ class TryRunner:
         failure = done.failure or _Cut("try aborted")
         sent = not is_connect_failure(failure) if scope.sent is None else scope.sent
         timed = cut == TIMED_OUT or isinstance(failure, rq.Timeout | u3.TimeoutError)
-        cancelled = cut is not None and cut != TIMED_OUT
-        return Outcome(None, b"", None, failure, sent, timed, cancelled, done.duration_ms)
-
-    def _read_body(self, response: requests.Response) -> bytes:
-        """The body; empty for an error page over the cap (an abort shows as a cut body,
-        which the try's end reports).
-
-        Raises:
-            KratyProtocolError: a 2xx body over the cap.
-        """
-        cap = self.max_response_bytes
-        length = response.headers.get("content-length") or ""
-        over = length.isdigit() and int(length) > cap
-        body = b"" if over else response.raw.read(cap + 1, decode_content=True)
-        if not over and len(body) <= cap:
-            return body
-        if 200 <= response.status_code < 300:
-            raise KratyProtocolError(
-                f"response body exceeds max_response_bytes={cap}; refused",
-                status=response.status_code,
-            )
-        return b""
+        return Outcome(None, b"", None, failure, sent, timed, done.duration_ms)
 
 
 def is_connect_failure(exc: BaseException) -> bool:
