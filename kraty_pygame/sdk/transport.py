@@ -600,11 +600,17 @@ class KratyClient:
             again = number < retry.attempts and budget.allows_retry_after(delay)
             if scope.reason is None and again and scope.sleep(delay):
                 continue
-            note = f" after {number} attempt(s)"
-            if number < retry.attempts:
-                note += f" (stopped at RetryConfig.total_timeout={budget.seconds:g}s)"
+            note = ""
+            if number < retry.attempts and budget.seconds is not None:  # its time ran out
+                note = f"; stopped at RetryConfig.total_timeout={budget.seconds:g}s"
             raise self._failed(
-                scope, request, failure, timed_out=outcome.timed_out, ambiguous=ambiguous, note=note
+                scope,
+                request,
+                failure,
+                timed_out=outcome.timed_out,
+                ambiguous=ambiguous,
+                after=f" after {number} attempt(s)",
+                note=note,
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -619,15 +625,16 @@ class KratyClient:
         *,
         timed_out: bool = False,
         ambiguous: bool = False,
+        after: str = "",
         note: str = "",
     ) -> KratyNetworkError:
         """The error that ends a call without an answer: aborted, timed out or failed."""
-        kind, what = KratyNetworkError, f"failed{note}: {type(cause).__name__}"
+        kind, what = KratyNetworkError, f"failed{after}: {type(cause).__name__}{note}"
         if scope.reason is not None:
             why = "client closed" if scope.reason == "closed" else "cancelled"
             kind, what = KratyCancelledError, f"aborted: {why}"
         elif timed_out:
-            kind, what = KratyTimeoutError, f"failed{note}: timed out"
+            kind, what = KratyTimeoutError, f"failed{after}: timed out{note}"
         error = kind(
             f"{request.method} {request.path} {what}",
             original_cause=cause,

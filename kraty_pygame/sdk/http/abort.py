@@ -62,13 +62,8 @@ class CallScope:
     def begin(self, deadline: float) -> bool:
         """Start a try that ends at ``deadline``; False when the call is already aborted."""
         with self._lock:
-            self.deadline, self.cut, self.sent, self.sock, self.answer = (
-                deadline,
-                None,
-                None,
-                None,
-                None,
-            )
+            self.deadline, self.cut, self.sent = deadline, None, None
+            self.sock = self.answer = None
             return self.reason is None
 
     def hold(self, sock: socket.socket, *, sent: bool) -> None:
@@ -141,8 +136,8 @@ def _addresses(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
 
 
 def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
-    """A TCP connect that an abort ends at once (polled, as no platform wakes a blocked
-    connect portably)."""
+    """A TCP connect that an abort ends within a poll interval (shutting a socket down does
+    not end a blocked connect on every platform)."""
     budget = conn.timeout if isinstance(conn.timeout, int | float) else None
     limit = time.monotonic() + (budget or 1e9)
     last: OSError | None = None
