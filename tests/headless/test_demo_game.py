@@ -233,6 +233,33 @@ def test_events_screen_locks_an_event_whose_attempts_are_used_up(tmp_path: Path)
 
 
 @pytest.mark.emulator
+def test_a_failed_call_nobody_handles_becomes_one_notice(tmp_path: Path) -> None:
+    """``KRATY_REQUEST_FAILED`` shows a notice for a call without its own error callback,
+    and nothing more for a call whose callback already explained the failure."""
+    game = Game(DemoOptions(headless=True, mute=True, data_dir=tmp_path / "demo"))
+    try:
+        app, kraty = game.app, game.kraty
+        state = kraty.state
+        _frames_until(game, lambda: state.events_loaded and state.friends.code is not None, "start")
+        _frames_until(game, lambda: kraty.component.stats.outstanding == 0, "start-up calls")
+        failed_before = state.requests_failed
+        kraty.player.consume("no_such_item")  # no error callback: the event tells the player
+        _frames_until(game, lambda: state.requests_failed > failed_before, "the failed consume")
+        texts = [n.text for n in app.notices]
+        assert [t for t in texts if t.startswith("inventory.consume:")] != [], texts
+        kraty.friends.add_by_code("ZZZZZZ")  # its callback explains; the event adds nothing
+        _frames_until(game, lambda: state.requests_failed > failed_before + 1, "the failed add")
+        app.frame()
+        texts = [n.text for n in app.notices]
+        assert "No player has the friend code ZZZZZZ." in texts
+        assert [t for t in texts if t.startswith("friends.add")] == [], texts
+        assert len([t for t in texts if t.startswith("inventory.consume:")]) == 1, texts
+        assert state.requests_done > 0  # KRATY_REQUEST_DONE is counted too
+    finally:
+        game.close()
+
+
+@pytest.mark.emulator
 def test_default_start_keeps_player_and_progress_in_the_user_data_dir(tmp_path: Path) -> None:
     first = Game(DemoOptions(headless=True, mute=True))
     try:
