@@ -1,16 +1,10 @@
 """The player: identity, wallet, inventory, grants, the live inventory and the server clock.
 
-* **Identity.** ``ensure_identity()`` resolves (or creates) the player; ``logout()`` and
-  ``sign_in(...)`` switch players. ``KRATY_IDENTITY`` says when the server refused the
-  stored secret.
-* **Grants.** ``watch_grants()`` polls the pending grants and posts ``KRATY_GRANTS``;
-  a fired milestone's grants arrive the same way.
-* **Live inventory.** ``watch_inventory(ignore_own_writes=True)`` posts
-  ``KRATY_INVENTORY`` for every change made elsewhere (a backend's grant, a claimed
-  gift); the event carries the amount after the change, so no read is needed.
-* **Server clock.** The component syncs it by itself when it starts; the demo syncs
-  again after the Debug screen moves the emulator's clock, on request and every few
-  minutes, and copies ``component.server_now()`` (no I/O) into the state every frame.
+Identity through ``ensure_identity()`` / ``logout()`` / ``sign_in(...)``; pending
+grants from ``watch_grants()`` (``KRATY_GRANTS``); changes made elsewhere from
+``watch_inventory(ignore_own_writes=True)`` (``KRATY_INVENTORY`` carries the amount
+after the change, so nothing is read again); the server clock from the component,
+copied into the state once per frame (no I/O).
 """
 
 from __future__ import annotations
