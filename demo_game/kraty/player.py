@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import pygame
 
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from .calls import Calls, Feedback, Refresher
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SEEDED_PLAYER_ID: Final = "player_42"
 # The emulator's seeded demo player: a public test secret of the bundled demo config.
@@ -75,6 +77,7 @@ class Player:
         self.on_switch = on_switch
         self.on_gift_arrived = on_gift_arrived
         self.switching = False  # a switch of player is under way
+        self._generation = 0  # counts switches: an answer for an earlier player is dropped
         self._grants_watcher: Watcher | None = None
         self._inventory_watcher: Watcher | None = None
         self._since_sync = 0.0
@@ -108,7 +111,7 @@ class Player:
             state.synthetic_name = synthetic.name
         self.calls.submit(
             lambda: self.component.call(kraty.players.get_identity),
-            self._got_display_identity,
+            self._mine(self._got_display_identity),
             lambda error: log.info("players.get_identity: %s", describe_error(error)),
         )
         self.refresh()
@@ -128,12 +131,26 @@ class Player:
         if player:
             self.state.player_id = player
 
+    def _mine(self, callback: Callable[[T], None]) -> Callable[[T], None]:
+        """``callback``, run only if the player has not changed since the call was made
+        (a late answer for the previous player must not land on the next one)."""
+        generation = self._generation
+
+        def run(result: T) -> None:
+            if generation == self._generation:
+                callback(result)
+
+        return run
+
     def _switch(self) -> None:
         """Stop everything that belongs to the current player and forget it."""
+        self._generation += 1
         self.switching = True
         self.stop_watchers()
         self.on_switch()
         self.state.reset_player()
+        for source in ("grants", "inventory", "presence"):  # the next player's watchers report
+            self.state.connections.pop(source, None)
 
     def sign_out(self) -> None:
         """``logout()``: forget the player (the next sign-in or new player resumes play)."""
@@ -195,9 +212,9 @@ class Player:
         """``wallet.list``, ``inventory.list`` and ``grants.list_pending``."""
         if self.state.signed_out:
             return
-        self.calls.submit(self.component.wallet.list, self._got_wallet)
-        self.calls.submit(self.component.inventory.list, self._got_inventory)
-        self.calls.submit(self.component.grants.list_pending, self._got_pending)
+        self.calls.submit(self.component.wallet.list, self._mine(self._got_wallet))
+        self.calls.submit(self.component.inventory.list, self._mine(self._got_inventory))
+        self.calls.submit(self.component.grants.list_pending, self._mine(self._got_pending))
 
     def _got_wallet(self, wallet: list[PlayerWalletHolding]) -> None:
         self.state.wallet = list(wallet)
@@ -218,7 +235,7 @@ class Player:
         """``inventory.consume(item, quantity=1)``."""
         self.calls.submit(
             lambda: self.component.inventory.consume(item_key, quantity=1, reason="demo"),
-            self._consumed,
+            self._mine(self._consumed),
         )
 
     def _consumed(self, result: ConsumeItemResult) -> None:
@@ -233,7 +250,7 @@ class Player:
 
     def claim(self, grant_id: str) -> None:
         """``grants.claim``."""
-        self.calls.submit(lambda: self.component.grants.claim(grant_id), self._claimed)
+        self.calls.submit(lambda: self.component.grants.claim(grant_id), self._mine(self._claimed))
 
     def _claimed(self, grant: Grant) -> None:
         state = self.state
@@ -247,7 +264,7 @@ class Player:
 
     def open_crate(self, grant_id: str) -> None:
         """``grants.open``: the crate reveal shows the rolled contents."""
-        self.calls.submit(lambda: self.component.grants.open(grant_id), self._opened)
+        self.calls.submit(lambda: self.component.grants.open(grant_id), self._mine(self._opened))
 
     def _opened(self, response: OpenCrateResponse) -> None:
         state = self.state
@@ -259,7 +276,7 @@ class Player:
 
     def collect_all(self) -> None:
         """``grants.collect_all``: claim every reward and open every crate."""
-        self.calls.submit(self.component.grants.collect_all, self._collected)
+        self.calls.submit(self.component.grants.collect_all, self._mine(self._collected))
 
     def _collected(self, result: CollectAllResult) -> None:
         state = self.state
