@@ -260,6 +260,24 @@ def test_a_failed_call_nobody_handles_becomes_one_notice(tmp_path: Path) -> None
 
 
 @pytest.mark.emulator
+def test_answers_for_the_previous_player_never_land_on_the_next(tmp_path: Path) -> None:
+    """Reads made before a sign-out are answered after it: their data is dropped."""
+    game = Game(DemoOptions(headless=True, mute=True, data_dir=tmp_path / "demo"))
+    try:
+        kraty = game.kraty
+        state = kraty.state
+        _frames_until(game, lambda: bool(state.wallet), "the first player's wallet")
+        kraty.player.refresh()  # answered in a later update(), after the sign-out below
+        kraty.player.sign_out()
+        assert state.wallet == [] and state.player_id is None
+        _frames_until(game, lambda: kraty.component.stats.outstanding == 0, "the late answers")
+        game.app.frame()
+        assert state.wallet == [] and state.inventory == [] and state.pending == []
+    finally:
+        game.close()
+
+
+@pytest.mark.emulator
 def test_default_start_keeps_player_and_progress_in_the_user_data_dir(tmp_path: Path) -> None:
     first = Game(DemoOptions(headless=True, mute=True))
     try:
