@@ -35,6 +35,7 @@ from kraty_pygame.sdk.errors import (
 )
 from kraty_pygame.sdk.http.abort import CancelToken
 from kraty_pygame.sdk.outbox._decoders import gone_answer
+from kraty_pygame.sdk.outbox._handoff import Handoff, adopt_orphans, orphans
 from kraty_pygame.sdk.outbox._journal import Journal, _open_private, frame, try_lock
 from kraty_pygame.sdk.outbox._state import (
     APPLIED,
@@ -80,6 +81,8 @@ _NOT_STARTED: Final = "attempt_not_started"
 _PROGRESS_OP: Final = "events.progress"
 _PLACEHOLDER: Final = re.compile(r"^offline-[0-9a-f]{16}$")
 _PACE_CAP_S: Final = 1.0
+_GATHER_S: Final = 0.004
+_ADOPT_S: Final = 1.0
 
 _capturing = capturing
 
@@ -328,6 +331,10 @@ class Outbox:
         self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
         self._closed = False
         self._remove_identity: Callable[[], None] | None = None
+        self._handoff: Handoff | None = None
+        self._move_wake = threading.Event()
+        self._disk_error: OSError | None = None
+        self._adopt()
         self._catch_up()
 
     def __repr__(self) -> str:
@@ -432,6 +439,8 @@ class Outbox:
         """Wait up to ``timeout`` seconds for this client's pending writes to settle;
         returns how many are still pending (they stay for later)."""
         deadline = time.monotonic() + max(0.0, timeout)
+        if not self._closed:
+            self._move()
         self._wake.set()
         while True:
             if not self._closed:
@@ -452,6 +461,7 @@ class Outbox:
         given: object = player
         if not isinstance(given, str) or not player:
             raise KratyConfigError("player must be a non-empty player id")
+        self._move()
         self._catch_up()
         with self._lock:
             doomed = [e for e in self._state.live_entries() if e.player == player]
@@ -497,6 +507,9 @@ class Outbox:
             self._remove_identity()
         if self._client is not None and self._client.outbox is self:
             self._client.outbox = None
+        if self._handoff is not None:
+            self._move()  # what stays in the map is moved by the next start
+            self._handoff.close()
         left = self.pending_count
         for entry_id, waiter in list(self._waiters.items()):
             error = KratyCancelledError(
@@ -552,9 +565,15 @@ class Outbox:
             self._sender_fd = _open_private(self._dir / "sender.lock", os.O_RDWR | os.O_CREAT)
         except OSError as exc:
             raise OutboxError(f"cannot use the outbox directory {self._dir}: {exc}") from None
+        try:
+            self._handoff = Handoff(self._dir, self._origin)
+        except OSError as exc:
+            raise OutboxError(
+                f"cannot create the outbox's hand-off map in {self._dir}: {exc}"
+            ) from None
         client.outbox = self
         self._remove_identity = kraty.identity.add_listener(self._on_identity)
-        for name, target in (("sender", self._sender_loop), ("fsync", self._fsync_loop)):
+        for name, target in (("sender", self._sender_loop), ("io", self._io_loop)):
             thread = threading.Thread(target=target, name=f"kraty-outbox-{name}", daemon=True)
             self._threads.append(thread)
             thread.start()
@@ -599,21 +618,18 @@ class Outbox:
             f'"at":{int(time.time() * 1000)}{self._rec_suffix}{extra}}}'
         ).encode()
         record = frame(head if payload is None else head + b"\n" + payload)
-        waiter = None
-        if not capture:
-            waiter = self._waiters[entry_id] = _Waiter()
+        if capture:
+            self._store(record)
+            self._recorded += 1
+            raise Recorded(entry_id, key, op, ctx.decode, placeholder)
+        waiter = self._waiters[entry_id] = _Waiter()
         try:
-            self._append(record)
+            self._store(record)
         except OutboxWriteError:
-            if waiter is not None:
-                self._waiters.pop(entry_id, None)
+            self._waiters.pop(entry_id, None)
             raise
         self._recorded += 1
-        if not self._wake.is_set():  # a plain read; set() takes a lock
-            self._wake.set()
-        if capture:
-            raise Recorded(entry_id, key, op, ctx.decode, placeholder)
-        assert waiter is not None
+        self._move()  # this caller waits for the answer anyway: no need to wait for the mover
         held = self._held.get(ctx.player) if ctx.player is not None else None
         if held is not None:  # kept, but not sent until that player signs in again
             self._waiters.pop(entry_id, None)
@@ -623,6 +639,63 @@ class Outbox:
             error.queued = True
             raise error
         return self._wait_blocking(waiter, entry_id, op, key, client)
+
+    def _store(self, record: bytes) -> None:
+        """Hand one framed record over: a copy into the map, no system call."""
+        handoff = self._handoff
+        if self._closed or handoff is None:
+            raise OutboxWriteError(
+                "the outbox is closed; the write was not recorded", directory=str(self._dir)
+            )
+        failure = self._disk_error
+        try:
+            if failure is not None:  # the journal cannot grow: say so now, not later
+                raise failure
+            handoff.store(record)
+        except OSError as exc:
+            raise OutboxWriteError(
+                f"could not record the write in the outbox at {self._dir}: "
+                f"{exc.strerror or exc}; nothing was queued or sent",
+                directory=str(self._dir),
+                errno=exc.errno,
+            ) from None
+        if not self._move_wake.is_set():  # a plain read; set() takes a lock
+            self._move_wake.set()
+
+    def _move(self) -> bool:
+        """Move the records stored in the map into the journal; False when the journal
+        could not take them (they stay in the map)."""
+        handoff = self._handoff
+        if handoff is None or not handoff.unmoved:
+            return True
+        try:
+            moved = handoff.move(self._journal)
+        except OSError as exc:
+            if self._disk_error is None:
+                _log.warning(
+                    "kraty outbox: cannot append to the journal in %s (%s); recorded writes "
+                    "stay in the hand-off map and new ones are refused until it works",
+                    self._dir,
+                    exc.strerror or exc,
+                )
+            self._disk_error = exc
+            return False
+        self._disk_error = None
+        if moved and not self._wake.is_set():
+            self._wake.set()
+        return True
+
+    def _adopt(self) -> None:
+        """Move what ended (or killed) processes left in their maps into the journal."""
+        try:
+            adopt_orphans(
+                self._dir,
+                self._journal,
+                self._origin,
+                report=lambda text: _log.warning("kraty outbox: %s", text),
+            )
+        except OSError as exc:
+            _log.warning("kraty outbox: moving an earlier run's writes failed: %s", exc)
 
     def _append(self, data: bytes) -> None:
         if self._closed:
@@ -820,9 +893,31 @@ class Outbox:
 
     # ------------------------------------------------------------------ threads
 
-    def _fsync_loop(self) -> None:
-        while not self._stop.wait(self._fsync_interval):
-            self._journal.fsync()
+    def _io_loop(self) -> None:
+        """Move stored records into the journal, fsync it, adopt orphaned maps."""
+        interval = self._fsync_interval
+        handoff = self._handoff
+        last_sync = last_look = time.monotonic()
+        while not self._stop.is_set():
+            if self._move_wake.wait(interval):
+                # let a burst of stores gather, so one append moves them all
+                self._stop.wait(_GATHER_S)
+                self._move_wake.clear()
+            try:
+                self._move()
+                if handoff is not None:
+                    handoff.prepare()
+                now = time.monotonic()
+                if now - last_sync >= interval:
+                    last_sync = now
+                    self._journal.fsync()
+                if now - last_look >= _ADOPT_S:
+                    last_look = now
+                    if orphans(self._dir, self._origin):
+                        self._adopt()
+                        self._wake.set()
+            except Exception:
+                _log.exception("kraty outbox: moving records to the journal failed")
 
     def _sender_loop(self) -> None:
         failures = 0
@@ -1359,6 +1454,10 @@ class Outbox:
             with self._journal.alone() as alone:
                 if not alone:  # another process has the journal open: later
                     return
+                if orphans(self._dir, self._origin):  # an ended run's map is moved first
+                    return
+                if self._handoff is not None:
+                    self._handoff.sync()
                 self._catch_up()
                 with self._lock:
                     payloads = self._snapshot()
