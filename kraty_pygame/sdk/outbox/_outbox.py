@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import platformdirs
 
-from kraty_pygame.sdk._constants import ATTEMPT_CAP_CODES
+from kraty_pygame.sdk import transport
+from kraty_pygame.sdk._constants import ATTEMPT_CAP_CODES, IDEMPOTENCY_FIELD, IDEMPOTENT_METHODS
 from kraty_pygame.sdk._operation import PLAYER_SLOT, CallContext, capturing
 from kraty_pygame.sdk.errors import (
     KratyApiError,
@@ -49,7 +50,7 @@ from kraty_pygame.sdk.outbox._state import (
     decode_record,
     encode_record,
 )
-from kraty_pygame.sdk.transport import encode_segment
+from kraty_pygame.sdk.transport import QueryValue, build_query, encode_segment
 
 if TYPE_CHECKING:
     from kraty_pygame.sdk.kraty import Kraty
@@ -85,6 +86,161 @@ _GATHER_S: Final = 0.004
 _ADOPT_S: Final = 1.0
 
 _capturing = capturing
+_MEMO_LIMIT: Final = 256
+_PURE_OPS: Final = frozenset(
+    {
+        "events.progress",
+        "events.finish",
+        "wallet.debit",
+        "wallet.progress",
+        "inventory.consume",
+        "grants.claim",
+        "grants.open",
+        "leaderboards.submit_score",
+    }
+)
+"""Durable writes whose request is a function of the arguments and the active player
+alone (no local state read or changed), so :meth:`Outbox.record` may reuse it."""
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _no_key() -> str:
+    raise KratyConfigError("this outbox serves no client yet")
+
+
+class _Ids:
+    """Random ids made without a system call.
+
+    ``os.urandom`` lets other threads take the interpreter while it runs, so on the
+    game's thread a busy worker could hold the call up for a whole switch interval.
+    These come from a generator seeded from ``os.urandom`` once per process (again
+    after a fork, so two processes never share a sequence); ids and idempotency keys
+    need to be unique, not secret.
+    """
+
+    __slots__ = ("_bits", "_lock")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._bits: Callable[[int], int] | None = None
+
+    def _seed(self) -> Callable[[int], int]:
+        with self._lock:
+            if self._bits is None:
+                if hasattr(os, "register_at_fork"):  # a child process gets its own sequence
+                    os.register_at_fork(after_in_child=self._forget)
+                rng = random.Random(os.urandom(32))  # noqa: S311 - unique, not secret
+                self._bits = rng.getrandbits
+            return self._bits
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._bits = None
+        self._seed()
+
+    def hex(self, digits: int) -> str:
+        """``digits`` random hex digits."""
+        bits = self._bits or self._seed()
+        return f"{bits(digits * 4):0{digits}x}"
+
+    def uuid4_hex(self) -> str:
+        """A random version-4 UUID as 32 hex digits (the SDK's own key format)."""
+        bits = self._bits or self._seed()
+        return f"{bits(128) & _UUID_CLEAR | _UUID_SET:032x}"
+
+
+_UUID_CLEAR: Final = ~((0xF << 76) | (0x3 << 62))
+_UUID_SET: Final = (0x4 << 76) | (0x2 << 62)
+_ids = _Ids()
+
+
+def _memo_key(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], player: str | None
+) -> tuple[Any, ...] | None:
+    """What makes two calls the same request: the method, the player, each argument's
+    type and value; None when an argument is not plain (a dict, a model object)."""
+    parts: list[Any] = [fn, player]
+    for value in args:
+        kind = type(value)
+        if kind not in _SCALARS:
+            return None
+        parts.append(kind)
+        parts.append(repr(value) if kind is float else value)  # -0.0 is not 0.0 in JSON
+    for name, value in kwargs.items():
+        kind = type(value)
+        if kind not in _SCALARS:
+            return None
+        parts.append(name)
+        parts.append(kind)
+        parts.append(repr(value) if kind is float else value)
+    try:
+        hash(fn)
+    except TypeError:
+        return None
+    return tuple(parts)
+
+
+class _Template:
+    """A recorded request cut around its entry id, key and time, to record it again."""
+
+    __slots__ = ("decoder", "end", "head", "middle", "operation", "tail")
+
+    def __init__(
+        self,
+        head: str,
+        middle: str,
+        tail: str,
+        end: str,
+        *,
+        operation: str,
+        decoder: Callable[[Any], Any] | None,
+    ) -> None:
+        self.head, self.middle, self.tail, self.end = head, middle, tail, end
+        self.operation, self.decoder = operation, decoder
+
+    @classmethod
+    def of(
+        cls,
+        head: bytes,
+        payload: bytes,
+        entry_id: str,
+        key: str | None,
+        *,
+        operation: str,
+        decoder: Callable[[Any], Any] | None,
+    ) -> _Template | None:
+        """Cut a record made by :meth:`Outbox.submit`; None when it cannot be cut
+        safely (then the call is never reused)."""
+        if key is None or not _PLAIN_TEXT.fullmatch(key):
+            return None
+        text = head.decode("utf-8")
+        body = payload.decode("utf-8")
+        lead = f'{{"t":"rec","id":"{entry_id}"'
+        quoted = f'"{key}"'
+        if not text.startswith(lead) or text.count(quoted) != 1 or body.count(quoted) != 1:
+            return None
+        before_key, after_key = text[len(lead) :].split(quoted)
+        at = after_key.find(',"at":')
+        if at < 0 or not body.endswith(quoted + "}"):
+            return None
+        stop = at + len(',"at":')
+        digits = stop
+        while digits < len(after_key) and after_key[digits].isdigit():
+            digits += 1
+        body_head = body[: -len(quoted) - 1]
+        template = cls(
+            before_key + '"',
+            '"' + after_key[:stop],
+            after_key[digits:] + "\n" + body_head + '"',
+            '"}',
+            operation=operation,
+            decoder=decoder,
+        )
+        check = (
+            f"{lead}{template.head}{key}{template.middle}{after_key[stop:digits]}"
+            f"{template.tail}{key}{template.end}"
+        )
+        return template if check == text + "\n" + body else None
 
 
 def default_outbox_dir(namespace: str) -> Path:
@@ -134,6 +290,7 @@ class Recorded(BaseException):
         self.operation = operation
         self.decoder = decoder
         self.placeholder = placeholder
+        self.template: _Template | None = None
 
 
 class Capture:
@@ -312,6 +469,10 @@ class Outbox:
         self._client: KratyClient | None = None
         self._fingerprint: str | None = None
         self._rec_suffix = ""
+        self._statics: dict[tuple[str, str], tuple[str, str]] = {}
+        self._memo: dict[tuple[Any, ...], _Template] = {}
+        self._key_maker: Callable[[], str] = _no_key
+        self._players: dict[str | None, str] = {}
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._cancel = CancelToken()
@@ -413,6 +574,65 @@ class Outbox:
         the call; a full disk raises :class:`OutboxWriteError`.
         """
         return Capture(self)
+
+    def record(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Recorded:
+        """Record the durable SDK call ``fn(*args, **kwargs)`` (a bound method such as
+        ``kraty.events.progress``) and return its :class:`Recorded` (not raised).
+
+        The same as calling it inside :meth:`capture`, only cheaper when the game
+        repeats a call: for the writes whose request depends only on their arguments
+        and the active player (progress, finish, wallet and inventory writes, grant
+        claims and opens, score submits), the first call with given plain arguments
+        (text, numbers, None) runs the SDK method, which checks them and builds the
+        request; a later call with the same arguments and player reuses that request
+        with a new idempotency key and entry id.
+
+        Raises:
+            KratyConfigError: ``fn`` is not a durable write of the active player, or
+                its arguments are invalid (as the SDK method raises them).
+            OutboxWriteError: the write could not be recorded (a full disk).
+        """
+        kraty = self._kraty
+        memo_key = None
+        if kraty is not None:
+            memo_key = _memo_key(fn, args, kwargs, kraty.identity.active_external_player_id)
+            if memo_key is not None:
+                template = self._memo.get(memo_key)
+                if template is not None:
+                    done = self._record_template(template)
+                    if done is not None:
+                        return done
+        try:
+            with self.capture():
+                fn(*args, **kwargs)
+        except Recorded as signal:
+            if memo_key is not None and signal.template is not None:
+                if len(self._memo) >= _MEMO_LIMIT:
+                    self._memo.clear()
+                self._memo[memo_key] = signal.template
+            return signal
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise KratyConfigError(
+            f"{name}: not recorded: only durable writes of the active player are recorded"
+        )
+
+    def _record_template(self, template: _Template) -> Recorded | None:
+        """Record a request again with a new key and entry id; None when the client's
+        key maker gave a key that needs escaping (the SDK method then runs)."""
+        maker = self._key_maker
+        key = maker()
+        if maker is not _ids.uuid4_hex and (
+            type(key) is not str or not key or not _PLAIN_TEXT.fullmatch(key)
+        ):
+            return None
+        entry_id = _ids.hex(24)
+        text = (
+            f'{{"t":"rec","id":"{entry_id}"{template.head}{key}{template.middle}'
+            f"{int(time.time() * 1000)}{template.tail}{key}{template.end}"
+        )
+        self._store(frame(text.encode("utf-8")))
+        self._recorded += 1
+        return Recorded(entry_id, key, template.operation, template.decoder, None)
 
     def wait(self, entry_id: str, timeout: float) -> OutboxNotice:
         """Block until the entry settles; returns its notice.
@@ -549,6 +769,9 @@ class Outbox:
         self._kraty = kraty
         self._client = client
         self._fingerprint = client.api_key_fingerprint
+        maker = client.generate_key
+        default = getattr(transport, "_uuid4_hex", None)
+        self._key_maker = _ids.uuid4_hex if maker is default else maker
         url = client.base_url
         self._rec_suffix = f',"fp":"{self._fingerprint}","u":{_json_text(url)},"o":"{self._origin}"'
         fingerprint = self._fingerprint
@@ -588,40 +811,82 @@ class Outbox:
         method: str,
         path: str,
         *,
-        query: str,
-        payload: bytes | None,
-        key: str | None,
+        query: Mapping[str, QueryValue] | None,
+        body: Mapping[str, Any] | None,
+        override: str | None,
         ctx: CallContext,
-        own_key: bool,
-    ) -> Any:
+    ) -> tuple[Any, bytes | None, str | None]:
         """Record one durable request; in capture mode raise :class:`Recorded`, else
-        wait for its outcome within the call's time budget and return the answer's
-        ``data`` (called by the transport)."""
+        wait for its outcome within the call's time budget and return (the answer's
+        ``data``, the body, its key) (called by the transport).
+
+        In capture mode this runs on the game's thread, so it does the least it can:
+        the body of a plain write is encoded here with a prebuilt encoder, the record's
+        header is joined from cached pieces, and the record is copied into the
+        hand-off map (no system call).
+        """
         capture = _capturing.get() is self
+        field = IDEMPOTENCY_FIELD
+        if (
+            capture
+            and override is None
+            and type(body) is dict
+            and field not in body
+            and method in IDEMPOTENT_METHODS
+        ):
+            key: str | None = self._key_maker()
+            if type(key) is not str or not key:
+                raise KratyConfigError("idempotency keys must be non-empty strings")
+            fields = dict(body)
+            fields[field] = key
+            try:
+                payload: bytes | None = _encode_body(fields).encode("utf-8")
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise KratyConfigError(f"request body is not JSON-serialisable: {exc}") from None
+            own_key = True
+        else:
+            payload, key = client.prepare_body(method, body, override)
+            own_key = override is None and not (body is not None and body.get(field))
         op = ctx.operation.name
-        entry_id = os.urandom(12).hex()
-        # The header is written out by hand: this runs on the game's main thread.
+        entry_id = _ids.hex(24)
+        statics = self._statics.get((op, method))
+        if statics is None:
+            statics = self._statics[(op, method)] = (
+                f',"op":{_json_text(op)},"m":{_json_text(method)},"p":',
+                ',"mg":1' if op == _PROGRESS_OP else "",
+            )
+        player = ctx.player
+        player_text = self._players.get(player)
+        if player_text is None:
+            player_text = _json_text(player)
+            if len(self._players) < 64:
+                self._players[player] = player_text
         extra = ""
         if query:
-            extra += ',"q":' + _json_text(query)
+            extra += ',"q":' + _json_text(build_query(query))
         placeholder = None
         if op == _START_OP:
-            placeholder = "offline-" + os.urandom(8).hex()
+            placeholder = "offline-" + _ids.hex(16)
             extra += f',"ph":"{placeholder}"'
         if capture:
             extra += ',"cap":1'
-        if own_key and op == _PROGRESS_OP:
-            extra += ',"mg":1'
+        if own_key:
+            extra += statics[1]
         head = (
-            f'{{"t":"rec","id":"{entry_id}","op":{_json_text(op)},"m":{_json_text(method)},'
-            f'"p":{_json_text(path)},"k":{_json_text(key)},"pl":{_json_text(ctx.player)},'
-            f'"at":{int(time.time() * 1000)}{self._rec_suffix}{extra}}}'
+            f'{{"t":"rec","id":"{entry_id}"{statics[0]}{_json_text(path)},"k":'
+            f'{_json_text(key)},"pl":{player_text},"at":{int(time.time() * 1000)}'
+            f"{self._rec_suffix}{extra}}}"
         ).encode()
         record = frame(head if payload is None else head + b"\n" + payload)
         if capture:
             self._store(record)
             self._recorded += 1
-            raise Recorded(entry_id, key, op, ctx.decode, placeholder)
+            signal = Recorded(entry_id, key, op, ctx.decode, placeholder)
+            if own_key and placeholder is None and op in _PURE_OPS and payload is not None:
+                signal.template = _Template.of(
+                    head, payload, entry_id, key, operation=op, decoder=ctx.decode
+                )
+            raise signal
         waiter = self._waiters[entry_id] = _Waiter()
         try:
             self._store(record)
@@ -638,7 +903,8 @@ class Outbox:
             )
             error.queued = True
             raise error
-        return self._wait_blocking(waiter, entry_id, op, key, client)
+        data = self._wait_blocking(waiter, entry_id, op, key, client)
+        return data, payload, key
 
     def _store(self, record: bytes) -> None:
         """Hand one framed record over: a copy into the map, no system call."""
@@ -1515,6 +1781,36 @@ class Outbox:
 
 _PLAIN_TEXT: Final = re.compile(r'[^"\\\x00-\x1f\x7f]*')
 _encode_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _not_json(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _body_encoder() -> Callable[[Any], str]:
+    """Compact JSON, no NaN, text kept as is: the transport's encoding, without
+    building an encoder per call (the C one where this Python has it)."""
+    slow: Callable[[Any], str] = json.JSONEncoder(
+        separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:
+        chunks = make(  # type: ignore[misc]
+            None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False
+        )
+        if slow({"a": [1.5, None, "\u00e9"]}) != "".join(chunks({"a": [1.5, None, "\u00e9"]}, 0)):
+            return slow  # pragma: no cover - a C encoder that disagrees: do not use it
+    except TypeError:  # pragma: no cover - no C accelerator, or another signature
+        return slow
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(chunks(value, 0))
+
+    return encode
+
+
+_encode_body = _body_encoder()
 
 
 def _json_text(value: str | None) -> str:
