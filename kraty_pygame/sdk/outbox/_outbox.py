@@ -53,6 +53,7 @@ from kraty_pygame.sdk.outbox._state import (
 from kraty_pygame.sdk.transport import QueryValue, build_query, encode_segment
 
 if TYPE_CHECKING:
+    from kraty_pygame.sdk.identity import IdentityManager
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.transport import KratyClient
 
@@ -141,12 +142,17 @@ class _Ids:
     def hex(self, digits: int) -> str:
         """``digits`` random hex digits."""
         bits = self._bits or self._seed()
-        return f"{bits(digits * 4):0{digits}x}"
+        return "%0*x" % (digits, bits(digits * 4))  # noqa: UP031 - the quickest form
+
+    def entry_id(self) -> str:
+        """A new entry id (24 hex digits)."""
+        bits = self._bits or self._seed()
+        return "%024x" % bits(96)  # noqa: UP031
 
     def uuid4_hex(self) -> str:
         """A random version-4 UUID as 32 hex digits (the SDK's own key format)."""
         bits = self._bits or self._seed()
-        return f"{bits(128) & _UUID_CLEAR | _UUID_SET:032x}"
+        return "%032x" % (bits(128) & _UUID_CLEAR | _UUID_SET)
 
 
 _UUID_CLEAR: Final = ~((0xF << 76) | (0x3 << 62))
@@ -159,25 +165,14 @@ def _memo_key(
 ) -> tuple[Any, ...] | None:
     """What makes two calls the same request: the method, the player, each argument's
     type and value; None when an argument is not plain (a dict, a model object)."""
-    parts: list[Any] = [fn, player]
-    for value in args:
-        kind = type(value)
-        if kind not in _SCALARS:
-            return None
-        parts.append(kind)
-        parts.append(repr(value) if kind is float else value)  # -0.0 is not 0.0 in JSON
-    for name, value in kwargs.items():
-        kind = type(value)
-        if kind not in _SCALARS:
-            return None
-        parts.append(name)
-        parts.append(kind)
-        parts.append(repr(value) if kind is float else value)
-    try:
-        hash(fn)
-    except TypeError:
+    values = kwargs.values()
+    kinds = (*map(type, args), *map(type, values))
+    if not _SCALARS.issuperset(kinds):
         return None
-    return tuple(parts)
+    if float in kinds:  # -0.0 equals 0.0 but is another JSON number: compare the text
+        args = tuple(repr(v) if type(v) is float else v for v in args)
+        values = [repr(v) if type(v) is float else v for v in values]  # type: ignore[assignment]
+    return (fn, player, kinds, args, *kwargs, *values)
 
 
 class _Template:
@@ -284,7 +279,7 @@ class Recorded(BaseException):
         decoder: Callable[[Any], Any] | None,
         placeholder: str | None,
     ) -> None:
-        super().__init__(entry_id)
+        # (BaseException keeps the constructor's arguments in .args by itself)
         self.entry_id = entry_id
         self.idempotency_key = idempotency_key
         self.operation = operation
@@ -471,6 +466,7 @@ class Outbox:
         self._rec_suffix = ""
         self._statics: dict[tuple[str, str], tuple[str, str]] = {}
         self._memo: dict[tuple[Any, ...], _Template] = {}
+        self._identity: IdentityManager | None = None
         self._key_maker: Callable[[], str] = _no_key
         self._players: dict[str | None, str] = {}
         self._stop = threading.Event()
@@ -592,16 +588,18 @@ class Outbox:
                 its arguments are invalid (as the SDK method raises them).
             OutboxWriteError: the write could not be recorded (a full disk).
         """
-        kraty = self._kraty
+        identity = self._identity
         memo_key = None
-        if kraty is not None:
-            memo_key = _memo_key(fn, args, kwargs, kraty.identity.active_external_player_id)
-            if memo_key is not None:
-                template = self._memo.get(memo_key)
-                if template is not None:
-                    done = self._record_template(template)
-                    if done is not None:
-                        return done
+        if identity is not None:
+            memo_key = _memo_key(fn, args, kwargs, identity.active_external_player_id)
+            try:
+                template = None if memo_key is None else self._memo.get(memo_key)
+            except TypeError:  # a callable that cannot be a dictionary key
+                memo_key = template = None
+            if template is not None:
+                done = self._record_template(template)
+                if done is not None:
+                    return done
         try:
             with self.capture():
                 fn(*args, **kwargs)
@@ -625,7 +623,7 @@ class Outbox:
             type(key) is not str or not key or not _PLAIN_TEXT.fullmatch(key)
         ):
             return None
-        entry_id = _ids.hex(24)
+        entry_id = _ids.entry_id()
         text = (
             f'{{"t":"rec","id":"{entry_id}"{template.head}{key}{template.middle}'
             f"{int(time.time() * 1000)}{template.tail}{key}{template.end}"
@@ -769,6 +767,7 @@ class Outbox:
         self._kraty = kraty
         self._client = client
         self._fingerprint = client.api_key_fingerprint
+        self._identity = kraty.identity
         maker = client.generate_key
         default = getattr(transport, "_uuid4_hex", None)
         self._key_maker = _ids.uuid4_hex if maker is default else maker
@@ -848,7 +847,7 @@ class Outbox:
             payload, key = client.prepare_body(method, body, override)
             own_key = override is None and not (body is not None and body.get(field))
         op = ctx.operation.name
-        entry_id = _ids.hex(24)
+        entry_id = _ids.entry_id()
         statics = self._statics.get((op, method))
         if statics is None:
             statics = self._statics[(op, method)] = (
