@@ -186,3 +186,11 @@ def test_reused_requests_are_delivered_and_applied_once_each(
         assert outbox.flush(30) == 0
         assert outbox.stats().applied == 20
     assert ledger_reasons(kraty_emulator)["again"] == 20
+
+
+def test_every_reusable_operation_is_a_declared_durable_write() -> None:
+    from kraty_pygame.sdk._operation import declared_operations
+    from kraty_pygame.sdk.outbox._outbox import _PURE_OPS
+
+    durable = {op.name for op in declared_operations() if op.durable}
+    assert durable >= _PURE_OPS
