@@ -279,7 +279,7 @@ class Recorded(BaseException):
         decoder: Callable[[Any], Any] | None,
         placeholder: str | None,
     ) -> None:
-        # (BaseException keeps the constructor's arguments in .args by itself)
+        super().__init__(entry_id)
         self.entry_id = entry_id
         self.idempotency_key = idempotency_key
         self.operation = operation
