@@ -1,24 +1,10 @@
 """The hand-off map: where a durable write is stored before its call returns.
 
-Each process that records writes owns a few files in the outbox directory: a lock
-file ``handoff-<origin>.lock`` (held exclusively while the process lives) and map
-segments ``handoff-<origin>-<n>.map``. A segment is a 64-byte header (magic, format
-version, the offset up to which its records were moved into the journal) followed by
-records framed exactly as in the journal; the rest of the file is zeros.
-
-Storing a record is a copy into a shared memory map of the file: the bytes are in
-the kernel's page cache once the copy ends, so they survive the process being killed,
-and unlike ``write(2)`` the copy never lets another thread take the interpreter in the
-middle of the call. A mover thread appends the stored records to the journal and
-then advances the header's moved offset. Segment space is allocated on the disk when
-a segment is created, so a store never meets a full disk; creating a segment can
-(it then fails with a clear error and nothing stored before is touched).
-
-Records a killed process left in its map are moved by the next process that sees its
-lock file unlocked: the records past the moved offset are checked (a torn record, as
-a kill in the middle of a store leaves it, fails its checksum and is dropped: its call
-never returned), those whose entry id the journal already holds are skipped (the
-process was killed between the append and the offset update), the rest are appended.
+A store is a copy into a shared memory map of a file: in the kernel's page cache once
+the copy ends (it survives kill -9) and, unlike ``write(2)``, never lets another thread
+take the interpreter mid-call. A mover thread appends the records to the journal; the
+next process moves what a killed one left. Layout and guarantees: docs/offline.md,
+"The hand-off map".
 """
 
 from __future__ import annotations
@@ -141,7 +127,13 @@ class _Acknowledge:
 
 
 class Handoff:
-    """This process's hand-off map (see the module docstring).
+    """This process's hand-off map.
+
+    Files: ``handoff-<origin>.lock`` (held exclusively while the process lives) and
+    segments ``handoff-<origin>-<n>.map``: a 64-byte header (magic, format version,
+    the offset up to which records were moved into the journal), then records framed
+    as in the journal, then zeros (space is allocated when a segment is made, so a
+    store never meets a full disk).
 
     :meth:`store` runs on the recording thread; :meth:`move` on the mover thread (or a
     caller that waits for its write anyway); :meth:`prepare` makes the next segment
@@ -368,8 +360,11 @@ def adopt_orphans(
     """Move the records that processes which ended (or were killed) left in their maps
     into ``journal``; returns how many records were appended.
 
-    A process that is still running holds its lock file, and is skipped. Records the
-    journal already holds are skipped, so running this twice appends nothing twice.
+    A process that is still running holds its lock file, and is skipped. Of the
+    records past a segment's moved offset, a torn last one (a kill in the middle of a
+    store: its call never returned) is dropped, a damaged one in the middle is skipped
+    and reported, and one whose entry the journal already holds (a kill between the
+    append and the offset update) is skipped, so nothing is appended twice.
     """
     appended = 0
     known: set[bytes] | None = None
