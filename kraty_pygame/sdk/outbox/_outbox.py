@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -87,6 +88,8 @@ _GATHER_S: Final = 0.004
 _ADOPT_S: Final = 1.0
 
 _capturing = capturing
+_template_wanted: ContextVar[bool] = ContextVar("kraty_outbox_template", default=False)
+"""Set by :meth:`Outbox.record` while its call may be reused (internal)."""
 _MEMO_LIMIT: Final = 256
 _PURE_OPS: Final = frozenset(
     {
@@ -600,6 +603,7 @@ class Outbox:
                 done = self._record_template(template)
                 if done is not None:
                     return done
+        wanted = _template_wanted.set(memo_key is not None)
         try:
             with self.capture():
                 fn(*args, **kwargs)
@@ -609,6 +613,8 @@ class Outbox:
                     self._memo.clear()
                 self._memo[memo_key] = signal.template
             return signal
+        finally:
+            _template_wanted.reset(wanted)
         name = getattr(fn, "__qualname__", repr(fn))
         raise KratyConfigError(
             f"{name}: not recorded: only durable writes of the active player are recorded"
@@ -881,7 +887,13 @@ class Outbox:
             self._store(record)
             self._recorded += 1
             signal = Recorded(entry_id, key, op, ctx.decode, placeholder)
-            if own_key and placeholder is None and op in _PURE_OPS and payload is not None:
+            if (
+                own_key
+                and placeholder is None
+                and op in _PURE_OPS
+                and payload is not None
+                and _template_wanted.get()
+            ):
                 signal.template = _Template.of(
                     head, payload, entry_id, key, operation=op, decoder=ctx.decode
                 )
