@@ -100,13 +100,14 @@ class OutboxHook(Protocol):
         method: str,
         path: str,
         *,
-        query: str,
-        payload: bytes | None,
-        key: str | None,
+        query: Mapping[str, QueryValue] | None,
+        body: Mapping[str, Any] | None,
+        override: str | None,
         ctx: CallContext,
-        own_key: bool,
-    ) -> Any:
-        """Record a durable request; return the answer's ``data`` or raise."""
+    ) -> tuple[Any, bytes | None, str | None]:
+        """Record a durable request (the outbox prepares its body, see
+        :meth:`KratyClient.prepare_body`); return (the answer's ``data``, the body
+        sent, its idempotency key) or raise."""
         ...
 
 
@@ -404,6 +405,22 @@ class KratyClient:
         qs = build_query(query)
         return f"{url}?{qs}" if qs else url
 
+    def prepare_body(
+        self, method: str, body: Mapping[str, Any] | None, override: str | None
+    ) -> tuple[bytes | None, str | None]:
+        """The JSON bytes of ``body`` with its idempotency key (stamped for POST, PUT
+        and PATCH: the body's own, else ``override``, else a new one), and the key.
+
+        Raises:
+            KratyConfigError: the body is not a JSON object or the key is not text.
+        """
+        return self._prepare_body(method, body, override)
+
+    @property
+    def generate_key(self) -> Callable[[], str]:
+        """Makes the idempotency keys of this client's writes."""
+        return self._generate_key
+
     def _prepare_body(
         self, method: str, body: Mapping[str, Any] | None, override: str | None
     ) -> tuple[bytes | None, str | None]:
@@ -459,28 +476,20 @@ class KratyClient:
         if not is_text(method):
             raise KratyConfigError("method must be a non-empty string")
         method = method.upper()
-        payload, key = self._prepare_body(method, body, override)
         ctx = current_call()
         if ctx is not None and ctx.queue:
             ctx.queue = False  # only this request; never a nested one
             outbox = self.outbox
             if outbox is not None and method in C.WRITE_METHODS:
+                # the outbox prepares the body itself: on the game's thread it keeps
+                # that to the minimum (the same checks, the same key rules)
                 ctx.decode = decode
-                own_key = override is None and not (
-                    body is not None and body.get(C.IDEMPOTENCY_FIELD)
-                )
-                data = outbox.submit(
-                    self,
-                    method,
-                    path,
-                    query=build_query(query),
-                    payload=payload,
-                    key=key,
-                    ctx=ctx,
-                    own_key=own_key,
+                data, payload, key = outbox.submit(
+                    self, method, path, query=query, body=body, override=override, ctx=ctx
                 )
                 request = _Request(method, path, self._url(path, query), payload, {}, key)
                 return _Answer(request, {"data": data}, 200, b"")
+        payload, key = self._prepare_body(method, body, override)
         if capturing.get() is not None:
             raise KratyConfigError(
                 f"{method} {path}: inside Outbox.capture() only durable writes of the "
