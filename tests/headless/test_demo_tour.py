@@ -26,7 +26,7 @@ from typing import Any
 import pygame
 import pytest
 
-from demo_game.screens.debug_ops import RUN_ALL
+from demo_game.kraty.debug import RUN_ALL
 from demo_game.tour import MOMENTS_DIR, REPORT_NAME, SCREENSHOT_NAMES
 
 pytestmark = [pytest.mark.headless, pytest.mark.emulator, pytest.mark.slow]
