@@ -16,6 +16,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
+#: How many request paths :class:`RouteTable` remembers the route of.
+_MAX_CACHED_PATHS = 4096
+
 #: ``handler(request, exc)`` of the app for the errors routes raise on purpose.
 ErrorHandler = Callable[[Request, Any], "Response | Awaitable[Response]"]
 
@@ -178,6 +181,9 @@ class RouteTable:
             ]
             for method in methods
         }
+        #: ``(method, path)`` -> the lookup's answer; the table never changes, so an
+        #: answer stays right. Bounded: emptied when full (paths carry player ids).
+        self._found: dict[tuple[str, str], tuple[_Plan, dict[str, Any]] | None] = {}
         self._handlers = {
             cls: handler
             for cls, handler in error_handlers.items()
@@ -185,10 +191,21 @@ class RouteTable:
         }
 
     def _find(self, scope: Scope) -> tuple[_Plan, dict[str, Any]] | None:
-        """The plan of the route FastAPI would choose, with its path values; None when
-        that route has no plan, or when FastAPI must decide (no route matched fully)."""
-        path: str = scope["path"]
-        for prefix, route, plan in self._by_method.get(scope["method"], ()):
+        """The plan of the route FastAPI would choose, with its path values (a fresh
+        dict per call); None when that route has no plan, or when FastAPI must decide
+        (no route matched fully)."""
+        cache_key = (scope["method"], scope["path"])
+        try:
+            found = self._found[cache_key]
+        except KeyError:
+            found = self._match(*cache_key)
+            if len(self._found) >= _MAX_CACHED_PATHS:
+                self._found.clear()
+            self._found[cache_key] = found
+        return None if found is None else (found[0], dict(found[1]))
+
+    def _match(self, method: str, path: str) -> tuple[_Plan, dict[str, Any]] | None:
+        for prefix, route, plan in self._by_method.get(method, ()):
             if not isinstance(route, APIRoute):
                 return None  # a mount or an included router: FastAPI decides
             if not path.startswith(prefix):

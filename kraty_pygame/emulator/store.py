@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
+from types import TracebackType
 
 from kraty_pygame.emulator.http.bounds import MAX_FLOAT, finite_json
 
@@ -64,6 +65,65 @@ class Transaction:
                 callback()
             except Exception:
                 _log.exception("after_commit callback failed")
+
+
+class _WriteScope:
+    """The context manager of :meth:`Store.write` (a plain class: it runs on every
+    write, and a generator-based one costs noticeably more)."""
+
+    __slots__ = ("_outer", "_store", "_tx")
+    _tx: Transaction
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._outer = False
+
+    def __enter__(self) -> Transaction:
+        store = self._store
+        store._lock.acquire()
+        try:
+            if store._tx is not None:
+                self._tx = store._tx
+                return self._tx
+            tx = Transaction(store._conn)
+            store._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            store._lock.release()
+            raise
+        store._tx = self._tx = tx
+        self._outer = True
+        return tx
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        store = self._store
+        try:
+            if not self._outer:
+                return
+            tx = self._tx
+            try:
+                if exc_type is None:
+                    for hook in store.before_commit:
+                        hook(tx)
+            except BaseException:
+                store._tx = None
+                store._conn.execute("ROLLBACK")
+                raise
+            if exc_type is not None:
+                store._tx = None
+                store._conn.execute("ROLLBACK")
+                return
+            try:
+                store._conn.execute("COMMIT")
+            finally:
+                store._tx = None
+            tx._run_callbacks()
+        finally:
+            store._lock.release()
 
 
 def _schema_files() -> list[tuple[str, str]]:
@@ -190,29 +250,10 @@ class Store:
                 raise
             self.migrate()
 
-    @contextlib.contextmanager
-    def write(self) -> Iterator[Transaction]:
-        """A write transaction; nested calls join the outer transaction."""
-        with self._lock:
-            if self._tx is not None:
-                yield self._tx
-                return
-            tx = Transaction(self._conn)
-            self._tx = tx
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield tx
-                for hook in self.before_commit:
-                    hook(tx)
-            except BaseException:
-                self._tx = None
-                self._conn.execute("ROLLBACK")
-                raise
-            try:
-                self._conn.execute("COMMIT")
-            finally:
-                self._tx = None
-            tx._run_callbacks()
+    def write(self) -> _WriteScope:
+        """A write transaction (``with store.write() as tx``); nested calls join the
+        outer transaction."""
+        return _WriteScope(self)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
