@@ -50,9 +50,13 @@ def idempotency_key(body: dict[str, Any] | None, *, required: bool = False) -> s
     return value
 
 
+#: The canonical form of a body in a fingerprint (one encoder, reused).
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _fingerprint(body: dict[str, Any] | None, query: str) -> str:
     payload = {k: v for k, v in (body or {}).items() if k != "idempotencyKey"}
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _CANONICAL.encode(payload)
     return hashlib.sha256(f"{canonical}\n{query}".encode()).hexdigest()
 
 

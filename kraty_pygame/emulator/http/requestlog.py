@@ -62,10 +62,12 @@ def _clip(value: bytes, limit: int) -> bytes:
 
 def bounded_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """At most ``MAX_HEADERS`` headers, names and values clipped."""
-    if len(headers) <= MAX_HEADERS and all(
-        len(name) <= MAX_HEADER_NAME and len(value) <= MAX_HEADER_VALUE for name, value in headers
-    ):
-        return list(headers)
+    if len(headers) <= MAX_HEADERS:
+        for name, value in headers:  # a plain loop: this runs for every request
+            if len(name) > MAX_HEADER_NAME or len(value) > MAX_HEADER_VALUE:
+                break
+        else:
+            return list(headers)
     kept = [
         (_clip(name, MAX_HEADER_NAME), _clip(value, MAX_HEADER_VALUE))
         for name, value in headers[:MAX_HEADERS]

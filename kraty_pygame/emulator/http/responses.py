@@ -13,15 +13,31 @@ from kraty_pygame.emulator.http.bounds import finite_json
 JSON_TYPE = "application/json"
 
 
+#: One encoder for every answer (``json.dumps`` with options builds a new one per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_JSON_HEADER = (b"content-type", JSON_TYPE.encode("latin-1"))
+
+
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON; never ``NaN`` / ``Infinity`` (see :func:`bounds.finite_json`)."""
     try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = _ENCODER.encode(value)
     except ValueError:
-        text = json.dumps(
-            finite_json(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        text = _ENCODER.encode(finite_json(value))
     return text.encode("utf-8")
+
+
+class _JsonBody(Response):
+    """A ready JSON body with exactly the head :class:`Response` would send for it
+    (content-length, then content-type), built without its per-call header logic."""
+
+    media_type = JSON_TYPE
+
+    def __init__(self, body: bytes, status: int) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_HEADER]
 
 
 def ok(data: Any, status: int = 200) -> Response:
@@ -30,8 +46,8 @@ def ok(data: Any, status: int = 200) -> Response:
 
 
 def raw_json(body: bytes, status: int) -> Response:
-    """An already-encoded JSON body (idempotent replays)."""
-    return Response(content=body, status_code=status, media_type=JSON_TYPE)
+    """An already-encoded JSON body (writes and their idempotent replays)."""
+    return _JsonBody(body, status)
 
 
 def error(exc: ApiError) -> Response:
