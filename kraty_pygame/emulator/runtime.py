@@ -186,7 +186,13 @@ class EmulatorRuntime:
             self._sweep_lock.release()
 
 
+#: Scope key under which the emulator's middleware hands each request its runtime.
+RUNTIME_SCOPE_KEY = "kraty.runtime"
+
+
 def runtime_of(request: Request) -> EmulatorRuntime:
     """The runtime of the app serving ``request``."""
-    runtime: EmulatorRuntime = request.app.state.runtime
+    runtime: EmulatorRuntime | None = request.scope.get(RUNTIME_SCOPE_KEY)
+    if runtime is None:  # a request that did not pass the middleware
+        runtime = request.app.state.runtime
     return runtime

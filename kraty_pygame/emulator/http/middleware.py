@@ -17,6 +17,7 @@ from kraty_pygame.emulator.http.auth import bearer_token
 from kraty_pygame.emulator.http.bounds import BodyRejected, parse_body
 from kraty_pygame.emulator.http.requestlog import SECRET_BEARING
 from kraty_pygame.emulator.http.responses import dumps
+from kraty_pygame.emulator.runtime import RUNTIME_SCOPE_KEY
 
 if TYPE_CHECKING:
     from kraty_pygame.emulator.dispatch import RouteTable
@@ -80,6 +81,7 @@ class EmulatorMiddleware:
             return
         started = time.perf_counter()
         rt = self.rt
+        scope[RUNTIME_SCOPE_KEY] = rt  # read by ``runtime_of`` without the app's state lookup
         path: str = scope["path"]
         method: str = scope["method"]
         status: int | None = None
