@@ -67,7 +67,10 @@ def parse_body(raw: bytes) -> Any:
     """
     try:
         # as ``json.loads`` reads bytes (UTF-8/16/32, a UTF-8 BOM skipped)
-        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        # (an object's ``{`` followed by a non-zero byte can only be UTF-8)
+        encoding = "utf-8" if raw[:1] == b"{" and raw[1:2] != b"\x00" else None
+        text = raw.decode(encoding or json.detect_encoding(raw), "surrogatepass")
+        value = _DECODER.decode(text)
     except RecursionError:
         raise BodyRejected(f"JSON nests deeper than {MAX_DEPTH} levels") from None
     # Cheap pre-check: nesting needs at least that many brackets.

@@ -151,7 +151,7 @@ def run_write(
             principal = authorize(tx.conn)
             now_ms = int(rt.clock.now().timestamp() * 1000)
             if key is not None:
-                scope = _scope(api_key, external_id, request.method, _path(request), key)
+                scope = _scope(api_key, external_id, request.scope["method"], _path(request), key)
                 fingerprint = _fingerprint(body, _query(request))
                 row = tx.conn.execute(
                     "SELECT fingerprint, status, body, stored_at_ms FROM idempotency "

@@ -124,9 +124,10 @@ class OriginPolicy:
                 return
             await self.app(scope, receive, send)  # no CORS headers, ever
             return
-        if any(name == b"origin" for name, _ in scope["headers"]):
-            await self.cors(scope, receive, send)
-            return
+        for name, _ in scope["headers"]:  # a plain loop: this runs for every request
+            if name == b"origin":
+                await self.cors(scope, receive, send)
+                return
         # Not from a browser: the only thing CORS would add is ``Vary: Origin``.
         await self.app(scope, receive, _vary_origin(send))
 
@@ -138,9 +139,11 @@ def _vary_origin(send: Send) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             raw = message.setdefault("headers", [])
-            if any(name.lower() == b"vary" for name, _ in raw):
-                headers = MutableHeaders(scope=message)
-                headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
+            for name, _ in raw:
+                if name.lower() == b"vary":
+                    headers = MutableHeaders(scope=message)
+                    headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
+                    break
             else:
                 message["headers"] = [*raw, (b"vary", b"Origin")]
         await send(message)

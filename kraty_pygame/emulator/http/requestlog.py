@@ -114,7 +114,7 @@ class RequestLog:
                     "body": body[:_MAX_BODY],
                     "secretBearing": secret_bearing,
                     "status": status,
-                    "durationMs": round(duration_ms, 3),
+                    "durationMs": duration_ms,
                     "fault": fault,
                 }
             )
@@ -143,6 +143,7 @@ class RequestLog:
         shown = {k: v for k, v in entry.items() if k != "secretBearing"}
         return {
             **shown,
+            "durationMs": round(entry["durationMs"], 3),  # rounded when read, not per request
             "at": iso(entry["at"]),
             "headers": masked,
             "body": parsed,
