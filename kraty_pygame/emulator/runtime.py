@@ -175,7 +175,7 @@ class EmulatorRuntime:
         """Sweep if the emulator clock moved at least a second since the last sweep."""
         now = self.clock.now()
         last = self._last_sweep
-        if last is not None and timedelta(0) <= now - last < timedelta(seconds=1):
+        if last is not None and _NO_TIME <= now - last < _ONE_SECOND:
             return
         if not self._sweep_lock.acquire(blocking=False):
             return
@@ -185,6 +185,9 @@ class EmulatorRuntime:
         finally:
             self._sweep_lock.release()
 
+
+_NO_TIME = timedelta(0)
+_ONE_SECOND = timedelta(seconds=1)
 
 #: Scope key under which the emulator's middleware hands each request its runtime.
 RUNTIME_SCOPE_KEY = "kraty.runtime"

@@ -154,7 +154,7 @@ class EmulatorMiddleware:
                 method=method,
                 path=path,
                 query=scope.get("query_string", b"").decode("latin-1"),
-                headers=list(scope.get("headers", [])),
+                headers=scope.get("headers", []),  # the log keeps its own bounded copy
                 body=body,
                 status=status,
                 duration_ms=(time.perf_counter() - started) * 1000.0,
