@@ -328,8 +328,10 @@ class KratyComponent(FacadeCalls, _Proxies):
         if link is not None and is_write and player is None and is_durable(fn):
             # the main thread's cheapest path: one journal write, nothing else queued
             job = Job(operation, fn, tuple(args), dict(kwargs), [handle], is_write=True)
+            target = None
             if operation in ATTEMPT_OPERATIONS:  # an attempt seen ending: not even recorded
-                attempt_id = progress_target(job.args, job.kwargs)[1]
+                target = progress_target(job.args, job.kwargs)
+                attempt_id = target[1]
                 ended = self._attempts.status_of(attempt_id) if attempt_id else None
                 if ended is not None:
                     job.info["outbox"] = True
@@ -342,7 +344,7 @@ class KratyComponent(FacadeCalls, _Proxies):
                     link.put_finished(RequestResult(job, (handle,), None, error))
                     return handle
             if operation != _START or _event_key(job) not in self._lobby_events:
-                return self._record(link, handle, job)
+                return self._record(link, handle, job, target)
             if link.online is False:  # a lobby seats the player on the server: not offline
                 error = KratyNetworkError(
                     f"events.start: {_event_key(job)!r} is a lobby event; a lobby run "
@@ -377,12 +379,19 @@ class KratyComponent(FacadeCalls, _Proxies):
         link: OutboxLink,
         handle: RequestHandle[Any],
         job: Job,
+        target: tuple[str, str] | None = None,
     ) -> RequestHandle[Any]:
-        """Record a durable write in the outbox on this thread; the handle waits for it."""
+        """Record a durable write in the outbox on this thread; the handle waits for it.
+
+        ``target`` is the call's ``(event_key, attempt_id)`` when already worked out.
+        """
         operation = job.operation
-        job.info["outbox"] = True
+        info = job.info
+        info["outbox"] = True
         if operation == PROGRESS_OPERATION:
-            job.info["event_key"], job.info["attempt_id"] = progress_target(job.args, job.kwargs)
+            info["event_key"], info["attempt_id"] = target or progress_target(
+                job.args, job.kwargs
+            )
         if self._closed:
             error: BaseException | None = KratyComponentClosedError(
                 f"{operation}: the component is closed; nothing was recorded"

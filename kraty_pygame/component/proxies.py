@@ -93,10 +93,11 @@ class ResourceProxy(Generic[C]):
 def _queued(component: Submitter, op: Operation) -> Callable[..., RequestHandle[Any]]:
     """``kraty.<area>.<name>(...)`` queued on ``component``; returns its handle."""
     area, name, operation, write = op.area, op.method_name, op.name, op.is_write
+    submit = component._submit  # looked up once: each call is on the game's frame budget
 
     def call(*args: Any, **kwargs: Any) -> RequestHandle[Any]:
         bound = getattr(getattr(component.kraty, area), name)
-        return component._submit(operation, bound, args, kwargs, is_write=write)
+        return submit(operation, bound, args, kwargs, is_write=write)
 
     call.__name__ = name
     call.__qualname__ = f"{area}.{name}"
