@@ -105,12 +105,12 @@ def check_call(
     repeated with the same plain arguments (text, numbers, None: a game reports the
     same progress every frame) passed before, so it is only looked up.
     """
-    values = kwargs.values()
-    kinds = (*map(type, args), *map(type, values))
+    values = tuple(kwargs.values())
+    kinds = tuple(map(type, args + values))
     passed = None
     if _SCALARS.issuperset(kinds):
-        func = getattr(fn, "__func__", fn)
-        passed = (operation, func, func is not fn, kinds, args, *kwargs, *values)
+        func = getattr(fn, "__func__", fn)  # not the bound method: it would keep its facade
+        passed = (operation, func, func is not fn, kinds, args, tuple(kwargs), values)
         try:
             if passed in _PASSED:
                 return

@@ -322,19 +322,18 @@ class KratyComponent(FacadeCalls, _Proxies):
         is_write: bool,
     ) -> RequestHandle[Any]:
         check_call(operation, fn, args, kwargs)
-        handle: RequestHandle[Any] = RequestHandle(operation, is_write=is_write)
         player = kwargs.get("as_")
         link = self._outbox
         if link is not None and is_write and player is None and is_durable(fn):
-            # the main thread's cheapest path: one journal write, nothing else queued
-            job = Job(operation, fn, tuple(args), dict(kwargs), [handle], is_write=True)
-            target = None
+            # the main thread's cheapest path: a copy into the outbox, nothing else queued
+            handle: RequestHandle[Any] = RequestHandle(operation)
+            job = Job(operation, fn, tuple(args), dict(kwargs), [handle])
+            info = job.info
+            info["outbox"] = True
             if operation in ATTEMPT_OPERATIONS:  # an attempt seen ending: not even recorded
-                target = progress_target(job.args, job.kwargs)
-                attempt_id = target[1]
+                event_key, attempt_id = progress_target(job.args, job.kwargs)
                 ended = self._attempts.status_of(attempt_id) if attempt_id else None
                 if ended is not None:
-                    job.info["outbox"] = True
                     error: BaseException = KratyAttemptEndedError(
                         f"{operation}: attempt {attempt_id} already ended ({ended}); not sent",
                         attempt_id=attempt_id,
@@ -343,18 +342,53 @@ class KratyComponent(FacadeCalls, _Proxies):
                     handle._complete(HandleStatus.FAILED, None, error)
                     link.put_finished(RequestResult(job, (handle,), None, error))
                     return handle
-            if operation != _START or _event_key(job) not in self._lobby_events:
-                return self._record(link, handle, job, target)
-            if link.online is False:  # a lobby seats the player on the server: not offline
-                error = KratyNetworkError(
-                    f"events.start: {_event_key(job)!r} is a lobby event; a lobby run "
-                    "cannot start offline (the server seats the players). Try again "
-                    "when KRATY_CONNECTION says calls are online."
+                if operation == PROGRESS_OPERATION:
+                    info["event_key"] = event_key
+                    info["attempt_id"] = attempt_id
+            elif operation == _START and _event_key(job) in self._lobby_events:
+                if link.online is False:  # a lobby seats the player on the server: not offline
+                    error = KratyNetworkError(
+                        f"events.start: {_event_key(job)!r} is a lobby event; a lobby run "
+                        "cannot start offline (the server seats the players). Try again "
+                        "when KRATY_CONNECTION says calls are online."
+                    )
+                    handle._complete(HandleStatus.FAILED, None, error)
+                    link.put_finished(RequestResult(job, (handle,), None, error))
+                    return handle
+                # online: the request worker sends it
+                return self._queue(
+                    handle, operation, fn, args, kwargs, player=player, is_write=is_write
                 )
-                job.info["outbox"] = True
-                handle._complete(HandleStatus.FAILED, None, error)
-                link.put_finished(RequestResult(job, (handle,), None, error))
-                return handle
+            failure = (
+                KratyComponentClosedError(
+                    f"{operation}: the component is closed; nothing was recorded"
+                )
+                if self._closed
+                else link.record(handle, job)
+            )
+            if failure is not None and handle._complete(HandleStatus.FAILED, None, failure):
+                # never recorded: retry() may queue it again as it was
+                handle._origin = SentRequest(
+                    (handle,), operation, fn, job.args, dict(job.kwargs), True
+                )
+                link.put_finished(RequestResult(job, (handle,), None, failure))
+            return handle
+        handle = RequestHandle(operation, is_write=is_write)
+        return self._queue(handle, operation, fn, args, kwargs, player=player, is_write=is_write)
+
+    def _queue(
+        self,
+        handle: RequestHandle[Any],
+        operation: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        player: object,
+        is_write: bool,
+    ) -> RequestHandle[Any]:
+        """Queue a call on the request worker (after this run's recorded writes)."""
+        link = self._outbox
         handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
         after = None if link is None else link.barrier()
         job = Job(
@@ -372,38 +406,6 @@ class KratyComponent(FacadeCalls, _Proxies):
             self._batcher.prepare(job)
         if not self._worker.submit(job):
             handle._deliver(self._delivery.late)
-        return handle
-
-    def _record(
-        self,
-        link: OutboxLink,
-        handle: RequestHandle[Any],
-        job: Job,
-        target: tuple[str, str] | None = None,
-    ) -> RequestHandle[Any]:
-        """Record a durable write in the outbox on this thread; the handle waits for it.
-
-        ``target`` is the call's ``(event_key, attempt_id)`` when already worked out.
-        """
-        operation = job.operation
-        info = job.info
-        info["outbox"] = True
-        if operation == PROGRESS_OPERATION:
-            info["event_key"], info["attempt_id"] = target or progress_target(
-                job.args, job.kwargs
-            )
-        if self._closed:
-            error: BaseException | None = KratyComponentClosedError(
-                f"{operation}: the component is closed; nothing was recorded"
-            )
-        else:
-            error = link.record(handle, job)
-        if error is not None and handle._complete(HandleStatus.FAILED, None, error):
-            # never recorded: retry() may queue it again as it was
-            handle._origin = SentRequest(
-                (handle,), operation, job.fn, job.args, dict(job.kwargs), True
-            )
-            link.put_finished(RequestResult(job, (handle,), None, error))
         return handle
 
     def _run_job(self, job: Job) -> Any:
