@@ -199,15 +199,17 @@ class OutboxLink:
         except Exception as exc:
             return exc
         entry_id = signal.entry_id
-        job.info["entry_id"] = entry_id
-        job.info["idempotency_key"] = signal.idempotency_key
-        if signal.placeholder:
-            job.info["attempt_id"] = signal.placeholder
-            handle._provisional = signal.placeholder
+        info = job.info
+        info["entry_id"] = entry_id
+        info["idempotency_key"] = signal.idempotency_key
+        placeholder = signal.placeholder
+        if placeholder:
+            info["attempt_id"] = placeholder
+            handle._provisional = placeholder
         handle._entry_id = entry_id
         with self._lock:
-            self._seq += 1
-            self._waiting[entry_id] = _Pending(handle, job, signal.decoder, self._seq)
+            seq = self._seq = self._seq + 1
+            self._waiting[entry_id] = _Pending(handle, job, signal.decoder, seq)
         self.pending_dirty = True
         return None
 
