@@ -260,14 +260,18 @@ class FacadeCalls:
                     "remembers its key; sending it again could apply it twice"
                 )
             return self._submit(
-                recorded.operation, recorded.fn, recorded.args, recorded.kwargs, is_write=True
+                recorded.operation, recorded.fn, recorded.args, dict(recorded.kwargs), is_write=True
             )
         if sent is None:
             origin = handle._origin
             if origin is None:
                 raise ValueError(f"{handle!r} was not created by this component")
             return self._submit(
-                origin.operation, origin.fn, origin.args, origin.kwargs, is_write=origin.is_write
+                origin.operation,
+                origin.fn,
+                origin.args,
+                dict(origin.kwargs),
+                is_write=origin.is_write,
             )
         with self._retry_lock:
             if sent.retry is not None:

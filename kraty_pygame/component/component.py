@@ -334,7 +334,9 @@ class KratyComponent(FacadeCalls, _Proxies):
         # ones raise here, nothing recorded), but only when the outbox did not take the
         # call: the outbox runs (or reuses) the SDK method, which checks them as well.
         handle: RequestHandle[Any] = RequestHandle(operation)
-        job = Job(operation, fn, tuple(args), dict(kwargs), [handle])
+        # every caller passes a dict of its own (a proxy's **kwargs): kept, not copied
+        own = kwargs if type(kwargs) is dict else dict(kwargs)
+        job = Job(operation, fn, tuple(args), own, [handle])
         info = job.info
         info["outbox"] = True
         if operation in ATTEMPT_OPERATIONS:  # an attempt seen ending: not even recorded
