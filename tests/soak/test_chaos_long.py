@@ -17,8 +17,8 @@ import pygame
 import pytest
 
 from kraty_pygame.emulator import EmbeddedEmulator
-from tests.reliability.chaos import ChaosConfig, assert_sound, print_lines, run_chaos
-from tests.reliability.chaos_component import run_component_phase
+from tests.support.chaos import ChaosConfig, assert_sound, print_lines, run_chaos
+from tests.support.chaos_component import run_component_phase
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import pygame
 import pytest
 
-from tests.reliability.chaos import print_lines
-from tests.reliability.soak import component_threads, emulator_subprocess, run_soak
+from tests.support.chaos import print_lines
+from tests.support.soak import component_threads, emulator_subprocess, run_soak
 
 pytestmark = [pytest.mark.emulator, pytest.mark.headless, pytest.mark.slow]
 
