@@ -1,130 +1,32 @@
 """The demo game's scripted tour, run the way users run it.
 
-Two real runs (each a child process, as ``scripts/demo.sh`` starts it):
-
-* ``readme_tour``: ``bash scripts/demo.sh --emulator-subprocess`` with no display, the
-  README's first command. The script's venv is a stand-in whose ``python`` skips
-  ``pip`` and runs this interpreter, so no environment is created; everything after
-  that is the script's own no-display branch. The emulator runs in a third process
-  for this run, so the reported main-thread Kraty time per frame is the measurement
-  the demo issue asks for.
-* ``faults_tour``: ``python -m demo_game --headless --tour --faults`` with the embedded
-  emulator in-process answering 30 % of requests with a retryable 503 (seeded).
+The tour is played once for the whole suite (``demo_tour`` in ``tests/conftest.py``,
+see ``tests/support/demo_tour.py``): ``bash scripts/demo.sh --emulator-subprocess
+--faults`` with no display, the README's first command with the emulator in a third
+process (so the reported main-thread Kraty time per frame is the measurement the demo
+promises) and 30 % of requests answered with a seeded, retryable 503.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from itertools import combinations, pairwise
 from pathlib import Path
-from typing import Any
 
 import pygame
 import pytest
 
 from demo_game.screens.debug_ops import RUN_ALL
-from demo_game.tour import MOMENTS_DIR, REPORT_NAME, SCREENSHOT_NAMES
-from tests.support.paths import REPO_ROOT
+from demo_game.tour import MOMENTS_DIR, SCREENSHOT_NAMES
+from tests.support.demo_tour import TourRun
 
-pytestmark = [pytest.mark.headless, pytest.mark.emulator, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.headless,
+    pytest.mark.emulator,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("demo_tour"),
+]
 
-REPO = REPO_ROOT
-TOUR_TIMEOUT = 300
 SCREENS = ("events", "quest", "leaderboards", "player", "debug", "friends")
-
-
-@dataclass
-class TourRun:
-    """One finished tour: exit code, output and what it wrote."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-    shots: Path
-    report: dict[str, Any]
-
-
-def _child_env(base: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for var in ("DISPLAY", "WAYLAND_DISPLAY", "KRATY_BASE_URL", "KRATY_API_KEY", "SDL_VIDEODRIVER"):
-        env.pop(var, None)
-    for var, sub in (
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_CACHE_HOME", "cache"),
-        ("XDG_STATE_HOME", "state"),
-    ):
-        (base / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(base / sub)
-    env["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
-    return env
-
-
-def _finish(proc: subprocess.CompletedProcess[str], shots: Path) -> TourRun:
-    report_path = shots / REPORT_NAME
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
-    return TourRun(proc.returncode, proc.stdout, proc.stderr, shots, report)
-
-
-@pytest.fixture(scope="module")
-def readme_tour(tmp_path_factory: pytest.TempPathFactory) -> TourRun:
-    """``scripts/demo.sh`` on a machine without a display (emulator in a child process)."""
-    base = tmp_path_factory.mktemp("demo-sh")
-    bin_dir = base / "venv" / "bin"
-    bin_dir.mkdir(parents=True)
-    wrapper = bin_dir / "python"
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        "# stand-in for the demo venv's python: pip is a no-op, the rest runs the test's python\n"
-        'if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then exit 0; fi\n'
-        f'exec "{sys.executable}" "$@"\n',
-        encoding="utf-8",
-    )
-    wrapper.chmod(0o755)
-    shots = base / "shots"
-    env = _child_env(base)
-    env["KRATY_DEMO_VENV"] = str(base / "venv")
-    env["KRATY_DEMO_SCREENSHOTS"] = str(shots)
-    proc = subprocess.run(
-        ["bash", str(REPO / "scripts" / "demo.sh"), "--emulator-subprocess"],
-        cwd=base,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TOUR_TIMEOUT,
-        check=False,
-    )
-    return _finish(proc, shots)
-
-
-@pytest.fixture(scope="module")
-def faults_tour(tmp_path_factory: pytest.TempPathFactory) -> TourRun:
-    """``python -m demo_game --headless --tour --faults`` (30 % seeded 503s)."""
-    base = tmp_path_factory.mktemp("demo-faults")
-    shots = base / "shots"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "demo_game",
-            "--headless",
-            "--tour",
-            "--faults",
-            "--screenshots",
-            str(shots),
-        ],
-        cwd=REPO,
-        env=_child_env(base),
-        capture_output=True,
-        text=True,
-        timeout=TOUR_TIMEOUT,
-        check=False,
-    )
-    return _finish(proc, shots)
 
 
 def _ok(run: TourRun) -> None:
@@ -139,33 +41,33 @@ def _pixels(path: Path) -> bytes:
 # ---------------------------------------------------------------- the README command
 
 
-def test_readme_command_runs_the_tour_without_a_display(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    assert "no display found: running the scripted tour headless" in readme_tour.stdout
-    assert "kraty demo tour: completed" in readme_tour.stdout
-    assert str(readme_tour.shots.resolve()) in readme_tour.stdout  # says where they went
+def test_readme_command_runs_the_tour_without_a_display(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    assert "no display found: running the scripted tour headless" in demo_tour.stdout
+    assert "kraty demo tour: completed" in demo_tour.stdout
+    assert str(demo_tour.shots.resolve()) in demo_tour.stdout  # says where they went
 
 
-def test_tour_says_when_it_switches_players(readme_tour: TourRun) -> None:
+def test_tour_says_when_it_switches_players(demo_tour: TourRun) -> None:
     """The wallet totals change between screenshots: the tour announces the switch."""
-    _ok(readme_tour)
-    [said] = [line for line in readme_tour.report["narration"] if "switching player" in line]
+    _ok(demo_tour)
+    [said] = [line for line in demo_tour.report["narration"] if "switching player" in line]
     assert "-> player_42" in said and "wallet" in said
-    assert f"kraty demo tour: {said}" in readme_tour.stdout
+    assert f"kraty demo tour: {said}" in demo_tour.stdout
 
 
-def test_tour_writes_one_screenshot_per_screen(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    pngs = sorted(p.name for p in readme_tour.shots.glob("*.png"))
+def test_tour_writes_one_screenshot_per_screen(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    pngs = sorted(p.name for p in demo_tour.shots.glob("*.png"))
     assert pngs == sorted(SCREENSHOT_NAMES.values())
-    assert set(readme_tour.report["screenshots"]) == set(SCREENS)
-    assert set(readme_tour.report["screens"]) == set(SCREENS)
-    assert (readme_tour.shots / MOMENTS_DIR).is_dir()
+    assert set(demo_tour.report["screenshots"]) == set(SCREENS)
+    assert set(demo_tour.report["screens"]) == set(SCREENS)
+    assert (demo_tour.shots / MOMENTS_DIR).is_dir()
 
 
-def test_screenshots_are_not_uniform_and_differ_from_each_other(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    images = {name: _pixels(readme_tour.shots / file) for name, file in SCREENSHOT_NAMES.items()}
+def test_screenshots_are_not_uniform_and_differ_from_each_other(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    images = {name: _pixels(demo_tour.shots / file) for name, file in SCREENSHOT_NAMES.items()}
     for name, data in images.items():
         colours = {data[i : i + 3] for i in range(0, len(data), 3 * 97)}
         assert len(colours) > 40, f"{name} looks uniform ({len(colours)} colours sampled)"
@@ -179,10 +81,10 @@ def test_screenshots_are_not_uniform_and_differ_from_each_other(readme_tour: Tou
 
 
 def test_events_screen_lists_cost_badges_countdowns_locks_and_the_lobby_tag(
-    readme_tour: TourRun,
+    demo_tour: TourRun,
 ) -> None:
-    _ok(readme_tour)
-    rows = {row["event_key"]: row for row in readme_tour.report["screens"]["events"]["events"]}
+    _ok(demo_tour)
+    rows = {row["event_key"]: row for row in demo_tour.report["screens"]["events"]["events"]}
     assert {"tap_frenzy", "bounty_hunt", "daily_duel", "quick_brawl", "elite_trial"} <= set(rows)
     assert rows["bounty_hunt"]["cost"] == "gold 50"
     assert rows["tap_frenzy"]["cost"] == "free"
@@ -194,9 +96,9 @@ def test_events_screen_lists_cost_badges_countdowns_locks_and_the_lobby_tag(
     assert rows["tap_frenzy"]["locked"] is None
 
 
-def test_quest_screen_shows_score_fired_milestones_and_the_live_board(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    quest = readme_tour.report["screens"]["quest"]
+def test_quest_screen_shows_score_fired_milestones_and_the_live_board(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    quest = demo_tour.report["screens"]["quest"]
     assert quest["event_key"] == "tap_frenzy"
     assert quest["phase"] == "playing"
     assert quest["score"] >= 15
@@ -206,25 +108,25 @@ def test_quest_screen_shows_score_fired_milestones_and_the_live_board(readme_tou
     assert any(row["bot"] for row in quest["board"])
 
 
-def test_leaderboards_screen_shows_top_rows_self_row_and_keyed_board(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    boards = readme_tour.report["screens"]["leaderboards"]
+def test_leaderboards_screen_shows_top_rows_self_row_and_keyed_board(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    boards = demo_tour.report["screens"]["leaderboards"]
     event_board = boards["event_board"]
     assert event_board["leaderboard_id"]
     kinds = {row["kind"] for row in event_board["entries"]}
     assert kinds == {"player", "bot"}
     assert event_board["self"] is not None and event_board["self"]["score"] >= 30
     assert event_board["updates"] > 0  # live stream updates arrived
-    keyed = readme_tour.report["final"]["leaderboards"]["keyed_board"]
+    keyed = demo_tour.report["final"]["leaderboards"]["keyed_board"]
     assert keyed is not None and keyed["key"] == "weekly_global"
     assert any(row["kind"] == "bot" for row in keyed["entries"])
 
 
 def test_player_screen_shows_identity_wallet_inventory_and_pending_grants(
-    readme_tour: TourRun,
+    demo_tour: TourRun,
 ) -> None:
-    _ok(readme_tour)
-    player = readme_tour.report["screens"]["player"]
+    _ok(demo_tour)
+    player = demo_tour.report["screens"]["player"]
     assert player["player_id"] == "player_42"  # switched player with sign_in
     assert player["display_name"] == "Demo Hero"  # players.get_identity()
     assert player["has_secret"] is True
@@ -233,9 +135,9 @@ def test_player_screen_shows_identity_wallet_inventory_and_pending_grants(
     assert {g["kind"] for g in player["pending"]} >= {"reward", "crate"}
 
 
-def test_player_screen_shows_live_inventory_and_the_server_clock(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    player = readme_tour.report["screens"]["player"]
+def test_player_screen_shows_live_inventory_and_the_server_clock(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    player = demo_tour.report["screens"]["player"]
     # a /server/v1 grant arrived over the inventory stream (KRATY_INVENTORY), not a reload
     live = player["live"]
     assert live["connection"] == "connected"
@@ -243,7 +145,7 @@ def test_player_screen_shows_live_inventory_and_the_server_clock(readme_tour: To
     assert server and server[0]["kind"] == "inventory_changed"
     assert server[0]["key"] == "health_potion" and server[0]["delta"] == 2
     assert player["inventory"]["health_potion"] == server[0]["after"]
-    seen = readme_tour.report["seen"]
+    seen = demo_tour.report["seen"]
     assert any(c["origin"] == "server" for c in seen["live_inventory"])
     # the server clock: synced, with its offset (the tour moved the emulator's clock)
     clock = player["clock"]
@@ -253,9 +155,9 @@ def test_player_screen_shows_live_inventory_and_the_server_clock(readme_tour: To
     assert len(set(seen["server_clock"])) >= 3  # it ticked while the tour ran
 
 
-def test_friends_screen_shows_code_presence_requests_and_gifts(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    friends = readme_tour.report["screens"]["friends"]
+def test_friends_screen_shows_code_presence_requests_and_gifts(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    friends = demo_tour.report["screens"]["friends"]
     code = friends["code"]
     assert isinstance(code, str) and len(code) == 6 and code.isalnum() and code.isupper()
     assert friends["presence"]["online"] is True
@@ -269,16 +171,16 @@ def test_friends_screen_shows_code_presence_requests_and_gifts(readme_tour: Tour
     assert [g["to"] for g in friends["sent"]] == ["player_7"]
     assert [g["from"] for g in friends["inbox"]] == ["player_7"]  # the rival's gift back
     assert friends["rival"]["actions"] == ["online", "accepted", "gifted"]
-    seen = readme_tour.report["seen"]
+    seen = demo_tour.report["seen"]
     assert seen["friends_made"] == ["player_7"]
     assert len(seen["gifts_sent"]) == 1 and len(seen["gifts_claimed"]) == 1
-    final = readme_tour.report["final"]["friends"]
+    final = demo_tour.report["final"]["friends"]
     assert final["gifts_claimed"] == seen["gifts_claimed"] and not final["inbox"]
 
 
-def test_debug_screen_has_a_button_per_sdk_method_and_ran_them_all(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    debug = readme_tour.report["screens"]["debug"]
+def test_debug_screen_has_a_button_per_sdk_method_and_ran_them_all(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    debug = demo_tour.report["screens"]["debug"]
     assert {
         "ensure_identity",
         "logout",
@@ -312,10 +214,10 @@ def test_debug_screen_has_a_button_per_sdk_method_and_ran_them_all(readme_tour: 
 
 
 def test_tour_plays_to_a_milestone_waits_out_a_lobby_opens_a_crate_and_claims(
-    readme_tour: TourRun,
+    demo_tour: TourRun,
 ) -> None:
-    _ok(readme_tour)
-    seen = readme_tour.report["seen"]
+    _ok(demo_tour)
+    seen = demo_tour.report["seen"]
     assert {"taps_5", "taps_15", "taps_30"} <= set(seen["milestones"])
     statuses = [s["status"] for s in seen["lobby_states"]]
     assert "forming" in statuses and seen["lobby_became_active"]
@@ -331,50 +233,50 @@ def test_tour_plays_to_a_milestone_waits_out_a_lobby_opens_a_crate_and_claims(
     assert seen["resized"] is True
 
 
-def test_tour_sees_its_own_score_move_on_a_live_board(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    seen = readme_tour.report["seen"]
+def test_tour_sees_its_own_score_move_on_a_live_board(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    seen = demo_tour.report["seen"]
     scores = seen["board_self_scores"]
     assert max(scores) >= 30
     assert any(b > a for a, b in pairwise(scores))
     assert seen["board_updates"] > 0
 
 
-def test_tour_plays_part_of_a_run_offline_and_sees_it_sync(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    seen = readme_tour.report["seen"]
+def test_tour_plays_part_of_a_run_offline_and_sees_it_sync(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    seen = demo_tour.report["seen"]
     assert seen["offline_pending"] >= 3  # start, taps and finish waited in the outbox
     assert seen["offline_synced"] is True
     for name in ("offline-pending.png", "offline-synced.png"):
-        assert (readme_tour.shots / MOMENTS_DIR / name).is_file()
-    debug = readme_tour.report["screens"]["debug"]
+        assert (demo_tour.shots / MOMENTS_DIR / name).is_file()
+    debug = demo_tour.report["screens"]["debug"]
     assert debug["link_cut"] is False and debug["stats"]["pending_writes"] == 0
 
 
-def test_tour_reports_main_thread_kraty_time_per_frame(readme_tour: TourRun) -> None:
-    _ok(readme_tour)
-    cost = readme_tour.report["frame_cost_ms"]
-    assert readme_tour.report["emulator_subprocess"] is True
+def test_tour_reports_main_thread_kraty_time_per_frame(demo_tour: TourRun) -> None:
+    _ok(demo_tour)
+    cost = demo_tour.report["frame_cost_ms"]
+    assert demo_tour.report["emulator_subprocess"] is True
     assert cost["frames"] > 100
     assert 0 <= cost["p50"] <= cost["p99"] <= cost["max"]
-    assert "main-thread time in Kraty calls per frame: p50" in readme_tour.stdout
+    assert "main-thread time in Kraty calls per frame: p50" in demo_tour.stdout
     print(f"\ndemo tour (emulator in a child process): Kraty main-thread ms/frame {cost}")
 
 
-# ---------------------------------------------------------------- faults
+# ---------------------------------------------------------------- faults (the run has them on)
 
 
 def test_tour_with_faults_completes_and_the_debug_screen_shows_retries(
-    faults_tour: TourRun,
+    demo_tour: TourRun,
 ) -> None:
-    _ok(faults_tour)
-    assert faults_tour.report["faults"] is True
-    debug = faults_tour.report["screens"]["debug"]
+    _ok(demo_tour)
+    assert demo_tour.report["faults"] is True
+    debug = demo_tour.report["screens"]["debug"]
     assert debug["faults_on"] is True
     assert debug["retries_seen"] > 0
     assert debug["retried_requests"] and all(r["attempt"] > 1 for r in debug["retried_requests"])
     assert any(r["status"] is not None for r in debug["retried_requests"])
-    assert sorted(p.name for p in faults_tour.shots.glob("*.png")) == sorted(
+    assert sorted(p.name for p in demo_tour.shots.glob("*.png")) == sorted(
         SCREENSHOT_NAMES.values()
     )
-    assert "HTTP retries seen" in faults_tour.stdout
+    assert "HTTP retries seen" in demo_tour.stdout

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -40,6 +40,9 @@ from kraty_pygame.sdk.options import RequestInfo
 from tests.support.chaos import CRATE_ENTRY, REWARD_ENTRY, TAP_EVENT, ServerApi
 from tests.support.fault_proxy import FaultProxy, FaultRates
 from tests.support.paths import REPO_ROOT
+
+if TYPE_CHECKING:
+    from tests.support.demo_tour import TourRun
 
 REPO = REPO_ROOT
 
@@ -494,63 +497,18 @@ def test_crash_output_carries_no_secret(kraty_emulator: EmbeddedEmulator) -> Non
 @pytest.mark.emulator
 @pytest.mark.headless
 @pytest.mark.slow
-def test_the_demo_never_renders_a_secret(tmp_path: Path) -> None:
-    """The demo's scripted tour (with faults) under a font that records every string."""
-    runner = tmp_path / "record_fonts.py"
-    texts_file = tmp_path / "rendered.txt"
-    runner.write_text(
-        textwrap.dedent(
-            f"""
-            import atexit, sys
-            import pygame
-            seen = []
-            original = pygame.font.Font
-            class RecordingFont(original):
-                def render(self, text, *args, **kwargs):
-                    seen.append(str(text))
-                    return super().render(text, *args, **kwargs)
-            pygame.font.Font = RecordingFont
-            def dump():
-                with open({str(texts_file)!r}, "w", encoding="utf-8") as fh:
-                    fh.write("\\n".join(seen))
-            atexit.register(dump)
-            from demo_game.__main__ import main
-            sys.exit(main(sys.argv[1:]))
-            """
-        ),
-        encoding="utf-8",
-    )
-    data_dir = tmp_path / "demo-data"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO)
-    env.pop("KRATY_BASE_URL", None)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(runner),
-            "--headless",
-            "--tour",
-            "--faults",
-            "--mute",
-            "--data-dir",
-            str(data_dir),
-            "--screenshots",
-            str(tmp_path / "shots"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-    )
+@pytest.mark.xdist_group("demo_tour")
+def test_the_demo_never_renders_a_secret(demo_tour: TourRun) -> None:
+    """The demo's scripted tour (with faults) under a font that records every string
+    (the suite's one play of the tour, see ``tests/support/demo_tour.py``)."""
     # The tour's own verdict (it may time out on a loaded machine) is the demo's tests'
     # business; here it only has to have run and drawn its screens.
-    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    assert texts_file.is_file(), proc.stdout[-2000:] + proc.stderr[-2000:]
-    rendered = texts_file.read_text(encoding="utf-8")
+    assert "Traceback" not in demo_tour.stderr, demo_tour.stderr[-3000:]
+    rendered = demo_tour.rendered
+    assert rendered is not None, demo_tour.stdout[-2000:] + demo_tour.stderr[-2000:]
     assert len(rendered) > 1000, "the demo rendered almost nothing?"
     secrets = {"kps_demo_player_42_secret"}
-    for store in data_dir.rglob("*.json"):
+    for store in demo_tour.data_dir.rglob("*.json"):
         try:
             data = json.loads(store.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
@@ -562,7 +520,7 @@ def test_the_demo_never_renders_a_secret(tmp_path: Path) -> None:
     assert len(secrets) > 1, "the demo stored no player secret?"
     for secret in secrets:
         assert secret not in rendered, "a player secret reached the font renderer"
-        assert secret not in proc.stdout and secret not in proc.stderr
+        assert secret not in demo_tour.stdout and secret not in demo_tour.stderr
 
 
 # ------------------------------------------------------------------ transport hygiene
