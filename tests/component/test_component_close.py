@@ -48,6 +48,7 @@ def test_ten_thousand_failures_in_a_row_leave_the_worker_alive(
     assert done.result is not None and done.result.currencies
 
 
+@pytest.mark.slow
 def test_close_returns_in_time_against_a_hanging_server(
     kraty_emulator: EmbeddedEmulator, make_kraty: KratyFactory, make_component: ComponentFactory
 ) -> None:
@@ -120,6 +121,7 @@ def test_cancel_an_in_flight_write_aborts_it_with_outcome_unknown(
     assert not queued.outcome_unknown and queued.cancelled
 
 
+@pytest.mark.slow
 def test_outstanding_calls_are_bounded_when_update_is_not_called(
     kraty_emulator: EmbeddedEmulator, make_kraty: KratyFactory, make_component: ComponentFactory
 ) -> None:

@@ -338,6 +338,7 @@ def test_a_dropped_board_stream_posts_a_kraty_network_error(
 # -- a dev emulator restarted with a fresh database --------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_player_unknown_after_an_emulator_restart_says_what_happened(
     tmp_path: Path, pygame_headless: None
 ) -> None:

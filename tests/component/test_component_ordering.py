@@ -123,6 +123,7 @@ def test_merged_increments_keep_every_milestone(
     assert all(e.attempt_id == attempt.id for e in pump.of(KRATY_MILESTONE))
 
 
+@pytest.mark.slow
 def test_a_set_between_increments_stops_the_merge(
     emulator: EmbeddedEmulator, kraty: Kraty, make_component: ComponentFactory
 ) -> None:

@@ -113,6 +113,7 @@ def test_a_write_the_server_refuses_fails_for_good_and_the_next_goes_on(
     pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is after, since=0)
 
 
+@pytest.mark.slow
 def test_offline_writes_wait_reads_fail_fast_and_the_game_is_told(
     make_kraty: KratyFactory,
     make_component: ComponentFactory,
@@ -257,6 +258,7 @@ def test_a_milestone_replayed_after_a_crash_is_shown_once(
     assert [e.idempotency_key for e in shown] == ["a-key-never-shown"]
 
 
+@pytest.mark.slow
 def test_a_refused_player_secret_holds_the_writes_and_says_so_once(
     make_kraty: KratyFactory,
     make_component: ComponentFactory,
@@ -385,6 +387,7 @@ def test_online_a_read_after_a_durable_write_sees_it(
     assert gold == before - 3
 
 
+@pytest.mark.slow
 def test_writes_of_an_earlier_run_report_their_event_and_a_refused_run_once(
     make_kraty: KratyFactory,
     make_component: ComponentFactory,

@@ -1,4 +1,4 @@
-"""The component's platform features against the embedded emulator (issue 10, component side).
+"""The component's platform features against the embedded emulator.
 
 * Live inventory: a change made by the studio's backend through ``/server/v1`` reaches
   a watching component as ``KRATY_INVENTORY``; the player's own consume is filtered out

@@ -28,6 +28,7 @@ def _sources() -> list[tuple[Path, ast.Module]]:
     return [(p, ast.parse(p.read_text(encoding="utf-8"))) for p in sorted(PACKAGE.rglob("*.py"))]
 
 
+@pytest.mark.slow
 def test_no_pygame_attribute_is_assigned_anywhere() -> None:
     offences = []
     for path, tree in _sources():
@@ -61,6 +62,7 @@ def test_no_pygame_attribute_is_assigned_anywhere() -> None:
     assert offences == []
 
 
+@pytest.mark.slow
 def test_switch_interval_is_set_only_by_the_component() -> None:
     users = [
         path.relative_to(PACKAGE).as_posix()

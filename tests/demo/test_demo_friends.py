@@ -28,7 +28,7 @@ from demo_game.screens.friends import FriendsScreen
 from demo_game.screens.player import PlayerScreen
 from demo_game.ui import ScrollList
 
-pytestmark = [pytest.mark.headless, pytest.mark.emulator]
+pytestmark = [pytest.mark.headless, pytest.mark.emulator, pytest.mark.slow]
 
 GAME_THREADS = ("kraty-worker", "kraty-watch", "kraty-emulator", "emulator-control", "demo-rival")
 #: The alphabet of friend codes (no 0/O/1/I), six characters.

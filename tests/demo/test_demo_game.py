@@ -97,6 +97,7 @@ def no_mixer(monkeypatch: pytest.MonkeyPatch) -> None:
 # ---------------------------------------------------------------- in-process game
 
 
+@pytest.mark.slow
 @pytest.mark.emulator
 @pytest.mark.usefixtures("no_mixer")
 def test_secrets_never_reach_the_font_renderer_on_any_screen(
@@ -184,6 +185,7 @@ def test_secrets_never_reach_the_font_renderer_on_any_screen(
     assert any(MASK in t for t in recorded_texts)  # the masked fields were drawn
 
 
+@pytest.mark.slow
 @pytest.mark.emulator
 def test_events_screen_locks_an_event_whose_attempts_are_used_up(tmp_path: Path) -> None:
     game = Game(DemoOptions(headless=True, mute=True, data_dir=tmp_path / "demo"))
@@ -232,6 +234,7 @@ def test_events_screen_locks_an_event_whose_attempts_are_used_up(tmp_path: Path)
     assert _game_threads() == []
 
 
+@pytest.mark.slow
 @pytest.mark.emulator
 def test_default_start_keeps_player_and_progress_in_the_user_data_dir(tmp_path: Path) -> None:
     first = Game(DemoOptions(headless=True, mute=True))

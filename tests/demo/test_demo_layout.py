@@ -19,7 +19,7 @@ from demo_game.screens.quest import QuestScreen
 from demo_game.ui import Button, Chips
 from kraty_pygame.sdk.models.grants import Grant, GrantContents, RewardEntryPreview
 
-pytestmark = [pytest.mark.headless, pytest.mark.emulator]
+pytestmark = [pytest.mark.headless, pytest.mark.emulator, pytest.mark.slow]
 
 GAME_THREADS = ("kraty-worker", "kraty-watch", "kraty-emulator", "emulator-control", "demo-rival")
 

@@ -13,7 +13,7 @@ from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from tests.support.component import component_threads
 from tests.support.paths import REPO_ROOT
 
-pytestmark = [pytest.mark.headless, pytest.mark.emulator]
+pytestmark = [pytest.mark.headless, pytest.mark.emulator, pytest.mark.slow]
 
 EXAMPLE = REPO_ROOT / "examples" / "minimal_game.py"
 

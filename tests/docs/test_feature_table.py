@@ -1,4 +1,4 @@
-"""The feature table of ``docs/features.md`` (issue 10): every official v0.24.0 method is
+"""The feature table of ``docs/features.md``: every official v0.24.0 method is
 listed, every Python name resolves on the SDK, every named test exists. No network: the
 ``Kraty`` instance uses a dummy key and an in-memory secret store and is never called."""
 
@@ -21,8 +21,8 @@ REPO = REPO_ROOT
 FEATURES = REPO / "docs" / "features.md"
 HEADER = "| Area | Official SDK (v0.24.0) | Python name | Test |"
 
-# The official surface at v0.24.0 (PROTOCOL.md §6.1, Appendix B, the seed's resource
-# reference), written out independently of the table so a dropped row is noticed.
+# The official SDK's surface at v0.24.0 by its Python names (docs/api-notes.md lists the
+# names that differ), written out independently of the table so a dropped row is noticed.
 EXPECTED = {
     "kraty_pygame.sdk.Kraty",
     "kraty_pygame.sdk.Kraty.connect_as_player",

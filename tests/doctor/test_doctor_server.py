@@ -127,6 +127,7 @@ def test_a_saved_secret_the_server_refuses(
     assert "0" * 40 not in repr(finding) and secret not in repr(finding)
 
 
+@pytest.mark.slow
 def test_the_command_exits_0_when_all_is_well_and_never_prints_a_secret(
     kraty_emulator: EmbeddedEmulator, tmp_path: Path
 ) -> None:
@@ -148,6 +149,7 @@ def test_the_command_exits_0_when_all_is_well_and_never_prints_a_secret(
     assert secret not in out.stdout + out.stderr
 
 
+@pytest.mark.slow
 def test_the_console_script_reads_the_environment_and_hides_the_key(tmp_path: Path) -> None:
     script = shutil.which("kraty-doctor", path=str(Path(sys.executable).parent))
     assert script is not None, "kraty-doctor is not installed next to this Python"

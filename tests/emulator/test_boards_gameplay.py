@@ -125,6 +125,7 @@ def _run_with_stream(client: Client, board_id: str, actions: Any) -> list[tuple[
     return asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_progress_reaches_the_stream_and_the_next_snapshot(emu: EmbeddedEmulator) -> None:
     client = Client(emu)
     player = client.register()

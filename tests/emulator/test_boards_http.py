@@ -1,4 +1,5 @@
-"""Leaderboard reads and writes over real HTTP: E5/E5', E16-E21, S11, aliases, errors.
+"""Leaderboard reads and writes over real HTTP: event boards, keyed boards and their
+periods, scores, joins and standings, the server's board writes, aliases, errors.
 
 Raw HTTP through httpx (never the SDK) against an EmbeddedEmulator on 127.0.0.1:0
 whose config is the demo config plus a few extra keyed boards.

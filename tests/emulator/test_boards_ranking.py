@@ -201,7 +201,7 @@ def test_scored_hook_publishes_after_commit_only_on_change(
     assert all(key == d["participantId"] for _, _, d, key in recorder.events)
     recorder.events.clear()
 
-    # Same score again: neither score nor rank changes, nothing is published (Q32).
+    # Same score again: neither score nor rank changes, nothing is published.
     boards.on_attempt_scored(
         tx,
         boards.BoardServices(publisher=recorder),

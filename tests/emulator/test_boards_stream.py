@@ -206,6 +206,7 @@ def test_score_write_reaches_subscriber_and_the_next_snapshot(emu: EmbeddedEmula
     assert [(e["participantId"], e["rank"]) for e in snap["entries"]] == [("p_b", 1), ("p_a", 2)]
 
 
+@pytest.mark.slow
 def test_heartbeat_comments_arrive_at_the_configured_interval(emu: EmbeddedEmulator) -> None:
     board_id = new_board(emu)
 
@@ -246,6 +247,7 @@ def test_finalized_board_answers_ready_then_closed(emu: EmbeddedEmulator) -> Non
     assert events[1][1] == {"reason": "finalized"}
 
 
+@pytest.mark.slow
 def test_hundred_subscribers_all_end_on_the_final_state(emu: EmbeddedEmulator) -> None:
     board_id = new_board(emu)
     subscribers = 100
@@ -288,6 +290,7 @@ def test_hundred_subscribers_all_end_on_the_final_state(emu: EmbeddedEmulator) -
         ]
 
 
+@pytest.mark.slow
 def test_bursts_coalesce_per_subscriber(emu: EmbeddedEmulator) -> None:
     board_id = new_board(emu)
     rt = emu.app.state.runtime

@@ -1,4 +1,4 @@
-"""Auth matrix (issue 4): every documented status and code for key and secret failures."""
+"""Auth matrix: every documented status and code for key and secret failures."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_secret_of_another_player_never_acts_for_them(client: RawClient) -> None
 
 
 def test_unknown_player_reads_are_empty_and_writes_401(client: RawClient) -> None:
-    """Q27: never-registered ids read as empty lists; writes need a secret."""
+    """Never-registered ids read as empty lists; writes need a secret."""
     ghost = "kp_" + "0" * 32
     assert client.get(f"/sdk/v1/players/{ghost}/wallet").data == {"wallet": []}
     assert client.get(f"/sdk/v1/players/{ghost}/inventory").data == {"items": []}

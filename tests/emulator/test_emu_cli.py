@@ -16,7 +16,11 @@ from kraty_pygame.emulator.__main__ import main
 from tests.support.emu_cli import Cli
 from tests.support.emu_http import SERVER_KEY, RawClient
 
-pytestmark = [pytest.mark.emulator, pytest.mark.skipif(os.name != "posix", reason="POSIX signals")]
+pytestmark = [
+    pytest.mark.emulator,
+    pytest.mark.skipif(os.name != "posix", reason="POSIX signals"),
+    pytest.mark.slow,
+]
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Config loading (Appendix A): the demo config, and errors naming file, key path and line."""
+"""Config loading: the demo config, and errors naming file, key path and line."""
 
 from __future__ import annotations
 

@@ -101,12 +101,14 @@ def test_a_request_after_a_431_on_a_fresh_connection_is_served(emu: EmbeddedEmul
 # ---------------------------------------------------------------- 8. timeouts
 
 
+@pytest.mark.slow
 def test_an_idle_connection_is_closed(fast_emu: EmbeddedEmulator) -> None:
     with connect(fast_emu.base_url) as sock:
         data, closed = read_until_closed(sock, 5)
     assert closed and data == b""
 
 
+@pytest.mark.slow
 def test_slow_headers_time_out_even_while_bytes_trickle(fast_emu: EmbeddedEmulator) -> None:
     request = _catalog(fast_emu)
     started = time.monotonic()
@@ -131,6 +133,7 @@ def test_slow_headers_time_out_even_while_bytes_trickle(fast_emu: EmbeddedEmulat
     assert time.monotonic() - started < 4
 
 
+@pytest.mark.slow
 def test_slow_body_times_out_and_the_partial_body_is_not_applied(
     fast_emu: EmbeddedEmulator,
 ) -> None:
@@ -160,6 +163,7 @@ def test_slow_body_times_out_and_the_partial_body_is_not_applied(
         server.close()
 
 
+@pytest.mark.slow
 def test_keep_alive_connections_idle_out_between_requests(fast_emu: EmbeddedEmulator) -> None:
     request = _catalog(fast_emu).replace(b"Connection: close\r\n", b"")
     with connect(fast_emu.base_url) as sock:
@@ -225,6 +229,7 @@ def _score(emu: EmbeddedEmulator, ext: str, secret: str, attempt: str, value: in
     assert reply.status == 200, reply.body
 
 
+@pytest.mark.slow
 def test_streams_outlive_every_timeout(fast_emu: EmbeddedEmulator) -> None:
     ext, secret, attempt, board = _board_with_attempt(fast_emu)
     streams = [_open_stream(fast_emu, board) for _ in range(3)]
@@ -257,6 +262,7 @@ def _closed(sock: socket.socket) -> bool:
         return True
 
 
+@pytest.mark.slow
 def test_connection_cap_evicts_idle_connections_and_spares_streams(
     capped_emu: EmbeddedEmulator,
 ) -> None:
@@ -281,6 +287,7 @@ def test_connection_cap_evicts_idle_connections_and_spares_streams(
             sock.close()
 
 
+@pytest.mark.slow
 def test_a_full_server_of_busy_connections_turns_new_ones_away(
     capped_emu: EmbeddedEmulator,
 ) -> None:

@@ -20,7 +20,7 @@ from kraty_pygame.emulator import EmbeddedEmulator, EmulatorControl, EmulatorCon
 from tests.support.emu_cli import Cli
 from tests.support.emu_http import PLAYER_42, PLAYER_42_SECRET, RawClient
 
-pytestmark = pytest.mark.emulator
+pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

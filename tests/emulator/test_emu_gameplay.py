@@ -1,4 +1,4 @@
-"""Gameplay on the emulator side (issue 5), driven with raw HTTP."""
+"""Gameplay on the emulator side, driven with raw HTTP."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def test_paid_start_and_caps(client: RawClient) -> None:
     ext, secret = client.register()  # 200 gold
     first = _start(client, ext, secret, "bounty_hunt")
     assert first.status == 201
-    again = _start(client, ext, secret, "bounty_hunt")  # Q5: the in-progress attempt, 200, free
+    again = _start(client, ext, secret, "bounty_hunt")  # the running attempt: 200, free
     assert again.status == 200 and again.data["attempt"]["id"] == first.data["attempt"]["id"]
     wallet = client.get(f"/sdk/v1/players/{ext}/wallet", secret=secret).data["wallet"]
     assert {w["economyKey"]: w["balance"] for w in wallet}["gold"] == 150

@@ -1,4 +1,5 @@
-"""Idempotency (§1.5, Q2/Q3) and atomicity under concurrency (issues 4 and 5)."""
+"""Idempotency keys (a repeated write returns the stored answer) and atomicity under
+concurrency."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def test_replayed_register_returns_the_same_secret(client: RawClient) -> None:
 
 
 def test_key_scope_is_per_route_and_player(client: RawClient) -> None:
-    """The same key on another route or player is a different request (Q2 scope)."""
+    """The same key on another route or player is a different request (keys are scoped
+    to a route and a player)."""
     a, a_secret = client.register()
     b, b_secret = client.register()
     key = uuid.uuid4().hex
@@ -122,7 +124,7 @@ def test_paid_start_replayed_charges_once(client: RawClient) -> None:
 
 
 def test_lobby_forming_is_not_cached(client: RawClient, emu: EmbeddedEmulator) -> None:
-    """Q2: 202 is never stored, so retrying the same key after promotion starts the attempt."""
+    """A 202 is never stored, so retrying the same key after promotion starts the attempt."""
     ext, secret = client.register()
     body = {"idempotencyKey": uuid.uuid4().hex}
     path = f"/sdk/v1/players/{ext}/events/quick_brawl/start"

@@ -544,6 +544,7 @@ def test_rate_limit_keys_the_bucket_on_the_parsed_key(tmp_path: Path) -> None:
         client.close()
 
 
+@pytest.mark.slow
 def test_rate_limit_memory_is_bounded_for_unknown_tokens(tmp_path: Path) -> None:
     with EmbeddedEmulator(_rate_limited_config(tmp_path, 5), clock="manual") as emu:
         client = RawClient(emu.base_url, api_key=None)

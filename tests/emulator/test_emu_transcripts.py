@@ -1,5 +1,6 @@
-"""Golden wire transcripts (issue 4): files written from PROTOCOL.md §2, replayed as raw
-HTTP; statuses, envelopes, field names and types must match. Format: transcripts/README.md."""
+"""Golden wire transcripts: documented request/response examples written down as files
+and replayed as raw HTTP; statuses, envelopes, field names and types must match.
+Format: transcripts/README.md."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Soak, long form (on demand): mixed traffic through the component with watchers on.
 
-Not part of the normal test command (pyproject ignores ``tests/soak``). Run it with::
+Not part of any test command (pyproject ignores ``tests/soak``; it is marked slow, so
+``-m ""`` selects it). Run it with::
 
-    KRATY_SOAK_REQUESTS=30000 .venv/bin/python -m pytest tests/soak/test_soak.py -s
+    KRATY_SOAK_REQUESTS=30000 .venv/bin/python -m pytest tests/soak/test_soak.py -m "" -s
 
 After warm-up (the first 30 % of the samples) thread count and open file descriptors
 must stay put and RSS must not grow with the traffic.

@@ -199,7 +199,8 @@ class ChaosRun:
 
     # -- housekeeping before a write (never through the proxy) ---------------------------
     def prepare(self, player: Player, write: Write) -> None:
-        """Before a paid start: finish the player's open paid attempt (Q5 would return it)."""
+        """Before a paid start: finish the player's open paid attempt (a new start would
+        only return the open one)."""
         if write.op != "start":
             return
         with self._housekeeping:

@@ -24,13 +24,21 @@ def open_kraty(
     root: Path,
     *,
     outbox_options: dict[str, Any] | None = None,
+    notices: list[Notices] | None = None,
     **options: Any,
 ) -> Kraty:
     """A client whose identity (``root/ids.json``) and outbox (``root/outbox``) persist
-    across restarts, like a game's profile."""
+    across restarts, like a game's profile.
+
+    With ``notices``, a :class:`Notices` listening to the outbox is appended to it before
+    the client starts delivering, so notices of writes left by a previous run (sent as
+    soon as the client starts) are not missed.
+    """
     options.setdefault("retry", QUICK_RETRY)
     options.setdefault("timeout", 5.0)
     outbox = Outbox(root / "outbox", max_backoff_s=0.5, **(outbox_options or {}))
+    if notices is not None:
+        notices.append(Notices(outbox))
     try:
         return Kraty(
             api_key,

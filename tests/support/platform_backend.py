@@ -1,4 +1,4 @@
-"""Helpers of the platform tests (issue 10): a studio backend stand-in over ``/server/v1``,
+"""Helpers of the platform tests: a studio backend stand-in over ``/server/v1``,
 a custom-config emulator, and waiting on queues."""
 
 from __future__ import annotations

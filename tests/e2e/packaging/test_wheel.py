@@ -14,7 +14,9 @@ import pytest
 
 from tests.support.packaging import clean_env, make_venv, run
 
-pytestmark = pytest.mark.slow
+# One xdist worker builds the distributions once for every packaging test (two builds
+# in one source tree at the same time would trip over each other).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging")]
 
 SOUNDS = ["coin", "crate_open", "error", "milestone", "tap"]
 FONTS = {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf"}

@@ -1,6 +1,6 @@
 """1,000 crate openings through the SDK match the demo roll table (chi-square, p >= 0.01).
 
-``crate_gold`` (PROTOCOL Appendix A.4): a guaranteed 25 gold, then 2 independent draws
+``crate_gold`` (the demo config's roll table): a guaranteed 25 gold, then 2 independent draws
 weighted 60 (100 gold) / 30 (2 health potions) / 10 (1 hunter badge). The crates are
 minted by a studio backend stand-in over ``/server/v1`` (the client SDK cannot mint),
 then opened with ``kraty.grants.open``. Ids and rolls derive from the emulator's seed, so

@@ -23,7 +23,7 @@ def _gold(kraty: Kraty) -> int:
 
 
 def test_new_player_holdings_are_unwrapped_lists(kraty: Kraty) -> None:
-    """C32 end to end: ``data.items`` and ``data.wallet`` come back as plain lists."""
+    """Unwrapped lists end to end: ``data.items`` and ``data.wallet`` come back as plain lists."""
     items = kraty.inventory.list()
     wallet = kraty.wallet.list()
     assert {i.item_key: i.quantity for i in items} == {"health_potion": 1}

@@ -124,7 +124,7 @@ def test_invalid_metric(kraty: Kraty) -> None:
 
 
 def test_wallet_and_inventory_shortfalls_are_conflicts(kraty: Kraty) -> None:
-    """C20: a debit shortfall is 409 conflict, never insufficient_entry_cost."""
+    """A debit shortfall is 409 conflict, never insufficient_entry_cost."""
     with pytest.raises(KratyApiError) as debit:
         kraty.wallet.debit("gold", amount=_gold(kraty) + 1)
     assert debit.value.status == 409 and debit.value.is_conflict

@@ -159,7 +159,7 @@ def test_as_override_addresses_another_player_without_registering(
     player_paths = [p for p in paths if p.startswith("/sdk/v1/players/")]
     assert player_paths and all(p.startswith("/sdk/v1/players/player_42/") for p in player_paths)
 
-    # without player_42's secret its secret routes stay closed (PROTOCOL §8 Q26)
+    # without player_42's secret its secret routes stay closed
     with pytest.raises(KratyApiError) as info:
         make_kraty().grants.list_pending(as_="player_42")
     assert info.value.is_player_secret_invalid

@@ -39,7 +39,7 @@ def test_collect_all_then_a_second_sweep_drains_crates_and_their_contents(
         assert opened.contents.is_pending and opened.contents.parent_grant_id == opened.crate.id
         assert opened.contents.source_kind == "crate" and opened.contents.entries
 
-    # crates first, then claims (PROTOCOL §5.3, the seed's order)
+    # crates first, then claims (opening a crate adds grants that the same sweep claims)
     actions = [
         str(r.get("path", ""))
         for r in kraty_emulator.recent_requests(limit=50)  # oldest first
@@ -86,7 +86,8 @@ def test_claiming_a_crate_is_a_conflict(kraty_42: Kraty) -> None:
 def test_collect_all_records_a_failure_and_continues(
     kraty_42: Kraty, kraty_emulator: EmbeddedEmulator
 ) -> None:
-    """C30 end to end: every claim fails (injected 503s), the crate still opens, nothing raises."""
+    """A sweep goes on past failures, end to end: every claim fails (injected 503s), the
+    crate still opens, nothing raises."""
     pending = kraty_42.grants.list_pending()
     kraty_emulator.set_faults(fail_rate=1.0, routes=["/sdk/v1/players/*/grants/*/claim"], seed=1)
     try:

@@ -1,4 +1,4 @@
-"""Keyed boards and event-board snapshots against the emulator (E5', E16-E21, C16)."""
+"""Keyed boards and event-board snapshots against the emulator, ``include_self`` included."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_event_board_snapshot_ranks_players_and_bots(kraty: Kraty) -> None:
     mine = [e for e in board.entries if e.is_self]
     assert len(mine) == 1 and board.self_entry is not None
     assert board.self_entry.rank == mine[0].rank
-    # C16: include_self resolved the active player (registered lazily by start()).
+    # include_self resolved the active player (registered lazily by start()).
     assert kraty.active_external_player_id is not None
 
 

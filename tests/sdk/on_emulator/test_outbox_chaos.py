@@ -21,7 +21,7 @@ from tests.support.fault_model import ALL_FAULTS, FaultKind
 from tests.support.fault_proxy import FaultProxy, FaultRates
 from tests.support.outbox_support import ledger_reasons
 
-pytestmark = pytest.mark.emulator
+pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 KILLS = 22
 

@@ -88,6 +88,7 @@ def test_durable_is_declared_once_per_operation() -> None:
     assert not operation_of(EventsClient.list_for_player).is_write  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_captured_writes_survive_an_outage_and_arrive_in_order(
     kraty_emulator: EmbeddedEmulator, tmp_path: Path
 ) -> None:
@@ -158,6 +159,7 @@ def test_a_permanent_refusal_ends_failed_and_the_players_later_writes_go_on(
     assert reasons["too-much"] == 0 and reasons["after"] == 1
 
 
+@pytest.mark.slow
 def test_a_401_holds_the_players_writes_until_that_player_signs_in_again(
     kraty_emulator: EmbeddedEmulator, tmp_path: Path
 ) -> None:
@@ -189,6 +191,7 @@ def test_a_401_holds_the_players_writes_until_that_player_signs_in_again(
     assert [reasons[f"held{i}"] for i in range(4)] == [1, 1, 1, 1]
 
 
+@pytest.mark.slow
 def test_after_logout_a_players_writes_are_never_sent_as_the_new_player(
     kraty_emulator: EmbeddedEmulator, tmp_path: Path
 ) -> None:
@@ -245,6 +248,7 @@ def test_merged_increments_whose_send_failed_are_each_applied_once(
     assert proxy.counts.get(FaultKind.RESET_AFTER, 0) == 1
 
 
+@pytest.mark.slow
 def test_writes_recorded_with_another_api_key_are_never_sent_with_this_one(
     kraty_emulator: EmbeddedEmulator, tmp_path: Path
 ) -> None:
@@ -422,10 +426,11 @@ def test_a_refused_offline_run_replayed_after_a_restart_is_reported_once(
                         ),
                     )
                 assert kraty.outbox is not None and kraty.outbox.pending_count == 5
-        again = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path)
+        listening: list[Notices] = []
+        again = open_kraty(proxy.url, kraty_emulator.client_api_key, tmp_path, notices=listening)
         with again:
             assert again.outbox is not None
-            notices = Notices(again.outbox)
+            [notices] = listening
             assert again.outbox.flush(20) == 0
             [run_failed] = notices.of("run_failed")
             assert run_failed.placeholder == placeholder
@@ -435,6 +440,7 @@ def test_a_refused_offline_run_replayed_after_a_restart_is_reported_once(
             assert again.outbox.stats().failed == 5
 
 
+@pytest.mark.slow
 def test_replays_of_an_offline_run_keep_their_recorded_pace(
     kraty_emulator: EmbeddedEmulator, tmp_path: Path
 ) -> None:

@@ -65,15 +65,17 @@ def test_a_write_whose_answer_was_lost_is_resent_only_within_the_window(
     sends_before = len(requests_with_key(kraty_emulator, key))
     if advance_s:
         kraty_emulator.advance_clock(advance_s)
+    listening: list[Notices] = []
     kraty = open_kraty(
         kraty_emulator.base_url,
         kraty_emulator.client_api_key,
         tmp_path,
         outbox_options={"window_s": window_s},
+        notices=listening,
     )
     with kraty:
         assert kraty.outbox is not None
-        notices = Notices(kraty.outbox)
+        [notices] = listening
         assert kraty.outbox.flush(20) == 0
         [ended] = notices.of(expected)
         assert ended.idempotency_key == key
@@ -171,6 +173,7 @@ _CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_record_into_one_outbox_and_only_one_sends(
     kraty_emulator: EmbeddedEmulator, tmp_path: Path
 ) -> None:
@@ -266,10 +269,13 @@ def test_a_resent_delete_the_server_no_longer_finds_ends_applied(
             wait_until(lambda: not other.friends.list(), what="the first send")
             assert kraty.outbox is not None and kraty.outbox.stats().in_flight == 1
         emulator.set_faults()
-        again = open_kraty(emulator.base_url, emulator.client_api_key, tmp_path / "me")
+        listening: list[Notices] = []
+        again = open_kraty(
+            emulator.base_url, emulator.client_api_key, tmp_path / "me", notices=listening
+        )
         with again:
             assert again.outbox is not None
-            notices = Notices(again.outbox)
+            [notices] = listening
             assert again.outbox.flush(20) == 0
             assert not notices.of("failed")
             [applied] = notices.of("applied")

@@ -1,4 +1,4 @@
-"""The platform guide pages run: every ``python`` block of a page, in order (issue 10)."""
+"""The platform guide pages run: every ``python`` block of a page, in order."""
 
 from __future__ import annotations
 

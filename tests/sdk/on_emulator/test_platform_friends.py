@@ -1,4 +1,5 @@
-"""Friends and presence through the SDK against the embedded emulator (issue 10, E25-E36).
+"""Friends and presence through the SDK against the embedded emulator: friend codes,
+requests, blocks and presence.
 
 Acceptance: two players befriend each other through codes, see each other's presence
 change within one heartbeat interval, and a blocked player cannot send a request.

@@ -1,4 +1,4 @@
-"""Friend gifting through the SDK against the embedded emulator (issue 10, E41-E45).
+"""Friend gifting through the SDK against the embedded emulator (send, inbox, claim, cooldown).
 
 Acceptance: two friends exchange a gift that respects its cooldown.
 """

@@ -1,4 +1,4 @@
-"""Player identity and metadata through the SDK (issue 10, E23, E24, synthetic identity)."""
+"""Player identity and metadata through the SDK (display name, metadata, the synthetic identity)."""
 
 from __future__ import annotations
 

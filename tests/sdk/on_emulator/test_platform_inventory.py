@@ -1,4 +1,4 @@
-"""Live inventory through the SDK against the embedded emulator (issue 10, E39, §5.5).
+"""Live inventory through the SDK against the embedded emulator (the inventory stream).
 
 Acceptance (SDK side): an inventory change made through ``/server/v1`` reaches an
 ``inventory.watch`` handler, and the player's own consume is filtered out when

@@ -1,4 +1,4 @@
-"""Wallet progression with derived levels (E40) and client self-grants (E38), issue 10."""
+"""Wallet progression with derived levels, and client self-grants."""
 
 from __future__ import annotations
 

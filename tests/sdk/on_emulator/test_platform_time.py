@@ -1,4 +1,4 @@
-"""Server time through the SDK against the embedded emulator (issue 10, E37).
+"""Server time through the SDK against the embedded emulator (the server-time route).
 
 Acceptance: after a sync, ``server_now()`` differs from the emulator's clock by no more
 than that sync's measured round trip; again after the emulator clock is advanced and

@@ -134,6 +134,7 @@ def api(backend: CanaryBackend) -> Iterator[ScriptedServer]:
         yield srv
 
 
+@pytest.mark.slow
 def test_no_secret_leaks_anywhere(
     api: ScriptedServer, backend: CanaryBackend, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -313,6 +313,7 @@ def _trickled_stream_head(server: HostileServer, conn: socket.socket, _request: 
     server.trickle(conn, SSE_HEAD[:10], 2.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["leaderboard", "inventory"])
 def test_opening_a_stream_has_an_overall_deadline(which: str) -> None:
     with (
@@ -337,6 +338,7 @@ def _status_then_trickled_headers(
     server.trickle(conn, b"x-slow: " + b"a" * 200 + b"\r\ncontent-length: 12\r\n\r\n", 0.2)
 
 
+@pytest.mark.slow
 def test_headers_trickling_past_the_deadline_end_as_a_retried_timeout() -> None:
     with HostileServer(_status_then_trickled_headers) as server:
         client = KratyClient(

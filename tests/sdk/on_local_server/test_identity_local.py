@@ -1,4 +1,5 @@
-"""Player identity against a real local server (PROTOCOL §4, §1.11 C16-C28)."""
+"""Player identity against a real local server: lazy registration, shared stores,
+sign-in, ``as_``, concurrent first calls, logout and forced registration."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def probe(kraty: Kraty) -> Probe:
 
 def test_first_bare_call_registers_kp_id_then_calls(
     api: ScriptedServer, new_kraty: Callable[..., Kraty]
-) -> None:  # C22
+) -> None:
     kraty = new_kraty()
     assert kraty.active_external_player_id is None
     probe(kraty).debit()
@@ -89,7 +90,7 @@ def test_first_bare_call_registers_kp_id_then_calls(
 
 def test_second_client_on_same_store_resumes(
     api: ScriptedServer, backend: FakeBackend, new_kraty: Callable[..., Kraty]
-) -> None:  # C23
+) -> None:
     store = InMemorySecretStore()
     first = new_kraty(secret_store=store)
     player = first.ensure_identity().external_player_id
@@ -101,7 +102,7 @@ def test_second_client_on_same_store_resumes(
 
 def test_constructor_id_and_secret_skip_registration(
     api: ScriptedServer, backend: FakeBackend, new_kraty: Callable[..., Kraty]
-) -> None:  # C24
+) -> None:
     backend.players["player_42"] = "kps_demo_player_42_secret"
     kraty = new_kraty(
         active_external_player_id="player_42", player_secret="kps_demo_player_42_secret"
@@ -121,7 +122,7 @@ def test_constructor_id_without_secret_registers_that_id(
 
 def test_constructor_id_already_registered_propagates_409(
     backend: FakeBackend, new_kraty: Callable[..., Kraty]
-) -> None:  # C19 + §4.3 observation 4
+) -> None:
     backend.players["player_42"] = "kps_x"
     kraty = new_kraty(active_external_player_id="player_42")
     with pytest.raises(KratyApiError) as info:
@@ -131,7 +132,7 @@ def test_constructor_id_already_registered_propagates_409(
 
 def test_as_uses_the_given_id_without_registering(
     api: ScriptedServer, backend: FakeBackend, new_kraty: Callable[..., Kraty]
-) -> None:  # C25
+) -> None:
     store = InMemorySecretStore()
     kraty = new_kraty(secret_store=store)
     assert probe(kraty).events(as_="other player") == [
@@ -145,7 +146,7 @@ def test_as_uses_the_given_id_without_registering(
 
 def test_fifty_threads_first_touch_one_register(
     api: ScriptedServer, new_kraty: Callable[..., Kraty]
-) -> None:  # C26 and the acceptance point
+) -> None:
     backend = FakeBackend(register_delay=0.3)
     api.set_script([], handler=backend)
     kraty = new_kraty()
@@ -175,7 +176,7 @@ def test_fifty_threads_first_touch_one_register(
 
 def test_sign_in_then_calls_use_it(
     api: ScriptedServer, backend: FakeBackend, new_kraty: Callable[..., Kraty]
-) -> None:  # C27
+) -> None:
     backend.players["player_99"] = "kps_server_issued"
     store = InMemorySecretStore()
     kraty = new_kraty(secret_store=store)
@@ -189,7 +190,7 @@ def test_sign_in_then_calls_use_it(
 
 def test_logout_then_new_client_registers_fresh(
     backend: FakeBackend, new_kraty: Callable[..., Kraty]
-) -> None:  # C28
+) -> None:
     store = InMemorySecretStore()
     first = new_kraty(secret_store=store)
     old = first.ensure_identity().external_player_id
@@ -204,7 +205,7 @@ def test_logout_then_new_client_registers_fresh(
 
 def test_register_force_and_rotate(
     api: ScriptedServer, backend: FakeBackend, new_kraty: Callable[..., Kraty]
-) -> None:  # C18
+) -> None:
     kraty = new_kraty()
     first = kraty.players.register("p1")
     assert api.requests[-1].query == ""
@@ -231,7 +232,7 @@ def test_rotating_the_active_player_keeps_it_working(
 
 def test_secret_invalid_is_raised_and_identity_kept(
     backend: FakeBackend, new_kraty: Callable[..., Kraty]
-) -> None:  # §4.7
+) -> None:
     store = InMemorySecretStore()
     kraty = new_kraty(secret_store=store)
     player = kraty.ensure_identity().external_player_id
@@ -309,6 +310,7 @@ def _run_two_processes(base_url: str, store: Path, mode: str) -> list[str]:
     return [out.strip() for out, _err in outputs]
 
 
+@pytest.mark.slow
 def test_two_processes_sharing_a_store_register_once(tmp_path: Path) -> None:
     backend = FakeBackend(hold_until_registers=2)  # waits (up to 3 s) for a second register
     with ScriptedServer(handler=backend) as srv:
@@ -317,6 +319,7 @@ def test_two_processes_sharing_a_store_register_once(tmp_path: Path) -> None:
     assert ids[0] == ids[1] and KP_ID.match(ids[0])
 
 
+@pytest.mark.slow
 def test_control_without_the_cross_process_lock_registers_twice(tmp_path: Path) -> None:
     backend = FakeBackend(hold_until_registers=2)
     with ScriptedServer(handler=backend) as srv:

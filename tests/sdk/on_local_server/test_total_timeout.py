@@ -48,6 +48,7 @@ def test_a_server_that_never_answers_fails_a_default_call_in_about_twelve_second
     assert info.value.outcome_unknown is False  # a GET never is
 
 
+@pytest.mark.slow
 def test_total_timeout_is_configurable(server: ScriptedServer, make_client: MakeClient) -> None:
     server.set_script([Reply(action="hang")])
     client = make_client(timeout=10.0, retry=RetryConfig(total_timeout=1.5, initial_delay=0.0))
@@ -59,6 +60,7 @@ def test_total_timeout_is_configurable(server: ScriptedServer, make_client: Make
     assert info.value.idempotency_key is not None
 
 
+@pytest.mark.slow
 def test_none_lifts_the_bound(server: ScriptedServer, make_client: MakeClient) -> None:
     server.set_script([Reply(action="hang")])
     infos: list[RequestInfo] = []

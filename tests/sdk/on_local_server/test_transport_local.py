@@ -1,5 +1,5 @@
-"""The transport against a real HTTP server on 127.0.0.1: PROTOCOL §1.11 items C1-C13,
-deadlines, cancellation, size cap, TLS and insecure-http refusal."""
+"""The transport against a real HTTP server on 127.0.0.1: headers, idempotency keys,
+errors, retries and telemetry, deadlines, cancellation, size cap, TLS and insecure-http refusal."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def live_attempt(client: KratyClient) -> CallScope | None:
     return scopes[0] if len(scopes) == 1 else None
 
 
-# --------------------------------------------------------------------------- §1.11
+# --------------------------------------------------------------------------- wire contract
 
 
 def test_wire_headers_and_stamped_body(server: ScriptedServer, make_client: MakeClient) -> None:
@@ -272,6 +272,7 @@ def _elapsed_attempts(infos: list[RequestInfo]) -> list[float]:
     return [i.duration_ms / 1000.0 for i in infos]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "reply",
     [
@@ -303,6 +304,7 @@ def test_each_attempt_ends_within_timeout(
     assert info.value.outcome_unknown is False  # a GET
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "reply",
     [

@@ -1,4 +1,4 @@
-"""The error tree (STYLE §8) and the code table of PROTOCOL §3.1."""
+"""The error tree and the table of error codes with their HTTP statuses."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from kraty_pygame.sdk.errors import (
     redact_text,
 )
 
-# Every named code of PROTOCOL §3.1 with its HTTP status (the http_<status> pattern excluded).
+# Every named error code with its HTTP status (the http_<status> pattern excluded).
 CODES_3_1 = {
     "unauthenticated": 401,
     "session_invalid": 401,

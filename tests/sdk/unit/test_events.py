@@ -1,4 +1,4 @@
-"""``kraty.events`` over a recording transport: paths, bodies, keys, decoding (C14, C15, C21)."""
+"""``kraty.events`` over a recording transport: paths, bodies, keys, decoding."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_list_for_player(make: Any) -> None:
 
 
 def test_start_body_has_player_context_and_idempotency_key(make: Any) -> None:
-    """C14."""
+    """``start`` sends the player context and an idempotency key."""
     h = make(ok(START, 201))
     start = h.kraty.events.start("bounty_hunt", player_context={"country": "PT", "level": 7})
     assert start.attempt.id == "att_1" and start.leaderboard_id == "lb_1"
@@ -104,7 +104,7 @@ def test_start_caller_key_wins_and_survives_retries(make: Any) -> None:
 
 
 def test_insufficient_entry_cost_is_typed(make: Any) -> None:
-    """C21."""
+    """A 402 ``insufficient_entry_cost`` on start is recognised as such."""
     h = make(err(402, "insufficient_entry_cost", "need 50", {"resource": "gold"}))
     with pytest.raises(KratyApiError) as info:
         h.kraty.events.start("bounty_hunt")
@@ -129,7 +129,7 @@ def test_attempt_caps_are_final(make: Any) -> None:
 
 
 def test_progress_parses_milestones_fired(make: Any) -> None:
-    """C15: milestonesFired parsed."""
+    """``milestonesFired`` is parsed."""
     h = make(ok({"attempt": ATTEMPT, "milestonesFired": [{"key": "kills_5", "grants": [GRANT]}]}))
     update = h.kraty.events.progress("bounty_hunt", "att_1", mode="increment", metric_value=1)
     assert [f.key for f in update.milestones_fired] == ["kills_5"]
@@ -140,7 +140,7 @@ def test_progress_parses_milestones_fired(make: Any) -> None:
 
 
 def test_progress_tolerates_missing_milestones_fired(make: Any) -> None:
-    """C15: a missing milestonesFired decodes to []."""
+    """A missing milestonesFired decodes to []."""
     h = make(ok({"attempt": ATTEMPT}))
     update = h.kraty.events.progress("bounty_hunt", "att_1", mode="set", metric_value=5)
     assert update.milestones_fired == []

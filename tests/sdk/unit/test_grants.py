@@ -1,4 +1,5 @@
-"""``kraty.grants`` over a recording transport: list, claim, open, collect_all (C29, C30, §5.3)."""
+"""``kraty.grants`` over a recording transport: list, claim, open, and collect_all (crates
+first, failures recorded, the sweep goes on)."""
 
 from __future__ import annotations
 
@@ -103,7 +104,7 @@ def _route(
 
 
 def test_collect_all_reward_crate_reward(make: Make) -> None:
-    """C29: one open + two claims, processed == 3, no failures; crates go first."""
+    """One open + two claims, processed == 3, no failures; crates go first."""
     pending = [grant("gr_1"), grant("gr_2", "crate"), grant("gr_3")]
     kraty, http = make(responder=_route(pending))
     result = kraty.grants.collect_all()
@@ -122,7 +123,7 @@ def test_collect_all_reward_crate_reward(make: Make) -> None:
 
 
 def test_collect_all_records_a_failure_and_continues(make: Make) -> None:
-    """C30: a 404 on one claim is recorded; the sweep goes on."""
+    """A 404 on one claim is recorded; the sweep goes on."""
     pending = [grant("gr_1"), grant("gr_2"), grant("gr_3", "crate")]
     kraty, http = make(responder=_route(pending, fail=frozenset({"gr_1"})))
     result = kraty.grants.collect_all()

@@ -1,4 +1,4 @@
-"""Identity resolver logic (PROTOCOL §4) with a recording adapter (no sockets)."""
+"""Identity resolver logic with a recording adapter (no sockets)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``kraty.inventory`` over a recording transport: unwrapped list (C32), consume forms."""
+"""``kraty.inventory`` over a recording transport: unwrapped list, consume forms."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def make() -> Iterator[Make]:
 
 
 def test_list_unwraps_items(make: Make) -> None:
-    """C32: ``data.items`` comes back as the list."""
+    """``data.items`` comes back as the list."""
     kraty, http = make(ok({"items": [HOLDING]}))
     items = kraty.inventory.list()
     assert [(i.item_key, i.quantity, i.metadata) for i in items] == [

@@ -1,4 +1,4 @@
-"""Leaderboard DTO decoding and the two board clients' requests (E5', E6', E16-E21)."""
+"""Leaderboard DTO decoding and the two board clients' requests."""
 
 from __future__ import annotations
 

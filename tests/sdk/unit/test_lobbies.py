@@ -1,4 +1,4 @@
-"""``kraty.lobbies`` over a recording transport: key-only read, encoding, filled_slots (C31)."""
+"""``kraty.lobbies`` over a recording transport: key-only read, encoding, filled_slots."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_read_is_key_only_and_encodes_the_id(client: tuple[Kraty, RecordingAdapt
 
 
 def test_filled_slots_clamps_to_capacity(client: tuple[Kraty, RecordingAdapter]) -> None:
-    """C31: 3 humans + 5 projected bots in a lobby of 4 fill 4 seats."""
+    """3 humans + 5 projected bots in a lobby of 4 fill 4 seats."""
     kraty, _http = client
     assert kraty.lobbies.read("lob 7/f").filled_slots == 4
 

@@ -1,7 +1,8 @@
 """The model base: the fast decoder equals dataclasses-json for every model, and
-validates like the protocol asks (PROTOCOL §1.3, B.7; STYLE §2)."""
+validates what the wire format asks: camelCase names, missing, null and unknown keys,
+numbers and types."""
 
-# Test models follow the models/ rules: runtime annotations, Optional/List/Dict (STYLE §6).
+# Test models follow the models/ rules: runtime annotations, Optional/List/Dict.
 # ruff: noqa: UP006, UP007, UP035, UP045
 
 import datetime as dt
@@ -63,6 +64,7 @@ def _reference(model: type[KratyModel], wire: dict[str, Any]) -> KratyModel:
         return model.from_dict(wire)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", [*MODELS, Board], ids=lambda m: m.__qualname__)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
@@ -82,6 +84,7 @@ def test_every_model_field_is_supported_and_defaulted(model: type[KratyModel]) -
         assert spec.has_default, f"{model.__name__}.{spec.name} needs a default (§B conventions)"
 
 
+@pytest.mark.slow
 @given(instances(Board))
 def test_instances_strategy_builds_models(board: Board) -> None:
     assert isinstance(board, Board)

@@ -1,4 +1,5 @@
-"""Decoding every gameplay payload (PROTOCOL E2-E4, E7-E15, E22): examples, tolerance, types."""
+"""Decoding every gameplay payload (events, progress, finish, grants, crates, lobbies,
+inventory, wallet, catalog): documented examples, tolerance, types."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from kraty_pygame.sdk.models.inventory import ConsumeItemInput, ConsumeItemResul
 from kraty_pygame.sdk.models.lobbies import Lobby
 from kraty_pygame.sdk.models.wallet import DebitWalletInput, DebitWalletResult, WalletList
 
-# --- PROTOCOL examples (section 2), verbatim shapes -------------------------------------------
+# --- the documented examples, verbatim shapes -------------------------------------------
 
 LISTING: dict[str, Any] = {
     "eventKey": "bounty_hunt",
@@ -377,7 +378,7 @@ def test_progress_response_with_milestone_and_grant() -> None:
 
 
 def test_progress_response_tolerates_missing_milestones_fired() -> None:
-    """C15: a backend that omits ``milestonesFired`` decodes to an empty list."""
+    """A backend that omits ``milestonesFired`` decodes to an empty list."""
     body = {"attempt": ATTEMPT}
     assert ProgressResponse.from_wire(body, "data").milestones_fired == []
     assert (
@@ -447,7 +448,7 @@ def test_lobby_and_filled_slots() -> None:
 
 
 def test_filled_slots_is_clamped_to_capacity() -> None:
-    """C31: 3 humans + 5 projected bots in a lobby of 4 fill 4 seats."""
+    """3 humans + 5 projected bots in a lobby of 4 fill 4 seats."""
     lobby = Lobby.from_wire({**LOBBY, "participantCount": 3, "botSlots": 5}, "data")
     assert lobby.filled_slots == 4
 

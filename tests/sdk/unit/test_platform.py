@@ -1,4 +1,4 @@
-"""Platform clients and models on a recording transport (issue 10): wire shapes of the
+"""Platform clients and models on a recording transport: wire shapes of the
 friends, gifting, identity, metadata, self-grant and progress calls, the DTOs, the
 inventory stream parser and the server-clock arithmetic. No sockets."""
 

@@ -1,4 +1,5 @@
-"""Poll helpers (PROTOCOL §5.1, §5.2) driven by an injected clock: no sleeping, no sockets."""
+"""Poll helpers (pending grants, lobbies) driven by an injected clock: no sleeping, no
+sockets."""
 
 from __future__ import annotations
 

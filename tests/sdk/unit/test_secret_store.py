@@ -1,4 +1,4 @@
-"""Secret stores (PROTOCOL §4.5): semantics, file safety, crash safety, keyring."""
+"""Secret stores: semantics, file safety, crash safety, keyring."""
 
 from __future__ import annotations
 
@@ -236,6 +236,7 @@ def _run(script: str, *args: str) -> int:
     return done.returncode
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["exit", "kill"])
 @pytest.mark.parametrize("point", ["temp_written", "temp_synced", "before_rename", "after_rename"])
 def test_killed_writer_leaves_old_or_new_value(tmp_path: Path, point: str, how: str) -> None:

@@ -99,12 +99,14 @@ def test_one_byte_per_chunk(stream: bytes) -> None:
     assert parse([stream[i : i + 1] for i in range(len(stream))]) == EXPECTED
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stream", [RECORDED_CRLF, RECORDED_LF], ids=["crlf", "lf"])
 def test_every_two_chunk_split(stream: bytes) -> None:
     for i in range(len(stream) + 1):
         assert parse([stream[:i], stream[i:]]) == EXPECTED, f"split at byte {i}"
 
 
+@pytest.mark.slow
 def test_every_split_around_each_crlf_into_three_chunks() -> None:
     # Every pair of cut points within two bytes of each CRLF: CR ending one chunk, LF
     # opening the next, empty chunks between them.
@@ -118,6 +120,7 @@ def _crlf_positions(data: bytes) -> list[int]:
     return [i for i in range(len(data) - 1) if data[i : i + 2] == b"\r\n"]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_arbitrary_partitions(data: st.DataObject) -> None:
@@ -258,6 +261,7 @@ def _oracle(stream: bytes) -> list[SseMessage]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_the_pre_pass_changes_the_cost_not_the_result(data: st.DataObject) -> None:

@@ -55,7 +55,7 @@ def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 # --------------------------------------------------------------------------- headers, keys
 
 
-def test_auth_sdk_and_accept_headers_on_every_call() -> None:  # C1
+def test_auth_sdk_and_accept_headers_on_every_call() -> None:
     client, adapter = make([ok({})])
     client.request("GET", "/sdk/v1/catalog")
     client.request("POST", "/sdk/v1/x", body={"a": 1})
@@ -68,7 +68,7 @@ def test_auth_sdk_and_accept_headers_on_every_call() -> None:  # C1
     assert adapter.calls[1].headers["content-type"] == "application/json"
 
 
-def test_post_without_key_gets_generated_key() -> None:  # C2
+def test_post_without_key_gets_generated_key() -> None:
     keys = iter(["key-1", "key-2", "key-3"])
     client, adapter = make([ok({})], generate_idempotency_key=lambda: next(keys))
     client.request("POST", "/sdk/v1/x", body={"a": 1})
@@ -79,7 +79,7 @@ def test_post_without_key_gets_generated_key() -> None:  # C2
     assert "idempotencyKey" in adapter.calls[2].json
 
 
-def test_get_and_delete_have_no_body_and_no_key() -> None:  # C3
+def test_get_and_delete_have_no_body_and_no_key() -> None:
     client, adapter = make([ok({})])
     client.request("GET", "/sdk/v1/x")
     client.request("DELETE", "/sdk/v1/x")
@@ -87,7 +87,7 @@ def test_get_and_delete_have_no_body_and_no_key() -> None:  # C3
     assert adapter.calls[1].body is None
 
 
-def test_caller_key_in_body_wins_and_generator_not_called() -> None:  # C4
+def test_caller_key_in_body_wins_and_generator_not_called() -> None:
     def boom() -> str:
         raise AssertionError("generator must not be called")
 
@@ -105,7 +105,7 @@ def test_caller_body_is_not_mutated() -> None:
     assert body == {"a": 1}
 
 
-def test_player_secret_header_present_only_when_known() -> None:  # C17
+def test_player_secret_header_present_only_when_known() -> None:
     client, adapter = make([ok({})])
     secret: list[str | None] = [None]
     client.bind_identity(lambda: secret[0])
@@ -139,7 +139,7 @@ def test_data_is_unwrapped_and_empty_body_is_none() -> None:
     assert client.request("GET", "/sdk/v1/x") == {}
 
 
-def test_error_envelope_becomes_api_error() -> None:  # C5
+def test_error_envelope_becomes_api_error() -> None:
     client, adapter = make([err(402, "insufficient_entry_cost", "need 50", {"needed": 50})])
     with pytest.raises(KratyApiError) as info:
         client.request("POST", "/sdk/v1/x")
@@ -161,7 +161,7 @@ def test_unknown_code_stays_a_plain_string() -> None:
     assert info.value.is_code("brand_new_code")
 
 
-def test_lobby_forming_202_is_an_error_and_not_retried() -> None:  # C13
+def test_lobby_forming_202_is_an_error_and_not_retried() -> None:
     client, adapter = make([err(202, "lobby_forming", "filling", {"lobbyId": "lob_1"})])
     with pytest.raises(KratyApiError) as info:
         client.request("POST", "/sdk/v1/players/p/events/e/start")
@@ -251,13 +251,13 @@ def test_default_size_cap_is_documented_8_mib() -> None:
 # --------------------------------------------------------------------------- retry loop
 
 
-def test_503_then_200_two_calls(delays: list[float]) -> None:  # C6
+def test_503_then_200_two_calls(delays: list[float]) -> None:
     client, adapter = make([err(503, "internal_error"), ok({"x": 1})])
     assert client.request_data("GET", "/sdk/v1/x") == {"x": 1}
     assert len(adapter.calls) == 2
 
 
-def test_retries_reuse_the_same_idempotency_key(delays: list[float]) -> None:  # C7
+def test_retries_reuse_the_same_idempotency_key(delays: list[float]) -> None:
     generated: list[str] = []
 
     def gen() -> str:
@@ -274,7 +274,7 @@ def test_retries_reuse_the_same_idempotency_key(delays: list[float]) -> None:  #
     assert adapter.calls[0].body == adapter.calls[2].body
 
 
-def test_budget_exhausted_raises_last_error(delays: list[float]) -> None:  # C8
+def test_budget_exhausted_raises_last_error(delays: list[float]) -> None:
     client, adapter = make(
         [err(500, "a"), err(500, "b"), err(500, "last")],
         retry=RetryConfig(attempts=3, initial_delay=0, max_delay=0),
@@ -293,7 +293,7 @@ def test_every_retryable_status_is_retried(status: int, delays: list[float]) -> 
 
 
 @pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 409, 413, 422, 501, 505])
-def test_other_statuses_are_final(status: int, delays: list[float]) -> None:  # C10
+def test_other_statuses_are_final(status: int, delays: list[float]) -> None:
     client, adapter = make([err(status, "x"), ok({})])
     with pytest.raises(KratyApiError):
         client.request("GET", "/sdk/v1/x")
@@ -399,7 +399,7 @@ def test_status_first_retry_decision() -> None:
 # --------------------------------------------------------------------------- network errors
 
 
-def test_connection_error_every_attempt_gives_network_error(delays: list[float]) -> None:  # C11
+def test_connection_error_every_attempt_gives_network_error(delays: list[float]) -> None:
     refused = requests.ConnectionError(
         urllib3.exceptions.NewConnectionError(None, "refused")  # type: ignore[arg-type]
     )
@@ -572,7 +572,7 @@ def test_invalid_header_value_is_a_config_error() -> None:
 # --------------------------------------------------------------------------- telemetry
 
 
-def test_on_request_once_per_attempt_with_status_and_ok(delays: list[float]) -> None:  # C12
+def test_on_request_once_per_attempt_with_status_and_ok(delays: list[float]) -> None:
     infos: list[RequestInfo] = []
     client, _ = make(
         [err(503, "x"), Scripted(error=requests.ConnectionError("x")), err(202, "lobby_forming")],

@@ -1,4 +1,5 @@
-"""``kraty.wallet`` over a recording transport: unwrapped list (C32), debit forms, C20."""
+"""``kraty.wallet`` over a recording transport: unwrapped list, debit forms, and a
+shortfall that is a conflict."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def make() -> Iterator[Make]:
 
 
 def test_list_unwraps_wallet(make: Make) -> None:
-    """C32: ``data.wallet`` comes back as the list, zero balances included."""
+    """``data.wallet`` comes back as the list, zero balances included."""
     kraty, http = make(ok({"wallet": ROWS}))
     rows = kraty.wallet.list()
     assert [(r.economy_key, r.balance) for r in rows] == [("gold", 150), ("xp", 0)]
@@ -81,7 +82,7 @@ def test_debit_argument_errors(make: Make) -> None:
 
 
 def test_debit_shortfall_is_conflict_not_insufficient_entry_cost(make: Make) -> None:
-    """C20."""
+    """A debit shortfall is a 409 conflict, not ``insufficient_entry_cost``."""
     kraty, http = make(err(409, "conflict", "wallet debit on 0 balance"))
     with pytest.raises(KratyApiError) as info:
         kraty.wallet.debit("gold", amount=100)
