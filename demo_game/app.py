@@ -1,9 +1,9 @@
 """The demo's window, frame loop, tab navigation and overlays.
 
-One frame: ``session.update()`` (the component's ``update()``, measured with
+One frame: ``kraty.update()`` (the component's ``update()``, measured with
 ``time.thread_time()``), then ``pygame.event.get()`` dispatching KRATY_* events to the
-session and input to the overlay, the focused widget, the global keys and the
-current screen, then the tour's next step, animation and drawing.
+Kraty side (:mod:`demo_game.kraty`) and input to the overlay, the focused widget, the
+global keys and the current screen, then the tour's next step, animation and drawing.
 
 Keys: 1-6 pick a tab, Left/Right switch tabs, Tab / Shift+Tab move the keyboard
 focus, Up/Down move it too (or the selection in a focused list), Enter / Space
@@ -61,8 +61,8 @@ class Notice:
     ttl: float = 3.0
 
 
-class GameSession(Protocol):
-    """What the app needs from the Kraty side of the game (``demo_game.session``)."""
+class KratySide(Protocol):
+    """What the app needs from the Kraty side of the game (:mod:`demo_game.kraty`)."""
 
     def update(self) -> None:
         """Once per frame before ``pygame.event.get()``: the component's ``update()``."""
@@ -71,10 +71,10 @@ class GameSession(Protocol):
         """Consume a KRATY_* event; False for any other event."""
 
     def animate(self, dt: float) -> None:
-        """Advance session-owned animations (toasts)."""
+        """Advance the Kraty side's animations (toasts)."""
 
     def draw_overlays(self, surface: pygame.Surface) -> None:
-        """Draw session-owned layers over the screen (toasts)."""
+        """Draw the Kraty side's layers over the screen (toasts)."""
 
     def status_parts(self) -> list[tuple[str, tuple[int, int, int]]]:
         """Texts for the status bar."""
@@ -94,11 +94,11 @@ class App:
     def __init__(
         self,
         options: DemoOptions,
-        session: GameSession | None,
+        kraty: KratySide | None,
         screens: Sequence[Callable[[App], Screen]],
     ) -> None:
         self.options = options
-        self.session = session
+        self.kraty = kraty
         flags = pygame.RESIZABLE
         self.surface = pygame.display.set_mode(options.size, flags)
         pygame.display.set_caption("Kraty demo")
@@ -126,9 +126,9 @@ class App:
             self.layout()
             self.screen.on_enter()
 
-    def install(self, session: GameSession, screens: Sequence[Callable[[App], Screen]]) -> None:
-        """Attach the session and build the screens (they need both the app and the session)."""
-        self.session = session
+    def install(self, kraty: KratySide, screens: Sequence[Callable[[App], Screen]]) -> None:
+        """Attach the Kraty side and build the screens (they need both)."""
+        self.kraty = kraty
         self.screens = [factory(self) for factory in screens]
         self.tabs = TabBar(
             [Tab(s.name, s.title, s.icon) for s in self.screens], on_select=self.select
@@ -220,7 +220,7 @@ class App:
 
     def dispatch(self, event: pygame.event.Event) -> None:
         """Route one pygame event (see the module docstring for the order)."""
-        if self.session is not None and self.session.handle_event(event):
+        if self.kraty is not None and self.kraty.handle_event(event):
             return
         if event.type == pygame.QUIT:
             self.running = False
@@ -296,12 +296,12 @@ class App:
     # ---------------------------------------------------------------- frame
 
     def frame(self) -> None:
-        """Run one frame: update the session, handle events, step the hook, draw."""
+        """Run one frame: update the Kraty side, handle events, step the hook, draw."""
         dt = min(0.1, self.clock.tick(self.options.fps) / 1000.0)
         self.ui.time += dt
-        if self.session is not None:
+        if self.kraty is not None:
             with self.meter.measure():
-                self.session.update()
+                self.kraty.update()
         for event in pygame.event.get():
             self.dispatch(event)
         if self.hook is not None and not self.hook.finished:
@@ -325,8 +325,8 @@ class App:
         for notice in self.notices:
             notice.age += dt
         self.notices = [n for n in self.notices if n.age < n.ttl]
-        if self.session is not None:
-            self.session.animate(dt)
+        if self.kraty is not None:
+            self.kraty.animate(dt)
 
     def draw(self) -> None:
         """Draw the whole window."""
@@ -352,8 +352,8 @@ class App:
             )
             self._header_extra(surface, extra)
         self._draw_status(surface)
-        if self.session is not None:
-            self.session.draw_overlays(surface)
+        if self.kraty is not None:
+            self.kraty.draw_overlays(surface)
         if self.overlay is not None:
             self.overlay.draw(surface, self.ui)
         self._draw_notices(surface)
@@ -364,8 +364,8 @@ class App:
         pygame.draw.rect(surface, PALETTE.bg_top, rect)
         pygame.draw.line(surface, PALETTE.border, rect.topleft, rect.topright, 1)
         parts: list[tuple[str, tuple[int, int, int]]] = []
-        if self.session is not None:
-            parts.extend(self.session.status_parts())
+        if self.kraty is not None:
+            parts.extend(self.kraty.status_parts())
         parts.append((f"{self.fps:4.0f} fps", PALETTE.faint))
         x = PAD
         for text, color in parts:

@@ -1,4 +1,4 @@
-"""Builds the running game: pygame, backend (emulator + Kraty + component), app, screens."""
+"""Builds the running game: pygame, the Kraty client (emulator, Kraty, component), app, screens."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Any
 import pygame
 
 from . import rules
+from .actions import GameActions
 from .app import App
-from .backend import Backend, start_backend
+from .kraty.client import Client, start_client
+from .kraty.hub import KratyHub
 from .options import DemoOptions
 from .screens.base import Screen
 from .screens.debug import DebugScreen
@@ -20,13 +22,16 @@ from .screens.friends import FriendsScreen
 from .screens.leaderboards import LeaderboardsScreen
 from .screens.player import PlayerScreen
 from .screens.quest import QuestScreen
-from .session import Session
+from .state import DemoState
 from .theme import PALETTE
 from .ui import pill
 
 
-def screen_factories(session: Session) -> list[Any]:
-    """The six screens, in tab order (Friends is the sixth: hotkey 6)."""
+def screen_factories(state: DemoState, actions: GameActions) -> list[Any]:
+    """The six screens, in tab order (Friends is the sixth: hotkey 6).
+
+    Each screen gets the state it draws and the actions its buttons press.
+    """
     classes: list[type[Any]] = [
         EventsScreen,
         QuestScreen,
@@ -38,7 +43,7 @@ def screen_factories(session: Session) -> list[Any]:
 
     def factory(cls: type[Any]) -> Any:
         def build(app: App) -> Screen:
-            screen: Screen = cls(app, session)
+            screen: Screen = cls(app, state, actions)
             return screen
 
         return build
@@ -46,10 +51,10 @@ def screen_factories(session: Session) -> list[Any]:
     return [factory(cls) for cls in classes]
 
 
-def _wallet_chips(app: App, session: Session) -> Any:
+def _wallet_chips(app: App, state: DemoState) -> Any:
     def draw(surface: pygame.Surface, rect: pygame.Rect) -> None:
         x = rect.right - 12
-        for holding in sorted(session.state.wallet, key=lambda h: h.economy_key, reverse=True):
+        for holding in sorted(state.wallet, key=lambda h: h.economy_key, reverse=True):
             if holding.economy_key not in ("gold", "gems", "xp"):
                 continue
             chip = pill(
@@ -66,7 +71,7 @@ def _wallet_chips(app: App, session: Session) -> Any:
             if x < rect.x + 10:
                 break
         # whose totals these are: the tour and the Player screen switch players
-        label = session.state.player_label()
+        label = state.player_label()
         font = app.ui.fonts.small
         if x - font.size(label)[0] >= rect.x + 10:
             app.ui.text(
@@ -78,33 +83,33 @@ def _wallet_chips(app: App, session: Session) -> Any:
 
 
 class Game:
-    """Owns pygame, the backend and the app for one run of the demo."""
+    """Owns pygame, the Kraty client and the app for one run of the demo."""
 
     def __init__(self, options: DemoOptions) -> None:
         self.options = options
         # display (with events) and fonts only: the mixer is optional and started by Assets
         pygame.display.init()
         pygame.font.init()
-        self.backend: Backend | None = None
+        self.client: Client | None = None
         try:
             self.app = App(options, None, [])
-            self.backend = start_backend(options)
-            self.session = Session(self.app, self.backend, self.app.meter)
-            self.app.install(self.session, screen_factories(self.session))
-            self.app.set_header_extra(_wallet_chips(self.app, self.session))
-            self.session.start()
+            self.client = start_client(options)
+            self.kraty = KratyHub(self.app, self.client, self.app.meter)
+            self.app.install(self.kraty, screen_factories(self.kraty.state, self.kraty))
+            self.app.set_header_extra(_wallet_chips(self.app, self.kraty.state))
+            self.kraty.start()
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
         """Stop everything this run started (component threads joined), then pygame."""
-        session = getattr(self, "session", None)
-        if session is not None:
-            session.close()
-        if self.backend is not None:
-            self.backend.close()
-            self.backend = None
+        kraty = getattr(self, "kraty", None)
+        if kraty is not None:
+            kraty.close()
+        if self.client is not None:
+            self.client.close()
+            self.client = None
         app = getattr(self, "app", None)
         if app is not None:
             app.assets.close()
@@ -131,7 +136,7 @@ def run(options: DemoOptions) -> int:
         if options.tour:
             from .tour import Tour  # noqa: PLC0415 - only the tour needs it
 
-            tour = Tour(game.app, game.session, options)
+            tour = Tour(game.app, game.kraty, options)
             game.app.hook = tour
             game.app.run()
             code: int = tour.finish()

@@ -1,10 +1,10 @@
 """Game-side rules the screens share: lock reasons, countdowns, reward texts, redaction.
 
 Pure functions over the SDK's models (no pygame, no I/O), so tests can call them
-directly. The Kraty events list marks nothing as locked: the client compares each
+directly. The Kraty events list marks nothing as locked: the game compares each
 event's ``entry_requirement`` and ``entry_cost`` with the player's wallet and
-inventory (PROTOCOL E2 and §8 Q11 for the requirement grammar), and remembers the
-attempt caps the server reported.
+inventory (see ``docs/events.md``), and remembers the attempt caps the server
+reported.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import dataclasses
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from kraty_pygame.sdk import (
     EntryCost,
     EventListing,
+    Gift,
     KratyApiError,
     KratyError,
     MilestoneRewardPreview,
@@ -317,3 +318,24 @@ def jsonable(value: Any) -> Any:
             if f.name != "raw"
         }
     return repr(value)
+
+
+#: The second player of the Friends screen (seeded by the emulator's demo config).
+RIVAL_ID: Final = "player_7"
+#: How long a holding row glows after a live change.
+GLOW_S: Final = 6.0
+
+
+def player_name(player: Any) -> str:
+    """The name to show for a friend, request or gift party (its id when it has none)."""
+    identity = getattr(player, "display_identity", None)
+    name = getattr(identity, "name", "") if identity is not None else ""
+    return name or str(getattr(player, "external_player_id", "") or "?")
+
+
+def describe_gift(gift: Gift, names: dict[str, str]) -> str:
+    """``10 gold`` or ``1× Health Potion``."""
+    key = gift.resource_key
+    if gift.type == "currency":
+        return f"{gift.amount} {names.get(key, key)}"
+    return f"{gift.amount}\u00d7 {names.get(key, pretty_key(key))}"

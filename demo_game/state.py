@@ -1,17 +1,21 @@
-"""What the demo knows about the player and the game, fed by the component's events.
+"""What the demo knows about the player and the game: plain data the screens draw.
 
-The screens only read this; :mod:`demo_game.session` writes it when requests finish
-and KRATY_* events arrive. Everything held here is an SDK model or plain data.
+The Kraty side of the game (:mod:`demo_game.kraty`) writes it when calls finish and
+KRATY_* events arrive; the screens only read it. Everything here is an SDK model or
+plain data, never the component.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from kraty_pygame.sdk import (
+    PRESENCE_HEARTBEAT_INTERVAL,
     Attempt,
     BlockedPlayer,
     Catalog,
@@ -33,6 +37,9 @@ from kraty_pygame.sdk import (
     RequestInfo,
     TimeSync,
 )
+
+if TYPE_CHECKING:
+    from kraty_pygame.component import ComponentStats
 
 QuestPhase = Literal["idle", "starting", "lobby", "playing", "finished"]
 
@@ -120,6 +127,7 @@ class FriendsState:
     cooldowns: dict[str, str] = field(default_factory=dict)
     presence: PlayerPresence | None = None
     heartbeats: int = 0
+    last_beat_at: float | None = None  # time.monotonic() of the latest accepted heartbeat
     loaded: bool = False
     watcher_updates: int = 0  # KRATY_FRIENDS events seen
     accepted: list[str] = field(default_factory=list)  # friendships made (by either side)
@@ -129,6 +137,25 @@ class FriendsState:
     def friend(self, external_player_id: str) -> Friend | None:
         """The friend row of ``external_player_id``."""
         return next((f for f in self.friends if f.external_player_id == external_player_id), None)
+
+    @property
+    def next_beat_in(self) -> float | None:
+        """Seconds until the presence watcher's next heartbeat (None before the first)."""
+        if self.last_beat_at is None:
+            return None
+        return max(0.0, self.last_beat_at + PRESENCE_HEARTBEAT_INTERVAL - time.monotonic())
+
+
+@dataclass
+class RivalState:
+    """The second player of the Friends screen (``player_7`` on another device)."""
+
+    available: bool = False  # only with the demo's own emulator, where it is seeded
+    name: str = "Demo Rival"
+    code: str | None = None
+    online: bool = False
+    busy: int = 0  # actions still running
+    actions: list[str] = field(default_factory=list)  # what it did, in order
 
 
 @dataclass
@@ -209,6 +236,65 @@ class DemoState:
     time_sync: TimeSync | None = None  # kraty.last_time_sync after the latest sync_time()
     time_synced_at: float | None = None  # time.monotonic() of that sync
     time_syncs: int = 0
+    # copied from the component once per frame (no I/O), so screens never need it
+    server_now: datetime | None = None  # component.server_now() once the clock is synced
+    stats: ComponentStats | None = None  # component.stats
+    link_cut: bool = False  # the Debug screen's switch keeps the game offline
+    has_emulator: bool = False  # the demo runs its own emulator (clock, faults, rival)
+    signed_out: bool = False
+    rival: RivalState = field(default_factory=RivalState)
+    #: item / economy key -> seconds a holding row still glows after a live change
+    glow: dict[str, float] = field(default_factory=dict)
+    requests_done: int = 0  # KRATY_REQUEST_DONE events seen
+    requests_failed: int = 0  # KRATY_REQUEST_FAILED events seen
+
+    #: Fields about the game or this machine, not the player: a switch of player keeps them.
+    KEPT: ClassVar[frozenset[str]] = frozenset(
+        {
+            "server_label", "catalog", "telemetry", "retries_seen", "failed_attempts_seen",
+            "log", "connections", "clock_offset_s", "emulator_now", "faults_on",
+            "latency_ms", "server_grants", "time_sync", "time_synced_at", "time_syncs",
+            "server_now", "stats", "link_cut", "has_emulator", "rival", "requests_done",
+            "requests_failed",
+        }
+    )
+
+    def reset_player(self) -> None:
+        """Forget the player (sign out, switch player) in place, so every holder of this
+        object sees the change; the keyed board keeps its key."""
+        key = self.keyed.key
+        fresh = DemoState()
+        for f in dataclasses.fields(self):
+            if f.name not in self.KEPT:
+                setattr(self, f.name, getattr(fresh, f.name))
+        self.keyed = KeyedBoardState(key=key)
+
+    def seconds_until(self, iso: str | None) -> float | None:
+        """Seconds from the server's now to ``iso`` (the synced server clock; before the
+        first sync, this machine's clock plus the emulator's offset)."""
+        moment = parse_time(iso)
+        if moment is None:
+            return None
+        if self.server_now is not None:
+            return (moment - self.server_now).total_seconds()
+        return moment.timestamp() - (datetime.now(UTC).timestamp() + self.clock_offset_s)
+
+    def cooldown_left(self, external_player_id: str) -> float | None:
+        """Seconds until ``external_player_id`` can be gifted again, or None."""
+        left = self.seconds_until(self.friends.cooldowns.get(external_player_id))
+        return left if left is not None and left > 0 else None
+
+    def quest_metric(self) -> float:
+        """The quest's primary metric, counting taps the server has not confirmed yet."""
+        quest = self.quest
+        listing = self.listing(quest.event_key)
+        key = listing.metric_keys[0] if listing is not None and listing.metric_keys else ""
+        return quest.metric_value(key) + quest.unconfirmed_taps
+
+    def quest_score(self) -> float:
+        """The quest's score, counting unconfirmed taps (one point each) while playing."""
+        quest = self.quest
+        return quest.confirmed_score + (quest.unconfirmed_taps if quest.phase == "playing" else 0)
 
     def wallet_map(self) -> dict[str, int]:
         """Balances by economy key."""
@@ -245,6 +331,17 @@ class DemoState:
             for currency in self.catalog.currencies:
                 out[currency.key] = (_text(currency.name) or currency.key).lower()
         return out
+
+
+def parse_time(iso: str | None) -> datetime | None:
+    """An ISO time from the server as an aware datetime (None when empty or malformed)."""
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso[:-1] + "+00:00" if iso.endswith("Z") else iso)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _text(value: object) -> str:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import pygame
-
-from kraty_pygame.component.widgets import WidgetTheme
 
 RGB = tuple[int, int, int]
 
@@ -79,27 +76,3 @@ def mix(a: RGB, b: RGB, t: float) -> RGB:
 def approach(value: float, target: float, rate: float, dt: float) -> float:
     """Exponential ease of ``value`` towards ``target`` (``rate`` per second)."""
     return value + (target - value) * (1.0 - math.exp(-rate * dt))
-
-
-def widget_theme() -> WidgetTheme:
-    """The component widgets' theme, matched to the demo's palette and font."""
-    font = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "DejaVuSans.ttf"
-    return WidgetTheme(
-        font_path=str(font) if font.is_file() else None,
-        font_size=14,
-        title_size=17,
-        text=PALETTE.text,
-        muted=PALETTE.muted,
-        background=(*PALETTE.panel, 242),
-        border=PALETTE.border,
-        accent=PALETTE.gold,
-        success=PALETTE.good,
-        danger=PALETTE.bad,
-        self_row=PALETTE.self_row,
-        bot=(150, 96, 60),
-        empty=PALETTE.panel_lo,
-        radius=10,
-        padding=10,
-        toast_width=330,
-        toast_seconds=3.0,
-    )

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from .rival import RIVAL_ID
+from .kraty.debug import RUN_ALL
+from .rules import RIVAL_ID
 from .screens.base import Screen
 from .screens.debug import DebugScreen
-from .screens.debug_ops import RUN_ALL
 from .screens.friends import FriendsScreen
 from .screens.leaderboards import LeaderboardsScreen
 from .screens.player import PlayerScreen
@@ -32,8 +32,8 @@ from .ui import Chips, ScrollList
 
 if TYPE_CHECKING:
     from .app import App
+    from .kraty.hub import KratyHub
     from .options import DemoOptions
-    from .session import Session
     from .state import DemoState
 
 SCREENSHOT_NAMES = {
@@ -94,9 +94,9 @@ class Observations:
 class Tour:
     """Drives the app through every screen; ``finished`` once done (or failed)."""
 
-    def __init__(self, app: App, session: Session, options: DemoOptions) -> None:
+    def __init__(self, app: App, kraty: KratyHub, options: DemoOptions) -> None:
         self.app = app
-        self.session = session
+        self.kraty = kraty
         self.options = options
         self.out = options.screenshots or Path("demo-screenshots")
         self.finished = False
@@ -219,7 +219,7 @@ class Tour:
         deadline = time.monotonic() + limit
 
         def quiet() -> bool:
-            idle = not self.app.notices and not self.session.toasts.toasts
+            idle = not self.app.notices and not self.kraty.toasts.toasts
             return idle or time.monotonic() > deadline
 
         return self.until(quiet, "notices faded", limit + 5)
@@ -247,7 +247,7 @@ class Tour:
     # ------------------------------------------------------------------ observation
 
     def _observe(self) -> None:
-        state = self.session.state
+        state = self.kraty.state
         quest = state.quest
         for key in quest.fired:
             if key not in self.seen.milestones:
@@ -311,10 +311,10 @@ class Tour:
     # ------------------------------------------------------------------ the script
 
     def _script(self) -> Iterator[int | Wait]:
-        app, session = self.app, self.session
+        app, kraty = self.app, self.kraty
 
         def state() -> DemoState:  # the state object is replaced on sign-in: always look it up
-            return session.state
+            return kraty.state
 
         quest_screen = app.screen_named("quest")
         boards = app.screen_named("leaderboards")
@@ -354,7 +354,7 @@ class Tour:
             quest_screen, lambda: "taps_15" in state().quest.fired, "milestone taps_15", 16
         )
         yield self.until(
-            lambda: any(r.is_self and r.score >= 15 for r in session.boards.mini_board.rows),
+            lambda: any(r.is_self and r.score >= 15 for r in kraty.boards.mini_board.rows),
             "own score 15+ on the live mini board",
             20,
         )
@@ -488,7 +488,7 @@ class Tour:
             nudge_every=AGAIN_S,
         )
         yield self.until(
-            lambda: bool(state().pending), "more pending grants", 15, nudge=session.refresh_player
+            lambda: bool(state().pending), "more pending grants", 15, nudge=kraty.player.refresh
         )
         self.click(player, "player.collect")
         yield self.until(
@@ -522,11 +522,13 @@ class Tour:
             lambda: bool(state().pending),
             "player_42's pending grants",
             15,
-            nudge=session.refresh_player,
+            nudge=kraty.player.refresh,
         )
         # the game's backend grants items (/server/v1): the live inventory stream brings it
         yield self.until(
-            lambda: session.live.connection == "connected", "live inventory stream", 15
+            lambda: kraty.state.connections.get("inventory") == "connected",
+            "live inventory stream",
+            15,
         )
         self.click(player, "player.server_grant")
         yield self.until(
@@ -601,7 +603,7 @@ class Tour:
     def _start(self, screen: QuestScreen, event_key: str) -> Iterator[int | Wait]:
         self.click(screen, "quest.start")
         yield self.until(
-            lambda: self.session.state.quest.phase == "playing",
+            lambda: self.kraty.state.quest.phase == "playing",
             f"{event_key} attempt started",
             20,
             nudge=lambda: self._restart_if_idle(screen),
@@ -610,37 +612,37 @@ class Tour:
     def _offline_run(self, debug: DebugScreen, screen: QuestScreen) -> Iterator[int | Wait]:
         """Cut the link (Debug switch), start a run and tap offline, finish it, show the
         writes waiting, restore the link and wait until everything synced."""
-        session = self.session
+        kraty = self.kraty
         yield from self.go("debug")
         self.click(debug, "debug.link")
-        yield self.until(lambda: session.emulator.link_cut, "link cut", 5)
+        yield self.until(lambda: kraty.state.link_cut, "link cut", 5)
         yield from self.go("quest")
         self.click_chip(screen.chips, "tap_frenzy")
         yield self.until(
-            lambda: session.state.quest.event_key == "tap_frenzy", "tap_frenzy chosen", 5
+            lambda: kraty.state.quest.event_key == "tap_frenzy", "tap_frenzy chosen", 5
         )
-        if session.state.quest.phase == "playing":  # a run still open: end it first
+        if kraty.state.quest.phase == "playing":  # a run still open: end it first
             self.click(screen, "quest.finish")
-            yield self.until(lambda: session.state.quest.phase != "playing", "old run ended", 15)
+            yield self.until(lambda: kraty.state.quest.phase != "playing", "old run ended", 15)
         yield from self._start(screen, "tap_frenzy")
         for _ in range(7):
             self.post_click(screen.target.rect.center)
             yield 2
         self.click(screen, "quest.finish")
         yield self.until(
-            lambda: session.component.stats.pending_writes >= 3, "writes waiting offline", 10
+            lambda: kraty.component.stats.pending_writes >= 3, "writes waiting offline", 10
         )
         yield 20
-        self.seen.offline_pending = session.component.stats.pending_writes
+        self.seen.offline_pending = kraty.component.stats.pending_writes
         self.moment("offline-pending")
         yield from self.go("debug")
         self.click(debug, "debug.link")
-        yield self.until(lambda: not session.emulator.link_cut, "link restored", 5)
+        yield self.until(lambda: not kraty.state.link_cut, "link restored", 5)
         yield from self.go("quest")
         yield self.until(
             lambda: (
-                session.component.stats.pending_writes == 0
-                and session.state.quest.phase == "finished"
+                kraty.component.stats.pending_writes == 0
+                and kraty.state.quest.phase == "finished"
             ),
             "the offline run synced",
             60,
@@ -650,7 +652,7 @@ class Tour:
         self.moment("offline-synced")
 
     def _restart_if_idle(self, screen: QuestScreen) -> None:
-        if self.session.state.quest.phase in ("idle", "finished"):
+        if self.kraty.state.quest.phase in ("idle", "finished"):
             self.click(screen, "quest.start")
 
     def _tap_until(
@@ -669,20 +671,20 @@ class Tour:
 
     def _advance_clock(self, debug: DebugScreen, button: str) -> Iterator[int | Wait]:
         yield from self.go("debug")
-        before = self.session.state.clock_offset_s
+        before = self.kraty.state.clock_offset_s
         self.click(debug, button)
         yield self.until(
-            lambda: self.session.state.clock_offset_s > before + 5,
+            lambda: self.kraty.state.clock_offset_s > before + 5,
             "emulator clock advanced",
             10,
         )
 
     def _friends(self, screen: FriendsScreen) -> Iterator[int | Wait]:
-        session = self.session
-        rival = session.rival
+        kraty = self.kraty
+        rival = kraty.state.rival
 
         def fs() -> Any:
-            return session.state.friends
+            return kraty.state.friends
 
         yield from self.go("friends")
         yield self.until(
@@ -723,7 +725,7 @@ class Tour:
             screen.list, lambda f: f.external_player_id == RIVAL_ID, "gift"
         )
         yield self.until(
-            lambda: bool(fs().gifts_sent) and session.friends.cooldown_left(RIVAL_ID) is not None,
+            lambda: bool(fs().gifts_sent) and kraty.state.cooldown_left(RIVAL_ID) is not None,
             "a gift sent and its cooldown counting down",
             20,
             nudge=self.press_again(screen.list, lambda f: f.external_player_id == RIVAL_ID, "gift"),
@@ -752,8 +754,8 @@ class Tour:
 
     def _reload_player_and_events(self) -> None:
         """A nudge: read the inventory (the lock depends on it) and the events again."""
-        self.session.refresh_player()
-        self.session.refresh_events()
+        self.kraty.player.refresh()
+        self.kraty.quest.refresh_events()
 
     def press_again(
         self, target: ScrollList[Any], predicate: Callable[[Any], bool], action: str
@@ -805,7 +807,7 @@ class Tour:
     def report(self) -> dict[str, Any]:
         """Everything the tour wrote and saw, as JSON-ready data."""
         cost = self.app.meter.summary()
-        state = self.session.state
+        state = self.kraty.state
         return {
             "ok": self.error is None,
             "error": self.error,
@@ -824,7 +826,7 @@ class Tour:
                 "steps": self.seen.steps,
                 "retries": state.retries_seen,
                 "failed_attempts": state.failed_attempts_seen,
-                "requests_submitted": self.session.requests_submitted,
+                "requests_submitted": self.kraty.requests_submitted,
             },
             "frame_cost_ms": {
                 "frames": cost.frames,

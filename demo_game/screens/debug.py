@@ -11,7 +11,6 @@ import pygame
 
 from .. import rules
 from ..screens.base import Screen, split_columns
-from ..screens.debug_ops import INPUTS, RUN_ALL, DebugOp, build_ops
 from ..state import LogEntry
 from ..theme import GAP, PALETTE
 from ..ui import Button, Chips, ScrollList, TextInput, TextView, Ui, panel
@@ -19,8 +18,26 @@ from ..ui import Button, Chips, ScrollList, TextInput, TextView, Ui, panel
 if TYPE_CHECKING:
     from kraty_pygame.sdk import RequestInfo
 
+    from ..actions import GameActions
     from ..app import App
-    from ..session import Session
+    from ..state import DemoState
+
+
+INPUTS: list[tuple[str, str, str]] = [
+    # name, label, default
+    ("event", "event", "tap_frenzy"),
+    ("attempt", "attempt", ""),
+    ("board", "board id", ""),
+    ("key", "keyed", "weekly_global"),
+    ("period", "period", ""),
+    ("segment", "segment", ""),
+    ("lobby", "lobby", ""),
+    ("grant", "grant", ""),
+    ("item", "item", "health_potion"),
+    ("economy", "economy", "gold"),
+    ("amount", "amount", "10"),
+    ("player", "player", "player_42"),
+]
 
 
 class DebugScreen(Screen):
@@ -30,26 +47,27 @@ class DebugScreen(Screen):
     title = "Debug"
     icon = "tab_debug"
 
-    def __init__(self, app: App, session: Session) -> None:
+    def __init__(self, app: App, state: DemoState, actions: GameActions) -> None:
         super().__init__(app)
-        self.session = session
+        self.state = state
+        self.actions = actions
         self.inputs: dict[str, TextInput] = {}
         for key, label, default in INPUTS:
             self.inputs[key] = TextInput(default, name=f"debug.input.{key}", label=label)
             self.add(self.inputs[key])
         self.secret_input = TextInput(name="debug.input.secret", label="secret", masked=True)
         self.add(self.secret_input)
-        self.ops = build_ops(session)
+        self.ops = actions.debug.operations()  # (name, label), one button each
         self.buttons: dict[str, Button] = {}
-        for debug_op in self.ops:
+        for op_name, label in self.ops:
             button = Button(
-                debug_op.label,
-                self._runner(debug_op),
-                name=f"debug.op.{debug_op.name}",
+                label,
+                self._runner(op_name),
+                name=f"debug.op.{op_name}",
                 variant="secondary",
                 font="small",
             )
-            self.buttons[debug_op.name] = button
+            self.buttons[op_name] = button
             self.add(button)
         self.run_all = Button("Run ALL", self.start_run_all, name="debug.run_all", font="small")
         self.add(self.run_all)
@@ -73,7 +91,7 @@ class DebugScreen(Screen):
         self.clock_buttons = [
             Button(
                 label,
-                partial(session.emulator.advance_clock, seconds),
+                partial(actions.emulator.advance_clock, seconds),
                 name=f"debug.clock.{name}",
                 variant="secondary",
                 font="small",
@@ -89,7 +107,7 @@ class DebugScreen(Screen):
             self.add(button)
         self.faults = Button(
             "503s: off",
-            session.emulator.toggle_faults,
+            actions.emulator.toggle_faults,
             name="debug.faults",
             variant="secondary",
             font="small",
@@ -97,34 +115,34 @@ class DebugScreen(Screen):
         self.add(self.faults)
         self.latency = Chips(
             name="debug.latency",
-            on_select=lambda k: session.emulator.set_faults(latency_ms=int(k)),
+            on_select=lambda k: actions.emulator.set_faults(latency_ms=int(k)),
             height=26,
         )
         self.add(self.latency)
         self.promote = Button(
             "Promote lobby",
-            session.emulator.promote_lobby,
+            actions.emulator.promote_lobby,
             name="debug.promote",
             variant="secondary",
             font="small",
         )
         self.finalize = Button(
             "Finalize event",
-            lambda: session.emulator.finalize_event(self.value("event")),
+            lambda: actions.emulator.finalize_event(self.value("event")),
             name="debug.finalize",
             variant="secondary",
             font="small",
         )
         self.server_grant = Button(
             "/server/v1 grant: +2 potions",
-            session.emulator.server_grant,
+            actions.emulator.server_grant,
             name="debug.server_grant",
             variant="secondary",
             font="small",
         )
         self.link = Button(
             "Link: online",
-            session.emulator.toggle_link,
+            actions.emulator.toggle_link,
             name="debug.link",
             variant="secondary",
             font="small",
@@ -156,48 +174,31 @@ class DebugScreen(Screen):
 
     # ------------------------------------------------------------------ calls
 
-    def _runner(self, debug_op: DebugOp) -> Callable[[], None]:
+    def _runner(self, name: str) -> Callable[[], None]:
         def press() -> None:
-            self.run(debug_op)
+            self.run(name)
 
         return press
 
-    def run(
-        self, debug_op: DebugOp, after: Callable[[LogEntry], None] | None = None
-    ) -> LogEntry | None:
-        """Run one SDK method with the current inputs."""
-        built = debug_op.build(self)
-        if built is None:
-            return None
-        request, make = built
-        if debug_op.name == "sign_in":
+    def run(self, name: str, after: Callable[[LogEntry], None] | None = None) -> LogEntry | None:
+        """Run SDK method ``name`` with the current inputs."""
+        if name == "sign_in":
             self.app.text_renderer.register_secret(self.secret())
-
-        def then(result: Any) -> None:
-            if debug_op.then is not None:
-                debug_op.then(self, result)
-
-        entry = self.session.debug_call(
-            debug_op.name, request, make, then=then, after=after, route=debug_op.route
-        )
-        self.selected = entry
+        entry = self.actions.debug.run(name, self, after)
+        if entry is not None:
+            self.selected = entry
         return entry
-
-    def op(self, name: str) -> DebugOp:
-        """The operation called ``name``."""
-        return next(o for o in self.ops if o.name == name)
 
     def start_run_all(self) -> None:
         """The smoke rig's "Run ALL": every step in order, each after the previous one."""
-        self._run_queue = list(RUN_ALL)
+        self._run_queue = self.actions.debug.run_all_order()
         self._next_step(None)
 
     def _next_step(self, _: LogEntry | None) -> None:
         if not self._run_queue:
             self.app.notify("Run ALL finished", "good")
             return
-        name = self._run_queue.pop(0)
-        self.run(self.op(name), after=self._next_step)
+        self.run(self._run_queue.pop(0), after=self._next_step)
 
     def _select(self, entry: LogEntry) -> None:
         self.selected = entry
@@ -220,8 +221,8 @@ class DebugScreen(Screen):
         height = max(
             22, min(28, (left.bottom - y - 40) // ((len(self.ops) + cols - 1) // cols) - 5)
         )
-        for i, debug_op in enumerate(self.ops):
-            self.buttons[debug_op.name].rect = pygame.Rect(
+        for i, (op_name, _) in enumerate(self.ops):
+            self.buttons[op_name].rect = pygame.Rect(
                 x + (i % cols) * (width + 6), y + (i // cols) * (height + 5), width, height
             )
         rows = (len(self.ops) + cols - 1) // cols
@@ -262,7 +263,7 @@ class DebugScreen(Screen):
     # ------------------------------------------------------------------ frame
 
     def update(self, dt: float) -> None:
-        state = self.session.state
+        state = self.state
         self.calls.set_items(list(reversed(state.log)))
         self.telemetry.set_items(list(reversed(state.telemetry)))
         self.faults.label = f"503s: {'30% ON' if state.faults_on else 'off'}"
@@ -270,10 +271,10 @@ class DebugScreen(Screen):
         self.latency.set_items(
             [("0", "0 ms"), ("250", "250"), ("1000", "1 s")], str(state.latency_ms)
         )
-        cut = self.session.emulator.link_cut
+        cut = self.state.link_cut
         self.link.label = "Link: CUT (offline)" if cut else "Link: online"
         self.link.variant = "danger" if cut else "secondary"
-        has_emulator = self.session.has_emulator
+        has_emulator = self.state.has_emulator
         for widget in (
             *self.clock_buttons,
             self.faults,
@@ -410,7 +411,7 @@ class DebugScreen(Screen):
 
     def draw(self, surface: pygame.Surface) -> None:
         ui = self.ui
-        state = self.session.state
+        state = self.state
         left, middle, right = self._cols
         ui.text(surface, "SDK methods", (left.x, left.y), font=ui.fonts.bold)
         ui.text(surface, "Calls", (middle.x, middle.y), font=ui.fonts.bold)
@@ -428,7 +429,7 @@ class DebugScreen(Screen):
         emu_title = "Emulator" + (
             f" \u00b7 clock {state.emulator_now[11:19]}" if state.emulator_now else ""
         )
-        if not self.session.has_emulator:
+        if not self.state.has_emulator:
             emu_title = "Emulator controls (not running: remote server)"
         ui.text(
             surface,
@@ -443,7 +444,9 @@ class DebugScreen(Screen):
         super().draw(surface)
 
     def _draw_stats(self, surface: pygame.Surface, ui: Ui) -> None:
-        stats = self.session.component.stats
+        stats = self.state.stats
+        if stats is None:
+            return
         cost = self.app.meter.summary()
         rows = [
             ("queue", f"{stats.queue_depth} queued, {stats.in_flight} in flight"),
@@ -474,11 +477,11 @@ class DebugScreen(Screen):
             y += 18
 
     def snapshot(self) -> dict[str, Any]:
-        state = self.session.state
-        stats = self.session.component.stats
+        state = self.state
+        stats = self.state.stats
         return {
             "screen": self.name,
-            "methods": [o.name for o in self.ops],
+            "methods": [name for name, _ in self.ops],
             "calls": [
                 {
                     "operation": e.operation,
@@ -497,8 +500,10 @@ class DebugScreen(Screen):
                 if a.attempt > 1
             ][-20:],
             "faults_on": state.faults_on,
-            "link_cut": self.session.emulator.link_cut,
-            "stats": {
+            "link_cut": self.state.link_cut,
+            "stats": {}
+            if stats is None
+            else {
                 "pending_writes": stats.pending_writes,
                 "online": stats.online,
                 "queue_depth": stats.queue_depth,

@@ -14,8 +14,9 @@ from ..ui import Button, RowAction, ScrollList, Ui, panel, pill
 if TYPE_CHECKING:
     from kraty_pygame.sdk import EventListing
 
+    from ..actions import GameActions
     from ..app import App
-    from ..session import Session
+    from ..state import DemoState
 
 
 class EventsScreen(Screen):
@@ -25,11 +26,12 @@ class EventsScreen(Screen):
     title = "Events"
     icon = "tab_events"
 
-    def __init__(self, app: App, session: Session) -> None:
+    def __init__(self, app: App, state: DemoState, actions: GameActions) -> None:
         super().__init__(app)
-        self.session = session
+        self.state = state
+        self.actions = actions
         self.refresh = Button(
-            "Refresh", session.refresh_events, name="events.refresh", variant="secondary"
+            "Refresh", actions.quest.refresh_events, name="events.refresh", variant="secondary"
         )
         self.list: ScrollList[EventListing] = ScrollList(
             self._draw_row,
@@ -58,7 +60,7 @@ class EventsScreen(Screen):
         self.refresh.rect.midright = (left.right, self._header.centery)
 
     def on_enter(self) -> None:
-        self.session.refresh_events()
+        self.actions.quest.refresh_events()
 
     # ------------------------------------------------------------------ behaviour
 
@@ -70,22 +72,22 @@ class EventsScreen(Screen):
         ]
 
     def _play(self, listing: EventListing) -> None:
-        self.session.quest.choose(listing.event_key)
+        self.actions.quest.choose(listing.event_key)
         self.app.select_named("quest")
-        self.session.quest.start()
+        self.actions.quest.start()
 
     def _select(self, listing: EventListing) -> None:
         self.list.selected = self.list.items.index(listing)
 
     def lock_reason(self, listing: EventListing) -> str | None:
         """Why the player cannot start ``listing`` (None when they can)."""
-        state = self.session.state
+        state = self.state
         return rules.lock_reason(
             listing, state.wallet_map(), state.inventory_map(), state.exhausted, state.names()
         )
 
     def update(self, dt: float) -> None:
-        self.list.set_items(self.session.state.events)
+        self.list.set_items(self.state.events)
         if self.list.selected < 0 and self.list.items:
             self.list.selected = 0
         super().update(dt)
@@ -128,7 +130,7 @@ class EventsScreen(Screen):
             color=cost_color,
             icon=rules.resource_icon(icon_key) if icon_key else None,
         )
-        remaining = self.session.seconds_until(listing.ends_at)
+        remaining = self.state.seconds_until(listing.ends_at)
         clock_x = x + 130
         surface.blit(ui.assets.image("clock", 16), (clock_x, rect.y + 45))
         ui.text(
@@ -165,7 +167,7 @@ class EventsScreen(Screen):
 
     def draw(self, surface: pygame.Surface) -> None:
         ui = self.ui
-        state = self.session.state
+        state = self.state
         ui.text(surface, "Live events", (self._header.x, self._header.y + 2), font=ui.fonts.big)
         who = state.player_label() if state.player_id else "\u2026"
         subtitle = f"{len(state.events)} open for {who}"
@@ -186,7 +188,7 @@ class EventsScreen(Screen):
         if not items or not (0 <= self.list.selected < len(items)):
             return
         listing = items[self.list.selected]
-        names = self.session.state.names()
+        names = self.state.names()
         x, y = rect.x + PAD + 4, rect.y + PAD
         width = rect.width - 2 * PAD - 8
         ui.text(surface, listing.display_name(), (x, y), font=ui.fonts.title, max_width=width)
@@ -253,8 +255,8 @@ class EventsScreen(Screen):
 
     def snapshot(self) -> dict[str, Any]:
         rows = []
-        for listing in self.session.state.events:
-            remaining = self.session.seconds_until(listing.ends_at)
+        for listing in self.state.events:
+            remaining = self.state.seconds_until(listing.ends_at)
             rows.append(
                 {
                     "event_key": listing.event_key,

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pygame
 
 from .. import rules
-from ..friends_flow import describe_gift, player_name
-from ..rival import RIVAL_ID
+from ..rules import RIVAL_ID, describe_gift, player_name
 from ..screens.base import Screen, split_columns, split_rows
 from ..theme import GAP, PAD, PALETTE, RADIUS_SMALL
 from ..ui import Button, Chips, RowAction, ScrollList, TextInput, Ui, panel, pill, rounded
@@ -16,9 +15,9 @@ from ..ui import Button, Chips, RowAction, ScrollList, TextInput, Ui, panel, pil
 if TYPE_CHECKING:
     from kraty_pygame.sdk import BlockedPlayer, Friend, FriendRequest, Gift, GiftableResource
 
+    from ..actions import GameActions
     from ..app import App
-    from ..session import Session
-    from ..state import FriendsState
+    from ..state import DemoState, FriendsState
 
 
 def ago(seconds: float | None) -> str:
@@ -57,11 +56,12 @@ class FriendsScreen(Screen):
     title = "Friends"
     icon = "tab_friends"
 
-    def __init__(self, app: App, session: Session) -> None:
+    def __init__(self, app: App, state: DemoState, actions: GameActions) -> None:
         super().__init__(app)
-        self.session = session
-        flow = session.friends
-        rival = session.rival
+        self.state = state
+        self.actions = actions
+        flow = actions.friends
+        rival = actions.rival
         self.copy = Button(
             "Copy", self._copy, name="friends.copy", variant="secondary", font="small"
         )
@@ -89,14 +89,14 @@ class FriendsScreen(Screen):
         )
         self.rival_ask = Button(
             "Asks me",
-            lambda: rival.ask(session.state.player_id),
+            lambda: rival.ask(state.player_id),
             name="friends.rival.ask",
             variant="secondary",
             font="small",
         )
         self.rival_gift = Button(
             "Gifts me",
-            lambda: rival.gift(session.state.player_id),
+            lambda: rival.gift(state.player_id),
             name="friends.rival.gift",
             variant="secondary",
             font="small",
@@ -163,7 +163,7 @@ class FriendsScreen(Screen):
 
     @property
     def fs(self) -> FriendsState:
-        return self.session.state.friends
+        return self.state.friends
 
     # ------------------------------------------------------------------ actions
 
@@ -180,7 +180,7 @@ class FriendsScreen(Screen):
         self.app.notify(f"Copied {code}: share it with a friend", "good")
 
     def _add(self) -> None:
-        self.session.friends.add_by_code(self.code_input.value)
+        self.actions.friends.add_by_code(self.code_input.value)
         self.code_input.set("")
 
     def _choose_kind(self, key: str) -> None:
@@ -219,7 +219,7 @@ class FriendsScreen(Screen):
             self.app.notify("No giftable resource (gift catalog not loaded).", "warn")
             return
         resource, amount = chosen
-        self.session.friends.send_gift(friend, resource, amount)
+        self.actions.friends.send_gift(friend, resource, amount)
 
     def _send_selected(self) -> None:
         friend = self.selected_friend()
@@ -231,7 +231,7 @@ class FriendsScreen(Screen):
     # ------------------------------------------------------------------ rows
 
     def _request_actions(self, request: FriendRequest) -> list[RowAction[FriendRequest]]:
-        flow = self.session.friends
+        flow = self.actions.friends
         if request.is_incoming:
             return [
                 RowAction("accept", "Accept", flow.accept, "good"),
@@ -240,11 +240,11 @@ class FriendsScreen(Screen):
         return [RowAction("cancel", "Cancel", flow.cancel, "secondary")]
 
     def _friend_actions(self, friend: Friend) -> list[RowAction[Friend]]:
-        flow = self.session.friends
+        flow = self.actions.friends
         can_gift = (
             self.fs.gifting_off is None
             and self.fs.catalog is not None
-            and flow.cooldown_left(friend.external_player_id) is None
+            and self.state.cooldown_left(friend.external_player_id) is None
         )
         return [
             RowAction("gift", "Gift", self.gift_to, "good", can_gift),
@@ -261,12 +261,12 @@ class FriendsScreen(Screen):
         """``online · playing Tap Frenzy`` or ``offline · last active 5 min ago``."""
         if friend.online:
             return "online" + (f" \u00b7 {friend.status}" if friend.status else "")
-        left = self.session.live.seconds_until(friend.last_active_at)
+        left = self.state.seconds_until(friend.last_active_at)
         return f"offline \u00b7 last active {ago(-left if left is not None else None)}"
 
     def cooldown_text(self, friend: Friend) -> str | None:
         """``gift in 59:58`` while the gift cooldown runs, else None."""
-        left = self.session.friends.cooldown_left(friend.external_player_id)
+        left = self.state.cooldown_left(friend.external_player_id)
         return None if left is None else f"gift in {rules.countdown(left)}"
 
     def _draw_friend(
@@ -360,7 +360,7 @@ class FriendsScreen(Screen):
         self, surface: pygame.Surface, rect: pygame.Rect, gift: Gift, index: int, ui: Ui
     ) -> None:
         width = self.inbox.content_width()
-        names = self.session.state.names()
+        names = self.state.names()
         icon = ui.assets.image(rules.resource_icon(gift.resource_key), 30)
         surface.blit(icon, (rect.x + 8, rect.y + 9))
         ui.text(
@@ -383,7 +383,7 @@ class FriendsScreen(Screen):
     def _draw_sent(
         self, surface: pygame.Surface, rect: pygame.Rect, gift: Gift, index: int, ui: Ui
     ) -> None:
-        names = self.session.state.names()
+        names = self.state.names()
         ui.text(
             surface,
             f"{describe_gift(gift, names)} \u2192 {player_name(gift.player)}",
@@ -406,7 +406,7 @@ class FriendsScreen(Screen):
     def layout(self, rect: pygame.Rect) -> None:
         super().layout(rect)
         left, middle, right = split_columns(rect, [0.29, 0.42, 0.29], GAP * 2)
-        rival_h = 112 if self.session.rival.available else 0
+        rival_h = 112 if self.state.rival.available else 0
         heights: list[int | None] = [146, 84, None]
         if rival_h:
             heights.append(rival_h)
@@ -450,12 +450,12 @@ class FriendsScreen(Screen):
         self.sent.rect = pygame.Rect(sn.x + PAD, sn.y + 34, sn.width - 2 * PAD, sn.height - 40)
 
     def on_enter(self) -> None:
-        flow = self.session.friends
+        flow = self.actions.friends
         if flow.active:
             flow.refresh()
-        rival = self.session.rival
+        rival = self.state.rival
         if rival.available and not rival.online and not rival.busy:
-            rival.wake()
+            self.actions.rival.wake()
 
     # ------------------------------------------------------------------ frame
 
@@ -475,7 +475,7 @@ class FriendsScreen(Screen):
         self.copy.enabled = fs.code is not None
         catalog = fs.catalog
         resources = list(catalog.resources) if catalog is not None else []
-        names = self.session.state.names()
+        names = self.state.names()
         kinds = [(_resource_key(r), names.get(r.key, rules.pretty_key(r.key))) for r in resources]
         selected = self.gift_kind.selected
         if selected not in {k for k, _ in kinds}:
@@ -496,10 +496,10 @@ class FriendsScreen(Screen):
             friend is not None
             and resource is not None
             and fs.gifting_off is None
-            and self.session.friends.cooldown_left(friend.external_player_id) is None
+            and self.state.cooldown_left(friend.external_player_id) is None
         )
-        rival = self.session.rival
-        me = self.session.state.player_id
+        rival = self.state.rival
+        me = self.state.player_id
         for button in (self.rival_accept, self.rival_ask, self.rival_gift):
             button.enabled = rival.available and not rival.busy and me is not None
         super().update(dt)
@@ -554,7 +554,7 @@ class FriendsScreen(Screen):
         ui.text(
             surface,
             f"watcher updates {fs.watcher_updates} \u00b7 "
-            f"{self.session.state.connections.get('presence', 'idle')}",
+            f"{self.state.connections.get('presence', 'idle')}",
             (self._friends.right - PAD, title.centery),
             font=ui.fonts.small,
             color=PALETTE.faint,
@@ -599,10 +599,9 @@ class FriendsScreen(Screen):
         else:
             ui.text(surface, "loading\u2026", box.center, color=PALETTE.faint, anchor="center")
         presence = fs.presence
-        flow = self.session.friends
         if presence is not None:
             line = f"you: {'online' if presence.online else 'offline'}"
-            next_beat = flow.next_beat_in
+            next_beat = fs.next_beat_in
             if next_beat is not None:
                 line += f" \u00b7 heartbeat in {next_beat:.0f} s"
         else:
@@ -638,7 +637,7 @@ class FriendsScreen(Screen):
             ui.text(surface, fs.gifting_off, (x, y), color=PALETTE.warn, max_width=w)
             return
         left = (
-            self.session.friends.cooldown_left(friend.external_player_id)
+            self.state.cooldown_left(friend.external_player_id)
             if friend is not None
             else None
         )
@@ -669,7 +668,7 @@ class FriendsScreen(Screen):
 
     def _draw_rival(self, surface: pygame.Surface, ui: Ui) -> None:
         card = self._rival
-        rival = self.session.rival
+        rival = self.state.rival
         x = card.x + PAD
         surface.blit(ui.assets.image("player", 26), (x, card.y + 8))
         ui.text(
@@ -697,7 +696,7 @@ class FriendsScreen(Screen):
     def snapshot(self) -> dict[str, Any]:
         fs = self.fs
         catalog = fs.catalog
-        rival = self.session.rival
+        rival = self.state.rival
         return {
             "screen": self.name,
             "code": fs.code.friend_code if fs.code is not None else None,

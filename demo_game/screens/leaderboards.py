@@ -14,8 +14,9 @@ from ..ui import Button, Chips, Ui, panel, pill, rounded
 if TYPE_CHECKING:
     from kraty_pygame.sdk import LeaderboardEntry
 
+    from ..actions import GameActions
     from ..app import App
-    from ..session import Session
+    from ..state import DemoState
 
 TOP = 10
 
@@ -27,12 +28,13 @@ class LeaderboardsScreen(Screen):
     title = "Leaderboards"
     icon = "tab_leaderboards"
 
-    def __init__(self, app: App, session: Session) -> None:
+    def __init__(self, app: App, state: DemoState, actions: GameActions) -> None:
         super().__init__(app)
-        self.session = session
+        self.state = state
+        self.actions = actions
         self.mode = "event"
         self.modes = Chips(name="boards.mode", on_select=self._mode)
-        self.boards = Chips(name="boards.event", on_select=session.boards.watch_event)
+        self.boards = Chips(name="boards.event", on_select=actions.boards.watch_event)
         self.periods = Chips(name="boards.period", on_select=self._period)
         self.refresh = Button("Refresh", self._refresh, name="boards.refresh", variant="secondary")
         for widget in (self.modes, self.boards, self.periods, self.refresh):
@@ -42,22 +44,22 @@ class LeaderboardsScreen(Screen):
     def _mode(self, key: str) -> None:
         self.mode = key
         if key == "keyed":
-            self.session.boards.load_keyed()
+            self.actions.boards.load_keyed()
 
     def _period(self, key: str) -> None:
-        self.session.boards.load_keyed(period=None if key == "current" else key)
+        self.actions.boards.load_keyed(period=None if key == "current" else key)
 
     def _refresh(self) -> None:
         if self.mode == "keyed":
-            self.session.boards.load_keyed(period=self.session.state.keyed.period)
+            self.actions.boards.load_keyed(period=self.state.keyed.period)
         else:
-            self.session.boards.refresh()
+            self.actions.boards.refresh()
 
     def on_enter(self) -> None:
         if self.mode == "keyed":
-            self.session.boards.load_keyed(period=self.session.state.keyed.period)
+            self.actions.boards.load_keyed(period=self.state.keyed.period)
         else:
-            self.session.boards.ensure()
+            self.actions.boards.ensure()
 
     def layout(self, rect: pygame.Rect) -> None:
         super().layout(rect)
@@ -68,13 +70,13 @@ class LeaderboardsScreen(Screen):
         self._card = pygame.Rect(rect.x, rect.y + 88, rect.width, rect.height - 88)
 
     def update(self, dt: float) -> None:
-        state = self.session.state
+        state = self.state
         key = state.keyed.key
         self.modes.set_items([("event", "Event board"), ("keyed", key)], self.mode)
         self.boards.visible = self.mode == "event"
         self.periods.visible = self.mode == "keyed"
-        board_items = self.session.boards.choices()
-        self.boards.set_items(board_items, self.session.boards.choice())
+        board_items = self.actions.boards.choices()
+        self.boards.set_items(board_items, self.actions.boards.choice())
         periods = [("current", "Current period")]
         if state.keyed.periods is not None:
             for period in state.keyed.periods.periods[:5]:
@@ -110,7 +112,7 @@ class LeaderboardsScreen(Screen):
 
     def _draw_event(self, surface: pygame.Surface) -> None:
         ui = self.ui
-        board = self.session.state.event_board
+        board = self.state.event_board
         status = "finalized" if board.finalized else board.connection
         subtitle = f"board {board.leaderboard_id or '-'} \u00b7 {board.updates} live updates" + (
             f" \u00b7 {board.finalized_reason}" if board.finalized_reason else ""
@@ -128,11 +130,11 @@ class LeaderboardsScreen(Screen):
             anchor="midright",
         )
         entries = board.entries[:TOP]
-        self._draw_rows(surface, y, entries, self.session.boards.self_ids, board.flash)
+        self._draw_rows(surface, y, entries, self.actions.boards.self_ids, board.flash)
         self._draw_pinned(surface, board.self_rank, board.self_score)
 
     def _draw_keyed(self, surface: pygame.Surface) -> None:
-        keyed = self.session.state.keyed
+        keyed = self.state.keyed
         board = keyed.board
         if board is None:
             self._header(surface, keyed.key, "loading\u2026")
@@ -143,7 +145,7 @@ class LeaderboardsScreen(Screen):
         )
         y = self._header(surface, keyed.key, subtitle)
         entries = board.entries[:TOP]
-        self._draw_rows(surface, y, entries, self.session.boards.self_ids, {})
+        self._draw_rows(surface, y, entries, self.actions.boards.self_ids, {})
         own = board.self_entry
         self._draw_pinned(surface, own.rank if own else None, own.score if own else None)
 
@@ -222,7 +224,7 @@ class LeaderboardsScreen(Screen):
         rounded(surface, PALETTE.self_row, row, 8)
         rounded(surface, PALETTE.good, row, 8, 1)
         surface.blit(ui.assets.image("player_self", 30), (row.x + 10, row.y + 5))
-        state = self.session.state
+        state = self.state
         who = state.player_label() if state.player_id else "you"
         if rank is None:
             text = f"{who}: not ranked on this board yet"
@@ -246,7 +248,7 @@ class LeaderboardsScreen(Screen):
             )
 
     def snapshot(self) -> dict[str, Any]:
-        state = self.session.state
+        state = self.state
         board = state.event_board
         keyed = state.keyed.board
         own = keyed.self_entry if keyed is not None else None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pygame
 
 from .. import rules
-from ..player_live import FLASH_S
+from ..rules import GLOW_S
 from ..screens.base import Screen, split_columns, split_rows
 from ..theme import GAP, PAD, PALETTE
 from ..ui import MASK, Button, RowAction, ScrollList, TextInput, Ui, panel, pill, rounded
@@ -16,8 +16,9 @@ from ..ui import MASK, Button, RowAction, ScrollList, TextInput, Ui, panel, pill
 if TYPE_CHECKING:
     from kraty_pygame.sdk import Grant, PlayerItemHolding
 
+    from ..actions import GameActions
     from ..app import App
-    from ..session import Session
+    from ..state import DemoState
 
 SEEDED_PLAYER = "player_42"
 FEED_ROWS = 3
@@ -34,21 +35,22 @@ class PlayerScreen(Screen):
     title = "Player"
     icon = "tab_player"
 
-    def __init__(self, app: App, session: Session) -> None:
+    def __init__(self, app: App, state: DemoState, actions: GameActions) -> None:
         super().__init__(app)
-        self.session = session
+        self.state = state
+        self.actions = actions
         self.sign_out = Button(
-            "Sign out", session.sign_out, name="player.sign_out", variant="secondary"
+            "Sign out", actions.player.sign_out, name="player.sign_out", variant="secondary"
         )
         self.seeded = Button(
             SEEDED_PLAYER,
-            session.sign_in_seeded,
+            actions.player.sign_in_seeded,
             name="player.seeded",
             variant="secondary",
             icon="player",
         )
         self.fresh = Button(
-            "New player", session.new_player, name="player.new", variant="secondary"
+            "New player", actions.player.new_player, name="player.new", variant="secondary"
         )
         self.id_input = TextInput(name="player.id", label="id", placeholder="external player id")
         self.secret_input = TextInput(
@@ -70,21 +72,25 @@ class PlayerScreen(Screen):
             empty_text="No pending grants.",
         )
         self.collect = Button(
-            "Collect all", session.collect_all, name="player.collect", icon="crate", sound="coin"
+            "Collect all",
+            actions.player.collect_all,
+            name="player.collect",
+            icon="crate",
+            sound="coin",
         )
         self.refresh = Button(
-            "Refresh", session.refresh_player, name="player.refresh", variant="secondary"
+            "Refresh", actions.player.refresh, name="player.refresh", variant="secondary"
         )
         self.server_grant = Button(
             "+2 from server",
-            session.emulator.server_grant,
+            actions.emulator.server_grant,
             name="player.server_grant",
             variant="secondary",
             font="small",
             icon="potion",
         )
         self.sync = Button(
-            "Sync", session.live.sync_time, name="player.sync", variant="secondary", font="small"
+            "Sync", actions.player.sync_time, name="player.sync", variant="secondary", font="small"
         )
         for widget in (
             self.sign_out,
@@ -110,11 +116,11 @@ class PlayerScreen(Screen):
         self.clock_text = ""  # the server time as last drawn (tests watch it tick)
 
     def _sign_in(self) -> None:
-        self.session.sign_in(self.id_input.value.strip(), self.secret_input.value.strip())
+        self.actions.player.sign_in(self.id_input.value.strip(), self.secret_input.value.strip())
         self.secret_input.set("")
 
     def on_enter(self) -> None:
-        self.session.refresh_player()
+        self.actions.player.refresh()
 
     def layout(self, rect: pygame.Rect) -> None:
         super().layout(rect)
@@ -150,12 +156,12 @@ class PlayerScreen(Screen):
         )
 
     def update(self, dt: float) -> None:
-        state = self.session.state
+        state = self.state
         self.inventory.set_items(sorted(state.inventory, key=lambda h: h.item_key))
         self.grants.set_items(state.pending)
         self.collect.enabled = bool(state.pending)
         self.sign_out.enabled = state.player_id is not None
-        self.server_grant.visible = self.session.has_emulator
+        self.server_grant.visible = self.state.has_emulator
         self.server_grant.enabled = state.player_id is not None
         super().update(dt)
 
@@ -166,7 +172,7 @@ class PlayerScreen(Screen):
             RowAction(
                 "use",
                 "Use 1",
-                lambda h: self.session.consume(h.item_key),
+                lambda h: self.actions.player.consume(h.item_key),
                 "secondary",
                 holding.quantity > 0,
             )
@@ -174,8 +180,9 @@ class PlayerScreen(Screen):
 
     def _grant_actions(self, grant: Grant) -> list[RowAction[Grant]]:
         if grant.is_crate:
-            return [RowAction("open", "Open", lambda g: self.session.open_crate(g.id), "warn")]
-        return [RowAction("claim", "Claim", lambda g: self.session.claim(g.id), "good")]
+            open_crate = self.actions.player.open_crate
+            return [RowAction("open", "Open", lambda g: open_crate(g.id), "warn")]
+        return [RowAction("claim", "Claim", lambda g: self.actions.player.claim(g.id), "good")]
 
     def _draw_item(
         self,
@@ -185,8 +192,8 @@ class PlayerScreen(Screen):
         index: int,
         ui: Ui,
     ) -> None:
-        names = self.session.state.names()
-        glow = self.session.live.flash.get(holding.item_key, 0.0)
+        names = self.state.names()
+        glow = self.state.glow.get(holding.item_key, 0.0)
         if glow > 0:
             # a live change just landed on this row: it glows, then fades
             shine = pygame.Surface(rect.size, pygame.SRCALPHA)
@@ -194,7 +201,7 @@ class PlayerScreen(Screen):
             shine.set_alpha(round(110 * min(1.0, glow)))
             surface.blit(shine, rect)
             change = next(
-                (c for c in self.session.state.live_changes if c.key == holding.item_key), None
+                (c for c in self.state.live_changes if c.key == holding.item_key), None
             )
             if change is not None:
                 pill(
@@ -227,7 +234,7 @@ class PlayerScreen(Screen):
     def _draw_grant(
         self, surface: pygame.Surface, rect: pygame.Rect, grant: Grant, index: int, ui: Ui
     ) -> None:
-        names = self.session.state.names()
+        names = self.state.names()
         entries = grant.entries
         icon = (
             "crate" if grant.is_crate else (rules.entry_icon(entries[0]) if entries else "sparkle")
@@ -253,7 +260,7 @@ class PlayerScreen(Screen):
 
     def draw(self, surface: pygame.Surface) -> None:
         ui = self.ui
-        state = self.session.state
+        state = self.state
         for card in (self._identity, self._inventory, self._wallet, self._grants):
             panel(surface, card)
         x, y = self._identity.x + PAD, self._identity.y + PAD
@@ -307,7 +314,7 @@ class PlayerScreen(Screen):
             (self._inventory.x + PAD, self._inventory.y + PAD),
             font=ui.fonts.title,
         )
-        connection = self.session.live.connection
+        connection = self.state.connections.get("inventory", "idle")
         pill(
             ui,
             surface,
@@ -357,8 +364,8 @@ class PlayerScreen(Screen):
             color=PALETTE.muted,
             max_width=feed.width - 16,
         )
-        changes = list(self.session.state.live_changes)[:FEED_ROWS]
-        names = self.session.state.names()
+        changes = list(self.state.live_changes)[:FEED_ROWS]
+        names = self.state.names()
         y = feed.y + 22
         if not changes:
             ui.text(surface, "none yet", (feed.x + 8, y), font=ui.fonts.small, color=PALETTE.faint)
@@ -368,7 +375,7 @@ class PlayerScreen(Screen):
             else:
                 name = names.get(change.key, rules.pretty_key(change.key))
                 text = f"{change.delta:+d} {name} \u2192 {change.after}"
-            fresh = change.age < FLASH_S
+            fresh = change.age < GLOW_S
             ui.text(
                 surface,
                 text,
@@ -396,9 +403,8 @@ class PlayerScreen(Screen):
         x = card.x + PAD
         surface.blit(ui.assets.image("clock", 22), (x, card.y + 12))
         ui.text(surface, "Server clock", (x + 28, card.y + PAD), font=ui.fonts.title)
-        live = self.session.live
-        now = live.server_now()
-        state = self.session.state
+        state = self.state
+        now = state.server_now
         if now is None:
             self.clock_text = ""
             ui.text(
@@ -425,7 +431,7 @@ class PlayerScreen(Screen):
             anchor="midleft",
         )
         sync = state.time_sync
-        parts = [f"is_time_synced {live.is_time_synced}"]
+        parts = [f"is_time_synced {now is not None}"]
         if sync is not None:
             parts.append(f"offset {sync.offset_ms:+.0f} ms")
             parts.append(f"round trip {sync.round_trip_ms:.0f} ms")
@@ -441,9 +447,8 @@ class PlayerScreen(Screen):
         )
 
     def snapshot(self) -> dict[str, Any]:
-        state = self.session.state
-        live = self.session.live
-        now = live.server_now()
+        state = self.state
+        now = state.server_now
         sync = state.time_sync
         return {
             "screen": self.name,
@@ -460,7 +465,7 @@ class PlayerScreen(Screen):
             "opened_crates": list(state.opened_crates),
             "claimed": list(state.claimed_grants),
             "live": {
-                "connection": live.connection,
+                "connection": state.connections.get("inventory", "idle"),
                 "changes": [
                     {
                         "kind": c.kind,
@@ -474,7 +479,7 @@ class PlayerScreen(Screen):
                 "server_grants": state.server_grants,
             },
             "clock": {
-                "synced": live.is_time_synced,
+                "synced": now is not None,
                 "server_now": now.isoformat() if now is not None else None,
                 "shown": self.clock_text,
                 "offset_ms": round(sync.offset_ms, 1) if sync is not None else None,

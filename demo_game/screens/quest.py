@@ -13,8 +13,9 @@ from ..theme import GAP, PAD, PALETTE, approach, mix
 from ..ui import Button, Chips, Particles, Ui, Widget, panel, pill, progress_bar, rounded
 
 if TYPE_CHECKING:
+    from ..actions import GameActions
     from ..app import App
-    from ..session import Session
+    from ..state import DemoState
 
 
 class TapTarget(Widget):
@@ -93,22 +94,23 @@ class QuestScreen(Screen):
     title = "Quest"
     icon = "tab_quest"
 
-    def __init__(self, app: App, session: Session) -> None:
+    def __init__(self, app: App, state: DemoState, actions: GameActions) -> None:
         super().__init__(app)
-        self.session = session
+        self.state = state
+        self.actions = actions
         self.particles = Particles()
-        self.chips = Chips(name="quest.events", on_select=session.quest.choose)
-        self.start = Button("Start", session.quest.start, name="quest.start", variant="good")
-        self.finish = Button("Finish", session.quest.finish, name="quest.finish", variant="warn")
+        self.chips = Chips(name="quest.events", on_select=actions.quest.choose)
+        self.start = Button("Start", actions.quest.start, name="quest.start", variant="good")
+        self.finish = Button("Finish", actions.quest.finish, name="quest.finish", variant="warn")
         self.collect = Button(
             "Collect rewards",
-            session.collect_all,
+            actions.player.collect_all,
             name="quest.collect",
             variant="secondary",
             icon="crate",
             sound="coin",
         )
-        self.target = TapTarget(session.quest.tap, self.particles)
+        self.target = TapTarget(actions.quest.tap, self.particles)
         for widget in (self.chips, self.target, self.start, self.finish, self.collect):
             self.add(widget)
         self._play = pygame.Rect(0, 0, 0, 0)
@@ -158,7 +160,7 @@ class QuestScreen(Screen):
         return super().handle_event(event)
 
     def update(self, dt: float) -> None:
-        state = self.session.state
+        state = self.state
         quest = state.quest
         self.chips.set_items(
             [(e.event_key, e.display_name()) for e in state.events], quest.event_key
@@ -174,7 +176,7 @@ class QuestScreen(Screen):
         self.start.enabled = quest.phase in ("idle", "finished")
         self.finish.enabled = quest.phase == "playing"
         self.collect.enabled = bool(state.pending)
-        self._shown_score = approach(self._shown_score, self.session.quest.score(), 14, dt)
+        self._shown_score = approach(self._shown_score, self.state.quest_score(), 14, dt)
         if len(quest.fired) > self._seen_fired:
             cx, cy = self.target.rect.center
             self.particles.burst(cx, cy, 40, speed=420)
@@ -191,7 +193,7 @@ class QuestScreen(Screen):
 
     def draw(self, surface: pygame.Surface) -> None:
         ui = self.ui
-        state = self.session.state
+        state = self.state
         quest = state.quest
         listing = state.listing(quest.event_key)
         panel(surface, self._play)
@@ -239,9 +241,9 @@ class QuestScreen(Screen):
         self._draw_board(surface, ui)
 
     def _draw_progress(self, surface: pygame.Surface, ui: Ui, listing: Any) -> None:
-        quest = self.session.state.quest
+        quest = self.state.quest
         metric = listing.metric_keys[0] if listing is not None and listing.metric_keys else ""
-        value = self.session.quest.metric()
+        value = self.state.quest_metric()
         target = rules.metric_target(listing)
         y = self.target.rect.bottom + 16
         bar = pygame.Rect(self._play.x + 40, y, self._play.width - 80, 12)
@@ -257,7 +259,7 @@ class QuestScreen(Screen):
             )
         y = bar.bottom + 26
         upcoming = rules.next_milestone(listing, {metric: value}) if listing is not None else None
-        names = self.session.state.names()
+        names = self.state.names()
         if upcoming is not None:
             text = (
                 f"Next: {upcoming.key} at {rules.format_score(upcoming.threshold)} \u2192 "
@@ -295,8 +297,8 @@ class QuestScreen(Screen):
     def _draw_lobby(self, surface: pygame.Surface, ui: Ui) -> None:
         rect = self._lobby
         panel(surface, rect)
-        quest = self.session.state.quest
-        listing = self.session.state.listing(quest.event_key)
+        quest = self.state.quest
+        listing = self.state.listing(quest.event_key)
         x, y = rect.x + PAD, rect.y + PAD
         ui.text(surface, "Lobby", (x, y), font=ui.fonts.title)
         lobby = quest.lobby
@@ -346,24 +348,24 @@ class QuestScreen(Screen):
         )
         cy += 20
         if lobby.status == "forming" and lobby.fill_by:
-            left = self.session.seconds_until(lobby.fill_by)
+            left = self.state.seconds_until(lobby.fill_by)
             text = f"starts in {rules.countdown(left or 0)} (emulator clock)"
         elif lobby.ends_at:
-            left = self.session.seconds_until(lobby.ends_at)
+            left = self.state.seconds_until(lobby.ends_at)
             text = rules.ends_phrase(left if left is not None else 0, "session ends")
         else:
             text = ""
         ui.text(surface, text, (x, cy), font=ui.fonts.small, color=PALETTE.muted)
         bar = pygame.Rect(x - 4, cy + 22, rect.width - 2 * PAD + 8, rect.bottom - cy - 30)
         if bar.height >= 30:
-            self.session.quest.lobby_bar.draw(surface, bar)  # the component's LobbyBar widget
+            self.actions.quest.lobby_bar.draw(surface, bar)  # the component's LobbyBar widget
 
     def _draw_board(self, surface: pygame.Surface, ui: Ui) -> None:
         """The component's ``LeaderboardPanel`` widget, fed by KRATY_LEADERBOARD events."""
         rect = self._board
         rounded(surface, PALETTE.shadow, rect.move(0, 3), 10)
-        self.session.boards.mini_board.draw(surface, rect)
-        live = self.session.state.event_board.connection
+        self.actions.boards.mini_board.draw(surface, rect)
+        live = self.state.event_board.connection
         color = (
             PALETTE.good
             if live == "connected"
@@ -383,14 +385,14 @@ class QuestScreen(Screen):
         )
 
     def snapshot(self) -> dict[str, Any]:
-        quest = self.session.state.quest
+        quest = self.state.quest
         lobby = quest.lobby
         return {
             "screen": self.name,
             "event_key": quest.event_key,
             "phase": quest.phase,
             "attempt_id": quest.attempt_id,
-            "score": self.session.quest.score(),
+            "score": self.state.quest_score(),
             "taps": quest.taps,
             "fired": list(quest.fired),
             "lobby": None
@@ -410,6 +412,6 @@ class QuestScreen(Screen):
                     "score": r.score,
                     "self": r.is_self,
                 }
-                for r in self.session.boards.mini_board.rows[:8]
+                for r in self.actions.boards.mini_board.rows[:8]
             ],
         }

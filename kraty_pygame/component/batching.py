@@ -1,20 +1,11 @@
 """Progress batching: queued ``increment`` progress calls for one attempt merge into one.
 
-A tap-to-score game reports taps faster than a request round-trips. While an
-``events.progress(..., mode="increment")`` call for an attempt is still queued (not
-sent), the next increment for the same player, event and attempt is added to it
-instead of being queued on its own. All merged handles finish with the one response.
-
-No milestone is lost: the server evaluates milestone crossings on the effective value
-after the combined write (``previous < threshold <= new``), so every threshold crossed
-by any of the merged increments appears in that one response's ``milestones_fired``.
-
-Only plain increments merge: ``set`` writes, calls carrying ``occurred_at`` or their own
-``idempotency_key``, and calls mixing ``metric_value`` with ``metrics`` are sent as
-they are. A merge only ever joins the newest queued call of that player, so the order
-of a player's calls is kept (a ``set`` between two increments stops the merge). At most
-``limit`` calls (32 by default) merge into one request, so a merged increment stays
-within a server-side per-call cap such as ``max_increment_per_call`` for small steps.
+While an ``events.progress(..., mode="increment")`` call is still queued, the next
+increment for the same player, event and attempt is added to it; all merged handles
+finish with the one response, whose ``milestones_fired`` has every threshold any of
+them crossed. Only plain increments merge (no ``set``, ``occurred_at``, own
+``idempotency_key`` or mixed ``metric_value``/``metrics``), only into the newest queued
+call of that player, and at most ``limit`` (32) into one request.
 """
 
 from __future__ import annotations

@@ -14,19 +14,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from kraty_pygame.component.batching import PROGRESS_OPERATION
 from kraty_pygame.component.handles import RequestHandle
-from kraty_pygame.component.proxies import (
-    CatalogProxy,
-    EventLeaderboardsProxy,
-    EventsProxy,
-    FriendsProxy,
-    GrantsProxy,
-    InventoryProxy,
-    LeaderboardsProxy,
-    LobbiesProxy,
-    PlayersProxy,
-    ResourceProxy,
-    WalletProxy,
-)
+from kraty_pygame.sdk._operation import operation_of
 from kraty_pygame.sdk.resources.events import progress_input
 
 if TYPE_CHECKING:
@@ -35,25 +23,10 @@ if TYPE_CHECKING:
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.models.time import ServerTime, TimeSync
 
-__all__ = ["PROXY_TYPES", "FacadeCalls", "check_call"]
+__all__ = ["FacadeCalls", "check_call"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-#: The resource proxies, one per facade resource client.
-PROXY_TYPES: tuple[type[ResourceProxy[Any]], ...] = (
-    EventsProxy,
-    GrantsProxy,
-    LobbiesProxy,
-    InventoryProxy,
-    WalletProxy,
-    CatalogProxy,
-    EventLeaderboardsProxy,
-    LeaderboardsProxy,
-    PlayersProxy,
-    FriendsProxy,
-)
-
 
 _SIGNATURES: dict[Any, inspect.Signature | None] = {}
 
@@ -152,7 +125,7 @@ class FacadeCalls:
         return self._submit("logout", self._kraty.logout, (), {}, is_write=True)
 
     def get_server_time(self, *, timezone: str | None = None) -> RequestHandle[ServerTime]:
-        """Queue ``kraty.get_server_time(...)`` (E37)."""
+        """Queue ``kraty.get_server_time(...)``: the server's clock, in a time zone."""
         return self._submit(
             "get_server_time", self._kraty.get_server_time, (), {"timezone": timezone},
             is_write=False,
@@ -229,12 +202,15 @@ class FacadeCalls:
         return retried
 
     def _describe(self, fn: Callable[..., Any]) -> tuple[str, bool]:
+        """The operation name and read/write kind of a callable given to :meth:`call`.
+
+        A bound method of one of the facade's resource clients is described by its
+        declaration; anything else counts as a write named by its qualified name.
+        """
         owner = getattr(fn, "__self__", None)
         name = getattr(fn, "__name__", type(fn).__name__)
         if owner is not None:
-            for proxy_type in PROXY_TYPES:
-                if getattr(self._kraty, proxy_type.area, None) is owner:
-                    op = proxy_type.__dict__.get(name)
-                    write = bool(getattr(op, "is_write", True))
-                    return f"{proxy_type.area}.{name}", write
+            op = operation_of(getattr(type(owner), name, None))
+            if op is not None and getattr(self._kraty, op.area, None) is owner:
+                return op.name, op.is_write
         return str(getattr(fn, "__qualname__", name)), True

@@ -1,35 +1,10 @@
 """``KratyComponent``: the blocking SDK behind a non-blocking, once-per-frame pygame API.
 
-The three-line integration::
-
-    component = KratyComponent(Kraty("kr_test.client-demo"))   # starts the worker
-    component.update()              # every frame, before pygame.event.get()
-    component.events.progress(...)  # returns a RequestHandle at once
-
-Data path: a durable write (progress, claims, debits...) is recorded in the outbox on
-the calling thread before the proxy returns (``outbox_link.py``) and its handle finishes
-from the outbox's sender thread; any other call becomes a job on the request worker,
-which calls the SDK and puts the result in a bounded buffer. ``update()`` (main thread)
-takes at most ``max_results_per_update`` items, runs handle callbacks and posts the
-``KRATY_*`` events. Watchers (grants poller, live leaderboards, lobby watcher) run on
-threads of their own and feed the same buffer. Worker and watcher threads never call
-pygame.
-
-Overflow policy (no unbounded memory when the game stops calling ``update()``):
-
-* **Calls.** At most ``max_pending_requests`` calls may be outstanding: queued, in
-  flight, or finished but not yet delivered by ``update()``. Beyond that a call returns
-  a handle that has already failed with ``KratyQueueFullError``; nothing is sent, no
-  event is posted for it (its ``on_done`` callbacks still run), ``stats.refused``
-  counts it.
-* **Live data.** Stream and watcher output is coalesced per key (leaderboard entries
-  per participant, snapshots per board, lobby states per lobby: latest wins) and capped
-  at ``max_live_items``; beyond that the oldest live item is dropped
-  (``stats.live_dropped``).
-* **pygame's queue.** SDL holds 65,535 events and ``pygame.event.post`` raises when it
-  is full. Events that could not be posted wait in the component (at most one
-  ``update()``'s worth) and are retried on the next ``update()``; meanwhile no new
-  results are taken, so the bounds above apply (``stats.post_retries``).
+Durable writes are recorded in the outbox on the calling thread (``outbox_link.py``);
+other calls become jobs on the request worker (``worker.py``). ``update()`` delivers
+at most ``max_results_per_update`` results per frame as ``KRATY_*`` events; worker and
+watcher threads never call pygame. The bounds that keep memory flat when the game
+stops calling ``update()`` are in docs/pygame-guide.md ("Bounds and overflow").
 """
 
 from __future__ import annotations
@@ -70,18 +45,7 @@ from kraty_pygame.component.platform_watchers import (
     InventoryWatcher,
     PresenceWatcher,
 )
-from kraty_pygame.component.proxies import (
-    CatalogProxy,
-    EventLeaderboardsProxy,
-    EventsProxy,
-    FriendsProxy,
-    GrantsProxy,
-    InventoryProxy,
-    LeaderboardsProxy,
-    LobbiesProxy,
-    PlayersProxy,
-    WalletProxy,
-)
+from kraty_pygame.component.proxies import ResourceProxy
 from kraty_pygame.component.stats import ComponentStats
 from kraty_pygame.component.watchers import GrantsWatcher, LobbyWatcher, Watcher
 from kraty_pygame.component.worker import (
@@ -97,6 +61,8 @@ from kraty_pygame.sdk.errors import KratyApiError, KratyCancelledError, KratyNet
 from kraty_pygame.sdk.transport import CancelToken
 
 if TYPE_CHECKING:
+    # generated from the SDK's declarations: typed ``component.<area>`` proxies
+    from kraty_pygame.component._typed_proxies import Proxies as _Proxies
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.models.time import TimeSync
     from kraty_pygame.sdk.streams.leaderboard import ReconnectPolicy
@@ -128,7 +94,11 @@ _NOT_SYNCED: Final = (
 )
 
 
-class KratyComponent(FacadeCalls):
+if not TYPE_CHECKING:
+    _Proxies = object
+
+
+class KratyComponent(FacadeCalls, _Proxies):
     """Runs a ``Kraty`` facade on background threads and talks to the game through events.
 
     Construct it on the main thread (the one running the pygame loop): the request
@@ -245,16 +215,10 @@ class KratyComponent(FacadeCalls):
             self._delivery.shown = self._outbox.shown
             self._outbox.attempts = self._attempts
             self._outbox.on_held = self._observe_identity  # KRATY_IDENTITY secret_invalid
-        self.events = EventsProxy(self)
-        self.grants = GrantsProxy(self)
-        self.lobbies = LobbiesProxy(self)
-        self.inventory = InventoryProxy(self)
-        self.wallet = WalletProxy(self)
-        self.catalog = CatalogProxy(self)
-        self.event_leaderboards = EventLeaderboardsProxy(self)
-        self.leaderboards = LeaderboardsProxy(self)
-        self.players = PlayersProxy(self)
-        self.friends = FriendsProxy(self)
+        from kraty_pygame.sdk.kraty import resource_areas  # noqa: PLC0415 - loaded with Kraty
+
+        for area in resource_areas(type(kraty)):  # component.events, .grants, ...
+            setattr(self, area, ResourceProxy(self, area))
         self._switch_interval = switch_interval
         self._saved_switch_interval: float | None = None
         if switch_interval is not None and switch_interval < sys.getswitchinterval():

@@ -8,22 +8,7 @@ is constructed (which also registers a ``pygame.register_quit`` hook noting each
 and at every ``update()``. A game that re-inits pygame and allocates its own custom
 types before the component's next ``update()`` calls it first (see the pygame guide).
 
-The table:
-
-| constant | attributes |
-|---|---|
-| ``KRATY_REQUEST_DONE`` | ``handle``, ``operation``, ``result`` |
-| ``KRATY_REQUEST_FAILED`` | ``handle``, ``operation``, ``error`` |
-| ``KRATY_MILESTONE`` | ``event_key``, ``attempt_id``, ``milestone``, ``grants`` |
-| ``KRATY_GRANTS`` | ``grants``, ``source`` |
-| ``KRATY_LEADERBOARD`` | ``leaderboard_id``, ``kind``, ``board`` or ``entry`` |
-| ``KRATY_LOBBY`` | ``lobby``, ``active`` |
-| ``KRATY_IDENTITY`` | ``external_player_id``, ``reason`` |
-| ``KRATY_CONNECTION`` | ``source``, ``state``, ``error`` |
-| ``KRATY_INVENTORY`` | ``kind``, ``data``, ``source`` |
-| ``KRATY_FRIENDS`` | ``kind``, ``source`` and the kind's own (``PresenceWatcher``) |
-| ``KRATY_SYNC`` | ``kind``, ``pending``, ``operation``, ``result``, ``error`` and more |
-| ``KRATY_ATTEMPT`` | ``event_key``, ``attempt_id``, ``status``, ``attempt``, ``operation`` |
+The attributes each event carries are listed in docs/pygame-guide.md ("The events").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Watchers for the later platform features: inventory, friends, presence, clock (no pygame).
 
-* :class:`InventoryWatcher` follows ``kraty.inventory.live()`` (E39) and reconnects
+* :class:`InventoryWatcher` follows ``kraty.inventory.live()`` and reconnects
   with a backoff when it drops; each event becomes ``KRATY_INVENTORY`` (``kind``:
   ``inventory_changed``, ``wallet_changed``, ``grant_created``; ``data``: the SDK's
   typed model; ``source``: ``"stream"``).
@@ -11,7 +11,7 @@
   and polls the friend list, the pending requests and the gift inbox on another; it
   posts ``KRATY_FRIENDS`` snapshots and one event per change (the ``kind`` table is on
   the class).
-* :class:`ClockSync` syncs the server clock (``kraty.sync_time()``, E37) once per run,
+* :class:`ClockSync` syncs the server clock (``kraty.sync_time()``) once per run,
   off the main thread, and posts nothing: the component starts it at construction and
   on ``resume()``.
 """
@@ -492,7 +492,7 @@ class PresenceWatcher(Watcher):
 class ClockSync(Watcher):
     """Syncs the server clock once per run on a thread of its own; posts no event.
 
-    Calls ``kraty.sync_time()`` (one GET, E37) and hands the ``TimeSync`` to
+    Calls ``kraty.sync_time()`` (one GET) and hands the ``TimeSync`` to
     ``on_synced``; a failure is logged and retried after ``retry_delay`` seconds
     (doubling) up to ``attempts`` times, then the run ends quietly (the game can still
     call ``component.sync_time()``). The component runs it at construction and on

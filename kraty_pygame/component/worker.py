@@ -1,27 +1,10 @@
-"""Request worker: job lanes, request handles and the bounded results buffer.
+"""Request worker: job lanes, request handles and the bounded results buffer (no pygame).
 
-Pure threading: this module never imports pygame, so it is unit-tested with plain
-callables. The component (``component.py``) wraps SDK calls as :class:`Job` objects,
-submits them to a :class:`RequestWorker` and drains the :class:`ResultsBuffer` once
-per frame on the main thread.
-
-Ordering: every job carries a ``player`` key (the ``as_`` override, or ``None`` for
-the active player). Jobs with the same key always go to the same lane and a lane runs
-one job at a time in submission order, so a read issued after a write sees it. A
-failed job is just a result; the lane moves on to the next one.
-
-Cancellation: a queued job is removed and its handle fails with
-``KratyCancelledError(outcome_unknown=False)``; a job already in flight fails at once
-with ``outcome_unknown=True`` when it is a write (the server may have applied it), and
-the worker asks the ``interrupt`` hook to abort the request.
-
-Bounds (the overflow policy the component documents):
-
-* at most ``max_pending`` handles may be outstanding (queued, in flight, or finished
-  but not yet delivered by the main thread); further calls are refused with an
-  already-failed handle (:class:`~kraty_pygame.component.errors.KratyQueueFullError`);
-* live items (stream and watcher output) are coalesced per key (latest wins) and
-  capped at ``max_live``; when full the oldest live item is dropped.
+Jobs with the same ``player`` key (the ``as_`` override, or None for the active
+player) run one at a time on one lane in submission order, so a read sees the writes
+queued before it. Cancelling a queued job fails it with ``outcome_unknown=False``; a
+write already in flight fails with ``outcome_unknown=True`` and is aborted. Bounds:
+docs/pygame-guide.md ("Bounds and overflow").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Defaults and wire constants of the SDK (PROTOCOL.md §1)."""
+"""Defaults and wire constants of the SDK."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_STREAM_READ_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TOTAL_TIMEOUT",
+    "ERROR_BODY_SNIPPET",
     "HEADER_ACCEPT",
     "HEADER_AUTHORIZATION",
     "HEADER_CONTENT_TYPE",
@@ -26,7 +27,6 @@ __all__ = [
     "IDEMPOTENCY_FIELD",
     "IDEMPOTENT_METHODS",
     "PRESENCE_HEARTBEAT_INTERVAL",
-    "PROTOCOL_BODY_SNIPPET",
     "RETRYABLE_STATUSES",
     "SDK_HEADER_VALUE",
     "SDK_NAME",
@@ -52,12 +52,13 @@ DEFAULT_MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
 """Response bodies larger than this (8 MiB) are refused."""
 
 RETRYABLE_STATUSES: Final = frozenset({408, 425, 429, 500, 502, 503, 504})
-"""Exactly the statuses of PROTOCOL.md §1.6 (501 is *not* retried)."""
+"""The statuses a call is retried on (501 is *not*: the server will never do it)."""
 ATTEMPT_CAP_CODES: Final = frozenset({"max_attempts_reached", "max_daily_attempts_reached"})
-"""429 codes that are final unless ``RetryConfig(retry_on_attempt_caps=True)`` (§8 Q4)."""
+"""429 codes that are final unless ``RetryConfig(retry_on_attempt_caps=True)``: waiting
+does not lift a player's attempt cap before its window ends."""
 
 IDEMPOTENT_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
-"""Methods whose JSON body is stamped with ``idempotencyKey`` (§1.5)."""
+"""Methods whose JSON body carries an ``idempotencyKey`` (the same on every retry)."""
 WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """Methods that may change server state (for ``outcome_unknown``)."""
 IDEMPOTENCY_FIELD: Final = "idempotencyKey"
@@ -71,7 +72,7 @@ HEADER_SDK: Final = "x-kraty-sdk"
 HEADER_ACCEPT: Final = "accept"
 HEADER_CONTENT_TYPE: Final = "content-type"
 
-PROTOCOL_BODY_SNIPPET: Final = 200
+ERROR_BODY_SNIPPET: Final = 200
 """How many characters of a bad body an error quotes."""
 
 PRESENCE_HEARTBEAT_INTERVAL: Final = 30.0

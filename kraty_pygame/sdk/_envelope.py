@@ -1,4 +1,4 @@
-"""Envelope parsing (PROTOCOL.md §1.3, §1.4): one place maps responses to data or errors."""
+"""Envelope parsing: the one place that maps a response to its data or a typed error."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from kraty_pygame.sdk._constants import PROTOCOL_BODY_SNIPPET
+from kraty_pygame.sdk._constants import ERROR_BODY_SNIPPET
 from kraty_pygame.sdk.errors import KratyApiError, KratyProtocolError, SecretMask, redact_text
 
 __all__ = [
@@ -27,9 +27,9 @@ Masker = Callable[[], SecretMask]
 def snippet(body: bytes, masker: Masker | None = None) -> str:
     """The first characters of a body for error messages, secret-looking members and the
     client's secrets masked before the cut (so no part of a secret survives it)."""
-    text = body[: PROTOCOL_BODY_SNIPPET * 4].decode("utf-8", "replace")
+    text = body[: ERROR_BODY_SNIPPET * 4].decode("utf-8", "replace")
     text = masker().text(text) if masker is not None else redact_text(text)
-    return text[:PROTOCOL_BODY_SNIPPET]
+    return text[:ERROR_BODY_SNIPPET]
 
 
 def _api_error(status: int, envelope: Any) -> KratyApiError | None:

@@ -1,18 +1,22 @@
-"""What each SDK method is: its name, whether it writes, and whether it is durable.
+"""Each SDK operation, declared once on its resource method with :func:`operation`.
 
-Every public resource method declares itself once with :func:`operation`. A durable
-operation is a write that is safe to send again with the same idempotency key; with
-an outbox attached to the client it is recorded in the outbox before it is sent (see
-docs/offline.md). The component reads the same declaration (``operation_of``) to tell
-reads from writes, so there is no second list.
+The declaration names the operation, its HTTP method and path, whether it reads or
+writes, whether the outbox may record it (durable) and whether the component may
+merge queued calls of it. Request and response types are the method's own
+annotations. Everything else is derived from it: the request the method sends
+(``ResourceClient._route``), the component's proxies, the outbox's choice of
+writes, the docs' feature table and the coverage test. See docs/api-notes.md,
+"Adding an endpoint".
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, ParamSpec, TypeVar
 
 __all__ = [
@@ -20,8 +24,10 @@ __all__ = [
     "CallContext",
     "Operation",
     "current_call",
+    "declared_operations",
     "operation",
     "operation_of",
+    "operations_of",
 ]
 
 P = ParamSpec("P")
@@ -34,6 +40,7 @@ Braces are always percent-encoded in a real path segment, so no player id can
 produce this text."""
 
 _ATTRIBUTE: Final = "__kraty_operation__"
+_METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +51,47 @@ class Operation:
         name: ``"<area>.<method>"`` (``"events.progress"``).
         is_write: the call may change server state.
         durable: a write that the outbox records and delivers exactly once.
+        method: the HTTP method (``"POST"``); empty for an operation made of others.
+        path: the path template under ``/sdk/v1``; ``{player}`` is the player's id,
+            every other ``{name}`` a segment the method fills in; empty for an
+            operation made of others.
+        merge: queued calls may be merged into one request by the component.
+        stream: opens a live stream; the component offers a watcher instead of a
+            request proxy.
+        official: how the official SDKs spell it, for the docs' feature table
+            (None: a Python-only addition).
+        fn: the undecorated method (its annotations are the request and response
+            types).
     """
 
     name: str
     is_write: bool
     durable: bool
+    method: str = ""
+    path: str = ""
+    merge: bool = False
+    stream: bool = False
+    official: str | None = None
+    fn: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def area(self) -> str:
+        """The facade attribute of the resource client (``"events"``)."""
+        return self.name.partition(".")[0]
+
+    @property
+    def method_name(self) -> str:
+        """The Python method's name (``"progress"``)."""
+        return self.name.partition(".")[2]
+
+    @property
+    def kind(self) -> str:
+        """``"read"``, ``"stream"``, ``"write"`` or ``"durable write"``."""
+        if self.stream:
+            return "stream"
+        if not self.is_write:
+            return "read"
+        return "durable write" if self.durable else "write"
 
 
 class CallContext:
@@ -80,18 +123,45 @@ def current_call() -> CallContext | None:
 
 
 def operation(
-    area: str, *, write: bool, durable: bool = False
+    area: str,
+    *,
+    write: bool,
+    http: str | None,
+    durable: bool = False,
+    merge: bool = False,
+    stream: bool = False,
+    official: str | None = None,
 ) -> Callable[[Callable[P, T]], Callable[P, T]]:
-    """Declare a resource method: ``@operation("events", write=True, durable=True)``.
+    """Declare a resource method, e.g. ``@operation("events", write=False,
+    http="GET /players/{player}/events", official="events.listForPlayer({as})")``.
+
+    ``http`` is ``"<METHOD> <path under /sdk/v1>"``, or None for an operation made of
+    other operations (``grants.collect_all``).
 
     Raises:
-        ValueError: ``durable`` without ``write``.
+        ValueError: ``durable`` or ``merge`` without ``write``, a write that streams,
+            or ``http`` that is not ``"<METHOD> /<path>"``.
     """
-    if durable and not write:
-        raise ValueError("only writes can be durable")
+    if (durable or merge) and not write:
+        raise ValueError("only writes can be durable or merged")
+    if stream and write:
+        raise ValueError("a stream is a read")
+    method, _, path = ("" if http is None else http).partition(" ")
+    if http is not None and (method not in _METHODS or not path.startswith("/") or " " in path):
+        raise ValueError(f"http must look like 'GET /players/{{player}}/events', not {http!r}")
 
     def declare(fn: Callable[P, T]) -> Callable[P, T]:
-        op = Operation(f"{area}.{fn.__name__}", write, durable)
+        op = Operation(
+            f"{area}.{fn.__name__}",
+            write,
+            durable,
+            method=method,
+            path=path,
+            merge=merge,
+            stream=stream,
+            official=official,
+            fn=fn,
+        )
 
         @functools.wraps(fn)
         def call(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -113,3 +183,45 @@ def operation_of(fn: object) -> Operation | None:
     """The declaration of an SDK method (bound or not), or None for anything else."""
     op = getattr(fn, _ATTRIBUTE, None)
     return op if isinstance(op, Operation) else None
+
+
+def operations_of(cls: type[Any]) -> list[Operation]:
+    """The operations a resource client class declares (its bases' too), in source order."""
+    found: dict[str, Operation] = {}
+    for klass in reversed(cls.__mro__):
+        for member in vars(klass).values():
+            op = operation_of(member)
+            if op is not None:
+                found[op.method_name] = op
+    return sorted(found.values(), key=_source_order)
+
+
+def _source_order(op: Operation) -> tuple[str, int]:
+    code = getattr(op.fn, "__code__", None)
+    return (op.area, code.co_firstlineno if code is not None else 0)
+
+
+def declared_operations() -> Iterator[Operation]:
+    """Every operation of every resource client in ``kraty_pygame.sdk.resources``.
+
+    Imports every resource module, so it is for tools and tests, not for a game's
+    start-up path.
+    """
+    from kraty_pygame.sdk import resources  # noqa: PLC0415 - only for tools
+    from kraty_pygame.sdk.resources._base import ResourceClient  # noqa: PLC0415
+
+    seen: set[str] = set()
+    for info in sorted(pkgutil.iter_modules(resources.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{resources.__name__}.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, ResourceClient)
+                and value.__module__ == module.__name__
+            ):
+                for op in operations_of(value):
+                    if op.name not in seen:
+                        seen.add(op.name)
+                        yield op

@@ -1,4 +1,4 @@
-"""Secret store implementations (PROTOCOL.md §4.5); public names live in ``identity``.
+"""Secret store implementations; public names live in ``identity`` (docs/identity.md).
 
 ``FileSecretStore`` keeps one JSON file per namespace (base URL + API-key prefix) in
 the platformdirs user data directory, mode 0600 in a 0700 directory (every directory
@@ -49,7 +49,7 @@ _LOCK_TIMEOUT: Final = 120.0
 
 @runtime_checkable
 class SecretStore(Protocol):
-    """Where player secrets and the active player id persist (§4.5)."""
+    """Where player secrets and the active player id persist."""
 
     def read(self, external_player_id: str) -> str | None:
         """The stored secret for that id (``None`` when absent or empty)."""

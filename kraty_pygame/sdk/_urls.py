@@ -1,4 +1,4 @@
-"""URL helpers: path-segment and query encoding (PROTOCOL.md §0.3, §1.1)."""
+"""URL helpers: path-segment and query-string encoding."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SDK's error tree (STYLE.md §8, PROTOCOL.md §3).
+"""The SDK's error tree.
 
 Everything the SDK raises derives from :class:`KratyError`. Code switches on
 ``err.code`` (a :class:`KratyErrorCode` member when the code is known, else the
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Final
 
-from kraty_pygame.sdk._constants import PROTOCOL_BODY_SNIPPET
+from kraty_pygame.sdk._constants import ERROR_BODY_SNIPPET
 
 __all__ = [
     "KratyApiError",
@@ -36,7 +36,7 @@ __all__ = [
 
 
 class KratyErrorCode(StrEnum):
-    """Every named error code of PROTOCOL.md §3.1.
+    """Every named error code the API answers with (see ``docs/errors.md``).
 
     The set stays open: an unknown code arrives as a plain ``str``. Members
     compare equal to their wire strings.
@@ -529,9 +529,7 @@ class KratyProtocolError(KratyApiError):
             idempotency_key=idempotency_key,
         )
         self.field: str | None = field
-        self.body: str | None = (
-            redact_text(body[:PROTOCOL_BODY_SNIPPET]) if body is not None else None
-        )
+        self.body: str | None = redact_text(body[:ERROR_BODY_SNIPPET]) if body is not None else None
 
     def __repr__(self) -> str:
         return (

@@ -1,4 +1,4 @@
-"""Finalization catch-up (PROTOCOL §5.6): learn once that a board the player was on has ended.
+"""Finalization catch-up: learn once that a board the player was on has ended.
 
 ``events.start`` records a membership for the attempt's event board. A live
 ``finalized`` stream event and ``check_finalizations()`` (a read of every

@@ -1,4 +1,4 @@
-"""Player identity (PROTOCOL.md §4): the resolver, sign-in/logout and secret stores.
+"""Player identity (docs/identity.md): the resolver, sign-in/logout and secret stores.
 
 The first player-scoped call resolves the active player once: constructor id ->
 persisted id -> a fresh ``kp_<32 hex>`` registration. Exactly one resolution is in
@@ -117,7 +117,7 @@ class IdentityManager:
         player_secret: constructor secret; needs ``active_external_player_id``.
         auto_recover_identity: on 401 ``player_secret_invalid`` for the active player,
             ``logout()`` and retry the call once (default False: the error is raised and
-            the stored identity is kept, §4.7).
+            the stored identity is kept).
         generate_id: id generator (tests).
     """
 

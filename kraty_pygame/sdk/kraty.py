@@ -1,4 +1,4 @@
-"""``Kraty``: the blocking SDK facade a program holds (PROTOCOL.md Appendix B.1)."""
+"""``Kraty``: the blocking SDK facade a program holds."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the parts below are imported when first used (see _Part)
     from kraty_pygame.sdk.resources.wallet import WalletClient
     from kraty_pygame.sdk.server_time import ServerClock
 
-__all__ = ["Kraty"]
+__all__ = ["Kraty", "resource_areas"]
 
 T = TypeVar("T")
 
@@ -58,9 +58,10 @@ class _Part(Generic[T]):
     is stored on the instance, so later accesses are plain attribute reads.
     """
 
-    def __init__(self, build: Callable[[Kraty], T]) -> None:
+    def __init__(self, build: Callable[[Kraty], T], *, resource: bool = False) -> None:
         self._build = build
         self._name = build.__name__
+        self.resource = resource  # a resource client: the component gives it a proxy
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._name = name
@@ -276,17 +277,17 @@ class Kraty:
         self.outbox = outbox
 
     # Resource clients and helpers: built on first access (see _Part).
-    players = _Part(_players)
-    events = _Part(_events)
-    grants = _Part(_grants)
-    lobbies = _Part(_lobbies)
-    inventory = _Part(_inventory)
-    wallet = _Part(_wallet)
-    catalog = _Part(_catalog)
-    event_leaderboards = _Part(_event_leaderboards)
-    leaderboards = _Part(_leaderboards)
+    players = _Part(_players, resource=True)
+    events = _Part(_events, resource=True)
+    grants = _Part(_grants, resource=True)
+    lobbies = _Part(_lobbies, resource=True)
+    inventory = _Part(_inventory, resource=True)
+    wallet = _Part(_wallet, resource=True)
+    catalog = _Part(_catalog, resource=True)
+    event_leaderboards = _Part(_event_leaderboards, resource=True)
+    leaderboards = _Part(_leaderboards, resource=True)
     finalization = _Part(_finalization)
-    friends = _Part(_friends)
+    friends = _Part(_friends, resource=True)
     server_clock = _Part(_server_clock)
 
     @classmethod
@@ -362,7 +363,7 @@ class Kraty:
         ``players.get_anonymized_identity()`` then)."""
         return self.identity.synthetic_identity
 
-    # ------------------------------------------------------------------ server time (E37)
+    # ------------------------------------------------------------------ server time
 
     def get_server_time(self, *, timezone: str | None = None) -> ServerTime:
         """Read the server clock (``timezone``: an IANA name; default the game's zone)."""
@@ -440,3 +441,18 @@ class Kraty:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def resource_areas(facade: object = Kraty) -> tuple[str, ...]:
+    """The names of the facade's resource clients (``"events"``, ``"grants"``, ...).
+
+    Nothing is imported or built: each name is a part marked as a resource client.
+    Anything that is not a ``Kraty`` class gets the areas of ``Kraty``.
+    """
+    cls = facade if isinstance(facade, type) and issubclass(facade, Kraty) else Kraty
+    return tuple(
+        name
+        for klass in reversed(cls.__mro__)
+        for name, value in vars(klass).items()
+        if isinstance(value, _Part) and value.resource
+    )

@@ -66,7 +66,7 @@ def validate_positive_number(name: str, value: object, *, allow_zero: bool = Fal
 
 @dataclass(frozen=True, slots=True)
 class RetryConfig:
-    """Retry policy of one logical call (PROTOCOL.md §1.6).
+    """Retry policy of one logical call (docs/reliability.md).
 
     Attributes:
         attempts: total HTTP tries, 1 = no retry (default 4).
@@ -115,7 +115,7 @@ class RetryConfig:
 
 @dataclass(frozen=True, slots=True)
 class RequestInfo:
-    """Telemetry record passed to ``on_request`` once per HTTP attempt (§1.8).
+    """Telemetry record passed to ``on_request`` once per HTTP attempt.
 
     Attributes:
         method: upper-case HTTP method.

@@ -1,4 +1,4 @@
-"""Polling helpers: adaptive pending-grants polling and waiting for a lobby (PROTOCOL §5.1, §5.2).
+"""Polling helpers: adaptive pending-grants polling and waiting for a lobby to fill.
 
 Both helpers block the calling thread; run them on a thread of their own (the
 pygame component does) and stop them with a :class:`threading.Event`. Time is

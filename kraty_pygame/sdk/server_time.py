@@ -1,4 +1,4 @@
-"""Server clock (PROTOCOL E37, v0.18.0+): read it, sync to it, and read it locally.
+"""Server clock (v0.18.0+): read it, sync to it, and read it locally.
 
 ``sync_time()`` reads ``GET /sdk/v1/time`` and anchors the answer to
 ``time.monotonic()`` at the midpoint of the request, so ``server_now_ms()`` is

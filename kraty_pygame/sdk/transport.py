@@ -1,10 +1,8 @@
-"""``KratyClient``: the HTTP transport every resource client shares (PROTOCOL.md §1).
+"""``KratyClient``: the HTTP transport every resource client shares.
 
-One ``requests.Session`` (safe to use from several threads), the headers of §1.2,
-the ``idempotencyKey`` body field of §1.5 (once per logical call, reused on every
-retry), the hand-written retry loop of §1.6, ``on_request`` once per attempt (§1.8),
-a deadline covering each whole attempt, cancellation from any thread, a response
-size cap, and the mapping of envelopes to data or to typed errors (§1.3, §1.4).
+Headers, the ``idempotencyKey`` (one per logical call, reused on every retry), the retry
+loop, ``on_request`` once per attempt, and envelopes mapped to data or typed errors; the
+abortable tries themselves are in :mod:`kraty_pygame.sdk.http`.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ import requests.adapters
 from kraty_pygame.sdk import _constants as C
 from kraty_pygame.sdk._envelope import (
     Masker,
+    api_error_from_body,
     decode_error_response,
     decode_success_response,
     snippet,
@@ -47,12 +46,8 @@ from kraty_pygame.sdk.errors import (
     SecretMask,
 )
 from kraty_pygame.sdk.http.abort import CallScope, CancelToken, DeadlineWatchdog, KratyHTTPAdapter
-from kraty_pygame.sdk.http.exchange import Outcome, TryRunner, open_stream
-from kraty_pygame.sdk.http.retry import (
-    delay_before_retry,
-    status_is_retryable,
-    status_may_have_applied,
-)
+from kraty_pygame.sdk.http.exchange import Outcome, TryRunner
+from kraty_pygame.sdk.http.retry import MAY_HAVE_APPLIED, delay_before_retry, status_is_retryable
 from kraty_pygame.sdk.options import (
     RequestInfo,
     RetryConfig,
@@ -420,22 +415,39 @@ class KratyClient:
         token = cancel or _current_token.get()
         scope = self._open_scope(token)
         try:
-            response = open_stream(
-                self._session,
+            outcome = self._runner.run(
                 scope,
-                self._watchdog,
-                url=self._url(path, query),
-                headers=headers,
-                timeouts=(self.timeout, read_timeout),
-                path=path,
-                verify=self._verify,
+                "GET",
+                self._url(path, query),
+                None,
+                headers,
+                timeout=self.timeout,
+                stream_read_timeout=read_timeout,
             )
         except BaseException:
             self._close_scope(scope, token)
             raise
+        if outcome.response is None:
+            self._close_scope(scope, token)
+            raise self._stream_refused(path, outcome)
         with self._lock:
-            self._streams[scope] = (response, token)
-        return response
+            self._streams[scope] = (outcome.response, token)
+        return outcome.response
+
+    def _stream_refused(self, path: str, outcome: Outcome) -> KratyError:
+        status, cause = outcome.status, outcome.failure
+        if status is not None:
+            error = api_error_from_body(status, outcome.body)
+            return error or KratyApiError(status, f"http_{status}", f"stream refused ({status})")
+        if outcome.cancelled:
+            return KratyCancelledError(f"GET {path} stream cancelled", original_cause=cause)
+        if outcome.timed_out:
+            return KratyTimeoutError(
+                f"GET {path} stream: no response headers within {self.timeout:g} s",
+                original_cause=cause,
+            )
+        what = type(cause).__name__
+        return KratyNetworkError(f"GET {path} stream failed: {what}", original_cause=cause)
 
     def _prune_streams(self) -> None:
         """Forget streams whose response the caller closed."""
@@ -613,7 +625,7 @@ class KratyClient:
             self._close_scope(scope, cancel)
 
     def _run(self, scope: CallScope, request: _Request) -> _Answer:
-        """The retry loop of PROTOCOL.md §1.6.
+        """The retry loop.
 
         ``ambiguous`` turns True once an attempt of a write may have been applied (sent
         without an answer, or answered 500/502/504); from then on whatever error ends
@@ -638,23 +650,21 @@ class KratyClient:
             except KratyProtocolError as exc:  # a 2xx over the size cap: it was applied
                 raise request.settle(exc, may_have_applied=True) from None
             self._report(request, number, outcome)
-            reply = outcome.reply
-            if reply is not None:
-                if 200 <= reply.status < 300:
+            status = outcome.status
+            if status is not None:
+                if 200 <= status < 300:
                     try:
-                        envelope = decode_success_response(
-                            reply.status, reply.body, self._secret_mask
-                        )
+                        envelope = decode_success_response(status, outcome.body, self._secret_mask)
                     except KratyProtocolError as exc:  # applied, answer unreadable
                         raise request.settle(exc, may_have_applied=True) from None
                     except KratyApiError as exc:  # 202 lobby_forming: the server's answer
                         raise request.settle(exc, may_have_applied=False) from None
-                    return _Answer(request, envelope, reply.status, reply.body)
-                error = decode_error_response(reply.status, reply.body)
-                ambiguous = ambiguous or status_may_have_applied(reply.status)
+                    return _Answer(request, envelope, status, outcome.body)
+                error = decode_error_response(status, outcome.body)
+                ambiguous = ambiguous or status in MAY_HAVE_APPLIED
                 if number >= retry.attempts or not status_is_retryable(error, retry):
                     raise request.settle(error, may_have_applied=ambiguous)
-                delay = delay_before_retry(retry, number, self._uniform(), reply.retry_after)
+                delay = delay_before_retry(retry, number, self._uniform(), outcome.retry_after)
                 if not budget.allows_retry_after(delay):
                     raise request.settle(error, may_have_applied=ambiguous)
                 if not scope.sleep(delay):
@@ -699,7 +709,7 @@ class KratyClient:
         return error
 
     def _report(self, request: _Request, number: int, outcome: Outcome) -> None:
-        status = outcome.reply.status if outcome.reply is not None else None
+        status = outcome.status
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "kraty %s %s attempt=%d status=%s %.1fms%s",

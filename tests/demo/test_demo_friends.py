@@ -23,7 +23,7 @@ import pytest
 
 from demo_game.game import Game
 from demo_game.options import DemoOptions
-from demo_game.rival import RIVAL_ID
+from demo_game.rules import RIVAL_ID
 from demo_game.screens.friends import FriendsScreen
 from demo_game.screens.player import PlayerScreen
 from demo_game.ui import ScrollList
@@ -119,8 +119,8 @@ def game(tmp_path: Path) -> Iterator[Game]:
         _frames_until(
             started,
             lambda: (
-                started.session.state.player_id is not None
-                and started.session.state.friends.code is not None
+                started.kraty.state.player_id is not None
+                and started.kraty.state.friends.code is not None
             ),
             "identity and the player's friend code",
         )
@@ -139,7 +139,7 @@ def _friends_screen(game: Game) -> FriendsScreen:
     _frames_until(
         game,
         lambda: (
-            game.session.rival.code is not None and game.session.state.friends.catalog is not None
+            game.kraty.state.rival.code is not None and game.kraty.state.friends.catalog is not None
         ),
         "the rival's friend code and the gift catalog",
     )
@@ -154,7 +154,7 @@ def _snapshot(game: Game) -> dict[str, Any]:
 
 
 def test_friends_screen_befriends_player_7_with_presence_and_trades_gifts(game: Game) -> None:
-    session = game.session
+    session = game.kraty
     screen = _friends_screen(game)
     snap = _snapshot(game)
     # my friend code, shown big on the card
@@ -245,9 +245,9 @@ def test_friends_screen_befriends_player_7_with_presence_and_trades_gifts(game: 
 
 
 def test_friend_code_request_cancel_block_and_unblock(game: Game) -> None:
-    session = game.session
+    session = game.kraty
     screen = _friends_screen(game)
-    rival_code = session.rival.code
+    rival_code = session.state.rival.code
     assert rival_code is not None
     # add by code: type it into the field (lower case is fine) and press Add
     _click(screen.code_input.rect.center)
@@ -325,8 +325,8 @@ def _server_grant(base_url: str, server_key: str, player: str, quantity: int) ->
 
 
 def test_player_screen_shows_a_server_grant_live_without_reloading(game: Game) -> None:
-    session = game.session
-    emulator = game.backend.emulator if game.backend is not None else None
+    session = game.kraty
+    emulator = game.client.emulator if game.client is not None else None
     assert emulator is not None
     game.app.select_named("player")
     screen = game.app.screen_named("player")
@@ -368,7 +368,7 @@ def test_player_screen_shows_a_server_grant_live_without_reloading(game: Game) -
     # it came over the stream: the game read nothing to learn it
     later = list(session.state.telemetry)[reads_before:]
     assert not [i for i in later if i.url.split("?")[0].endswith("/inventory")], later
-    assert session.live.flash.get("health_potion", 0) > 0  # the row glows
+    assert session.state.glow.get("health_potion", 0) > 0  # the row glows
     # the Player screen's own button does the same through the emulator controls
     _click_widget(game, "player", "player.server_grant")
     _frames_until(
@@ -380,7 +380,7 @@ def test_player_screen_shows_a_server_grant_live_without_reloading(game: Game) -
 
 
 def test_player_screen_server_clock_is_synced_ticks_and_follows_the_emulator(game: Game) -> None:
-    emulator = game.backend.emulator if game.backend is not None else None
+    emulator = game.client.emulator if game.client is not None else None
     assert emulator is not None
     game.app.select_named("player")
     screen = game.app.screen_named("player")

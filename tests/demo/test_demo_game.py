@@ -14,10 +14,10 @@ import pytest
 
 from demo_game import rules
 from demo_game.assets import Assets
-from demo_game.backend import default_data_dir
 from demo_game.game import Game
+from demo_game.kraty.client import default_data_dir
+from demo_game.kraty.player import SEEDED_PLAYER_ID, SEEDED_PLAYER_SECRET
 from demo_game.options import DemoOptions, parse_options
-from demo_game.session import SEEDED_PLAYER_ID, SEEDED_PLAYER_SECRET
 from demo_game.ui import MASK, TextRenderer
 from kraty_pygame.emulator import EmbeddedEmulator
 from kraty_pygame.sdk import EntryCost, EntryCostCurrency, EventListing
@@ -105,7 +105,7 @@ def test_secrets_never_reach_the_font_renderer_on_any_screen(
 ) -> None:
     game = Game(DemoOptions(headless=True, data_dir=tmp_path / "demo"))
     try:
-        app, session = game.app, game.session
+        app, session = game.app, game.kraty
         assert not app.assets.mixer_ok  # runs silent without a mixer
         _frames_until(game, lambda: session.state.has_secret, "first identity")
         # sign in through the Player screen, typing the secret into its masked field
@@ -162,7 +162,7 @@ def test_secrets_never_reach_the_font_renderer_on_any_screen(
                 app.frame()
         # the Friends screen with a friend on it: the rival (player_7, whose secret the
         # demo holds for its second client) asks, the player accepts
-        _frames_until(game, lambda: session.rival.code is not None, "the rival online")
+        _frames_until(game, lambda: session.state.rival.code is not None, "the rival online")
         session.rival.ask(SEEDED_PLAYER_ID)
         _frames_until(
             game, lambda: bool(session.state.friends.incoming), "the rival's friend request"
@@ -190,7 +190,7 @@ def test_secrets_never_reach_the_font_renderer_on_any_screen(
 def test_events_screen_locks_an_event_whose_attempts_are_used_up(tmp_path: Path) -> None:
     game = Game(DemoOptions(headless=True, mute=True, data_dir=tmp_path / "demo"))
     try:
-        app, session = game.app, game.session
+        app, session = game.app, game.kraty
         _frames_until(game, lambda: session.state.events_loaded, "events")
         quest = app.screen_named("quest")
         app.select_named("quest")
@@ -236,13 +236,58 @@ def test_events_screen_locks_an_event_whose_attempts_are_used_up(tmp_path: Path)
 
 @pytest.mark.slow
 @pytest.mark.emulator
+def test_a_failed_call_nobody_handles_becomes_one_notice(tmp_path: Path) -> None:
+    """``KRATY_REQUEST_FAILED`` shows a notice for a call without its own error callback,
+    and nothing more for a call whose callback already explained the failure."""
+    game = Game(DemoOptions(headless=True, mute=True, data_dir=tmp_path / "demo"))
+    try:
+        app, kraty = game.app, game.kraty
+        state = kraty.state
+        _frames_until(game, lambda: state.events_loaded and state.friends.code is not None, "start")
+        _frames_until(game, lambda: kraty.component.stats.outstanding == 0, "start-up calls")
+        failed_before = state.requests_failed
+        kraty.player.consume("no_such_item")  # no error callback: the event tells the player
+        _frames_until(game, lambda: state.requests_failed > failed_before, "the failed consume")
+        texts = [n.text for n in app.notices]
+        assert [t for t in texts if t.startswith("inventory.consume:")] != [], texts
+        kraty.friends.add_by_code("ZZZZZZ")  # its callback explains; the event adds nothing
+        _frames_until(game, lambda: state.requests_failed > failed_before + 1, "the failed add")
+        app.frame()
+        texts = [n.text for n in app.notices]
+        assert "No player has the friend code ZZZZZZ." in texts
+        assert [t for t in texts if t.startswith("friends.add")] == [], texts
+        assert len([t for t in texts if t.startswith("inventory.consume:")]) == 1, texts
+        assert state.requests_done > 0  # KRATY_REQUEST_DONE is counted too
+    finally:
+        game.close()
+
+
+@pytest.mark.emulator
+def test_answers_for_the_previous_player_never_land_on_the_next(tmp_path: Path) -> None:
+    """Reads made before a sign-out are answered after it: their data is dropped."""
+    game = Game(DemoOptions(headless=True, mute=True, data_dir=tmp_path / "demo"))
+    try:
+        kraty = game.kraty
+        state = kraty.state
+        _frames_until(game, lambda: bool(state.wallet), "the first player's wallet")
+        kraty.player.refresh()  # answered in a later update(), after the sign-out below
+        kraty.player.sign_out()
+        assert state.wallet == [] and state.player_id is None
+        _frames_until(game, lambda: kraty.component.stats.outstanding == 0, "the late answers")
+        game.app.frame()
+        assert state.wallet == [] and state.inventory == [] and state.pending == []
+    finally:
+        game.close()
+
+
+@pytest.mark.emulator
 def test_default_start_keeps_player_and_progress_in_the_user_data_dir(tmp_path: Path) -> None:
     first = Game(DemoOptions(headless=True, mute=True))
     try:
-        _frames_until(first, lambda: first.session.state.has_secret, "identity")
-        player = first.session.state.player_id
-        assert first.session.state.synthetic_name  # kraty.synthetic_identity of a new player
-        data_dir = first.backend.data_dir if first.backend else None
+        _frames_until(first, lambda: first.kraty.state.has_secret, "identity")
+        player = first.kraty.state.player_id
+        assert first.kraty.state.synthetic_name  # kraty.synthetic_identity of a new player
+        data_dir = first.client.data_dir if first.client else None
     finally:
         first.close()
     assert data_dir is not None and data_dir == default_data_dir()
@@ -250,8 +295,8 @@ def test_default_start_keeps_player_and_progress_in_the_user_data_dir(tmp_path: 
     assert (data_dir / "emulator.sqlite3").is_file()
     second = Game(DemoOptions(headless=True, mute=True))
     try:
-        _frames_until(second, lambda: second.session.state.has_secret, "identity again")
-        assert second.session.state.player_id == player  # the same player after a restart
+        _frames_until(second, lambda: second.kraty.state.has_secret, "identity again")
+        assert second.kraty.state.player_id == player  # the same player after a restart
     finally:
         second.close()
 
@@ -274,12 +319,12 @@ def test_base_url_and_api_key_point_the_demo_at_another_server(
     )
     game = Game(options)
     try:
-        assert game.backend is not None and game.backend.emulator is None
-        assert not game.session.has_emulator
+        assert game.client is not None and game.client.emulator is None
+        assert not game.kraty.has_emulator
         _frames_until(
-            game, lambda: game.session.state.events_loaded, "events from the other server"
+            game, lambda: game.kraty.state.events_loaded, "events from the other server"
         )
-        assert game.session.state.server_label == kraty_emulator.base_url
+        assert game.kraty.state.server_label == kraty_emulator.base_url
     finally:
         game.close()
 

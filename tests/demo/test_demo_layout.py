@@ -44,8 +44,8 @@ def game(tmp_path: Path) -> Iterator[Game]:
     before = {t.ident for t in threading.enumerate()}
     game = Game(DemoOptions(headless=True, mute=True, data_dir=tmp_path / "demo"))
     try:
-        _frames_until(game, lambda: game.session.state.events_loaded, "the events list")
-        _frames_until(game, lambda: game.session.state.catalog is not None, "the catalog")
+        _frames_until(game, lambda: game.kraty.state.events_loaded, "the events list")
+        _frames_until(game, lambda: game.kraty.state.catalog is not None, "the catalog")
         yield game
     finally:
         game.close()
@@ -109,7 +109,7 @@ def test_every_tab_title_fits_at_the_default_width(game: Game) -> None:
 
 
 def test_toasts_and_notices_never_cover_the_quest_buttons(game: Game) -> None:
-    app, session = game.app, game.session
+    app, session = game.app, game.kraty
     app.select_named("quest")
     _frames(game, 8)
     quest = _quest(game)
@@ -144,7 +144,7 @@ def test_toasts_and_notices_never_cover_the_quest_buttons(game: Game) -> None:
 def test_sparkles_and_floaters_stay_in_the_play_panel_above_the_progress_label(
     game: Game,
 ) -> None:
-    app, session = game.app, game.session
+    app, session = game.app, game.kraty
     app.select_named("quest")
     session.quest.choose("tap_frenzy")
     _frames(game, 5)
@@ -182,7 +182,7 @@ def test_sparkles_and_floaters_stay_in_the_play_panel_above_the_progress_label(
 
 
 def test_names_shown_are_display_names(game: Game) -> None:
-    app, session = game.app, game.session
+    app, session = game.app, game.kraty
     crate = Grant(
         id="gr_x",
         kind="reward",
@@ -219,7 +219,7 @@ def test_names_shown_are_display_names(game: Game) -> None:
 
 
 def test_the_live_board_is_the_selected_events_board(game: Game) -> None:
-    app, session = game.app, game.session
+    app, session = game.app, game.kraty
     app.select_named("quest")
     state = session.state
     tap = state.listing("tap_frenzy")

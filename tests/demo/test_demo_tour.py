@@ -15,7 +15,7 @@ from pathlib import Path
 import pygame
 import pytest
 
-from demo_game.screens.debug_ops import RUN_ALL
+from demo_game.kraty.debug import RUN_ALL
 from demo_game.tour import MOMENTS_DIR, SCREENSHOT_NAMES
 from tests.support.demo_tour import TourRun
 

@@ -1,12 +1,16 @@
-"""The feature table of ``docs/features.md``: every official v0.24.0 method is
-listed, every Python name resolves on the SDK, every named test exists. No network: the
-``Kraty`` instance uses a dummy key and an in-memory secret store and is never called."""
+"""The feature tables of ``docs/features.md``: every official v0.24.0 method is listed,
+every Python name resolves on the SDK, every named test exists.
+
+The operations table is the one the docs build makes from the SDK's declarations
+(``scripts/operations.py``); the rest is written by hand. No network: the ``Kraty``
+instance uses a dummy key and an in-memory secret store and is never called."""
 
 from __future__ import annotations
 
 import ast
 import functools
 import importlib
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +19,25 @@ from typing import Any
 import pytest
 
 from kraty_pygame.sdk import InMemorySecretStore, Kraty
-from tests.support.paths import REPO_ROOT
 
-REPO = REPO_ROOT
+REPO = Path(__file__).resolve().parents[2]
 FEATURES = REPO / "docs" / "features.md"
 HEADER = "| Area | Official SDK (v0.24.0) | Python name | Test |"
 
-# The official SDK's surface at v0.24.0 by its Python names (docs/api-notes.md lists the
-# names that differ), written out independently of the table so a dropped row is noticed.
+
+def load_operations_script() -> Any:
+    """``scripts/operations.py`` (the docs hook and the typed-proxy generator)."""
+    spec = importlib.util.spec_from_file_location(
+        "kraty_operations", REPO / "scripts" / "operations.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The official surface at v0.24.0 (the official SDKs' method lists at that tag),
+# written out independently of the tables so a dropped row is noticed.
 EXPECTED = {
     "kraty_pygame.sdk.Kraty",
     "kraty_pygame.sdk.Kraty.connect_as_player",
@@ -137,19 +152,36 @@ def _unquote(cell: str) -> str:
     return cell.strip().strip("`").strip()
 
 
+def table_rows(markdown: str) -> tuple[Row, ...]:
+    """The rows of every table whose header starts with :data:`HEADER`."""
+    lines = markdown.splitlines()
+    found: list[Row] = []
+    starts = [i for i, line in enumerate(lines) if line.startswith(HEADER)]
+    assert starts, "no feature table"  # the header changed
+    for start in starts:
+        width = len(_cells(lines[start]))
+        for line in lines[start + 2 :]:
+            if not line.startswith("|"):
+                break
+            cells = _cells(line)
+            assert len(cells) == width, f"a row needs {width} cells: {line!r}"
+            found.append(Row(cells[0], cells[1], _unquote(cells[2]), cells[3]))
+    return tuple(found)
+
+
 @functools.cache
 def rows() -> tuple[Row, ...]:
-    """The rows of the table whose header is exactly :data:`HEADER`."""
-    lines = FEATURES.read_text(encoding="utf-8").splitlines()
-    start = lines.index(HEADER)  # ValueError (test failure) when the header changed
-    found: list[Row] = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        cells = _cells(line)
-        assert len(cells) == 4, f"a row needs 4 cells: {line!r}"
-        found.append(Row(cells[0], cells[1], _unquote(cells[2]), _unquote(cells[3])))
-    return tuple(found)
+    """The rows of the features page as the docs build renders it."""
+    page = load_operations_script().render_features(FEATURES.read_text(encoding="utf-8"))
+    return table_rows(page)
+
+
+def test_both_tables_are_on_the_page() -> None:
+    page = FEATURES.read_text(encoding="utf-8")
+    script = load_operations_script()
+    assert page.count(script.PLACEHOLDER) == 1
+    assert script.TABLE_HEADER.startswith(HEADER)
+    assert len(table_rows(page)) < len(rows())  # the operations were filled in
 
 
 @pytest.fixture(scope="module")
@@ -214,11 +246,13 @@ def test_python_name_resolves(row: Row, kraty: Kraty) -> None:
 
 @pytest.mark.parametrize("row", rows(), ids=lambda row: row.python_name)
 def test_named_test_exists(row: Row) -> None:
-    path_text, sep, name = row.test.partition("::")
-    assert sep and path_text.startswith("tests/") and path_text.endswith(".py"), row.test
-    path = REPO / path_text
-    assert path.is_file(), f"{row.test}: no such file"
-    assert name.split("[", 1)[0] in _test_names(path), f"{row.test}: no such test"
+    for cell in row.test.split("<br>"):
+        ref = _unquote(cell)
+        path_text, sep, name = ref.partition("::")
+        assert sep and path_text.startswith("tests/") and path_text.endswith(".py"), ref
+        path = REPO / path_text
+        assert path.is_file(), f"{ref}: no such file"
+        assert name.split("[", 1)[0] in _test_names(path), f"{ref}: no such test"
 
 
 def test_resolve_rejects_unknown_names(kraty: Kraty) -> None:

@@ -1,94 +1,61 @@
-"""One bounded, abortable HTTP try (the transport's retry loop calls it), and stream opening."""
+"""One bounded, abortable HTTP try: a whole request, or the opening of a stream."""
 
 from __future__ import annotations
 
 import http.client
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Final
 
 import requests
-from requests.exceptions import (
-    ConnectTimeout,
-    InvalidHeader,
-    InvalidSchema,
-    InvalidURL,
-    MissingSchema,
-    RequestException,
-    URLRequired,
-)
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NameResolutionError,
-    NewConnectionError,
-)
-from urllib3.exceptions import (
-    TimeoutError as Urllib3Timeout,
-)
+from requests import exceptions as rq
+from urllib3 import exceptions as u3
 
-from kraty_pygame.sdk._envelope import api_error_from_body
-from kraty_pygame.sdk.errors import (
-    KratyApiError,
-    KratyCancelledError,
-    KratyConfigError,
-    KratyNetworkError,
-    KratyProtocolError,
-    KratyTimeoutError,
-)
+from kraty_pygame.sdk.errors import KratyConfigError, KratyProtocolError
 from kraty_pygame.sdk.http.abort import CANCELLED, TIMED_OUT, CallScope, DeadlineWatchdog, running
 
-__all__ = ["NETWORK_ERRORS", "Outcome", "Reply", "TryRunner", "is_connect_failure", "open_stream"]
+__all__ = ["NETWORK_ERRORS", "Outcome", "TryRunner", "is_connect_failure"]
 
-NETWORK_ERRORS: Final = (RequestException, HTTPError, http.client.HTTPException, OSError)
+NETWORK_ERRORS: Final = (rq.RequestException, u3.HTTPError, http.client.HTTPException, OSError)
 """Everything the HTTP stack raises for a failed exchange (never let one escape)."""
-CONFIG_ERRORS: Final = (InvalidURL, InvalidHeader, InvalidSchema, MissingSchema, URLRequired)
-"""Request-building errors: a programming/configuration mistake, never retried."""
-_NOT_SENT: Final = (ConnectTimeout, NewConnectionError, ConnectTimeoutError, NameResolutionError)
-_CHUNK: Final = 65536
-
-
-@dataclass(slots=True)
-class Reply:
-    """A complete HTTP response."""
-
-    status: int
-    body: bytes
-    retry_after: str | None
+_CONFIG_ERRORS: Final = (rq.InvalidURL, rq.InvalidHeader, rq.InvalidSchema, rq.MissingSchema)
+_NOT_SENT: Final = (
+    rq.ConnectTimeout,
+    u3.NewConnectionError,
+    u3.ConnectTimeoutError,
+    u3.NameResolutionError,
+    ConnectionRefusedError,
+)
 
 
 @dataclass(slots=True)
 class Outcome:
-    """How one try ended: a reply, or a failure (``sent``: the request may have left)."""
+    """How one try ended: an answer (``status``; ``response`` for an open stream) or a
+    ``failure`` (``sent``: the request may have left; ``timed_out``/``cancelled``: why)."""
 
-    reply: Reply | None
-    failure: BaseException | None
-    sent: bool
-    timed_out: bool
-    cancelled: bool
-    duration_ms: float
+    status: int | None = None
+    body: bytes = b""
+    retry_after: str | None = None
+    failure: BaseException | None = None
+    sent: bool = True
+    timed_out: bool = False
+    cancelled: bool = False
+    duration_ms: float = 0.0
+    response: requests.Response | None = None
 
 
 class _Cut(OSError):
     """The try was aborted under the exchange (what arrived may be cut short)."""
 
 
+@dataclass(slots=True)
 class TryRunner:
     """Runs single tries on a session, under the watchdog's deadline."""
 
-    def __init__(
-        self,
-        session: requests.Session,
-        watchdog: DeadlineWatchdog,
-        max_response_bytes: int,
-        verify: bool | str = True,
-    ) -> None:
-        self.session = session
-        self.watchdog = watchdog
-        self.max_response_bytes = max_response_bytes
-        self.verify = verify  # True, or a CA bundle the environment named
+    session: requests.Session
+    watchdog: DeadlineWatchdog
+    max_response_bytes: int
+    verify: bool | str = True  # or a CA bundle the environment named
 
     def run(
         self,
@@ -99,148 +66,92 @@ class TryRunner:
         headers: dict[str, str],
         *,
         timeout: float,
+        stream_read_timeout: float | None = None,
     ) -> Outcome:
-        """One HTTP try bounded by ``timeout`` seconds and abortable through ``scope``."""
+        """One try bounded by ``timeout`` seconds and abortable through ``scope``.
+
+        With ``stream_read_timeout`` a 2xx answer comes back unread as ``response``
+        once its headers are in (the deadline then ends; ``scope`` can still abort it).
+
+        Raises:
+            KratyProtocolError: a 2xx body over ``max_response_bytes``.
+            KratyConfigError: the request cannot be built.
+        """
         if not scope.begin():
-            return Outcome(None, _Cut("call aborted before the try"), False, False, True, 0.0)
+            return Outcome(failure=_Cut("call aborted"), sent=False, cancelled=True)
         started = time.perf_counter()
-        reply = failure = None
+        done = Outcome()
         try:
-            with _running(scope, self.watchdog, timeout), self.session.request(
-                method, url, data=payload, headers=headers, timeout=(timeout, timeout),
-                stream=True, allow_redirects=False, verify=self.verify,
-            ) as response:  # fmt: skip
-                scope.attach(None, response.raw)
-                status, retry_after = response.status_code, response.headers.get("retry-after")
-                body = self._read_body(response, scope)
-                if body is None and 200 <= status < 300:
-                    raise KratyProtocolError(
-                        f"response body exceeds max_response_bytes={self.max_response_bytes}; "
-                        "refused",
-                        status=status,
-                    )
-                reply = Reply(status, body or b"", retry_after)  # oversized error page: empty
-        except CONFIG_ERRORS as exc:
+            self.watchdog.watch(scope, timeout)
+            token = running.set(scope)
+            try:
+                response = self.session.request(
+                    method, url, data=payload, headers=headers, stream=True, verify=self.verify,
+                    timeout=(timeout, stream_read_timeout or timeout), allow_redirects=False,
+                )  # fmt: skip
+            finally:
+                running.reset(token)
+            scope.attach(response.raw, raw=True)
+            status = done.status = response.status_code
+            done.retry_after = response.headers.get("retry-after")
+            if stream_read_timeout is not None and 200 <= status < 300:
+                if not scope.arm(None):  # the deadline passed as the headers came in
+                    response.close()
+                    raise _Cut("try aborted")
+                done.response = response  # the caller's now; the scope can still abort it
+                return done
+            with response:
+                done.body = self._read_body(response, scope)
+        except _CONFIG_ERRORS as exc:
             raise KratyConfigError(f"invalid request: {type(exc).__name__}") from exc
         except NETWORK_ERRORS as exc:
-            failure = exc
+            done.failure = exc
         finally:
-            cut = scope.finish()
-        duration_ms = (time.perf_counter() - started) * 1000.0
-        if cut:
-            # The socket was shut under the exchange: http.client takes a connection closed
-            # inside the headers for their end, so even a "200" here is not an answer.
-            reply, failure = None, failure or _Cut("try aborted")
-        if failure is None:
-            return Outcome(reply, None, True, False, False, duration_ms)
+            cut = 0 if done.response is not None else scope.finish()
+            done.duration_ms = (time.perf_counter() - started) * 1000.0
+        if not cut and done.failure is None:
+            return done
+        # A socket shut under the exchange: http.client takes a connection closed inside the
+        # headers for their end, so even a "200" here is not an answer.
+        failure = done.failure or _Cut("try aborted")
         sent = scope.connected if scope.hooked else not is_connect_failure(failure)
-        timed_out = cut == TIMED_OUT or isinstance(failure, requests.Timeout | Urllib3Timeout)
-        return Outcome(None, failure, sent, timed_out, cut == CANCELLED, duration_ms)
+        timed = cut == TIMED_OUT or isinstance(failure, rq.Timeout | u3.TimeoutError)
+        return Outcome(None, b"", None, failure, sent, timed, cut == CANCELLED, done.duration_ms)
 
-    def _read_body(self, response: requests.Response, scope: CallScope) -> bytes | None:
-        """The body, or None when it is larger than the cap."""
+    def _read_body(self, response: requests.Response, scope: CallScope) -> bytes:
+        """The body; empty for an error page over the cap.
+
+        Raises:
+            KratyProtocolError: a 2xx body over the cap.
+        """
         cap = self.max_response_bytes
-        length = response.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > cap:
-            return None
-        chunks: list[bytes] = []
-        total = 0
-        while chunk := response.raw.read(_CHUNK, decode_content=True):
+        length = response.headers.get("content-length") or ""
+        over, total, chunks = length.isdigit() and int(length) > cap, 0, []
+        while not over and (chunk := response.raw.read(65536, decode_content=True)):
             total += len(chunk)
-            if total > cap:
-                return None
+            over = total > cap
             chunks.append(chunk)
             if scope.aborted:
                 raise _Cut("try aborted")
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-@contextmanager
-def _running(scope: CallScope, watchdog: DeadlineWatchdog, timeout: float) -> Iterator[None]:
-    """Within the block, the deadline runs and our connections hand ``scope`` their socket."""
-    watchdog.watch(scope, timeout)
-    token = running.set(scope)
-    try:
-        yield
-    finally:
-        running.reset(token)
-
-
-def open_stream(
-    session: requests.Session,
-    scope: CallScope,
-    watchdog: DeadlineWatchdog,
-    *,
-    url: str,
-    headers: dict[str, str],
-    timeouts: tuple[float, float],
-    path: str,
-    verify: bool | str = True,
-) -> requests.Response:
-    """Open a streaming GET whose socket ``scope.abort()`` can shut down at any time.
-
-    Connect, status line and headers share one deadline (``timeouts[0]``): the read
-    timeout alone would let a server trickling the headers hold the caller forever.
-
-    Raises:
-        KratyApiError: non-2xx (the envelope's code, else ``http_<status>``).
-        KratyNetworkError: connect/headers failed (``KratyCancelledError`` when aborted).
-    """
-    if not scope.begin():
-        raise KratyCancelledError(f"GET {path} cancelled before it started")
-    try:
-        with _running(scope, watchdog, timeouts[0]):
-            response = session.request(
-                "GET", url, headers=headers, stream=True, allow_redirects=False, verify=verify,
-                timeout=timeouts,
-            )  # fmt: skip
-    except CONFIG_ERRORS as exc:
-        scope.finish()
-        raise KratyConfigError(f"invalid request for {path}: {type(exc).__name__}") from exc
-    except NETWORK_ERRORS as exc:
-        raise _stream_failure(scope.finish(), path, timeouts[0], exc) from exc
-    if not scope.arm(None):  # the deadline passed as the headers came in: cut short
-        response.close()
-        raise _stream_failure(scope.finish(), path, timeouts[0], None)
-    scope.attach(None, response.raw)
-    if 200 <= response.status_code < 300:
-        return response
-    watchdog.watch(scope, timeouts[0])  # an error page must not hang the caller either
-    body = b""
-    with suppress(*NETWORK_ERRORS):
-        body = response.raw.read(64 * 1024, decode_content=True) or b""
-    scope.finish()
-    response.close()
-    status = response.status_code
-    error = api_error_from_body(status, body)
-    raise error or KratyApiError(status, f"http_{status}", f"stream refused (status={status})")
-
-
-def _stream_failure(
-    state: int, path: str, timeout: float, cause: BaseException | None
-) -> KratyNetworkError:
-    if state == CANCELLED:
-        return KratyCancelledError(f"GET {path} stream cancelled", original_cause=cause)
-    if state == TIMED_OUT:
-        return KratyTimeoutError(
-            f"GET {path} stream: no response headers within {timeout:g} s", original_cause=cause
-        )
-    name = type(cause).__name__ if cause is not None else "aborted"
-    return KratyNetworkError(f"GET {path} stream failed: {name}", original_cause=cause)
+        if not over:
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if 200 <= response.status_code < 300:
+            raise KratyProtocolError(
+                f"response body exceeds max_response_bytes={cap}; refused",
+                status=response.status_code,
+            )
+        return b""
 
 
 def is_connect_failure(exc: BaseException) -> bool:
     """True when ``exc`` proves the request never left (refused, DNS, connect timeout)."""
     seen: set[int] = set()
     current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    while current is not None and id(current) not in seen and not isinstance(current, _NOT_SENT):
         seen.add(id(current))
-        if isinstance(current, (*_NOT_SENT, ConnectionRefusedError)):
-            return True
-        reason = getattr(current, "reason", None)
-        first = current.args[0] if current.args else None
+        reason, first = getattr(current, "reason", None), (current.args or (None,))[0]
         current = next(
             (e for e in (reason, first) if isinstance(e, BaseException)),
             current.__cause__ or current.__context__,
         )
-    return False
+    return current is not None and isinstance(current, _NOT_SENT)

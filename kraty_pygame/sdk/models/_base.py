@@ -10,7 +10,7 @@ one exact type test per value on the common path), and raises
 (``data.entries[3].score: expected number, got string``) instead of guessing.
 
 No ``from __future__ import annotations`` here: dataclasses-json reads the
-annotations at runtime (STYLE.md §6).
+annotations at runtime.
 """
 
 import dataclasses

@@ -1,4 +1,4 @@
-"""The game catalog: items and currencies (PROTOCOL E15)."""
+"""The game catalog: items and currencies."""
 
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
@@ -48,7 +48,7 @@ class CatalogCurrency(KratyModel):
 
 @dataclass(frozen=True)
 class Catalog(KratyModel):
-    """E15: every item and currency of the game."""
+    """Every item and currency of the game (``catalog.read``)."""
 
     items: List[CatalogItem] = field(default_factory=list)
     currencies: List[CatalogCurrency] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Event listings, attempts and progress (PROTOCOL E2-E4, E22)."""
+"""Event listings, attempts and progress."""
 
 from dataclasses import field
 from datetime import datetime
@@ -112,7 +112,7 @@ class RewardPolicySummary(KratyModel):
 
 @dataclass(frozen=True)
 class EventListing(KratyModel):
-    """One event the player can start now (E2)."""
+    """One event the player can start now (``events.list_for_player``)."""
 
     event_key: str = ""
     name: Union[str, Dict[str, str]] = ""
@@ -162,7 +162,7 @@ class EventListing(KratyModel):
 
 @dataclass(frozen=True)
 class Attempt(KratyModel):
-    """A player's run at an event window (E3/E4)."""
+    """A player's run at an event window."""
 
     id: str = ""
     event_id: str = ""
@@ -205,7 +205,7 @@ class Attempt(KratyModel):
 
 @dataclass(frozen=True)
 class StartAttemptResponse(KratyModel):
-    """E3 success: the attempt, its leaderboard and the window's end."""
+    """What ``events.start`` returns: the attempt, its leaderboard and the window's end."""
 
     attempt: Attempt = field(default_factory=Attempt)
     leaderboard_id: str = ""
@@ -222,7 +222,7 @@ class MilestoneFired(KratyModel):
 
 @dataclass(frozen=True)
 class ProgressResponse(KratyModel):
-    """E4 success: the updated attempt and the milestones this update fired."""
+    """What ``events.progress`` returns: the attempt and the milestones this update fired."""
 
     attempt: Attempt = field(default_factory=Attempt)
     milestones_fired: List[MilestoneFired] = field(default_factory=list)
@@ -230,7 +230,7 @@ class ProgressResponse(KratyModel):
 
 @dataclass(frozen=True)
 class FinishAttemptResponse(KratyModel):
-    """E22 success: the ended attempt and ``outcome`` (``completed`` or ``expired``)."""
+    """What ``events.finish`` returns: the attempt and ``outcome`` (``completed``/``expired``)."""
 
     attempt: Attempt = field(default_factory=Attempt)
     outcome: str = ""

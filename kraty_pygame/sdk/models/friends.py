@@ -1,4 +1,4 @@
-"""Friends, presence and gifting DTOs (PROTOCOL.md E25-E36, E41-E45).
+"""Friends, presence and gifting DTOs.
 
 ``display_identity`` on these DTOs is the identity to show for that player (the
 display identity, or the anonymized one when the player never set a name).
@@ -35,7 +35,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class FriendCode(KratyModel):
-    """E25: the player's own friend code (6 characters, stable forever)."""
+    """The player's own friend code (6 characters, stable forever)."""
 
     friend_code: str = ""
     display_identity: Optional[PlayerIdentity] = None
@@ -44,7 +44,7 @@ class FriendCode(KratyModel):
 
 @dataclass(frozen=True)
 class PlayerPresence(KratyModel):
-    """E26: the caller's presence after a heartbeat."""
+    """The caller's presence after a heartbeat."""
 
     online: bool = False
     last_active_at: Optional[str] = None
@@ -58,7 +58,7 @@ class PlayerPresence(KratyModel):
 
 @dataclass(frozen=True)
 class Friend(KratyModel):
-    """E27: a friend with presence; ``gift_cooldown_until`` is set while a gift to them
+    """A friend with presence; ``gift_cooldown_until`` is set while a gift to them
     would be refused (v0.24.0+, None when they can be gifted now or gifting is off)."""
 
     external_player_id: str = ""
@@ -92,7 +92,7 @@ class FriendPlayer(KratyModel):
 
 @dataclass(frozen=True)
 class FriendRequest(KratyModel):
-    """E29: a pending request; ``direction`` is ``incoming`` or ``outgoing``."""
+    """A pending request; ``direction`` is ``incoming`` or ``outgoing``."""
 
     request_id: str = ""
     direction: str = ""
@@ -107,7 +107,7 @@ class FriendRequest(KratyModel):
 
 @dataclass(frozen=True)
 class FriendRequests(KratyModel):
-    """E29: pending requests both ways."""
+    """Pending requests both ways."""
 
     incoming: List[FriendRequest] = field(default_factory=list)
     outgoing: List[FriendRequest] = field(default_factory=list)
@@ -115,7 +115,7 @@ class FriendRequests(KratyModel):
 
 @dataclass(frozen=True)
 class FriendSearchResult(KratyModel):
-    """E28: a player found by name, id or friend code.
+    """A player found by name, id or friend code.
 
     ``relationship``: ``none``, ``friends``, ``request_incoming`` or ``request_outgoing``.
     """
@@ -128,8 +128,9 @@ class FriendSearchResult(KratyModel):
 
 @dataclass(frozen=True)
 class SendFriendRequestResult(KratyModel):
-    """E30: ``status`` ``pending`` (``request`` set) or ``accepted`` (``friend`` set: they
-    had already asked you, so both requests became a friendship)."""
+    """What ``friends.add`` returns: ``status`` ``pending`` (``request`` set) or
+    ``accepted`` (``friend`` set: they had already asked you, so both requests became
+    a friendship)."""
 
     status: str = ""
     request: Optional[FriendRequest] = None
@@ -143,7 +144,7 @@ class SendFriendRequestResult(KratyModel):
 
 @dataclass(frozen=True)
 class BlockedPlayer(KratyModel):
-    """E35/E36: a player you blocked."""
+    """A player you blocked."""
 
     external_player_id: str = ""
     display_identity: Optional[PlayerIdentity] = None
@@ -152,7 +153,7 @@ class BlockedPlayer(KratyModel):
 
 @dataclass(frozen=True)
 class GiftableResource(KratyModel):
-    """E41: something friends may gift each other (``type`` ``currency`` or ``item``)."""
+    """Something friends may gift each other (``type`` ``currency`` or ``item``)."""
 
     type: str = ""
     key: str = ""
@@ -166,7 +167,7 @@ class GiftableResource(KratyModel):
 
 @dataclass(frozen=True)
 class GiftCatalog(KratyModel):
-    """E41: the game's gifting rules and what may be gifted.
+    """The game's gifting rules and what may be gifted.
 
     ``daily_send_limit`` is None when unlimited; ``sent_today`` counts the caller's gifts.
     """
@@ -180,7 +181,7 @@ class GiftCatalog(KratyModel):
 
 @dataclass(frozen=True)
 class Gift(KratyModel):
-    """E42-E45: a gift; the recipient's pending grant ``grant_id`` pays it out on claim.
+    """A gift; the recipient's pending grant ``grant_id`` pays it out on claim.
 
     ``direction`` is ``incoming`` (inbox) or ``outgoing`` (sent); ``player`` is the
     other side. ``status``: ``pending``, ``claimed``, ``expired`` or ``failed``.

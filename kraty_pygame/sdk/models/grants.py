@@ -1,4 +1,4 @@
-"""Grants, crate openings and the reward entries they carry (PROTOCOL E7-E9, §5.3).
+"""Grants, crate openings and the reward entries they carry.
 
 Reward entries live here because a grant's ``contents`` is made of them; event
 listings (``models/events.py``) reuse the same types for their reward previews.
@@ -73,7 +73,7 @@ class GrantContents(KratyModel):
 
 @dataclass(frozen=True)
 class Grant(KratyModel):
-    """A reward or crate grant (E7). ``kind == "crate"`` must be opened, rewards claimed."""
+    """A reward or crate grant. ``kind == "crate"`` must be opened, rewards claimed."""
 
     id: str = ""
     kind: str = ""
@@ -115,7 +115,8 @@ class Grant(KratyModel):
 
 @dataclass(frozen=True)
 class OpenCrateResponse(KratyModel):
-    """E9: the crate (now claimed) and its rolled contents, a new pending reward grant."""
+    """What ``grants.open`` returns: the crate (now claimed) and its rolled contents (a new
+    pending reward grant)."""
 
     crate: Grant = field(default_factory=Grant)
     contents: Grant = field(default_factory=Grant)

@@ -1,4 +1,4 @@
-"""Player identity and metadata DTOs (PROTOCOL.md E23, E24).
+"""Player identity and metadata DTOs.
 
 ``players.set_identity`` / ``get_identity`` / ``get_anonymized_identity`` return one
 :class:`~kraty_pygame.sdk.models.players.PlayerIdentity`; the whole answer (both
@@ -21,8 +21,8 @@ __all__ = ["PlayerIdentities", "PlayerMetadata"]
 
 @dataclass(frozen=True)
 class PlayerIdentities(KratyModel):
-    """E23: the display identity (what the player chose; None until set) and the
-    anonymized identity (the immutable synthetic-pool one).
+    """Both identities of a player: the display identity (what the player chose; None
+    until set) and the anonymized identity (the immutable synthetic-pool one).
 
     ``external_player_id`` is only on the PUT answer.
     """
@@ -34,7 +34,7 @@ class PlayerIdentities(KratyModel):
 
 @dataclass(frozen=True)
 class PlayerMetadata(KratyModel):
-    """E24: the player's metadata after a replace or a merge."""
+    """The player's metadata after a replace or a merge."""
 
     external_player_id: str = ""
     metadata: Dict[str, Any] = field(default_factory=dict)

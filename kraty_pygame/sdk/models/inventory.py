@@ -1,4 +1,4 @@
-"""Inventory holdings, item consumption and live inventory events (PROTOCOL E11-E12, E39)."""
+"""Inventory holdings, item consumption and live inventory events."""
 
 from dataclasses import field
 from enum import StrEnum
@@ -39,7 +39,7 @@ class PlayerItemHolding(KratyModel):
 
 @dataclass(frozen=True)
 class ConsumeItemResult(KratyModel):
-    """E12 success: ``quantity`` left after the consume; ``applied`` is False on a replay."""
+    """What ``inventory.consume`` returns: ``quantity`` left; ``applied`` is False on a replay."""
 
     item_key: str = ""
     quantity: int = 0
@@ -70,12 +70,12 @@ class ConsumeItemInput:
 
 @dataclass(frozen=True)
 class InventoryList(KratyModel):
-    """The E11 wrapper ``{"items": [...]}``; ``inventory.list`` returns ``items``."""
+    """The wrapper ``{"items": [...]}``; ``inventory.list`` returns ``items``."""
 
     items: List[PlayerItemHolding] = field(default_factory=list)
 
 
-# --- live inventory (E39, v0.20.0+) ------------------------------------------------------
+# --- live inventory (v0.20.0+) -----------------------------------------------------------
 
 
 class InventoryStreamKind(StrEnum):

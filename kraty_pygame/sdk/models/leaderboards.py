@@ -1,8 +1,8 @@
 """Leaderboard DTOs: per-event boards, keyed boards and typed live-stream events.
 
-Per-event (window / session) boards are ``EventLeaderboard`` (PROTOCOL E5/E5', the
-seed's ``Leaderboard``); keyed cross-event boards are ``Leaderboard`` (E16-E20).
-Stream events (E6/E6') arrive as ``LeaderboardStreamEvent(kind, data)`` with
+Per-event (window / session) boards are ``EventLeaderboard`` (the original SDK's
+``Leaderboard``); keyed cross-event boards are ``Leaderboard``. Live stream events
+arrive as ``LeaderboardStreamEvent(kind, data)`` with
 ``data`` decoded into the model of its kind.
 """
 
@@ -101,7 +101,7 @@ class LeaderboardEntry(KratyModel):
 
 @dataclass(frozen=True)
 class EventLeaderboard(KratyModel):
-    """A per-event-window (or per-session) board, read by UUID (E5')."""
+    """A per-event-window (or per-session) board, read by UUID."""
 
     leaderboard_id: str = ""
     mode: str = ""
@@ -115,7 +115,7 @@ class EventLeaderboard(KratyModel):
 
 @dataclass(frozen=True)
 class Leaderboard(KratyModel):
-    """A keyed cross-event board (E16, E19).
+    """A keyed cross-event board (``leaderboards.read`` and ``leaderboards.join``).
 
     ``leaderboard_id`` also accepts the pre-v0.10.0 field ``sharedLeaderboardId``.
     ``segment`` is ``None`` or ``""`` for unsegmented boards.
@@ -164,7 +164,7 @@ class LeaderboardPeriod(KratyModel):
 
 @dataclass(frozen=True)
 class LeaderboardPeriods(KratyModel):
-    """Past periods of a keyed board, newest first (E17)."""
+    """Past periods of a keyed board, newest first (``leaderboards.list_periods``)."""
 
     key: str = ""
     leaderboard_id: str = ""
@@ -179,7 +179,7 @@ class LeaderboardPeriods(KratyModel):
 
 @dataclass(frozen=True)
 class LeaderboardScoreResult(KratyModel):
-    """Result of ``submit_score`` (E18); ``rank`` is None when not (yet) ranked."""
+    """Result of ``submit_score``; ``rank`` is None when not (yet) ranked."""
 
     leaderboard_id: str = ""
     score: float = 0.0
@@ -198,7 +198,7 @@ class BoardSegment(KratyModel):
 
 @dataclass(frozen=True)
 class BoardStandings(KratyModel):
-    """Multi-segment standings of a keyed board (E20)."""
+    """Multi-segment standings of a keyed board (``leaderboards.standings``)."""
 
     key: str = ""
     leaderboard_id: str = ""
@@ -215,7 +215,7 @@ class BoardStandings(KratyModel):
             object.__setattr__(self, "leaderboard_id", self.shared_leaderboard_id)
 
 
-# --- live stream (E6 / E6') -------------------------------------------------------
+# --- live stream ------------------------------------------------------------------
 
 
 class LeaderboardStreamKind(StrEnum):

@@ -1,4 +1,4 @@
-"""Lobbies of lobby-matched events (PROTOCOL E10)."""
+"""Lobbies of lobby-matched events."""
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional

@@ -1,4 +1,4 @@
-"""Player DTOs: registration (E1) and the public identity (E23)."""
+"""Player DTOs: registration and the public identity."""
 
 from dataclasses import field
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""Server time (PROTOCOL.md E37) and the client's clock synchronisation record."""
+"""Server time and the client's clock synchronisation record."""
 
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Optional
@@ -15,7 +15,7 @@ __all__ = ["ServerTime", "TimeSync"]
 
 @dataclass(frozen=True)
 class ServerTime(KratyModel):
-    """E37: the server clock when it answered.
+    """The server clock when it answered (``get_server_time``).
 
     ``local`` is the wall time in ``timezone`` without an offset
     (``YYYY-MM-DDTHH:MM:SS``); ``offset_minutes`` is that zone's UTC offset then.

@@ -1,4 +1,4 @@
-"""Wallet holdings, debits and progression (PROTOCOL E13-E14, E40)."""
+"""Wallet holdings, debits and progression."""
 
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
@@ -33,7 +33,7 @@ class PlayerWalletHolding(KratyModel):
 
 @dataclass(frozen=True)
 class DebitWalletResult(KratyModel):
-    """E14 success: ``balance`` after the debit; ``applied`` is False on a replay."""
+    """What ``wallet.debit`` returns: ``balance`` left; ``applied`` is False on a replay."""
 
     economy_key: str = ""
     balance: int = 0
@@ -64,7 +64,7 @@ class DebitWalletInput:
 
 @dataclass(frozen=True)
 class WalletList(KratyModel):
-    """The E13 wrapper ``{"wallet": [...]}``; ``wallet.list`` returns ``wallet``."""
+    """The wrapper ``{"wallet": [...]}``; ``wallet.list`` returns ``wallet``."""
 
     wallet: List[PlayerWalletHolding] = field(default_factory=list)
 
@@ -83,7 +83,7 @@ class DerivedProgress(KratyModel):
 
 @dataclass(frozen=True)
 class ProgressWalletResult(KratyModel):
-    """E40 success (``wallet.progress``): ``balance`` after the move, the derived resources.
+    """What ``wallet.progress`` returns: ``balance`` after the move, the derived resources.
 
     ``applied`` is False on an idempotent replay.
     """

@@ -58,6 +58,41 @@ class ResourceClient:
             path += "/" + encode_segment(segment)
         return path
 
+    def _route(self, as_: str | None = None, /, **values: str) -> tuple[str, str]:
+        """The HTTP method and path of the running operation, from its declaration.
+
+        ``{player}`` in the declared path is the player of ``as_`` (or the active
+        player, see :meth:`_player_path`); every other ``{name}`` is ``values[name]``,
+        percent-encoded.
+
+        Raises:
+            RuntimeError: called outside a declared operation.
+            TypeError: a value is missing, or one was given that the path does not use.
+        """
+        ctx = current_call()
+        if ctx is None:
+            raise RuntimeError("_route() runs only inside a declared operation")
+        op = ctx.operation
+        if not op.path:
+            raise RuntimeError(f"{op.name} declares no HTTP route")
+        segments = op.path.strip("/").split("/")
+        unused = set(values)
+        filled: list[str] = []
+        for segment in segments:
+            if segment.startswith("{") and segment.endswith("}") and segment != PLAYER_SLOT:
+                name = segment[1:-1]
+                if name not in values:
+                    raise TypeError(f"{op.name}: no value for {segment} in {op.path}")
+                unused.discard(name)
+                filled.append(values[name])
+            else:
+                filled.append(segment)
+        if unused:
+            raise TypeError(f"{op.name}: {sorted(unused)} not in {op.path}")
+        if segments[:2] == ["players", PLAYER_SLOT]:
+            return op.method, self._player_path(as_, *filled[2:])
+        return op.method, self._sdk_path(*filled)
+
     @staticmethod
     def _sdk_path(*segments: str) -> str:
         """``/sdk/v1/{seg}/...`` with every segment percent-encoded."""

@@ -1,4 +1,4 @@
-"""``kraty.catalog``: the game's items and currencies (PROTOCOL E15)."""
+"""``kraty.catalog``: the game's items and currencies."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["CatalogClient"]
 class CatalogClient(ResourceClient):
     """Read the catalog of the game the API key belongs to (no player needed)."""
 
-    @operation("catalog", write=False)
+    @operation("catalog", write=False, http="GET /catalog", official="catalog.read()")
     def read(self) -> Catalog:
         """Every item and currency definition."""
-        return self._client.request_decoded("GET", self._sdk_path("catalog"), Catalog.from_wire)
+        return self._client.request_decoded(*self._route(), Catalog.from_wire)

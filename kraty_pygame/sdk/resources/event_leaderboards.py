@@ -1,7 +1,7 @@
-"""``kraty.event_leaderboards``: per-event boards by id (PROTOCOL E5', E6', E21, §5.4).
+"""``kraty.event_leaderboards``: per-event boards by id: read, join, live stream.
 
 These are the seed's ``leaderboards.read`` / ``live`` (the platform moved them to
-``/sdk/v1/event-leaderboards`` in v0.4.1, PROTOCOL §6.3).
+``/sdk/v1/event-leaderboards`` in v0.4.1; see docs/seed-names.md).
 """
 
 from __future__ import annotations
@@ -47,7 +47,12 @@ class EventLeaderboardsClient(ResourceClient):
     finalization: FinalizationTracker | None = None
     """Set by the facade: live ``finalized`` events and joins are reported to it."""
 
-    @operation("event_leaderboards", write=False)
+    @operation(
+        "event_leaderboards",
+        write=False,
+        http="GET /event-leaderboards/{leaderboard_id}",
+        official="leaderboards.read(id, {options}) (seed) / eventLeaderboards.read (v0.4.1)",
+    )
     def read(
         self,
         leaderboard_id: str,
@@ -74,11 +79,15 @@ class EventLeaderboardsClient(ResourceClient):
             query["externalId"] = external_id or self._identity.ensure().external_player_id
         elif external_id is not None:
             query["externalId"] = external_id
-        path = self._sdk_path("event-leaderboards", leaderboard_id)
-        data = self._client.request_data("GET", path, query=query)
+        data = self._client.request_data(*self._route(leaderboard_id=leaderboard_id), query=query)
         return EventLeaderboard.from_wire(data, "data")
 
-    @operation("event_leaderboards", write=True)
+    @operation(
+        "event_leaderboards",
+        write=True,
+        http="POST /players/{player}/event-leaderboards/{leaderboard_id}/join",
+        official="eventLeaderboards.join(id, {limit, as}) (v0.6)",
+    )
     def join(
         self, leaderboard_id: str, *, limit: int | None = None, as_: str | None = None
     ) -> EventLeaderboard:
@@ -89,9 +98,11 @@ class EventLeaderboardsClient(ResourceClient):
         Raises:
             KratyApiError: ``is_conflict`` (409) once the window has finalized.
         """
-        path = self._player_path(as_, "event-leaderboards", leaderboard_id, "join")
         board = self._client.request_decoded(
-            "POST", path, EventLeaderboard.from_wire, body={}, query={"limit": limit}
+            *self._route(as_, leaderboard_id=leaderboard_id),
+            EventLeaderboard.from_wire,
+            body={},
+            query={"limit": limit},
         )
         if self.finalization is not None:
             try:
@@ -102,7 +113,13 @@ class EventLeaderboardsClient(ResourceClient):
                 )
         return board
 
-    @operation("event_leaderboards", write=False)
+    @operation(
+        "event_leaderboards",
+        write=False,
+        stream=True,
+        http="GET /event-leaderboards/{leaderboard_id}/stream",
+        official="leaderboards.live(id) (seed) / eventLeaderboards.live",
+    )
     def live(
         self,
         leaderboard_id: str,
@@ -126,7 +143,7 @@ class EventLeaderboardsClient(ResourceClient):
             KratyNetworkError: the connection could not be made.
         """
 
-        path = self._sdk_path("event-leaderboards", leaderboard_id, "stream")
+        _, path = self._route(leaderboard_id=leaderboard_id)
         token = CancelToken()  # cancel() also aborts a connect in progress
 
         def open_response() -> requests.Response:
@@ -150,7 +167,13 @@ class EventLeaderboardsClient(ResourceClient):
         )
         return stream.connect()
 
-    @operation("event_leaderboards", write=False)
+    @operation(
+        "event_leaderboards",
+        write=False,
+        stream=True,
+        http="GET /event-leaderboards/{leaderboard_id}/stream",
+        official="eventLeaderboards.subscribe(id, …) (v0.2)",
+    )
     def subscribe(
         self,
         leaderboard_id: str,
@@ -161,7 +184,7 @@ class EventLeaderboardsClient(ResourceClient):
         reconnect: ReconnectPolicy | None = None,
         on_state: Callable[[StreamStateChange], None] | None = None,
     ) -> Subscription:
-        """Live view = the stream plus a background snapshot poll, de-duplicated (PROTOCOL §5.4).
+        """Live view = the stream plus a background snapshot poll, de-duplicated.
 
         The poll runs at once and then ``poll_interval`` seconds after each read (0 turns
         it off); each read becomes one synthetic ``score_update`` per entry, so bots move

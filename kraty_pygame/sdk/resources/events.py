@@ -1,4 +1,4 @@
-"""``kraty.events``: list, start, progress and finish event attempts (PROTOCOL E2-E4, E22)."""
+"""``kraty.events``: list, start, progress and finish event attempts."""
 
 from __future__ import annotations
 
@@ -69,20 +69,32 @@ def progress_input(
 class EventsClient(ResourceClient):
     """Event attempts of the active player (or of ``as_``)."""
 
-    # sdk-leaderboards: set by the facade; records the attempt's board for finalization
-    # catch-up (PROTOCOL 5.6). Called as (as_, event_key, leaderboard_id); never raises.
+    # Set by the facade: records the attempt's board so that a board which ends while
+    # the game is away is still reported (docs/leaderboards.md). Called as
+    # (as_, event_key, leaderboard_id); never raises.
     on_started: Callable[[str | None, str, str], None] | None = None
 
-    @operation("events", write=False)
+    @operation(
+        "events",
+        write=False,
+        http="GET /players/{player}/events",
+        official="events.listForPlayer({as})",
+    )
     def list_for_player(self, *, as_: str | None = None) -> list[EventListing]:
         """Events whose current window the player can start now.
 
         Args:
             as_: address this player id instead of the active player (tooling).
         """
-        return self._client.request_decoded("GET", self._player_path(as_, "events"), _listings)
+        return self._client.request_decoded(*self._route(as_), _listings)
 
-    @operation("events", write=True, durable=True)
+    @operation(
+        "events",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/events/{event_key}/start",
+        official="events.start(eventKey, {playerContext, as})",
+    )
     def start(
         self,
         event_key: str,
@@ -108,17 +120,23 @@ class EventsClient(ResourceClient):
         if player_context is not None:
             body["playerContext"] = dict(player_context)
         started = self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "events", event_key, "start"),
+            *self._route(as_, event_key=event_key),
             StartAttemptResponse.from_wire,
             body=body,
             idempotency_key=idempotency_key,
         )
-        if self.on_started is not None:  # sdk-leaderboards: finalization catch-up membership
+        if self.on_started is not None:
             self.on_started(as_, event_key, started.leaderboard_id)
         return started
 
-    @operation("events", write=True, durable=True)
+    @operation(
+        "events",
+        write=True,
+        durable=True,
+        merge=True,
+        http="POST /players/{player}/events/{event_key}/attempts/{attempt_id}/progress",
+        official="events.progress(eventKey, attemptId, input, {as})",
+    )
     def progress(
         self,
         event_key: str,
@@ -151,14 +169,19 @@ class EventsClient(ResourceClient):
             input, mode=mode, metric_value=metric_value, metrics=metrics, occurred_at=occurred_at
         )
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "events", event_key, "attempts", attempt_id, "progress"),
+            *self._route(as_, event_key=event_key, attempt_id=attempt_id),
             ProgressResponse.from_wire,
             body=input.to_body(),
             idempotency_key=idempotency_key or input.idempotency_key,
         )
 
-    @operation("events", write=True, durable=True)
+    @operation(
+        "events",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/events/{event_key}/attempts/{attempt_id}/finish",
+        official="events.finish(eventKey, attemptId) (v0.10)",
+    )
     def finish(
         self,
         event_key: str,
@@ -176,8 +199,7 @@ class EventsClient(ResourceClient):
             KratyApiError: ``is_attempt_finished`` (409) when it already ended.
         """
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "events", event_key, "attempts", attempt_id, "finish"),
+            *self._route(as_, event_key=event_key, attempt_id=attempt_id),
             FinishAttemptResponse.from_wire,
             body={},
             idempotency_key=idempotency_key,

@@ -1,4 +1,4 @@
-"""``kraty.friends``: friend codes, presence, friends, requests, blocks and gifts (E25-E45).
+"""``kraty.friends``: friend codes, presence, friends, requests, blocks and gifts.
 
 Every call acts for the active player (or ``as_``) and needs its secret. Reads that
 take ``progression`` add ``{economyKey: balance}`` of those economies (at most 8) to
@@ -84,19 +84,28 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ code and presence
 
-    @operation("friends", write=False)
+    @operation(
+        "friends",
+        write=False,
+        http="GET /players/{player}/friend-code",
+        official="friends.getCode({progression}) (v0.17)",
+    )
     def get_code(
         self, *, progression: Sequence[str] | None = None, as_: str | None = None
     ) -> FriendCode:
-        """E25: your friend code (6 characters, stable forever) to share with others."""
+        """Your friend code (6 characters, stable forever) to share with others."""
         return self._client.request_decoded(
-            "GET",
-            self._player_path(as_, "friend-code"),
+            *self._route(as_),
             FriendCode.from_wire,
             query={"progression": _progression(progression)},
         )
 
-    @operation("friends", write=True)
+    @operation(
+        "friends",
+        write=True,
+        http="POST /players/{player}/presence",
+        official="friends.heartbeat({status}) (v0.17)",
+    )
     def heartbeat(
         self,
         *,
@@ -104,7 +113,7 @@ class FriendsClient(ResourceClient):
         idempotency_key: str | None = None,
         as_: str | None = None,
     ) -> PlayerPresence:
-        """E26: say "I'm here"; send it every ``PRESENCE_HEARTBEAT_INTERVAL`` seconds.
+        """Say "I'm here"; send it every ``PRESENCE_HEARTBEAT_INTERVAL`` seconds.
 
         Args:
             status: a short activity string friends see (``"in_lobby"``); ``None``
@@ -114,8 +123,7 @@ class FriendsClient(ResourceClient):
         if status is not ...:
             body["status"] = status
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "presence"),
+            *self._route(as_),
             PlayerPresence.from_wire,
             body=body,
             idempotency_key=idempotency_key,
@@ -123,19 +131,28 @@ class FriendsClient(ResourceClient):
 
     # ------------------------------------------------------------ reads
 
-    @operation("friends", write=False)
+    @operation(
+        "friends",
+        write=False,
+        http="GET /players/{player}/friends",
+        official="friends.list({progression}) (v0.17)",
+    )
     def list(
         self, *, progression: Sequence[str] | None = None, as_: str | None = None
     ) -> builtins.list[Friend]:
-        """E27: your friends with their presence (``online``, ``status``, ``last_active_at``)."""
+        """Your friends with their presence (``online``, ``status``, ``last_active_at``)."""
         return self._client.request_decoded(
-            "GET",
-            self._player_path(as_, "friends"),
+            *self._route(as_),
             lambda data: _FriendList.from_wire(data).friends,
             query={"progression": _progression(progression)},
         )
 
-    @operation("friends", write=False)
+    @operation(
+        "friends",
+        write=False,
+        http="GET /players/{player}/friends/search",
+        official="friends.search(q, {limit, progression}) (v0.17)",
+    )
     def search(
         self,
         query: str,
@@ -144,43 +161,56 @@ class FriendsClient(ResourceClient):
         progression: Sequence[str] | None = None,
         as_: str | None = None,
     ) -> builtins.list[FriendSearchResult]:
-        """E28: players whose name or id contains ``query``, or whose friend code it is.
+        """Players whose name or id contains ``query``, or whose friend code it is.
 
         Blocked players (either way) are never returned.
         """
         if not isinstance(query, str):
             raise KratyConfigError("query must be a string")
         return self._client.request_decoded(
-            "GET",
-            self._player_path(as_, "friends", "search"),
+            *self._route(as_),
             lambda data: _SearchResults.from_wire(data).results,
             query={"q": query, "limit": limit, "progression": _progression(progression)},
         )
 
-    @operation("friends", write=False)
+    @operation(
+        "friends",
+        write=False,
+        http="GET /players/{player}/friends/requests",
+        official="friends.listRequests({progression}) (v0.17)",
+    )
     def list_requests(
         self, *, progression: Sequence[str] | None = None, as_: str | None = None
     ) -> FriendRequests:
-        """E29: pending requests, ``incoming`` (to accept / decline) and ``outgoing``."""
+        """Pending requests, ``incoming`` (to accept / decline) and ``outgoing``."""
         return self._client.request_decoded(
-            "GET",
-            self._player_path(as_, "friends", "requests"),
+            *self._route(as_),
             FriendRequests.from_wire,
             query={"progression": _progression(progression)},
         )
 
-    @operation("friends", write=False)
+    @operation(
+        "friends",
+        write=False,
+        http="GET /players/{player}/blocks",
+        official="friends.listBlocks() (v0.17)",
+    )
     def list_blocks(self, *, as_: str | None = None) -> builtins.list[BlockedPlayer]:
-        """E35: players you blocked, newest first."""
+        """Players you blocked, newest first."""
         return self._client.request_decoded(
-            "GET",
-            self._player_path(as_, "blocks"),
+            *self._route(as_),
             lambda data: _BlockList.from_wire(data).blocked,
         )
 
     # ------------------------------------------------------------ requests
 
-    @operation("friends", write=True, durable=True)
+    @operation(
+        "friends",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/friends/requests",
+        official="friends.add({friendCode}) or friends.add({externalPlayerId}) (v0.17)",
+    )
     def add(
         self,
         *,
@@ -189,7 +219,7 @@ class FriendsClient(ResourceClient):
         idempotency_key: str | None = None,
         as_: str | None = None,
     ) -> SendFriendRequestResult:
-        """E30: ask a player (by friend code **or** id) to be friends.
+        """Ask a player (by friend code **or** id) to be friends.
 
         If they already asked you, you become friends at once (``is_accepted``).
 
@@ -199,64 +229,85 @@ class FriendsClient(ResourceClient):
             KratyConfigError: neither or both targets given.
         """
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "friends", "requests"),
+            *self._route(as_),
             SendFriendRequestResult.from_wire,
             body=_target(friend_code, external_player_id),
             idempotency_key=idempotency_key,
         )
 
-    @operation("friends", write=True, durable=True)
+    @operation(
+        "friends",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/friends/requests/{request_id}/accept",
+        official="friends.accept(requestId) (v0.17)",
+    )
     def accept(
         self, request_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> Friend:
-        """E31: accept an incoming request; returns the new friend."""
+        """Accept an incoming request; returns the new friend."""
         return self._client.request_decoded(
-            "POST",
-            self._player_path(
-                as_, "friends", "requests", _text("request_id", request_id), "accept"
-            ),
+            *self._route(as_, request_id=_text("request_id", request_id)),
             lambda data: _FriendEnvelope.from_wire(data).friend,
             body={},
             idempotency_key=idempotency_key,
         )
 
-    @operation("friends", write=True, durable=True)
+    @operation(
+        "friends",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/friends/requests/{request_id}/decline",
+        official="friends.decline(requestId) (v0.17)",
+    )
     def decline(
         self, request_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> bool:
-        """E32: decline an incoming request (True when declined)."""
+        """Decline an incoming request (True when declined)."""
         return self._client.request_decoded(
-            "POST",
-            self._player_path(
-                as_, "friends", "requests", _text("request_id", request_id), "decline"
-            ),
+            *self._route(as_, request_id=_text("request_id", request_id)),
             _flag("declined"),
             body={},
             idempotency_key=idempotency_key,
         )
 
-    @operation("friends", write=True, durable=True)
+    @operation(
+        "friends",
+        write=True,
+        durable=True,
+        http="DELETE /players/{player}/friends/requests/{request_id}",
+        official="friends.cancelRequest(requestId) (v0.17)",
+    )
     def cancel_request(self, request_id: str, *, as_: str | None = None) -> bool:
-        """E33: withdraw a request you sent (True when cancelled)."""
+        """Withdraw a request you sent (True when cancelled)."""
         return self._client.request_decoded(
-            "DELETE",
-            self._player_path(as_, "friends", "requests", _text("request_id", request_id)),
+            *self._route(as_, request_id=_text("request_id", request_id)),
             _flag("cancelled"),
         )
 
-    @operation("friends", write=True, durable=True)
+    @operation(
+        "friends",
+        write=True,
+        durable=True,
+        http="DELETE /players/{player}/friends/{external_player_id}",
+        official="friends.remove(externalPlayerId) (v0.17)",
+    )
     def remove(self, external_player_id: str, *, as_: str | None = None) -> bool:
-        """E34: end a friendship (True when removed; 404 ``not_found`` if not friends)."""
+        """End a friendship (True when removed; 404 ``not_found`` if not friends)."""
         return self._client.request_decoded(
-            "DELETE",
-            self._player_path(as_, "friends", _text("external_player_id", external_player_id)),
+            *self._route(as_, external_player_id=_text("external_player_id", external_player_id)),
             _flag("removed"),
         )
 
     # ------------------------------------------------------------ blocks
 
-    @operation("friends", write=True, durable=True)
+    @operation(
+        "friends",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/blocks",
+        official="friends.block(target) (v0.17)",
+    )
     def block(
         self,
         *,
@@ -265,40 +316,54 @@ class FriendsClient(ResourceClient):
         idempotency_key: str | None = None,
         as_: str | None = None,
     ) -> BlockedPlayer:
-        """E36: block a player; ends your friendship and pending requests both ways."""
+        """Block a player; ends your friendship and pending requests both ways."""
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "blocks"),
+            *self._route(as_),
             lambda data: _BlockEnvelope.from_wire(data).blocked,
             body=_target(friend_code, external_player_id),
             idempotency_key=idempotency_key,
         )
 
-    @operation("friends", write=True, durable=True)
+    @operation(
+        "friends",
+        write=True,
+        durable=True,
+        http="DELETE /players/{player}/blocks/{external_player_id}",
+        official="friends.unblock(externalPlayerId) (v0.17)",
+    )
     def unblock(self, external_player_id: str, *, as_: str | None = None) -> bool:
-        """E36: lift a block (True when lifted)."""
+        """Lift a block (True when lifted)."""
         return self._client.request_decoded(
-            "DELETE",
-            self._player_path(as_, "blocks", _text("external_player_id", external_player_id)),
+            *self._route(as_, external_player_id=_text("external_player_id", external_player_id)),
             _flag("unblocked"),
         )
 
     # ------------------------------------------------------------ gifts (v0.24.0)
 
-    @operation("friends", write=False)
+    @operation(
+        "friends",
+        write=False,
+        http="GET /players/{player}/friends/gifts/catalog",
+        official="friends.giftCatalog() (v0.24)",
+    )
     def gift_catalog(self, *, as_: str | None = None) -> GiftCatalog:
-        """E41: what may be gifted, the cooldown and the daily limit.
+        """What may be gifted, the cooldown and the daily limit.
 
         Raises:
             KratyApiError: ``is_gifting_disabled`` for a game without gifting.
         """
         return self._client.request_decoded(
-            "GET",
-            self._player_path(as_, "friends", "gifts", "catalog"),
+            *self._route(as_),
             GiftCatalog.from_wire,
         )
 
-    @operation("friends", write=True, durable=True)
+    @operation(
+        "friends",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/friends/gifts",
+        official="friends.sendGift({to, type, resourceKey, amount, message}) (v0.24)",
+    )
     def send_gift(
         self,
         *,
@@ -311,7 +376,7 @@ class FriendsClient(ResourceClient):
         idempotency_key: str | None = None,
         as_: str | None = None,
     ) -> Gift:
-        """E42: gift a friend (by friend code **or** id); they get a pending grant.
+        """Gift a friend (by friend code **or** id); they get a pending grant.
 
         Raises:
             KratyApiError: ``is_gifting_disabled``; ``is_player_blocked``; ``is_forbidden``
@@ -331,45 +396,57 @@ class FriendsClient(ResourceClient):
         if message is not None:
             body["message"] = message
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "friends", "gifts"),
+            *self._route(as_),
             lambda data: _GiftEnvelope.from_wire(data).gift,
             body=body,
             idempotency_key=idempotency_key,
         )
 
-    @operation("friends", write=False)
+    @operation(
+        "friends",
+        write=False,
+        http="GET /players/{player}/friends/gifts",
+        official="friends.gifts({status, limit}) (v0.24)",
+    )
     def gifts(
         self, *, status: str | None = None, limit: int | None = None, as_: str | None = None
     ) -> builtins.list[Gift]:
-        """E43: gifts you received, newest first (``status="pending"`` for the unclaimed)."""
+        """Gifts you received, newest first (``status="pending"`` for the unclaimed)."""
         return self._client.request_decoded(
-            "GET",
-            self._player_path(as_, "friends", "gifts"),
+            *self._route(as_),
             lambda data: _GiftList.from_wire(data).gifts,
             query={"status": status, "limit": limit},
         )
 
-    @operation("friends", write=False)
+    @operation(
+        "friends",
+        write=False,
+        http="GET /players/{player}/friends/gifts/sent",
+        official="friends.sentGifts({status, limit}) (v0.24)",
+    )
     def sent_gifts(
         self, *, status: str | None = None, limit: int | None = None, as_: str | None = None
     ) -> builtins.list[Gift]:
-        """E44: gifts you sent, newest first."""
+        """Gifts you sent, newest first."""
         return self._client.request_decoded(
-            "GET",
-            self._player_path(as_, "friends", "gifts", "sent"),
+            *self._route(as_),
             lambda data: _GiftList.from_wire(data).gifts,
             query={"status": status, "limit": limit},
         )
 
-    @operation("friends", write=True, durable=True)
+    @operation(
+        "friends",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/friends/gifts/{gift_id}/claim",
+        official="friends.claimGift(giftId) (v0.24)",
+    )
     def claim_gift(
         self, gift_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> Gift:
-        """E45: claim a received gift (its grant pays out); claiming again is harmless."""
+        """Claim a received gift (its grant pays out); claiming again is harmless."""
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "friends", "gifts", _text("gift_id", gift_id), "claim"),
+            *self._route(as_, gift_id=_text("gift_id", gift_id)),
             lambda data: _GiftEnvelope.from_wire(data).gift,
             body={},
             idempotency_key=idempotency_key,

@@ -1,5 +1,5 @@
-"""``kraty.grants``: pending grants, claims, crate openings, ``collect_all`` (E7-E9, §5.3)
-and client self-grants (E38)."""
+"""``kraty.grants``: pending grants, claims, crate openings, ``collect_all`` and
+self-grants."""
 
 from __future__ import annotations
 
@@ -29,14 +29,23 @@ def _grants(data: Any) -> list[Grant]:
 class GrantsClient(ResourceClient):
     """Reward and crate grants of the active player (or of ``as_``)."""
 
-    @operation("grants", write=False)
+    @operation(
+        "grants",
+        write=False,
+        http="GET /players/{player}/pending-grants",
+        official="grants.listPending({as, limit})",
+    )
     def list_pending(self, *, limit: int | None = None, as_: str | None = None) -> list[Grant]:
         """Grants waiting to be claimed or opened, oldest first (server default limit 50)."""
-        return self._client.request_decoded(
-            "GET", self._player_path(as_, "pending-grants"), _grants, query={"limit": limit}
-        )
+        return self._client.request_decoded(*self._route(as_), _grants, query={"limit": limit})
 
-    @operation("grants", write=True, durable=True)
+    @operation(
+        "grants",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/grants/{grant_id}/claim",
+        official="grants.claim(grantId, {as})",
+    )
     def claim(
         self, grant_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> Grant:
@@ -46,14 +55,19 @@ class GrantsClient(ResourceClient):
             KratyApiError: ``is_not_found`` (unknown or expired), ``is_conflict`` (a crate).
         """
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "grants", grant_id, "claim"),
+            *self._route(as_, grant_id=grant_id),
             Grant.from_wire,
             body={},
             idempotency_key=idempotency_key,
         )
 
-    @operation("grants", write=True, durable=True)
+    @operation(
+        "grants",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/crates/{grant_id}/open",
+        official="grants.open(grantId, {as})",
+    )
     def open(
         self, grant_id: str, *, idempotency_key: str | None = None, as_: str | None = None
     ) -> OpenCrateResponse:
@@ -66,14 +80,18 @@ class GrantsClient(ResourceClient):
             KratyApiError: ``is_not_found``, ``is_conflict`` (not a crate).
         """
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "crates", grant_id, "open"),
+            *self._route(as_, grant_id=grant_id),
             OpenCrateResponse.from_wire,
             body={},
             idempotency_key=idempotency_key,
         )
 
-    @operation("grants", write=True)
+    @operation(
+        "grants",
+        write=True,
+        http=None,
+        official="grants.collectAll({as})",
+    )
     def collect_all(self, *, as_: str | None = None) -> CollectAllResult:
         """List pending grants once, open every crate, then claim the rest.
 
@@ -99,7 +117,13 @@ class GrantsClient(ResourceClient):
             processed=len(pending), opened=opened, claimed=claimed, failures=failures
         )
 
-    @operation("grants", write=True, durable=True)
+    @operation(
+        "grants",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/grants",
+        official="grants.grant(input, {as}) (v0.19)",
+    )
     def grant(
         self,
         entries: Sequence[Mapping[str, Any] | RewardEntryPreview],
@@ -110,7 +134,7 @@ class GrantsClient(ResourceClient):
         idempotency_key: str | None = None,
         as_: str | None = None,
     ) -> Grant:
-        """Grant yourself rewards (E38, v0.19.0+): only games with *permissive* inventory.
+        """Grant yourself rewards (v0.19.0+): only games with *permissive* inventory.
 
         ``entries`` use the reward-entry shape (``{"type": "currency", "currencyKey":
         "gold", "amount": 5}``, ``item`` + ``itemKey`` + ``quantity``, ``crate`` +
@@ -131,8 +155,7 @@ class GrantsClient(ResourceClient):
         if metadata is not None:
             body["metadata"] = dict(metadata)
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "grants"),
+            *self._route(as_),
             Grant.from_wire,
             body=body,
             idempotency_key=idempotency_key,

@@ -1,4 +1,4 @@
-"""``kraty.inventory``: list and consume items, live changes (PROTOCOL E11-E12, E39, §5.5)."""
+"""``kraty.inventory``: list and consume items, live changes."""
 
 from __future__ import annotations
 
@@ -28,12 +28,23 @@ def _items(data: Any) -> builtins.list[PlayerItemHolding]:
 class InventoryClient(ResourceClient):
     """Platform-managed inventory of the active player (or of ``as_``)."""
 
-    @operation("inventory", write=False)
+    @operation(
+        "inventory",
+        write=False,
+        http="GET /players/{player}/inventory",
+        official="inventory.list({as})",
+    )
     def list(self, *, as_: str | None = None) -> builtins.list[PlayerItemHolding]:
         """Items held (quantity > 0); empty for studio-managed games. Order is not guaranteed."""
-        return self._client.request_decoded("GET", self._player_path(as_, "inventory"), _items)
+        return self._client.request_decoded(*self._route(as_), _items)
 
-    @operation("inventory", write=True, durable=True)
+    @operation(
+        "inventory",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/inventory/{item_key}/consume",
+        official="inventory.consume(itemKey, input, {as})",
+    )
     def consume(
         self,
         item_key: str,
@@ -60,14 +71,19 @@ class InventoryClient(ResourceClient):
         elif quantity is not None or reason is not None:
             raise TypeError("consume(): pass either a ConsumeItemInput or keyword fields, not both")
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "inventory", item_key, "consume"),
+            *self._route(as_, item_key=item_key),
             ConsumeItemResult.from_wire,
             body=input.to_body(),
             idempotency_key=idempotency_key or input.idempotency_key,
         )
 
-    @operation("inventory", write=False)
+    @operation(
+        "inventory",
+        write=False,
+        stream=True,
+        http="GET /players/{player}/inventory/stream",
+        official="inventory.live({as}) (v0.20)",
+    )
     def live(
         self,
         *,
@@ -89,12 +105,17 @@ class InventoryClient(ResourceClient):
             KratyNetworkError: the connection could not be made.
         """
         player_id = self._player_id(as_)
-        response = self._client.open_stream(
-            self._player_path(player_id, "inventory", "stream"), read_timeout=read_timeout
-        )
+        _, path = self._route(player_id)
+        response = self._client.open_stream(path, read_timeout=read_timeout)
         return InventoryStream(player_id, response, mask=self._client.mask_error)
 
-    @operation("inventory", write=False)
+    @operation(
+        "inventory",
+        write=False,
+        stream=True,
+        http="GET /players/{player}/inventory/stream",
+        official="inventory.watch(handler, {ignoreOwnWrites, onError, as}) (v0.20)",
+    )
     def watch(
         self,
         handler: InventoryHandler,

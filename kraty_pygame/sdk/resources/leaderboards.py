@@ -1,8 +1,8 @@
-"""``kraty.leaderboards``: keyed cross-event boards (PROTOCOL E16-E20).
+"""``kraty.leaderboards``: keyed cross-event boards.
 
 Since v0.4.1 ``/sdk/v1/leaderboards/{key}`` takes a board *key*; per-event boards
 (the seed's ``leaderboards.read(start.leaderboardId)``) are ``event_leaderboards``
-(PROTOCOL §6.3).
+(see docs/seed-names.md).
 """
 
 from __future__ import annotations
@@ -35,7 +35,12 @@ def _keys(progression: Sequence[str] | None) -> list[str] | None:
 class LeaderboardsClient(ResourceClient):
     """Designer-configured boards addressed by key (``"weekly_global"``): periods, segments."""
 
-    @operation("leaderboards", write=False)
+    @operation(
+        "leaderboards",
+        write=False,
+        http="GET /leaderboards/{key}",
+        official="leaderboards.read(key, {…}) (v0.4.1)",
+    )
     def read(
         self,
         key: str,
@@ -72,18 +77,27 @@ class LeaderboardsClient(ResourceClient):
             query["externalId"] = external_id or self._identity.ensure().external_player_id
         elif external_id is not None:
             query["externalId"] = external_id
-        data = self._client.request_data("GET", self._sdk_path("leaderboards", key), query=query)
+        data = self._client.request_data(*self._route(key=key), query=query)
         return Leaderboard.from_wire(data, "data")
 
-    @operation("leaderboards", write=False)
+    @operation(
+        "leaderboards",
+        write=False,
+        http="GET /leaderboards/{key}/periods",
+        official="leaderboards.listPeriods(key, {limit}) (v0.4.1)",
+    )
     def list_periods(self, key: str, *, limit: int | None = None) -> LeaderboardPeriods:
         """Past periods of a keyed board, newest first (see also ``current_period_started_at``)."""
-        data = self._client.request_data(
-            "GET", self._sdk_path("leaderboards", key, "periods"), query={"limit": limit}
-        )
+        data = self._client.request_data(*self._route(key=key), query={"limit": limit})
         return LeaderboardPeriods.from_wire(data, "data")
 
-    @operation("leaderboards", write=True, durable=True)
+    @operation(
+        "leaderboards",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/leaderboards/{key}/score",
+        official="leaderboards.submitScore(key, value, {…}) (v0.5)",
+    )
     def submit_score(
         self,
         key: str,
@@ -104,14 +118,18 @@ class LeaderboardsClient(ResourceClient):
         if segment is not None:
             body["segment"] = segment
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "leaderboards", key, "score"),
+            *self._route(as_, key=key),
             LeaderboardScoreResult.from_wire,
             body=body,
             idempotency_key=idempotency_key,
         )
 
-    @operation("leaderboards", write=True)
+    @operation(
+        "leaderboards",
+        write=True,
+        http="POST /players/{player}/leaderboards/{key}/join",
+        official="leaderboards.join(key, {…}) (v0.6)",
+    )
     def join(
         self,
         key: str,
@@ -128,14 +146,18 @@ class LeaderboardsClient(ResourceClient):
         if segment is not None:
             body["segment"] = segment
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "leaderboards", key, "join"),
+            *self._route(as_, key=key),
             Leaderboard.from_wire,
             body=body,
             query={"limit": limit},
         )
 
-    @operation("leaderboards", write=False)
+    @operation(
+        "leaderboards",
+        write=False,
+        http="GET /leaderboards/{key}/standings",
+        official="leaderboards.standings(key, {…}) (v0.6)",
+    )
     def standings(
         self,
         key: str,
@@ -167,7 +189,5 @@ class LeaderboardsClient(ResourceClient):
             "progression": _keys(progression),
             "externalId": external_id,
         }
-        data = self._client.request_data(
-            "GET", self._sdk_path("leaderboards", key, "standings"), query=query
-        )
+        data = self._client.request_data(*self._route(key=key), query=query)
         return BoardStandings.from_wire(data, "data")

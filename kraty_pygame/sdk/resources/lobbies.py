@@ -1,4 +1,4 @@
-"""``kraty.lobbies``: lobby state of lobby-matched events (PROTOCOL E10)."""
+"""``kraty.lobbies``: lobby state of lobby-matched events."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ __all__ = ["LobbiesClient"]
 class LobbiesClient(ResourceClient):
     """Read lobbies (API key only; no player needed)."""
 
-    @operation("lobbies", write=False)
+    @operation(
+        "lobbies", write=False, http="GET /lobbies/{lobby_id}", official="lobbies.read(lobbyId)"
+    )
     def read(self, lobby_id: str) -> Lobby:
         """The lobby with its ``bot_slots`` projection; see also ``filled_slots``.
 
         Raises:
             KratyApiError: ``is_not_found``.
         """
-        return self._client.request_decoded(
-            "GET", self._sdk_path("lobbies", lobby_id), Lobby.from_wire
-        )
+        return self._client.request_decoded(*self._route(lobby_id=lobby_id), Lobby.from_wire)

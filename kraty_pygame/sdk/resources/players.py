@@ -1,4 +1,4 @@
-"""``players``: register and rotate (E1), identity (E23) and metadata (E24)."""
+"""``kraty.players``: register and rotate, display identity and metadata."""
 
 from __future__ import annotations
 
@@ -21,9 +21,14 @@ class PlayersClient(ResourceClient):
     """Explicit player registration. Games rarely need it: the first player-scoped
     call registers the player lazily."""
 
-    @operation("players", write=True)
+    @operation(
+        "players",
+        write=True,
+        http="POST /players/{player}/register",
+        official="players.register(externalPlayerId, {force})",
+    )
     def register(self, external_player_id: str, *, force: bool = False) -> PlayerRegistration:
-        """``POST /sdk/v1/players/{id}/register[?force=true]``.
+        """Register ``external_player_id`` (``force=True``: mint a new secret for it).
 
         Does not change the active player, except that a forced re-registration of the
         active player installs and persists the new secret (the old one stops working).
@@ -35,8 +40,7 @@ class PlayersClient(ResourceClient):
         if not is_text(external_player_id):
             raise KratyConfigError("external_player_id must be a non-empty string")
         registration = self._client.request_decoded(
-            "POST",
-            self._player_path(external_player_id, "register"),
+            *self._route(external_player_id),
             decode_registration,
             body={},
             query={"force": True} if force else None,
@@ -46,14 +50,25 @@ class PlayersClient(ResourceClient):
             self._identity.install_rotated(external_player_id, registration.secret)
         return registration
 
-    @operation("players", write=True)
+    @operation(
+        "players",
+        write=True,
+        http="POST /players/{player}/register",
+        official='seed "players … rotate" (= register with force)',
+    )
     def rotate(self, external_player_id: str) -> PlayerRegistration:
         """Mint a new secret for a player: ``register(id, force=True)`` (non-live keys only)."""
         return self.register(external_player_id, force=True)
 
-    # ------------------------------------------------------------ identity (E23, v0.12/13)
+    # ------------------------------------------------------------ identity (v0.12, v0.13)
 
-    @operation("players", write=True, durable=True)
+    @operation(
+        "players",
+        write=True,
+        durable=True,
+        http="PUT /players/{player}/identity",
+        official="players.setIdentity(name, avatar) (v0.12)",
+    )
     def set_identity(
         self,
         *,
@@ -77,34 +92,51 @@ class PlayersClient(ResourceClient):
         if avatar is not ...:
             body["avatar"] = avatar
         result = self._client.request_decoded(
-            "PUT",
-            self._player_path(as_, "identity"),
+            *self._route(as_),
             PlayerIdentities.from_wire,
             body=body,
             idempotency_key=idempotency_key,
         )
         return result.display_identity
 
-    @operation("players", write=False)
+    @operation(
+        "players",
+        write=False,
+        http="GET /players/{player}/identity",
+    )
     def get_identities(self, *, as_: str | None = None) -> PlayerIdentities:
         """Both identities of a player in one read (any player's id works with ``as_``)."""
-        return self._client.request_decoded(
-            "GET", self._player_path(as_, "identity"), PlayerIdentities.from_wire
-        )
+        return self._client.request_decoded(*self._route(as_), PlayerIdentities.from_wire)
 
-    @operation("players", write=False)
+    @operation(
+        "players",
+        write=False,
+        http="GET /players/{player}/identity",
+        official="players.getIdentity() (v0.13)",
+    )
     def get_identity(self, *, as_: str | None = None) -> PlayerIdentity | None:
         """The player's display identity (None until one was set)."""
         return self.get_identities(as_=as_).display_identity
 
-    @operation("players", write=False)
+    @operation(
+        "players",
+        write=False,
+        http="GET /players/{player}/identity",
+        official="players.getAnonymizedIdentity() (v0.13)",
+    )
     def get_anonymized_identity(self, *, as_: str | None = None) -> PlayerIdentity | None:
         """The player's anonymized identity (the immutable synthetic-pool name)."""
         return self.get_identities(as_=as_).anonymized_identity
 
-    # ------------------------------------------------------------ metadata (E24, v0.15)
+    # ------------------------------------------------------------ metadata (v0.15)
 
-    @operation("players", write=True, durable=True)
+    @operation(
+        "players",
+        write=True,
+        durable=True,
+        http="PUT /players/{player}/metadata",
+        official="players.setMetadata(obj) (v0.15)",
+    )
     def set_metadata(
         self,
         metadata: Mapping[str, Any],
@@ -117,9 +149,15 @@ class PlayersClient(ResourceClient):
         The write's ``idempotencyKey`` travels inside the object (the server drops it),
         so ``metadata`` itself must not use that key.
         """
-        return self._write_metadata("PUT", metadata, idempotency_key, as_)
+        return self._write_metadata(metadata, idempotency_key, as_)
 
-    @operation("players", write=True, durable=True)
+    @operation(
+        "players",
+        write=True,
+        durable=True,
+        http="PATCH /players/{player}/metadata",
+        official="players.mergeMetadata(patch) (v0.15)",
+    )
     def merge_metadata(
         self,
         patch: Mapping[str, Any],
@@ -128,11 +166,10 @@ class PlayersClient(ResourceClient):
         as_: str | None = None,
     ) -> dict[str, Any]:
         """Shallow-merge ``patch`` into the player's metadata; returns the result."""
-        return self._write_metadata("PATCH", patch, idempotency_key, as_)
+        return self._write_metadata(patch, idempotency_key, as_)
 
     def _write_metadata(
         self,
-        method: str,
         metadata: Mapping[str, Any],
         idempotency_key: str | None,
         as_: str | None,
@@ -142,8 +179,7 @@ class PlayersClient(ResourceClient):
         if "idempotencyKey" in metadata:
             raise KratyConfigError("'idempotencyKey' is reserved; pass idempotency_key= instead")
         result = self._client.request_decoded(
-            method,
-            self._player_path(as_, "metadata"),
+            *self._route(as_),
             PlayerMetadata.from_wire,
             body=dict(metadata),
             idempotency_key=idempotency_key,

@@ -1,4 +1,4 @@
-"""``kraty.wallet``: list balances, debit them, move progression (PROTOCOL E13-E14, E40)."""
+"""``kraty.wallet``: list balances, debit them, move progression."""
 
 from __future__ import annotations
 
@@ -26,12 +26,23 @@ def _rows(data: Any) -> builtins.list[PlayerWalletHolding]:
 class WalletClient(ResourceClient):
     """Wallet of the active player (or of ``as_``). There is no client credit."""
 
-    @operation("wallet", write=False)
+    @operation(
+        "wallet",
+        write=False,
+        http="GET /players/{player}/wallet",
+        official="wallet.list({as})",
+    )
     def list(self, *, as_: str | None = None) -> builtins.list[PlayerWalletHolding]:
         """Every economy the player has touched, zero balances included."""
-        return self._client.request_decoded("GET", self._player_path(as_, "wallet"), _rows)
+        return self._client.request_decoded(*self._route(as_), _rows)
 
-    @operation("wallet", write=True, durable=True)
+    @operation(
+        "wallet",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/wallet/{economy_key}/debit",
+        official="wallet.debit(economyKey, input, {as})",
+    )
     def debit(
         self,
         economy_key: str,
@@ -58,14 +69,19 @@ class WalletClient(ResourceClient):
         elif amount is not None or reason is not None:
             raise TypeError("debit(): pass either a DebitWalletInput or keyword fields, not both")
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "wallet", economy_key, "debit"),
+            *self._route(as_, economy_key=economy_key),
             DebitWalletResult.from_wire,
             body=input.to_body(),
             idempotency_key=idempotency_key or input.idempotency_key,
         )
 
-    @operation("wallet", write=True, durable=True)
+    @operation(
+        "wallet",
+        write=True,
+        durable=True,
+        http="POST /players/{player}/wallet/{economy_key}/progress",
+        official="wallet.progress(economyKey, {amount}, {as}) (v0.20)",
+    )
     def progress(
         self,
         economy_key: str,
@@ -91,8 +107,7 @@ class WalletClient(ResourceClient):
         if reason is not None:
             body["reason"] = reason
         return self._client.request_decoded(
-            "POST",
-            self._player_path(as_, "wallet", economy_key, "progress"),
+            *self._route(as_, economy_key=economy_key),
             ProgressWalletResult.from_wire,
             body=body,
             idempotency_key=idempotency_key,

@@ -1,10 +1,8 @@
 """Live inventory: ``InventoryStream`` and the ``watch`` helper.
 
-The stream shares the board streams' base (SSE parsing with size limits, cancellation
-from any thread). As in every reference SDK there is no reconnection: when the
-connection ends the iteration raises ``KratyStreamError``, and ``watch`` reports it once
-through ``on_error``. Events are "something changed" signals; list the inventory /
-wallet again to be exact.
+There is no reconnection: when the connection ends the iteration raises
+``KratyStreamError``, and ``watch`` reports it once through ``on_error``. Events are
+"something changed" signals; list the inventory or wallet again to be exact.
 """
 
 from __future__ import annotations

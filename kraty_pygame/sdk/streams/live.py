@@ -1,10 +1,5 @@
-"""The base of every live stream: one SSE connection, cancellable from any thread.
-
-Closing a ``requests`` response from another thread does not wake a read blocked in
-``recv``; ``cancel()`` therefore calls urllib3's public ``HTTPResponse.shutdown()``,
-which shuts the socket's read side so the reader wakes at once and closes the response
-itself; when no read is in progress, ``cancel()`` closes it directly.
-"""
+"""The base of every live stream: one SSE connection, cancellable from any thread
+(``cancel()`` shuts the socket's read side, which wakes a blocked read at once)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,9 @@
-"""SSE parsing for the live streams: bounded, linear in the bytes received.
+"""SSE parsing for the live streams: bounded, and linear in the bytes received.
 
-Frames are parsed by sseclient-py (the only module that imports it), fed by our own
-linear pre-pass (``_Feed``). Alone, sseclient-py buffers an unterminated line or event
-without limit and joins an event's bytes line by line, so an event of many short lines
-costs time quadratic in its size. The pre-pass rewrites CRLF and lone CR to LF, cuts the
-stream into whole events, counts bytes per line and per event (an endless line or event
-raises ``KratyStreamError``), checks UTF-8, and hands sseclient-py each event as pieces
-of a bounded number of lines (``tests/benchmarks/test_bench_sse_lines.py``). sseclient-py
-does the field handling; we decode the JSON (non-objects wrapped as ``{"value": v}``,
-invalid JSON becomes a ``parse-error`` event).
+Our pre-pass (``_Feed``) cuts the stream into whole events, normalises line ends, bounds
+each line and event and checks UTF-8; sseclient-py (imported here only) then reads the
+fields, and we decode the JSON (a non-object becomes ``{"value": v}``, bad JSON a
+``parse-error`` event).
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ def test_the_wheel_installs_only_kraty_pygame_with_the_demo_and_its_assets(wheel
     }
     demo = "kraty_pygame/demo/"
     assert f"{demo}__main__.py" in names and f"{demo}screens/quest.py" in names
+    # the demo's Kraty code, and the emulator host its child process runs as a module
+    assert {f"{demo}kraty/__init__.py", f"{demo}kraty/emulator_host.py"} <= set(names)
     assert {Path(n).name for n in names if n.startswith(f"{demo}assets/fonts/")} >= FONTS
     assert sorted(Path(n).stem for n in names if n.startswith(f"{demo}assets/sounds/")) == SOUNDS
     assert len([n for n in names if n.startswith(f"{demo}assets/images/")]) >= 20
@@ -61,6 +63,7 @@ def test_the_sdist_carries_assets_docs_tests_and_examples(sdist: Path) -> None:
         "tests/e2e/packaging/test_wheel.py",
         "examples/minimal_game.py",
         "demo_game/assets_gen.py",
+        "demo_game/kraty/events.py",
         "demo_game/assets/fonts/DejaVuSans.ttf",
         "demo_game/assets/sounds/tap.wav",
         "demo_game/assets/images/coin.png",

@@ -22,6 +22,7 @@ def _gold(kraty: Kraty) -> int:
     return next((w.balance for w in kraty.wallet.list() if w.economy_key == "gold"), 0)
 
 
+@pytest.mark.operation("inventory.list", "wallet.list")
 def test_new_player_holdings_are_unwrapped_lists(kraty: Kraty) -> None:
     """Unwrapped lists end to end: ``data.items`` and ``data.wallet`` come back as plain lists."""
     items = kraty.inventory.list()
@@ -124,6 +125,7 @@ def test_two_concurrent_consumes_of_the_last_item(make_kraty: Callable[..., Krat
     assert owner.inventory.list() == []  # zero rows are omitted
 
 
+@pytest.mark.operation("inventory.consume", "wallet.debit")
 def test_consume_and_debit_take_objects_or_keywords_and_replay(kraty: Kraty) -> None:
     potion = kraty.inventory.consume(
         "health_potion", ConsumeItemInput(quantity=1, reason="heal", idempotency_key="heal-1")
@@ -151,6 +153,7 @@ def test_invalid_quantity_is_a_validation_error(kraty: Kraty) -> None:
     assert unknown.value.is_not_found
 
 
+@pytest.mark.operation("catalog.read")
 def test_catalog_lists_the_demo_items_and_currencies(kraty: Kraty) -> None:
     catalog = kraty.catalog.read()
     assert {"health_potion", "hunter_badge", "crate_gold"} <= {i.key for i in catalog.items}

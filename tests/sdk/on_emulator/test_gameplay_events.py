@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.emulator
 
 
+@pytest.mark.operation("events.list_for_player", "events.start")
 def test_seed_quick_start(kraty: Kraty) -> None:
     """List events, start the first free one, cross a milestone, see its grant pending."""
     events = kraty.events.list_for_player()
@@ -61,6 +62,7 @@ def test_listing_shapes_of_the_demo_events(kraty: Kraty) -> None:
     assert {m.key for m in tap.milestone_rewards} == {"taps_5", "taps_15", "taps_30"}
 
 
+@pytest.mark.operation("events.progress")
 def test_milestones_fire_once_per_attempt_when_crossed(kraty: Kraty) -> None:
     attempt = kraty.events.start("tap_frenzy").attempt
     first = kraty.events.progress("tap_frenzy", attempt.id, mode="increment", metric_value=4)
@@ -88,6 +90,7 @@ def test_reaching_the_target_completes_the_attempt(kraty: Kraty) -> None:
     assert info.value.is_attempt_finished and info.value.status == 409
 
 
+@pytest.mark.operation("events.finish")
 def test_finish_before_the_target_expires_and_cannot_finish_twice(kraty: Kraty) -> None:
     attempt = kraty.events.start("tap_frenzy").attempt
     kraty.events.progress("tap_frenzy", attempt.id, mode="increment", metric_value=3)

@@ -18,6 +18,7 @@ def _balances(kraty: Kraty) -> dict[str, int]:
     return {w.economy_key: w.balance for w in kraty.wallet.list()}
 
 
+@pytest.mark.operation("grants.collect_all")
 def test_collect_all_then_a_second_sweep_drains_crates_and_their_contents(
     kraty_42: Kraty, kraty_emulator: EmbeddedEmulator
 ) -> None:
@@ -55,6 +56,7 @@ def test_collect_all_then_a_second_sweep_drains_crates_and_their_contents(
     assert kraty_42.grants.collect_all().processed == 0
 
 
+@pytest.mark.operation("grants.claim")
 def test_claim_deposits_and_is_idempotent(kraty_42: Kraty) -> None:
     reward = next(g for g in kraty_42.grants.list_pending() if not g.is_crate)
     gold = next(e for e in reward.entries if e.currency_key == "gold")
@@ -68,6 +70,7 @@ def test_claim_deposits_and_is_idempotent(kraty_42: Kraty) -> None:
     assert _balances(kraty_42)["gold"] == before + gold.amount  # deposited once
 
 
+@pytest.mark.operation("grants.open")
 def test_open_rolls_once(kraty_42: Kraty) -> None:
     crate = next(g for g in kraty_42.grants.list_pending() if g.is_crate)
     first = kraty_42.grants.open(crate.id)
@@ -124,5 +127,6 @@ def test_milestone_grants_flow_into_holdings(kraty: Kraty) -> None:
     assert _balances(kraty)["gold"] >= gold_before + 10  # taps_5 pays 10 gold (+ crate gold)
 
 
+@pytest.mark.operation("grants.list_pending")
 def test_pending_grants_limit(kraty_42: Kraty) -> None:
     assert len(kraty_42.grants.list_pending(limit=1)) == 1

@@ -33,6 +33,7 @@ def _lobby_id(kraty: Kraty) -> str:
     return lobby_id
 
 
+@pytest.mark.operation("lobbies.read")
 def test_lobby_forms_fills_with_bots_and_the_retried_start_succeeds(
     kraty: Kraty, kraty_emulator: EmbeddedEmulator
 ) -> None:

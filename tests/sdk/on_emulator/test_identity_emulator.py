@@ -99,6 +99,7 @@ def test_seeded_player_sign_in_and_wrong_secret(new_kraty: Callable[..., Kraty])
     assert wrong.active_external_player_id == "player_42"  # never auto-wiped
 
 
+@pytest.mark.operation("players.register", "players.rotate")
 def test_register_conflict_and_force_rotation(new_kraty: Callable[..., Kraty]) -> None:
     kraty = new_kraty()
     first = kraty.players.register("emu_player_1")

@@ -37,6 +37,7 @@ def _me(kraty: Kraty, board_id: str) -> str:
     return next(e.participant_id for e in board.entries if e.is_self)
 
 
+@pytest.mark.operation("event_leaderboards.live", "event_leaderboards.read")
 def test_progress_reaches_a_live_subscriber_and_the_next_snapshot_has_the_rank(
     kraty: Kraty,
 ) -> None:
@@ -158,6 +159,7 @@ def test_catch_up_reports_a_board_that_ended_while_nobody_watched(
     assert kraty.clear_reported() == 1
 
 
+@pytest.mark.operation("event_leaderboards.subscribe")
 def test_subscribe_delivers_stream_and_poll_updates_without_duplicates(
     make_kraty: Callable[..., Kraty], kraty_emulator: EmbeddedEmulator
 ) -> None:

@@ -42,6 +42,7 @@ def _befriend(alice: Kraty, bob: Kraty) -> None:
     bob.friends.add(friend_code=alice.friends.get_code().friend_code)
 
 
+@pytest.mark.operation("friends.add", "friends.get_code", "friends.list", "friends.list_requests")
 def test_two_players_befriend_each_other_through_codes(pair: tuple[Kraty, Kraty]) -> None:
     alice, bob = pair
     alice_code, bob_code = alice.friends.get_code(), bob.friends.get_code()
@@ -70,6 +71,7 @@ def test_two_players_befriend_each_other_through_codes(pair: tuple[Kraty, Kraty]
     assert already.value.is_already_friends and already.value.status == 409
 
 
+@pytest.mark.operation("friends.heartbeat")
 def test_presence_changes_are_seen_within_one_heartbeat_interval(
     kraty_emulator: EmbeddedEmulator, pair: tuple[Kraty, Kraty]
 ) -> None:
@@ -103,6 +105,7 @@ def test_presence_changes_are_seen_within_one_heartbeat_interval(
     assert cleared.online and cleared.status is None
 
 
+@pytest.mark.operation("friends.block", "friends.list_blocks", "friends.unblock")
 def test_blocked_player_cannot_send_a_request(pair: tuple[Kraty, Kraty]) -> None:
     alice, bob = pair
     _befriend(alice, bob)
@@ -124,6 +127,12 @@ def test_blocked_player_cannot_send_a_request(pair: tuple[Kraty, Kraty]) -> None
     assert alice.friends.add(external_player_id=bob_id).status == "pending"
 
 
+@pytest.mark.operation(
+    "friends.accept",
+    "friends.cancel_request",
+    "friends.decline",
+    "friends.remove",
+)
 def test_requests_can_be_declined_cancelled_and_friends_removed(
     pair: tuple[Kraty, Kraty],
 ) -> None:
@@ -159,6 +168,7 @@ def test_requests_can_be_declined_cancelled_and_friends_removed(
     assert not_friends.value.is_not_found
 
 
+@pytest.mark.operation("friends.search")
 def test_request_errors_and_search(make_kraty: Callable[..., Kraty], kraty_42: Kraty) -> None:
     with pytest.raises(KratyApiError) as myself:
         kraty_42.friends.add(friend_code=kraty_42.friends.get_code().friend_code)

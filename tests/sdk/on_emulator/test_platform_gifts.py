@@ -31,6 +31,13 @@ def friends_pair(make_kraty: Callable[..., Kraty]) -> tuple[Kraty, Kraty]:
     return alice, bob
 
 
+@pytest.mark.operation(
+    "friends.claim_gift",
+    "friends.gift_catalog",
+    "friends.gifts",
+    "friends.send_gift",
+    "friends.sent_gifts",
+)
 def test_friends_exchange_a_gift_that_respects_its_cooldown(
     kraty_emulator: EmbeddedEmulator, friends_pair: tuple[Kraty, Kraty]
 ) -> None:

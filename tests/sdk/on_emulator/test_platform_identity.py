@@ -20,6 +20,7 @@ from tests.support.clients import ZERO_BACKOFF
 pytestmark = pytest.mark.emulator
 
 
+@pytest.mark.operation("players.get_anonymized_identity")
 def test_register_returns_a_synthetic_identity(make_kraty: Callable[..., Kraty]) -> None:
     kraty = make_kraty()
     before = kraty.synthetic_identity
@@ -35,6 +36,7 @@ def test_register_returns_a_synthetic_identity(make_kraty: Callable[..., Kraty])
     assert kraty.synthetic_identity is None
 
 
+@pytest.mark.operation("players.get_identities", "players.get_identity", "players.set_identity")
 def test_set_and_get_identity(make_kraty: Callable[..., Kraty], kraty_42: Kraty) -> None:
     kraty = make_kraty()
     shown = kraty.players.set_identity(name="Nova", avatar="avatars/fox.png")
@@ -65,6 +67,7 @@ def test_set_and_get_identity(make_kraty: Callable[..., Kraty], kraty_42: Kraty)
     assert unknown.value.is_not_found
 
 
+@pytest.mark.operation("players.merge_metadata", "players.set_metadata")
 def test_metadata_replace_and_merge(kraty_42: Kraty) -> None:
     assert kraty_42.players.merge_metadata({"level": 3, "skin": "red"}) == {
         "vip": True,

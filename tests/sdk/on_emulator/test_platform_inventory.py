@@ -32,6 +32,7 @@ def _is_change(event: InventoryStreamEvent) -> bool:
     return event.kind != "ready"
 
 
+@pytest.mark.operation("inventory.watch")
 def test_server_change_reaches_watch_and_own_consume_is_filtered(
     kraty_emulator: EmbeddedEmulator, kraty: Kraty
 ) -> None:
@@ -73,6 +74,7 @@ def test_server_change_reaches_watch_and_own_consume_is_filtered(
     stop_filtered()  # idempotent
 
 
+@pytest.mark.operation("inventory.live")
 def test_wallet_and_grant_events(kraty_emulator: EmbeddedEmulator, kraty: Kraty) -> None:
     player = kraty.ensure_identity().external_player_id
     with kraty.inventory.live() as stream:

@@ -17,6 +17,7 @@ def _balance(kraty: Kraty, key: str) -> int:
     return next((w.balance for w in kraty.wallet.list() if w.economy_key == key), 0)
 
 
+@pytest.mark.operation("wallet.progress")
 def test_wallet_progress_moves_derived_levels_and_pays_level_rewards(kraty: Kraty) -> None:
     # Demo config: level = count of [0, 100, 250, 500, 1000] <= xp; reaching level 2 pays 50 gold.
     first = kraty.wallet.progress("xp", amount=60, reason="quest")
@@ -70,6 +71,7 @@ def permissive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedEmu
         yield emu
 
 
+@pytest.mark.operation("grants.grant")
 def test_self_grant_in_permissive_mode_deposits_at_once(permissive: EmbeddedEmulator) -> None:
     with client_for(permissive) as kraty:
         grant = kraty.grants.grant(

@@ -35,7 +35,7 @@ from kraty_pygame.sdk import (
     KratyTimeoutError,
     RetryConfig,
 )
-from kraty_pygame.sdk._constants import PROTOCOL_BODY_SNIPPET
+from kraty_pygame.sdk._constants import ERROR_BODY_SNIPPET
 from kraty_pygame.sdk.transport import KratyClient
 from tests.support.hostile_server import HostileServer
 from tests.support.http_server import Recorded, Reply, ScriptedServer, json_reply
@@ -146,7 +146,7 @@ def test_secrets_echoed_in_an_error_envelope_are_masked() -> None:
     "reply",
     [
         # cut by the snippet's length limit in the middle of the secret
-        Reply(200, b"<html>" + b"." * (PROTOCOL_BODY_SNIPPET - 16) + PLAYER_SECRET.encode()),
+        Reply(200, b"<html>" + b"." * (ERROR_BODY_SNIPPET - 16) + PLAYER_SECRET.encode()),
         Reply(200, json.dumps({"echo": f"{API_KEY} {PLAYER_SECRET}"}).encode()),
         Reply(502, f"proxy error for {API_KEY} / {PLAYER_SECRET}".encode()),
     ],

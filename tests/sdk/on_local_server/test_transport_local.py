@@ -1,5 +1,5 @@
-"""The transport against a real HTTP server on 127.0.0.1: headers, idempotency keys,
-errors, retries and telemetry, deadlines, cancellation, size cap, TLS and insecure-http refusal."""
+"""The transport against a real HTTP server on 127.0.0.1: wire behaviour, retries,
+deadlines, cancellation, size cap, TLS and insecure-http refusal."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def live_attempt(client: KratyClient) -> CallScope | None:
     return scopes[0] if len(scopes) == 1 else None
 
 
-# --------------------------------------------------------------------------- wire contract
+# --------------------------------------------------------------------------- wire and retries
 
 
 def test_wire_headers_and_stamped_body(server: ScriptedServer, make_client: MakeClient) -> None:
@@ -406,14 +406,88 @@ def test_cancel_while_connecting(blackhole: str, make_client: MakeClient) -> Non
         probe(tuple(blackhole.removeprefix("http://").split(":")), timeout=0.3)  # type: ignore[arg-type]
     token = CancelToken()
     call = CallInThread(lambda: client.request("POST", "/sdk/v1/x", cancel=token))
-    # a connection is registered but has no socket yet: the call is blocked connecting
-    wait_until(lambda: (a := live_attempt(client)) is not None and a.hooked and a.sock is None)
+    # the call holds a socket that is not connected yet: it is blocked connecting
+    wait_until(lambda: (a := live_attempt(client)) is not None and a.hooked and not a.connected)
     aborted_at = time.monotonic()
     token.cancel()
     call.join(timeout=5)
     assert isinstance(call.error, KratyCancelledError)
     assert call.finished_at - aborted_at <= 0.5
     assert call.error.outcome_unknown is False  # never connected, so nothing was sent
+
+
+@pytest.fixture
+def silent_tls() -> Iterator[str]:
+    """An https:// URL on 127.0.0.1 whose server accepts TCP but never answers the
+    ClientHello, so a client stays in the TLS handshake."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])  # read nothing, answer nothing
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    host, port = listener.getsockname()
+    try:
+        yield f"https://{host}:{port}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("how", ["token", "close"])
+def test_cancel_during_the_tls_handshake(
+    silent_tls: str, make_client: MakeClient, how: str
+) -> None:
+    client = make_client(base_url=silent_tls, timeout=20.0)
+    token = CancelToken()
+    call = CallInThread(lambda: client.request("POST", "/sdk/v1/x", cancel=token))
+    # the call holds a TLS socket that is not connected yet: it waits for the ServerHello
+    wait_until(
+        lambda: (
+            (a := live_attempt(client)) is not None
+            and isinstance(a.sock, ssl.SSLSocket)
+            and not a.connected
+        )
+    )
+    time.sleep(0.2)  # well inside the handshake's wait
+    aborted_at = time.monotonic()
+    token.cancel() if how == "token" else client.close()
+    call.join(timeout=5)
+    assert isinstance(call.error, KratyCancelledError)
+    assert call.finished_at - aborted_at <= 0.5
+    assert call.error.outcome_unknown is False  # the request never went out
+
+
+def test_cancel_while_connecting_over_https(blackhole: str, make_client: MakeClient) -> None:
+    client = make_client(base_url=blackhole.replace("http://", "https://"), timeout=20.0)
+    token = CancelToken()
+    call = CallInThread(lambda: client.request("GET", "/sdk/v1/x", cancel=token))
+    wait_until(
+        lambda: (
+            (a := live_attempt(client)) is not None
+            and a.sock is not None
+            and not isinstance(a.sock, ssl.SSLSocket)
+        )
+    )
+    time.sleep(0.2)  # blocked in the TCP connect (the accept queue is full)
+    aborted_at = time.monotonic()
+    token.cancel()
+    call.join(timeout=5)
+    assert isinstance(call.error, KratyCancelledError)
+    assert call.finished_at - aborted_at <= 0.5
 
 
 # --------------------------------------------------------------------------- limits and TLS
@@ -439,7 +513,8 @@ def test_insecure_http_refused_for_remote_hosts() -> None:
 
 
 @pytest.fixture(scope="module")
-def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1 and its key."""
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
@@ -465,9 +540,34 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
         capture_output=True,
         timeout=60,
     )
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def self_signed(tls_files: tuple[Path, Path]) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(Path(cert), Path(key))
+    context.load_cert_chain(*tls_files)
     return context
+
+
+def test_tls_with_a_trusted_bundle_checks_the_host_name(
+    tls_files: tuple[Path, Path], self_signed: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_files[0]))
+    with ScriptedServer([ok({"ok": True})], tls=self_signed) as tls_server:
+        trusted = KratyClient("kr_test.a", base_url=tls_server.base_url)
+        # the certificate names 127.0.0.1 only: the same server as "localhost" is refused
+        other_name = tls_server.base_url.replace("127.0.0.1", "localhost")
+        renamed = KratyClient("kr_test.a", base_url=other_name, retry=RetryConfig(attempts=1))
+        try:
+            assert trusted.request_data("GET", "/sdk/v1/x") == {"ok": True}
+            with pytest.raises(KratyNetworkError) as info:
+                renamed.request("GET", "/sdk/v1/x")
+            assert isinstance(info.value.original_cause, requests.exceptions.SSLError)
+            assert "localhost" in str(info.value.original_cause)
+        finally:
+            trusted.close()
+            renamed.close()
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # the raw probe

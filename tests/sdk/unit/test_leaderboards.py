@@ -377,6 +377,7 @@ def test_event_read_plain(sdk: Sdk) -> None:
     assert sdk.paths == ["GET /sdk/v1/event-leaderboards/lb_1"]
 
 
+@pytest.mark.operation("event_leaderboards.join")
 def test_event_join_posts_and_tracks_membership(sdk: Sdk) -> None:
     board = sdk.boards.join("lb_1", limit=10)
     assert board.joined
@@ -387,6 +388,7 @@ def test_event_join_posts_and_tracks_membership(sdk: Sdk) -> None:
     assert sdk.tracker.memberships() == [MembershipRef(leaderboard_id="lb_1")]
 
 
+@pytest.mark.operation("leaderboards.read")
 def test_keyed_read_query_order_and_encoding(sdk: Sdk) -> None:
     sdk.keyed.read(
         "weekly_global",
@@ -404,6 +406,12 @@ def test_keyed_read_query_order_and_encoding(sdk: Sdk) -> None:
     )
 
 
+@pytest.mark.operation(
+    "leaderboards.join",
+    "leaderboards.list_periods",
+    "leaderboards.standings",
+    "leaderboards.submit_score",
+)
 def test_keyed_periods_score_join_standings(sdk: Sdk) -> None:
     sdk.keyed.list_periods("weekly_global", limit=4)
     result = sdk.keyed.submit_score("weekly_global", 120, segment="eu", idempotency_key="k1")

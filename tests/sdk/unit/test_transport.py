@@ -210,7 +210,7 @@ def test_malformed_2xx_bodies_raise_protocol_error_with_status(
     assert info.value.is_internal_error
     assert len(adapter.calls) == 1, "a protocol error is never retried"
     assert info.value.__cause__ is None or not isinstance(info.value.__cause__, KeyError)
-    assert info.value.body is None or len(info.value.body) <= C.PROTOCOL_BODY_SNIPPET
+    assert info.value.body is None or len(info.value.body) <= C.ERROR_BODY_SNIPPET
 
 
 def test_decoder_protocol_error_gets_the_real_status_and_field() -> None:

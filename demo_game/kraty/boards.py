@@ -1,4 +1,4 @@
-"""Leaderboards for the screens: the live event board and the keyed board."""
+"""Leaderboards: the live event board (a watcher and its events) and the keyed board."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from kraty_pygame.component.watchers import Watcher
-from kraty_pygame.component.widgets import LeaderboardPanel
+from kraty_pygame.component import LeaderboardPanel, Watcher, WidgetTheme
 from kraty_pygame.sdk import (
     EventLeaderboard,
     Leaderboard,
@@ -16,20 +15,16 @@ from kraty_pygame.sdk import (
     LeaderboardPeriods,
 )
 
-from .state import BoardState
+from ..state import BoardState
 
 if TYPE_CHECKING:
-    from kraty_pygame.component import KratyComponent
-
-    from .app import App
-    from .session import Session
-    from .state import DemoState
-    from .timing import FrameMeter
+    from ..state import DemoState
+    from .calls import Calls, Feedback, Refresher
 
 BOARD_LIMIT = 10
 
 
-class BoardFeed:
+class Boards:
     """Follows one event board live (snapshot + stream) and reads the keyed board.
 
     The component's ``watch_leaderboard`` posts ``KRATY_LEADERBOARD`` events; this
@@ -37,43 +32,39 @@ class BoardFeed:
     ``LeaderboardPanel`` widget (``mini_board``) draws the Quest screen's mini board.
     """
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(
+        self,
+        calls: Calls,
+        state: DemoState,
+        feedback: Feedback,
+        refresher: Refresher,
+        theme: WidgetTheme,
+    ) -> None:
+        self.calls = calls
+        self.component = calls.component
+        self.state = state
+        self.feedback = feedback
+        self.refresher = refresher
+        self.theme = theme
         self.self_ids: set[str] = set()  # participant ids that are this player
-        self.mini_board = LeaderboardPanel(None, session.widget_theme, rows=8, title="Live board")
+        self.mini_board = LeaderboardPanel(None, theme, rows=8, title="Live board")
         self._board_watcher: Watcher | None = None
-
-    @property
-    def state(self) -> DemoState:
-        return self.session.state
-
-    @property
-    def app(self) -> App:
-        return self.session.app
-
-    @property
-    def component(self) -> KratyComponent:
-        return self.session.component
-
-    @property
-    def meter(self) -> FrameMeter:
-        return self.session.meter
 
     def stop_watchers(self) -> None:
         """Stop following the board (sign out, switch player)."""
         if self._board_watcher is not None:
-            with self.meter.measure():
+            with self.calls.measure():
                 self._board_watcher.stop()
             self._board_watcher = None
 
     def watch(self, leaderboard_id: str) -> None:
         """Follow ``leaderboard_id`` live (snapshot + stream), replacing the previous board."""
         board = self.state.event_board
-        if self.session.closing or (
+        if self.calls.closing or (
             board.leaderboard_id == leaderboard_id and self._board_watcher is not None
         ):
             return
-        with self.meter.measure():
+        with self.calls.measure():
             if self._board_watcher is not None:
                 self._board_watcher.stop()
             self._board_watcher = self.component.watch_leaderboard(
@@ -82,7 +73,7 @@ class BoardFeed:
         self.state.event_board = BoardState(leaderboard_id=leaderboard_id, connection="connecting")
         self.mini_board = LeaderboardPanel(
             leaderboard_id,
-            self.session.widget_theme,
+            self.theme,
             rows=8,
             title="Live board",
             self_participant_id=next(iter(self.self_ids), None),
@@ -94,7 +85,7 @@ class BoardFeed:
         self.stop_watchers()
         self.state.event_board = BoardState(leaderboard_id=None, connection="idle")
         # "" matches no board id: the panel takes no event until watch() replaces it
-        self.mini_board = LeaderboardPanel("", self.session.widget_theme, rows=8, title=title)
+        self.mini_board = LeaderboardPanel("", self.theme, rows=8, title=title)
 
     def watch_event(self, event_key: str) -> None:
         """Show the board of ``event_key`` (its lobby board when the quest plays it)."""
@@ -110,7 +101,7 @@ class BoardFeed:
         if listing is not None and listing.leaderboard_id:
             self.watch(listing.leaderboard_id)
         else:
-            self.app.notify(
+            self.feedback.notify(
                 "That event has no board yet (lobby boards appear once a lobby starts).", "warn"
             )
 
@@ -140,7 +131,7 @@ class BoardFeed:
         if board_id is None:
             self.ensure()
             return
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.event_leaderboards.read(
                 board_id, limit=BOARD_LIMIT, include_self=True
             ),
@@ -170,6 +161,7 @@ class BoardFeed:
         return None
 
     def on_leaderboard(self, event: pygame.event.Event) -> None:
+        """``KRATY_LEADERBOARD``: a snapshot, a score update, the end of the board."""
         board = self.state.event_board
         if event.leaderboard_id != board.leaderboard_id:
             return
@@ -182,8 +174,8 @@ class BoardFeed:
         elif kind == "finalized":
             board.finalized = True
             board.finalized_reason = str(getattr(event.board, "reason", "") or "") or None
-            self.app.notify("The board was finalized: rewards are on their way.", "good")
-            self.session.schedule("player", 0.5)
+            self.feedback.notify("The board was finalized: rewards are on their way.", "good")
+            self.refresher.soon("player", 0.5)
         elif kind == "closed":
             board.connection = "closed"
 
@@ -237,24 +229,22 @@ class BoardFeed:
 
     def load_keyed(self, period: str | None = None, *, quiet: bool = False) -> None:
         """``leaderboards.read(weekly_global, period=…)`` and ``list_periods``."""
-        if self.session.signed_out:
+        if self.state.signed_out:
             return
         keyed = self.state.keyed
         keyed.period = period
         key = keyed.key
+        # quiet: a failure shows nothing; otherwise KRATY_REQUEST_FAILED shows a notice
+        failed = _ignore if quiet else None
 
-        def failed(error: BaseException) -> None:
-            if not quiet:
-                self.session.default_error("leaderboards.read", error)
-
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.leaderboards.read(
                 key, period=period, include_self=True, limit=BOARD_LIMIT
             ),
             lambda board: self._got_keyed(period, board),
             failed,
         )
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.leaderboards.list_periods(key, limit=5),
             self._got_periods,
             failed,
@@ -272,3 +262,7 @@ class BoardFeed:
 
     def _got_periods(self, periods: LeaderboardPeriods) -> None:
         self.state.keyed.periods = periods
+
+
+def _ignore(error: BaseException) -> None:
+    """An error callback that shows nothing (a background read the player did not ask for)."""

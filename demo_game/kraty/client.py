@@ -1,13 +1,11 @@
-"""Start-up wiring: which server, which data folder, the ``Kraty`` facade and the component.
+"""Building the client: which server, which data folder, ``Kraty`` and ``KratyComponent``.
 
-By default the demo starts the embedded emulator (bundled demo config, real clock)
-with its SQLite database, the player's secret store and the outbox of writes not yet
-synced in the demo's own folder of the user data dir, so the player, the wallet and
-the progress survive a restart. The game reaches the emulator through a local relay
-(``relay.py``) that the Debug screen can cut to play offline; the emulator controls
-talk to the emulator directly.
-``--base-url`` / ``--api-key`` (or ``KRATY_BASE_URL`` / ``KRATY_API_KEY``) point the
-demo at any Kraty server instead; then no emulator runs.
+By default the demo starts the embedded emulator (bundled demo config, real clock) and
+keeps its database, the player's secret store and the outbox in the demo's folder of
+the user data dir, so the player and the progress survive a restart. The game reaches
+the emulator through a local relay (:mod:`demo_game.relay`) that the Debug screen can
+cut to play offline. ``--base-url`` / ``--api-key`` point the demo at any Kraty server
+instead; then no emulator runs.
 """
 
 from __future__ import annotations
@@ -27,10 +25,10 @@ import platformdirs
 from kraty_pygame.component import KratyComponent
 from kraty_pygame.sdk import FileSecretStore, Kraty, RequestInfo, RetryConfig
 
+from ..options import DEFAULT_FAIL_RATE, DemoOptions
+from ..relay import LinkRelay
 from . import emulator_host
 from .emulator_host import EmulatorHost
-from .options import DEFAULT_FAIL_RATE, DemoOptions
-from .relay import LinkRelay
 
 APP_DIR_NAME = "kraty-pygame-demo"
 
@@ -41,7 +39,7 @@ def default_data_dir() -> Path:
 
 
 @dataclass
-class Backend:
+class Client:
     """Everything the game talks to: facade, component, optional emulator, telemetry."""
 
     kraty: Kraty
@@ -96,11 +94,11 @@ def _open_relay(upstream: str, remembered: Path) -> LinkRelay:
     return relay
 
 
-def start_backend(
+def start_client(
     options: DemoOptions,
     *,
     on_request: Callable[[RequestInfo], None] | None = None,
-) -> Backend:
+) -> Client:
     """Start (or connect to) the server and build ``Kraty`` + ``KratyComponent``.
 
     Args:
@@ -158,8 +156,9 @@ def start_backend(
         if emulator is not None:
             emulator.stop()
         raise
+    # the one line that makes it non-blocking: calls on threads, results as pygame events
     component = KratyComponent(kraty, outbox=data_dir / "outbox")
-    return Backend(
+    return Client(
         kraty=kraty,
         component=component,
         emulator=emulator,

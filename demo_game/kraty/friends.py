@@ -1,26 +1,17 @@
-"""Friends, presence and gifts for the Friends screen, all through the component.
+"""Friends, presence and gifts, all through the component.
 
-The component's presence watcher (``component.watch_presence()``) does the live part
-on threads of its own: it sends the presence heartbeat (at once, then every
-``PRESENCE_HEARTBEAT_INTERVAL`` seconds, with a status string saying what the player
-is doing, updated with ``set_status`` when that changes) and reads the friend list
-(with ``progression=["level", "xp"]``), the pending requests and the gift inbox every
-few seconds. Each read and each change arrives as a ``KRATY_FRIENDS`` event with a
-``kind``: snapshots (``friends``, ``requests``, ``gifts``) replace what the screen
-shows; changes (``friend_added``, ``presence``, ``request_added``,
-``gift_received``) become toasts; ``heartbeat`` carries the player's own presence.
-After the game's own actions (and when the live inventory stream reports a gift's
-``grant_created``) the flow asks the watcher to read again at once.
-
-What the watcher does not cover (the friend code, blocks, the gift catalog and the
-sent gifts) is read through the component's ``friends`` proxy. Every answer is
-written into the ``FriendsState`` of the player who asked, so an answer that arrives
-after a switch of player never lands on the next one.
+``component.watch_presence()`` sends the presence heartbeat and reads the friend list,
+the pending requests and the gift inbox every few seconds; each read and each change
+arrives as a ``KRATY_FRIENDS`` event. Snapshots (``friends``, ``requests``, ``gifts``)
+replace what the screen shows, changes become toasts. The friend code, blocks, the
+gift catalog and sent gifts are plain component calls. Every answer goes into the
+``FriendsState`` of the player who asked, so a late answer never lands on the next one.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -29,7 +20,6 @@ import pygame
 
 from kraty_pygame.component import PresenceWatcher
 from kraty_pygame.sdk import (
-    PRESENCE_HEARTBEAT_INTERVAL,
     BlockedPlayer,
     Friend,
     FriendCode,
@@ -43,15 +33,12 @@ from kraty_pygame.sdk import (
     SendFriendRequestResult,
 )
 
-from . import rules
-from .rules import describe_error
+from .. import rules
+from ..rules import describe_error, describe_gift, player_name
 
 if TYPE_CHECKING:
-    from kraty_pygame.component import KratyComponent
-
-    from .app import App
-    from .session import Session
-    from .state import FriendsState
+    from ..state import DemoState, FriendsState
+    from .calls import Calls, Feedback, Refresher
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +53,6 @@ STATUS_CHECK_S: Final = 1.0
 READ_RETRY_S: Final = 3.0
 READ_TRIES: Final = 3
 GIFT_MESSAGE: Final = "from the Kraty demo"
-
-
-def player_name(player: Any) -> str:
-    """The name to show for a friend, request or gift party (its id when it has none)."""
-    identity = getattr(player, "display_identity", None)
-    name = getattr(identity, "name", "") if identity is not None else ""
-    return name or str(getattr(player, "external_player_id", "") or "?")
-
-
-def describe_gift(gift: Gift, names: dict[str, str]) -> str:
-    """``10 gold`` or ``1× Health Potion``."""
-    key = gift.resource_key
-    if gift.type == "currency":
-        return f"{gift.amount} {names.get(key, key)}"
-    return f"{gift.amount}\u00d7 {names.get(key, rules.pretty_key(key))}"
 
 
 def _friendly(error: BaseException, code: str | None = None) -> str:
@@ -103,15 +75,27 @@ def _is_final(error: BaseException) -> bool:
     return isinstance(error, KratyApiError) and 400 <= error.status < 500
 
 
-class FriendsFlow:
+class Friends:
     """The friend code, presence, friend list, requests, blocks and gifts."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(
+        self,
+        calls: Calls,
+        state: DemoState,
+        feedback: Feedback,
+        refresher: Refresher,
+        activity: Callable[[], str],
+    ) -> None:
+        """``activity()`` says what the player is looking at (the heartbeat's status)."""
+        self.calls = calls
+        self.component = calls.component
+        self.game_state = state
+        self.feedback = feedback
+        self.refresher = refresher
+        self.activity = activity
         self._watcher: PresenceWatcher | None = None
         self.active = False
         self._clock = 0.0
-        self._last_beat: float | None = None
         self._status = ""
         self._next_status_check = 0.0
         self._busy: set[str] = set()
@@ -120,26 +104,18 @@ class FriendsFlow:
 
     @property
     def state(self) -> FriendsState:
-        return self.session.state.friends
-
-    @property
-    def app(self) -> App:
-        return self.session.app
-
-    @property
-    def component(self) -> KratyComponent:
-        return self.session.component
+        """The active player's friends (a new object after a switch of player)."""
+        return self.game_state.friends
 
     # ================================================================== lifecycle
 
     def start(self) -> None:
         """Identity known: start the presence watcher and read what it does not cover."""
-        if self.session.closing:
+        if self.calls.closing:
             return
         self.stop_watchers()
         self._status = self.presence_status()
-        self._last_beat = None
-        with self.session.meter.measure():
+        with self.calls.measure():
             self._watcher = self.component.watch_presence(
                 poll_interval=FRIENDS_POLL_S,
                 status=self._status,
@@ -155,7 +131,7 @@ class FriendsFlow:
         """Stop the presence watcher (sign out, switch player, shutdown)."""
         self.active = False
         if self._watcher is not None:
-            with self.session.meter.measure():
+            with self.calls.measure():
                 self._watcher.stop()
             self._watcher = None
 
@@ -174,13 +150,13 @@ class FriendsFlow:
         status = self.presence_status()
         if status != self._status and self._watcher is not None:
             self._status = status
-            with self.session.meter.measure():
+            with self.calls.measure():
                 self._watcher.set_status(status)  # beats at once with the new status
 
     def poll_now(self) -> None:
         """Have the watcher read the list, requests and inbox now (after our own actions)."""
         if self._watcher is not None:
-            with self.session.meter.measure():
+            with self.calls.measure():
                 self._watcher.refresh()
 
     def _call(
@@ -214,29 +190,22 @@ class FriendsFlow:
             else:
                 log.info("%s failed: %s", key, describe_error(error))
 
-        if self.session.call(make, ok, failed) is None:
+        if self.calls.submit(make, ok, failed) is None:
             self._busy.discard(key)
 
     # ================================================================== presence
 
     def presence_status(self) -> str:
         """What friends see the player doing (the heartbeat's ``status``)."""
-        quest = self.session.state.quest
+        quest = self.game_state.quest
         if quest.phase in ("playing", "lobby"):
             return f"playing {rules.pretty_key(quest.event_key)}"
-        return f"on the {self.app.screen.title} screen" if self.app.screens else "in the menu"
+        return self.activity()
 
     def _beat(self, fs: FriendsState, presence: PlayerPresence) -> None:
         fs.presence = presence
         fs.heartbeats += 1
-        self._last_beat = self._clock
-
-    @property
-    def next_beat_in(self) -> float | None:
-        """Seconds until the watcher's next heartbeat (None before the first one)."""
-        if self._last_beat is None:
-            return None
-        return max(0.0, self._last_beat + PRESENCE_HEARTBEAT_INTERVAL - self._clock)
+        fs.last_beat_at = time.monotonic()
 
     # ================================================================== reads
 
@@ -256,7 +225,7 @@ class FriendsFlow:
         fs.code = code
 
     def on_friends_event(self, event: pygame.event.Event) -> None:
-        """``KRATY_FRIENDS`` from the presence watcher (see the module docstring)."""
+        """``KRATY_FRIENDS`` from the presence watcher: snapshots replace, changes toast."""
         fs = self.state
         fs.watcher_updates += 1
         kind = getattr(event, "kind", "friends")
@@ -280,9 +249,9 @@ class FriendsFlow:
             self._toast(f"{player_name(event.friend)} is online", event.friend.status or "", "info")
         elif kind == "request_added" and event.direction == "incoming":
             self._toast("Friend request", f"from {player_name(event.request.player)}", "info")
-            self.app.assets.play("milestone")
+            self.feedback.play("milestone")
         elif kind == "gift_received":
-            names = self.session.state.names()
+            names = self.game_state.names()
             gift = event.gift
             self._toast(
                 f"Gift from {player_name(gift.player)}", describe_gift(gift, names), "grant"
@@ -352,13 +321,13 @@ class FriendsFlow:
         """``friends.add(friend_code=…)`` (accepts at once if they had asked you)."""
         code = code.strip().upper()
         if not code:
-            self.app.notify("Type a friend code first.", "warn")
+            self.feedback.notify("Type a friend code first.", "warn")
             return
         fs = self.state
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.friends.add(friend_code=code),
             lambda result: self._added(fs, result),
-            lambda error: self.app.notify(_friendly(error, code), "bad"),
+            lambda error: self.feedback.notify(_friendly(error, code), "bad"),
         )
 
     def _added(self, fs: FriendsState, result: SendFriendRequestResult) -> None:
@@ -366,19 +335,19 @@ class FriendsFlow:
             name = player_name(result.friend)
             if result.friend.external_player_id not in fs.accepted:
                 fs.accepted.append(result.friend.external_player_id)
-            self.app.notify(f"{name} had asked you already: you are friends now", "good")
+            self.feedback.notify(f"{name} had asked you already: you are friends now", "good")
         elif result.request is not None:
             fs.outgoing = [
                 *[r for r in fs.outgoing if r.request_id != result.request.request_id],
                 result.request,
             ]
-            self.app.notify(f"Request sent to {player_name(result.request.player)}", "good")
+            self.feedback.notify(f"Request sent to {player_name(result.request.player)}", "good")
         self.poll_now()
 
     def accept(self, request: FriendRequest) -> None:
         """``friends.accept(request_id)``."""
         fs = self.state
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.friends.accept(request.request_id),
             lambda friend: self._accepted(fs, request, friend),
         )
@@ -387,14 +356,14 @@ class FriendsFlow:
         if friend.external_player_id not in fs.accepted:
             fs.accepted.append(friend.external_player_id)
         fs.incoming = [r for r in fs.incoming if r.request_id != request.request_id]
-        self.app.notify(f"You and {player_name(friend)} are friends", "good")
-        self.app.assets.play("coin")
+        self.feedback.notify(f"You and {player_name(friend)} are friends", "good")
+        self.feedback.play("coin")
         self.poll_now()
 
     def decline(self, request: FriendRequest) -> None:
         """``friends.decline(request_id)``."""
         fs = self.state
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.friends.decline(request.request_id),
             lambda _: self._request_gone(fs, request, "Declined"),
         )
@@ -402,7 +371,7 @@ class FriendsFlow:
     def cancel(self, request: FriendRequest) -> None:
         """``friends.cancel_request(request_id)``: withdraw a request you sent."""
         fs = self.state
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.friends.cancel_request(request.request_id),
             lambda _: self._request_gone(fs, request, "Cancelled"),
         )
@@ -410,7 +379,7 @@ class FriendsFlow:
     def _request_gone(self, fs: FriendsState, request: FriendRequest, verb: str) -> None:
         fs.incoming = [r for r in fs.incoming if r.request_id != request.request_id]
         fs.outgoing = [r for r in fs.outgoing if r.request_id != request.request_id]
-        self.app.notify(f"{verb} the request of {player_name(request.player)}", "info")
+        self.feedback.notify(f"{verb} the request of {player_name(request.player)}", "info")
         self.poll_now()
 
     # ================================================================== friends, blocks
@@ -419,20 +388,20 @@ class FriendsFlow:
         """``friends.remove(external_player_id)``: end the friendship (both sides)."""
         fs = self.state
         pid = friend.external_player_id
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.friends.remove(pid),
             lambda _: self._removed(fs, pid, f"Removed {player_name(friend)}"),
         )
 
     def _removed(self, fs: FriendsState, pid: str, text: str) -> None:
         fs.friends = [f for f in fs.friends if f.external_player_id != pid]
-        self.app.notify(text, "info")
+        self.feedback.notify(text, "info")
         self.poll_now()
 
     def block(self, external_player_id: str, name: str) -> None:
         """``friends.block(external_player_id=…)``: ends the friendship and any request."""
         fs = self.state
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.friends.block(external_player_id=external_player_id),
             lambda blocked: self._blocked(fs, blocked, name),
         )
@@ -449,32 +418,28 @@ class FriendsFlow:
         """``friends.unblock(external_player_id)``."""
         fs = self.state
         pid = blocked.external_player_id
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.friends.unblock(pid),
             lambda _: self._unblocked(fs, pid, player_name(blocked)),
         )
 
     def _unblocked(self, fs: FriendsState, pid: str, name: str) -> None:
         fs.blocked = [b for b in fs.blocked if b.external_player_id != pid]
-        self.app.notify(f"Unblocked {name}", "info")
+        self.feedback.notify(f"Unblocked {name}", "info")
         self.refresh_blocks()
 
     # ================================================================== gifts
 
     def cooldown_left(self, external_player_id: str) -> float | None:
         """Seconds until ``external_player_id`` can be gifted again (server clock), or None."""
-        until = self.state.cooldowns.get(external_player_id)
-        if until is None:
-            return None
-        left = self.session.live.seconds_until(until)
-        return left if left is not None and left > 0 else None
+        return self.game_state.cooldown_left(external_player_id)
 
     def send_gift(self, friend: Friend, resource: GiftableResource, amount: int) -> None:
         """``friends.send_gift(external_player_id=…, type=…, resource_key=…, amount=…)``."""
         fs = self.state
         pid = friend.external_player_id
         kind: Literal["item", "currency"] = "item" if resource.type == "item" else "currency"
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.friends.send_gift(
                 external_player_id=pid,
                 type=kind,
@@ -495,12 +460,13 @@ class FriendsFlow:
             # shown at once; the next friend list read confirms it (gift_cooldown_until)
             until = sent_at + timedelta(seconds=catalog.cooldown_seconds)
             fs.cooldowns[gift.player.external_player_id] = until.isoformat()
-        names = self.session.state.names()
-        self.app.notify(f"Sent {describe_gift(gift, names)} to {player_name(gift.player)}", "good")
-        self.app.assets.play("coin")
+        names = self.game_state.names()
+        text = f"Sent {describe_gift(gift, names)} to {player_name(gift.player)}"
+        self.feedback.notify(text, "good")
+        self.feedback.play("coin")
         self.poll_now()
         self.refresh_gifts()
-        self.session.schedule("player", 0.2)  # the gift may have cost the sender
+        self.refresher.soon("player", 0.2)  # the gift may have cost the sender
 
     def _gift_refused(self, fs: FriendsState, friend: Friend, error: BaseException) -> None:
         details = error.details if isinstance(error, KratyApiError) else None
@@ -512,16 +478,16 @@ class FriendsFlow:
                 fs.cooldowns[friend.external_player_id] = until
             left = self.cooldown_left(friend.external_player_id)
             wait = rules.countdown(left) if left is not None else "a while"
-            self.app.notify(f"You can gift {name} again in {wait}", "warn")
+            self.feedback.notify(f"You can gift {name} again in {wait}", "warn")
         elif reason == "daily_send_limit":
-            self.app.notify("You have sent all of today's gifts.", "warn")
+            self.feedback.notify("You have sent all of today's gifts.", "warn")
         else:
-            self.app.notify(f"Gift to {name}: {_friendly(error)}", "bad")
+            self.feedback.notify(f"Gift to {name}: {_friendly(error)}", "bad")
 
     def claim_gift(self, gift: Gift) -> None:
         """``friends.claim_gift(gift_id)``: the gift's grant pays out."""
         fs = self.state
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.friends.claim_gift(gift.gift_id),
             lambda claimed: self._gift_claimed(fs, claimed),
         )
@@ -529,15 +495,15 @@ class FriendsFlow:
     def _gift_claimed(self, fs: FriendsState, gift: Gift) -> None:
         fs.gifts_claimed.append(gift.gift_id)
         fs.inbox = [g for g in fs.inbox if g.gift_id != gift.gift_id]
-        names = self.session.state.names()
-        self.app.notify(
+        names = self.game_state.names()
+        self.feedback.notify(
             f"Claimed {describe_gift(gift, names)} from {player_name(gift.player)}", "good"
         )
-        self.app.assets.play("coin")
-        self.session.schedule("player", 0.2)
+        self.feedback.play("coin")
+        self.refresher.soon("player", 0.2)
 
     def _toast(self, title: str, body: str, kind: str) -> None:
         if kind == "grant":
-            self.session.toasts.push(title, body, kind="grant")
+            self.feedback.toasts.push(title, body, kind="grant")
         else:
-            self.session.toasts.push(title, body, kind="info")
+            self.feedback.toasts.push(title, body, kind="info")

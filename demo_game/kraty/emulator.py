@@ -1,13 +1,11 @@
 """The emulator's controls for the Debug screen, run off the main thread.
 
 Every ``EmbeddedEmulator`` control (clock, faults, lobby promotion, finalization, the
-request log) is a blocking HTTP call to its control plane, so they run on one small
-thread of their own; ``drain()`` hands the results back to the main loop each frame.
-
-``server_grant`` plays the game's backend: a plain HTTP call to the emulator's
-``/server/v1`` with the demo config's server key (a backend's key never belongs in a
-game; the demo holds the emulator's public test key only to show what a server-side
-grant looks like when it reaches the player's live inventory stream).
+request log) is a blocking call, so they run on one small thread of their own;
+``drain()`` hands the results back to the main loop each frame. ``server_grant`` plays
+the game's backend with a plain HTTP call to ``/server/v1`` (a backend's key never
+belongs in a game: the demo holds the emulator's public test key only to show a
+server-side grant reaching the player's live inventory stream).
 """
 
 from __future__ import annotations
@@ -22,13 +20,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from . import rules
-from .state import LogEntry
+from .. import rules
+from ..state import LogEntry
 
 if TYPE_CHECKING:
-    from .app import App
-    from .session import Session
-    from .state import DemoState
+    from ..relay import LinkRelay
+    from ..state import DemoState
+    from .calls import Notify, Refresher
+    from .emulator_host import EmulatorHost
 
 FAULT_RATE = 0.3
 SERVER_ATTEMPTS = 5
@@ -88,19 +87,26 @@ def _wire_receiver(
 class EmulatorControls:
     """Clock, faults, lobby promotion, finalization and the raw request log."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.backend = session.backend
+    def __init__(
+        self,
+        emulator: EmulatorHost | None,
+        relay: LinkRelay | None,
+        state: DemoState,
+        notify: Notify,
+        refresher: Refresher,
+        *,
+        on_clock_moved: Callable[[], None],
+    ) -> None:
+        """``on_clock_moved`` runs after the emulator's clock moved (sync it again)."""
+        self.emulator = emulator
+        self.relay = relay
+        self.state = state
+        self.notify = notify
+        self.refresher = refresher
+        self.on_clock_moved = on_clock_moved
+        state.has_emulator = emulator is not None
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-control")
         self._control_jobs: list[tuple[Future[Any], Callable[[Any], None], str]] = []
-
-    @property
-    def state(self) -> DemoState:
-        return self.session.state
-
-    @property
-    def app(self) -> App:
-        return self.session.app
 
     def read_clock(self) -> None:
         """Learn the emulator clock's offset (countdowns use the server's time)."""
@@ -129,12 +135,12 @@ class EmulatorControls:
     @property
     def available(self) -> bool:
         """True when the demo runs its own emulator (clock and faults can be driven)."""
-        return self.backend.emulator is not None
+        return self.emulator is not None
 
     def submit(self, label: str, job: Callable[[Any], Any], on_ok: Callable[[Any], None]) -> None:
-        emulator = self.backend.emulator
+        emulator = self.emulator
         if emulator is None:
-            self.app.notify("No emulator: these controls need the embedded emulator.", "warn")
+            self.notify("No emulator: these controls need the embedded emulator.", "warn")
             return
         future = self._control.submit(job, emulator)
         self._control_jobs.append((future, on_ok, label))
@@ -149,7 +155,7 @@ class EmulatorControls:
                 continue
             error = future.exception()
             if error is not None:
-                self.app.notify(f"emulator {label}: {error}", "bad")
+                self.notify(f"emulator {label}: {error}", "bad")
             else:
                 on_ok(future.result())
         self._control_jobs = still
@@ -163,11 +169,11 @@ class EmulatorControls:
 
         def moved(now: datetime) -> None:
             self.got_time(now)
-            self.app.notify(
+            self.notify(
                 f"Emulator clock +{rules.countdown(seconds)} \u2192 {now:%H:%M:%S}", "info"
             )
-            self.session.schedule("events", 0.1)
-            self.session.live.sync_time()  # server_now() follows the moved clock
+            self.refresher.soon("events", 0.1)
+            self.on_clock_moved()  # server_now() follows the moved clock
 
         self.submit("advance", lambda e: e.advance_clock(seconds), moved)
 
@@ -182,7 +188,7 @@ class EmulatorControls:
         def done(_: Any) -> None:
             state.faults_on = rate > 0
             state.latency_ms = latency
-            self.app.notify(
+            self.notify(
                 f"Faults: {round(rate * 100)}% 503, {latency} ms latency",
                 "warn" if rate or latency else "info",
             )
@@ -198,7 +204,7 @@ class EmulatorControls:
     @property
     def link_cut(self) -> bool:
         """True while the Debug switch keeps the game offline."""
-        relay = self.backend.relay
+        relay = self.relay
         return relay is not None and relay.is_cut
 
     def toggle_link(self) -> None:
@@ -207,32 +213,33 @@ class EmulatorControls:
         Only the game's own traffic goes through the relay: the emulator controls keep
         working while the game is offline.
         """
-        relay = self.backend.relay
+        relay = self.relay
         if relay is None:
             return
         relay.set_cut(not relay.is_cut)
+        self.state.link_cut = relay.is_cut
         if relay.is_cut:
-            self.app.notify("Offline: the link is cut; writes wait in the outbox", "warn")
+            self.notify("Offline: the link is cut; writes wait in the outbox", "warn")
         else:
-            self.app.notify("Online again: waiting writes sync now", "info")
+            self.notify("Online again: waiting writes sync now", "info")
 
     def promote_lobby(self) -> None:
         """Force the forming lobby to start now."""
         lobby_id = self.state.quest.lobby_id
         if not lobby_id:
-            self.app.notify("No forming lobby.", "warn")
+            self.notify("No forming lobby.", "warn")
             return
         self.submit("promote", lambda e: e.promote_lobby(lobby_id), lambda _: None)
 
     def server_grant(self, item_key: str = "health_potion", quantity: int = 2) -> None:
-        """Grant the active player items from the backend's side (``/server/v1``, S3).
+        """Grant the active player items from the backend's side (``/server/v1``).
 
         The player's inventory stream reports it (origin ``server``) and the component
         posts ``KRATY_INVENTORY``: the Player screen updates without a reload.
         """
         player = self.state.player_id
         if not player:
-            self.app.notify("No player to grant to yet.", "warn")
+            self.notify("No player to grant to yet.", "warn")
             return
         item = quote(item_key, safe="")
         path = f"/server/v1/players/{quote(player, safe='')}/inventory/{item}/grant"
@@ -252,5 +259,5 @@ class EmulatorControls:
         self.submit(
             "finalize",
             lambda e: e.finalize_event(event_key),
-            lambda _: self.session.schedule("events", 0.2),
+            lambda _: self.refresher.soon("events", 0.2),
         )

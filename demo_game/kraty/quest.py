@@ -1,4 +1,5 @@
-"""The quest: choose an event, start it (through a lobby when it has one), tap, finish."""
+"""The events list and the quest: choose an event, start it (through a lobby when it has
+one), tap, finish."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from kraty_pygame.component.errors import KratyAttemptEndedError
-from kraty_pygame.component.watchers import Watcher
-from kraty_pygame.component.widgets import LobbyBar
+from kraty_pygame.component import KratyAttemptEndedError, LobbyBar, Watcher, WidgetTheme
 from kraty_pygame.sdk import (
+    EventListing,
     FinishAttemptResponse,
     KratyApiError,
     Lobby,
@@ -19,20 +19,17 @@ from kraty_pygame.sdk import (
     is_lobby_forming,
 )
 
-from . import rules
-from .rules import describe_error
-from .state import QuestState
+from .. import rules
+from ..rules import describe_error
+from ..state import QuestState
 
 if TYPE_CHECKING:
-    from kraty_pygame.component import KratyComponent
-
-    from .app import App
-    from .session import Session
-    from .state import DemoState
-    from .timing import FrameMeter
+    from ..state import DemoState
+    from .boards import Boards
+    from .calls import Calls, Feedback, Refresher
 
 
-class QuestFlow:
+class Quest:
     """``events.start`` / ``progress`` / ``finish`` for the Quest screen, and its lobby.
 
     A lobby event answers ``start`` with ``lobby_forming``: the flow reads the lobby,
@@ -41,34 +38,50 @@ class QuestFlow:
     Events screen until the window ends or the day turns.
     """
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.lobby_bar = LobbyBar(None, session.widget_theme)
+    def __init__(
+        self,
+        calls: Calls,
+        state: DemoState,
+        feedback: Feedback,
+        refresher: Refresher,
+        theme: WidgetTheme,
+        *,
+        boards: Boards,
+    ) -> None:
+        self.calls = calls
+        self.component = calls.component
+        self.state = state
+        self.feedback = feedback
+        self.refresher = refresher
+        self.theme = theme
+        self.boards = boards
+        self.lobby_bar = LobbyBar(None, theme)
         self.exhausted_until: dict[tuple[str, str], float] = {}
         self._lobby_watcher: Watcher | None = None
-
-    @property
-    def state(self) -> DemoState:
-        return self.session.state
-
-    @property
-    def app(self) -> App:
-        return self.session.app
-
-    @property
-    def component(self) -> KratyComponent:
-        return self.session.component
-
-    @property
-    def meter(self) -> FrameMeter:
-        return self.session.meter
 
     def stop_watchers(self) -> None:
         """Stop the lobby watcher (sign out, switch player)."""
         if self._lobby_watcher is not None:
-            with self.meter.measure():
+            with self.calls.measure():
                 self._lobby_watcher.stop()
             self._lobby_watcher = None
+
+    # ================================================================== events list
+
+    def refresh_events(self) -> None:
+        """``events.list_for_player()``."""
+        if self.state.signed_out:
+            return
+        self.calls.submit(self.component.events.list_for_player, self._got_events)
+
+    def _got_events(self, events: list[EventListing]) -> None:
+        self.expire_caps()
+        self.state.events = list(events)
+        self.state.events_loaded = True
+        if self.state.event_board.leaderboard_id is None:
+            self.boards.ensure()
+
+    # ================================================================== the run
 
     def expire_caps(self) -> None:
         """Unlock events whose attempt cap has reset (on the server's clock)."""
@@ -83,34 +96,31 @@ class QuestFlow:
         quest = self.state.quest
         if event_key == quest.event_key:
             return
-        if self._lobby_watcher is not None:
-            with self.meter.measure():
-                self._lobby_watcher.stop()
-            self._lobby_watcher = None
+        self.stop_watchers()
         self.state.quest = QuestState(event_key=event_key)
         listing = self.state.listing(event_key)
         if listing is not None and listing.leaderboard_id and not listing.is_lobby_matched:
-            self.session.boards.watch(listing.leaderboard_id)
+            self.boards.watch(listing.leaderboard_id)
         elif listing is not None and listing.is_lobby_matched:
             # its board exists only once the lobby starts: show none until then
-            self.session.boards.show_none("Live board: when the lobby starts")
+            self.boards.show_none("Live board: when the lobby starts")
 
     def start(self) -> None:
         """``events.start`` (a lobby event answers ``lobby_forming`` until the lobby fills)."""
         quest = self.state.quest
-        if quest.phase in ("starting", "playing") or self.session.signed_out:
+        if quest.phase in ("starting", "playing") or self.state.signed_out:
             return
         key = quest.event_key
         if quest.phase == "finished":
             self.state.quest = quest = QuestState(event_key=key)
         quest.phase = "starting"
         quest.message = ""
-        handle = self.session.call(
+        handle = self.calls.submit(
             lambda: self.component.events.start(key),
             lambda response: self._started(key, response),
             lambda error: self._start_failed(key, error),
         )
-        offline = self.component.online is False or self.session.emulator.link_cut
+        offline = self.component.online is False or self.state.link_cut
         placeholder = None if handle is None or handle.done else handle.provisional_attempt_id
         if placeholder and offline:
             # Offline: play now under the outbox's placeholder; the sync resolves it.
@@ -118,7 +128,7 @@ class QuestFlow:
             quest.fired = []
             quest.taps = 0
             quest.phase = "playing"
-            self.app.notify("Offline run: progress waits in the outbox", "warn")
+            self.feedback.notify("Offline run: progress waits in the outbox", "warn")
 
     def _started(self, key: str, response: StartAttemptResponse) -> None:
         quest = self.state.quest
@@ -134,19 +144,16 @@ class QuestFlow:
         quest.phase = "playing" if attempt.status in ("", "in_progress") else "finished"
         if quest.phase == "finished":
             quest.outcome = attempt.status
-        if self._lobby_watcher is not None:
-            with self.meter.measure():
-                self._lobby_watcher.stop()
-            self._lobby_watcher = None
+        self.stop_watchers()
         if attempt.player_id:
-            self.session.boards.self_ids.add(attempt.player_id)
+            self.boards.self_ids.add(attempt.player_id)
             # the widget marks rows of this participant id as the player's own
-            self.session.boards.mini_board.self_participant_id = attempt.player_id
+            self.boards.mini_board.self_participant_id = attempt.player_id
         board_id = response.leaderboard_id or attempt.leaderboard_id
         if board_id:
-            self.session.boards.watch(board_id)
-        self.session.schedule("player")
-        self.session.schedule("events")
+            self.boards.watch(board_id)
+        self.refresher.soon("player")
+        self.refresher.soon("events")
 
     def _start_failed(self, key: str, error: BaseException) -> None:
         quest = self.state.quest
@@ -156,10 +163,10 @@ class QuestFlow:
             lobby_id = str((error.details or {}).get("lobbyId", ""))
             quest.phase = "lobby"
             quest.lobby_id = lobby_id or None
-            if lobby_id and self._lobby_watcher is None and not self.session.closing:
-                self.lobby_bar = LobbyBar(lobby_id, self.session.widget_theme)
-                self.session.call(lambda: self.component.lobbies.read(lobby_id), self._got_lobby)
-                with self.meter.measure():
+            if lobby_id and self._lobby_watcher is None and not self.calls.closing:
+                self.lobby_bar = LobbyBar(lobby_id, self.theme)
+                self.calls.submit(lambda: self.component.lobbies.read(lobby_id), self._got_lobby)
+                with self.calls.measure():
                     self._lobby_watcher = self.component.watch_lobby(
                         lobby_id, interval=1.0, timeout=300.0
                     )
@@ -179,10 +186,10 @@ class QuestFlow:
                 now = datetime.now(UTC).timestamp() + self.state.clock_offset_s
                 until = now + 86400 - now % 86400
                 if error.code == "max_attempts_reached":
-                    until = now + (self.session.seconds_until(listing.ends_at) or 86400.0)
+                    until = now + (self.state.seconds_until(listing.ends_at) or 86400.0)
                 self.exhausted_until[slot] = until
-        self.app.notify(f"Start {key}: {describe_error(error)}", "bad")
-        self.app.assets.play("error")
+        self.feedback.notify(f"Start {key}: {describe_error(error)}", "bad")
+        self.feedback.play("error")
 
     def _got_lobby(self, lobby: Lobby) -> None:
         quest = self.state.quest
@@ -191,6 +198,7 @@ class QuestFlow:
             self.lobby_bar.set_lobby(lobby)
 
     def on_lobby(self, event: pygame.event.Event) -> None:
+        """``KRATY_LOBBY``: the lobby filled up (start the match) or ended."""
         lobby: Lobby = event.lobby
         quest = self.state.quest
         if quest.lobby_id != lobby.id:
@@ -199,7 +207,7 @@ class QuestFlow:
         if event.active and quest.phase == "lobby":
             self._lobby_watcher = None
             quest.phase = "idle"
-            self.app.notify("Lobby full: the match starts!", "good")
+            self.feedback.notify("Lobby full: the match starts!", "good")
             self.start()
         elif lobby.status not in ("forming", "active") and quest.phase == "lobby":
             quest.phase = "idle"
@@ -214,7 +222,7 @@ class QuestFlow:
         key = quest.event_key
         quest.taps += 1
         quest.unconfirmed_taps += 1
-        self.session.call(
+        self.calls.submit(
             lambda: self.component.events.progress(
                 key, attempt_id, mode="increment", metric_value=1
             ),
@@ -235,11 +243,11 @@ class QuestFlow:
             quest.phase = "finished"
             quest.outcome = attempt.status
             quest.unconfirmed_taps = 0
-            self.app.notify(
+            self.feedback.notify(
                 f"Attempt {attempt.status}: score {rules.format_score(attempt.score)}", "good"
             )
-            self.session.schedule("events")
-            self.session.schedule("player", 0.3)
+            self.refresher.soon("events")
+            self.refresher.soon("player", 0.3)
 
     def _progress_failed(self, error: BaseException) -> None:
         quest = self.state.quest
@@ -260,7 +268,7 @@ class QuestFlow:
         if quest.phase != "playing" or attempt_id is None:
             return
         key = quest.event_key
-        self.session.call(lambda: self.component.events.finish(key, attempt_id), self._finished)
+        self.calls.submit(lambda: self.component.events.finish(key, attempt_id), self._finished)
 
     def _finished(self, response: FinishAttemptResponse) -> None:
         quest = self.state.quest
@@ -270,18 +278,31 @@ class QuestFlow:
         quest.phase = "finished"
         quest.outcome = response.outcome or response.attempt.status
         quest.unconfirmed_taps = 0
-        self.app.notify(f"Run finished: {quest.outcome}", "good")
-        self.session.schedule("events")
-        self.session.schedule("player", 0.3)
+        self.feedback.notify(f"Run finished: {quest.outcome}", "good")
+        self.refresher.soon("events")
+        self.refresher.soon("player", 0.3)
 
-    def metric(self) -> float:
-        """The primary metric including taps not confirmed yet."""
-        quest = self.state.quest
-        listing = self.state.listing(quest.event_key)
-        key = listing.metric_keys[0] if listing is not None and listing.metric_keys else ""
-        return quest.metric_value(key) + quest.unconfirmed_taps
+    # ================================================================== its events
 
-    def score(self) -> float:
-        """The score including taps not confirmed yet (optimistic, one point per tap)."""
+    def on_milestone(self, event: pygame.event.Event) -> None:
+        """``KRATY_MILESTONE``: one per milestone a progress call fired (its grants go to
+        the player's pending list)."""
         quest = self.state.quest
-        return quest.confirmed_score + (quest.unconfirmed_taps if quest.phase == "playing" else 0)
+        milestone = event.milestone
+        if event.attempt_id == quest.attempt_id and milestone.key not in quest.fired:
+            quest.fired.append(milestone.key)
+        self.feedback.play("milestone")
+
+    def on_attempt(self, event: pygame.event.Event) -> None:
+        """``KRATY_ATTEMPT``: the run is over (target reached, finished, expired); taps
+        still queued end without being sent, so stop tapping."""
+        quest = self.state.quest
+        if event.attempt_id != quest.attempt_id or quest.phase != "playing":
+            return
+        if event.attempt is not None:
+            quest.attempt = event.attempt
+        quest.phase = "finished"
+        quest.outcome = str(event.status)
+        quest.unconfirmed_taps = 0
+        self.refresher.soon("events")
+        self.refresher.soon("player", 0.3)

@@ -1,14 +1,10 @@
 """The other player: ``player_7`` ("Demo Rival") on another device, for the Friends screen.
 
-Friends need two players. With its own emulator the demo can play the second one:
-the emulator's demo config seeds ``player_7`` with a public test secret, and this
-module runs a second, separate ``Kraty`` facade signed in as that player. It is a
-plain blocking client on one small thread of its own (the game's main loop never
-waits on it); ``drain()`` hands results back to the main loop each frame. The
-game's own client hears about what the rival does only the way it would in real
-life: the friends watcher, the request and inbox polls, the live inventory stream.
-
-Against any other server there is no rival (its players are not ours to sign in as).
+With its own emulator the demo plays the second player a friendship needs: a second,
+separate blocking ``Kraty`` client signed in as ``player_7`` (seeded by the demo
+config with a public test secret), run on a small thread of its own. The game's own
+client hears about what the rival does only as it would from a real friend: through
+its watchers and the live inventory stream. Against another server there is no rival.
 """
 
 from __future__ import annotations
@@ -25,14 +21,15 @@ from kraty_pygame.sdk import (
     RetryConfig,
 )
 
-from .rules import describe_error
+from ..rules import RIVAL_ID, describe_error
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..state import RivalState
+    from .calls import Notify
+    from .emulator_host import EmulatorHost
 
 log = logging.getLogger(__name__)
 
-RIVAL_ID: Final = "player_7"
 # The emulator's second seeded player: a public, documented test secret (demo config).
 RIVAL_SECRET: Final = "kps_demo_player_7_secret"  # noqa: S105
 RIVAL_GIFT: Final = ("currency", "gold", 5)
@@ -46,13 +43,16 @@ Job = Callable[[Kraty], Any]
 class Rival:
     """A second ``Kraty`` client, signed in as ``player_7``, driven from the Friends screen."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.code: str | None = None
-        self.name = "Demo Rival"
-        self.online = False
-        self.busy = 0
-        self.actions: list[str] = []  # what the rival did, in order (tour report, tests)
+    def __init__(
+        self,
+        emulator: EmulatorHost | None,
+        state: RivalState,
+        notify: Notify,
+        register_secret: Callable[[str | None], None],
+    ) -> None:
+        self.emulator = emulator
+        self.state = state  # what the Friends screen shows of the rival
+        self.notify = notify
         self._executor: ThreadPoolExecutor | None = None
         self._kraty: Kraty | None = None  # created and used on the rival's thread only
         self._jobs: list[tuple[Future[Any], Callable[[Any], None], str]] = []
@@ -60,19 +60,20 @@ class Rival:
         self._closed = False
         self._wake_tries = 0
         self._wake_again_in: float | None = None
-        session.app.text_renderer.register_secret(RIVAL_SECRET)
+        register_secret(RIVAL_SECRET)
+        state.available = emulator is not None
 
     @property
     def available(self) -> bool:
         """True when the demo runs its own emulator (where ``player_7`` is seeded)."""
-        return self.session.has_emulator and not self._closed
+        return self.emulator is not None and not self._closed
 
     # ------------------------------------------------------------------ plumbing
 
     def _facade(self) -> Kraty:
         """The rival's client (rival thread only)."""
         if self._kraty is None:
-            emulator = self.session.backend.emulator
+            emulator = self.emulator
             assert emulator is not None
             self._kraty = Kraty(
                 emulator.client_api_key,
@@ -88,11 +89,11 @@ class Rival:
     def submit(self, label: str, job: Job, on_ok: Callable[[Any], None]) -> None:
         """Run ``job(kraty)`` on the rival's thread; ``on_ok(result)`` runs in :meth:`drain`."""
         if not self.available:
-            self.session.app.notify("The rival needs the demo's own emulator.", "warn")
+            self.notify("The rival needs the demo's own emulator.", "warn")
             return
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_PREFIX)
-        self.busy += 1
+        self.state.busy += 1
         self._jobs.append((self._executor.submit(lambda: job(self._facade())), on_ok, label))
 
     def drain(self) -> None:
@@ -104,10 +105,10 @@ class Rival:
             if not future.done():
                 still.append((future, on_ok, label))
                 continue
-            self.busy -= 1
+            self.state.busy -= 1
             error = future.exception()
             if error is not None:
-                self.session.app.notify(f"Rival ({label}): {describe_error(error)}", "bad")
+                self.notify(f"Rival ({label}): {describe_error(error)}", "bad")
                 if label == "online" and self._wake_tries < WAKE_TRIES:
                     self._wake_again_in = WAKE_RETRY_S
             else:
@@ -122,7 +123,7 @@ class Rival:
             if self._wake_again_in <= 0:
                 self._wake_again_in = None
                 self.wake()
-        if not self.online or self._closed:
+        if not self.state.online or self._closed:
             return
         self._since_beat += dt
         if self._since_beat >= PRESENCE_HEARTBEAT_INTERVAL:
@@ -132,6 +133,7 @@ class Rival:
     def close(self) -> None:
         """Stop the rival's thread (waits for a call in flight) and close its client."""
         self._closed = True
+        self.state.available = False
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
@@ -152,11 +154,12 @@ class Rival:
             return code.friend_code, name
 
         def done(result: tuple[str, str]) -> None:
-            self.code, name = result
-            self.name = name or self.name
-            self.online = True
+            state = self.state
+            state.code, name = result
+            state.name = name or state.name
+            state.online = True
             self._since_beat = 0.0
-            self.actions.append("online")
+            state.actions.append("online")
 
         self.submit("online", job, done)
 
@@ -172,12 +175,13 @@ class Rival:
             return accepted
 
         def done(accepted: list[str]) -> None:
-            self.online = True
+            state = self.state
+            state.online = True
             if accepted:
-                self.actions.append("accepted")
-                self.session.app.notify(f"{self.name} accepted {len(accepted)} request(s)", "info")
+                state.actions.append("accepted")
+                self.notify(f"{state.name} accepted {len(accepted)} request(s)", "info")
             else:
-                self.session.app.notify(f"{self.name} has no requests to accept", "warn")
+                self.notify(f"{state.name} has no requests to accept", "warn")
 
         self.submit("accept", job, done)
 
@@ -191,9 +195,9 @@ class Rival:
             return kraty.friends.add(external_player_id=external_player_id).status
 
         def done(status: str) -> None:
-            self.online = True
-            self.actions.append("asked")
-            self.session.app.notify(f"{self.name} sent you a friend request ({status})", "info")
+            self.state.online = True
+            self.state.actions.append("asked")
+            self.notify(f"{self.state.name} sent you a friend request ({status})", "info")
 
         self.submit("ask", job, done)
 
@@ -215,9 +219,9 @@ class Rival:
             return gift.gift_id
 
         def done(gift_id: str) -> None:
-            self.online = True
-            self.actions.append("gifted")
-            self.session.app.notify(f"{self.name} sent you a gift", "info")
+            self.state.online = True
+            self.state.actions.append("gifted")
+            self.notify(f"{self.state.name} sent you a gift", "info")
 
         self.submit("gift", job, done)
 

@@ -235,8 +235,8 @@ def _serve(db: str, clock: str, out: IO[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Child-process entry point (``python -m demo_game.emulator_host``)."""
-    parser = argparse.ArgumentParser(prog="python -m demo_game.emulator_host")
+    """Child-process entry point (``python -m demo_game.kraty.emulator_host``)."""
+    parser = argparse.ArgumentParser(prog="python -m demo_game.kraty.emulator_host")
     parser.add_argument("--db", required=True)
     parser.add_argument("--clock", choices=("real", "manual"), default="real")
     args = parser.parse_args(argv)

@@ -1,54 +1,32 @@
-"""The Debug screen's table: every SDK method it can call, with its inputs and route.
+"""The Debug screen's calls: every SDK method behind a button, recorded with its attempts.
 
-Each :class:`DebugOp` builds a call from the screen's text inputs (``Inputs``) and
-returns the Python request as text plus a function that submits it to the component.
-``ROUTES`` name the HTTP request behind each method, so the screen can tie the
-``on_request`` telemetry rows and the emulator's request log to the call.
+Each :class:`DebugOp` builds a call from the screen's text inputs and returns the
+Python request as text plus a function that submits it to the component. ``ROUTES``
+name the HTTP request behind each method, so the ``on_request`` telemetry rows and
+the emulator's request log can be tied to the call that made them.
 """
 
 from __future__ import annotations
 
+import re
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from kraty_pygame.component.handles import RequestHandle
+from kraty_pygame.component import HandleStatus, KratyComponent, RequestHandle
+from kraty_pygame.sdk import RequestInfo
+
+from ..rules import describe_error, jsonable
+from ..state import LogEntry
 
 if TYPE_CHECKING:
-    from ..session import Session
-
-
-class Inputs(Protocol):
-    """The Debug screen's input fields, as the operations see them."""
-
-    def value(self, key: str) -> str:
-        """Current text of input ``key``."""
-        ...
-
-    def set_value(self, key: str, value: str | None) -> None:
-        """Fill input ``key``."""
-        ...
-
-    def secret(self) -> str:
-        """The masked secret field's text."""
-        ...
-
-
-INPUTS: list[tuple[str, str, str]] = [
-    # name, label, default
-    ("event", "event", "tap_frenzy"),
-    ("attempt", "attempt", ""),
-    ("board", "board id", ""),
-    ("key", "keyed", "weekly_global"),
-    ("period", "period", ""),
-    ("segment", "segment", ""),
-    ("lobby", "lobby", ""),
-    ("grant", "grant", ""),
-    ("item", "item", "health_potion"),
-    ("economy", "economy", "gold"),
-    ("amount", "amount", "10"),
-    ("player", "player", "player_42"),
-]
+    from ..actions import DebugInputs as Inputs
+    from ..state import DemoState
+    from .calls import Calls
+    from .emulator import EmulatorControls
 
 
 @dataclass(frozen=True)
@@ -92,9 +70,8 @@ def _remember_pending(screen: Inputs, grants: Any) -> None:
         screen.set_value("grant", grants[0].id)
 
 
-def build_ops(session: Session) -> list[DebugOp]:
+def build_ops(c: KratyComponent) -> list[DebugOp]:
     """Every operation, in the order of the buttons."""
-    c = session.component
 
     def op(
         name: str,
@@ -346,3 +323,128 @@ RUN_ALL = [
     "inventory.list",
     "wallet.list",
 ]
+
+
+class Debug:
+    """Runs the Debug screen's calls and records what each one sent and got back."""
+
+    def __init__(
+        self,
+        calls: Calls,
+        state: DemoState,
+        telemetry: deque[RequestInfo],
+        emulator: EmulatorControls,
+    ) -> None:
+        """``telemetry`` is filled by the ``on_request`` callback on worker threads."""
+        self.calls = calls
+        self.state = state
+        self.telemetry = telemetry
+        self.emulator = emulator
+        self.ops = build_ops(calls.component)
+
+    def operations(self) -> list[tuple[str, str]]:
+        """(name, button label) of every operation, in button order."""
+        return [(op.name, op.label) for op in self.ops]
+
+    def run_all_order(self) -> list[str]:
+        """The smoke rig's "Run ALL" steps."""
+        return list(RUN_ALL)
+
+    def run(
+        self, name: str, inputs: Inputs, after: Callable[[LogEntry], None] | None = None
+    ) -> LogEntry | None:
+        """Run operation ``name`` with the screen's current inputs; None when it cannot
+        be built from them."""
+        op = next(o for o in self.ops if o.name == name)
+        built = op.build(inputs)
+        if built is None:
+            return None
+        request, make = built
+
+        def then(result: Any) -> None:
+            if op.then is not None:
+                op.then(inputs, result)
+
+        return self.record(op.name, request, make, then=then, after=after, route=op.route)
+
+    def record(
+        self,
+        operation: str,
+        request: str,
+        make: Callable[[], RequestHandle[Any]],
+        *,
+        then: Callable[[Any], None] | None = None,
+        after: Callable[[LogEntry], None] | None = None,
+        route: tuple[str, str] | None = None,
+    ) -> LogEntry:
+        """Submit one call and record request, response and attempts in the call log.
+
+        ``route`` (HTTP method, path regex) ties the ``on_request`` telemetry rows of
+        this call to it; other calls and watchers run at the same time.
+        """
+        entry = LogEntry(operation=operation, request=request, route=route)
+        self.state.log.append(entry)
+        wire = "wanted" if self.emulator.available else "none"
+
+        def ok(result: Any) -> None:
+            entry.status = "ok"
+            entry.response = jsonable(result)
+            entry.finished = time.monotonic()
+            entry.wire_state = wire
+            if then is not None:
+                then(result)
+            if after is not None:
+                after(entry)
+
+        def failed(error: BaseException) -> None:
+            entry.status = "failed"
+            entry.error = describe_error(error)
+            details = getattr(error, "details", None)
+            entry.response = {"error": describe_error(error), "details": jsonable(details)}
+            entry.finished = time.monotonic()
+            entry.wire_state = wire
+            if after is not None:
+                after(entry)
+
+        handle = self.calls.submit(make, ok, failed)
+        if handle is None:
+            entry.status = "failed"
+            entry.error = "the game is closing"
+        else:
+            entry.handle = handle
+            entry.status = "running" if handle.status is HandleStatus.RUNNING else "queued"
+        return entry
+
+    def update(self) -> None:
+        """Once per frame: file new telemetry rows under their calls, fetch raw requests."""
+        self._drain_telemetry()
+        self.emulator.fetch_wire_logs()
+
+    def _drain_telemetry(self) -> None:
+        telemetry = self.telemetry
+        if not telemetry:
+            return
+        state = self.state
+        now = time.monotonic()
+        open_entries = [
+            e
+            for e in state.log
+            if e.route is not None
+            and e.handle is not None
+            and e.handle.status is not HandleStatus.QUEUED  # running, or just finished
+            and (e.finished is None or now - e.finished < 0.5)
+        ]
+        while telemetry:
+            info = telemetry.popleft()
+            state.telemetry.append(info)
+            if info.attempt > 1:
+                state.retries_seen += 1
+            if not info.ok:
+                state.failed_attempts_seen += 1
+            path = urlsplit(info.url).path
+            for entry in open_entries:
+                assert entry.route is not None
+                method, pattern = entry.route
+                if method in ("", info.method.upper()) and re.search(pattern, path):
+                    entry.attempts.append(info)
+                    break
