@@ -1,12 +1,15 @@
-"""Fixtures of the packaging tests: the project built once per session (sdist, then the
-wheel from it). Fresh virtual environments come from ``tests/support/packaging.py``."""
+"""Fixtures of the packaging tests: the project built once per run (sdist, then the wheel
+from it), shared by every pytest-xdist worker. Fresh virtual environments come from
+``tests/support/packaging.py``."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from tests.support.packaging import run
 from tests.support.paths import REPO_ROOT
@@ -18,9 +21,24 @@ ROOT = REPO_ROOT
 def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """sdist and wheel of this checkout; the wheel is built from the sdist (as ``build``
     does by default), so whatever MANIFEST.in forgets is missing from the wheel too."""
-    out = tmp_path_factory.mktemp("dist")
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        out = tmp_path_factory.mktemp("dist")
+        _build(out)
+        return out
+    # Under xdist the first worker that needs the distributions builds them into the run's
+    # shared temporary folder; the others wait on the lock and reuse them (two builds in
+    # one source tree at the same time would also trip over each other).
+    shared = tmp_path_factory.getbasetemp().parent / "dist"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "built").is_file():
+            shared.mkdir(exist_ok=True)
+            _build(shared)
+            (shared / "built").touch()
+    return shared
+
+
+def _build(out: Path) -> None:
     run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=out)
-    return out
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,8 @@ import pytest
 from tests.support.packaging import clean_env, make_venv, run
 from tests.support.paths import REPO_ROOT as ROOT
 
-# Shares the built wheel with test_wheel.py (one xdist worker, one build); freezing is
-# slow on a busy machine, hence its own timeout.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging"), pytest.mark.timeout(900)]
+# Freezing is slow on a busy machine, hence its own timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 _BASH = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
 

@@ -14,9 +14,7 @@ import pytest
 
 from tests.support.packaging import clean_env, make_venv, run
 
-# One xdist worker builds the distributions once for every packaging test (two builds
-# in one source tree at the same time would trip over each other).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging")]
+pytestmark = pytest.mark.slow
 
 SOUNDS = ["coin", "crate_open", "error", "milestone", "tap"]
 FONTS = {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf"}
