@@ -35,10 +35,9 @@ static_pid=$!
 echo "==> ruff, mypy --strict and mkdocs build --strict started alongside pytest ($(elapsed))"
 
 echo "==> pytest, slow tests included, 2 workers ($(elapsed))"
-# -m "": every test (pyproject's addopts deselect the slow ones for a plain `pytest`);
-# loadgroup keeps each xdist_group on one worker (the demo tour is played once).
+# -m "": every test (pyproject's addopts deselect the slow ones for a plain `pytest`).
 pytest_status=0
-"$VENV/bin/python" -m pytest -m "" -n 2 --dist loadgroup --durations=15 "$@" || pytest_status=$?
+"$VENV/bin/python" -m pytest -m "" -n 2 --durations=15 "$@" || pytest_status=$?
 
 static_status=0
 wait "$static_pid" || static_status=$?

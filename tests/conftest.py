@@ -140,9 +140,8 @@ def make_component(pygame_headless: None) -> Iterator[ComponentFactory]:
 
 @pytest.fixture(scope="session")
 def demo_tour(tmp_path_factory: pytest.TempPathFactory) -> TourRun:
-    """The demo's scripted tour, played once for every test that looks at it (see
-    ``tests/support/demo_tour.py``). Tests that use it carry
-    ``pytest.mark.xdist_group("demo_tour")`` so one xdist worker plays it."""
-    from tests.support.demo_tour import play_tour
+    """The demo's scripted tour, played once per run for every test that looks at it (see
+    ``tests/support/demo_tour.py``); pytest-xdist workers share the one play."""
+    from tests.support.demo_tour import shared_tour
 
-    return play_tour(tmp_path_factory.mktemp("demo-tour"))
+    return shared_tour(tmp_path_factory)

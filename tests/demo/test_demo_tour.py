@@ -19,12 +19,7 @@ from demo_game.kraty.debug import RUN_ALL
 from demo_game.tour import MOMENTS_DIR, SCREENSHOT_NAMES
 from tests.support.demo_tour import TourRun
 
-pytestmark = [
-    pytest.mark.headless,
-    pytest.mark.emulator,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("demo_tour"),
-]
+pytestmark = [pytest.mark.headless, pytest.mark.emulator, pytest.mark.slow]
 
 SCREENS = ("events", "quest", "leaderboards", "player", "debug", "friends")
 

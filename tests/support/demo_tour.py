@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
+from filelock import FileLock
 
 from demo_game.tour import REPORT_NAME
 from tests.support.paths import REPO_ROOT
@@ -131,3 +135,22 @@ def play_tour(base: Path) -> TourRun:
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
     rendered = texts.read_text(encoding="utf-8") if texts.is_file() else None
     return TourRun(proc.returncode, proc.stdout, proc.stderr, shots, report, data_dir, rendered)
+
+
+def shared_tour(tmp_path_factory: pytest.TempPathFactory) -> TourRun:
+    """The run's one play of the tour. Without xdist it is played here; under xdist the
+    first worker that needs it plays it into the run's shared temporary folder (under a
+    file lock) and every other worker reads the recorded result."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return play_tour(tmp_path_factory.mktemp("demo-tour"))
+    shared = tmp_path_factory.getbasetemp().parent / "demo-tour"
+    result = shared / "tour.pickle"
+    with FileLock(f"{shared}.lock"):
+        if not result.is_file():
+            shared.mkdir(exist_ok=True)
+            run = play_tour(shared)
+            result.write_bytes(pickle.dumps(run))
+            return run
+    loaded = pickle.loads(result.read_bytes())  # written by this run
+    assert isinstance(loaded, TourRun)
+    return loaded

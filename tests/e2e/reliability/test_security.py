@@ -497,7 +497,6 @@ def test_crash_output_carries_no_secret(kraty_emulator: EmbeddedEmulator) -> Non
 @pytest.mark.emulator
 @pytest.mark.headless
 @pytest.mark.slow
-@pytest.mark.xdist_group("demo_tour")
 def test_the_demo_never_renders_a_secret(demo_tour: TourRun) -> None:
     """The demo's scripted tour (with faults) under a font that records every string
     (the suite's one play of the tour, see ``tests/support/demo_tour.py``)."""
