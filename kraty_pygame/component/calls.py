@@ -50,6 +50,47 @@ def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
     return sig
 
 
+_SHAPES: dict[Any, tuple[str, ...] | str] = {}
+_CHECKED_PROGRESS: set[tuple[Any, ...]] = set()
+
+
+def _shape(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> tuple[str, ...] | str | None:
+    """How ``fn`` takes ``args``/``kwargs``: the names of the positional arguments, or
+    the binding error's text; None when ``fn`` has no signature. Binding depends only
+    on how many arguments are passed and which names, so it is checked once per shape.
+    """
+    func = getattr(fn, "__func__", fn)
+    key = (func, func is not fn, len(args), tuple(kwargs))
+    try:
+        known = _SHAPES.get(key)
+    except TypeError:  # an unhashable callable: bound every time
+        return _bind(fn, args, kwargs, None)
+    if known is not None:
+        return known
+    return _bind(fn, args, kwargs, key)
+
+
+def _bind(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any], key: Any
+) -> tuple[str, ...] | str | None:
+    sig = _signature(fn)
+    if sig is None:
+        return None
+    known: tuple[str, ...] | str
+    try:
+        bound = sig.bind(*args, **kwargs)
+        known = tuple(list(bound.arguments)[: len(args)])
+    except TypeError as exc:
+        known = str(exc)
+    if key is not None:
+        if len(_SHAPES) >= 1024:
+            _SHAPES.clear()
+        _SHAPES[key] = known
+    return known
+
+
 def check_call(
     operation: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
 ) -> None:
@@ -58,22 +99,35 @@ def check_call(
     Wrong or missing arguments raise ``TypeError`` at the call, as calling ``fn``
     would; ``events.progress`` also checks ``mode`` (``KratyConfigError``).
     """
-    sig = _signature(fn)
-    if sig is None:
+    shape = _shape(fn, args, kwargs)
+    if shape is None:
         return
-    try:
-        bound = sig.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise TypeError(f"{operation}(): {exc}") from None
+    if isinstance(shape, str):
+        raise TypeError(f"{operation}(): {shape}")
     if operation == PROGRESS_OPERATION:
-        given = bound.arguments
+        given = dict(zip(shape, args, strict=False))
+        given.update(kwargs)
+        mode, value, when = given.get("mode"), given.get("metric_value"), given.get("occurred_at")
+        plain = None
+        if given.get("input") is None and given.get("metrics") is None:
+            # plain values (a game repeats the same progress call): checked once
+            plain = (type(mode), mode, type(value), repr(value), type(when), when)
+            try:
+                if plain in _CHECKED_PROGRESS:
+                    return
+            except TypeError:  # an unhashable value: checked each time
+                plain = None
         progress_input(
             given.get("input"),
-            mode=given.get("mode"),
-            metric_value=given.get("metric_value"),
+            mode=mode,
+            metric_value=value,
             metrics=given.get("metrics"),
-            occurred_at=given.get("occurred_at"),
+            occurred_at=when,
         )
+        if plain is not None:
+            if len(_CHECKED_PROGRESS) >= 1024:
+                _CHECKED_PROGRESS.clear()
+            _CHECKED_PROGRESS.add(plain)
 
 
 def _accepts_idempotency_key(fn: Callable[..., Any]) -> bool:
@@ -111,9 +165,7 @@ class FacadeCalls:
 
     def ensure_identity(self) -> RequestHandle[Identity]:
         """Queue ``kraty.ensure_identity()`` (posts ``KRATY_IDENTITY`` once resolved)."""
-        return self._submit(
-            "ensure_identity", self._kraty.ensure_identity, (), {}, is_write=True
-        )
+        return self._submit("ensure_identity", self._kraty.ensure_identity, (), {}, is_write=True)
 
     def sign_in(self, *, external_player_id: str, secret: str) -> RequestHandle[None]:
         """Queue ``kraty.sign_in(...)``: later calls run as that player (no network)."""
@@ -127,7 +179,10 @@ class FacadeCalls:
     def get_server_time(self, *, timezone: str | None = None) -> RequestHandle[ServerTime]:
         """Queue ``kraty.get_server_time(...)``: the server's clock, in a time zone."""
         return self._submit(
-            "get_server_time", self._kraty.get_server_time, (), {"timezone": timezone},
+            "get_server_time",
+            self._kraty.get_server_time,
+            (),
+            {"timezone": timezone},
             is_write=False,
         )
 

@@ -1,8 +1,9 @@
 """The component's side of the durable outbox (no pygame).
 
 A durable write made through a proxy is recorded in the outbox on the calling (main)
-thread: the SDK call runs in the outbox's capture mode, which writes the request to
-the journal and returns without any network I/O. The handle then waits for the
+thread: ``Outbox.record`` runs the SDK call in capture mode (or reuses the request of
+an identical earlier call), copies the request into the outbox's hand-off map and
+returns without any network I/O. The handle then waits for the
 outbox's notices, which arrive on the sender thread:
 
 * ``applied`` / ``failed`` / ``unknown`` finish the handle (or, for a write recorded
@@ -186,28 +187,29 @@ class OutboxLink:
     ) -> BaseException | None:
         """Record ``job``'s call in the outbox; returns the error when it could not be.
 
-        Costs one journal ``write(2)`` and no network I/O. An argument error (or a full
-        disk) comes back as the error; the handle is then not waiting on anything.
+        Costs a copy into the outbox's hand-off map and no system call. An argument
+        error (or a full disk) comes back as the error; the handle is then not waiting
+        on anything.
         """
         try:
-            with self.outbox.capture():
-                job.call()
-        except Recorded as signal:
-            entry_id = signal.entry_id
-            job.info["entry_id"] = entry_id
-            job.info["idempotency_key"] = signal.idempotency_key
-            if signal.placeholder:
-                job.info["attempt_id"] = signal.placeholder
-                handle._provisional = signal.placeholder
-            handle._entry_id = entry_id
-            with self._lock:
-                self._seq += 1
-                self._waiting[entry_id] = _Pending(handle, job, signal.decoder, self._seq)
-            self.pending_dirty = True
-            return None
+            # the outbox's recorder: a repeated call reuses the request it built
+            signal = self.outbox.record(job.fn, *job.args, **job.kwargs)
+        except Recorded as raised:  # an outbox that signals by raising
+            signal = raised
         except Exception as exc:
             return exc
-        return RuntimeError(f"{job.operation}: the outbox did not record the call")
+        entry_id = signal.entry_id
+        job.info["entry_id"] = entry_id
+        job.info["idempotency_key"] = signal.idempotency_key
+        if signal.placeholder:
+            job.info["attempt_id"] = signal.placeholder
+            handle._provisional = signal.placeholder
+        handle._entry_id = entry_id
+        with self._lock:
+            self._seq += 1
+            self._waiting[entry_id] = _Pending(handle, job, signal.decoder, self._seq)
+        self.pending_dirty = True
+        return None
 
     def take_pending(self) -> dict[str, Any] | None:
         """The ``KRATY_SYNC`` ``pending`` attributes when the count may have changed since

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeAlias, TypeVar
@@ -45,7 +45,7 @@ from kraty_pygame.sdk.errors import (
     KratyTimeoutError,
     SecretMask,
 )
-from kraty_pygame.sdk.http.abort import CallScope, CancelToken, DeadlineWatchdog, KratyHTTPAdapter
+from kraty_pygame.sdk.http.abort import Calls, CallScope, CancelToken, KratyHTTPAdapter
 from kraty_pygame.sdk.http.exchange import Outcome, TryRunner
 from kraty_pygame.sdk.http.retry import MAY_HAVE_APPLIED, delay_before_retry, status_is_retryable
 from kraty_pygame.sdk.options import (
@@ -100,13 +100,14 @@ class OutboxHook(Protocol):
         method: str,
         path: str,
         *,
-        query: str,
-        payload: bytes | None,
-        key: str | None,
+        query: Mapping[str, QueryValue] | None,
+        body: Mapping[str, Any] | None,
+        override: str | None,
         ctx: CallContext,
-        own_key: bool,
-    ) -> Any:
-        """Record a durable request; return the answer's ``data`` or raise."""
+    ) -> tuple[Any, bytes | None, str | None]:
+        """Record a durable request (the outbox prepares its body, see
+        :meth:`KratyClient.prepare_body`); return (the answer's ``data``, the body
+        sent, its idempotency key) or raise."""
         ...
 
 
@@ -180,21 +181,13 @@ class KratyClient:
         self._secret_provider: Callable[[], str | None] = lambda: None
         self._held: deque[str] = deque(maxlen=16)  # player secrets sent or handed out
         self._on_secret_invalid: SecretInvalidHandler | None = None
-        self._closed = False
         self._lock = threading.Lock()
-        self._scopes: set[CallScope] = set()
-        self._streams: dict[CallScope, tuple[requests.Response, CancelToken | None]] = {}
-        self._watchdog = DeadlineWatchdog()
+        self._calls = Calls(loopback_only=not allow_insecure_http)
         self._owns_session = session is None
         self._verify: bool | str = True  # or a CA bundle the environment named
         if session is None:
             session = requests.Session()
-            adapter = KratyHTTPAdapter(
-                pool_connections=4,
-                pool_maxsize=16,
-                max_retries=0,
-                loopback_only=not allow_insecure_http,
-            )
+            adapter = KratyHTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             # Read the environment's proxy and CA bundle settings once, for the one host
@@ -208,12 +201,9 @@ class KratyClient:
             self._verify = verify if isinstance(verify, (bool, str)) else True
         elif type(session.get_adapter(self.base_url + "/")) is requests.adapters.HTTPAdapter:
             # A plain adapter: put an abortable one in front for this base URL only.
-            session.mount(
-                self.base_url + "/",
-                KratyHTTPAdapter(max_retries=0, loopback_only=not allow_insecure_http),
-            )
+            session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
         self._session = session
-        self._runner = TryRunner(session, self._watchdog, max_response_bytes, self._verify)
+        self._runner = TryRunner(session, self._calls, max_response_bytes, self._verify)
         self.outbox: OutboxHook | None = None
         """The outbox durable writes go through (set by ``Kraty(outbox=...)``)."""
 
@@ -241,7 +231,7 @@ class KratyClient:
     @property
     def closed(self) -> bool:
         """True after :meth:`close`."""
-        return self._closed
+        return self._calls.cancelled
 
     def bind_identity(
         self,
@@ -362,22 +352,7 @@ class KratyClient:
     def close(self) -> None:
         """Abort every in-flight call (they raise ``KratyCancelledError``), stop the
         watchdog and release connections. Idempotent; callable from any thread."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            scopes = tuple(self._scopes)
-            streams = [response for response, _token in self._streams.values()]
-            self._streams.clear()
-        for scope in scopes:
-            scope.abort("closed")
-        # A stream's connection is checked out of the pool, so closing the session below
-        # would not reach it: close the responses too (after the abort woke any reader),
-        # or an abandoned stream's socket stays open until garbage collection.
-        for response in streams:
-            with suppress(Exception):
-                response.close()
-        self._watchdog.stop()
+        self._calls.close()
         if self._owns_session:
             self._session.close()
 
@@ -402,61 +377,26 @@ class KratyClient:
             KratyNetworkError: the connection failed (``KratyCancelledError`` when aborted).
         """
         validate_positive_number("read_timeout", read_timeout)
-        headers = {
-            C.HEADER_AUTHORIZATION: self._auth,
-            C.HEADER_SDK: C.SDK_HEADER_VALUE,
-            C.HEADER_ACCEPT: "text/event-stream",
-        }
         secret = self._secret_provider()
-        if secret:
-            headers[C.HEADER_PLAYER_SECRET] = secret
-            self.hold_secret(secret)
-        self._prune_streams()
-        token = cancel or _current_token.get()
-        scope = self._open_scope(token)
+        self.hold_secret(secret)
+        headers = self._headers(has_body=False, secret=secret, accept="text/event-stream")
+        self._calls.prune()
+        request = _Request("GET", path, self._url(path, query), None, headers, None)
+        scope = self._calls.open(cancel or _current_token.get())
         try:
             outcome = self._runner.run(
-                scope,
-                "GET",
-                self._url(path, query),
-                None,
-                headers,
-                timeout=self.timeout,
-                stream_read_timeout=read_timeout,
-            )
-        except BaseException:
-            self._close_scope(scope, token)
-            raise
-        if outcome.response is None:
-            self._close_scope(scope, token)
-            raise self._stream_refused(path, outcome)
-        with self._lock:
-            self._streams[scope] = (outcome.response, token)
-        return outcome.response
-
-    def _stream_refused(self, path: str, outcome: Outcome) -> KratyError:
-        status, cause = outcome.status, outcome.failure
-        if status is not None:
-            error = api_error_from_body(status, outcome.body)
-            return error or KratyApiError(status, f"http_{status}", f"stream refused ({status})")
-        if outcome.cancelled:
-            return KratyCancelledError(f"GET {path} stream cancelled", original_cause=cause)
-        if outcome.timed_out:
-            return KratyTimeoutError(
-                f"GET {path} stream: no response headers within {self.timeout:g} s",
-                original_cause=cause,
-            )
-        what = type(cause).__name__
-        return KratyNetworkError(f"GET {path} stream failed: {what}", original_cause=cause)
-
-    def _prune_streams(self) -> None:
-        """Forget streams whose response the caller closed."""
-        with self._lock:
-            done = [(s, t) for s, (r, t) in self._streams.items() if getattr(r.raw, "closed", True)]
-            for scope, _token in done:
-                del self._streams[scope]
-        for scope, token in done:
-            self._close_scope(scope, token)
+                scope, "GET", request.url, None, headers,
+                timeout=self.timeout, stream_read_timeout=read_timeout,
+            )  # fmt: skip
+        finally:
+            if scope.stream is None:  # else the stream's until it is closed
+                self._calls.done(scope)
+        if outcome.response is not None:
+            return outcome.response
+        if (status := outcome.status) is None:
+            raise self._failed(scope, request, outcome.failure, timed_out=outcome.timed_out)
+        error = api_error_from_body(status, outcome.body)
+        raise error or KratyApiError(status, f"http_{status}", f"stream refused ({status})")
 
     # ------------------------------------------------------------------ internals
 
@@ -465,22 +405,21 @@ class KratyClient:
         qs = build_query(query)
         return f"{url}?{qs}" if qs else url
 
-    def _open_scope(self, token: CancelToken | None) -> CallScope:
-        scope = CallScope()
-        with self._lock:
-            if self._closed:
-                scope.abort("closed")
-            else:
-                self._scopes.add(scope)
-        if token is not None:
-            token.attach(scope)
-        return scope
+    def prepare_body(
+        self, method: str, body: Mapping[str, Any] | None, override: str | None
+    ) -> tuple[bytes | None, str | None]:
+        """The JSON bytes of ``body`` with its idempotency key (stamped for POST, PUT
+        and PATCH: the body's own, else ``override``, else a new one), and the key.
 
-    def _close_scope(self, scope: CallScope, token: CancelToken | None) -> None:
-        with self._lock:
-            self._scopes.discard(scope)
-        if token is not None:
-            token.detach(scope)
+        Raises:
+            KratyConfigError: the body is not a JSON object or the key is not text.
+        """
+        return self._prepare_body(method, body, override)
+
+    @property
+    def generate_key(self) -> Callable[[], str]:
+        """Makes the idempotency keys of this client's writes."""
+        return self._generate_key
 
     def _prepare_body(
         self, method: str, body: Mapping[str, Any] | None, override: str | None
@@ -509,11 +448,13 @@ class KratyClient:
             raise KratyConfigError(f"request body is not JSON-serialisable: {exc}") from None
         return data.encode("utf-8"), key
 
-    def _headers(self, *, has_body: bool, secret: str | None) -> dict[str, str]:
+    def _headers(
+        self, *, has_body: bool, secret: str | None, accept: str = "application/json"
+    ) -> dict[str, str]:
         headers = {
             C.HEADER_AUTHORIZATION: self._auth,
             C.HEADER_SDK: C.SDK_HEADER_VALUE,
-            C.HEADER_ACCEPT: "application/json",
+            C.HEADER_ACCEPT: accept,
         }
         if has_body:
             headers[C.HEADER_CONTENT_TYPE] = "application/json"
@@ -535,28 +476,20 @@ class KratyClient:
         if not is_text(method):
             raise KratyConfigError("method must be a non-empty string")
         method = method.upper()
-        payload, key = self._prepare_body(method, body, override)
         ctx = current_call()
         if ctx is not None and ctx.queue:
             ctx.queue = False  # only this request; never a nested one
             outbox = self.outbox
             if outbox is not None and method in C.WRITE_METHODS:
+                # the outbox prepares the body itself: on the game's thread it keeps
+                # that to the minimum (the same checks, the same key rules)
                 ctx.decode = decode
-                own_key = override is None and not (
-                    body is not None and body.get(C.IDEMPOTENCY_FIELD)
-                )
-                data = outbox.submit(
-                    self,
-                    method,
-                    path,
-                    query=build_query(query),
-                    payload=payload,
-                    key=key,
-                    ctx=ctx,
-                    own_key=own_key,
+                data, payload, key = outbox.submit(
+                    self, method, path, query=query, body=body, override=override, ctx=ctx
                 )
                 request = _Request(method, path, self._url(path, query), payload, {}, key)
                 return _Answer(request, {"data": data}, 200, b"")
+        payload, key = self._prepare_body(method, body, override)
         if capturing.get() is not None:
             raise KratyConfigError(
                 f"{method} {path}: inside Outbox.capture() only durable writes of the "
@@ -577,7 +510,7 @@ class KratyClient:
                 self._headers(has_body=payload is not None, secret=secret),
                 key,
             )
-            scope = self._open_scope(token)
+            scope = self._calls.open(token)
             try:
                 return self._run(scope, request)
             except KratyApiError as exc:
@@ -589,7 +522,7 @@ class KratyClient:
                     raise
                 recovered, path = True, new_path
             finally:
-                self._close_scope(scope, token)
+                self._calls.done(scope)
 
     def send_recorded(
         self,
@@ -618,11 +551,11 @@ class KratyClient:
             self._headers(has_body=payload is not None, secret=secret),
             key,
         )
-        scope = self._open_scope(cancel)
+        scope = self._calls.open(cancel)
         try:
             return self._run(scope, request).envelope
         finally:
-            self._close_scope(scope, cancel)
+            self._calls.done(scope)
 
     def _run(self, scope: CallScope, request: _Request) -> _Answer:
         """The retry loop.
@@ -668,39 +601,51 @@ class KratyClient:
                 if not budget.allows_retry_after(delay):
                     raise request.settle(error, may_have_applied=ambiguous)
                 if not scope.sleep(delay):
-                    raise self._cancelled(scope, request, ambiguous, None)
+                    raise self._failed(scope, request, None, ambiguous=ambiguous)
                 continue
             failure = outcome.failure
             ambiguous = ambiguous or outcome.sent
-            if scope.reason is not None or outcome.cancelled:
-                raise self._cancelled(scope, request, ambiguous, failure)
             delay = delay_before_retry(retry, number, self._uniform())
-            if number < retry.attempts and budget.allows_retry_after(delay):
-                if not scope.sleep(delay):
-                    raise self._cancelled(scope, request, ambiguous, failure)
+            again = number < retry.attempts and budget.allows_retry_after(delay)
+            if scope.reason is None and again and scope.sleep(delay):
                 continue
-            kind = KratyTimeoutError if outcome.timed_out else KratyNetworkError
-            what = "timed out" if outcome.timed_out else type(failure).__name__
-            if number < retry.attempts:
-                what += f"; stopped at RetryConfig.total_timeout={budget.seconds:g}s"
-            raise kind(
-                f"{request.method} {request.path} failed after {number} attempt(s): {what}",
-                original_cause=failure,
-                outcome_unknown=request.is_write and ambiguous,
-                idempotency_key=request.key,
-            ) from failure
+            note = ""
+            if number < retry.attempts and budget.seconds is not None:  # its time ran out
+                note = f"; stopped at RetryConfig.total_timeout={budget.seconds:g}s"
+            raise self._failed(
+                scope,
+                request,
+                failure,
+                timed_out=outcome.timed_out,
+                ambiguous=ambiguous,
+                after=f" after {number} attempt(s)",
+                note=note,
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _uniform(self) -> float:
         return self._rng.uniform(-1.0, 1.0)
 
     @staticmethod
-    def _cancelled(
-        scope: CallScope, request: _Request, ambiguous: bool, cause: BaseException | None
-    ) -> KratyCancelledError:
-        why = "client closed" if scope.reason == "closed" else "cancelled"
-        error = KratyCancelledError(
-            f"{request.method} {request.path} aborted: {why}",
+    def _failed(
+        scope: CallScope,
+        request: _Request,
+        cause: BaseException | None,
+        *,
+        timed_out: bool = False,
+        ambiguous: bool = False,
+        after: str = "",
+        note: str = "",
+    ) -> KratyNetworkError:
+        """The error that ends a call without an answer: aborted, timed out or failed."""
+        kind, what = KratyNetworkError, f"failed{after}: {type(cause).__name__}{note}"
+        if scope.reason is not None:
+            why = "client closed" if scope.reason == "closed" else "cancelled"
+            kind, what = KratyCancelledError, f"aborted: {why}"
+        elif timed_out:
+            kind, what = KratyTimeoutError, f"failed{after}: timed out{note}"
+        error = kind(
+            f"{request.method} {request.path} {what}",
             original_cause=cause,
             outcome_unknown=request.is_write and ambiguous,
             idempotency_key=request.key,

@@ -26,6 +26,7 @@ from kraty_pygame.sdk import FileSecretStore
 from kraty_pygame.sdk.errors import KratyApiError, KratyNetworkError
 from kraty_pygame.sdk.models.events import ProgressInput
 from kraty_pygame.sdk.outbox import OutboxNotice
+from kraty_pygame.sdk.outbox._handoff import stored_bytes
 from tests.support.clients import KratyFactory
 from tests.support.component import ComponentFactory, Pump
 
@@ -33,7 +34,8 @@ pytestmark = [pytest.mark.headless, pytest.mark.emulator]
 
 
 def _journal_bytes(directory: Path) -> int:
-    return sum(p.stat().st_size for p in directory.iterdir() if p.name.startswith("journal"))
+    """Bytes of records stored in the outbox (its journal and its hand-off map)."""
+    return stored_bytes(directory)
 
 
 def test_a_durable_call_is_on_disk_before_the_proxy_returns(
@@ -48,7 +50,7 @@ def test_a_durable_call_is_on_disk_before_the_proxy_returns(
     component = make_component(kraty, outbox=tmp_path / "outbox", sync_time_at_start=False)
     before = _journal_bytes(tmp_path / "outbox")
     handle = component.wallet.debit("gold", amount=1, reason="outbox-1")
-    assert _journal_bytes(tmp_path / "outbox") > before  # written before the call returned
+    assert _journal_bytes(tmp_path / "outbox") > before  # stored before the call returned
     assert handle.entry_id is not None
     pump = Pump(component)
     done = pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is handle)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import heapq
-import itertools
+import math
 import selectors
 import socket
 import ssl
@@ -19,19 +18,24 @@ import time
 from contextvars import ContextVar
 from typing import Any, Final
 
+import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.poolmanager import PoolManager
-from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs, resolve_ssl_version
+from urllib3.util.ssl_ import (
+    create_urllib3_context,
+    resolve_cert_reqs,
+    resolve_ssl_version,
+    ssl_wrap_socket,
+)
 
 from kraty_pygame.sdk.options import is_loopback_address
 
-__all__ = ["CallScope", "CancelToken", "DeadlineWatchdog", "KratyHTTPAdapter"]
+__all__ = ["TIMED_OUT", "CallScope", "Calls", "CancelToken", "KratyHTTPAdapter", "running"]
 
-TIMED_OUT: Final = 2
-CANCELLED: Final = 3
+TIMED_OUT: Final = "timed out"
 _POLL: Final = 0.05
 _IN_PROGRESS: Final = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035})
 
@@ -42,46 +46,46 @@ running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=No
 class CallScope:
     """One logical call: its tries (one at a time) and the waits between them."""
 
-    def __init__(self) -> None:
+    def __init__(self, token: CancelToken | None = None, *, loopback_only: bool = False) -> None:
+        self.token = token
+        self.loopback_only = loopback_only  # plain HTTP may go to loopback addresses only
         self.reason: str | None = None  # why the whole call was aborted
+        self.deadline: float | None = None  # the running try's
+        self.cut: str | None = None  # why the running try was aborted (TIMED_OUT or a reason)
+        self.sent: bool | None = None  # None: no connection of ours took part in the try
+        self.sock: socket.socket | None = None  # what an abort shuts down
+        self.answer: Any = None  # the try's response once its headers are in
+        self.stream: requests.Response | None = None  # an answer handed over as a stream
         self._lock = threading.Lock()
-        self._event = threading.Event()
-        self.begin()
+        self._woken = threading.Event()
 
-    def begin(self) -> bool:
-        """Start a try; False when the call is already aborted."""
+    def begin(self, deadline: float) -> bool:
+        """Start a try that ends at ``deadline``; False when the call is already aborted."""
         with self._lock:
-            self.deadline: float | None = None
-            self.cut = 0  # TIMED_OUT or CANCELLED once this try was aborted
-            self.hooked = self.connected = False  # one of our connections took part / sent
-            self.sock: socket.socket | None = None
-            self.raw: Any = None  # a foreign adapter's response (shut down instead)
+            self.deadline, self.cut, self.sent = deadline, None, None
+            self.sock = self.answer = None
             return self.reason is None
 
-    @property
-    def aborted(self) -> bool:
-        return self.cut != 0 or self.reason is not None
+    def hold(self, sock: socket.socket, *, sent: bool) -> None:
+        """Let an abort shut ``sock`` down (``sent``: the request may go out on it).
 
-    def attach(self, sock: Any, *, connected: bool = True, raw: bool = False) -> None:
-        """Let an abort shut ``sock`` (``connected``: the request may go out on it; ``raw``:
-        a foreign adapter's response). Raises OSError when the try was aborted already."""
+        Raises:
+            OSError: the try was aborted already (nothing went out on ``sock``).
+        """
         with self._lock:
-            if raw:
-                self.raw = sock
-            else:
-                self.sock, self.hooked, self.connected = sock, True, self.connected or connected
-            if self.cut > 0:
-                self._shut()
-        if self.aborted and not raw:
-            raise OSError(errno.ECONNABORTED, "request aborted")
+            self.sock, self.sent = sock, sent and self.cut is None
+            if self.cut is None:
+                return
+            self._shut()
+        raise OSError(errno.ECONNABORTED, "request aborted")
 
     def abort(self, reason: str) -> None:
         """Abort the running try and any wait; ``reason`` is kept for the error."""
         with self._lock:
             if self.reason is None:
                 self.reason = reason
-                self._cut(CANCELLED)
-        self._event.set()
+                self._cut(reason)
+        self._woken.set()
 
     def expire(self, deadline: float) -> None:
         """The watchdog's call: end the try whose deadline this is."""
@@ -89,34 +93,34 @@ class CallScope:
             if self.deadline == deadline:
                 self._cut(TIMED_OUT)
 
-    def _cut(self, state: int) -> None:
-        if self.cut == 0:  # a try is running and was not cut yet
-            self.cut = state
+    def _cut(self, why: str) -> None:
+        if self.cut is None:
+            self.cut = why
             self._shut()  # under the lock: a finished try's socket may serve another call
 
     def _shut(self) -> None:
         with contextlib.suppress(Exception):
             if self.sock is not None:  # the plain method also works on a TLS socket in use
                 socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
-            elif self.raw is not None:
-                (getattr(self.raw, "shutdown", None) or self.raw.close)()
+            elif self.answer is not None:  # a foreign adapter's response
+                (getattr(self.answer, "shutdown", None) or self.answer.close)()
 
-    def arm(self, deadline: float | None) -> bool:
-        """Set (None: drop) the try's deadline; False when the try was already cut."""
+    def keep_open(self, response: requests.Response) -> bool:
+        """Hand the try's answer over as a stream: no deadline from now on, but an abort
+        still shuts it. False when the try was cut already."""
         with self._lock:
-            self.deadline = deadline
-            return not self.cut
+            self.deadline, self.stream = None, response
+            return self.cut is None
 
-    def finish(self) -> int:
-        """End the try; returns how it was cut (0: it was not)."""
+    def finish(self) -> str | None:
+        """End the try; returns why it was cut (None: it was not)."""
         with self._lock:
-            self.deadline = self.sock = self.raw = None
-            cut, self.cut = self.cut, -1  # -1: between tries, nothing to cut
-            return max(cut, 0)
+            self.deadline = self.sock = self.answer = None
+            return self.cut
 
     def sleep(self, seconds: float) -> bool:
         """Wait ``seconds``; False when the call was aborted meanwhile."""
-        return self.reason is None if seconds <= 0 else not self._event.wait(seconds)
+        return self.reason is None if seconds <= 0 else not self._woken.wait(seconds)
 
 
 def _addresses(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
@@ -132,7 +136,8 @@ def _addresses(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
 
 
 def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
-    """A TCP connect that an abort ends at once (the scope holds the socket meanwhile)."""
+    """A TCP connect that an abort ends within a poll interval (shutting a socket down does
+    not end a blocked connect on every platform)."""
     budget = conn.timeout if isinstance(conn.timeout, int | float) else None
     limit = time.monotonic() + (budget or 1e9)
     last: OSError | None = None
@@ -144,15 +149,15 @@ def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> soc
             if conn.source_address:
                 sock.bind(conn.source_address)
             sock.setblocking(False)
-            scope.attach(sock, connected=False)
-            if (code := sock.connect_ex(address)) in _IN_PROGRESS:
-                with selectors.DefaultSelector() as selector:
-                    selector.register(sock, selectors.EVENT_WRITE)
-                    while not selector.select(_POLL):
-                        if time.monotonic() >= limit:
-                            raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out")
-                        scope.attach(sock, connected=False)  # raises once the try is aborted
-                scope.attach(sock, connected=False)
+            code = sock.connect_ex(address)
+            with selectors.DefaultSelector() as selector:
+                selector.register(sock, selectors.EVENT_WRITE)
+                while code in _IN_PROGRESS and not selector.select(_POLL):
+                    scope.hold(sock, sent=False)  # raises once the try is aborted
+                    if time.monotonic() >= limit:
+                        raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out")
+            scope.hold(sock, sent=False)
+            if code in _IN_PROGRESS:
                 code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if code:
                 raise OSError(code, errno.errorcode.get(code, str(code)))
@@ -169,91 +174,84 @@ def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> soc
 class _Connection(HTTPConnection):
     """Connects on its own sockets and hands them to the running call."""
 
-    loopback_only = False
-
     def connect(self) -> None:
         scope = running.get()
-        if scope is None or self.proxy is not None or not self.own_handshake():
-            if self.loopback_only:
+        if scope is None:  # not one of our calls
+            return super().connect()
+        loopback_only = scope.loopback_only and not isinstance(self, HTTPSConnection)
+        if self.proxy is not None:  # urllib3 talks to the proxy (and tunnels through it)
+            if loopback_only:
                 _addresses(self, True)
             super().connect()  # bounded by the socket timeouts until the socket is handed over
         else:
-            self.sock = self.handshake(_connect(self, scope, self.loopback_only), scope)
-        if scope is not None:
-            scope.attach(self.sock)
+            sock = _connect(self, scope, loopback_only)
+            try:
+                self.sock = self.handshake(sock)
+            except BaseException:
+                sock.close()
+                raise
+        scope.hold(self.sock, sent=True)
 
-    def own_handshake(self) -> bool:
-        """True when :meth:`handshake` covers this connection's settings."""
-        return True
-
-    def handshake(self, sock: socket.socket, scope: CallScope) -> socket.socket:
+    def handshake(self, sock: socket.socket) -> socket.socket:
         """What goes on after the TCP connect (HTTPS: TLS); returns the socket to use."""
         return sock
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
         scope = running.get()
         if scope is not None and self.sock is not None:
-            scope.attach(self.sock)  # a pooled connection, reused
+            scope.hold(self.sock, sent=True)  # a pooled connection, reused
         super().request(method, url, *args, **kwargs)
 
 
-class _LoopbackConnection(_Connection):
-    loopback_only = True
+class _HeldTLSSocket(ssl.SSLSocket):
+    """A TLS socket that the running call holds during its handshake."""
+
+    def do_handshake(self, block: bool = False) -> None:
+        if (scope := running.get()) is not None:
+            scope.hold(self, sent=False)
+        super().do_handshake(block)
 
 
 class _TLSConnection(_Connection, HTTPSConnection):
-    """HTTPS: the TLS handshake on our socket, verified the way urllib3 verifies it."""
+    """HTTPS: urllib3's TLS set-up on our socket, with a handshake an abort ends (requests
+    pins no context, host name or fingerprint on these pools)."""
 
-    def own_handshake(self) -> bool:  # else urllib3 checks the host name or fingerprint
-        context = self.ssl_context
-        pinned = self.assert_hostname is not None or self.assert_fingerprint
-        return not pinned and (context is None or context.check_hostname)
-
-    def handshake(self, sock: socket.socket, scope: CallScope) -> socket.socket:
-        required = resolve_cert_reqs(self.cert_reqs)
-        tls: ssl.SSLSocket | None = None
-        try:
-            context = self.ssl_context or create_urllib3_context(
-                ssl_version=resolve_ssl_version(self.ssl_version),
-                ssl_minimum_version=self.ssl_minimum_version,
-                ssl_maximum_version=self.ssl_maximum_version,
-                cert_reqs=required,  # CERT_REQUIRED also turns host name checking on
-            )
-            context.verify_mode = required
-            if self.ca_certs or self.ca_cert_dir or self.ca_cert_data:
-                context.load_verify_locations(self.ca_certs, self.ca_cert_dir, self.ca_cert_data)
-            elif self.ssl_context is None:
-                context.load_default_certs()
-            if self.cert_file:
-                context.load_cert_chain(self.cert_file, self.key_file, self.key_password)
-            name = (self.server_hostname or self.host).strip("[]").partition("%")[0].rstrip(".")
-            tls = context.wrap_socket(sock, server_hostname=name, do_handshake_on_connect=False)
-            scope.attach(tls, connected=False)  # the TLS socket took the descriptor over
-            tls.do_handshake()
-        except BaseException:
-            (tls or sock).close()
-            raise
-        self.is_verified = required == ssl.CERT_REQUIRED
+    def handshake(self, sock: socket.socket) -> socket.socket:
+        context = create_urllib3_context(
+            ssl_version=resolve_ssl_version(self.ssl_version),
+            ssl_minimum_version=self.ssl_minimum_version,
+            ssl_maximum_version=self.ssl_maximum_version,
+            cert_reqs=resolve_cert_reqs(self.cert_reqs),  # CERT_REQUIRED checks the host name
+        )
+        context.sslsocket_class = _HeldTLSSocket
+        if not (self.ca_certs or self.ca_cert_dir or self.ca_cert_data):
+            context.load_default_certs()
+        name = (self.server_hostname or self.host).strip("[]").partition("%")[0].rstrip(".")
+        tls = ssl_wrap_socket(
+            sock,
+            self.key_file,
+            self.cert_file,
+            ca_certs=self.ca_certs,
+            ca_cert_dir=self.ca_cert_dir,
+            ca_cert_data=self.ca_cert_data,
+            key_password=self.key_password,
+            server_hostname=name,
+            ssl_context=context,
+        )
+        self.is_verified = context.verify_mode == ssl.CERT_REQUIRED
         return tls
 
 
-_POOLS: Final[dict[str, type[HTTPConnectionPool]]] = {
-    name: type(name, (base,), {"ConnectionCls": cls})
-    for name, base, cls in (
-        ("http", HTTPConnectionPool, _Connection),
-        ("loopback", HTTPConnectionPool, _LoopbackConnection),
-        ("https", HTTPSConnectionPool, _TLSConnection),
-    )
-}
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
 
 
 class KratyHTTPAdapter(HTTPAdapter):
-    """A requests adapter with our connections (``loopback_only``: plain HTTP to loopback)."""
-
-    def __init__(self, *args: Any, loopback_only: bool = False, **kwargs: Any) -> None:
-        http = _POOLS["loopback" if loopback_only else "http"]
-        self.kraty_pools = {"http": http, "https": _POOLS["https"]}
-        super().__init__(*args, **kwargs)
+    """A requests adapter whose connections hand their sockets to the running call."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -263,60 +261,12 @@ class KratyHTTPAdapter(HTTPAdapter):
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         return self.own(manager) if not proxy.lower().startswith("socks") else manager
 
-    def own(self, manager: PoolManager) -> PoolManager:
-        manager.pool_classes_by_scheme = dict(self.kraty_pools)
+    @staticmethod
+    def own(manager: PoolManager) -> PoolManager:
+        manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
         # Close a pool's idle sockets when the manager drops it (urllib3 leaves them to the GC).
         manager.pools.dispose_func = lambda pool: pool.close()
         return manager
-
-
-class DeadlineWatchdog:
-    """One lazily started thread that cuts tries past their deadline."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, CallScope]] = []
-        self._order = itertools.count()
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-
-    def watch(self, call: CallScope, timeout: float) -> None:
-        """Cut the call's running try ``timeout`` seconds from now (unless it ended)."""
-        with self._cond:
-            deadline = time.monotonic() + timeout
-            if not call.arm(deadline) or self._stopped:
-                return
-            heapq.heappush(self._heap, (deadline, next(self._order), call))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="kraty-deadline-watchdog", daemon=True
-                )
-                self._thread.start()
-            elif self._heap[0][2] is call:
-                self._cond.notify()
-
-    def stop(self) -> None:
-        """Stop and join the thread (idempotent)."""
-        with self._cond:
-            self._stopped = True
-            self._heap.clear()
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5.0)
-
-    def _run(self) -> None:
-        with self._cond:
-            heap = self._heap
-            while not self._stopped:
-                now = time.monotonic()
-                # Pop what expired and ended tries (their deadline moved on) at the head,
-                # so the thread sleeps until the earliest live deadline only.
-                while heap and (heap[0][0] <= now or heap[0][2].deadline != heap[0][0]):
-                    deadline, _n, call = heapq.heappop(heap)
-                    if deadline <= now:
-                        call.expire(deadline)
-                self._cond.wait(heap[0][0] - now if heap else None)
 
 
 class CancelToken:
@@ -324,7 +274,8 @@ class CancelToken:
     raises :class:`~kraty_pygame.sdk.errors.KratyCancelledError`). A token stays cancelled."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._why = "cancelled"
+        self._cond = threading.Condition()
         self._cancelled = False
         self._scopes: set[CallScope] = set()
 
@@ -335,21 +286,100 @@ class CancelToken:
 
     def cancel(self) -> None:
         """Abort the calls using this token (idempotent, any thread)."""
-        with self._lock:
-            self._cancelled = True
-            scopes, self._scopes = tuple(self._scopes), set()
-        for scope in scopes:
-            scope.abort("cancelled")
+        self._abort_all()
 
     def attach(self, scope: CallScope) -> None:
         """Let this token abort ``scope`` (at once if already cancelled)."""
-        with self._lock:
+        with self._cond:
             if not self._cancelled:
                 self._scopes.add(scope)
                 return
-        scope.abort("cancelled")
+        scope.abort(self._why)
 
     def detach(self, scope: CallScope) -> None:
         """Forget a finished ``scope``."""
-        with self._lock:
+        with self._cond:
             self._scopes.discard(scope)
+
+    def _abort_all(self) -> tuple[CallScope, ...]:
+        with self._cond:
+            self._cancelled = True
+            scopes, self._scopes = tuple(self._scopes), set()
+            self._cond.notify()
+        for scope in scopes:
+            scope.abort(self._why)
+        return scopes
+
+
+class Calls(CancelToken):
+    """A client's calls in flight: :meth:`close` aborts them all, and one thread (started
+    by the first try) cuts each try at its deadline."""
+
+    def __init__(self, *, loopback_only: bool) -> None:
+        super().__init__()
+        self._why = "closed"
+        self._loopback_only = loopback_only
+        self._thread: threading.Thread | None = None
+        self._wake_at = math.inf  # when the thread wakes next
+
+    def open(self, token: CancelToken | None) -> CallScope:
+        """A new call's scope, aborted by :meth:`close` and by ``token``."""
+        scope = CallScope(token, loopback_only=self._loopback_only)
+        self.attach(scope)
+        if token is not None:
+            token.attach(scope)
+        return scope
+
+    def done(self, scope: CallScope) -> None:
+        """Forget a finished call."""
+        self.detach(scope)
+        if scope.token is not None:
+            scope.token.detach(scope)
+
+    def prune(self) -> None:
+        """Forget the streams whose response the caller closed."""
+        with self._cond:
+            scopes = tuple(self._scopes)
+        for scope in scopes:
+            if scope.stream is not None and getattr(scope.stream.raw, "closed", True):
+                self.done(scope)
+
+    def begin(self, scope: CallScope, timeout: float) -> bool:
+        """Start a try of ``scope`` that ends ``timeout`` seconds from now; False when the
+        call was aborted."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if not scope.begin(deadline):
+                return False
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._watch, name="kraty-deadline-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif deadline < self._wake_at:
+                self._cond.notify()
+        return True
+
+    def close(self) -> None:
+        """Abort every call, close the streams and stop the thread (idempotent)."""
+        for scope in self._abort_all():
+            # A stream's connection is out of the pool, where closing the session would
+            # not reach it: close it (after the abort woke any reader), or an abandoned
+            # stream's socket stays open until garbage collection.
+            if scope.stream is not None:
+                with contextlib.suppress(Exception):
+                    scope.stream.close()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+
+    def _watch(self) -> None:
+        with self._cond:
+            while not self._cancelled:
+                now, self._wake_at = time.monotonic(), math.inf
+                for scope in self._scopes:
+                    if (deadline := scope.deadline) is not None and deadline <= now:
+                        scope.expire(deadline)
+                    elif deadline is not None:
+                        self._wake_at = min(self._wake_at, deadline)
+                self._cond.wait(self._wake_at - now if self._wake_at < math.inf else None)

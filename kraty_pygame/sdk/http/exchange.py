@@ -12,7 +12,7 @@ from requests import exceptions as rq
 from urllib3 import exceptions as u3
 
 from kraty_pygame.sdk.errors import KratyConfigError, KratyProtocolError
-from kraty_pygame.sdk.http.abort import CANCELLED, TIMED_OUT, CallScope, DeadlineWatchdog, running
+from kraty_pygame.sdk.http.abort import TIMED_OUT, Calls, CallScope, running
 
 __all__ = ["NETWORK_ERRORS", "Outcome", "TryRunner", "is_connect_failure"]
 
@@ -31,7 +31,7 @@ _NOT_SENT: Final = (
 @dataclass(slots=True)
 class Outcome:
     """How one try ended: an answer (``status``; ``response`` for an open stream) or a
-    ``failure`` (``sent``: the request may have left; ``timed_out``/``cancelled``: why)."""
+    ``failure`` (``sent``: the request may have left; ``timed_out``: by its deadline)."""
 
     status: int | None = None
     body: bytes = b""
@@ -39,7 +39,6 @@ class Outcome:
     failure: BaseException | None = None
     sent: bool = True
     timed_out: bool = False
-    cancelled: bool = False
     duration_ms: float = 0.0
     response: requests.Response | None = None
 
@@ -50,10 +49,10 @@ class _Cut(OSError):
 
 @dataclass(slots=True)
 class TryRunner:
-    """Runs single tries on a session, under the watchdog's deadline."""
+    """Runs single tries on a session, each cut at its deadline."""
 
     session: requests.Session
-    watchdog: DeadlineWatchdog
+    calls: Calls
     max_response_bytes: int
     verify: bool | str = True  # or a CA bundle the environment named
 
@@ -77,12 +76,11 @@ class TryRunner:
             KratyProtocolError: a 2xx body over ``max_response_bytes``.
             KratyConfigError: the request cannot be built.
         """
-        if not scope.begin():
-            return Outcome(failure=_Cut("call aborted"), sent=False, cancelled=True)
         started = time.perf_counter()
+        if not self.calls.begin(scope, timeout):
+            return Outcome(failure=_Cut("call aborted"), sent=False)
         done = Outcome()
         try:
-            self.watchdog.watch(scope, timeout)
             token = running.set(scope)
             try:
                 response = self.session.request(
@@ -91,56 +89,40 @@ class TryRunner:
                 )  # fmt: skip
             finally:
                 running.reset(token)
-            scope.attach(response.raw, raw=True)
+            scope.answer = response.raw
             status = done.status = response.status_code
             done.retry_after = response.headers.get("retry-after")
             if stream_read_timeout is not None and 200 <= status < 300:
-                if not scope.arm(None):  # the deadline passed as the headers came in
+                if not scope.keep_open(response):  # the deadline passed as the headers came in
                     response.close()
                     raise _Cut("try aborted")
                 done.response = response  # the caller's now; the scope can still abort it
                 return done
-            with response:
-                done.body = self._read_body(response, scope)
+            with response:  # an error page over the cap reads as empty
+                length = response.headers.get("content-length") or ""
+                cap = self.max_response_bytes
+                over = length.isdigit() and int(length) > cap
+                done.body = b"" if over else response.raw.read(cap + 1, decode_content=True)
+                if (over or len(done.body) > cap) and 200 <= status < 300:
+                    refused = f"response body exceeds max_response_bytes={cap}; refused"
+                    raise KratyProtocolError(refused, status=status)
+                if over or len(done.body) > cap:
+                    done.body = b""
         except _CONFIG_ERRORS as exc:
             raise KratyConfigError(f"invalid request: {type(exc).__name__}") from exc
         except NETWORK_ERRORS as exc:
             done.failure = exc
         finally:
-            cut = 0 if done.response is not None else scope.finish()
+            cut = None if done.response is not None else scope.finish()
             done.duration_ms = (time.perf_counter() - started) * 1000.0
-        if not cut and done.failure is None:
+        if cut is None and done.failure is None:
             return done
         # A socket shut under the exchange: http.client takes a connection closed inside the
         # headers for their end, so even a "200" here is not an answer.
         failure = done.failure or _Cut("try aborted")
-        sent = scope.connected if scope.hooked else not is_connect_failure(failure)
+        sent = not is_connect_failure(failure) if scope.sent is None else scope.sent
         timed = cut == TIMED_OUT or isinstance(failure, rq.Timeout | u3.TimeoutError)
-        return Outcome(None, b"", None, failure, sent, timed, cut == CANCELLED, done.duration_ms)
-
-    def _read_body(self, response: requests.Response, scope: CallScope) -> bytes:
-        """The body; empty for an error page over the cap.
-
-        Raises:
-            KratyProtocolError: a 2xx body over the cap.
-        """
-        cap = self.max_response_bytes
-        length = response.headers.get("content-length") or ""
-        over, total, chunks = length.isdigit() and int(length) > cap, 0, []
-        while not over and (chunk := response.raw.read(65536, decode_content=True)):
-            total += len(chunk)
-            over = total > cap
-            chunks.append(chunk)
-            if scope.aborted:
-                raise _Cut("try aborted")
-        if not over:
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if 200 <= response.status_code < 300:
-            raise KratyProtocolError(
-                f"response body exceeds max_response_bytes={cap}; refused",
-                status=response.status_code,
-            )
-        return b""
+        return Outcome(None, b"", None, failure, sent, timed, done.duration_ms)
 
 
 def is_connect_failure(exc: BaseException) -> bool:

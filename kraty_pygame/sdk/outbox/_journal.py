@@ -21,7 +21,7 @@ import struct
 import sys
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -47,6 +47,7 @@ _HEAD: Final = struct.Struct("<2sII")
 _HEAD_SIZE: Final = _HEAD.size
 MAX_RECORD: Final = 16 * 1024 * 1024
 _LEN: Final = struct.Struct("<I")
+_REC_PREFIX: Final = b'{"t":"rec","id":"'
 
 SHARED_LOCKS: Final = sys.platform != "win32"
 """POSIX ``flock`` has shared locks; Windows' ``msvcrt.locking`` has not, so there the
@@ -261,8 +262,9 @@ class Journal:
             with contextlib.suppress(OSError):
                 os.close(old)
 
-    def append(self, data: bytes) -> None:
-        """Add framed records with one ``write(2)``.
+    def append(self, data: bytes, then: Callable[[int], None] | None = None) -> None:
+        """Add framed records with one ``write(2)``; ``then(bytes written)`` is called
+        right after it, before any rewrite of the file can happen.
 
         Raises:
             OSError: the write failed or was short (full disk, I/O error); the caller
@@ -270,6 +272,8 @@ class Journal:
         """
         with self._tlock:
             written = os.write(self._fd, data)
+            if then is not None:
+                then(written)
         self.dirty = True
         if written != len(data):
             raise OSError(errno.ENOSPC, "the record was only partly written")
@@ -435,6 +439,29 @@ class Journal:
                 self._reopen_append()
                 return True
             return False
+
+    def recorded_ids(self) -> set[bytes]:
+        """Entry ids of every intact ``rec`` record in the journal file (damaged parts
+        are skipped)."""
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return set()
+        ids: set[bytes] = set()
+        pos = HEADER_SIZE
+        while pos < len(data):
+            payloads, pos, stopped = parse_frames(data, pos)
+            for payload in payloads:
+                if payload.startswith(_REC_PREFIX):
+                    stop = payload.find(b'"', len(_REC_PREFIX))
+                    if stop > 0:
+                        ids.add(payload[len(_REC_PREFIX) : stop])
+            if not stopped:
+                break
+            pos = _next_valid(data, pos)
+            if pos < 0:
+                break
+        return ids
 
     def size(self) -> int:
         """Current size of the journal file (0 when missing)."""

@@ -12,7 +12,8 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import platformdirs
 
-from kraty_pygame.sdk._constants import ATTEMPT_CAP_CODES
+from kraty_pygame.sdk import transport
+from kraty_pygame.sdk._constants import ATTEMPT_CAP_CODES, IDEMPOTENCY_FIELD, IDEMPOTENT_METHODS
 from kraty_pygame.sdk._operation import PLAYER_SLOT, CallContext, capturing
 from kraty_pygame.sdk.errors import (
     KratyApiError,
@@ -35,6 +37,7 @@ from kraty_pygame.sdk.errors import (
 )
 from kraty_pygame.sdk.http.abort import CancelToken
 from kraty_pygame.sdk.outbox._decoders import gone_answer
+from kraty_pygame.sdk.outbox._handoff import Handoff, adopt_orphans, orphans
 from kraty_pygame.sdk.outbox._journal import Journal, _open_private, frame, try_lock
 from kraty_pygame.sdk.outbox._state import (
     APPLIED,
@@ -48,9 +51,10 @@ from kraty_pygame.sdk.outbox._state import (
     decode_record,
     encode_record,
 )
-from kraty_pygame.sdk.transport import encode_segment
+from kraty_pygame.sdk.transport import QueryValue, build_query, encode_segment
 
 if TYPE_CHECKING:
+    from kraty_pygame.sdk.identity import IdentityManager
     from kraty_pygame.sdk.kraty import Kraty
     from kraty_pygame.sdk.transport import KratyClient
 
@@ -80,8 +84,161 @@ _NOT_STARTED: Final = "attempt_not_started"
 _PROGRESS_OP: Final = "events.progress"
 _PLACEHOLDER: Final = re.compile(r"^offline-[0-9a-f]{16}$")
 _PACE_CAP_S: Final = 1.0
+_GATHER_S: Final = 0.004
+_ADOPT_S: Final = 1.0
 
 _capturing = capturing
+_template_wanted: ContextVar[bool] = ContextVar("kraty_outbox_template", default=False)
+"""Set by :meth:`Outbox.record` while its call may be reused (internal)."""
+_MEMO_LIMIT: Final = 256
+_PURE_OPS: Final = frozenset(
+    {
+        "events.progress",
+        "events.finish",
+        "wallet.debit",
+        "wallet.progress",
+        "inventory.consume",
+        "grants.claim",
+        "grants.open",
+        "leaderboards.submit_score",
+    }
+)
+"""Durable writes whose request is a function of the arguments and the active player
+alone (no local state read or changed), so :meth:`Outbox.record` may reuse it."""
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _no_key() -> str:
+    raise KratyConfigError("this outbox serves no client yet")
+
+
+class _Ids:
+    """Random ids made without a system call.
+
+    ``os.urandom`` lets other threads take the interpreter while it runs, so on the
+    game's thread a busy worker could hold the call up for a whole switch interval.
+    These come from a generator seeded from ``os.urandom`` once per process (again
+    after a fork, so two processes never share a sequence); ids and idempotency keys
+    need to be unique, not secret.
+    """
+
+    __slots__ = ("_bits", "_lock")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._bits: Callable[[int], int] | None = None
+
+    def _seed(self) -> Callable[[int], int]:
+        with self._lock:
+            if self._bits is None:
+                if hasattr(os, "register_at_fork"):  # a child process gets its own sequence
+                    os.register_at_fork(after_in_child=self._forget)
+                rng = random.Random(os.urandom(32))  # noqa: S311 - unique, not secret
+                self._bits = rng.getrandbits
+            return self._bits
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._bits = None
+        self._seed()
+
+    def hex(self, digits: int) -> str:
+        """``digits`` random hex digits."""
+        bits = self._bits or self._seed()
+        return "%0*x" % (digits, bits(digits * 4))  # noqa: UP031 - the quickest form
+
+    def entry_id(self) -> str:
+        """A new entry id (24 hex digits)."""
+        bits = self._bits or self._seed()
+        return "%024x" % bits(96)  # noqa: UP031
+
+    def uuid4_hex(self) -> str:
+        """A random version-4 UUID as 32 hex digits (the SDK's own key format)."""
+        bits = self._bits or self._seed()
+        return "%032x" % (bits(128) & _UUID_CLEAR | _UUID_SET)
+
+
+_UUID_CLEAR: Final = ~((0xF << 76) | (0x3 << 62))
+_UUID_SET: Final = (0x4 << 76) | (0x2 << 62)
+_ids = _Ids()
+
+
+def _memo_key(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], player: str | None
+) -> tuple[Any, ...] | None:
+    """What makes two calls the same request: the method, the player, each argument's
+    type and value; None when an argument is not plain (a dict, a model object)."""
+    values = kwargs.values()
+    kinds = (*map(type, args), *map(type, values))
+    if not _SCALARS.issuperset(kinds):
+        return None
+    if float in kinds:  # -0.0 equals 0.0 but is another JSON number: compare the text
+        args = tuple(repr(v) if type(v) is float else v for v in args)
+        values = [repr(v) if type(v) is float else v for v in values]  # type: ignore[assignment]
+    return (fn, player, kinds, args, *kwargs, *values)
+
+
+class _Template:
+    """A recorded request cut around its entry id, key and time, to record it again."""
+
+    __slots__ = ("decoder", "end", "head", "middle", "operation", "tail")
+
+    def __init__(
+        self,
+        head: str,
+        middle: str,
+        tail: str,
+        end: str,
+        *,
+        operation: str,
+        decoder: Callable[[Any], Any] | None,
+    ) -> None:
+        self.head, self.middle, self.tail, self.end = head, middle, tail, end
+        self.operation, self.decoder = operation, decoder
+
+    @classmethod
+    def of(
+        cls,
+        head: bytes,
+        payload: bytes,
+        entry_id: str,
+        key: str | None,
+        *,
+        operation: str,
+        decoder: Callable[[Any], Any] | None,
+    ) -> _Template | None:
+        """Cut a record made by :meth:`Outbox.submit`; None when it cannot be cut
+        safely (then the call is never reused)."""
+        if key is None or not _PLAIN_TEXT.fullmatch(key):
+            return None
+        text = head.decode("utf-8")
+        body = payload.decode("utf-8")
+        lead = f'{{"t":"rec","id":"{entry_id}"'
+        quoted = f'"{key}"'
+        if not text.startswith(lead) or text.count(quoted) != 1 or body.count(quoted) != 1:
+            return None
+        before_key, after_key = text[len(lead) :].split(quoted)
+        at = after_key.find(',"at":')
+        if at < 0 or not body.endswith(quoted + "}"):
+            return None
+        stop = at + len(',"at":')
+        digits = stop
+        while digits < len(after_key) and after_key[digits].isdigit():
+            digits += 1
+        body_head = body[: -len(quoted) - 1]
+        template = cls(
+            before_key + '"',
+            '"' + after_key[:stop],
+            after_key[digits:] + "\n" + body_head + '"',
+            '"}',
+            operation=operation,
+            decoder=decoder,
+        )
+        check = (
+            f"{lead}{template.head}{key}{template.middle}{after_key[stop:digits]}"
+            f"{template.tail}{key}{template.end}"
+        )
+        return template if check == text + "\n" + body else None
 
 
 def default_outbox_dir(namespace: str) -> Path:
@@ -131,6 +288,7 @@ class Recorded(BaseException):
         self.operation = operation
         self.decoder = decoder
         self.placeholder = placeholder
+        self.template: _Template | None = None
 
 
 class Capture:
@@ -309,6 +467,11 @@ class Outbox:
         self._client: KratyClient | None = None
         self._fingerprint: str | None = None
         self._rec_suffix = ""
+        self._statics: dict[tuple[str, str], tuple[str, str]] = {}
+        self._memo: dict[tuple[Any, ...], _Template] = {}
+        self._identity: IdentityManager | None = None
+        self._key_maker: Callable[[], str] = _no_key
+        self._players: dict[str | None, str] = {}
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._cancel = CancelToken()
@@ -328,6 +491,10 @@ class Outbox:
         self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
         self._closed = False
         self._remove_identity: Callable[[], None] | None = None
+        self._handoff: Handoff | None = None
+        self._move_wake = threading.Event()
+        self._disk_error: OSError | None = None
+        self._adopt()
         self._catch_up()
 
     def __repr__(self) -> str:
@@ -407,6 +574,70 @@ class Outbox:
         """
         return Capture(self)
 
+    def record(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Recorded:
+        """Record the durable SDK call ``fn(*args, **kwargs)`` (a bound method such as
+        ``kraty.events.progress``) and return its :class:`Recorded` (not raised).
+
+        The same as calling it inside :meth:`capture`, only cheaper when the game
+        repeats a call: for the writes whose request depends only on their arguments
+        and the active player (progress, finish, wallet and inventory writes, grant
+        claims and opens, score submits), the first call with given plain arguments
+        (text, numbers, None) runs the SDK method, which checks them and builds the
+        request; a later call with the same arguments and player reuses that request
+        with a new idempotency key and entry id.
+
+        Raises:
+            KratyConfigError: ``fn`` is not a durable write of the active player, or
+                its arguments are invalid (as the SDK method raises them).
+            OutboxWriteError: the write could not be recorded (a full disk).
+        """
+        identity = self._identity
+        memo_key = None
+        if identity is not None:
+            memo_key = _memo_key(fn, args, kwargs, identity.active_external_player_id)
+            try:
+                template = None if memo_key is None else self._memo.get(memo_key)
+            except TypeError:  # a callable that cannot be a dictionary key
+                memo_key = template = None
+            if template is not None:
+                done = self._record_template(template)
+                if done is not None:
+                    return done
+        wanted = _template_wanted.set(memo_key is not None)
+        try:
+            with self.capture():
+                fn(*args, **kwargs)
+        except Recorded as signal:
+            if memo_key is not None and signal.template is not None:
+                if len(self._memo) >= _MEMO_LIMIT:
+                    self._memo.clear()
+                self._memo[memo_key] = signal.template
+            return signal
+        finally:
+            _template_wanted.reset(wanted)
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise KratyConfigError(
+            f"{name}: not recorded: only durable writes of the active player are recorded"
+        )
+
+    def _record_template(self, template: _Template) -> Recorded | None:
+        """Record a request again with a new key and entry id; None when the client's
+        key maker gave a key that needs escaping (the SDK method then runs)."""
+        maker = self._key_maker
+        key = maker()
+        if maker is not _ids.uuid4_hex and (
+            type(key) is not str or not key or not _PLAIN_TEXT.fullmatch(key)
+        ):
+            return None
+        entry_id = _ids.entry_id()
+        text = (
+            f'{{"t":"rec","id":"{entry_id}"{template.head}{key}{template.middle}'
+            f"{int(time.time() * 1000)}{template.tail}{key}{template.end}"
+        )
+        self._store(frame(text.encode("utf-8")))
+        self._recorded += 1
+        return Recorded(entry_id, key, template.operation, template.decoder, None)
+
     def wait(self, entry_id: str, timeout: float) -> OutboxNotice:
         """Block until the entry settles; returns its notice.
 
@@ -432,6 +663,8 @@ class Outbox:
         """Wait up to ``timeout`` seconds for this client's pending writes to settle;
         returns how many are still pending (they stay for later)."""
         deadline = time.monotonic() + max(0.0, timeout)
+        if not self._closed:
+            self._move()
         self._wake.set()
         while True:
             if not self._closed:
@@ -452,6 +685,7 @@ class Outbox:
         given: object = player
         if not isinstance(given, str) or not player:
             raise KratyConfigError("player must be a non-empty player id")
+        self._move()
         self._catch_up()
         with self._lock:
             doomed = [e for e in self._state.live_entries() if e.player == player]
@@ -497,6 +731,9 @@ class Outbox:
             self._remove_identity()
         if self._client is not None and self._client.outbox is self:
             self._client.outbox = None
+        if self._handoff is not None:
+            self._move()  # what stays in the map is moved by the next start
+            self._handoff.close()
         left = self.pending_count
         for entry_id, waiter in list(self._waiters.items()):
             error = KratyCancelledError(
@@ -536,6 +773,10 @@ class Outbox:
         self._kraty = kraty
         self._client = client
         self._fingerprint = client.api_key_fingerprint
+        self._identity = kraty.identity
+        maker = client.generate_key
+        default = getattr(transport, "_uuid4_hex", None)
+        self._key_maker = _ids.uuid4_hex if maker is default else maker
         url = client.base_url
         self._rec_suffix = f',"fp":"{self._fingerprint}","u":{_json_text(url)},"o":"{self._origin}"'
         fingerprint = self._fingerprint
@@ -552,9 +793,15 @@ class Outbox:
             self._sender_fd = _open_private(self._dir / "sender.lock", os.O_RDWR | os.O_CREAT)
         except OSError as exc:
             raise OutboxError(f"cannot use the outbox directory {self._dir}: {exc}") from None
+        try:
+            self._handoff = Handoff(self._dir, self._origin)
+        except OSError as exc:
+            raise OutboxError(
+                f"cannot create the outbox's hand-off map in {self._dir}: {exc}"
+            ) from None
         client.outbox = self
         self._remove_identity = kraty.identity.add_listener(self._on_identity)
-        for name, target in (("sender", self._sender_loop), ("fsync", self._fsync_loop)):
+        for name, target in (("sender", self._sender_loop), ("io", self._io_loop)):
             thread = threading.Thread(target=target, name=f"kraty-outbox-{name}", daemon=True)
             self._threads.append(thread)
             thread.start()
@@ -569,51 +816,96 @@ class Outbox:
         method: str,
         path: str,
         *,
-        query: str,
-        payload: bytes | None,
-        key: str | None,
+        query: Mapping[str, QueryValue] | None,
+        body: Mapping[str, Any] | None,
+        override: str | None,
         ctx: CallContext,
-        own_key: bool,
-    ) -> Any:
+    ) -> tuple[Any, bytes | None, str | None]:
         """Record one durable request; in capture mode raise :class:`Recorded`, else
-        wait for its outcome within the call's time budget and return the answer's
-        ``data`` (called by the transport)."""
+        wait for its outcome within the call's time budget and return (the answer's
+        ``data``, the body, its key) (called by the transport).
+
+        In capture mode this runs on the game's thread, so it does the least it can:
+        the body of a plain write is encoded here with a prebuilt encoder, the record's
+        header is joined from cached pieces, and the record is copied into the
+        hand-off map (no system call).
+        """
         capture = _capturing.get() is self
+        field = IDEMPOTENCY_FIELD
+        if (
+            capture
+            and override is None
+            and type(body) is dict
+            and field not in body
+            and method in IDEMPOTENT_METHODS
+        ):
+            key: str | None = self._key_maker()
+            if type(key) is not str or not key:
+                raise KratyConfigError("idempotency keys must be non-empty strings")
+            fields = dict(body)
+            fields[field] = key
+            try:
+                payload: bytes | None = _encode_body(fields).encode("utf-8")
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise KratyConfigError(f"request body is not JSON-serialisable: {exc}") from None
+            own_key = True
+        else:
+            payload, key = client.prepare_body(method, body, override)
+            own_key = override is None and not (body is not None and body.get(field))
         op = ctx.operation.name
-        entry_id = os.urandom(12).hex()
-        # The header is written out by hand: this runs on the game's main thread.
+        entry_id = _ids.entry_id()
+        statics = self._statics.get((op, method))
+        if statics is None:
+            statics = self._statics[(op, method)] = (
+                f',"op":{_json_text(op)},"m":{_json_text(method)},"p":',
+                ',"mg":1' if op == _PROGRESS_OP else "",
+            )
+        player = ctx.player
+        player_text = self._players.get(player)
+        if player_text is None:
+            player_text = _json_text(player)
+            if len(self._players) < 64:
+                self._players[player] = player_text
         extra = ""
         if query:
-            extra += ',"q":' + _json_text(query)
+            extra += ',"q":' + _json_text(build_query(query))
         placeholder = None
         if op == _START_OP:
-            placeholder = "offline-" + os.urandom(8).hex()
+            placeholder = "offline-" + _ids.hex(16)
             extra += f',"ph":"{placeholder}"'
         if capture:
             extra += ',"cap":1'
-        if own_key and op == _PROGRESS_OP:
-            extra += ',"mg":1'
+        if own_key:
+            extra += statics[1]
         head = (
-            f'{{"t":"rec","id":"{entry_id}","op":{_json_text(op)},"m":{_json_text(method)},'
-            f'"p":{_json_text(path)},"k":{_json_text(key)},"pl":{_json_text(ctx.player)},'
-            f'"at":{int(time.time() * 1000)}{self._rec_suffix}{extra}}}'
+            f'{{"t":"rec","id":"{entry_id}"{statics[0]}{_json_text(path)},"k":'
+            f'{_json_text(key)},"pl":{player_text},"at":{int(time.time() * 1000)}'
+            f"{self._rec_suffix}{extra}}}"
         ).encode()
         record = frame(head if payload is None else head + b"\n" + payload)
-        waiter = None
-        if not capture:
-            waiter = self._waiters[entry_id] = _Waiter()
+        if capture:
+            self._store(record)
+            self._recorded += 1
+            signal = Recorded(entry_id, key, op, ctx.decode, placeholder)
+            if (
+                own_key
+                and placeholder is None
+                and op in _PURE_OPS
+                and payload is not None
+                and _template_wanted.get()
+            ):
+                signal.template = _Template.of(
+                    head, payload, entry_id, key, operation=op, decoder=ctx.decode
+                )
+            raise signal
+        waiter = self._waiters[entry_id] = _Waiter()
         try:
-            self._append(record)
+            self._store(record)
         except OutboxWriteError:
-            if waiter is not None:
-                self._waiters.pop(entry_id, None)
+            self._waiters.pop(entry_id, None)
             raise
         self._recorded += 1
-        if not self._wake.is_set():  # a plain read; set() takes a lock
-            self._wake.set()
-        if capture:
-            raise Recorded(entry_id, key, op, ctx.decode, placeholder)
-        assert waiter is not None
+        self._move()  # this caller waits for the answer anyway: no need to wait for the mover
         held = self._held.get(ctx.player) if ctx.player is not None else None
         if held is not None:  # kept, but not sent until that player signs in again
             self._waiters.pop(entry_id, None)
@@ -622,7 +914,65 @@ class Outbox:
             )
             error.queued = True
             raise error
-        return self._wait_blocking(waiter, entry_id, op, key, client)
+        data = self._wait_blocking(waiter, entry_id, op, key, client)
+        return data, payload, key
+
+    def _store(self, record: bytes) -> None:
+        """Hand one framed record over: a copy into the map, no system call."""
+        handoff = self._handoff
+        if self._closed or handoff is None:
+            raise OutboxWriteError(
+                "the outbox is closed; the write was not recorded", directory=str(self._dir)
+            )
+        failure = self._disk_error
+        try:
+            if failure is not None:  # the journal cannot grow: say so now, not later
+                raise failure
+            handoff.store(record)
+        except OSError as exc:
+            raise OutboxWriteError(
+                f"could not record the write in the outbox at {self._dir}: "
+                f"{exc.strerror or exc}; nothing was queued or sent",
+                directory=str(self._dir),
+                errno=exc.errno,
+            ) from None
+        if not self._move_wake.is_set():  # a plain read; set() takes a lock
+            self._move_wake.set()
+
+    def _move(self) -> bool:
+        """Move the records stored in the map into the journal; False when the journal
+        could not take them (they stay in the map)."""
+        handoff = self._handoff
+        if handoff is None or not handoff.unmoved:
+            return True
+        try:
+            moved = handoff.move(self._journal)
+        except OSError as exc:
+            if self._disk_error is None:
+                _log.warning(
+                    "kraty outbox: cannot append to the journal in %s (%s); recorded writes "
+                    "stay in the hand-off map and new ones are refused until it works",
+                    self._dir,
+                    exc.strerror or exc,
+                )
+            self._disk_error = exc
+            return False
+        self._disk_error = None
+        if moved and not self._wake.is_set():
+            self._wake.set()
+        return True
+
+    def _adopt(self) -> None:
+        """Move what ended (or killed) processes left in their maps into the journal."""
+        try:
+            adopt_orphans(
+                self._dir,
+                self._journal,
+                self._origin,
+                report=lambda text: _log.warning("kraty outbox: %s", text),
+            )
+        except OSError as exc:
+            _log.warning("kraty outbox: moving an earlier run's writes failed: %s", exc)
 
     def _append(self, data: bytes) -> None:
         if self._closed:
@@ -820,9 +1170,31 @@ class Outbox:
 
     # ------------------------------------------------------------------ threads
 
-    def _fsync_loop(self) -> None:
-        while not self._stop.wait(self._fsync_interval):
-            self._journal.fsync()
+    def _io_loop(self) -> None:
+        """Move stored records into the journal, fsync it, adopt orphaned maps."""
+        interval = self._fsync_interval
+        handoff = self._handoff
+        last_sync = last_look = time.monotonic()
+        while not self._stop.is_set():
+            if self._move_wake.wait(interval):
+                # let a burst of stores gather, so one append moves them all
+                self._stop.wait(_GATHER_S)
+                self._move_wake.clear()
+            try:
+                self._move()
+                if handoff is not None:
+                    handoff.prepare()
+                now = time.monotonic()
+                if now - last_sync >= interval:
+                    last_sync = now
+                    self._journal.fsync()
+                if now - last_look >= _ADOPT_S:
+                    last_look = now
+                    if orphans(self._dir, self._origin):
+                        self._adopt()
+                        self._wake.set()
+            except Exception:
+                _log.exception("kraty outbox: moving records to the journal failed")
 
     def _sender_loop(self) -> None:
         failures = 0
@@ -1359,6 +1731,10 @@ class Outbox:
             with self._journal.alone() as alone:
                 if not alone:  # another process has the journal open: later
                     return
+                if orphans(self._dir, self._origin):  # an ended run's map is moved first
+                    return
+                if self._handoff is not None:
+                    self._handoff.sync()
                 self._catch_up()
                 with self._lock:
                     payloads = self._snapshot()
@@ -1416,6 +1792,36 @@ class Outbox:
 
 _PLAIN_TEXT: Final = re.compile(r'[^"\\\x00-\x1f\x7f]*')
 _encode_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _not_json(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _body_encoder() -> Callable[[Any], str]:
+    """Compact JSON, no NaN, text kept as is: the transport's encoding, without
+    building an encoder per call (the C one where this Python has it)."""
+    slow: Callable[[Any], str] = json.JSONEncoder(
+        separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:
+        chunks = make(  # type: ignore[misc]
+            None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False
+        )
+        if slow({"a": [1.5, None, "\u00e9"]}) != "".join(chunks({"a": [1.5, None, "\u00e9"]}, 0)):
+            return slow  # pragma: no cover - a C encoder that disagrees: do not use it
+    except TypeError:  # pragma: no cover - no C accelerator, or another signature
+        return slow
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(chunks(value, 0))
+
+    return encode
+
+
+_encode_body = _body_encoder()
 
 
 def _json_text(value: str | None) -> str:

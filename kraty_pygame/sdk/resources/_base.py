@@ -12,6 +12,21 @@ from kraty_pygame.sdk.transport import KratyClient, encode_segment
 __all__ = ["ResourceClient", "encode_segment"]
 
 
+_ROUTES: dict[str, tuple[tuple[tuple[bool, str], ...], bool]] = {}
+"""Declared paths, parsed once: ((is a value, name or text) per segment, under the player)."""
+
+
+def _parse_route(path: str) -> tuple[tuple[tuple[bool, str], ...], bool]:
+    segments = path.strip("/").split("/")
+    parts = tuple(
+        (True, segment[1:-1])
+        if segment.startswith("{") and segment.endswith("}") and segment != PLAYER_SLOT
+        else (False, segment)
+        for segment in segments
+    )
+    return parts, segments[:2] == ["players", PLAYER_SLOT]
+
+
 class ResourceClient:
     """Base of the resource clients: holds the transport and the identity manager."""
 
@@ -73,23 +88,27 @@ class ResourceClient:
         if ctx is None:
             raise RuntimeError("_route() runs only inside a declared operation")
         op = ctx.operation
-        if not op.path:
-            raise RuntimeError(f"{op.name} declares no HTTP route")
-        segments = op.path.strip("/").split("/")
-        unused = set(values)
+        parsed = _ROUTES.get(op.path)
+        if parsed is None:
+            if not op.path:
+                raise RuntimeError(f"{op.name} declares no HTTP route")
+            parsed = _ROUTES[op.path] = _parse_route(op.path)
+        parts, of_player = parsed
         filled: list[str] = []
-        for segment in segments:
-            if segment.startswith("{") and segment.endswith("}") and segment != PLAYER_SLOT:
-                name = segment[1:-1]
-                if name not in values:
-                    raise TypeError(f"{op.name}: no value for {segment} in {op.path}")
-                unused.discard(name)
-                filled.append(values[name])
+        used = 0
+        for is_value, text in parts:
+            if is_value:
+                if text not in values:
+                    raise TypeError(f"{op.name}: no value for {{{text}}} in {op.path}")
+                filled.append(values[text])
+                used += 1
             else:
-                filled.append(segment)
-        if unused:
-            raise TypeError(f"{op.name}: {sorted(unused)} not in {op.path}")
-        if segments[:2] == ["players", PLAYER_SLOT]:
+                filled.append(text)
+        if used != len(values):
+            unused = set(values).difference(text for is_value, text in parts if is_value)
+            if unused:
+                raise TypeError(f"{op.name}: {sorted(unused)} not in {op.path}")
+        if of_player:
             return op.method, self._player_path(as_, *filled[2:])
         return op.method, self._sdk_path(*filled)
 

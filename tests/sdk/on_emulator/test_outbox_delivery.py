@@ -299,11 +299,10 @@ def test_a_closed_outbox_records_nothing_and_the_client_goes_on_without_it(
                 kraty.client,
                 "POST",
                 "/sdk/v1/players/x/wallet/xp/progress",
-                query="",
-                payload=b"{}",
-                key="k",
+                query=None,
+                body={},
+                override=None,
                 ctx=CallContext(Operation("wallet.progress", True, True)),
-                own_key=True,
             )
         assert kraty.wallet.progress("xp", amount=1, reason="direct").applied
     assert ledger_reasons(kraty_emulator)["direct"] == 1

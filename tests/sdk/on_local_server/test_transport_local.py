@@ -77,7 +77,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 def live_attempt(client: KratyClient) -> CallScope | None:
     """The client's only in-flight call, whose running try is inspected (test introspection)."""
-    scopes = list(client._scopes)
+    scopes = list(client._calls._scopes)
     return scopes[0] if len(scopes) == 1 else None
 
 
@@ -356,7 +356,7 @@ def test_close_aborts_mid_body(server: ScriptedServer, make_client: MakeClient) 
     client = make_client(timeout=30.0)
     call = CallInThread(lambda: client.request("GET", "/sdk/v1/x"))
     assert server.wait_for_requests(1, timeout=5)
-    wait_until(lambda: (a := live_attempt(client)) is not None and a.raw is not None)
+    wait_until(lambda: (a := live_attempt(client)) is not None and a.answer is not None)
     aborted_at = time.monotonic()
     client.close()
     call.join(timeout=5)
@@ -407,7 +407,9 @@ def test_cancel_while_connecting(blackhole: str, make_client: MakeClient) -> Non
     token = CancelToken()
     call = CallInThread(lambda: client.request("POST", "/sdk/v1/x", cancel=token))
     # the call holds a socket that is not connected yet: it is blocked connecting
-    wait_until(lambda: (a := live_attempt(client)) is not None and a.hooked and not a.connected)
+    wait_until(
+        lambda: (a := live_attempt(client)) is not None and a.sock is not None and a.sent is False
+    )
     aborted_at = time.monotonic()
     token.cancel()
     call.join(timeout=5)
@@ -459,7 +461,7 @@ def test_cancel_during_the_tls_handshake(
         lambda: (
             (a := live_attempt(client)) is not None
             and isinstance(a.sock, ssl.SSLSocket)
-            and not a.connected
+            and a.sent is False
         )
     )
     time.sleep(0.2)  # well inside the handshake's wait
