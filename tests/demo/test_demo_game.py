@@ -262,6 +262,7 @@ def test_a_failed_call_nobody_handles_becomes_one_notice(tmp_path: Path) -> None
         game.close()
 
 
+@pytest.mark.slow
 @pytest.mark.emulator
 def test_answers_for_the_previous_player_never_land_on_the_next(tmp_path: Path) -> None:
     """Reads made before a sign-out are answered after it: their data is dropped."""
@@ -280,6 +281,7 @@ def test_answers_for_the_previous_player_never_land_on_the_next(tmp_path: Path) 
         game.close()
 
 
+@pytest.mark.slow
 @pytest.mark.emulator
 def test_default_start_keeps_player_and_progress_in_the_user_data_dir(tmp_path: Path) -> None:
     first = Game(DemoOptions(headless=True, mute=True))
