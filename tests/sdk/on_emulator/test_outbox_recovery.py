@@ -221,6 +221,7 @@ def test_two_processes_record_into_one_outbox_and_only_one_sends(
     assert [child.returncode for child in children] == [0, 0], errors
 
 
+@pytest.mark.slow
 def test_settled_writes_are_compacted_away_and_pending_ones_kept(
     kraty_emulator: EmbeddedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
