@@ -431,7 +431,7 @@ def test_a_refused_offline_run_replayed_after_a_restart_is_reported_once(
             assert again.outbox is not None
             [notices] = listening
             assert again.outbox.flush(20) == 0
-            [run_failed] = notices.of("run_failed")
+            [run_failed] = notices.wait_for("run_failed")
             assert run_failed.placeholder == placeholder
             assert run_failed.event_key == "daily_duel"
             assert isinstance(run_failed.error, KratyApiError) and run_failed.error.status == 429

@@ -77,7 +77,7 @@ def test_a_write_whose_answer_was_lost_is_resent_only_within_the_window(
         assert kraty.outbox is not None
         [notices] = listening
         assert kraty.outbox.flush(20) == 0
-        [ended] = notices.of(expected)
+        [ended] = notices.wait_for(expected)  # the notice may trail flush() by a moment
         assert ended.idempotency_key == key
         assert ended.replayed
     sends_after = len(requests_with_key(kraty_emulator, key))
@@ -279,6 +279,6 @@ def test_a_resent_delete_the_server_no_longer_finds_ends_applied(
             [notices] = listening
             assert again.outbox.flush(20) == 0
             assert not notices.of("failed")
-            [applied] = notices.of("applied")
+            [applied] = notices.wait_for("applied")
             assert applied.operation == "friends.remove" and applied.replayed
             assert applied.data == {"removed": True, "alreadyGone": True}
