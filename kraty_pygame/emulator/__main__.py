@@ -7,6 +7,7 @@ invalid config or arguments, 1 when the port cannot be bound).
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import threading
@@ -124,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Press Ctrl+C to stop.",
     ]
     print("\n".join(lines), flush=True)
+    # The server owns this process: what start-up built (modules, the app and its
+    # routes) lives as long as the process, so the garbage collector stops scanning it
+    # and a full collection stays short while many streams are open.
+    gc.freeze()
     server = EmulatorServer(uvicorn_config(app, embedded=False), threading.Event())
     # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal through the
     # previous handler; make SIGTERM end up where Ctrl+C does (a clean exit code 0).

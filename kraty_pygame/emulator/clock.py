@@ -24,8 +24,8 @@ CLOCK_MODES: Final = ("real", "manual")
 
 def iso(moment: datetime) -> str:
     """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC, milliseconds)."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_iso(text: str) -> datetime:
@@ -46,6 +46,9 @@ def parse_iso(text: str) -> datetime:
         raise ValueError(f"{text[:40]!r} is outside the representable time range") from None
 
 
+_UNIX_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
 #: The range the emulator clock may be moved within. The upper end leaves centuries of
 #: headroom below ``datetime.max`` for every duration added to "now" (windows, expiries).
 EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
@@ -65,7 +68,8 @@ def check_reachable(moment: datetime) -> datetime:
 
 def truncate_ms(moment: datetime) -> datetime:
     """Drop sub-millisecond precision so stored and emitted times compare equal."""
-    return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+    extra = moment.microsecond % 1000
+    return moment - timedelta(microseconds=extra) if extra else moment
 
 
 class EmulatorClock:
@@ -83,6 +87,8 @@ class EmulatorClock:
         self._mode: ClockMode = mode
         self._lock = threading.Lock()
         wall = datetime.now(UTC)
+        #: The last real-mode reading: (its millisecond, offset, offset in µs, reading).
+        self._last: tuple[int, timedelta, int, datetime] = (-1, timedelta(0), 0, wall)
         self._offset = timedelta(0)
         self._frozen = truncate_ms(start or wall)
         if mode == "real" and start is not None:
@@ -94,10 +100,19 @@ class EmulatorClock:
 
     def now(self) -> datetime:
         """The current emulator time (UTC, millisecond precision)."""
-        with self._lock:
-            if self._mode == "manual":
-                return self._frozen
-            return truncate_ms(datetime.now(UTC) + self._offset)
+        # No lock: each reading is one attribute, replaced whole by the writers.
+        if self._mode == "manual":
+            return self._frozen
+        wall_us = time.time_ns() // 1000
+        offset = self._offset
+        last = self._last
+        offset_us = last[2] if last[1] is offset else offset // _MICROSECOND
+        ms = (wall_us + offset_us) // 1000
+        if ms == last[0] and last[1] is offset:  # the same millisecond: the same reading
+            return last[3]
+        reading = _UNIX_EPOCH + timedelta(milliseconds=ms)
+        self._last = (ms, offset, offset_us, reading)
+        return reading
 
     def monotonic(self) -> float:
         """Seconds on a monotonic scale that also moves with the emulator clock."""

@@ -1,21 +1,5 @@
-"""A lighter way to run the emulator's FastAPI routes.
-
-For every request FastAPI matches the path against each route in turn and then
-resolves the endpoint's parameters through its dependency system; for the
-emulator's small endpoints that costs more than the endpoint's own work.
-:class:`RouteTable` compiles each declared route once, at start-up, into a plan:
-which path values to pass, which request-only dependencies to await (the API key
-checks), which body model to validate. A request whose route has a plan is then
-served by calling the endpoint directly with those values.
-
-Routes are declared as before (their declarations still produce the OpenAPI
-document). A route falls back to FastAPI, unchanged, when its signature uses
-anything the plan does not cover (typed path values, query values that were sent,
-headers, cookies, sub-dependencies, synchronous endpoints, a response model), and so
-does a request whose body is not a JSON object with a JSON content type, or that the
-body model rejects: FastAPI then answers its usual 400. Nothing has run at that
-point, so the fallback is always safe.
-"""
+"""A lighter way to run the emulator's FastAPI routes: each route compiled once into a
+plan that calls its endpoint directly (see :class:`RouteTable`)."""
 
 from __future__ import annotations
 
@@ -150,6 +134,22 @@ def _json_content_type(scope: Scope) -> bool:
 
 class RouteTable:
     """The app's routes, in matching order, with the plan of each that has one.
+
+    For every request FastAPI matches the path against each route in turn and then
+    resolves the endpoint's parameters through its dependency system; for the
+    emulator's small endpoints that costs more than the endpoint's own work.
+    :class:`RouteTable` compiles each declared route once, at start-up, into a plan:
+    which path values to pass, which request-only dependencies to await (the API key
+    checks), which body model to validate. A request whose route has a plan is then
+    served by calling the endpoint directly with those values.
+
+    Routes are declared as before (their declarations still produce the OpenAPI
+    document). A route falls back to FastAPI, unchanged, when its signature uses
+    anything the plan does not cover (typed path values, query values that were sent,
+    headers, cookies, sub-dependencies, synchronous endpoints, a response model), and so
+    does a request whose body is not a JSON object with a JSON content type, or that the
+    body model rejects: FastAPI then answers its usual 400. Nothing has run at that
+    point, so the fallback is always safe.
 
     Args:
         routes: the routes as the app matches them (the routers' routes in the

@@ -1,13 +1,6 @@
-"""API-key and player-secret authentication.
-
-* API key: ``authorization: Bearer <key>``; missing -> 401 ``unauthenticated``,
-  malformed or unknown -> 401 ``session_invalid``; a ``client_sdk`` key on
-  ``/server/v1`` -> 403 ``forbidden``.
-* Player secret: ``x-player-secret`` must match the hash stored for the
-  ``{externalId}`` of the path (player A's secret never acts as player B); missing,
-  unknown player or mismatch -> 401 ``player_secret_invalid``. Banned players get
-  403 ``player_banned`` on writes.
-"""
+"""API-key and player-secret authentication: ``authorization: Bearer <key>`` for every
+call, and ``x-player-secret`` matching the path's ``{externalId}`` for a player's own
+data (player A's secret never acts as player B)."""
 
 from __future__ import annotations
 

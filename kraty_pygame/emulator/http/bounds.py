@@ -1,15 +1,6 @@
-"""What numbers and JSON shapes the emulator accepts and emits.
-
-* Every float is finite (no ``NaN`` / ``Infinity``, no literal like ``1e999`` that
-  overflows to infinity).
-* Every integer fits the ledger: ``|n| <= MAX_INT`` (2**53 - 1, the largest integer
-  every SDK's JSON parser keeps exact).
-* JSON nests at most ``MAX_DEPTH`` levels.
-
-:func:`parse_body` applies these rules to a request body before any route sees it;
-:func:`check_finite` and :func:`check_int` guard computed results; :func:`finite_json`
-repairs values read from an older database before they are sent.
-"""
+"""What numbers and JSON shapes the emulator accepts and emits: finite floats,
+integers within ``±MAX_INT`` (2**53 - 1, exact in every SDK's JSON parser), nesting at
+most ``MAX_DEPTH`` levels. :func:`parse_body` applies the rules to request bodies."""
 
 from __future__ import annotations
 
@@ -46,6 +37,12 @@ def _parse_int(text: str) -> int:
     return value
 
 
+#: One decoder for every body (it keeps no state between documents).
+_DECODER: Final = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int
+)
+
+
 def _depth(value: Any) -> int:
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -69,12 +66,8 @@ def parse_body(raw: bytes) -> Any:
         ValueError: the body is not JSON at all (the route reports that itself).
     """
     try:
-        value = json.loads(
-            raw,
-            parse_constant=_reject_constant,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-        )
+        # as ``json.loads`` reads bytes (UTF-8/16/32, a UTF-8 BOM skipped)
+        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except RecursionError:
         raise BodyRejected(f"JSON nests deeper than {MAX_DEPTH} levels") from None
     # Cheap pre-check: nesting needs at least that many brackets.

@@ -1,19 +1,5 @@
-"""Idempotent writes.
-
-Every write runs through :func:`run_write`: inside one store transaction it looks up
-the ``idempotencyKey`` of the body, replays a stored response (same key and body) or
-answers 409 ``idempotency_conflict`` (same key, different body), else runs the
-handler and stores its response when cacheable (status 200-499 except 202, 401,
-429). Records live 24 h on the emulator clock. The scope of a key is
-(API key, external player id or "-", method, path with its ids, key); the
-fingerprint is the canonical JSON of the body without ``idempotencyKey``, plus the
-query string.
-
-A stored answer that carries a player secret (register, rotate) is sealed with a
-keystream derived from the ``idempotencyKey`` itself, which the database never holds:
-only a caller who knows the key can have the secret replayed, and neither the
-database file nor anything the control plane shows reveals it.
-"""
+"""Idempotent writes: every write runs through :func:`run_write`, which replays or
+refuses a repeated ``idempotencyKey`` and stores the answer of a new one."""
 
 from __future__ import annotations
 
@@ -135,6 +121,17 @@ def run_write(
     require_key: bool = False,
 ) -> Response:
     """Run ``handler(tx, authorize(conn))`` -> ``(status, data)`` idempotently.
+
+    Inside one store transaction it looks up the ``idempotencyKey`` of the body,
+    replays a stored response (same key and body) or answers 409
+    ``idempotency_conflict`` (same key, different body), else runs the handler and
+    stores its response when cacheable (status 200-499 except 202, 401, 429). Records
+    live 24 h on the emulator clock. The scope of a key is (API key, external player id
+    or "-", method, path with its ids, key); the fingerprint is the canonical JSON of
+    the body without ``idempotencyKey``, plus the query string. A stored answer that
+    carries a player secret (register, rotate) is sealed with a keystream derived from
+    the ``idempotencyKey`` itself, which the database never holds: only a caller who
+    knows the key can have the secret replayed.
 
     ``authorize`` runs first (its ApiErrors propagate and are never cached, so a
     stored response is never replayed to a caller with a wrong secret); ApiErrors of

@@ -1,20 +1,5 @@
-"""Who may talk to the emulator from a browser.
-
-The game API (``/sdk``, ``/server``, docs) answers CORS for any origin, so a browser
-game can call it. The control plane (``/_emulator/*``) can reset and dump everything,
-so it gets no CORS at all and refuses, with 403 ``forbidden``:
-
-* a ``Host`` that is not a name of this machine's emulator (DNS rebinding: a foreign
-  page whose name now resolves to 127.0.0.1 still sends its own name as ``Host``);
-  loopback names and addresses are local, and so is the host the emulator is bound to
-  (any IP address when it is bound to all interfaces);
-* an ``Origin`` other than the emulator's own (``http://<Host>``), ``Origin: null``
-  included, and ``Sec-Fetch-Site: cross-site`` / ``same-site``; a preflight from a
-  foreign page is refused the same way.
-
-Clients that are not browsers (the SDK, ``curl``, :class:`EmulatorControl`) send no
-``Origin`` and are unaffected.
-"""
+"""Who may talk to the emulator from a browser: CORS for the game API, same-origin
+local use only for the control plane (see :class:`OriginPolicy`)."""
 
 from __future__ import annotations
 
@@ -92,6 +77,21 @@ def control_problem(scope: Scope, hosts: LocalHosts) -> str | None:
 
 class OriginPolicy:
     """ASGI middleware: CORS for the game API, same-origin local use for the control plane.
+
+    The game API (``/sdk``, ``/server``, docs) answers CORS for any origin, so a browser
+    game can call it. The control plane (``/_emulator/*``) can reset and dump everything,
+    so it gets no CORS at all and refuses, with 403 ``forbidden``:
+
+    * a ``Host`` that is not a name of this machine's emulator (DNS rebinding: a foreign
+      page whose name now resolves to 127.0.0.1 still sends its own name as ``Host``);
+      loopback names and addresses are local, and so is the host the emulator is bound to
+      (any IP address when it is bound to all interfaces);
+    * an ``Origin`` other than the emulator's own (``http://<Host>``), ``Origin: null``
+      included, and ``Sec-Fetch-Site: cross-site`` / ``same-site``; a preflight from a
+      foreign page is refused the same way.
+
+    Clients that are not browsers (the SDK, ``curl``, :class:`EmulatorControl`) send no
+    ``Origin`` and are unaffected.
 
     Args:
         app: the wrapped app.

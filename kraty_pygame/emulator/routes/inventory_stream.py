@@ -17,7 +17,6 @@ from kraty_pygame.emulator.errors import ApiError
 from kraty_pygame.emulator.http import auth
 from kraty_pygame.emulator.routes._common import ClientKey, Runtime
 from kraty_pygame.emulator.streams.broadcast import comment, encode_event
-from kraty_pygame.emulator.streams.inventory_feed import channel_of
 from kraty_pygame.emulator.streams.sse import SubscriptionStream
 
 router = APIRouter(tags=["inventory"])
@@ -35,6 +34,6 @@ async def inventory_stream(
             raise ApiError("player_secret_invalid", "player secret missing or invalid")
         # Under the store lock no write is half-way: each one either committed before
         # this subscription (and precedes ``ready``) or will see it and publish to it.
-        sub = rt.inventory_feed.hub.subscribe(channel_of(player.id))
+        sub = rt.inventory_feed.subscribe(player.id)
     ready = encode_event("ready", {"externalPlayerId": player.external_id})
     return SubscriptionStream(sub, comment("connected") + ready, heartbeat_s=rt.heartbeat_s())

@@ -1,29 +1,10 @@
-"""Fan-out of leaderboard stream events to SSE subscribers.
-
-One :class:`Broadcaster` per app. Writers call :meth:`Broadcaster.publish` from any
-thread (typically an ``after_commit`` callback); every subscriber of the channel
-gets the event in its own bounded buffer and its consumer, an asyncio task on the
-server's event loop, is woken by one callback per publish and loop. A consumer may
-instead attach a writer (see ``streams/sse.py``): that callback then hands every
-such subscriber its pending events directly, in one pass.
-
-Slow consumers never make memory grow without bound: ``score_update`` events are
-*coalesced* per participant (the latest entry wins, keeping the position of the
-first pending one), while ``ready`` / ``finalized`` / ``closed`` are kept in order
-and act as barriers (an update published after a barrier never jumps ahead of it).
-A subscriber whose buffer still overflows (more distinct participants pending than
-``max_pending``) is ended with ``closed {"reason": "overflow"}``; the client reads a
-fresh snapshot and reconnects.
-
-Each event is encoded once per publish (``event: <kind>\\ndata: <json>\\n\\n`` with
-LF line endings) and shared by every subscriber.
-"""
+"""Fan-out of stream events to SSE subscribers: one :class:`Broadcaster` per app,
+one bounded, coalescing buffer per subscriber, each event encoded once."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -37,6 +18,7 @@ __all__ = [
     "Subscription",
     "comment",
     "encode_event",
+    "http_chunk",
 ]
 
 #: Kinds after which a stream ends.
@@ -56,21 +38,32 @@ def comment(text: str) -> bytes:
     return f": {text}\n\n".encode()
 
 
+def http_chunk(body: bytes) -> bytes:
+    """``body`` framed as one chunk of a chunked HTTP response."""
+    return b"%x\r\n%b\r\n" % (len(body), body)
+
+
 @dataclass(frozen=True)
 class StreamEvent:
-    """An event as delivered: its kind, its payload and its encoded frame."""
+    """An event as delivered: its kind, its payload, its encoded frame and that frame
+    as one HTTP chunk (both made once, shared by every subscriber)."""
 
     kind: str
     data: Mapping[str, Any]
     frame: bytes
-
-    @property
-    def terminal(self) -> bool:
-        return self.kind in TERMINAL_KINDS
+    chunk: bytes
+    terminal: bool  # the stream ends after this event
 
     @classmethod
     def make(cls, kind: str, data: Mapping[str, Any]) -> StreamEvent:
-        return cls(kind=kind, data=dict(data), frame=encode_event(kind, data))
+        frame = encode_event(kind, data)
+        return cls(
+            kind=kind,
+            data=dict(data),
+            frame=frame,
+            chunk=http_chunk(frame),
+            terminal=kind in TERMINAL_KINDS,
+        )
 
 
 class Subscription:
@@ -83,7 +76,8 @@ class Subscription:
         self._hub = hub
         self._loop = loop
         self._max_pending = max_pending
-        self._pending: OrderedDict[tuple[Any, ...], StreamEvent] = OrderedDict()
+        # insertion-ordered; replacing a value keeps its position (coalescing)
+        self._pending: dict[str | int, StreamEvent] = {}
         self._generation = 0
         self._seq = 0
         self._signalled = False
@@ -101,8 +95,10 @@ class Subscription:
         """Buffer ``event``; returns True when the consumer needs a wake-up."""
         if self._closed:
             return False
+        # Keys are strings and integers, which the garbage collector does not track.
+        key: str | int
         if coalesce_key is not None:
-            key: tuple[Any, ...] = ("c", self._generation, coalesce_key)
+            key = f"{self._generation}:{coalesce_key}"
             if key in self._pending:
                 self._pending[key] = event  # latest wins, position kept
                 self.coalesced += 1
@@ -110,7 +106,7 @@ class Subscription:
         else:
             self._seq += 1
             self._generation += 1
-            key = ("s", self._seq)
+            key = self._seq
         if len(self._pending) >= self._max_pending and not event.terminal:
             self._overflow()
         else:
@@ -123,22 +119,27 @@ class Subscription:
     def _overflow(self) -> None:
         self._pending.clear()
         self._seq += 1
-        self._pending[("s", self._seq)] = StreamEvent.make("closed", {"reason": "overflow"})
+        self._pending[self._seq] = StreamEvent.make("closed", {"reason": "overflow"})
         self._closed = True
 
     def _take(self) -> list[StreamEvent]:
         """Everything pending, in order, up to a terminal event (hub lock held)."""
+        pending = self._pending
         if self._ended:
-            self._pending.clear()
+            pending.clear()
             return []
-        items = list(self._pending.values())
-        self._pending.clear()
+        items = list(pending.values())
+        pending.clear()
         self._signalled = False
-        for i, event in enumerate(items):
-            if event.terminal:
-                items = items[: i + 1]
+        if len(items) == 1:
+            if items[0].terminal:
                 self._ended = True
-                break
+        else:
+            for i, event in enumerate(items):
+                if event.terminal:
+                    items = items[: i + 1]
+                    self._ended = True
+                    break
         self.delivered += len(items)
         return items
 
@@ -206,6 +207,24 @@ class Subscription:
 
 class Broadcaster:
     """Channels (one per board) of subscriptions; ``publish`` is thread-safe.
+
+    Writers call :meth:`publish` from any thread (typically an ``after_commit``
+    callback); every subscriber of the channel gets the event in its own bounded buffer
+    and its consumer, an asyncio task on the server's event loop, is woken by one
+    callback per publish and loop. A consumer may
+    instead attach a writer (see ``streams/sse.py``): that callback then hands every
+    such subscriber its pending events directly, in one pass.
+
+    Slow consumers never make memory grow without bound: ``score_update`` events are
+    *coalesced* per participant (the latest entry wins, keeping the position of the
+    first pending one), while ``ready`` / ``finalized`` / ``closed`` are kept in order
+    and act as barriers (an update published after a barrier never jumps ahead of it).
+    A subscriber whose buffer still overflows (more distinct participants pending than
+    ``max_pending``) is ended with ``closed {"reason": "overflow"}``; the client reads a
+    fresh snapshot and reconnects.
+
+    Each event is encoded once per publish (``event: <kind>\\ndata: <json>\\n\\n`` with
+    LF line endings, and that frame as one HTTP chunk) and shared by every subscriber.
 
     Args:
         max_pending: bound of one subscriber's buffer (distinct pending events).
@@ -300,16 +319,17 @@ class Broadcaster:
                 continue
 
     def _deliver(self, subs: list[Subscription]) -> None:
-        """Wake consumers that wait; hand the others their pending events directly."""
-        direct: list[tuple[Callable[[list[StreamEvent]], None], list[StreamEvent]]] = []
-        with self._lock:
-            for sub in subs:
+        """Wake consumers that wait; hand the others their pending events directly,
+        one subscriber at a time (nothing is collected for the whole pass)."""
+        lock = self._lock
+        for sub in subs:
+            with lock:
                 sink = sub._sink
                 if sink is None:
                     sub._wake.set()
-                elif not sub._held:
-                    items = sub._take()
-                    if items:
-                        direct.append((sink, items))
-        for sink, items in direct:
-            sink(items)
+                    continue
+                if sub._held:
+                    continue
+                items = sub._take()
+            if items:
+                sink(items)

@@ -1,18 +1,5 @@
-"""Live inventory changes: the ledger and new grants, as stream events.
-
-Every holding change already writes a ``ledger`` row and every grant a ``grants`` row,
-whoever made it (client routes, ``/server/v1``, claims, crate openings, seeding,
-finalization rewards). So instead of a publish call in each writer, the feed hooks the
-store once: just before each write transaction commits it reads the rows added since
-its watermarks, and ``tx.after_commit`` publishes them per player and advances the
-watermarks — a rolled-back transaction publishes nothing.
-
-Events (``event:`` name = kind), one channel per player (``inventory:<player id>``):
-
-* ``inventory_changed`` ``{itemKey, delta, quantity, reason, origin, ledgerId, occurredAt}``
-* ``wallet_changed`` ``{economyKey, delta, balance, reason, origin, ledgerId, occurredAt}``
-* ``grant_created`` ``{grantId, grantKind, sourceKind, contents, occurredAt}``
-"""
+"""Live inventory changes: ledger rows and new grants of committed writes, published
+as stream events (one channel per player)."""
 
 from __future__ import annotations
 
@@ -22,7 +9,7 @@ import threading
 from typing import Any
 
 from kraty_pygame.emulator.store import Store, Transaction
-from kraty_pygame.emulator.streams.broadcast import Broadcaster
+from kraty_pygame.emulator.streams.broadcast import Broadcaster, Subscription
 
 _log = logging.getLogger(__name__)
 
@@ -33,7 +20,22 @@ def channel_of(player_id: str) -> str:
 
 
 class InventoryFeed:
-    """Publishes ledger rows and new grants of committed transactions to a broadcaster."""
+    """Publishes ledger rows and new grants of committed transactions to a broadcaster.
+
+    Every holding change already writes a ``ledger`` row and every grant a ``grants`` row,
+    whoever made it (client routes, ``/server/v1``, claims, crate openings, seeding,
+    finalization rewards). So instead of a publish call in each writer, the feed hooks the
+    store once: just before each write transaction commits it reads the rows added since
+    its watermarks, and ``tx.after_commit`` publishes them per player and advances the
+    watermarks — a rolled-back transaction publishes nothing. While no stream is open a
+    commit reads nothing; the watermarks catch up when the next stream subscribes.
+
+    Events (``event:`` name = kind), one channel per player (``inventory:<player id>``):
+
+    * ``inventory_changed`` ``{itemKey, delta, quantity, reason, origin, ledgerId, occurredAt}``
+    * ``wallet_changed`` ``{economyKey, delta, balance, reason, origin, ledgerId, occurredAt}``
+    * ``grant_created`` ``{grantId, grantKind, sourceKind, contents, occurredAt}``
+    """
 
     def __init__(self, store: Store, hub: Broadcaster | None = None) -> None:
         self.hub = hub or Broadcaster()
@@ -42,6 +44,7 @@ class InventoryFeed:
         self._ledger_mark = 0
         self._grant_mark = 0
         self.published = 0
+        self._stale = False  # commits went unread: the marks lag behind the rows
         self._reset_marks()  # watermarks start at the current rows
         store.before_commit.append(self._before_commit)
 
@@ -52,12 +55,21 @@ class InventoryFeed:
         self.hub.close_all("reset")
         self._reset_marks()
 
+    def subscribe(self, player_id: str) -> Subscription:
+        """Subscribe to one player's changes from the next commit on (takes the store
+        lock, so no write is half-way while the subscription starts)."""
+        with self._store.read():
+            if self._stale:
+                self._reset_marks()
+            return self.hub.subscribe(channel_of(player_id))
+
     def _reset_marks(self) -> None:
         with self._store.read() as conn:
             ledger = conn.execute("SELECT COALESCE(MAX(id), 0) FROM ledger").fetchone()
             grant = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM grants").fetchone()
         with self._lock:
             self._ledger_mark, self._grant_mark = int(ledger[0]), int(grant[0])
+            self._stale = False
 
     # ------------------------------------------------------------ collecting
 
@@ -68,21 +80,12 @@ class InventoryFeed:
             _log.exception("inventory feed: collecting changes failed")
 
     def _collect(self, tx: Transaction) -> None:
+        if self.hub.subscriber_count() == 0:
+            self._stale = True  # nobody to tell; catch up at the next subscription
+            return
         conn = tx.conn
         with self._lock:
             ledger_mark, grant_mark = self._ledger_mark, self._grant_mark
-        if self.hub.subscriber_count() == 0:
-            ledger = conn.execute(
-                "SELECT COALESCE(MAX(id), ?) FROM ledger WHERE id > ?", (ledger_mark, ledger_mark)
-            ).fetchone()
-            grant = conn.execute(
-                "SELECT COALESCE(MAX(rowid), ?) FROM grants WHERE rowid > ?",
-                (grant_mark, grant_mark),
-            ).fetchone()
-            marks = (int(ledger[0]), int(grant[0]))
-            if marks != (ledger_mark, grant_mark):
-                tx.after_commit(lambda: self._advance(marks, []))
-            return
         events: list[tuple[str, str, dict[str, Any]]] = []
         new_ledger, new_grant = ledger_mark, grant_mark
         for row in conn.execute(

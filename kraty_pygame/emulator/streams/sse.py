@@ -1,17 +1,5 @@
-"""The SSE response of a broadcaster subscription, written to by the broadcaster itself.
-
-The response sends its head and first frames, then attaches a writer to the
-subscription: from then on the broadcaster hands each subscriber's pending frames to
-its writer in the same pass that takes them (one pass per publish for every
-subscriber of a loop), and the writer pushes them into the ASGI ``send`` at once.
-No task wakes up per event and per subscriber.
-
-``send`` of an HTTP server only waits when the socket's buffer is full; the writer
-runs it without a task and, in that case only, lets a task finish that one write.
-Until it has finished the subscription keeps buffering (and coalescing) as for any
-slow consumer. A ``: hb`` comment goes out every ``heartbeat_s`` seconds while no
-write is pending. The response ends after a terminal event or when the client leaves.
-"""
+"""The SSE response of a broadcaster subscription, written to by the broadcaster itself
+(see :class:`SubscriptionStream`)."""
 
 from __future__ import annotations
 
@@ -24,19 +12,25 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from kraty_pygame.emulator.streams.broadcast import StreamEvent, Subscription, comment
+from kraty_pygame.emulator.http.http_limits import ChunkWriter, chunk_writer
+from kraty_pygame.emulator.streams.broadcast import StreamEvent, Subscription, comment, http_chunk
 
 __all__ = ["SubscriptionStream"]
 
 _HEARTBEAT: Final = comment("hb")
+_HEARTBEAT_CHUNK: Final = http_chunk(_HEARTBEAT)
 
 
 class _Writer:
-    """Pushes frames into one response's ``send`` from the broadcaster's pass."""
+    """Writes one response's frames from the broadcaster's pass (``raw``: the
+    connection's chunk writer, when the server offers one)."""
 
-    def __init__(self, sub: Subscription, send: Send, heartbeat_s: float) -> None:
+    def __init__(
+        self, sub: Subscription, send: Send, heartbeat_s: float, raw: ChunkWriter | None
+    ) -> None:
         self._sub = sub
         self._send = send
+        self._raw = raw
         self._loop = asyncio.get_running_loop()
         self._heartbeat_s = heartbeat_s
         self._busy = False
@@ -62,14 +56,37 @@ class _Writer:
         """Write ``events``; returns at once (a full socket finishes in a task)."""
         if self.done.done():
             return
+        ends = events[-1].terminal
+        if self._raw is not None:
+            chunk = (
+                events[0].chunk
+                if len(events) == 1
+                else http_chunk(b"".join(e.frame for e in events))
+            )
+            if self._write_raw(chunk, ends=ends):
+                return
         body = events[0].frame if len(events) == 1 else b"".join(e.frame for e in events)
-        self._write(body, ends=events[-1].terminal)
+        self._write(body, ends=ends)
+
+    def _write_raw(self, chunk: bytes, *, ends: bool) -> bool:
+        """Write straight to the connection; False when ``send`` must take this write."""
+        assert self._raw is not None
+        written = self._raw.write(chunk)
+        if written is None:  # the client is gone
+            self.stop()
+        elif not written:
+            return False
+        elif ends:
+            self._finish()
+        return True
 
     def _beat(self) -> None:
         self._timer = None
         if self.done.done():
             return
-        if not self._busy:
+        if not self._busy and not (
+            self._raw is not None and self._write_raw(_HEARTBEAT_CHUNK, ends=False)
+        ):
             self._write(_HEARTBEAT, ends=False)
         self._arm()
 
@@ -134,6 +151,15 @@ async def _resume(coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
 class SubscriptionStream(Response):
     """``text/event-stream`` of a subscription: ``first`` bytes, then its events.
 
+    After its head and first frames the response attaches a writer to the subscription;
+    the broadcaster's pass hands it the pending frames, which it writes to the connection
+    at once: the event's ready-made HTTP chunk, straight to the socket where the server is
+    the emulator's own, else through ASGI ``send``. When the socket's buffer is full, a
+    task finishes that write through ``send`` and the subscription buffers (and
+    coalesces) meanwhile. A ``: hb`` comment goes out every ``heartbeat_s`` seconds while
+    no write is pending; the response ends after a terminal event or when the client
+    leaves.
+
     Args:
         sub: the subscription (closed when the response ends, whatever the reason).
         first: the frames sent before any event (``: connected`` + ``ready``).
@@ -166,14 +192,14 @@ class SubscriptionStream(Response):
                 await send({"type": "http.response.body", "body": body, "more_body": False})
                 return
             await send({"type": "http.response.body", "body": self.first, "more_body": True})
-            await self._stream(receive, send)
+            await self._stream(scope, receive, send)
         finally:
             self.sub.close()
             if self.background is not None:
                 await self.background()
 
-    async def _stream(self, receive: Receive, send: Send) -> None:
-        writer = _Writer(self.sub, send, self.heartbeat_s)
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        writer = _Writer(self.sub, send, self.heartbeat_s, chunk_writer(scope))
         gone = asyncio.ensure_future(_disconnected(receive))
         try:
             writer.start()
