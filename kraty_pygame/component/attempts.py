@@ -43,8 +43,9 @@ class AttemptTracker:
 
     def status_of(self, attempt_id: str) -> str | None:
         """The final status of an attempt seen ending, else ``None`` (any thread)."""
-        with self._lock:
-            return self._ended.get(attempt_id)
+        # No lock: one lookup of a str key is atomic, and writers hold the lock only to
+        # keep their check-then-insert and the trimming together.
+        return self._ended.get(attempt_id)
 
     def run(
         self,

@@ -10,7 +10,7 @@ import contextlib
 import inspect
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 from kraty_pygame.component.batching import PROGRESS_OPERATION
 from kraty_pygame.component.handles import RequestHandle
@@ -91,14 +91,41 @@ def _bind(
     return known
 
 
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+_PASSED: set[tuple[Any, ...]] = set()
+
+
 def check_call(
     operation: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
 ) -> None:
     """Check a call's arguments on the calling thread, before anything is queued.
 
     Wrong or missing arguments raise ``TypeError`` at the call, as calling ``fn``
-    would; ``events.progress`` also checks ``mode`` (``KratyConfigError``).
+    would; ``events.progress`` also checks ``mode`` (``KratyConfigError``). A call
+    repeated with the same plain arguments (text, numbers, None: a game reports the
+    same progress every frame) passed before, so it is only looked up.
     """
+    values = tuple(kwargs.values())
+    kinds = tuple(map(type, args + values))
+    passed = None
+    if _SCALARS.issuperset(kinds):
+        func = getattr(fn, "__func__", fn)  # not the bound method: it would keep its facade
+        passed = (operation, func, func is not fn, kinds, args, tuple(kwargs), values)
+        try:
+            if passed in _PASSED:
+                return
+        except TypeError:  # an unhashable callable: checked each time
+            passed = None
+    _check_call(operation, fn, args, kwargs)
+    if passed is not None:
+        if len(_PASSED) >= 1024:
+            _PASSED.clear()
+        _PASSED.add(passed)
+
+
+def _check_call(
+    operation: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> None:
     shape = _shape(fn, args, kwargs)
     if shape is None:
         return
@@ -233,14 +260,18 @@ class FacadeCalls:
                     "remembers its key; sending it again could apply it twice"
                 )
             return self._submit(
-                recorded.operation, recorded.fn, recorded.args, recorded.kwargs, is_write=True
+                recorded.operation, recorded.fn, recorded.args, dict(recorded.kwargs), is_write=True
             )
         if sent is None:
             origin = handle._origin
             if origin is None:
                 raise ValueError(f"{handle!r} was not created by this component")
             return self._submit(
-                origin.operation, origin.fn, origin.args, origin.kwargs, is_write=origin.is_write
+                origin.operation,
+                origin.fn,
+                origin.args,
+                dict(origin.kwargs),
+                is_write=origin.is_write,
             )
         with self._retry_lock:
             if sent.retry is not None:

@@ -321,38 +321,82 @@ class KratyComponent(FacadeCalls, _Proxies):
         *,
         is_write: bool,
     ) -> RequestHandle[Any]:
-        check_call(operation, fn, args, kwargs)
-        handle: RequestHandle[Any] = RequestHandle(operation, is_write=is_write)
         player = kwargs.get("as_")
         link = self._outbox
-        if link is not None and is_write and player is None and is_durable(fn):
-            # the main thread's cheapest path: one journal write, nothing else queued
-            job = Job(operation, fn, tuple(args), dict(kwargs), [handle], is_write=True)
-            if operation in ATTEMPT_OPERATIONS:  # an attempt seen ending: not even recorded
-                attempt_id = progress_target(job.args, job.kwargs)[1]
-                ended = self._attempts.status_of(attempt_id) if attempt_id else None
-                if ended is not None:
-                    job.info["outbox"] = True
-                    error: BaseException = KratyAttemptEndedError(
-                        f"{operation}: attempt {attempt_id} already ended ({ended}); not sent",
-                        attempt_id=attempt_id,
-                        status=ended,
-                    )
-                    handle._complete(HandleStatus.FAILED, None, error)
-                    link.put_finished(RequestResult(job, (handle,), None, error))
-                    return handle
-            if operation != _START or _event_key(job) not in self._lobby_events:
-                return self._record(link, handle, job)
+        if link is None or not is_write or player is not None or not is_durable(fn):
+            check_call(operation, fn, args, kwargs)
+            queued: RequestHandle[Any] = RequestHandle(operation, is_write=is_write)
+            return self._queue(
+                queued, operation, fn, args, kwargs, player=player, is_write=is_write
+            )
+        # A durable write: the main thread's cheapest path, a copy into the outbox and
+        # nothing else queued. Its arguments are checked as on every other path (wrong
+        # ones raise here, nothing recorded), but only when the outbox did not take the
+        # call: the outbox runs (or reuses) the SDK method, which checks them as well.
+        handle: RequestHandle[Any] = RequestHandle(operation)
+        # every caller passes a dict of its own (a proxy's **kwargs): kept, not copied
+        own = kwargs if type(kwargs) is dict else dict(kwargs)
+        job = Job(operation, fn, tuple(args), own, [handle])
+        info = job.info
+        info["outbox"] = True
+        if operation in ATTEMPT_OPERATIONS:  # an attempt seen ending: not even recorded
+            event_key, attempt_id = progress_target(job.args, job.kwargs)
+            ended = self._attempts.status_of(attempt_id) if attempt_id else None
+            if ended is not None:
+                check_call(operation, fn, args, kwargs)
+                error: BaseException = KratyAttemptEndedError(
+                    f"{operation}: attempt {attempt_id} already ended ({ended}); not sent",
+                    attempt_id=attempt_id,
+                    status=ended,
+                )
+                handle._complete(HandleStatus.FAILED, None, error)
+                link.put_finished(RequestResult(job, (handle,), None, error))
+                return handle
+            if operation == PROGRESS_OPERATION:
+                info["event_key"] = event_key
+                info["attempt_id"] = attempt_id
+        elif operation == _START and _event_key(job) in self._lobby_events:
+            check_call(operation, fn, args, kwargs)
             if link.online is False:  # a lobby seats the player on the server: not offline
                 error = KratyNetworkError(
                     f"events.start: {_event_key(job)!r} is a lobby event; a lobby run "
                     "cannot start offline (the server seats the players). Try again "
                     "when KRATY_CONNECTION says calls are online."
                 )
-                job.info["outbox"] = True
                 handle._complete(HandleStatus.FAILED, None, error)
                 link.put_finished(RequestResult(job, (handle,), None, error))
                 return handle
+            # online: the request worker sends it
+            return self._queue(
+                handle, operation, fn, args, kwargs, player=player, is_write=is_write
+            )
+        if self._closed:
+            failure: BaseException | None = KratyComponentClosedError(
+                f"{operation}: the component is closed; nothing was recorded"
+            )
+        else:
+            failure = link.record(handle, job)
+        if failure is not None:
+            check_call(operation, fn, args, kwargs)  # wrong arguments raise, as on other paths
+        if failure is not None and handle._complete(HandleStatus.FAILED, None, failure):
+            # never recorded: retry() may queue it again as it was
+            handle._origin = SentRequest((handle,), operation, fn, job.args, dict(job.kwargs), True)
+            link.put_finished(RequestResult(job, (handle,), None, failure))
+        return handle
+
+    def _queue(
+        self,
+        handle: RequestHandle[Any],
+        operation: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        player: object,
+        is_write: bool,
+    ) -> RequestHandle[Any]:
+        """Queue a call on the request worker (after this run's recorded writes)."""
+        link = self._outbox
         handle._origin = SentRequest((handle,), operation, fn, tuple(args), dict(kwargs), is_write)
         after = None if link is None else link.barrier()
         job = Job(
@@ -370,31 +414,6 @@ class KratyComponent(FacadeCalls, _Proxies):
             self._batcher.prepare(job)
         if not self._worker.submit(job):
             handle._deliver(self._delivery.late)
-        return handle
-
-    def _record(
-        self,
-        link: OutboxLink,
-        handle: RequestHandle[Any],
-        job: Job,
-    ) -> RequestHandle[Any]:
-        """Record a durable write in the outbox on this thread; the handle waits for it."""
-        operation = job.operation
-        job.info["outbox"] = True
-        if operation == PROGRESS_OPERATION:
-            job.info["event_key"], job.info["attempt_id"] = progress_target(job.args, job.kwargs)
-        if self._closed:
-            error: BaseException | None = KratyComponentClosedError(
-                f"{operation}: the component is closed; nothing was recorded"
-            )
-        else:
-            error = link.record(handle, job)
-        if error is not None and handle._complete(HandleStatus.FAILED, None, error):
-            # never recorded: retry() may queue it again as it was
-            handle._origin = SentRequest(
-                (handle,), operation, job.fn, job.args, dict(job.kwargs), True
-            )
-            link.put_finished(RequestResult(job, (handle,), None, error))
         return handle
 
     def _run_job(self, job: Job) -> Any:

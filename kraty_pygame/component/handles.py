@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 if TYPE_CHECKING:  # type checkers see the standard decorator
     from dataclasses import dataclass
@@ -74,7 +74,6 @@ class RequestHandle(Generic[T]):
         "_error",
         "_finished",
         "_late",
-        "_lock",
         "_origin",
         "_provisional",
         "_result",
@@ -85,16 +84,20 @@ class RequestHandle(Generic[T]):
         "operation",
     )
 
+    #: One lock for every handle, not one each (a handle is made on every call, on the
+    #: game's frame budget): it guards a few attribute stores, is never held while
+    #: calling out and never taken while holding it.
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
     def __init__(self, operation: str, *, is_write: bool = True) -> None:
         self.id: int = next(_handle_ids)
         self.operation = operation
         self.is_write = is_write
-        self._lock = threading.Lock()
         self._finished: threading.Event | None = None  # made by the first wait() only
         self._status = HandleStatus.QUEUED
         self._result: T | None = None
         self._error: BaseException | None = None
-        self._callbacks: list[Callable[[RequestHandle[T]], None]] = []
+        self._callbacks: list[Callable[[RequestHandle[T]], None]] | None = None  # on_done
         self._canceller: Callable[[RequestHandle[Any]], bool] | None = None
         self._late: Callable[[RequestHandle[Any]], None] | None = None
         self._delivered = False
@@ -191,7 +194,10 @@ class RequestHandle(Generic[T]):
         ``stats.callback_errors``; it never reaches a worker.
         """
         with self._lock:
-            self._callbacks.append(callback)
+            if self._callbacks is None:
+                self._callbacks = [callback]
+            else:
+                self._callbacks.append(callback)
             late = self._late if self._delivered else None
         if late is not None:
             late(self)
@@ -240,10 +246,10 @@ class RequestHandle(Generic[T]):
         with self._lock:
             self._delivered = True
             self._late = late
-            callbacks, self._callbacks = self._callbacks, []
-        return callbacks
+            callbacks, self._callbacks = self._callbacks, None
+        return callbacks or []
 
     def _take_callbacks(self) -> list[Callable[[RequestHandle[T]], None]]:
         with self._lock:
-            callbacks, self._callbacks = self._callbacks, []
-        return callbacks
+            callbacks, self._callbacks = self._callbacks, None
+        return callbacks or []

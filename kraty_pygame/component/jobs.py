@@ -42,7 +42,7 @@ class JobMerger(Protocol):
 _job_seq = itertools.count(1)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: made on every call, on the game's frame budget
 class Job:
     """One queued call: the bound function, its arguments and the handles waiting on it.
 

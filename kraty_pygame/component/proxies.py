@@ -93,10 +93,16 @@ class ResourceProxy(Generic[C]):
 def _queued(component: Submitter, op: Operation) -> Callable[..., RequestHandle[Any]]:
     """``kraty.<area>.<name>(...)`` queued on ``component``; returns its handle."""
     area, name, operation, write = op.area, op.method_name, op.name, op.is_write
+    # Looked up once (the first call builds the area's client): each call is on the
+    # game's frame budget, and the facade's resource clients never change.
+    submit = component._submit
+    bound: Callable[..., Any] | None = None
 
     def call(*args: Any, **kwargs: Any) -> RequestHandle[Any]:
-        bound = getattr(getattr(component.kraty, area), name)
-        return component._submit(operation, bound, args, kwargs, is_write=write)
+        nonlocal bound
+        if bound is None:
+            bound = getattr(getattr(component.kraty, area), name)
+        return submit(operation, bound, args, kwargs, is_write=write)
 
     call.__name__ = name
     call.__qualname__ = f"{area}.{name}"

@@ -23,7 +23,7 @@ from kraty_pygame.component.outbox_link import SHOWN_KEYS_FILE, ShownKeys
 from kraty_pygame.component.outbox_setup import RUN_MARK
 from kraty_pygame.emulator import EmbeddedEmulator
 from kraty_pygame.sdk import FileSecretStore
-from kraty_pygame.sdk.errors import KratyApiError, KratyNetworkError
+from kraty_pygame.sdk.errors import KratyApiError, KratyConfigError, KratyNetworkError
 from kraty_pygame.sdk.models.events import ProgressInput
 from kraty_pygame.sdk.outbox import OutboxNotice
 from kraty_pygame.sdk.outbox._handoff import stored_bytes
@@ -95,6 +95,25 @@ def test_an_argument_error_raises_at_the_call_and_records_nothing(
     with pytest.raises(TypeError):
         component.events.progress("tap_frenzy", "a1", both, metric_value=2)
     assert component.stats.pending_writes == 0
+
+
+def test_argument_errors_of_durable_calls_read_as_on_the_worker_path(
+    make_kraty: KratyFactory, make_component: ComponentFactory, tmp_path: Path
+) -> None:
+    component = make_component(make_kraty(), outbox=tmp_path / "outbox")
+    before = _journal_bytes(tmp_path / "outbox")
+    with pytest.raises(TypeError, match=r"events\.finish\(\).*attempt_id"):
+        component.events.finish("tap_frenzy")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"grants\.claim\(\).*grant_id"):
+        component.grants.claim(grant="g_1")  # type: ignore[call-arg]
+    with pytest.raises(KratyConfigError, match="mode is required"):
+        component.events.progress("tap_frenzy", "att_x", metric_value=1)
+    for _ in range(2):  # the second time the outbox reuses the first call's request
+        component.events.progress("tap_frenzy", "att_x", mode="increment", metric_value=1)
+    with pytest.raises(KratyConfigError, match="mode is required"):
+        component.events.progress("tap_frenzy", "att_x", metric_value=1)
+    assert component.stats.pending_writes == 2
+    assert _journal_bytes(tmp_path / "outbox") > before
 
 
 def test_a_write_the_server_refuses_fails_for_good_and_the_next_goes_on(
