@@ -3,7 +3,7 @@
 * ``kraty_pygame/component/_typed_proxies.py``: the typed ``component.<area>`` classes
   that type checkers see. ``python scripts/operations.py`` rewrites it;
   ``python scripts/operations.py --check`` fails when it is out of date (so does
-  ``tests/headless/test_proxies.py``).
+  ``tests/component/test_proxies.py``).
 * The operations table of ``docs/features.md``: an mkdocs hook (``mkdocs.yml``,
   ``hooks:``) puts it where the page says ``<!-- operations -->``, built from the
   declarations and from the tests marked ``@pytest.mark.operation("area.name")``.

@@ -1,4 +1,4 @@
-"""Emulator throughput and start-up (issue 4 benchmark; printed, never asserted).
+"""Emulator throughput and start-up (printed, never asserted).
 
 Run on demand: ``pytest tests/benchmarks/test_bench_emulator.py -s``. The emulator runs
 in a subprocess (``python -m kraty_pygame.emulator``); keep-alive ``http.client``

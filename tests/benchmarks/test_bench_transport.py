@@ -20,17 +20,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
 from kraty_pygame.sdk import RetryConfig
 from kraty_pygame.sdk.transport import KratyClient
+from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.benchmark
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 TARGET_RATIO = 1.15
 ROUNDS = 15
 CALLS_PER_ROUND = 150

@@ -1,8 +1,9 @@
 """Chaos, long form (on demand): ≥ 1,000 mixed writes through the fault proxy at 30 %.
 
-Not part of the normal test command (pyproject ignores ``tests/soak``). Run it with::
+Not part of any test command (pyproject ignores ``tests/soak``; it is marked slow, so
+``-m ""`` selects it). Run it with::
 
-    .venv/bin/python -m pytest tests/soak/test_chaos_long.py -s
+    .venv/bin/python -m pytest tests/soak/test_chaos_long.py -m "" -s
 
 It prints the same lines as the short form; the figures in ``docs/reliability.md``
 come from here.
@@ -17,8 +18,8 @@ import pygame
 import pytest
 
 from kraty_pygame.emulator import EmbeddedEmulator
-from tests.reliability.chaos import ChaosConfig, assert_sound, print_lines, run_chaos
-from tests.reliability.chaos_component import run_component_phase
+from tests.support.chaos import ChaosConfig, assert_sound, print_lines, run_chaos
+from tests.support.chaos_component import run_component_phase
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 

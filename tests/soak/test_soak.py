@@ -1,8 +1,9 @@
 """Soak, long form (on demand): mixed traffic through the component with watchers on.
 
-Not part of the normal test command (pyproject ignores ``tests/soak``). Run it with::
+Not part of any test command (pyproject ignores ``tests/soak``; it is marked slow, so
+``-m ""`` selects it). Run it with::
 
-    KRATY_SOAK_REQUESTS=30000 .venv/bin/python -m pytest tests/soak/test_soak.py -s
+    KRATY_SOAK_REQUESTS=30000 .venv/bin/python -m pytest tests/soak/test_soak.py -m "" -s
 
 After warm-up (the first 30 % of the samples) thread count and open file descriptors
 must stay put and RSS must not grow with the traffic.
@@ -16,8 +17,8 @@ from collections.abc import Iterator
 import pygame
 import pytest
 
-from tests.reliability.chaos import print_lines
-from tests.reliability.soak import component_threads, emulator_subprocess, run_soak
+from tests.support.chaos import print_lines
+from tests.support.soak import component_threads, emulator_subprocess, run_soak
 
 pytestmark = [pytest.mark.emulator, pytest.mark.headless, pytest.mark.slow]
 

@@ -1,6 +1,6 @@
 """A tiny stand-in for the Kraty player routes, served by ``ScriptedServer``.
 
-Enough of PROTOCOL §2/E1 and the secret rule to test identity for real:
+Enough of the register route and the secret rule to test identity for real:
 ``POST /sdk/v1/players/{id}/register[?force=true]`` mints ``kps_…`` secrets (409
 ``player_already_registered`` for a known id without force), and any other
 player-scoped route answers 200 when ``x-player-secret`` matches, else 401
