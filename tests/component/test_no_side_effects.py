@@ -16,6 +16,9 @@ from tests.support.component import ComponentFactory
 pytestmark = pytest.mark.headless
 
 PACKAGE = Path(kraty_pygame.__file__).parent
+REPO = PACKAGE.parent
+# The library, and the demo and examples a game copies from.
+SOURCES = (PACKAGE, REPO / "demo_game", REPO / "examples")
 
 
 def _root(node: ast.expr) -> str | None:
@@ -25,7 +28,11 @@ def _root(node: ast.expr) -> str | None:
 
 
 def _sources() -> list[tuple[Path, ast.Module]]:
-    return [(p, ast.parse(p.read_text(encoding="utf-8"))) for p in sorted(PACKAGE.rglob("*.py"))]
+    return [
+        (p, ast.parse(p.read_text(encoding="utf-8")))
+        for root in SOURCES
+        for p in sorted(root.rglob("*.py"))
+    ]
 
 
 @pytest.mark.slow
@@ -58,7 +65,7 @@ def test_no_pygame_attribute_is_assigned_anywhere() -> None:
                 targets = [ast.Attribute(value=node.args[0], attr="?")]
             for target in targets:
                 if isinstance(target, ast.Attribute) and _root(target) in aliases:
-                    offences.append(f"{path.relative_to(PACKAGE)}:{getattr(node, 'lineno', 0)}")
+                    offences.append(f"{path.relative_to(REPO)}:{getattr(node, 'lineno', 0)}")
     assert offences == []
 
 

@@ -1,6 +1,5 @@
-"""The SDK's resource layer, the component, the docs and the tests explain themselves: no
-pointers to documents outside the repository and no spec or acceptance ids it does not
-define."""
+"""Code, docs and tests explain themselves: no pointers to documents outside the repository
+and no spec or acceptance ids it does not define."""
 
 from __future__ import annotations
 
@@ -9,36 +8,43 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKED = [
-    REPO / "kraty_pygame" / "sdk",
-    REPO / "kraty_pygame" / "component",
+    REPO / "kraty_pygame",
+    REPO / "demo_game",
     REPO / "docs",
-    REPO / "scripts" / "operations.py",
+    REPO / "scripts",
+    REPO / "examples",
     REPO / "tests",
+    REPO / ".ci",
+    REPO / "README.md",
+    REPO / "CHANGELOG.md",
+    REPO / "setup.cfg",
+    REPO / "setup.py",
+    REPO / "pyproject.toml",
+    REPO / "mkdocs.yml",
 ]
+TEXT = {".py", ".pyi", ".md", ".json", ".toml", ".cfg", ".yml", ".yaml", ".txt", ".sh", ""}
 # Test files that spell out the patterns they look for.
 PATTERN_FILES = {
     REPO / "tests" / "docs" / "test_self_contained_words.py",
     REPO / "tests" / "emulator" / "test_emu_structure.py",
 }
-# Folders whose words other work is rewriting (the HTTP stack, the streams, the outbox).
-NOT_YET = {"http", "streams", "outbox", "transport.py", "backoff.py"}
 OUTSIDE = re.compile(
     r"PROTOCOL\.md|STYLE\.md|\bPROTOCOL\b|§ ?[0-9]|\b[EQSC][0-9]{1,2}'?(?=[\s,.;:)/-]|$)"
 )
-
-
-def _skipped(path: Path) -> bool:
-    sdk = REPO / "kraty_pygame" / "sdk"
-    if path in PATTERN_FILES:
-        return True
-    return sdk in path.parents and path.relative_to(sdk).parts[0] in NOT_YET
 
 
 def _files() -> list[Path]:
     found: list[Path] = []
     for root in CHECKED:
         paths = [root] if root.is_file() else sorted(root.rglob("*"))
-        found += [p for p in paths if p.suffix in {".py", ".md", ".json"} and not _skipped(p)]
+        found += [
+            p
+            for p in paths
+            if p.is_file()
+            and p.suffix in TEXT
+            and p not in PATTERN_FILES
+            and "__pycache__" not in p.parts
+        ]
     return found
 
 
