@@ -518,6 +518,12 @@ class Tour:
             "signed in as player_42",
             20,
         )
+        yield self.until(  # a read the fault proxy broke is asked again
+            lambda: state().display_name is not None,
+            "player_42's display name",
+            15,
+            nudge=kraty.player.load_display_identity,
+        )
         yield self.until(
             lambda: bool(state().pending),
             "player_42's pending grants",

@@ -109,14 +109,19 @@ class Player:
         synthetic = kraty.synthetic_identity  # a property: no I/O
         if synthetic is not None and synthetic.name:
             state.synthetic_name = synthetic.name
+        self.load_display_identity()
+        self.refresh()
+        self._start_watchers()
+        self.on_ready()
+
+    def load_display_identity(self) -> None:
+        """``players.get_identity()``: the name and country the player chose, if any."""
+        kraty = self.component.kraty
         self.calls.submit(
             lambda: self.component.call(kraty.players.get_identity),
             self._mine(self._got_display_identity),
             lambda error: log.info("players.get_identity: %s", describe_error(error)),
         )
-        self.refresh()
-        self._start_watchers()
-        self.on_ready()
 
     def _got_display_identity(self, identity: PlayerIdentity | None) -> None:
         if identity is not None and identity.name:
