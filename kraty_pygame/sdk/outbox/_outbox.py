@@ -1322,18 +1322,18 @@ class Outbox:
             target = batch
         # sent before (this or an earlier run): its first send may have been applied
         resend = target.state == IN_FLIGHT or entry.ambiguous or target.id in self._sent_here
+        try:  # a resend must judge the idempotency window by a fresh server time
+            server_now = self._server_now(fresh=target.state == IN_FLIGHT)
+        except KratyCancelledError:
+            return "stopped"
+        except KratyNetworkError as exc:
+            self._set_online(False, exc)
+            self._tell_waiters(target, "transient", exc)
+            return "offline"
+        except KratyApiError as exc:
+            self._tell_waiters(target, "transient", exc)
+            return "retry"
         if target.state == IN_FLIGHT:
-            try:
-                server_now = self._server_now(fresh=True)
-            except KratyCancelledError:
-                return "stopped"
-            except KratyNetworkError as exc:
-                self._set_online(False, exc)
-                self._tell_waiters(target, "transient", exc)
-                return "offline"
-            except KratyApiError as exc:
-                self._tell_waiters(target, "transient", exc)
-                return "retry"
             sent_at = target.fly_server if target.fly_server is not None else 0
             if server_now - sent_at >= self._window_ms:
                 self._end(
@@ -1348,17 +1348,6 @@ class Outbox:
                 )
                 return "sent"
         else:
-            try:
-                server_now = self._server_now(fresh=False)
-            except KratyCancelledError:
-                return "stopped"
-            except KratyNetworkError as exc:
-                self._set_online(False, exc)
-                self._tell_waiters(target, "transient", exc)
-                return "offline"
-            except KratyApiError as exc:
-                self._tell_waiters(target, "transient", exc)
-                return "retry"
             if batch is None and entry.mergeable:
                 batch = self._merge(entry, records)
                 if batch is not None:
