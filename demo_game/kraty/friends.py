@@ -241,6 +241,7 @@ class Friends:
             pid = event.friend.external_player_id
             if pid not in fs.accepted:
                 fs.accepted.append(pid)
+            self._drop_requests_with(fs, {pid})
             self._toast(f"{player_name(event.friend)} is your friend now", "", "info")
             self.refresh_gifts()  # a new friend: the gift catalog's counts may differ
         elif kind == "friend_removed":
@@ -268,10 +269,18 @@ class Friends:
                 fs.cooldowns.pop(pid, None)
         fs.friends = sorted(friends, key=lambda f: (not f.online, player_name(f).lower()))
         fs.loaded = True
+        self._drop_requests_with(fs, {f.external_player_id for f in friends})
+
+    @staticmethod
+    def _drop_requests_with(fs: FriendsState, players: set[str]) -> None:
+        """A request between friends is settled, even before the next requests read says so."""
+        fs.incoming = [r for r in fs.incoming if r.player.external_player_id not in players]
+        fs.outgoing = [r for r in fs.outgoing if r.player.external_player_id not in players]
 
     def _got_requests(self, fs: FriendsState, requests: FriendRequests) -> None:
         fs.incoming = list(requests.incoming)
         fs.outgoing = list(requests.outgoing)
+        self._drop_requests_with(fs, {f.external_player_id for f in fs.friends})
 
     def refresh_blocks(self) -> None:
         """``friends.list_blocks()``."""

@@ -27,6 +27,8 @@ from demo_game.rules import RIVAL_ID
 from demo_game.screens.friends import FriendsScreen
 from demo_game.screens.player import PlayerScreen
 from demo_game.ui import ScrollList
+from kraty_pygame.component import KRATY_FRIENDS
+from kraty_pygame.sdk import FriendRequests
 
 pytestmark = [pytest.mark.headless, pytest.mark.emulator, pytest.mark.slow]
 
@@ -281,6 +283,7 @@ def test_friend_code_request_cancel_block_and_unblock(game: Game) -> None:
         lambda: any(r["id"] != first_request for r in _snapshot(game)["outgoing"]),
         "a new request",
     )
+    pending = list(session.state.friends.outgoing)
     updates = _snapshot(game)["watcher_updates"]
     _click_widget(game, "friends", "friends.rival.accept")
     _frames_until(
@@ -291,6 +294,16 @@ def test_friend_code_request_cancel_block_and_unblock(game: Game) -> None:
     # only a KRATY_FRIENDS event can have brought this friendship in
     assert _snapshot(game)["watcher_updates"] > updates
     assert RIVAL_ID in _snapshot(game)["accepted"]
+    # a requests read that started before the accept lands after it: the request to a
+    # friend is settled and stays off the screen
+    _frames_until(game, lambda: not _snapshot(game)["outgoing"], "the accepted request gone")
+    pygame.event.post(
+        pygame.event.Event(
+            KRATY_FRIENDS, kind="requests", requests=FriendRequests(outgoing=pending)
+        )
+    )
+    _frames(game, 3)
+    assert _snapshot(game)["outgoing"] == []
     _row_action(game, screen.list, lambda f: f.external_player_id == RIVAL_ID, "block")
     _frames_until(
         game,
