@@ -71,9 +71,7 @@ def sent_today(conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime
     return int(row[0])
 
 
-def catalog(
-    conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime
-) -> dict[str, Any]:
+def catalog(conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime) -> dict[str, Any]:
     """``GiftCatalog``."""
     section = gifting(rt)
     resources: list[dict[str, Any]] = []
