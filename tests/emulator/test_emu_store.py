@@ -1,0 +1,127 @@
+"""The emulator's SQLite store on a real file: background checkpoints and schema upgrades."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kraty_pygame.emulator import store as store_module
+from kraty_pygame.emulator.store import Store
+
+_CHECKPOINT_THREAD = "kraty-emulator-checkpoint"
+
+
+def _checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == _CHECKPOINT_THREAD and t.is_alive()]
+
+
+def _commit_rows(store: Store, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        with store.write() as tx:
+            tx.conn.execute("INSERT INTO meta(key, value) VALUES (?, ?)", (f"row-{i}", "x" * 200))
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_file_store_checkpoints_on_a_thread_of_its_own_and_stops_it_on_close(
+    tmp_path: Path,
+) -> None:
+    before = len(_checkpoint_threads())
+    store = Store(tmp_path / "emu.sqlite3")
+    checkpointer = store._checkpointer
+    assert checkpointer is not None
+    _commit_rows(store, 350)
+    assert _wait_for(lambda: checkpointer.checkpoints >= 1)
+    store.close()
+    assert len(_checkpoint_threads()) == before
+    reopened = Store(tmp_path / "emu.sqlite3")
+    try:
+        with reopened.read() as conn:
+            assert (
+                conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'row-%'").fetchone()[0]
+                == 350
+            )
+        assert reopened.integrity_check() == "ok"
+    finally:
+        reopened.close()
+
+
+def test_an_idle_checkpointer_thread_ends_and_the_next_commits_start_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "_CHECKPOINTER_IDLE_S", 0.2)
+    store = Store(tmp_path / "emu.sqlite3")
+    checkpointer = store._checkpointer
+    assert checkpointer is not None
+    try:
+        _commit_rows(store, 100)
+        assert _wait_for(lambda: checkpointer.checkpoints == 1)
+        first = checkpointer._thread
+        assert first is not None
+        first.join(timeout=20)
+        assert not first.is_alive()  # idle: the thread ended by itself
+        _commit_rows(store, 100, start=100)
+        assert _wait_for(lambda: checkpointer.checkpoints == 2)
+        assert checkpointer._thread is not first
+    finally:
+        store.close()
+
+
+def test_the_log_starts_over_under_sustained_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's own checkpoint at the backstop size keeps the log bounded even when
+    the background checkpoints never catch up with the last commit (the log can then
+    outgrow the backstop only by what is written while a background checkpoint runs)."""
+    monkeypatch.setattr(store_module, "_WAL_BACKSTOP_PAGES", 100)
+    db = tmp_path / "emu.sqlite3"
+    store = Store(db)
+    commits = 5_000  # each one writes at least one page to the log
+    try:
+        _commit_rows(store, commits)
+        pages = (Path(f"{db}-wal").stat().st_size - 32) // (4096 + 24)
+        assert pages <= commits // 2, pages
+        with store.read() as conn:
+            count = conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'row-%'").fetchone()[0]
+        assert count == commits
+    finally:
+        store.close()
+
+
+def test_memory_stores_have_no_checkpointer() -> None:
+    store = Store(":memory:")
+    try:
+        assert store._checkpointer is None
+        _commit_rows(store, 120)
+    finally:
+        store.close()
+
+
+def test_another_connection_sees_every_commit_while_checkpoints_run(tmp_path: Path) -> None:
+    """Commits are all there for another opener, whether a background checkpoint
+    already copied them into the database file or they are still in the log."""
+    db = tmp_path / "emu.sqlite3"
+    store = Store(db)
+    _commit_rows(store, 750)
+    # A second connection sees exactly what was committed, as a new process would.
+    other = sqlite3.connect(db)
+    try:
+        assert (
+            other.execute("SELECT count(*) FROM meta WHERE key LIKE 'row-%'").fetchone()[0] == 750
+        )
+        assert other.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        other.close()
+        store.close()
