@@ -1,4 +1,4 @@
-"""The emulator's SQLite store on a real file: background checkpoints and schema upgrades."""
+"""The emulator's SQLite store on a real file: background checkpoints, schema upgrades."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kraty_pygame.emulator import store as store_module
+from kraty_pygame.emulator.domain import economy
 from kraty_pygame.emulator.store import Store
 
 _CHECKPOINT_THREAD = "kraty-emulator-checkpoint"
@@ -124,4 +125,70 @@ def test_another_connection_sees_every_commit_while_checkpoints_run(tmp_path: Pa
         assert other.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         other.close()
+        store.close()
+
+
+# ------------------------------------------------------------ schema upgrades
+
+
+def _older_database(path: Path, before: str) -> sqlite3.Connection:
+    """A database as an emulator that knew only the schema files before ``before`` left it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(
+        "CREATE TABLE schema_migrations "
+        "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+    )
+    for name, sql in store_module._schema_files():
+        if name >= before:
+            break
+        for statement in store_module._split_sql(sql):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations(name) VALUES (?)", (name,))
+    return conn
+
+
+def test_a_state_file_from_before_the_plain_ledger_ids_keeps_its_ledger(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    now = "2026-01-01T09:00:00.000Z"
+    conn = _older_database(db, "0300")
+    assert (
+        "AUTOINCREMENT"
+        in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'ledger'").fetchone()[0]
+    )
+    conn.execute(
+        "INSERT INTO players(id, external_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
+        ("p-old", "kp_old", now, now),
+    )
+    conn.execute(
+        "INSERT INTO wallet(player_id, economy_key, balance, created_at, updated_at) "
+        "VALUES ('p-old', 'gold', 30, ?, ?)",
+        (now, now),
+    )
+    for after in (10, 20, 30):
+        conn.execute(
+            "INSERT INTO ledger(player_id, kind, key, delta, after, reason, origin, occurred_at)"
+            " VALUES ('p-old', 'wallet', 'gold', 10, ?, 'server_credit', 'server', ?)",
+            (after, now),
+        )
+    conn.close()
+
+    store = Store(db)
+    try:
+        with store.read() as conn:
+            ledger_sql = conn.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'ledger'"
+            ).fetchone()[0]
+            indexes = [r[0] for r in conn.execute("PRAGMA index_list(ledger)")]
+            rows = conn.execute("SELECT id, after FROM ledger ORDER BY id").fetchall()
+        assert "AUTOINCREMENT" not in ledger_sql
+        assert indexes == []
+        assert [tuple(r) for r in rows] == [(1, 10), (2, 20), (3, 30)]
+        with store.write() as tx:
+            change = economy.change_balance(
+                tx.conn, player_id="p-old", economy_key="gold", delta=5, now=now
+            )
+        assert (change.ledger_id, change.after) == (4, 35)
+        assert store.integrity_check() == "ok"
+    finally:
         store.close()
