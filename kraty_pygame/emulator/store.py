@@ -132,7 +132,7 @@ class _WriteScope:
 
 
 #: Commits between two nudges of the background checkpointer (a credit adds about
-#: six pages to the write-ahead log).
+#: four pages to the write-ahead log).
 _COMMITS_PER_CHECKPOINT: Final = 100
 #: Write-ahead log pages after which the writing connection checkpoints by itself:
 #: the backstop that lets the log start over under sustained writes (see
