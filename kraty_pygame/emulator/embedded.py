@@ -72,6 +72,10 @@ def uvicorn_config(
         lifespan="off",
         log_level="warning",
         access_log=False,
+        # The emulator is a local server that clients reach directly: no proxy sits in
+        # front of it, so ``X-Forwarded-*`` headers are not trusted (and the layer that
+        # would read them on every request is not installed).
+        proxy_headers=False,
         log_config=None if embedded else uvicorn.config.LOGGING_CONFIG,
         timeout_graceful_shutdown=1,
         timeout_keep_alive=max(1, round(chosen.idle_timeout_s)),

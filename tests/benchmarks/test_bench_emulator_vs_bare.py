@@ -87,7 +87,7 @@ _BARE_SERVER = textwrap.dedent(
     print("listening on http://127.0.0.1:%d" % sock.getsockname()[1], flush=True)
     config = uvicorn.Config(
         app, http="httptools", loop="auto", ws="none", lifespan="off", log_level="warning",
-        access_log=False, workers=1,
+        access_log=False, workers=1, proxy_headers=False,
     )
     uvicorn.Server(config).run(sockets=[sock])
     """
@@ -152,7 +152,9 @@ def _spawn(cmd: list[str]) -> tuple[subprocess.Popen[str], str]:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, int]]]:
-    assert uvicorn_config(None, embedded=False).loop == "auto"  # as the bare server below
+    emulator_config = uvicorn_config(None, embedded=False)
+    assert emulator_config.loop == "auto"  # as the bare server below
+    assert emulator_config.proxy_headers is False  # as the bare server below
     db = tmp_path_factory.mktemp("bench") / "bench.sqlite3"
     emu, emu_url = _spawn(
         [sys.executable, "-m", "kraty_pygame.emulator", "--port", "0", "--db", str(db)]

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kraty_pygame.emulator.embedded import EmbeddedEmulator
 from kraty_pygame.emulator.http.http_limits import ConnectionLimits, LimitedHttpToolsProtocol
@@ -65,6 +66,14 @@ def test_the_server_runs_on_uvloop_where_the_extra_installs_it(emu: EmbeddedEmul
     # The emulator extra installs uvloop everywhere but on Windows.
     expected = "asyncio" if sys.platform == "win32" else "uvloop"
     assert type(loop).__module__.split(".")[0] == expected, type(loop)
+
+
+def test_the_server_trusts_no_forwarded_headers(emu: EmbeddedEmulator) -> None:
+    # Clients reach the emulator directly; uvicorn's proxy-header layer is left out.
+    assert emu._server is not None
+    config = emu._server.config
+    assert config.proxy_headers is False
+    assert not isinstance(config.loaded_app, ProxyHeadersMiddleware)
 
 
 @pytest.mark.parametrize("size", [40 * 1024, 1024 * 1024, 8 * 1024 * 1024], ids=str)
