@@ -226,30 +226,31 @@ class RouteTable:
         """Whether a ``method`` request for ``path`` (without a query) runs through a plan."""
         return self._find({"method": method, "path": path}) is not None
 
-    async def serve(
-        self, scope: Scope, receive: Receive, send: Send, body: bytes | None, parsed: Any
-    ) -> bool:
-        """Serve the request if its route has a plan and its body suits it; False
-        leaves it to FastAPI. ``body`` is the body when the caller already read it,
-        ``parsed`` its JSON value (anything but a dict when there is none)."""
+    async def respond(
+        self, scope: Scope, receive: Receive, body: bytes | None, parsed: Any
+    ) -> Response | None:
+        """The response of the request if its route has a plan and its body suits it
+        (the caller sends it); None leaves the request to FastAPI. ``body`` is the body
+        when the caller already read it, ``parsed`` its JSON value (anything but a dict
+        when there is none)."""
         found = self._find(scope)
         if found is None:
-            return False
+            return None
         plan, path_values = found
         kwargs: dict[str, Any] = {}
         if plan.body_model is not None:
             if plan.body_optional and not body:
                 kwargs[plan.body_name or ""] = None
             elif not isinstance(parsed, dict) or not _json_content_type(scope):
-                return False
+                return None
             else:
                 try:
                     kwargs[plan.body_name or ""] = plan.body_model.model_validate(parsed)
                 except ValidationError:
-                    return False
+                    return None
         if plan.query_defaults:
             if scope.get("query_string"):
-                return False  # query values are FastAPI's to validate
+                return None  # query values are FastAPI's to validate
             kwargs.update(plan.query_defaults)
         scope["path_params"] = path_values
         scope["route"] = plan.route
@@ -266,15 +267,14 @@ class RouteTable:
                 kwargs[name] = path_values[name]
             if plan.request_name is not None:
                 kwargs[plan.request_name] = request
-            response = await plan.route.endpoint(**kwargs)
+            response: Response = await plan.route.endpoint(**kwargs)
         except Exception as exc:
             handler = self._handler(exc)
             if handler is None:
                 raise
             answer = handler(request, exc)
             response = await answer if inspect.isawaitable(answer) else answer
-        await response(scope, receive, send)
-        return True
+        return response
 
     def _handler(self, exc: Exception) -> ErrorHandler | None:
         for cls in type(exc).__mro__:

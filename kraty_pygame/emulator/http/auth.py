@@ -51,6 +51,15 @@ def find_player_by_id(conn: sqlite3.Connection, player_id: str) -> PlayerRow | N
     return PlayerRow(*row) if row is not None else None
 
 
+def header_value(request: Request, name: bytes) -> str | None:
+    """The first value of the (lowercase) header ``name``, or None; read from the raw
+    header list, without building Starlette's header mapping for one lookup."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 def bearer_token(header: str | None) -> str | None:
     """The API key of an ``authorization`` value (``Bearer <key>``, scheme in any case,
     surrounding spaces ignored), or None when it is not a bearer credential."""
@@ -69,7 +78,7 @@ def api_key(request: Request, keys: dict[str, ApiKeyConfig]) -> ApiKeyConfig:
     Raises:
         ApiError: 401 ``unauthenticated`` (no header) or ``session_invalid``.
     """
-    header = request.headers.get("authorization")
+    header = header_value(request, b"authorization")
     if header is None or not header.strip():
         raise ApiError("unauthenticated", "missing authorization header")
     token = bearer_token(header)
@@ -90,7 +99,7 @@ def server_key(request: Request, keys: dict[str, ApiKeyConfig]) -> ApiKeyConfig:
 
 
 def _secret_matches(request: Request, player: PlayerRow) -> bool:
-    secret = request.headers.get("x-player-secret")
+    secret = header_value(request, b"x-player-secret")
     if not secret or player.secret_hash is None:
         return False
     return hmac.compare_digest(hash_secret(secret), player.secret_hash)

@@ -144,10 +144,18 @@ class EmulatorMiddleware:
                 await self._break_after_commit(scope, receive, send)
                 return
             routes = self._routes
-            if routes is None or not await routes.serve(
-                scope, receive, logged_send, body if method in _BODY_METHODS else None, parsed
-            ):
+            response = (
+                None
+                if routes is None
+                else await routes.respond(
+                    scope, receive, body if method in _BODY_METHODS else None, parsed
+                )
+            )
+            if response is None:
                 await self.app(scope, receive, logged_send)
+            else:  # served through its route's plan: the status is known up front
+                status = response.status_code
+                await response(scope, receive, send)
         finally:
             rt.requests.record(
                 at=rt.clock.now(),
