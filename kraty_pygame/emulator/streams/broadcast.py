@@ -245,6 +245,13 @@ class Broadcaster:
             self._channels.setdefault(channel, []).append(sub)
         return sub
 
+    def idle(self) -> bool:
+        """Whether no subscription is open: a plain read, without the lock (a channel
+        is dropped with its last subscription, so an empty table means no subscriber;
+        a caller that must not miss a new one serializes with :meth:`subscribe`
+        itself)."""
+        return not self._channels
+
     def subscriber_count(self, channel: str | None = None) -> int:
         with self._lock:
             if channel is not None:

@@ -80,7 +80,9 @@ class InventoryFeed:
             _log.exception("inventory feed: collecting changes failed")
 
     def _collect(self, tx: Transaction) -> None:
-        if self.hub.subscriber_count() == 0:
+        # Subscriptions start under the store lock, which this commit holds: the
+        # lock-free check cannot miss one.
+        if self.hub.idle():
             self._stale = True  # nobody to tell; catch up at the next subscription
             return
         conn = tx.conn
