@@ -51,12 +51,14 @@ def idempotency_key(body: dict[str, Any] | None, *, required: bool = False) -> s
 
 
 #: The canonical form of a body in a fingerprint (one encoder, reused).
-_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_CANONICAL: Final = responses.compiled_encoder(
+    json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+)
 
 
 def _fingerprint(body: dict[str, Any] | None, query: str) -> str:
     payload = {k: v for k, v in (body or {}).items() if k != "idempotencyKey"}
-    canonical = _CANONICAL.encode(payload)
+    canonical = _CANONICAL(payload)
     return hashlib.sha256(f"{canonical}\n{query}".encode()).hexdigest()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
@@ -13,17 +14,58 @@ from kraty_pygame.emulator.http.bounds import finite_json
 JSON_TYPE = "application/json"
 
 
+def compiled_encoder(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode``, with the standard library's C encoder built once.
+
+    ``JSONEncoder.encode`` builds a fresh C encoder (and a table of seen containers)
+    on every call, which costs more than encoding a small answer. The one built here is
+    reused; it skips the check for self-referencing containers, which the emulator's
+    answers never are. Where there is no C encoder, or it does not give exactly what
+    ``encoder.encode`` gives, this is plain ``encoder.encode``.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None or encoder.indent is not None:
+        return encoder.encode
+    quote = (
+        json.encoder.encode_basestring_ascii
+        if encoder.ensure_ascii
+        else json.encoder.encode_basestring
+    )
+    try:
+        c_encode = make(
+            None,
+            encoder.default,
+            quote,
+            None,
+            encoder.key_separator,
+            encoder.item_separator,
+            encoder.sort_keys,
+            encoder.skipkeys,
+            encoder.allow_nan,
+        )
+    except TypeError:  # another C encoder signature
+        return encoder.encode
+
+    def encode(value: Any) -> str:
+        return "".join(c_encode(value, 0))
+
+    sample = {"b": [1, 2.5, None, True, 'é\u2028"x"'], "a": {"k": -3}}
+    return encode if encode(sample) == encoder.encode(sample) else encoder.encode
+
+
 #: One encoder for every answer (``json.dumps`` with options builds a new one per call).
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_ENCODE = compiled_encoder(
+    json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+)
 _JSON_HEADER = (b"content-type", JSON_TYPE.encode("latin-1"))
 
 
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON; never ``NaN`` / ``Infinity`` (see :func:`bounds.finite_json`)."""
     try:
-        text = _ENCODER.encode(value)
+        text = _ENCODE(value)
     except ValueError:
-        text = _ENCODER.encode(finite_json(value))
+        text = _ENCODE(finite_json(value))
     return text.encode("utf-8")
 
 
