@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 #: How many request paths :class:`RouteTable` remembers the route of.
 _MAX_CACHED_PATHS = 4096
