@@ -161,7 +161,7 @@ class EmulatorMiddleware:
                 at=rt.clock.now(),
                 method=method,
                 path=path,
-                query=scope.get("query_string", b"").decode("latin-1"),
+                query=scope.get("query_string", b""),
                 headers=scope.get("headers", []),  # the log keeps its own bounded copy
                 body=body,
                 status=status,

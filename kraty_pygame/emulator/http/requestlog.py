@@ -77,11 +77,27 @@ def bounded_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, byt
     return kept
 
 
+#: The fields of a log entry, in the order :meth:`RequestLog.record` keeps them.
+_FIELDS: Final = (
+    "seq",
+    "at",
+    "method",
+    "path",
+    "query",
+    "headers",
+    "body",
+    "secretBearing",
+    "status",
+    "durationMs",
+    "fault",
+)
+
+
 class RequestLog:
     """Thread-safe bounded log of recent requests."""
 
     def __init__(self, size: int = 200) -> None:
-        self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=max(1, size))
+        self._entries: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=max(1, size))
         self._lock = threading.Lock()
         self._seq = 0
 
@@ -91,7 +107,7 @@ class RequestLog:
         at: datetime,
         method: str,
         path: str,
-        query: str,
+        query: bytes,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         status: int | None,
@@ -99,28 +115,30 @@ class RequestLog:
         fault: str | None,
         secret_bearing: bool = False,
     ) -> None:
-        """Keep the (bounded) raw request; formatting, masking and JSON parsing happen
-        only when read."""
+        """Keep the (bounded) raw request; decoding, formatting, masking and JSON
+        parsing happen only when read (this runs on every request)."""
+        headers = bounded_headers(headers)
         with self._lock:
             self._seq += 1
             self._entries.append(
-                {
-                    "seq": self._seq,
-                    "at": at,
-                    "method": method,
-                    "path": path[:MAX_TARGET],
-                    "query": query[:MAX_TARGET],
-                    "headers": bounded_headers(headers),
-                    "body": body[:_MAX_BODY],
-                    "secretBearing": secret_bearing,
-                    "status": status,
-                    "durationMs": duration_ms,
-                    "fault": fault,
-                }
+                (
+                    self._seq,
+                    at,
+                    method,
+                    path[:MAX_TARGET],
+                    query[:MAX_TARGET],
+                    headers,
+                    body[:_MAX_BODY],
+                    secret_bearing,
+                    status,
+                    duration_ms,
+                    fault,
+                )
             )
 
     @staticmethod
-    def _render(entry: dict[str, Any]) -> dict[str, Any]:
+    def _render(raw: tuple[Any, ...]) -> dict[str, Any]:
+        entry = dict(zip(_FIELDS, raw, strict=True))
         masked: dict[str, str] = {}
         for raw_name, raw_value in entry["headers"]:
             name = raw_name.decode("latin-1").lower()
@@ -143,6 +161,7 @@ class RequestLog:
         shown = {k: v for k, v in entry.items() if k != "secretBearing"}
         return {
             **shown,
+            "query": entry["query"].decode("latin-1"),
             "durationMs": round(entry["durationMs"], 3),  # rounded when read, not per request
             "at": iso(entry["at"]),
             "headers": masked,
