@@ -54,7 +54,8 @@ def find_player_by_id(conn: sqlite3.Connection, player_id: str) -> PlayerRow | N
 def header_value(request: Request, name: bytes) -> str | None:
     """The first value of the (lowercase) header ``name``, or None; read from the raw
     header list, without building Starlette's header mapping for one lookup."""
-    for key, value in request.scope["headers"]:
+    raw: list[tuple[bytes, bytes]] = request.scope["headers"]
+    for key, value in raw:
         if key == name:
             return value.decode("latin-1")
     return None

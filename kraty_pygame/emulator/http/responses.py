@@ -24,7 +24,8 @@ def compiled_encoder(encoder: json.JSONEncoder) -> Callable[[Any], str]:
     ``encoder.encode`` gives, this is plain ``encoder.encode``.
     """
     make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None or encoder.indent is not None:
+    indent: object = encoder.indent  # None when not indenting (typeshed omits None)
+    if make is None or indent is not None:
         return encoder.encode
     quote = (
         json.encoder.encode_basestring_ascii
