@@ -380,7 +380,6 @@ class KratyClient:
         secret = self._secret_provider()
         self.hold_secret(secret)
         headers = self._headers(has_body=False, secret=secret, accept="text/event-stream")
-        self._calls.prune()
         request = _Request("GET", path, self._url(path, query), None, headers, None)
         scope = self._calls.open(cancel or _current_token.get())
         try:

@@ -1,8 +1,7 @@
 """Abortable HTTP tries: a deadline per try, cancellation and ``close()`` from any thread.
 
-Our connections make their own sockets and hand each one to the running
-:class:`CallScope`; aborting the call shuts that socket down, so the try ends at once in
-any phase: connecting, the TLS handshake, waiting for headers or reading the body.
+Our connections make their own sockets and hand each one to the running :class:`CallScope`;
+an abort shuts it down, which ends the try at once in any phase.
 """
 
 from __future__ import annotations
@@ -22,21 +21,15 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 from urllib3.poolmanager import PoolManager
-from urllib3.util.ssl_ import (
-    create_urllib3_context,
-    resolve_cert_reqs,
-    resolve_ssl_version,
-    ssl_wrap_socket,
-)
+from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs
 
 from kraty_pygame.sdk.options import is_loopback_address
 
 __all__ = ["TIMED_OUT", "CallScope", "Calls", "CancelToken", "KratyHTTPAdapter", "running"]
 
 TIMED_OUT: Final = "timed out"
-_POLL: Final = 0.05
 _IN_PROGRESS: Final = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035})
 
 running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=None)
@@ -46,7 +39,7 @@ running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=No
 class CallScope:
     """One logical call: its tries (one at a time) and the waits between them."""
 
-    def __init__(self, token: CancelToken | None = None, *, loopback_only: bool = False) -> None:
+    def __init__(self, token: CancelToken | None, loopback_only: bool) -> None:
         self.token = token
         self.loopback_only = loopback_only  # plain HTTP may go to loopback addresses only
         self.reason: str | None = None  # why the whole call was aborted
@@ -63,7 +56,6 @@ class CallScope:
         """Start a try that ends at ``deadline``; False when the call is already aborted."""
         with self._lock:
             self.deadline, self.cut, self.sent = deadline, None, None
-            self.sock = self.answer = None
             return self.reason is None
 
     def hold(self, sock: socket.socket, *, sent: bool) -> None:
@@ -82,9 +74,8 @@ class CallScope:
     def abort(self, reason: str) -> None:
         """Abort the running try and any wait; ``reason`` is kept for the error."""
         with self._lock:
-            if self.reason is None:
-                self.reason = reason
-                self._cut(reason)
+            self.reason = self.reason or reason
+            self._cut(self.reason)
         self._woken.set()
 
     def expire(self, deadline: float) -> None:
@@ -136,32 +127,26 @@ def _addresses(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
 
 
 def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
-    """A TCP connect that an abort ends within a poll interval (shutting a socket down does
-    not end a blocked connect on every platform)."""
-    budget = conn.timeout if isinstance(conn.timeout, int | float) else None
-    limit = time.monotonic() + (budget or 1e9)
+    """A TCP connect that an abort (the deadline too) ends within a poll interval: shutting
+    a socket down does not end a blocked connect on every platform."""
     last: OSError | None = None
     for family, kind, proto, _name, address in _addresses(conn, loopback_only):
         sock = socket.socket(family, kind, proto)
         try:
             for option in conn.socket_options or ():
                 sock.setsockopt(*option)
-            if conn.source_address:
-                sock.bind(conn.source_address)
             sock.setblocking(False)
             code = sock.connect_ex(address)
             with selectors.DefaultSelector() as selector:
                 selector.register(sock, selectors.EVENT_WRITE)
-                while code in _IN_PROGRESS and not selector.select(_POLL):
+                while code in _IN_PROGRESS and not selector.select(0.05):
                     scope.hold(sock, sent=False)  # raises once the try is aborted
-                    if time.monotonic() >= limit:
-                        raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out")
             scope.hold(sock, sent=False)
             if code in _IN_PROGRESS:
                 code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if code:
                 raise OSError(code, errno.errorcode.get(code, str(code)))
-            sock.settimeout(budget)
+            sock.settimeout(conn.timeout if isinstance(conn.timeout, int | float) else None)
             return sock
         except BaseException as exc:
             sock.close()
@@ -183,18 +168,13 @@ class _Connection(HTTPConnection):
             if loopback_only:
                 _addresses(self, True)
             super().connect()  # bounded by the socket timeouts until the socket is handed over
-        else:
-            sock = _connect(self, scope, loopback_only)
-            try:
-                self.sock = self.handshake(sock)
-            except BaseException:
-                sock.close()
-                raise
+        else:  # on failure urllib3 closes the connection, and so self.sock
+            self.sock = _connect(self, scope, loopback_only)
+            self.handshake(scope)
         scope.hold(self.sock, sent=True)
 
-    def handshake(self, sock: socket.socket) -> socket.socket:
-        """What goes on after the TCP connect (HTTPS: TLS); returns the socket to use."""
-        return sock
+    def handshake(self, scope: CallScope) -> None:
+        """What goes on after the TCP connect (HTTPS: TLS)."""
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
         scope = running.get()
@@ -203,43 +183,23 @@ class _Connection(HTTPConnection):
         super().request(method, url, *args, **kwargs)
 
 
-class _HeldTLSSocket(ssl.SSLSocket):
-    """A TLS socket that the running call holds during its handshake."""
-
-    def do_handshake(self, block: bool = False) -> None:
-        if (scope := running.get()) is not None:
-            scope.hold(self, sent=False)
-        super().do_handshake(block)
-
-
 class _TLSConnection(_Connection, HTTPSConnection):
-    """HTTPS: urllib3's TLS set-up on our socket, with a handshake an abort ends (requests
-    pins no context, host name or fingerprint on these pools)."""
+    """HTTPS: a TLS handshake that the running call holds, with the CA bundle, host name
+    check and client certificate requests chose."""
 
-    def handshake(self, sock: socket.socket) -> socket.socket:
-        context = create_urllib3_context(
-            ssl_version=resolve_ssl_version(self.ssl_version),
-            ssl_minimum_version=self.ssl_minimum_version,
-            ssl_maximum_version=self.ssl_maximum_version,
-            cert_reqs=resolve_cert_reqs(self.cert_reqs),  # CERT_REQUIRED checks the host name
+    def handshake(self, scope: CallScope) -> None:
+        context = create_urllib3_context(cert_reqs=resolve_cert_reqs(self.cert_reqs))
+        if self.ca_certs or self.ca_cert_dir or self.ca_cert_data:
+            context.load_verify_locations(self.ca_certs, self.ca_cert_dir, self.ca_cert_data)
+        if self.cert_file:
+            context.load_cert_chain(self.cert_file, self.key_file, self.key_password)
+        name = self.host.partition("%")[0]  # an IPv6 zone is no part of a certificate
+        self.sock = tls = context.wrap_socket(
+            self.sock, server_hostname=name, do_handshake_on_connect=False
         )
-        context.sslsocket_class = _HeldTLSSocket
-        if not (self.ca_certs or self.ca_cert_dir or self.ca_cert_data):
-            context.load_default_certs()
-        name = (self.server_hostname or self.host).strip("[]").partition("%")[0].rstrip(".")
-        tls = ssl_wrap_socket(
-            sock,
-            self.key_file,
-            self.cert_file,
-            ca_certs=self.ca_certs,
-            ca_cert_dir=self.ca_cert_dir,
-            ca_cert_data=self.ca_cert_data,
-            key_password=self.key_password,
-            server_hostname=name,
-            ssl_context=context,
-        )
+        scope.hold(tls, sent=False)
+        tls.do_handshake()
         self.is_verified = context.verify_mode == ssl.CERT_REQUIRED
-        return tls
 
 
 class _Pool(HTTPConnectionPool):
@@ -273,8 +233,9 @@ class CancelToken:
     """Cancels every call it is passed to, from any thread, at once in any phase (the call
     raises :class:`~kraty_pygame.sdk.errors.KratyCancelledError`). A token stays cancelled."""
 
+    _why = "cancelled"
+
     def __init__(self) -> None:
-        self._why = "cancelled"
         self._cond = threading.Condition()
         self._cancelled = False
         self._scopes: set[CallScope] = set()
@@ -315,34 +276,31 @@ class Calls(CancelToken):
     """A client's calls in flight: :meth:`close` aborts them all, and one thread (started
     by the first try) cuts each try at its deadline."""
 
+    _why = "closed"
+
     def __init__(self, *, loopback_only: bool) -> None:
         super().__init__()
-        self._why = "closed"
         self._loopback_only = loopback_only
         self._thread: threading.Thread | None = None
         self._wake_at = math.inf  # when the thread wakes next
 
     def open(self, token: CancelToken | None) -> CallScope:
         """A new call's scope, aborted by :meth:`close` and by ``token``."""
-        scope = CallScope(token, loopback_only=self._loopback_only)
+        scope = CallScope(token, self._loopback_only)
         self.attach(scope)
         if token is not None:
             token.attach(scope)
         return scope
 
     def done(self, scope: CallScope) -> None:
-        """Forget a finished call."""
-        self.detach(scope)
-        if scope.token is not None:
-            scope.token.detach(scope)
-
-    def prune(self) -> None:
-        """Forget the streams whose response the caller closed."""
+        """Forget a finished call, and any stream whose response the caller closed."""
         with self._cond:
-            scopes = tuple(self._scopes)
-        for scope in scopes:
-            if scope.stream is not None and getattr(scope.stream.raw, "closed", True):
-                self.done(scope)
+            streams = [(s, s.stream) for s in self._scopes if s.stream is not None]
+            ended = [s for s, stream in streams if getattr(stream.raw, "closed", True)]
+        for each in (scope, *ended):
+            self.detach(each)
+            if each.token is not None:
+                each.token.detach(each)
 
     def begin(self, scope: CallScope, timeout: float) -> bool:
         """Start a try of ``scope`` that ends ``timeout`` seconds from now; False when the
@@ -363,15 +321,11 @@ class Calls(CancelToken):
     def close(self) -> None:
         """Abort every call, close the streams and stop the thread (idempotent)."""
         for scope in self._abort_all():
-            # A stream's connection is out of the pool, where closing the session would
-            # not reach it: close it (after the abort woke any reader), or an abandoned
-            # stream's socket stays open until garbage collection.
-            if scope.stream is not None:
+            if scope.stream is not None:  # out of the pool, where the session's close misses it
                 with contextlib.suppress(Exception):
                     scope.stream.close()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5.0)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
 
     def _watch(self) -> None:
         with self._cond:
