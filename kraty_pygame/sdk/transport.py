@@ -46,8 +46,13 @@ from kraty_pygame.sdk.errors import (
     SecretMask,
 )
 from kraty_pygame.sdk.http.abort import Calls, CallScope, CancelToken, KratyHTTPAdapter
-from kraty_pygame.sdk.http.exchange import Outcome, TryRunner
-from kraty_pygame.sdk.http.retry import MAY_HAVE_APPLIED, delay_before_retry, status_is_retryable
+from kraty_pygame.sdk.http.exchange import (
+    MAY_HAVE_APPLIED,
+    Outcome,
+    TryRunner,
+    delay_before_retry,
+    status_is_retryable,
+)
 from kraty_pygame.sdk.options import (
     RequestInfo,
     RetryConfig,

@@ -59,17 +59,14 @@ class CallScope:
             return self.reason is None
 
     def hold(self, sock: socket.socket, *, sent: bool) -> None:
-        """Let an abort shut ``sock`` down (``sent``: the request may go out on it).
-
-        Raises:
-            OSError: the try was aborted already (nothing went out on ``sock``).
-        """
+        """Let an abort shut ``sock`` down (``sent``: the request may go out on it); raises
+        ``ConnectionAbortedError`` when the try was aborted already (nothing went out)."""
         with self._lock:
             self.sock, self.sent = sock, sent and self.cut is None
             if self.cut is None:
                 return
             self._shut()
-        raise OSError(errno.ECONNABORTED, "request aborted")
+        raise ConnectionAbortedError(errno.ECONNABORTED, "request aborted")
 
     def abort(self, reason: str) -> None:
         """Abort the running try and any wait; ``reason`` is kept for the error."""
@@ -247,7 +244,12 @@ class CancelToken:
 
     def cancel(self) -> None:
         """Abort the calls using this token (idempotent, any thread)."""
-        self._abort_all()
+        with self._cond:
+            self._cancelled = True
+            scopes = tuple(self._scopes)  # they stay until done, for close() to find streams
+            self._cond.notify()
+        for scope in scopes:
+            scope.abort(self._why)
 
     def attach(self, scope: CallScope) -> None:
         """Let this token abort ``scope`` (at once if already cancelled)."""
@@ -261,15 +263,6 @@ class CancelToken:
         """Forget a finished ``scope``."""
         with self._cond:
             self._scopes.discard(scope)
-
-    def _abort_all(self) -> tuple[CallScope, ...]:
-        with self._cond:
-            self._cancelled = True
-            scopes, self._scopes = tuple(self._scopes), set()
-            self._cond.notify()
-        for scope in scopes:
-            scope.abort(self._why)
-        return scopes
 
 
 class Calls(CancelToken):
@@ -320,10 +313,12 @@ class Calls(CancelToken):
 
     def close(self) -> None:
         """Abort every call, close the streams and stop the thread (idempotent)."""
-        for scope in self._abort_all():
-            if scope.stream is not None:  # out of the pool, where the session's close misses it
-                with contextlib.suppress(Exception):
-                    scope.stream.close()
+        self.cancel()
+        with self._cond:
+            streams = [s.stream for s in self._scopes if s.stream is not None]
+        for stream in streams:  # out of the pool, where the session's close misses them
+            with contextlib.suppress(Exception):
+                stream.close()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
 
