@@ -1,8 +1,5 @@
-"""Abortable HTTP tries: a deadline per try, cancellation and ``close()`` from any thread.
-
-Our connections make their own sockets and hand each one to the running :class:`CallScope`;
-an abort shuts it down, which ends the try at once in any phase.
-"""
+"""Abortable HTTP tries: our connections hand their sockets to the running call, and a
+deadline, a cancellation or ``close()`` shuts the socket down, in any phase of the try."""
 
 from __future__ import annotations
 
@@ -25,7 +22,7 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 from urllib3.poolmanager import PoolManager
 from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs
 
-from kraty_pygame.sdk.options import is_loopback_address
+from kraty_pygame.sdk.options import is_loopback_address, is_loopback_host
 
 __all__ = ["TIMED_OUT", "CallScope", "Calls", "CancelToken", "KratyHTTPAdapter", "running"]
 
@@ -68,23 +65,17 @@ class CallScope:
             self._shut()
         raise ConnectionAbortedError(errno.ECONNABORTED, "request aborted")
 
-    def abort(self, reason: str) -> None:
-        """Abort the running try and any wait; ``reason`` is kept for the error."""
+    def abort(self, reason: str, deadline: float | None = None) -> None:
+        """Abort the call and any wait, keeping ``reason`` for its error; with ``deadline``
+        (the watchdog's call), end only the try whose deadline this is."""
         with self._lock:
-            self.reason = self.reason or reason
-            self._cut(self.reason)
-        self._woken.set()
-
-    def expire(self, deadline: float) -> None:
-        """The watchdog's call: end the try whose deadline this is."""
-        with self._lock:
-            if self.deadline == deadline:
-                self._cut(TIMED_OUT)
-
-    def _cut(self, why: str) -> None:
-        if self.cut is None:
-            self.cut = why
-            self._shut()  # under the lock: a finished try's socket may serve another call
+            if deadline is None:
+                self.reason = self.reason or reason
+            if self.cut is None and deadline in (None, self.deadline):
+                self.cut = reason
+                self._shut()  # under the lock: a finished try's socket may serve another call
+        if deadline is None:
+            self._woken.set()
 
     def _shut(self) -> None:
         with contextlib.suppress(Exception):
@@ -93,17 +84,13 @@ class CallScope:
             elif self.answer is not None:  # a foreign adapter's response
                 (getattr(self.answer, "shutdown", None) or self.answer.close)()
 
-    def keep_open(self, response: requests.Response) -> bool:
-        """Hand the try's answer over as a stream: no deadline from now on, but an abort
-        still shuts it. False when the try was cut already."""
+    def finish(self, stream: requests.Response | None = None) -> str | None:
+        """End the try, or hand its answer over as ``stream`` (no deadline from now on, but
+        an abort still shuts it); returns why the try was cut (None: it was not)."""
         with self._lock:
-            self.deadline, self.stream = None, response
-            return self.cut is None
-
-    def finish(self) -> str | None:
-        """End the try; returns why it was cut (None: it was not)."""
-        with self._lock:
-            self.deadline = self.sock = self.answer = None
+            self.deadline, self.stream = None, stream
+            if stream is None:
+                self.sock = self.answer = None
             return self.cut
 
     def sleep(self, seconds: float) -> bool:
@@ -111,7 +98,9 @@ class CallScope:
         return self.reason is None if seconds <= 0 else not self._woken.wait(seconds)
 
 
-def _addresses(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
+def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
+    """A TCP connect that an abort (the deadline's too) ends within a poll interval:
+    shutting a socket down does not end a blocked connect on every platform."""
     try:
         infos = socket.getaddrinfo(conn.host, conn.port, 0, socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -120,14 +109,8 @@ def _addresses(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
         # Checked at every connect: DNS may answer differently than when the client was
         # built, and the key and secret would go out in cleartext.
         raise NewConnectionError(conn, f"refused plain http:// to {conn.host}: not loopback")
-    return infos
-
-
-def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
-    """A TCP connect that an abort (the deadline too) ends within a poll interval: shutting
-    a socket down does not end a blocked connect on every platform."""
     last: OSError | None = None
-    for family, kind, proto, _name, address in _addresses(conn, loopback_only):
+    for family, kind, proto, _name, address in infos:
         sock = socket.socket(family, kind, proto)
         try:
             for option in conn.socket_options or ():
@@ -147,7 +130,7 @@ def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> soc
             return sock
         except BaseException as exc:
             sock.close()
-            if not isinstance(exc, OSError) or exc.errno == errno.ECONNABORTED:
+            if not isinstance(exc, OSError) or isinstance(exc, ConnectionAbortedError):
                 raise
             last = exc
     raise NewConnectionError(conn, f"Failed to establish a new connection: {last}")
@@ -162,8 +145,8 @@ class _Connection(HTTPConnection):
             return super().connect()
         loopback_only = scope.loopback_only and not isinstance(self, HTTPSConnection)
         if self.proxy is not None:  # urllib3 talks to the proxy (and tunnels through it)
-            if loopback_only:
-                _addresses(self, True)
+            if loopback_only and not is_loopback_host(self.host):
+                raise NewConnectionError(self, f"refused plain http:// proxy {self.host}")
             super().connect()  # bounded by the socket timeouts until the socket is handed over
         else:  # on failure urllib3 closes the connection, and so self.sock
             self.sock = _connect(self, scope, loopback_only)
@@ -181,8 +164,8 @@ class _Connection(HTTPConnection):
 
 
 class _TLSConnection(_Connection, HTTPSConnection):
-    """HTTPS: a TLS handshake that the running call holds, with the CA bundle, host name
-    check and client certificate requests chose."""
+    """HTTPS: a TLS handshake the running call holds, with the CA bundle, host name check
+    and client certificate that requests chose."""
 
     def handshake(self, scope: CallScope) -> None:
         context = create_urllib3_context(cert_reqs=resolve_cert_reqs(self.cert_reqs))
@@ -190,9 +173,8 @@ class _TLSConnection(_Connection, HTTPSConnection):
             context.load_verify_locations(self.ca_certs, self.ca_cert_dir, self.ca_cert_data)
         if self.cert_file:
             context.load_cert_chain(self.cert_file, self.key_file, self.key_password)
-        name = self.host.partition("%")[0]  # an IPv6 zone is no part of a certificate
         self.sock = tls = context.wrap_socket(
-            self.sock, server_hostname=name, do_handshake_on_connect=False
+            self.sock, server_hostname=self.host, do_handshake_on_connect=False
         )
         scope.hold(tls, sent=False)
         tls.do_handshake()
@@ -235,7 +217,7 @@ class CancelToken:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._cancelled = False
-        self._scopes: set[CallScope] = set()
+        self._scopes: set[CallScope] = set()  # until they end, cancelled or not
 
     @property
     def cancelled(self) -> bool:
@@ -246,7 +228,7 @@ class CancelToken:
         """Abort the calls using this token (idempotent, any thread)."""
         with self._cond:
             self._cancelled = True
-            scopes = tuple(self._scopes)  # they stay until done, for close() to find streams
+            scopes = tuple(self._scopes)
             self._cond.notify()
         for scope in scopes:
             scope.abort(self._why)
@@ -254,10 +236,9 @@ class CancelToken:
     def attach(self, scope: CallScope) -> None:
         """Let this token abort ``scope`` (at once if already cancelled)."""
         with self._cond:
-            if not self._cancelled:
-                self._scopes.add(scope)
-                return
-        scope.abort(self._why)
+            self._scopes.add(scope)
+        if self._cancelled:
+            scope.abort(self._why)
 
     def detach(self, scope: CallScope) -> None:
         """Forget a finished ``scope``."""
@@ -328,7 +309,7 @@ class Calls(CancelToken):
                 now, self._wake_at = time.monotonic(), math.inf
                 for scope in self._scopes:
                     if (deadline := scope.deadline) is not None and deadline <= now:
-                        scope.expire(deadline)
+                        scope.abort(TIMED_OUT, deadline)
                     elif deadline is not None:
                         self._wake_at = min(self._wake_at, deadline)
                 self._cond.wait(self._wake_at - now if self._wake_at < math.inf else None)

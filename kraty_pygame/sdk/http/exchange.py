@@ -3,6 +3,7 @@ rules for retrying it (see ``docs/errors.md``)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import http.client
@@ -26,7 +27,6 @@ __all__ = [
     "Outcome",
     "TryRunner",
     "delay_before_retry",
-    "is_connect_failure",
     "parse_retry_after",
     "status_is_retryable",
 ]
@@ -76,36 +76,29 @@ class TryRunner:
         timeout: float,
         stream_read_timeout: float | None = None,
     ) -> Outcome:
-        """One try bounded by ``timeout`` seconds and abortable through ``scope``. With
-        ``stream_read_timeout`` a 2xx answer comes back unread as ``response`` once its
-        headers are in (the deadline then ends; ``scope`` can still abort it).
-
-        Raises:
-            KratyProtocolError: a 2xx body over ``max_response_bytes``.
-            KratyConfigError: the request cannot be built.
-        """
+        """One try bounded by ``timeout`` seconds and abortable through ``scope``; with
+        ``stream_read_timeout``, a 2xx answer comes back unread as ``response`` once its
+        headers are in. Raises ``KratyProtocolError`` for a 2xx body over the size cap,
+        ``KratyConfigError`` when the request cannot be built."""
         started = time.perf_counter()
         if not self.calls.begin(scope, timeout):
             return Outcome(failure=ConnectionAbortedError("call aborted"), sent=False)
         done = Outcome()
+        token = running.set(scope)
         try:
-            token = running.set(scope)
-            try:
-                response = self.session.request(
-                    method, url, data=payload, headers=headers, stream=True, verify=self.verify,
-                    timeout=(timeout, stream_read_timeout or timeout), allow_redirects=False,
-                )  # fmt: skip
-            finally:
-                running.reset(token)
+            response = self.session.request(
+                method, url, data=payload, headers=headers, stream=True, verify=self.verify,
+                timeout=(timeout, stream_read_timeout or timeout), allow_redirects=False,
+            )  # fmt: skip
             scope.answer = response.raw
             status = done.status = response.status_code
             done.retry_after = response.headers.get("retry-after")
             if stream_read_timeout is not None and 200 <= status < 300:
-                if not scope.keep_open(response):  # the deadline passed as the headers came in
-                    response.close()
-                    raise ConnectionAbortedError("try aborted")
-                done.response = response  # the caller's now; the scope can still abort it
-                return done
+                if scope.finish(response) is None:  # the caller's now; an abort still ends it
+                    done.response = response
+                    return done
+                response.close()  # the deadline passed as the headers came in
+                raise ConnectionAbortedError("try aborted")
             with response:  # an error page over the cap reads as empty
                 length, cap = response.headers.get("content-length", ""), self.max_response_bytes
                 over = length.isdigit() and int(length) > cap
@@ -119,6 +112,7 @@ class TryRunner:
         except NETWORK_ERRORS as exc:
             done.failure = exc
         finally:
+            running.reset(token)
             cut = None if done.response is not None else scope.finish()
             done.duration_ms = (time.perf_counter() - started) * 1000.0
         if cut is None and done.failure is None:
@@ -145,11 +139,9 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
     """Seconds to wait from a ``Retry-After`` header (a number of seconds or an HTTP date),
     or ``None`` when absent or unusable."""
     text = (value or "").strip()
-    try:
+    with contextlib.suppress(ValueError):
         seconds = float(text)
         return seconds if math.isfinite(seconds) and seconds >= 0 else None
-    except ValueError:
-        pass
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
