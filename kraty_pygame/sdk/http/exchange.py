@@ -35,7 +35,6 @@ NETWORK_ERRORS: Final = (rq.RequestException, u3.HTTPError, http.client.HTTPExce
 """Everything the HTTP stack raises for a failed exchange (never let one escape)."""
 _CONFIG_ERRORS: Final = (rq.InvalidURL, rq.InvalidHeader, rq.InvalidSchema, rq.MissingSchema)
 _NOT_SENT: Final = (rq.ConnectTimeout, u3.ConnectTimeoutError, ConnectionRefusedError)
-"""Failures that prove the request never left (urllib3's connect and DNS errors included)."""
 MAY_HAVE_APPLIED: Final = frozenset({500, 502, 504})
 """Statuses after which a write may have been applied: the server failed after its commit,
 or a gateway lost the answer. Any other status refuses the request before the write."""
@@ -100,10 +99,9 @@ class TryRunner:
                 response.close()  # the deadline passed as the headers came in
                 raise ConnectionAbortedError("try aborted")
             with response:  # an error page over the cap reads as empty
-                length, cap = response.headers.get("content-length", ""), self.max_response_bytes
-                over = length.isdigit() and int(length) > cap
-                done.body = b"" if over else response.raw.read(cap + 1, decode_content=True)
-                if (over or len(done.body) > cap) and 200 <= status < 300:
+                cap = self.max_response_bytes
+                done.body = response.raw.read(cap + 1, decode_content=True)
+                if len(done.body) > cap and 200 <= status < 300:
                     refused = f"response body exceeds max_response_bytes={cap}; refused"
                     raise KratyProtocolError(refused, status=status)
                 done.body = b"" if len(done.body) > cap else done.body
