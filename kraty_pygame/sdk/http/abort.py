@@ -146,7 +146,7 @@ class _Connection(HTTPConnection):
         loopback_only = scope.loopback_only and not isinstance(self, HTTPSConnection)
         if self.proxy is not None:  # urllib3 talks to the proxy (and tunnels through it)
             if loopback_only and not is_loopback_host(self.host):
-                raise NewConnectionError(self, f"refused plain http:// proxy {self.host}")
+                raise NewConnectionError(self, f"refused plain http:// via proxy {self.host}")
             super().connect()  # bounded by the socket timeouts until the socket is handed over
         else:  # on failure urllib3 closes the connection, and so self.sock
             self.sock = _connect(self, scope, loopback_only)

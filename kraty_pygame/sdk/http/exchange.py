@@ -129,7 +129,8 @@ def is_connect_failure(exc: object) -> bool:
     for _ in range(4):
         if isinstance(exc, _NOT_SENT):
             return True
-        exc = getattr(exc, "reason", None) or next(iter(getattr(exc, "args", ())), None)
+        inside = (getattr(exc, "reason", None), *getattr(exc, "args", ()))
+        exc = next((e for e in inside if isinstance(e, BaseException)), None)
     return False
 
 

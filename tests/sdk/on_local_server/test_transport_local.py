@@ -515,6 +515,23 @@ def test_insecure_http_refused_for_remote_hosts() -> None:
     assert "allow_insecure_http" in str(info.value)
 
 
+def test_plain_http_through_a_proxy_off_loopback_is_refused(
+    server: ScriptedServer, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loopback rule of plain HTTP holds for a proxy from the environment too: the
+    key would cross the network in cleartext to reach it."""
+    monkeypatch.setenv("HTTP_PROXY", "http://192.0.2.10:3128")  # a documentation address
+    monkeypatch.setenv("NO_PROXY", "")
+    client = make_client(retry=RetryConfig(attempts=1))
+    started = time.monotonic()
+    with pytest.raises(KratyNetworkError) as info:
+        client.request("POST", "/sdk/v1/x")
+    assert time.monotonic() - started < 1.0  # refused before any connect
+    assert "via proxy 192.0.2.10" in str(info.value.original_cause)
+    assert info.value.outcome_unknown is False
+    assert server.requests == []
+
+
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1 and its key."""
