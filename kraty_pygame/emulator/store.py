@@ -131,6 +131,29 @@ class _WriteScope:
             store._lock.release()
 
 
+class _ReadScope:
+    """The context manager of :meth:`Store.read`: the store lock held around a read (a
+    plain class, like :class:`_WriteScope`, since every read request takes one)."""
+
+    __slots__ = ("_conn", "_lock")
+
+    def __init__(self, lock: threading.RLock, conn: sqlite3.Connection) -> None:
+        self._lock = lock
+        self._conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
+        return self._conn
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._lock.release()
+
+
 #: Commits between two nudges of the background checkpointer (a credit adds about
 #: four pages to the write-ahead log).
 _COMMITS_PER_CHECKPOINT: Final = 100
@@ -354,11 +377,9 @@ class Store:
         outer transaction."""
         return _WriteScope(self)
 
-    @contextlib.contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """The connection for reads (under the store lock)."""
-        with self._lock:
-            yield self._conn
+    def read(self) -> _ReadScope:
+        """The connection for reads (under the store lock): ``with store.read() as conn``."""
+        return _ReadScope(self._lock, self._conn)
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check`` result (``"ok"`` when healthy)."""
