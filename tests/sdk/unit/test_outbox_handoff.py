@@ -56,6 +56,30 @@ def test_stored_records_move_into_the_journal_in_order_and_the_map_is_removed(
     journal.close()
 
 
+def test_a_payload_framed_in_place_is_the_same_bytes_as_a_framed_store(
+    tmp_path: Path,
+) -> None:
+    # store_payload packs the header into the map itself; the map must hold exactly
+    # what store(frame(...)) would, including across a roll to a new segment
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    framed = Handoff(tmp_path / "a", "aa02", segment_size=HEADER_SIZE + 4096)
+    in_place = Handoff(tmp_path / "b", "aa03", segment_size=HEADER_SIZE + 4096)
+    for i in range(40):
+        framed.store(frame(_rec(i, pad=i * 7)))
+        in_place.store_payload(_rec(i, pad=i * 7))
+    assert len(in_place._segments) > 1
+    for one, other in zip(framed._segments, in_place._segments, strict=True):
+        assert one.end == other.end
+        assert one.map[: one.end] == other.map[: other.end]
+    journal = Journal(tmp_path / "b")
+    in_place.move(journal)
+    assert _journal_ids(tmp_path / "b") == _ids(*range(40))
+    for handoff in (framed, in_place):
+        handoff.close()
+    journal.close()
+
+
 def test_a_store_survives_a_kill_9_right_after_it(tmp_path: Path) -> None:
     # The child stores records (nothing moves them: no mover runs) and is killed.
     script = textwrap.dedent(
