@@ -351,6 +351,21 @@ class KratyComponent(FacadeCalls, _Proxies):
             return self._queue(
                 queued, operation, fn, args, kwargs, player=player, is_write=is_write
             )
+        return self._submit_durable(operation, fn, args, kwargs)
+
+    def _submit_durable(
+        self,
+        operation: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+    ) -> RequestHandle[Any]:
+        """:meth:`_submit` of a durable write (the proxies of durable writes call this)."""
+        link = self._outbox
+        if link is None or kwargs.get("as_") is not None:  # not for the outbox
+            return self._submit(operation, fn, args, kwargs, is_write=True)
+        player = None
+        is_write = True
         # A durable write: the main thread's cheapest path, a copy into the outbox and
         # nothing else queued. Its arguments are checked as on every other path (wrong
         # ones raise here, nothing recorded), but only when the outbox did not take the

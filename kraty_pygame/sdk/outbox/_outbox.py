@@ -157,6 +157,13 @@ class _Ids:
         bits = self._bits or self._seed()
         return "%032x" % (bits(128) & _UUID_CLEAR | _UUID_SET)
 
+    def entry_id_and_key(self) -> tuple[str, str]:
+        """:meth:`entry_id` and :meth:`uuid4_hex` from one draw (the key is the low
+        128 bits, with the version and variant bits set as a UUID's)."""
+        bits = self._bits or self._seed()
+        both = "%056x" % (bits(224) & _UUID_CLEAR | _UUID_SET)
+        return both[:24], both[24:]
+
 
 _UUID_CLEAR: Final = ~((0xF << 76) | (0x3 << 62))
 _UUID_SET: Final = (0x4 << 76) | (0x2 << 62)
@@ -664,12 +671,13 @@ class Outbox:
         """Record a request again with a new key and entry id; None when the client's
         key maker gave a key that needs escaping (the SDK method then runs)."""
         maker = self._key_maker
-        key = maker()
-        if maker is not _UUID4_HEX and (
-            type(key) is not str or not key or not _PLAIN_TEXT.fullmatch(key)
-        ):
-            return None
-        entry_id = _ids.entry_id()
+        if maker is _UUID4_HEX:
+            entry_id, key = _ids.entry_id_and_key()
+        else:
+            key = maker()
+            if type(key) is not str or not key or not _PLAIN_TEXT.fullmatch(key):
+                return None
+            entry_id = _ids.entry_id()
         text = (
             f'{{"t":"rec","id":"{entry_id}"{template.head}{key}{template.middle}'
             f"{int(time.time() * 1000)}{template.tail}{key}{template.end}"
