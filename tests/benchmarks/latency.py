@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import time
 from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 __all__ = [
@@ -56,18 +57,20 @@ def collections_during(call: Callable[[], object], runs: int) -> tuple[Percentil
     return percentiles(samples), [b - a for a, b in zip(before, after, strict=True)]
 
 
-def survivors_per_call(call: Callable[[], object], runs: int = 2000) -> float:
+def survivors_per_call(call: Callable[[], object], runs: int = 2000) -> tuple[float, str]:
     """Objects tracked by the collector that each call leaves alive (its return value
-    kept, as a game keeps a handle), counted after full collections."""
+    kept, as a game keeps a handle), counted after full collections: (per call, the
+    types that make at least a tenth of one per call)."""
     kept: list[object] = [None] * runs
     gc.collect()
-    before = len(gc.get_objects())
+    before = Counter(type(o).__name__ for o in gc.get_objects())
     for i in range(runs):
         kept[i] = call()
     gc.collect()
-    left = len(gc.get_objects()) - before
+    grown = Counter(type(o).__name__ for o in gc.get_objects()) - before
     del kept
-    return left / runs
+    kinds = ", ".join(f"{n / runs:.1f} {name}" for name, n in grown.most_common() if n >= runs / 10)
+    return sum(grown.values()) / runs, kinds or "none"
 
 
 def young_per_call(call: Callable[[], object], runs: int = 50) -> float:
