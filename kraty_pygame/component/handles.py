@@ -67,6 +67,8 @@ class RequestHandle(Generic[T]):
     """
 
     __slots__ = (
+        "_arg0",
+        "_arg1",
         "_args",
         "_callbacks",
         "_canceller",
@@ -94,8 +96,12 @@ class RequestHandle(Generic[T]):
     # by the component's outbox link only, never read on other handles): the handle is
     # the one object such a write leaves alive, so the collector has less to do on the
     # game's thread. The job that reports the result is made when the write settles.
+    # One or two positional arguments are kept one by one (``_args`` is then None), so
+    # the call's argument tuple is freed when the call returns.
     _fn: Callable[..., Any]
-    _args: tuple[Any, ...]
+    _args: tuple[Any, ...] | None
+    _arg0: Any
+    _arg1: Any
     _kwargs: dict[str, Any]
     _key: str | None
     _decoder: Callable[[Any], Any] | None

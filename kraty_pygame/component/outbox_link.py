@@ -49,6 +49,8 @@ _log = logging.getLogger("kraty_pygame.component")
 SHOWN_KEYS_FILE: Final = "component-shown"
 _SHOWN_KEEP: Final = 20_000
 _SETTLED: Final = frozenset({"applied", "failed", "unknown"})
+_ABSENT: Final = object()
+"""A durable handle's second positional argument when the call had one."""
 
 
 def is_durable(fn: Callable[..., Any]) -> bool:
@@ -192,7 +194,13 @@ class OutboxLink:
         entry_id = signal.entry_id
         handle._entry_id = entry_id
         handle._fn = fn
-        handle._args = args
+        count = len(args)
+        if 0 < count < 3:
+            handle._args = None
+            handle._arg0 = args[0]
+            handle._arg1 = args[1] if count == 2 else _ABSENT
+        else:
+            handle._args = args
         handle._kwargs = kwargs
         handle._key = signal.idempotency_key
         handle._decoder = signal.decoder
@@ -209,7 +217,11 @@ class OutboxLink:
         """The job reporting a recorded write's result, made when it settles (off the
         game's thread)."""
         operation = handle.operation
-        job = Job(operation, handle._fn, handle._args, handle._kwargs, [handle])
+        args = handle._args
+        if args is None:
+            second = handle._arg1
+            args = (handle._arg0,) if second is _ABSENT else (handle._arg0, second)
+        job = Job(operation, handle._fn, args, handle._kwargs, [handle])
         info = job.info
         info["outbox"] = True
         info["entry_id"] = handle._entry_id
