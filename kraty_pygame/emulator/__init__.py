@@ -1,15 +1,7 @@
-"""The local Kraty emulator: a FastAPI + uvicorn + SQLite server speaking the Kraty wire protocol.
+"""The local Kraty emulator: FastAPI, uvicorn and SQLite speaking the Kraty wire protocol.
 
-Needs the ``emulator`` extra (``pip install 'kraty_pygame[emulator]'``). It never
-imports :mod:`kraty_pygame.sdk`: the two are independent implementations of one wire
-protocol. Public names:
-
-* :class:`EmbeddedEmulator` - run it in-process on a free port (tests, demo).
-* :class:`EmulatorControl` - drive the ``/_emulator/*`` control plane of an emulator
-  running anywhere (e.g. a ``kraty-emulator`` in another process); errors raise
-  :class:`EmulatorControlError`.
-* :func:`create_app` - the ASGI app factory.
-* :class:`EmulatorSettings`, :func:`load_config`, :class:`ConfigError`.
+Needs the ``emulator`` extra; independent of :mod:`kraty_pygame.sdk` (it never imports
+it). Public names: ``__all__``; see ``docs/emulator.md``.
 """
 
 from __future__ import annotations

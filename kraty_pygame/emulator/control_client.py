@@ -1,16 +1,4 @@
-"""``EmulatorControl``: drive the ``/_emulator/*`` control plane of a running emulator.
-
-The emulator may run anywhere reachable: in this process (``EmbeddedEmulator``
-delegates its control methods here), in another process started with
-``kraty-emulator --port 0``, or in a child process of a game. The calls use only the
-standard library (``urllib``), like any other client of the control plane, and never
-touch the emulator's internals, so this is the one implementation for both cases.
-
-Every call opens one short HTTP request; answers are the ``data`` of the JSON
-envelope. An error answer raises :class:`EmulatorControlError` (a ``RuntimeError``)
-with the status and the envelope's error code; an unreachable emulator raises it too,
-with ``status`` 0.
-"""
+"""``EmulatorControl``: a client of the ``/_emulator/*`` control plane of a running emulator."""
 
 from __future__ import annotations
 
@@ -69,6 +57,13 @@ class EmulatorControl:
             plane is served on loopback hosts only, unless the emulator was started
             with ``--control-plane``.
         timeout: seconds one call may take.
+
+    The emulator may run in this process (``EmbeddedEmulator`` delegates its control
+    methods here), in another process (``kraty-emulator --port 0``) or in a child
+    process of a game: the calls use only ``urllib`` and never the emulator's
+    internals. Each call is one short HTTP request and returns the ``data`` of the
+    envelope; an error answer raises :class:`EmulatorControlError` with the status and
+    the error code, an unreachable emulator raises it with ``status`` 0.
 
     Thread-safe: calls share no connection.
     """

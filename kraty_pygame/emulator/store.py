@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
+from typing import Final
 
 from kraty_pygame.emulator.http.bounds import MAX_FLOAT, finite_json
 
@@ -121,9 +122,103 @@ class _WriteScope:
                 store._conn.execute("COMMIT")
             finally:
                 store._tx = None
+            store._commits += 1
+            if store._commits >= _COMMITS_PER_CHECKPOINT and store._checkpointer is not None:
+                store._commits = 0
+                store._checkpointer.nudge()
             tx._run_callbacks()
         finally:
             store._lock.release()
+
+
+#: Commits between two nudges of the background checkpointer (a credit adds about
+#: four pages to the write-ahead log).
+_COMMITS_PER_CHECKPOINT: Final = 100
+#: Write-ahead log pages after which the writing connection checkpoints by itself:
+#: the backstop that lets the log start over under sustained writes (see
+#: :class:`_Checkpointer`).
+_WAL_BACKSTOP_PAGES: Final = 4_000
+#: Seconds without a nudge after which the checkpointer thread ends (a new one
+#: starts with the next nudge).
+_CHECKPOINTER_IDLE_S: Final = 5.0
+
+
+class _Checkpointer:
+    """Copies committed pages from the write-ahead log into the database file, on a
+    thread and a connection of its own.
+
+    A checkpoint waits for the disk twice (the log, then the database file are
+    flushed); run by the writing connection, as SQLite does by default every 1,000
+    pages, it stalls every request behind it. Here the writer only nudges this thread
+    every :data:`_COMMITS_PER_CHECKPOINT` commits. The log can start over only once a
+    checkpoint has caught up with the last commit; under sustained writes the
+    background one rarely does, so the writer still checkpoints by itself when the
+    log reaches :data:`_WAL_BACKSTOP_PAGES` pages, by then a short tail. Durability is
+    unchanged: a commit is in the log before it returns, and the checkpoint flushes
+    the log before it copies and the database file before the log is reused.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._cond = threading.Condition()
+        self._due = False
+        self._running = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.checkpoints = 0
+
+    def nudge(self) -> None:
+        """Ask for a checkpoint (starts the thread when it is not running)."""
+        with self._cond:
+            if self._closed:
+                return
+            self._due = True
+            if self._running:
+                self._cond.notify()
+                return
+            self._running = True
+            self._thread = threading.Thread(
+                target=self._run, name="kraty-emulator-checkpoint", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread (after the checkpoint it may be running)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=30)
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while self._next():
+                try:
+                    if conn is None:
+                        conn = sqlite3.connect(
+                            self._path, isolation_level=None, check_same_thread=False, timeout=5.0
+                        )
+                        conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoints += 1
+                except Exception as exc:  # the writer's backstop checkpoint still runs
+                    _log.warning("background checkpoint failed: %s", exc)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _next(self) -> bool:
+        """Wait for a nudge; False when the thread should end (closed, or idle)."""
+        with self._cond:
+            if not self._due and not self._closed:
+                self._cond.wait(_CHECKPOINTER_IDLE_S)
+            if self._closed or not self._due:
+                self._running = False
+                return False
+            self._due = False
+            return True
 
 
 def _schema_files() -> list[tuple[str, str]]:
@@ -162,8 +257,12 @@ class Store:
             cached_statements=1024,
         )
         self._conn.row_factory = sqlite3.Row
+        self._commits = 0
+        self._checkpointer: _Checkpointer | None = None
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={_WAL_BACKSTOP_PAGES}")
+            self._checkpointer = _Checkpointer(self.path)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self.migrate()
@@ -268,6 +367,8 @@ class Store:
             return str(row[0])
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         with self._lock:
             self._conn.close()
 

@@ -45,9 +45,8 @@ from kraty_pygame.sdk.errors import (
     KratyTimeoutError,
     SecretMask,
 )
+from kraty_pygame.sdk.http import exchange
 from kraty_pygame.sdk.http.abort import Calls, CallScope, CancelToken, KratyHTTPAdapter
-from kraty_pygame.sdk.http.exchange import Outcome, TryRunner
-from kraty_pygame.sdk.http.retry import MAY_HAVE_APPLIED, delay_before_retry, status_is_retryable
 from kraty_pygame.sdk.options import (
     RequestInfo,
     RetryConfig,
@@ -203,7 +202,7 @@ class KratyClient:
             # A plain adapter: put an abortable one in front for this base URL only.
             session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
         self._session = session
-        self._runner = TryRunner(session, self._calls, max_response_bytes, self._verify)
+        self._runner = exchange.TryRunner(session, self._calls, max_response_bytes, self._verify)
         self.outbox: OutboxHook | None = None
         """The outbox durable writes go through (set by ``Kraty(outbox=...)``)."""
 
@@ -380,7 +379,6 @@ class KratyClient:
         secret = self._secret_provider()
         self.hold_secret(secret)
         headers = self._headers(has_body=False, secret=secret, accept="text/event-stream")
-        self._calls.prune()
         request = _Request("GET", path, self._url(path, query), None, headers, None)
         scope = self._calls.open(cancel or _current_token.get())
         try:
@@ -558,15 +556,9 @@ class KratyClient:
             self._calls.done(scope)
 
     def _run(self, scope: CallScope, request: _Request) -> _Answer:
-        """The retry loop.
-
-        ``ambiguous`` turns True once an attempt of a write may have been applied (sent
-        without an answer, or answered 500/502/504); from then on whatever error ends
-        the call says ``outcome_unknown``, as a later 503/429 proves nothing about the
-        earlier attempt. ``retry.total_timeout`` bounds the whole loop: each attempt
-        gets at most the time left, and a retry that could not start in time is not
-        made (the last attempt's error ends the call).
-        """
+        """The retry loop. ``ambiguous``: an attempt of a write may have been applied, so
+        whatever error ends the call says ``outcome_unknown`` (``docs/errors.md``); each
+        attempt gets at most the time ``retry.total_timeout`` leaves."""
         retry = self.retry
         ambiguous = False
         budget = _TotalBudget(retry.total_timeout)
@@ -594,10 +586,11 @@ class KratyClient:
                         raise request.settle(exc, may_have_applied=False) from None
                     return _Answer(request, envelope, status, outcome.body)
                 error = decode_error_response(status, outcome.body)
-                ambiguous = ambiguous or status in MAY_HAVE_APPLIED
-                if number >= retry.attempts or not status_is_retryable(error, retry):
+                ambiguous = ambiguous or status in exchange.MAY_HAVE_APPLIED
+                if number >= retry.attempts or not exchange.status_is_retryable(error, retry):
                     raise request.settle(error, may_have_applied=ambiguous)
-                delay = delay_before_retry(retry, number, self._uniform(), outcome.retry_after)
+                retry_after = outcome.retry_after
+                delay = exchange.delay_before_retry(retry, number, self._uniform(), retry_after)
                 if not budget.allows_retry_after(delay):
                     raise request.settle(error, may_have_applied=ambiguous)
                 if not scope.sleep(delay):
@@ -605,7 +598,7 @@ class KratyClient:
                 continue
             failure = outcome.failure
             ambiguous = ambiguous or outcome.sent
-            delay = delay_before_retry(retry, number, self._uniform())
+            delay = exchange.delay_before_retry(retry, number, self._uniform())
             again = number < retry.attempts and budget.allows_retry_after(delay)
             if scope.reason is None and again and scope.sleep(delay):
                 continue
@@ -653,7 +646,7 @@ class KratyClient:
         error.__cause__ = cause
         return error
 
-    def _report(self, request: _Request, number: int, outcome: Outcome) -> None:
+    def _report(self, request: _Request, number: int, outcome: exchange.Outcome) -> None:
         status = outcome.status
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(

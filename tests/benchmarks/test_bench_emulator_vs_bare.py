@@ -3,11 +3,12 @@
 Run on demand: ``.venv/bin/python -m pytest tests/benchmarks/test_bench_emulator_vs_bare.py -s``.
 
 Two servers run as subprocesses on the same machine with the same uvicorn settings
-(httptools, one worker, one process each): the emulator (``python -m
-kraty_pygame.emulator``, with its connection limits in place) and a Starlette app
-with one JSON endpoint. The load comes from ``wrk`` (2 threads, 8 keep-alive
-connections) when it is installed, else from several client processes that send
-ready-made requests on raw keep-alive sockets. Measured, in interleaved rounds:
+(httptools, the same event loop: uvloop where it is installed, one worker, one
+process each): the emulator (``python -m kraty_pygame.emulator``, with its connection
+limits in place) and a Starlette app with one JSON endpoint. The load comes from
+``wrk`` (2 threads, 8 keep-alive connections) when it is installed, else from several
+client processes that send ready-made requests on raw keep-alive sockets. Measured,
+in interleaved rounds:
 
 * the bare endpoint (``GET``), the ceiling of the stack;
 * emulator wallet reads (``GET /sdk/v1/players/{id}/wallet`` with the player secret);
@@ -25,6 +26,7 @@ speed itself is not asserted.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -49,6 +51,8 @@ import httpx
 import psutil
 import pytest
 
+from kraty_pygame.emulator.embedded import uvicorn_config
+
 pytestmark = pytest.mark.benchmark
 
 SECONDS = float(os.environ.get("KRATY_BENCH_SECONDS", "5"))
@@ -61,6 +65,8 @@ TARGET_CREDITS_PER_S = 2000.0
 CLIENT_KEY = "kr_test.client-demo"
 SERVER_KEY = "kr_test.server-demo"
 _URL = re.compile(r"(http://127\.0\.0\.1:\d+)")
+#: The event loop of both servers: uvicorn's ``loop="auto"`` takes uvloop when installed.
+LOOP = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 _BARE_SERVER = textwrap.dedent(
     """
@@ -80,7 +86,7 @@ _BARE_SERVER = textwrap.dedent(
     sock.listen(2048)
     print("listening on http://127.0.0.1:%d" % sock.getsockname()[1], flush=True)
     config = uvicorn.Config(
-        app, http="httptools", ws="none", lifespan="off", log_level="warning",
+        app, http="httptools", loop="auto", ws="none", lifespan="off", log_level="warning",
         access_log=False, workers=1,
     )
     uvicorn.Server(config).run(sockets=[sock])
@@ -146,6 +152,7 @@ def _spawn(cmd: list[str]) -> tuple[subprocess.Popen[str], str]:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, int]]]:
+    assert uvicorn_config(None, embedded=False).loop == "auto"  # as the bare server below
     db = tmp_path_factory.mktemp("bench") / "bench.sqlite3"
     emu, emu_url = _spawn(
         [sys.executable, "-m", "kraty_pygame.emulator", "--port", "0", "--db", str(db)]
@@ -346,7 +353,7 @@ def test_throughput_against_bare_starlette(servers: dict[str, tuple[str, int]]) 
 def _report(generator: str, rates: dict[str, list[float]], loads: list[float]) -> None:
     bare, read, credit = (rates[name] for name in rates)
     print(
-        f"\nEmulator vs bare uvicorn + Starlette (httptools, 1 worker), load: {generator}, "
+        f"\nEmulator vs bare uvicorn + Starlette (httptools, {LOOP}, 1 worker), load: {generator}, "
         f"{ROUNDS} rounds x {SECONDS:g} s, {os.cpu_count()} cores, "
         f"load average per round {', '.join(f'{v:.1f}' for v in loads)}"
     )

@@ -101,3 +101,17 @@ def test_the_switch_interval_opt_in_is_restored_by_close(
     assert sys.getswitchinterval() == pytest.approx(wanted)
     component.close()
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_the_embedded_emulator_leaves_the_event_loop_policy_alone() -> None:
+    """The emulator's server may run on uvloop, on a loop of its own thread; the game's
+    asyncio policy stays what it was."""
+    import asyncio
+
+    from kraty_pygame.emulator import EmbeddedEmulator
+
+    before = asyncio.get_event_loop_policy()
+    with EmbeddedEmulator() as emulator:
+        assert emulator.base_url.startswith("http://127.0.0.1:")
+        assert asyncio.get_event_loop_policy() is before
+    assert asyncio.get_event_loop_policy() is before

@@ -5,6 +5,7 @@ log, head/body/idle timeouts, and the connection cap that spares live SSE stream
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from collections.abc import Iterator
 
@@ -56,6 +57,14 @@ def _catalog(emu: EmbeddedEmulator, extra: dict[str, str] | None = None) -> byte
 def test_the_server_runs_the_limited_httptools_protocol(emu: EmbeddedEmulator) -> None:
     assert emu._server is not None
     assert issubclass(emu._server.config.http_protocol_class, LimitedHttpToolsProtocol)
+
+
+def test_the_server_runs_on_uvloop_where_the_extra_installs_it(emu: EmbeddedEmulator) -> None:
+    assert emu._server is not None
+    loop = emu._server.servers[0].get_loop()
+    # The emulator extra installs uvloop everywhere but on Windows.
+    expected = "asyncio" if sys.platform == "win32" else "uvloop"
+    assert type(loop).__module__.split(".")[0] == expected, type(loop)
 
 
 @pytest.mark.parametrize("size", [40 * 1024, 1024 * 1024, 8 * 1024 * 1024], ids=str)

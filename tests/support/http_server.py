@@ -89,6 +89,7 @@ class Reply:
         action: ``respond`` | ``hang`` (read the request, never answer) | ``reset``
             (RST the connection) | ``close`` (close without answering) |
             ``drip`` (send headers, then the body one byte every ``drip_interval`` s) |
+            ``drip_head`` (headers and body alike one byte every ``drip_interval`` s) |
             ``hang_body`` (send headers and half the body, then hang) |
             ``truncate`` (send headers and the body, then close the connection: with a
             ``content_length`` above the body's length the client sees a broken read).
@@ -275,8 +276,11 @@ class ScriptedServer:
         lines = [f"HTTP/1.1 {reply.status} {reason}", f"content-length: {length}"]
         lines += [f"{k}: {v}" for k, v in reply.headers.items()]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        if reply.action == "drip":
-            conn.sendall(head)
+        if reply.action in ("drip", "drip_head"):
+            if reply.action == "drip":
+                conn.sendall(head)
+            else:
+                body = head + body
             for index in range(len(body)):
                 if self._stop.wait(reply.drip_interval):
                     return False

@@ -112,41 +112,43 @@ def change_holding(
             ``validation_failed`` above the ledger's range.
     """
     table, key_col, amount_col = kind.ledger_kind, kind.key_column, kind.amount_column
-    new_metadata = [json.dumps(metadata)] if kind.updates_metadata and metadata else []
-    set_metadata = ", metadata = ?" if new_metadata else ""
-    after = _add_in_place(
-        conn, kind, player_id=player_id, key=key, delta=delta, now=now, new_metadata=new_metadata
-    )
-    if after is None:
-        current = conn.execute(
-            f"SELECT {amount_col} FROM {table} WHERE player_id = ? AND {key_col} = ?",
-            (player_id, key),
-        ).fetchone()
-        before = int(current[0]) if current is not None else 0
-        after = before + delta
-        if after > MAX_INT:
-            raise validation_failed(
-                f"{key} {amount_col} would exceed {MAX_INT}",
-                [{"path": kind.body_field, "message": "result out of range"}],
-            )
-        if after < 0:
-            raise ApiError(
-                "conflict",
-                f"insufficient {key} {amount_col}: need {-delta}, have {before}",
-                {kind.key_field: key, "needed": -delta, "have": before},
-            )
-        if current is None:
-            conn.execute(
-                f"INSERT INTO {table} (player_id, {key_col}, {amount_col}, metadata, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (player_id, key, after, json.dumps(metadata or {}), now, now),
-            )
-        else:
-            conn.execute(
-                f"UPDATE {table} SET {amount_col} = ?, updated_at = ?{set_metadata}"
-                f" WHERE player_id = ? AND {key_col} = ?",
-                (after, now, *new_metadata, player_id, key),
-            )
+    # A read, then a plain write: cheaper in SQLite than one UPDATE ... RETURNING (which
+    # collects its rows in a temporary table), and the writer lock is held throughout.
+    current = conn.execute(
+        f"SELECT {amount_col} FROM {table} WHERE player_id = ? AND {key_col} = ?",
+        (player_id, key),
+    ).fetchone()
+    before = int(current[0]) if current is not None else 0
+    after = before + delta
+    if after > MAX_INT:
+        raise validation_failed(
+            f"{key} {amount_col} would exceed {MAX_INT}",
+            [{"path": kind.body_field, "message": "result out of range"}],
+        )
+    if after < 0:
+        raise ApiError(
+            "conflict",
+            f"insufficient {key} {amount_col}: need {-delta}, have {before}",
+            {kind.key_field: key, "needed": -delta, "have": before},
+        )
+    if current is None:
+        conn.execute(
+            f"INSERT INTO {table} (player_id, {key_col}, {amount_col}, metadata, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (player_id, key, after, json.dumps(metadata or {}), now, now),
+        )
+    elif kind.updates_metadata and metadata:
+        conn.execute(
+            f"UPDATE {table} SET {amount_col} = ?, updated_at = ?, metadata = ?"
+            f" WHERE player_id = ? AND {key_col} = ?",
+            (after, now, json.dumps(metadata), player_id, key),
+        )
+    else:
+        conn.execute(
+            f"UPDATE {table} SET {amount_col} = ?, updated_at = ?"
+            f" WHERE player_id = ? AND {key_col} = ?",
+            (after, now, player_id, key),
+        )
     cur = conn.execute(
         "INSERT INTO ledger (player_id, kind, key, delta, after, reason, origin, source_ref_id,"
         " occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -163,32 +165,6 @@ def change_holding(
         origin=origin,
         occurred_at=now,
     )
-
-
-def _add_in_place(
-    conn: sqlite3.Connection,
-    kind: HoldingKind,
-    *,
-    player_id: str,
-    key: str,
-    delta: int,
-    now: str,
-    new_metadata: list[str],
-) -> int | None:
-    """The usual case in one statement: add ``delta`` to an existing row whose result
-    stays in range; returns the new amount, or None when nothing changed (no row, or a
-    result out of range: the caller's checks tell which)."""
-    if not -MAX_INT <= delta <= MAX_INT:
-        return None
-    amount = kind.amount_column
-    set_metadata = ", metadata = ?" if new_metadata else ""
-    rows = conn.execute(
-        f"UPDATE {kind.ledger_kind} SET {amount} = {amount} + ?, updated_at = ?{set_metadata}"
-        f" WHERE player_id = ? AND {kind.key_column} = ? AND {amount} + ? BETWEEN 0 AND ?"
-        f" RETURNING {amount}",
-        (delta, now, *new_metadata, player_id, key, delta, MAX_INT),
-    ).fetchall()
-    return int(rows[0][0]) if rows else None
 
 
 def change_balance(

@@ -1,17 +1,4 @@
-"""Friends: friend codes, requests, friendships, blocks.
-
-Rules:
-
-* Friend codes are 6 characters of ``ABCDEFGHJKLMNPQRSTUVWXYZ23456789`` (no 0/O/1/I),
-  derived from the RNG seed and the player id, minted on first use and stable forever.
-* A request names its target by ``friendCode`` or ``externalPlayerId`` (exactly one).
-  Errors: 400 ``cannot_friend_self``, 404 ``friend_code_invalid`` / ``not_found``,
-  403 ``player_blocked`` (either side blocked the other), 409 ``already_friends``.
-  A request to someone who already asked you accepts theirs (``status: accepted``);
-  asking again while your request is pending returns that same request.
-* Blocking removes the friendship and every pending request between the two.
-* Only the recipient accepts or declines; only the sender cancels (else 404).
-"""
+"""Friends: friend codes, requests, friendships and blocks."""
 
 from __future__ import annotations
 
@@ -44,7 +31,11 @@ def _code_candidate(seed: int, player_id: str, attempt: int) -> str:
 
 
 def friend_code(conn: sqlite3.Connection, seed: int, player_id: str, now: datetime) -> str:
-    """The player's friend code, minted on first use (needs a write transaction then)."""
+    """The player's friend code, minted on first use (needs a write transaction then).
+
+    Six characters of :data:`CODE_ALPHABET` (no 0/O/1/I), derived from the RNG seed
+    and the player id; stable once minted.
+    """
     row = conn.execute("SELECT code FROM friend_codes WHERE player_id = ?", (player_id,)).fetchone()
     if row is not None:
         return str(row[0])
@@ -345,7 +336,15 @@ def send_request(
 ) -> dict[str, Any]:
     """``SendFriendRequestResult {status: pending | accepted, request?, friend?}``.
 
-    ``friend(friend_id, since)`` builds the ``Friend`` DTO of an auto-accepted request.
+    The target is named by ``friendCode`` or ``externalPlayerId``, exactly one (see
+    :func:`resolve_target`). A request to someone who already asked you accepts
+    theirs (``status: accepted``); asking again while your request is pending returns
+    that same request. ``friend(friend_id, since)`` builds the ``Friend`` DTO of an
+    auto-accepted request.
+
+    Raises:
+        ApiError: 400 ``cannot_friend_self``; 403 ``player_blocked`` (either side
+            blocked the other); 409 ``already_friends``.
     """
     if target.id == me.id:
         raise ApiError("cannot_friend_self", "you cannot send a friend request to yourself")

@@ -1,19 +1,4 @@
-"""Friend gifting.
-
-A gift is a pending reward grant for the recipient (``sourceKind: "gift"``,
-``sourceRefId`` = the gift id) that pays out when claimed, through the gift claim or through
-``grants.claim(grantId)``; the gift's ``status`` follows its grant (``pending``,
-``claimed``, ``expired``). The emulator's rules:
-
-* gifts go to friends only (403 ``forbidden``), never across a block (403
-  ``player_blocked``), never to yourself (400 ``validation_failed``);
-* a resource must be listed in ``[gifting] resources`` with that ``type``, and
-  ``1 <= amount <= maxAmount`` (400 ``validation_failed``);
-* the per-pair cooldown and the daily limit answer 409 ``conflict`` with
-  ``details.reason`` = ``gift_cooldown`` (plus ``giftCooldownUntil``) or
-  ``daily_send_limit``; ``costsSender`` resources are debited from the sender first
-  (409 ``conflict`` when short, nothing sent).
-"""
+"""Friend gifting: a gift is a pending reward grant for its recipient."""
 
 from __future__ import annotations
 
@@ -71,9 +56,7 @@ def sent_today(conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime
     return int(row[0])
 
 
-def catalog(
-    conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime
-) -> dict[str, Any]:
+def catalog(conn: sqlite3.Connection, rt: GameContext, me: str, now: datetime) -> dict[str, Any]:
     """``GiftCatalog``."""
     section = gifting(rt)
     resources: list[dict[str, Any]] = []
@@ -196,7 +179,22 @@ def send(
     body: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """Send a gift; returns the ``Gift`` (outgoing)."""
+    """Send a gift; returns the ``Gift`` (outgoing).
+
+    The gift is a pending reward grant for the recipient (``sourceKind: "gift"``,
+    ``sourceRefId`` = the gift id) that pays out when claimed, through :func:`claim`
+    or through ``grants.claim(grantId)``; the gift's ``status`` follows its grant
+    (``pending``, ``claimed``, ``expired``). A ``costsSender`` resource is debited from
+    the sender first.
+
+    Raises:
+        ApiError: 403 ``forbidden`` (not friends) or ``player_blocked`` (a block either
+            way); 400 ``validation_failed`` (to yourself, a resource not listed in
+            ``[gifting] resources`` with that ``type``, an amount outside
+            ``1..maxAmount``); 409 ``conflict`` with ``details.reason``
+            ``gift_cooldown`` (plus ``giftCooldownUntil``) or ``daily_send_limit``,
+            or when the sender is short of a ``costsSender`` resource (nothing sent).
+    """
     section = gifting(rt)
     kind, key, amount, message = _check_input(section, body)
     target = friends.resolve_target(conn, body)

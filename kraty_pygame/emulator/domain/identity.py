@@ -1,12 +1,4 @@
-"""Player identity and metadata and the public identity other
-players see (friends, search, gifts).
-
-* The *display identity* is what the player set with ``PUT …/identity`` (or what the
-  config seeded); ``null`` until then.
-* The *anonymized identity* is the immutable synthetic-pool name minted at creation.
-* Friend-facing DTOs carry ``displayIdentity`` = the display identity when set, else
-  the anonymized one, so a list never shows a nameless row [emulator decision].
-"""
+"""Player identity and metadata, and the public identity other players see."""
 
 from __future__ import annotations
 
@@ -47,7 +39,13 @@ def identities(conn: sqlite3.Connection, player_id: str) -> dict[str, Any]:
 
 
 def public_identity(conn: sqlite3.Connection, player_id: str) -> dict[str, Any] | None:
-    """What other players see: the display identity, else the anonymized one."""
+    """What other players see (friends, search, gifts): the display identity, else
+    the anonymized one, so a list never shows a nameless row (an emulator decision).
+
+    The display identity is what the player set with ``PUT …/identity`` (or what the
+    config seeded), ``null`` until then; the anonymized identity is the synthetic-pool
+    name minted at creation, never changed.
+    """
     found = identities(conn, player_id)
     display: dict[str, Any] | None = found["displayIdentity"] or found["anonymizedIdentity"]
     return display

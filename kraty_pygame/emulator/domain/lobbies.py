@@ -254,9 +254,7 @@ def server_create(
     return promote(tx, row, now)
 
 
-def read(
-    tx: Transaction, services: BoardServices, lobby_id: str, now: datetime
-) -> dict[str, Any]:
+def read(tx: Transaction, services: BoardServices, lobby_id: str, now: datetime) -> dict[str, Any]:
     """The lobby, evaluated at ``now``; 404 when unknown."""
     row = load(tx.conn, lobby_id)
     if row is None:

@@ -267,9 +267,7 @@ def unban(tx: Transaction, player: PlayerRow, now: datetime) -> dict[str, Any]:
     }
 
 
-def ensure_player(
-    tx: Transaction, rt: GameContext, external_id: str, now: datetime
-) -> PlayerRow:
+def ensure_player(tx: Transaction, rt: GameContext, external_id: str, now: datetime) -> PlayerRow:
     """The player for a ``/server/v1`` write, created (unregistered) when unknown."""
     check_external_id(external_id)
     player = find_player(tx.conn, external_id)

@@ -1,17 +1,4 @@
-"""Wallet progression with derived levels and client self-grants.
-
-Wallet progress moves a ``kind = "progression"`` resource flagged ``client_writable``
-by a signed amount, never below zero (403 ``forbidden`` for any other resource).
-Every resource ``derived_from`` it is recomputed in the same transaction
-(``level = count of thresholds <= balance``) and each level reached upward for the
-first time pays its ``level_rewards`` as pending grants (``sourceKind: "level_up"``);
-a level lost by a rollback and reached again does not pay twice.
-
-Self-grants need ``[game] inventory_management = "permissive"`` (else 403
-``inventory_not_permissive``). A reward self-grant deposits at once (ledger origin
-``client``) and is returned already claimed; a crate self-grant stays pending,
-to be opened like any crate.
-"""
+"""Wallet progression (derived levels, level rewards) and client self-grants."""
 
 from __future__ import annotations
 
@@ -53,6 +40,13 @@ def progress(
     now: datetime,
 ) -> dict[str, Any]:
     """``ProgressWalletResult {economyKey, balance, applied, derived[]}``.
+
+    Moves a ``kind = "progression"`` resource flagged ``client_writable`` by a signed
+    amount, never below zero. Every resource ``derived_from`` it is recomputed in the
+    same transaction (level = count of thresholds <= balance), and each level reached
+    upward for the first time pays its ``level_rewards`` as pending grants
+    (``sourceKind: "level_up"``); a level lost by a rollback and reached again does not
+    pay twice.
 
     Raises:
         ApiError: 404 ``not_found`` (unknown economy); 403 ``forbidden`` (not a
@@ -215,6 +209,10 @@ def self_grant(
     now: datetime,
 ) -> dict[str, Any]:
     """``Grant`` (rewards claimed and deposited at once; crates pending).
+
+    Needs ``[game] inventory_management = "permissive"``. A reward self-grant deposits
+    at once (ledger origin ``client``) and is returned already claimed; a crate
+    self-grant stays pending, to be opened like any crate.
 
     Raises:
         ApiError: 403 ``inventory_not_permissive``; 400 ``validation_failed``.

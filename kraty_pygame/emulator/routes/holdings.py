@@ -105,9 +105,7 @@ def _list_route(kind: HoldingKind, path: str, name: str, doc: str) -> None:
             return responses.ok({kind.list_field: economy.holding_rows(conn, kind, player.id)})
 
     endpoint.__doc__ = doc
-    router.add_api_route(
-        path, endpoint, methods=["GET"], name=name, tags=[kind.ledger_kind]
-    )
+    router.add_api_route(path, endpoint, methods=["GET"], name=name, tags=[kind.ledger_kind])
 
 
 _list_route(

@@ -66,9 +66,7 @@ async def get_identity(external_id: str, key: ClientKey, rt: Runtime) -> Respons
         return responses.ok(identity.identities(conn, player.id))
 
 
-async def _metadata_write(
-    request: Request, rt: Any, key: ApiKeyConfig, *, merge: bool
-) -> Response:
+async def _metadata_write(request: Request, rt: Any, key: ApiKeyConfig, *, merge: bool) -> Response:
     raw = await body_dict(request)
     if raw is None:
         raise validation_failed(

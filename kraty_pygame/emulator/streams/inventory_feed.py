@@ -133,4 +133,3 @@ class InventoryFeed:
             self._grant_mark = max(self._grant_mark, marks[1])
         for player_id, kind, data in events:
             self.published += self.hub.publish(channel_of(player_id), kind, data)
-

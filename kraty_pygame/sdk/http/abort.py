@@ -1,9 +1,5 @@
-"""Abortable HTTP tries: a deadline per try, cancellation and ``close()`` from any thread.
-
-Our connections make their own sockets and hand each one to the running
-:class:`CallScope`; aborting the call shuts that socket down, so the try ends at once in
-any phase: connecting, the TLS handshake, waiting for headers or reading the body.
-"""
+"""Abortable HTTP tries: our connections hand their sockets to the running call, and a
+deadline, a cancellation or ``close()`` shuts the socket down, in any phase of the try."""
 
 from __future__ import annotations
 
@@ -22,21 +18,15 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 from urllib3.poolmanager import PoolManager
-from urllib3.util.ssl_ import (
-    create_urllib3_context,
-    resolve_cert_reqs,
-    resolve_ssl_version,
-    ssl_wrap_socket,
-)
+from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs
 
-from kraty_pygame.sdk.options import is_loopback_address
+from kraty_pygame.sdk.options import is_loopback_address, is_loopback_host
 
 __all__ = ["TIMED_OUT", "CallScope", "Calls", "CancelToken", "KratyHTTPAdapter", "running"]
 
 TIMED_OUT: Final = "timed out"
-_POLL: Final = 0.05
 _IN_PROGRESS: Final = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035})
 
 running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=None)
@@ -46,7 +36,7 @@ running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=No
 class CallScope:
     """One logical call: its tries (one at a time) and the waits between them."""
 
-    def __init__(self, token: CancelToken | None = None, *, loopback_only: bool = False) -> None:
+    def __init__(self, token: CancelToken | None, loopback_only: bool) -> None:
         self.token = token
         self.loopback_only = loopback_only  # plain HTTP may go to loopback addresses only
         self.reason: str | None = None  # why the whole call was aborted
@@ -63,40 +53,29 @@ class CallScope:
         """Start a try that ends at ``deadline``; False when the call is already aborted."""
         with self._lock:
             self.deadline, self.cut, self.sent = deadline, None, None
-            self.sock = self.answer = None
             return self.reason is None
 
     def hold(self, sock: socket.socket, *, sent: bool) -> None:
-        """Let an abort shut ``sock`` down (``sent``: the request may go out on it).
-
-        Raises:
-            OSError: the try was aborted already (nothing went out on ``sock``).
-        """
+        """Let an abort shut ``sock`` down (``sent``: the request may go out on it); raises
+        ``ConnectionAbortedError`` when the try was aborted already (nothing went out)."""
         with self._lock:
             self.sock, self.sent = sock, sent and self.cut is None
             if self.cut is None:
                 return
             self._shut()
-        raise OSError(errno.ECONNABORTED, "request aborted")
+        raise ConnectionAbortedError(errno.ECONNABORTED, "request aborted")
 
-    def abort(self, reason: str) -> None:
-        """Abort the running try and any wait; ``reason`` is kept for the error."""
+    def abort(self, reason: str, deadline: float | None = None) -> None:
+        """Abort the call and any wait, keeping ``reason`` for its error; with ``deadline``
+        (the watchdog's call), end only the try whose deadline this is."""
         with self._lock:
-            if self.reason is None:
-                self.reason = reason
-                self._cut(reason)
-        self._woken.set()
-
-    def expire(self, deadline: float) -> None:
-        """The watchdog's call: end the try whose deadline this is."""
-        with self._lock:
-            if self.deadline == deadline:
-                self._cut(TIMED_OUT)
-
-    def _cut(self, why: str) -> None:
-        if self.cut is None:
-            self.cut = why
-            self._shut()  # under the lock: a finished try's socket may serve another call
+            if deadline is None:
+                self.reason = self.reason or reason
+            if self.cut is None and deadline in (None, self.deadline):
+                self.cut = reason
+                self._shut()  # under the lock: a finished try's socket may serve another call
+        if deadline is None:
+            self._woken.set()
 
     def _shut(self) -> None:
         with contextlib.suppress(Exception):
@@ -105,17 +84,13 @@ class CallScope:
             elif self.answer is not None:  # a foreign adapter's response
                 (getattr(self.answer, "shutdown", None) or self.answer.close)()
 
-    def keep_open(self, response: requests.Response) -> bool:
-        """Hand the try's answer over as a stream: no deadline from now on, but an abort
-        still shuts it. False when the try was cut already."""
+    def finish(self, stream: requests.Response | None = None) -> str | None:
+        """End the try, or hand its answer over as ``stream`` (no deadline from now on, but
+        an abort still shuts it); returns why the try was cut (None: it was not)."""
         with self._lock:
-            self.deadline, self.stream = None, response
-            return self.cut is None
-
-    def finish(self) -> str | None:
-        """End the try; returns why it was cut (None: it was not)."""
-        with self._lock:
-            self.deadline = self.sock = self.answer = None
+            self.deadline, self.stream = None, stream
+            if stream is None:
+                self.sock = self.answer = None
             return self.cut
 
     def sleep(self, seconds: float) -> bool:
@@ -123,7 +98,9 @@ class CallScope:
         return self.reason is None if seconds <= 0 else not self._woken.wait(seconds)
 
 
-def _addresses(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
+def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
+    """A TCP connect that an abort (the deadline's too) ends within a poll interval:
+    shutting a socket down does not end a blocked connect on every platform."""
     try:
         infos = socket.getaddrinfo(conn.host, conn.port, 0, socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -132,40 +109,28 @@ def _addresses(conn: HTTPConnection, loopback_only: bool) -> list[Any]:
         # Checked at every connect: DNS may answer differently than when the client was
         # built, and the key and secret would go out in cleartext.
         raise NewConnectionError(conn, f"refused plain http:// to {conn.host}: not loopback")
-    return infos
-
-
-def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
-    """A TCP connect that an abort ends within a poll interval (shutting a socket down does
-    not end a blocked connect on every platform)."""
-    budget = conn.timeout if isinstance(conn.timeout, int | float) else None
-    limit = time.monotonic() + (budget or 1e9)
     last: OSError | None = None
-    for family, kind, proto, _name, address in _addresses(conn, loopback_only):
+    for family, kind, proto, _name, address in infos:
         sock = socket.socket(family, kind, proto)
         try:
             for option in conn.socket_options or ():
                 sock.setsockopt(*option)
-            if conn.source_address:
-                sock.bind(conn.source_address)
             sock.setblocking(False)
             code = sock.connect_ex(address)
             with selectors.DefaultSelector() as selector:
                 selector.register(sock, selectors.EVENT_WRITE)
-                while code in _IN_PROGRESS and not selector.select(_POLL):
+                while code in _IN_PROGRESS and not selector.select(0.05):
                     scope.hold(sock, sent=False)  # raises once the try is aborted
-                    if time.monotonic() >= limit:
-                        raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out")
             scope.hold(sock, sent=False)
             if code in _IN_PROGRESS:
                 code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if code:
                 raise OSError(code, errno.errorcode.get(code, str(code)))
-            sock.settimeout(budget)
+            sock.settimeout(conn.timeout if isinstance(conn.timeout, int | float) else None)
             return sock
         except BaseException as exc:
             sock.close()
-            if not isinstance(exc, OSError) or exc.errno == errno.ECONNABORTED:
+            if not isinstance(exc, OSError) or isinstance(exc, ConnectionAbortedError):
                 raise
             last = exc
     raise NewConnectionError(conn, f"Failed to establish a new connection: {last}")
@@ -180,21 +145,16 @@ class _Connection(HTTPConnection):
             return super().connect()
         loopback_only = scope.loopback_only and not isinstance(self, HTTPSConnection)
         if self.proxy is not None:  # urllib3 talks to the proxy (and tunnels through it)
-            if loopback_only:
-                _addresses(self, True)
+            if loopback_only and not is_loopback_host(self.host):
+                raise NewConnectionError(self, f"refused plain http:// via proxy {self.host}")
             super().connect()  # bounded by the socket timeouts until the socket is handed over
-        else:
-            sock = _connect(self, scope, loopback_only)
-            try:
-                self.sock = self.handshake(sock)
-            except BaseException:
-                sock.close()
-                raise
+        else:  # on failure urllib3 closes the connection, and so self.sock
+            self.sock = _connect(self, scope, loopback_only)
+            self.handshake(scope)
         scope.hold(self.sock, sent=True)
 
-    def handshake(self, sock: socket.socket) -> socket.socket:
-        """What goes on after the TCP connect (HTTPS: TLS); returns the socket to use."""
-        return sock
+    def handshake(self, scope: CallScope) -> None:
+        """What goes on after the TCP connect (HTTPS: TLS)."""
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
         scope = running.get()
@@ -203,43 +163,22 @@ class _Connection(HTTPConnection):
         super().request(method, url, *args, **kwargs)
 
 
-class _HeldTLSSocket(ssl.SSLSocket):
-    """A TLS socket that the running call holds during its handshake."""
-
-    def do_handshake(self, block: bool = False) -> None:
-        if (scope := running.get()) is not None:
-            scope.hold(self, sent=False)
-        super().do_handshake(block)
-
-
 class _TLSConnection(_Connection, HTTPSConnection):
-    """HTTPS: urllib3's TLS set-up on our socket, with a handshake an abort ends (requests
-    pins no context, host name or fingerprint on these pools)."""
+    """HTTPS: a TLS handshake the running call holds, with the CA bundle, host name check
+    and client certificate that requests chose."""
 
-    def handshake(self, sock: socket.socket) -> socket.socket:
-        context = create_urllib3_context(
-            ssl_version=resolve_ssl_version(self.ssl_version),
-            ssl_minimum_version=self.ssl_minimum_version,
-            ssl_maximum_version=self.ssl_maximum_version,
-            cert_reqs=resolve_cert_reqs(self.cert_reqs),  # CERT_REQUIRED checks the host name
+    def handshake(self, scope: CallScope) -> None:
+        context = create_urllib3_context(cert_reqs=resolve_cert_reqs(self.cert_reqs))
+        if self.ca_certs or self.ca_cert_dir or self.ca_cert_data:
+            context.load_verify_locations(self.ca_certs, self.ca_cert_dir, self.ca_cert_data)
+        if self.cert_file:
+            context.load_cert_chain(self.cert_file, self.key_file, self.key_password)
+        self.sock = tls = context.wrap_socket(
+            self.sock, server_hostname=self.host, do_handshake_on_connect=False
         )
-        context.sslsocket_class = _HeldTLSSocket
-        if not (self.ca_certs or self.ca_cert_dir or self.ca_cert_data):
-            context.load_default_certs()
-        name = (self.server_hostname or self.host).strip("[]").partition("%")[0].rstrip(".")
-        tls = ssl_wrap_socket(
-            sock,
-            self.key_file,
-            self.cert_file,
-            ca_certs=self.ca_certs,
-            ca_cert_dir=self.ca_cert_dir,
-            ca_cert_data=self.ca_cert_data,
-            key_password=self.key_password,
-            server_hostname=name,
-            ssl_context=context,
-        )
+        scope.hold(tls, sent=False)
+        tls.do_handshake()
         self.is_verified = context.verify_mode == ssl.CERT_REQUIRED
-        return tls
 
 
 class _Pool(HTTPConnectionPool):
@@ -273,11 +212,12 @@ class CancelToken:
     """Cancels every call it is passed to, from any thread, at once in any phase (the call
     raises :class:`~kraty_pygame.sdk.errors.KratyCancelledError`). A token stays cancelled."""
 
+    _why = "cancelled"
+
     def __init__(self) -> None:
-        self._why = "cancelled"
         self._cond = threading.Condition()
         self._cancelled = False
-        self._scopes: set[CallScope] = set()
+        self._scopes: set[CallScope] = set()  # until they end, cancelled or not
 
     @property
     def cancelled(self) -> bool:
@@ -286,63 +226,55 @@ class CancelToken:
 
     def cancel(self) -> None:
         """Abort the calls using this token (idempotent, any thread)."""
-        self._abort_all()
+        with self._cond:
+            self._cancelled = True
+            scopes = tuple(self._scopes)
+            self._cond.notify()
+        for scope in scopes:
+            scope.abort(self._why)
 
     def attach(self, scope: CallScope) -> None:
         """Let this token abort ``scope`` (at once if already cancelled)."""
         with self._cond:
-            if not self._cancelled:
-                self._scopes.add(scope)
-                return
-        scope.abort(self._why)
+            self._scopes.add(scope)
+        if self._cancelled:
+            scope.abort(self._why)
 
     def detach(self, scope: CallScope) -> None:
         """Forget a finished ``scope``."""
         with self._cond:
             self._scopes.discard(scope)
 
-    def _abort_all(self) -> tuple[CallScope, ...]:
-        with self._cond:
-            self._cancelled = True
-            scopes, self._scopes = tuple(self._scopes), set()
-            self._cond.notify()
-        for scope in scopes:
-            scope.abort(self._why)
-        return scopes
-
 
 class Calls(CancelToken):
     """A client's calls in flight: :meth:`close` aborts them all, and one thread (started
     by the first try) cuts each try at its deadline."""
 
+    _why = "closed"
+
     def __init__(self, *, loopback_only: bool) -> None:
         super().__init__()
-        self._why = "closed"
         self._loopback_only = loopback_only
         self._thread: threading.Thread | None = None
         self._wake_at = math.inf  # when the thread wakes next
 
     def open(self, token: CancelToken | None) -> CallScope:
         """A new call's scope, aborted by :meth:`close` and by ``token``."""
-        scope = CallScope(token, loopback_only=self._loopback_only)
+        scope = CallScope(token, self._loopback_only)
         self.attach(scope)
         if token is not None:
             token.attach(scope)
         return scope
 
     def done(self, scope: CallScope) -> None:
-        """Forget a finished call."""
-        self.detach(scope)
-        if scope.token is not None:
-            scope.token.detach(scope)
-
-    def prune(self) -> None:
-        """Forget the streams whose response the caller closed."""
+        """Forget a finished call, and any stream whose response the caller closed."""
         with self._cond:
-            scopes = tuple(self._scopes)
-        for scope in scopes:
-            if scope.stream is not None and getattr(scope.stream.raw, "closed", True):
-                self.done(scope)
+            streams = [(s, s.stream) for s in self._scopes if s.stream is not None]
+            ended = [s for s, stream in streams if getattr(stream.raw, "closed", True)]
+        for each in (scope, *ended):
+            self.detach(each)
+            if each.token is not None:
+                each.token.detach(each)
 
     def begin(self, scope: CallScope, timeout: float) -> bool:
         """Start a try of ``scope`` that ends ``timeout`` seconds from now; False when the
@@ -362,16 +294,14 @@ class Calls(CancelToken):
 
     def close(self) -> None:
         """Abort every call, close the streams and stop the thread (idempotent)."""
-        for scope in self._abort_all():
-            # A stream's connection is out of the pool, where closing the session would
-            # not reach it: close it (after the abort woke any reader), or an abandoned
-            # stream's socket stays open until garbage collection.
-            if scope.stream is not None:
-                with contextlib.suppress(Exception):
-                    scope.stream.close()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5.0)
+        self.cancel()
+        with self._cond:
+            streams = [s.stream for s in self._scopes if s.stream is not None]
+        for stream in streams:  # out of the pool, where the session's close misses them
+            with contextlib.suppress(Exception):
+                stream.close()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
 
     def _watch(self) -> None:
         with self._cond:
@@ -379,7 +309,7 @@ class Calls(CancelToken):
                 now, self._wake_at = time.monotonic(), math.inf
                 for scope in self._scopes:
                     if (deadline := scope.deadline) is not None and deadline <= now:
-                        scope.expire(deadline)
+                        scope.abort(TIMED_OUT, deadline)
                     elif deadline is not None:
                         self._wake_at = min(self._wake_at, deadline)
                 self._cond.wait(self._wake_at - now if self._wake_at < math.inf else None)

@@ -3,6 +3,7 @@ deadlines, cancellation, size cap, TLS and insecure-http refusal."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -514,6 +515,23 @@ def test_insecure_http_refused_for_remote_hosts() -> None:
     assert "allow_insecure_http" in str(info.value)
 
 
+def test_plain_http_through_a_proxy_off_loopback_is_refused(
+    server: ScriptedServer, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loopback rule of plain HTTP holds for a proxy from the environment too: the
+    key would cross the network in cleartext to reach it."""
+    monkeypatch.setenv("HTTP_PROXY", "http://192.0.2.10:3128")  # a documentation address
+    monkeypatch.setenv("NO_PROXY", "")
+    client = make_client(retry=RetryConfig(attempts=1))
+    started = time.monotonic()
+    with pytest.raises(KratyNetworkError) as info:
+        client.request("POST", "/sdk/v1/x")
+    assert time.monotonic() - started < 1.0  # refused before any connect
+    assert "via proxy 192.0.2.10" in str(info.value.original_cause)
+    assert info.value.outcome_unknown is False
+    assert server.requests == []
+
+
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1 and its key."""
@@ -595,6 +613,98 @@ def test_tls_verification_stays_on(self_signed: ssl.SSLContext) -> None:
         finally:
             client.close()
             session.close()
+
+
+class TunnelProxy:
+    """An HTTP proxy on 127.0.0.1 that answers ``CONNECT`` and pipes bytes both ways, as
+    an HTTPS call through ``HTTPS_PROXY`` uses it; it records the targets asked for."""
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._accept)]
+        self._threads[0].start()
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn = self._listener.accept()[0]
+            except OSError:
+                continue
+            thread = threading.Thread(target=self._tunnel, args=(conn,))
+            self._threads.append(thread)
+            thread.start()
+
+    def _tunnel(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rb") as head:
+            target = head.readline().split()[1].decode()
+            while head.readline() not in (b"\r\n", b""):
+                pass
+            self.targets.append(target)
+            host, port = target.rsplit(":", 1)
+            with socket.create_connection((host, int(port)), timeout=5) as upstream:
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                downstream = threading.Thread(target=self._pipe, args=(upstream, conn))
+                downstream.start()
+                self._pipe(conn, upstream)
+                downstream.join(5)
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        source.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                chunk = source.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                with contextlib.suppress(OSError):
+                    sink.shutdown(socket.SHUT_WR)
+                return
+            with contextlib.suppress(OSError):
+                sink.sendall(chunk)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in list(self._threads):
+            thread.join(5)
+        self._listener.close()
+
+
+@pytest.mark.parametrize("action", ["drip_head", "drip"], ids=["headers", "body"])
+def test_the_deadline_holds_behind_an_https_proxy(
+    action: str,
+    tls_files: tuple[Path, Path],
+    self_signed: ssl.SSLContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Through a tunnelling proxy the connect is urllib3's, but once connected the socket
+    is the call's: an answer dripped a byte at a time (each read well inside the read
+    timeout), headers or body, still ends at the try's deadline."""
+    proxy = TunnelProxy()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_files[0]))
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "")
+    dripped = Reply(200, b'{"data": {}}' * 10, action=action, drip_interval=0.2)
+    try:
+        with ScriptedServer([ok({"via": "proxy"}), dripped], tls=self_signed) as tls_server:
+            url, once = tls_server.base_url, RetryConfig(attempts=1)
+            client = KratyClient("kr_test.a", base_url=url, timeout=1.0, retry=once)
+            try:
+                assert client.request_data("GET", "/sdk/v1/x") == {"via": "proxy"}
+                started = time.monotonic()
+                with pytest.raises(KratyTimeoutError):
+                    client.request("GET", "/sdk/v1/x")
+                assert time.monotonic() - started <= 1.3
+            finally:
+                client.close()
+            assert proxy.targets == [url.removeprefix("https://")]  # one tunnel, reused
+    finally:
+        proxy.stop()
 
 
 # --------------------------------------------------------------------------- streams

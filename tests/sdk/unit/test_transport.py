@@ -22,7 +22,11 @@ from kraty_pygame.sdk.errors import (
     KratyTimeoutError,
 )
 from kraty_pygame.sdk.http.abort import CallScope, CancelToken
-from kraty_pygame.sdk.http.retry import delay_before_retry, parse_retry_after, status_is_retryable
+from kraty_pygame.sdk.http.exchange import (
+    delay_before_retry,
+    parse_retry_after,
+    status_is_retryable,
+)
 from kraty_pygame.sdk.options import RequestInfo, RetryConfig
 from kraty_pygame.sdk.transport import KratyClient, build_query, encode_segment
 from tests.support.recording import RecordingAdapter, Scripted, err, ok, recording_session

@@ -1,13 +1,4 @@
-"""Event leaderboards: stored rows, the services boards need, and the write hooks.
-
-Gameplay calls :func:`on_attempt_started` and :func:`on_attempt_scored` inside its
-write transaction; both write the board in the same transaction and publish
-``score_update`` events on the board's live stream only after the transaction
-commits (``tx.after_commit``).
-
-A participant's board score is its best attempt in the window (or session);
-ranking rules live in :mod:`kraty_pygame.emulator.domain.leaderboards.ranking`.
-"""
+"""Event leaderboards: stored rows, the services boards need, and the write hooks."""
 
 from __future__ import annotations
 
@@ -315,7 +306,9 @@ def on_attempt_scored(
     now: datetime | str,
     attempt_id: str | None = None,
 ) -> None:
-    """Record an attempt's new score; the board keeps the player's best attempt.
+    """Record an attempt's new score; the board keeps the player's best attempt in the
+    window (or session). Gameplay calls this and :func:`on_attempt_started` inside its
+    write transaction; the board is written in the same transaction.
 
     Publishes ``score_update`` after commit for every participant whose score or
     rank changed (nothing when neither did), and feeds keyed boards that list this

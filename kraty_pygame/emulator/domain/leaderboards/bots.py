@@ -1,14 +1,4 @@
-"""Bots on leaderboards: seeded linear scores, evaluated lazily.
-
-A bot's score is a pure function of time: ``floor(base + rate * minutes since anchor)``,
-frozen at the board's end. Nothing ticks in the background; a board read (or write)
-asks every bot where it stands *now* and stores the answer, so a read that moves
-bots can publish those deltas on the live stream.
-
-Because the score is an integer step function, the moment a bot *reached* its
-current score is also a pure function (``anchor + (score - base) / rate``), so ties
-between bots and players break the same way whenever the board is evaluated.
-"""
+"""Bots on leaderboards: seeded linear scores, evaluated lazily."""
 
 from __future__ import annotations
 
@@ -75,7 +65,15 @@ def seeded_rate(
 def evaluate(
     spec: BotSpec, *, anchor: datetime, now: datetime, ends_at: datetime | None = None
 ) -> BotState:
-    """The bot's integer score at ``now`` (clamped to ``[anchor, ends_at]``)."""
+    """The bot's integer score at ``now`` (clamped to ``[anchor, ends_at]``).
+
+    ``floor(base + rate * minutes since anchor)``, frozen at the board's end. Nothing
+    ticks in the background: a board read or write asks every bot where it stands now
+    and stores the answer, so a read that moves bots can publish those deltas. As the
+    score is an integer step function, the moment a bot reached its score is a pure
+    function too (``anchor + (score - base) / rate``), so ties between bots and players
+    break the same way whenever the board is evaluated.
+    """
     base = float(math.floor(spec.base_score))
     at = now
     if ends_at is not None and at > ends_at:

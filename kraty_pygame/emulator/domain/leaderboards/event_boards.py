@@ -1,18 +1,4 @@
-"""Event boards as the routes see them: resolution, lazy refresh, snapshot, join.
-
-An event board id (``lb_<12 hex>``) names either an event window (``windows``
-table) or a lobby session (``lobbies`` table); its row in ``eb_boards`` is created
-on first touch with the window/session bounds and its bots:
-
-* window boards get the ``[[seed.bots]]`` that list the event key (static scores);
-* lobby boards get one bot per seat the lobby filled with bots, with names from
-  ``bot_names`` and a seeded linear rate from ``bot_score_per_minute`` ,
-  anchored at the session start and frozen at its end.
-
-Every read or write *refreshes* the board first: a board whose window or session
-has ended is finalized (lazily, on the emulator clock), and bots are brought to
-their score now; bot moves are published as ``score_update`` after commit.
-"""
+"""Event boards as the routes see them: resolution, lazy refresh, snapshot, join."""
 
 from __future__ import annotations
 
@@ -69,7 +55,15 @@ def _window_bots(rt: GameContext, event_key: str, board_ref: str) -> list[_bots.
 def resolve(
     conn: sqlite3.Connection, rt: GameContext, leaderboard_id: str, now: datetime
 ) -> EventBoard | None:
-    """The board with this id (created from its window or lobby on first use), or None."""
+    """The board with this id (created from its window or lobby on first use), or None.
+
+    An event board id (``lb_<12 hex>``) names an event window (``windows``) or a lobby
+    session (``lobbies``); its ``eb_boards`` row gets the bounds and the bots: a window
+    board the ``[[seed.bots]]`` that list the event key (static scores), a lobby board
+    one bot per seat the lobby filled with bots (names from ``bot_names``, a seeded
+    linear rate from ``bot_score_per_minute``, anchored at the session start and frozen
+    at its end).
+    """
     board = get_event_board(conn, leaderboard_id)
     if board is not None:
         if board.lobby_id:
@@ -179,7 +173,11 @@ def _sync_lobby(
 def refresh(
     tx: Transaction, services: BoardServices, board: EventBoard, now: datetime
 ) -> EventBoard:
-    """Finalize an ended board, else move its bots to ``now`` (publishing the deltas)."""
+    """Finalize an ended board, else move its bots to ``now`` (publishing the deltas).
+
+    Every read or write refreshes its board first: ending is noticed lazily, on the
+    emulator clock; bot moves go out as ``score_update`` after the commit.
+    """
     if board.finalized:
         return board
     end = board.end

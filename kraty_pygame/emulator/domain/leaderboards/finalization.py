@@ -1,17 +1,4 @@
-"""Finalizing event boards: final standings, the reward policy and the stream's end.
-
-A board is finalized when its window closes on the emulator clock (noticed lazily:
-on board reads, stream connects and clock moves), when the control plane's finalize
-route closes the window now, or when a lobby session ends. Finalizing:
-
-1. brings bots to their score at the board's end and freezes the standings;
-2. applies the event's ``reward_policy``, creating pending grants
-   with ``sourceKind: "event_reward"`` through the emulator's grant function;
-3. after the commit, sends ``finalized`` then ``closed`` to every subscriber of the
-   board, which ends every stream. Later connects get ``ready`` + ``closed``.
-
-Finalizing twice is a no-op.
-"""
+"""Finalizing event boards: final standings, the reward policy and the stream's end."""
 
 from __future__ import annotations
 
@@ -50,7 +37,16 @@ def finalize_window(
 ) -> bool:
     """Finalize the board of one event window or lobby session.
 
-    Returns True when this call finalized the board, False when it already was.
+    A board is finalized when its window closes on the emulator clock (noticed on board
+    reads, stream connects and clock moves), when the control plane's finalize route
+    closes the window now, or when a lobby session ends. Finalizing brings the bots to
+    their score at the board's end and freezes the standings, applies the event's
+    ``reward_policy`` (pending grants with ``sourceKind: "event_reward"``), and after
+    the commit sends ``finalized`` then ``closed`` to every subscriber, which ends
+    every stream (later connects get ``ready`` + ``closed``).
+
+    Returns True when this call finalized the board, False when it already was (a
+    second finalize changes nothing).
     """
     moment = _boards.parse_iso(now) if isinstance(now, str) else now
     board = _boards.board_for_write(tx, services, leaderboard_id, event_key, moment)

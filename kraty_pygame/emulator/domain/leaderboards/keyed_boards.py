@@ -1,12 +1,4 @@
-"""Keyed (cross-event) leaderboards: score submission, join and event contributions.
-
-A keyed board is partitioned by period
-(:mod:`kraty_pygame.emulator.domain.leaderboards.keyed_periods`) and segment
-(:mod:`kraty_pygame.emulator.domain.leaderboards.keyed_segments`). Scores aggregate per
-``score_aggregation``: ``best`` keeps the maximum, ``latest`` replaces, ``sum`` adds.
-Events listed in ``contributes_from`` feed the board each time an attempt's score
-changes.
-"""
+"""Keyed (cross-event) leaderboards: score submission, join and event contributions."""
 
 from __future__ import annotations
 
@@ -92,7 +84,12 @@ def submit_score(
     tz: str = "UTC",
     server: bool = False,
 ) -> ScoreResult:
-    """Apply one score to the player's current-period entry."""
+    """Apply one score to the player's current-period entry.
+
+    A keyed board is partitioned by period (:mod:`.keyed_periods`) and segment
+    (:mod:`.keyed_segments`); ``score_aggregation`` ``best`` keeps the maximum,
+    ``latest`` replaces, ``sum`` adds.
+    """
     if not server and not board.client_scoring:
         raise BoardError(
             "client_scoring_disabled", f"board {board.key!r} only accepts scores from the server"

@@ -1,14 +1,4 @@
-"""Keyed boards: segments (context buckets, progression divisions) and seeded bots.
-
-* ``none``: one segment, stored as ``""`` and shown as ``null``;
-* ``context``: a bucket of ``segmentation.field`` (e.g. a region) chosen on submit or
-  join (or taken from the attempt's ``playerContext`` for event contributions);
-  an unknown bucket is a 400 whose message lists the valid ones;
-* ``progression``: divisions; the board ranks players by their balance of
-  ``segmentation.economy`` (raw scores get ``score_not_supported``), newcomers start
-  in the first division, and at each new period the top ``promotion.places`` of a
-  division move up one and the bottom ``relegation.places`` move down one.
-"""
+"""Keyed boards: segments (context buckets, progression divisions) and seeded bots."""
 
 from __future__ import annotations
 
@@ -48,6 +38,18 @@ __all__ = [
 
 
 def segmentation_kind(board: LeaderboardConfig) -> str:
+    """``none``, ``context`` or ``progression``.
+
+    * ``none``: one segment, stored as ``""`` and shown as ``null``;
+    * ``context``: a bucket of ``segmentation.field`` (a region, say) chosen on submit
+      or join, or taken from the attempt's ``playerContext`` for event contributions;
+      an unknown bucket is a 400 whose message lists the valid ones;
+    * ``progression``: divisions ranking players by their balance of
+      ``segmentation.economy`` (raw scores get ``score_not_supported``); newcomers
+      start in the first division, and at each new period the top
+      ``promotion.places`` of a division move up one and the bottom
+      ``relegation.places`` move down one.
+    """
     return str(board.segmentation.get("kind", "none"))
 
 

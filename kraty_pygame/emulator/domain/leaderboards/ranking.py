@@ -1,12 +1,4 @@
-"""Ranked boards in SQL: the ranking order, score updates, participants and lazy bots.
-
-Shared by event boards (:mod:`.boards`) and keyed boards (:mod:`.keyed_boards`):
-a :class:`BoardScope` names the rows of
-one ranked board inside a table (``eb_entries`` or ``kb_entries``).
-
-Ranking: score descending, then the time the score was reached
-ascending, then participant id; ranks are ordinal (1..N, unique).
-"""
+"""Ranked boards in SQL: the ranking order, score updates, participants and lazy bots."""
 
 from __future__ import annotations
 
@@ -60,7 +52,8 @@ def rank_key(score: float, reached_at: str, participant_id: str) -> tuple[float,
 def ranked(
     rows: Iterable[tuple[str, str, str | None, float, str, str | None]],
 ) -> list[RankedEntry]:
-    """Rank ``(participant_id, kind, name, score, reached_at, external_id)`` rows."""
+    """Rank ``(participant_id, kind, name, score, reached_at, external_id)`` rows;
+    ranks are ordinal (1..N, unique)."""
     ordered = sorted(rows, key=lambda r: rank_key(r[3], r[4], r[0]))
     return [
         RankedEntry(
@@ -78,7 +71,8 @@ def ranked(
 
 @dataclass(frozen=True)
 class BoardScope:
-    """Rows of one ranked board inside a table (event board, or keyed board partition).
+    """Rows of one ranked board inside a table (event board, or keyed board partition):
+    the ranking code here serves both kinds.
 
     Attributes:
         table: ``eb_entries`` or ``kb_entries``.
