@@ -51,8 +51,6 @@ _PAGE: Final = mmap.PAGESIZE
 _NAME: Final = re.compile(r"^handoff-([0-9a-f]+)-(\d+)\.map$")
 _LOCK_NAME: Final = re.compile(r"^handoff-([0-9a-f]+)\.lock$")
 _REC_PREFIX: Final = b'{"t":"rec","id":"'
-_length_crcs: dict[int, int] = {}
-"""The checksum of each record length's bytes (records of a kind often share one)."""
 _PEEK: Final = 64
 
 
@@ -212,12 +210,7 @@ class Handoff:
             OSError: a new segment was needed and could not be made (full disk).
         """
         size = len(payload)
-        start_crc = _length_crcs.get(size)
-        if start_crc is None:  # the checksum starts with the length's bytes
-            start_crc = zlib.crc32(_LEN.pack(size))
-            if len(_length_crcs) < 4096:
-                _length_crcs[size] = start_crc
-        crc = zlib.crc32(payload, start_crc)
+        crc = zlib.crc32(payload, zlib.crc32(_LEN.pack(size)))  # over the length, then the payload
         total = _HEAD_SIZE + size
         with self._lock:
             segment = self._segments[-1]
