@@ -183,28 +183,9 @@ class Handoff:
 
     # ------------------------------------------------------------------ the recording thread
 
-    def store(self, record: bytes) -> None:
-        """Copy one framed record into the map (no system call unless a new segment
-        must be made).
-
-        Raises:
-            OSError: a new segment was needed and could not be made (full disk).
-        """
-        size = len(record)
-        with self._lock:
-            segment = self._segments[-1]
-            start = segment.end
-            stop = start + size
-            if stop > segment.size:
-                segment = self._roll(size)
-                start = segment.end
-                stop = start + size
-            segment.map[start:stop] = record
-            segment.end = stop
-
-    def store_payload(self, payload: bytes) -> None:
-        """:meth:`store` of ``frame(payload)``, framed in place: the header is packed
-        into the map and the payload copied after it (no framed copy is made first).
+    def store(self, payload: bytes) -> None:
+        """Copy one record into the map, framed as the journal frames it (the header is
+        packed in place; no system call unless a new segment must be made).
 
         Raises:
             OSError: a new segment was needed and could not be made (full disk).

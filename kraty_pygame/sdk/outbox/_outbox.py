@@ -976,7 +976,7 @@ class Outbox:
         try:
             if failure is not None:  # the journal cannot grow: say so now, not later
                 raise failure
-            handoff.store_payload(payload)
+            handoff.store(payload)
         except OSError as exc:
             raise OutboxWriteError(
                 f"could not record the write in the outbox at {self._dir}: "
