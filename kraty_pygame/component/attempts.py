@@ -41,6 +41,11 @@ class AttemptTracker:
         self._lock = threading.Lock()
         self._ended: OrderedDict[str, str] = OrderedDict()
 
+    @property
+    def any_ended(self) -> bool:
+        """Whether an attempt was seen ending (a plain read, any thread)."""
+        return bool(self._ended)
+
     def status_of(self, attempt_id: str) -> str | None:
         """The final status of an attempt seen ending, else ``None`` (any thread)."""
         # No lock: one lookup of a str key is atomic, and writers hold the lock only to

@@ -87,7 +87,29 @@ _LISTINGS: Final = "events.list_for_player"
 
 def _event_key(job: Job) -> str:
     """The ``event_key`` of an ``events.start`` / ``list`` job (first argument)."""
-    return str(job.args[0] if job.args else job.kwargs.get("event_key", ""))
+    return _start_event_key(job.args, job.kwargs)
+
+
+def _start_event_key(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    """The ``event_key`` of an ``events.start`` / ``list`` call (first argument)."""
+    return str(args[0] if args else kwargs.get("event_key", ""))
+
+
+def _outbox_job(
+    operation: str,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    handle: RequestHandle[Any],
+) -> Job:
+    """The job reporting a durable write that ended before it was recorded."""
+    job = Job(operation, fn, args, kwargs, [handle])
+    job.info["outbox"] = True
+    if operation == PROGRESS_OPERATION:
+        job.info["event_key"], job.info["attempt_id"] = progress_target(args, kwargs)
+    return job
+
+
 _NOT_SYNCED: Final = (
     "the server clock is not synced yet: the component syncs it at start (off the main "
     "thread); check component.is_time_synced, or queue component.sync_time()"
@@ -329,19 +351,36 @@ class KratyComponent(FacadeCalls, _Proxies):
             return self._queue(
                 queued, operation, fn, args, kwargs, player=player, is_write=is_write
             )
+        return self._submit_durable(operation, fn, args, kwargs)
+
+    def _submit_durable(
+        self,
+        operation: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+    ) -> RequestHandle[Any]:
+        """:meth:`_submit` of a durable write (the proxies of durable writes call this)."""
+        link = self._outbox
+        if link is None or kwargs.get("as_") is not None:  # not for the outbox
+            return self._submit(operation, fn, args, kwargs, is_write=True)
+        player = None
+        is_write = True
         # A durable write: the main thread's cheapest path, a copy into the outbox and
         # nothing else queued. Its arguments are checked as on every other path (wrong
         # ones raise here, nothing recorded), but only when the outbox did not take the
         # call: the outbox runs (or reuses) the SDK method, which checks them as well.
+        # The handle is the one object left alive (it keeps the call until the write
+        # settles); the job reporting the result is made then, on the sender's thread.
         handle: RequestHandle[Any] = RequestHandle(operation)
         # every caller passes a dict of its own (a proxy's **kwargs): kept, not copied
         own = kwargs if type(kwargs) is dict else dict(kwargs)
-        job = Job(operation, fn, tuple(args), own, [handle])
-        info = job.info
-        info["outbox"] = True
+        call_args = args if type(args) is tuple else tuple(args)
         if operation in ATTEMPT_OPERATIONS:  # an attempt seen ending: not even recorded
-            event_key, attempt_id = progress_target(job.args, job.kwargs)
-            ended = self._attempts.status_of(attempt_id) if attempt_id else None
+            ended, attempt_id = None, ""
+            if self._attempts.any_ended:  # none seen ending yet: nothing to look up
+                attempt_id = progress_target(call_args, own)[1]
+                ended = self._attempts.status_of(attempt_id) if attempt_id else None
             if ended is not None:
                 check_call(operation, fn, args, kwargs)
                 error: BaseException = KratyAttemptEndedError(
@@ -350,38 +389,40 @@ class KratyComponent(FacadeCalls, _Proxies):
                     status=ended,
                 )
                 handle._complete(HandleStatus.FAILED, None, error)
+                job = _outbox_job(operation, fn, call_args, own, handle)
                 link.put_finished(RequestResult(job, (handle,), None, error))
                 return handle
-            if operation == PROGRESS_OPERATION:
-                info["event_key"] = event_key
-                info["attempt_id"] = attempt_id
-        elif operation == _START and _event_key(job) in self._lobby_events:
-            check_call(operation, fn, args, kwargs)
-            if link.online is False:  # a lobby seats the player on the server: not offline
-                error = KratyNetworkError(
-                    f"events.start: {_event_key(job)!r} is a lobby event; a lobby run "
-                    "cannot start offline (the server seats the players). Try again "
-                    "when KRATY_CONNECTION says calls are online."
+        elif operation == _START and self._lobby_events:
+            event_key = _start_event_key(call_args, own)
+            if event_key in self._lobby_events:
+                check_call(operation, fn, args, kwargs)
+                if link.online is False:  # a lobby seats the player on the server: not offline
+                    error = KratyNetworkError(
+                        f"events.start: {event_key!r} is a lobby event; a lobby run "
+                        "cannot start offline (the server seats the players). Try again "
+                        "when KRATY_CONNECTION says calls are online."
+                    )
+                    handle._complete(HandleStatus.FAILED, None, error)
+                    job = _outbox_job(operation, fn, call_args, own, handle)
+                    link.put_finished(RequestResult(job, (handle,), None, error))
+                    return handle
+                # online: the request worker sends it
+                return self._queue(
+                    handle, operation, fn, args, kwargs, player=player, is_write=is_write
                 )
-                handle._complete(HandleStatus.FAILED, None, error)
-                link.put_finished(RequestResult(job, (handle,), None, error))
-                return handle
-            # online: the request worker sends it
-            return self._queue(
-                handle, operation, fn, args, kwargs, player=player, is_write=is_write
-            )
         if self._closed:
             failure: BaseException | None = KratyComponentClosedError(
                 f"{operation}: the component is closed; nothing was recorded"
             )
         else:
-            failure = link.record(handle, job)
+            failure = link.record(handle, fn, call_args, own)
         if failure is not None:
             check_call(operation, fn, args, kwargs)  # wrong arguments raise, as on other paths
-        if failure is not None and handle._complete(HandleStatus.FAILED, None, failure):
-            # never recorded: retry() may queue it again as it was
-            handle._origin = SentRequest((handle,), operation, fn, job.args, dict(job.kwargs), True)
-            link.put_finished(RequestResult(job, (handle,), None, failure))
+            if handle._complete(HandleStatus.FAILED, None, failure):
+                # never recorded: retry() may queue it again as it was
+                handle._origin = SentRequest((handle,), operation, fn, call_args, dict(own), True)
+                job = _outbox_job(operation, fn, call_args, own, handle)
+                link.put_finished(RequestResult(job, (handle,), None, failure))
         return handle
 
     def _queue(

@@ -67,22 +67,45 @@ class RequestHandle(Generic[T]):
     """
 
     __slots__ = (
+        "_arg0",
+        "_arg1",
+        "_args",
         "_callbacks",
         "_canceller",
+        "_decoder",
         "_delivered",
         "_entry_id",
         "_error",
         "_finished",
+        "_fn",
+        "_key",
+        "_kwargs",
         "_late",
         "_origin",
         "_provisional",
         "_result",
         "_sent",
+        "_seq",
         "_status",
         "id",
         "is_write",
         "operation",
     )
+
+    # A durable write recorded in the outbox keeps its call here until it settles (set
+    # by the component's outbox link only, never read on other handles): the handle is
+    # the one object such a write leaves alive, so the collector has less to do on the
+    # game's thread. The job that reports the result is made when the write settles.
+    # One or two positional arguments are kept one by one (``_args`` is then None), so
+    # the call's argument tuple is freed when the call returns.
+    _fn: Callable[..., Any]
+    _args: tuple[Any, ...] | None
+    _arg0: Any
+    _arg1: Any
+    _kwargs: dict[str, Any]
+    _key: str | None
+    _decoder: Callable[[Any], Any] | None
+    _seq: int
 
     #: One lock for every handle, not one each (a handle is made on every call, on the
     #: game's frame budget): it guards a few attribute stores, is never held while

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from kraty_pygame.component.batching import PROGRESS_OPERATION, progress_target
 from kraty_pygame.component.handles import HandleStatus, RequestHandle, SentRequest
 from kraty_pygame.component.jobs import Job
 from kraty_pygame.component.outbox_setup import remove_if_run_dir
@@ -48,6 +49,8 @@ _log = logging.getLogger("kraty_pygame.component")
 SHOWN_KEYS_FILE: Final = "component-shown"
 _SHOWN_KEEP: Final = 20_000
 _SETTLED: Final = frozenset({"applied", "failed", "unknown"})
+_ABSENT: Final = object()
+"""A durable handle's second positional argument when the call had one."""
 
 
 def is_durable(fn: Callable[..., Any]) -> bool:
@@ -138,10 +141,12 @@ class OutboxLink:
         self._put_live = put_live
         self._owns = owns
         self._lock = threading.Lock()
-        # jobs waiting for their entry, in the order they were recorded; each job's
-        # info holds its "seq" (recording order) and "decoder" (made once per call: no
-        # other object per write, fewer pauses of the collector on the game's thread)
-        self._waiting: dict[str, Job] = {}
+        # handles waiting for their entry, in the order they were recorded; each keeps
+        # its call, "_seq" (recording order) and "_decoder" (no other object per write:
+        # fewer pauses of the collector on the game's thread)
+        self._waiting: dict[str, RequestHandle[Any]] = {}
+        # Outbox.record without packing the arguments again
+        self._record: Callable[..., Any] = outbox._record_call
         self._seq = 0
         self._settled = threading.Condition(self._lock)
         self._last_data: Any = None
@@ -168,36 +173,66 @@ class OutboxLink:
     def record(
         self,
         handle: RequestHandle[Any],
-        job: Job,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
     ) -> BaseException | None:
-        """Record ``job``'s call in the outbox; returns the error when it could not be.
+        """Record the call ``fn(*args, **kwargs)`` of ``handle`` in the outbox; returns
+        the error when it could not be.
 
-        Costs a copy into the outbox's hand-off map and no system call. An argument
-        error (or a full disk) comes back as the error; the handle is then not waiting
-        on anything.
+        Costs a copy into the outbox's hand-off map and no system call; the call is kept
+        on the handle (no other object per write). An argument error (or a full disk)
+        comes back as the error; the handle is then not waiting on anything.
         """
         try:
             # the outbox's recorder: a repeated call reuses the request it built
-            signal = self.outbox.record(job.fn, *job.args, **job.kwargs)
+            signal = self._record(fn, args, kwargs)
         except Recorded as raised:  # an outbox that signals by raising
             signal = raised
         except Exception as exc:
             return exc
         entry_id = signal.entry_id
-        info = job.info
-        info["entry_id"] = entry_id
-        info["idempotency_key"] = signal.idempotency_key
+        handle._entry_id = entry_id
+        handle._fn = fn
+        count = len(args)
+        if 0 < count < 3:
+            handle._args = None
+            handle._arg0 = args[0]
+            handle._arg1 = args[1] if count == 2 else _ABSENT
+        else:
+            handle._args = args
+        handle._kwargs = kwargs
+        handle._key = signal.idempotency_key
+        handle._decoder = signal.decoder
         placeholder = signal.placeholder
         if placeholder:
-            info["attempt_id"] = placeholder
             handle._provisional = placeholder
-        info["decoder"] = signal.decoder
-        handle._entry_id = entry_id
         with self._lock:
-            info["seq"] = self._seq = self._seq + 1
-            self._waiting[entry_id] = job
+            handle._seq = self._seq = self._seq + 1
+            self._waiting[entry_id] = handle
         self.pending_dirty = True
         return None
+
+    def _job_of(self, handle: RequestHandle[Any]) -> Job:
+        """The job reporting a recorded write's result, made when it settles (off the
+        game's thread)."""
+        operation = handle.operation
+        args = handle._args
+        if args is None:
+            second = handle._arg1
+            args = (handle._arg0,) if second is _ABSENT else (handle._arg0, second)
+        job = Job(operation, handle._fn, args, handle._kwargs, [handle])
+        info = job.info
+        info["outbox"] = True
+        info["entry_id"] = handle._entry_id
+        info["idempotency_key"] = handle._key
+        info["decoder"] = handle._decoder
+        info["seq"] = handle._seq
+        if operation == PROGRESS_OPERATION:
+            info["event_key"], info["attempt_id"] = progress_target(job.args, job.kwargs)
+        elif handle._provisional:
+            info["attempt_id"] = handle._provisional
+        return job
 
     def take_pending(self) -> dict[str, Any] | None:
         """The ``KRATY_SYNC`` ``pending`` attributes when the count may have changed since
@@ -250,7 +285,7 @@ class OutboxLink:
                 if waiting is not None:
                     self._settled.notify_all()
             if waiting is not None:
-                self._finish(waiting, kind, notice)
+                self._finish(self._job_of(waiting), kind, notice)
             elif not getattr(notice, "in_failed_run", False):
                 self._replayed(kind, notice)
             # else: a write of a refused offline run; its run_failed said it once
@@ -369,7 +404,7 @@ class OutboxLink:
         with self._lock:
             while True:
                 oldest = next(iter(self._waiting.values()), None)
-                if oldest is None or oldest.info["seq"] > barrier:
+                if oldest is None or oldest._seq > barrier:
                     return True
                 remaining = deadline - time.monotonic()
                 if self.online is False or self._closed or remaining <= 0:
@@ -418,7 +453,7 @@ class OutboxLink:
         with self._lock:
             waiting = list(self._waiting.values())
             self._waiting.clear()
-        return [job.handles[0] for job in waiting]
+        return waiting
 
 
 def _decode(decoder: Callable[[Any], Any] | None, data: Any) -> tuple[Any, BaseException | None]:

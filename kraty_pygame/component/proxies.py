@@ -97,12 +97,23 @@ def _queued(component: Submitter, op: Operation) -> Callable[..., RequestHandle[
     # game's frame budget, and the facade's resource clients never change.
     submit = component._submit
     bound: Callable[..., Any] | None = None
+    durable = getattr(component, "_submit_durable", None) if op.durable and write else None
 
-    def call(*args: Any, **kwargs: Any) -> RequestHandle[Any]:
-        nonlocal bound
-        if bound is None:
-            bound = getattr(getattr(component.kraty, area), name)
-        return submit(operation, bound, args, kwargs, is_write=write)
+    if durable is not None:  # the outbox's path, without asking again what the call is
+
+        def call(*args: Any, **kwargs: Any) -> RequestHandle[Any]:
+            nonlocal bound
+            if bound is None:
+                bound = getattr(getattr(component.kraty, area), name)
+            return durable(operation, bound, args, kwargs)  # type: ignore[no-any-return]
+
+    else:
+
+        def call(*args: Any, **kwargs: Any) -> RequestHandle[Any]:
+            nonlocal bound
+            if bound is None:
+                bound = getattr(getattr(component.kraty, area), name)
+            return submit(operation, bound, args, kwargs, is_write=write)
 
     call.__name__ = name
     call.__qualname__ = f"{area}.{name}"

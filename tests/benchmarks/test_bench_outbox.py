@@ -4,7 +4,7 @@ Run on demand (2 shared cores: expect noise; figures are printed, never asserted
 
     .venv/bin/python -m pytest tests/benchmarks/test_bench_outbox.py -s
 
-* main-thread cost of one queued durable write (``events.progress``), p50/p99
+* main-thread cost of one queued durable write (``events.progress``), p50/p99/p99.9
   (target p99 <= 50 us with no Kraty thread busy): through ``Outbox.record`` (a game
   repeating a call, as the component records), and through ``capture()`` around the
   SDK call (any call, arguments handled by the SDK each time); beside two floors from
@@ -39,6 +39,7 @@ from kraty_pygame.emulator.control_client import EmulatorControl
 from kraty_pygame.sdk import FileSecretStore, Kraty, RetryConfig
 from kraty_pygame.sdk.outbox import Outbox, OutboxNotice, Recorded
 from kraty_pygame.sdk.outbox._journal import frame
+from tests.benchmarks.latency import Percentiles, collections_during, percentiles, timed
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(1800)]
 
@@ -73,23 +74,6 @@ def emulator() -> Iterator[str]:
         server.wait(10)
         if server.stdout is not None:
             server.stdout.close()
-
-
-def _percentiles(samples_ns: list[int]) -> tuple[float, float]:
-    ordered = sorted(samples_ns)
-    p50 = ordered[len(ordered) // 2] / 1000
-    p99 = ordered[int(len(ordered) * 0.99)] / 1000
-    return p50, p99
-
-
-def _timed(call: Callable[[], object], count: int) -> list[int]:
-    samples = []
-    clock = time.perf_counter_ns
-    for _ in range(count):
-        start = clock()
-        call()
-        samples.append(clock() - start)
-    return samples
 
 
 class _Decoder(threading.Thread):
@@ -157,8 +141,8 @@ def test_main_thread_cost_of_a_queued_durable_write(tmp_path: Path) -> None:
     try:
         time.sleep(3.0)  # let the sender's first failures pass; it then sleeps
         for call in calls.values():
-            _timed(call, 2000)  # warm-up
-        results: dict[str, dict[str, tuple[float, float]]] = {}
+            timed(call, 2000)  # warm-up
+        results: dict[str, dict[str, tuple[Percentiles, list[int]]]] = {}
         loads: dict[str, tuple[float, float]] = {}
         original = sys.getswitchinterval()
         scenarios = (
@@ -175,7 +159,7 @@ def test_main_thread_cost_of_a_queued_durable_write(tmp_path: Path) -> None:
             try:
                 before = os.getloadavg()[0]
                 results[label] = {
-                    name: _percentiles(_timed(call, RECORDS)) for name, call in calls.items()
+                    name: collections_during(call, RECORDS) for name, call in calls.items()
                 }
                 loads[label] = (before, os.getloadavg()[0])
             finally:
@@ -185,8 +169,8 @@ def test_main_thread_cost_of_a_queued_durable_write(tmp_path: Path) -> None:
                 sys.setswitchinterval(original)
         body = {"mode": "increment", "metricValue": 1, "idempotencyKey": uuid.uuid4().hex}
         calibration = {
-            "json.dumps(request body)": _percentiles(_timed(lambda: json.dumps(body), 5000)),
-            "uuid.uuid4().hex": _percentiles(_timed(lambda: uuid.uuid4().hex, 5000)),
+            "json.dumps(request body)": percentiles(timed(lambda: json.dumps(body), 5000)),
+            "uuid.uuid4().hex": percentiles(timed(lambda: uuid.uuid4().hex, 5000)),
         }
         recorded = outbox.pending_count
     finally:
@@ -197,24 +181,29 @@ def test_main_thread_cost_of_a_queued_durable_write(tmp_path: Path) -> None:
     size = os.path.getsize(tmp_path / "outbox" / "journal") // recorded
     print(
         "\nmachine speed reference (same run): "
-        + ", ".join(f"{name} p50 {p50:.1f} us" for name, (p50, _p99) in calibration.items())
+        + ", ".join(f"{name} p50 {p[0]:.1f} us" for name, p in calibration.items())
+    )
+    rows = (
+        ("record", "Outbox.record (repeated call)"),
+        ("capture", "capture() around the SDK call"),
+        ("write", "bare os.write of the record"),
+        ("store", "bare mmap store of the record"),
     )
     for label, figures in results.items():
-        rec50, rec99 = figures["record"]
-        cap50, cap99 = figures["capture"]
-        wr50, wr99 = figures["write"]
-        st50, st99 = figures["store"]
         load_before, load_after = loads[label]
         print(
             f"\nqueued durable write, main thread ({label}, {RECORDS} calls each, "
             f"~{size} B/record, load average {load_before:.2f} -> {load_after:.2f}):"
-            f"\n  Outbox.record (repeated call)  p50 {rec50:7.1f} us   p99 {rec99:8.1f} us"
-            f"{'   (target p99 <= 50 us)' if label.startswith('no') else ''}"
-            f"\n  capture() around the SDK call  p50 {cap50:7.1f} us   p99 {cap99:8.1f} us"
-            f"\n  bare os.write of the record    p50 {wr50:7.1f} us   p99 {wr99:8.1f} us"
-            f"\n  bare mmap store of the record  p50 {st50:7.1f} us   p99 {st99:8.1f} us   "
-            f"(record / store p50: {rec50 / st50:.0f}x)"
         )
+        for name, title in rows:
+            (p50, p99, p999), gcs = figures[name]
+            quiet = name == "record" and label.startswith("no")
+            target = "   (target p99 <= 50 us)" if quiet else ""
+            print(
+                f"  {title:30s} p50 {p50:7.1f} us   p99 {p99:8.1f} us   p99.9 {p999:8.1f} us"
+                f"   collections gen0/1/2 {gcs[0]}/{gcs[1]}/{gcs[2]}{target}"
+            )
+        print(f"  record / store p50: {figures['record'][0][0] / figures['store'][0][0]:.0f}x")
 
 
 def _drain(

@@ -85,13 +85,16 @@ def test_close_returns_in_time_against_a_hanging_server(
 
 
 def test_close_drains_queued_writes_before_its_timeout(
-    make_kraty: KratyFactory, make_component: ComponentFactory
+    kraty_emulator: EmbeddedEmulator, make_kraty: KratyFactory, make_component: ComponentFactory
 ) -> None:
     kraty = make_kraty()
     kraty.ensure_identity()
     component = make_component(kraty)
+    # a slow server keeps every write unfinished until close() starts counting
+    kraty_emulator.set_faults(latency_ms=200)
     writes = [component.grants.collect_all() for _ in range(5)]
     report = component.close(timeout=10)
+    kraty_emulator.set_faults()
     assert report.cancelled == ()
     assert report.drained == 5
     assert all(h.succeeded for h in writes)

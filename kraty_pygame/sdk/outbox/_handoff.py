@@ -17,11 +17,16 @@ import os
 import re
 import struct
 import threading
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 from kraty_pygame.sdk.outbox._journal import (
+    _HEAD,
+    _HEAD_SIZE,
+    _LEN,
+    _MARK,
     Journal,
     _next_valid,
     _open_private,
@@ -37,7 +42,7 @@ _log = logging.getLogger("kraty_pygame.sdk")
 MAGIC: Final = b"KRATYHND"
 FORMAT_VERSION: Final = 1
 HEADER_SIZE: Final = 64
-_HEAD: Final = struct.Struct("<8sII")
+_MAP_HEAD: Final = struct.Struct("<8sII")
 _MOVED: Final = struct.Struct("<Q")
 _MOVED_AT: Final = 16
 SEGMENT_SIZE: Final = 4 << 20
@@ -80,7 +85,8 @@ class _Segment:
         self.size = size
         fd = _open_private(path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
         try:
-            os.write(fd, _HEAD.pack(MAGIC, FORMAT_VERSION, HEADER_SIZE).ljust(HEADER_SIZE, b"\0"))
+            head = _MAP_HEAD.pack(MAGIC, FORMAT_VERSION, HEADER_SIZE)
+            os.write(fd, head.ljust(HEADER_SIZE, b"\0"))
             _allocate(fd, size)
             self.map = mmap.mmap(fd, size)
         except BaseException:
@@ -177,23 +183,27 @@ class Handoff:
 
     # ------------------------------------------------------------------ the recording thread
 
-    def store(self, record: bytes) -> None:
-        """Copy one framed record into the map (no system call unless a new segment
-        must be made).
+    def store(self, payload: bytes) -> None:
+        """Copy one record into the map, framed as the journal frames it (the header is
+        packed in place; no system call unless a new segment must be made).
 
         Raises:
             OSError: a new segment was needed and could not be made (full disk).
         """
-        size = len(record)
+        size = len(payload)
+        crc = zlib.crc32(payload, zlib.crc32(_LEN.pack(size)))  # over the length, then the payload
+        total = _HEAD_SIZE + size
         with self._lock:
             segment = self._segments[-1]
             start = segment.end
-            stop = start + size
+            stop = start + total
             if stop > segment.size:
-                segment = self._roll(size)
+                segment = self._roll(total)
                 start = segment.end
-                stop = start + size
-            segment.map[start:stop] = record
+                stop = start + total
+            view = segment.map
+            _HEAD.pack_into(view, start, _MARK, size, crc)
+            view[start + _HEAD_SIZE : stop] = payload
             segment.end = stop
 
     def _roll(self, size: int) -> _Segment:

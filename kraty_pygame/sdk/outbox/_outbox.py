@@ -157,10 +157,19 @@ class _Ids:
         bits = self._bits or self._seed()
         return "%032x" % (bits(128) & _UUID_CLEAR | _UUID_SET)
 
+    def entry_id_and_key(self) -> tuple[str, str]:
+        """:meth:`entry_id` and :meth:`uuid4_hex` from one draw (the key is the low
+        128 bits, with the version and variant bits set as a UUID's)."""
+        bits = self._bits or self._seed()
+        both = "%056x" % (bits(224) & _UUID_CLEAR | _UUID_SET)
+        return both[:24], both[24:]
+
 
 _UUID_CLEAR: Final = ~((0xF << 76) | (0x3 << 62))
 _UUID_SET: Final = (0x4 << 76) | (0x2 << 62)
 _ids = _Ids()
+_UUID4_HEX: Final = _ids.uuid4_hex
+"""The SDK's own key maker (one bound method, so a check for it is an identity test)."""
 
 
 def _memo_key(
@@ -169,13 +178,23 @@ def _memo_key(
     """What makes two calls the same request: the method, the player, each argument's
     type and value; None when an argument is not plain (a dict, a model object)."""
     values = kwargs.values()
+    if _UNAMBIGUOUS.issuperset(map(type, args)) and _UNAMBIGUOUS.issuperset(map(type, values)):
+        # text, whole numbers and None: no two of these are equal across types, so the
+        # values alone tell calls apart (the usual call, keyed without a types tuple)
+        return (fn, player, args, *kwargs, *values)
     kinds = (*map(type, args), *map(type, values))
     if not _SCALARS.issuperset(kinds):
         return None
     if float in kinds:  # -0.0 equals 0.0 but is another JSON number: compare the text
         args = tuple(repr(v) if type(v) is float else v for v in args)
         values = [repr(v) if type(v) is float else v for v in values]  # type: ignore[assignment]
-    return (fn, player, kinds, args, *kwargs, *values)
+    # True equals 1 and 1 equals 1.0: the types are part of this key, and the marker
+    # keeps it apart from the shorter key above
+    return (fn, player, _TYPED, kinds, args, *kwargs, *values)
+
+
+_UNAMBIGUOUS: Final = frozenset({str, int, type(None)})
+_TYPED: Final = object()
 
 
 class _Template:
@@ -274,6 +293,9 @@ class Recorded(BaseException):
             replaces it with the server's attempt id.
     """
 
+    # slots: one is made per recorded write, on the game's thread (no attribute dict)
+    __slots__ = ("decoder", "entry_id", "idempotency_key", "operation", "placeholder", "template")
+
     def __init__(
         self,
         entry_id: str,
@@ -289,6 +311,24 @@ class Recorded(BaseException):
         self.decoder = decoder
         self.placeholder = placeholder
         self.template: _Template | None = None
+
+
+def _recorded(
+    entry_id: str, key: str, operation: str, decoder: Callable[[Any], Any] | None
+) -> Recorded:
+    """A :class:`Recorded` for a reused request, made without the constructor's call
+    chain (the same fields; no placeholder, no template)."""
+    signal = _new_exception(Recorded, entry_id)
+    signal.entry_id = entry_id
+    signal.idempotency_key = key
+    signal.operation = operation
+    signal.decoder = decoder
+    signal.placeholder = None
+    signal.template = None
+    return signal
+
+
+_new_exception: Final = BaseException.__new__
 
 
 class Capture:
@@ -591,6 +631,13 @@ class Outbox:
                 its arguments are invalid (as the SDK method raises them).
             OutboxWriteError: the write could not be recorded (a full disk).
         """
+        return self._record_call(fn, args, kwargs)
+
+    def _record_call(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Recorded:
+        """:meth:`record` with the arguments as given (the component's proxies call
+        this: no packing them again)."""
         identity = self._identity
         memo_key = None
         if identity is not None:
@@ -624,19 +671,20 @@ class Outbox:
         """Record a request again with a new key and entry id; None when the client's
         key maker gave a key that needs escaping (the SDK method then runs)."""
         maker = self._key_maker
-        key = maker()
-        if maker is not _ids.uuid4_hex and (
-            type(key) is not str or not key or not _PLAIN_TEXT.fullmatch(key)
-        ):
-            return None
-        entry_id = _ids.entry_id()
+        if maker is _UUID4_HEX:
+            entry_id, key = _ids.entry_id_and_key()
+        else:
+            key = maker()
+            if type(key) is not str or not key or not _PLAIN_TEXT.fullmatch(key):
+                return None
+            entry_id = _ids.entry_id()
         text = (
             f'{{"t":"rec","id":"{entry_id}"{template.head}{key}{template.middle}'
             f"{int(time.time() * 1000)}{template.tail}{key}{template.end}"
         )
-        self._store(frame(text.encode("utf-8")))
+        self._store(text.encode("utf-8"))
         self._recorded += 1
-        return Recorded(entry_id, key, template.operation, template.decoder, None)
+        return _recorded(entry_id, key, template.operation, template.decoder)
 
     def wait(self, entry_id: str, timeout: float) -> OutboxNotice:
         """Block until the entry settles; returns its notice.
@@ -776,7 +824,7 @@ class Outbox:
         self._identity = kraty.identity
         maker = client.generate_key
         default = getattr(transport, "_uuid4_hex", None)
-        self._key_maker = _ids.uuid4_hex if maker is default else maker
+        self._key_maker = _UUID4_HEX if maker is default else maker
         url = client.base_url
         self._rec_suffix = f',"fp":"{self._fingerprint}","u":{_json_text(url)},"o":"{self._origin}"'
         fingerprint = self._fingerprint
@@ -882,7 +930,7 @@ class Outbox:
             f'{_json_text(key)},"pl":{player_text},"at":{int(time.time() * 1000)}'
             f"{self._rec_suffix}{extra}}}"
         ).encode()
-        record = frame(head if payload is None else head + b"\n" + payload)
+        record = head if payload is None else head + b"\n" + payload
         if capture:
             self._store(record)
             self._recorded += 1
@@ -917,8 +965,8 @@ class Outbox:
         data = self._wait_blocking(waiter, entry_id, op, key, client)
         return data, payload, key
 
-    def _store(self, record: bytes) -> None:
-        """Hand one framed record over: a copy into the map, no system call."""
+    def _store(self, payload: bytes) -> None:
+        """Hand one record over: framed into the map, no system call."""
         handoff = self._handoff
         if self._closed or handoff is None:
             raise OutboxWriteError(
@@ -928,7 +976,7 @@ class Outbox:
         try:
             if failure is not None:  # the journal cannot grow: say so now, not later
                 raise failure
-            handoff.store(record)
+            handoff.store(payload)
         except OSError as exc:
             raise OutboxWriteError(
                 f"could not record the write in the outbox at {self._dir}: "
@@ -936,7 +984,11 @@ class Outbox:
                 directory=str(self._dir),
                 errno=exc.errno,
             ) from None
-        if not self._move_wake.is_set():  # a plain read; set() takes a lock
+        # Wake the mover so the sender sees the write at once. Offline the sender waits
+        # out its backoff anyway and the mover's own round (every fsync_interval_s)
+        # moves it: no wake-up, so no thread competes with the game's for the
+        # interpreter during a burst of writes.
+        if self._online is not False and not self._move_wake.is_set():  # plain reads
             self._move_wake.set()
 
     def _move(self) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +153,31 @@ def test_the_reuse_key_tells_players_apart() -> None:
     assert _memo_key(fn, ("e",), {"x": 1}, "p1") != _memo_key(fn, ("e",), {"x": 1}, "p2")
     assert _memo_key(fn, ("e",), {"x": 1}, "p1") == _memo_key(fn, ("e",), {"x": 1}, "p1")
     assert _memo_key(fn, ({"a": 1},), {}, "p1") is None
+
+
+def test_the_reuse_key_tells_equal_values_of_other_types_apart() -> None:
+    def fn() -> None:
+        pass
+
+    # True == 1 == 1.0 and 0.0 == -0.0 == 0 == False in Python: never the same request
+    values: list[object] = [1, True, 1.0, 0, False, 0.0, -0.0, "1", None]
+    keys = [_memo_key(fn, (v,), {"x": v}, "p1") for v in values]
+    assert all(key is not None for key in keys)
+    for i, key in enumerate(keys):
+        for j, other in enumerate(keys):
+            assert (key == other) == (i == j), (values[i], values[j])
+
+
+def test_an_entry_id_and_key_drawn_together_are_an_id_and_a_version_4_uuid() -> None:
+    seen = set()
+    for _ in range(200):
+        entry_id, key = _ids.entry_id_and_key()
+        assert re.fullmatch(r"[0-9a-f]{24}", entry_id)
+        parsed = uuid.UUID(hex=key)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert parsed.hex == key
+        seen.add(entry_id)
+    assert len(seen) == 200
 
 
 def test_ids_made_without_system_calls_differ_in_a_forked_child() -> None:

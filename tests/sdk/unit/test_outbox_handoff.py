@@ -46,13 +46,35 @@ def test_stored_records_move_into_the_journal_in_order_and_the_map_is_removed(
     journal = Journal(tmp_path)
     handoff = Handoff(tmp_path, "aa01")
     for i in range(5):
-        handoff.store(frame(_rec(i)))
+        handoff.store(_rec(i))
     assert _journal_ids(tmp_path) == []  # stored, not yet moved
     assert handoff.move(journal) > 0
     assert _journal_ids(tmp_path) == _ids(*range(5))
     assert handoff.move(journal) == 0  # nothing twice
     assert handoff.close() is True
     assert not list(tmp_path.glob("handoff-*"))
+    journal.close()
+
+
+def test_a_stored_payload_is_framed_as_the_journal_frames_it(tmp_path: Path) -> None:
+    # the header is packed into the map in place; the map holds exactly frame(payload)
+    # after frame(payload), including across a roll to a new segment
+    handoff = Handoff(tmp_path, "aa03", segment_size=HEADER_SIZE + 4096)
+    payloads = [_rec(i, pad=i * 7) for i in range(40)]
+    for payload in payloads:
+        handoff.store(payload)
+    assert len(handoff._segments) > 1
+    framed = [frame(payload) for payload in payloads]
+    for segment in handoff._segments:
+        expected = b""
+        while framed and HEADER_SIZE + len(expected) + len(framed[0]) <= segment.size:
+            expected += framed.pop(0)
+        assert segment.map[HEADER_SIZE : segment.end] == expected
+    assert framed == []
+    journal = Journal(tmp_path)
+    handoff.move(journal)
+    assert _journal_ids(tmp_path) == _ids(*range(40))
+    handoff.close()
     journal.close()
 
 
@@ -68,7 +90,7 @@ def test_a_store_survives_a_kill_9_right_after_it(tmp_path: Path) -> None:
         journal = Journal(root)
         handoff = Handoff(root, "bb02")
         for i in range(50):
-            handoff.store(frame(b'{{"t":"rec","id":"%024x"}}' % i))
+            handoff.store(b'{{"t":"rec","id":"%024x"}}' % i)
         print("stored", flush=True)
         time.sleep(60)
         """
@@ -95,7 +117,7 @@ def test_a_kill_between_the_append_and_the_moved_mark_applies_nothing_twice(
     journal = Journal(tmp_path)
     handoff = Handoff(tmp_path, "cc03")
     for i in range(3):
-        handoff.store(frame(_rec(i)))
+        handoff.store(_rec(i))
     # the mover appended the first two records, then the process died before it
     # marked them moved in the map
     journal.append(frame(_rec(0)) + frame(_rec(1)))
@@ -111,7 +133,7 @@ def test_a_torn_record_in_the_map_is_dropped_and_the_ones_before_it_kept(
     journal = Journal(tmp_path)
     handoff = Handoff(tmp_path, "dd04")
     for i in range(2):
-        handoff.store(frame(_rec(i)))
+        handoff.store(_rec(i))
     segment = handoff._segments[-1]
     torn = frame(_rec(2))
     half = len(torn) // 2  # a kill in the middle of the copy
@@ -128,7 +150,7 @@ def test_a_damaged_record_in_the_middle_of_the_map_is_skipped_and_reported(
     journal = Journal(tmp_path)
     handoff = Handoff(tmp_path, "ee05")
     for i in range(3):
-        handoff.store(frame(_rec(i)))
+        handoff.store(_rec(i))
     segment = handoff._segments[-1]
     data = segment.map[:]
     spot = data.index(b"x" * 50, data.index(_ids(1)[0]))
@@ -145,16 +167,16 @@ def test_a_full_map_rolls_over_to_new_segments_and_nothing_is_lost(tmp_path: Pat
     journal = Journal(tmp_path)
     handoff = Handoff(tmp_path, "ff06", segment_size=8192)
     for i in range(40):  # ~10 kB of records: several segments
-        handoff.store(frame(_rec(i)))
+        handoff.store(_rec(i))
     handoff.prepare()
-    handoff.store(frame(_rec(40, pad=20_000)))  # bigger than a segment: one made to fit
+    handoff.store(_rec(40, pad=20_000))  # bigger than a segment: one made to fit
     assert len(list(tmp_path.glob("handoff-ff06-*.map"))) >= 3
     handoff.move(journal)
     assert _journal_ids(tmp_path) == _ids(*range(41))
     # moved segments are removed, the one being written is kept
     assert len(list(tmp_path.glob("handoff-ff06-*.map"))) <= 2
     for i in range(41, 80):
-        handoff.store(frame(_rec(i)))
+        handoff.store(_rec(i))
     _drop(handoff)  # killed with several segments not moved yet
     assert adopt_orphans(tmp_path, journal, None) == 39
     assert _journal_ids(tmp_path) == _ids(*range(80))
@@ -181,7 +203,7 @@ def test_a_full_disk_when_the_map_must_grow_fails_the_store_and_keeps_the_rest(
         try:
             for i in range(100):
                 payload = b'{{"t":"rec","id":"%024x"}}' % i + b"x" * 200
-                handoff.store(frame(payload))
+                handoff.store(payload)
                 stored += 1
         except OSError as exc:
             print("refused", stored, exc.errno)
@@ -274,7 +296,7 @@ def test_store_then_move_round_trips_any_batch(tmp_path: Path, count: int) -> No
     journal = Journal(tmp_path)
     handoff = Handoff(tmp_path, "ef09", segment_size=16384)
     for i in range(count):
-        handoff.store(frame(_rec(i)))
+        handoff.store(_rec(i))
         if i % 97 == 0:
             handoff.move(journal)
     handoff.move(journal)
