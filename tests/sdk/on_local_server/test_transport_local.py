@@ -675,6 +675,7 @@ class TunnelProxy:
         self._listener.close()
 
 
+@pytest.mark.slow  # a proxy and a dripping TLS server: about a second each
 @pytest.mark.parametrize("action", ["drip_head", "drip"], ids=["headers", "body"])
 def test_the_deadline_holds_behind_an_https_proxy(
     action: str,

@@ -222,6 +222,7 @@ def test_a_full_disk_when_the_map_must_grow_fails_the_store_and_keeps_the_rest(
     journal.close()
 
 
+@pytest.mark.slow  # two child processes
 def test_a_second_process_moves_what_a_killed_one_left(tmp_path: Path) -> None:
     # Two processes record into one outbox; one is killed -9 right after its calls
     # returned; the other (still running) moves the killed one's writes into the
