@@ -18,7 +18,16 @@ import requests
 from requests.adapters import BaseAdapter
 from urllib3.response import HTTPResponse
 
-__all__ = ["Recorded", "RecordingAdapter", "Scripted", "recording_session"]
+from kraty_pygame.sdk import InMemorySecretStore, Kraty, RetryConfig
+
+__all__ = [
+    "KratyOnRecording",
+    "Recorded",
+    "RecordingAdapter",
+    "Scripted",
+    "recording_kraty",
+    "recording_session",
+]
 
 
 @dataclass
@@ -119,6 +128,28 @@ def recording_session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session, adapter
+
+
+KratyOnRecording = Callable[..., "tuple[Kraty, RecordingAdapter]"]
+"""A factory of ``recording_kraty`` clients (the unit tests' ``make`` fixture)."""
+
+
+def recording_kraty(
+    *script: Scripted, responder: Responder | None = None, **options: Any
+) -> tuple[Kraty, RecordingAdapter]:
+    """A ``Kraty`` signed in as ``p1`` on a recording session, with no waits between
+    retries and every idempotency key ``"gen"``; ``options`` override any of these."""
+    session, adapter = recording_session(script, responder)
+    settings: dict[str, Any] = {
+        "base_url": "https://api.kraty.test",
+        "active_external_player_id": "p1",
+        "player_secret": "kps_unit_secret",
+        "secret_store": InMemorySecretStore(),
+        "retry": RetryConfig(initial_delay=0.0, max_delay=0.0),
+        "generate_idempotency_key": lambda: "gen",
+        **options,
+    }
+    return Kraty("kr_test.unit", session=session, **settings), adapter
 
 
 def ok(data: Any, status: int = 200, **headers: str) -> Scripted:

@@ -153,8 +153,10 @@ def test_every_deferred_class_of_the_package_completes() -> None:
     for name in modules:
         module = importlib.import_module(name)
         for value in vars(module).values():
-            if isinstance(value, type) and value.__module__ == name and "__dataclass_fields__" in (
-                value.__dict__
+            if (
+                isinstance(value, type)
+                and value.__module__ == name
+                and "__dataclass_fields__" in (value.__dict__)
             ):
                 realize(value)
                 assert isinstance(value.__dict__["__dataclass_fields__"], dict), value

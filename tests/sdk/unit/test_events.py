@@ -191,7 +191,7 @@ def test_progress_without_mode_is_refused_before_sending(make: Any) -> None:
     h = make(ok({"attempt": ATTEMPT}))
     with pytest.raises(KratyConfigError, match="mode is required"):
         h.kraty.events.progress("e", "att_1", metric_value=1)
-    with pytest.raises(KratyConfigError, match="mode must be \"set\" or \"increment\", got 'incr'"):
+    with pytest.raises(KratyConfigError, match='mode must be "set" or "increment", got \'incr\''):
         h.kraty.events.progress("e", "att_1", mode="incr", metric_value=1)
     with pytest.raises(TypeError, match="mode"):
         ProgressInput(metric_value=1)  # type: ignore[call-arg]

@@ -3,15 +3,21 @@ first, failures recorded, the sweep goes on)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from kraty_pygame.sdk import InMemorySecretStore, Kraty, KratyApiError, RetryConfig
-from tests.support.recording import Recorded, RecordingAdapter, Scripted, err, ok, recording_session
+from kraty_pygame.sdk import KratyApiError, RetryConfig
+from tests.support.recording import (
+    KratyOnRecording,
+    Recorded,
+    Scripted,
+    err,
+    ok,
+)
 
-BASE = "https://api.kraty.test"
 PLAYER = "/sdk/v1/players/p1"
 
 
@@ -33,35 +39,14 @@ def opened(crate_id: str) -> dict[str, Any]:
     }
 
 
-Make = Callable[..., tuple[Kraty, RecordingAdapter]]
-
-
 @pytest.fixture
-def make() -> Iterator[Make]:
-    clients: list[Kraty] = []
-
-    def build(
-        *script: Scripted, responder: Callable[[Recorded], Scripted] | None = None
-    ) -> tuple[Kraty, RecordingAdapter]:
-        session, adapter = recording_session(script, responder)
-        kraty = Kraty(
-            "kr_test.unit",
-            base_url=BASE,
-            session=session,
-            active_external_player_id="p1",
-            player_secret="kps_unit_secret",
-            secret_store=InMemorySecretStore(),
-            retry=RetryConfig(attempts=2, initial_delay=0.0, max_delay=0.0),
-        )
-        clients.append(kraty)
-        return kraty, adapter
-
-    yield build
-    for kraty in clients:
-        kraty.close()
+def make(make: KratyOnRecording) -> KratyOnRecording:
+    """Two tries a call, and idempotency keys of the default form."""
+    retry = RetryConfig(attempts=2, initial_delay=0.0, max_delay=0.0)
+    return functools.partial(make, retry=retry, generate_idempotency_key=None)
 
 
-def test_list_pending_with_and_without_limit(make: Make) -> None:
+def test_list_pending_with_and_without_limit(make: KratyOnRecording) -> None:
     kraty, http = make(ok([grant("gr_1"), grant("gr_2", "crate")]), ok([]))
     pending = kraty.grants.list_pending()
     assert [(g.id, g.is_crate) for g in pending] == [("gr_1", False), ("gr_2", True)]
@@ -73,7 +58,7 @@ def test_list_pending_with_and_without_limit(make: Make) -> None:
     assert all(c.method == "GET" and c.body is None for c in http.calls)
 
 
-def test_claim_and_open_paths_and_bodies(make: Make) -> None:
+def test_claim_and_open_paths_and_bodies(make: KratyOnRecording) -> None:
     kraty, http = make(ok(grant("gr_1", status="claimed")), ok(opened("gr_2")))
     claimed = kraty.grants.claim("gr_1", idempotency_key="claim-1")
     result = kraty.grants.open("gr_2")
@@ -103,7 +88,7 @@ def _route(
     return respond
 
 
-def test_collect_all_reward_crate_reward(make: Make) -> None:
+def test_collect_all_reward_crate_reward(make: KratyOnRecording) -> None:
     """One open + two claims, processed == 3, no failures; crates go first."""
     pending = [grant("gr_1"), grant("gr_2", "crate"), grant("gr_3")]
     kraty, http = make(responder=_route(pending))
@@ -122,7 +107,7 @@ def test_collect_all_reward_crate_reward(make: Make) -> None:
     assert len(set(keys)) == 3  # one key per write
 
 
-def test_collect_all_records_a_failure_and_continues(make: Make) -> None:
+def test_collect_all_records_a_failure_and_continues(make: KratyOnRecording) -> None:
     """A 404 on one claim is recorded; the sweep goes on."""
     pending = [grant("gr_1"), grant("gr_2"), grant("gr_3", "crate")]
     kraty, http = make(responder=_route(pending, fail=frozenset({"gr_1"})))
@@ -137,7 +122,7 @@ def test_collect_all_records_a_failure_and_continues(make: Make) -> None:
     assert len(http.calls) == 4
 
 
-def test_collect_all_network_failure_of_one_grant_is_recorded(make: Make) -> None:
+def test_collect_all_network_failure_of_one_grant_is_recorded(make: KratyOnRecording) -> None:
     pending = [grant("gr_1"), grant("gr_2")]
 
     def respond(call: Recorded) -> Scripted:
@@ -153,14 +138,14 @@ def test_collect_all_network_failure_of_one_grant_is_recorded(make: Make) -> Non
     assert [g.id for g in result.claimed] == ["gr_2"]
 
 
-def test_collect_all_listing_failure_propagates(make: Make) -> None:
+def test_collect_all_listing_failure_propagates(make: KratyOnRecording) -> None:
     kraty, http = make(err(401, "player_secret_invalid", "bad secret"))
     with pytest.raises(KratyApiError) as info:
         kraty.grants.collect_all()
     assert info.value.is_player_secret_invalid and len(http.calls) == 1
 
 
-def test_collect_all_on_nothing_pending(make: Make) -> None:
+def test_collect_all_on_nothing_pending(make: KratyOnRecording) -> None:
     kraty, http = make(ok([]))
     result = kraty.grants.collect_all(as_="other")
     assert result.processed == 0 and not result.has_failures

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
 from kraty_pygame.sdk import (
     ConsumeItemInput,
-    InMemorySecretStore,
-    Kraty,
     KratyApiError,
     KratyProtocolError,
-    RetryConfig,
 )
-from tests.support.recording import RecordingAdapter, Scripted, err, ok, recording_session
+from tests.support.recording import (
+    KratyOnRecording,
+    err,
+    ok,
+)
 
 HOLDING = {
     "itemKey": "health_potion",
@@ -26,34 +25,8 @@ HOLDING = {
 RESULT = {"itemKey": "health_potion", "quantity": 2, "applied": True}
 CONSUME = "/sdk/v1/players/p1/inventory/health_potion/consume"
 
-Make = Callable[..., tuple[Kraty, RecordingAdapter]]
 
-
-@pytest.fixture
-def make() -> Iterator[Make]:
-    clients: list[Kraty] = []
-
-    def build(*script: Scripted) -> tuple[Kraty, RecordingAdapter]:
-        session, adapter = recording_session(script)
-        kraty = Kraty(
-            "kr_test.unit",
-            base_url="https://api.kraty.test",
-            session=session,
-            active_external_player_id="p1",
-            player_secret="kps_unit_secret",
-            secret_store=InMemorySecretStore(),
-            retry=RetryConfig(initial_delay=0.0, max_delay=0.0),
-            generate_idempotency_key=lambda: "gen",
-        )
-        clients.append(kraty)
-        return kraty, adapter
-
-    yield build
-    for kraty in clients:
-        kraty.close()
-
-
-def test_list_unwraps_items(make: Make) -> None:
+def test_list_unwraps_items(make: KratyOnRecording) -> None:
     """``data.items`` comes back as the list."""
     kraty, http = make(ok({"items": [HOLDING]}))
     items = kraty.inventory.list()
@@ -63,19 +36,19 @@ def test_list_unwraps_items(make: Make) -> None:
     assert (http.calls[0].method, http.calls[0].path) == ("GET", "/sdk/v1/players/p1/inventory")
 
 
-def test_list_of_a_studio_managed_game_is_empty(make: Make) -> None:
+def test_list_of_a_studio_managed_game_is_empty(make: KratyOnRecording) -> None:
     kraty, _http = make(ok({"items": []}))
     assert kraty.inventory.list() == []
 
 
-def test_list_rejects_a_bare_array(make: Make) -> None:
+def test_list_rejects_a_bare_array(make: KratyOnRecording) -> None:
     kraty, _http = make(ok([HOLDING]))
     with pytest.raises(KratyProtocolError) as info:
         kraty.inventory.list()
     assert info.value.field == "data"
 
 
-def test_consume_with_keywords(make: Make) -> None:
+def test_consume_with_keywords(make: KratyOnRecording) -> None:
     kraty, http = make(ok(RESULT))
     result = kraty.inventory.consume("health_potion", quantity=1, reason="heal")
     assert (result.item_key, result.quantity, result.applied) == ("health_potion", 2, True)
@@ -83,7 +56,7 @@ def test_consume_with_keywords(make: Make) -> None:
     assert http.calls[0].json == {"quantity": 1, "reason": "heal", "idempotencyKey": "gen"}
 
 
-def test_consume_with_an_input_object_and_its_key(make: Make) -> None:
+def test_consume_with_an_input_object_and_its_key(make: KratyOnRecording) -> None:
     kraty, http = make(ok({**RESULT, "applied": False}))
     result = kraty.inventory.consume(
         "health_potion", ConsumeItemInput(quantity=2, idempotency_key="use-1")
@@ -92,7 +65,7 @@ def test_consume_with_an_input_object_and_its_key(make: Make) -> None:
     assert http.calls[0].json == {"quantity": 2, "idempotencyKey": "use-1"}
 
 
-def test_consume_argument_errors(make: Make) -> None:
+def test_consume_argument_errors(make: KratyOnRecording) -> None:
     kraty, http = make()
     with pytest.raises(TypeError):
         kraty.inventory.consume("health_potion")
@@ -101,7 +74,7 @@ def test_consume_argument_errors(make: Make) -> None:
     assert http.calls == []
 
 
-def test_consume_shortfall_is_a_conflict(make: Make) -> None:
+def test_consume_shortfall_is_a_conflict(make: KratyOnRecording) -> None:
     kraty, http = make(err(409, "conflict", "not enough health_potion"))
     with pytest.raises(KratyApiError) as info:
         kraty.inventory.consume("health_potion", quantity=9)
@@ -109,7 +82,7 @@ def test_consume_shortfall_is_a_conflict(make: Make) -> None:
     assert len(http.calls) == 1
 
 
-def test_consume_as_another_player(make: Make) -> None:
+def test_consume_as_another_player(make: KratyOnRecording) -> None:
     kraty, http = make(ok(RESULT))
     kraty.inventory.consume("health_potion", quantity=1, as_="p 2")
     assert http.calls[0].path == "/sdk/v1/players/p%202/inventory/health_potion/consume"

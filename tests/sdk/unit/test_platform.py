@@ -4,7 +4,6 @@ inventory stream parser and the server-clock arithmetic. No sockets."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,24 +13,24 @@ from kraty_pygame.sdk import (
     Gift,
     GiftCatalog,
     GrantCreated,
-    InMemorySecretStore,
     InventoryChange,
     InventoryStreamEvent,
-    Kraty,
     KratyError,
     KratyProtocolError,
     KratyStreamError,
     ProgressWalletResult,
     RangeSpec,
-    RetryConfig,
     RewardEntryPreview,
     ServerClock,
     ServerTime,
     WalletChange,
 )
-from tests.support.recording import RecordingAdapter, Scripted, ok, recording_session
+from tests.support.recording import (
+    KratyOnRecording,
+    Scripted,
+    ok,
+)
 
-Make = Callable[..., tuple[Kraty, RecordingAdapter]]
 BASE = "/sdk/v1/players/p1"
 IDENTITY = {"name": "Nova", "avatar": None, "country": "PT"}
 FRIEND = {
@@ -58,30 +57,6 @@ GIFT = {
     "claimedAt": None,
     "expiresAt": None,
 }
-
-
-@pytest.fixture
-def make() -> Iterator[Make]:
-    clients: list[Kraty] = []
-
-    def build(*script: Scripted) -> tuple[Kraty, RecordingAdapter]:
-        session, adapter = recording_session(script)
-        kraty = Kraty(
-            "kr_test.unit",
-            base_url="https://api.kraty.test",
-            session=session,
-            active_external_player_id="p1",
-            player_secret="kps_unit_secret",
-            secret_store=InMemorySecretStore(),
-            retry=RetryConfig(initial_delay=0.0, max_delay=0.0),
-            generate_idempotency_key=lambda: "gen",
-        )
-        clients.append(kraty)
-        return kraty, adapter
-
-    yield build
-    for kraty in clients:
-        kraty.close()
 
 
 # ------------------------------------------------------------------ models
@@ -159,7 +134,7 @@ def test_inventory_stream_events_decode() -> None:
 # ------------------------------------------------------------------ friends wire shapes
 
 
-def test_friend_requests_and_presence_wire(make: Make) -> None:
+def test_friend_requests_and_presence_wire(make: KratyOnRecording) -> None:
     kraty, http = make(
         ok({"status": "pending", "request": None}),
         ok({"online": True, "lastActiveAt": None, "status": None}),
@@ -185,7 +160,7 @@ def test_friend_requests_and_presence_wire(make: Make) -> None:
     ]
 
 
-def test_gift_wire(make: Make) -> None:
+def test_gift_wire(make: KratyOnRecording) -> None:
     kraty, http = make(ok({"gift": GIFT}), ok({"gifts": [GIFT]}), ok({"gift": GIFT}))
     kraty.friends.send_gift(
         external_player_id="p2", type="currency", resource_key="gold", amount=5, message="hi"
@@ -207,13 +182,13 @@ def test_gift_wire(make: Make) -> None:
     )
 
 
-def test_flag_answers_are_checked(make: Make) -> None:
+def test_flag_answers_are_checked(make: KratyOnRecording) -> None:
     kraty, _ = make(ok({"removed": "yes"}))
     with pytest.raises(KratyProtocolError, match="removed"):
         kraty.friends.remove("p2")
 
 
-def test_argument_errors_send_nothing(make: Make) -> None:
+def test_argument_errors_send_nothing(make: KratyOnRecording) -> None:
     kraty, http = make()
     with pytest.raises(KratyError):
         kraty.friends.add(friend_code="A", external_player_id="p2")
@@ -229,7 +204,7 @@ def test_argument_errors_send_nothing(make: Make) -> None:
 # ------------------------------------------------------------------ other platform calls
 
 
-def test_identity_metadata_grant_and_progress_wire(make: Make) -> None:
+def test_identity_metadata_grant_and_progress_wire(make: KratyOnRecording) -> None:
     ident = {"externalPlayerId": "p1", "displayIdentity": IDENTITY, "anonymizedIdentity": None}
     grant = {"id": "gr_9", "kind": "reward", "status": "claimed"}
     kraty, http = make(
@@ -275,7 +250,7 @@ def test_identity_metadata_grant_and_progress_wire(make: Make) -> None:
     ]
 
 
-def test_inventory_live_parses_the_stream(make: Make) -> None:
+def test_inventory_live_parses_the_stream(make: KratyOnRecording) -> None:
     body = (
         b": connected\n\n"
         b'event: ready\ndata: {"externalPlayerId":"p1"}\n\n'

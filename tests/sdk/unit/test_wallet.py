@@ -3,18 +3,17 @@ shortfall that is a conflict."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
 from kraty_pygame.sdk import (
     DebitWalletInput,
-    InMemorySecretStore,
-    Kraty,
     KratyApiError,
-    RetryConfig,
 )
-from tests.support.recording import RecordingAdapter, Scripted, err, ok, recording_session
+from tests.support.recording import (
+    KratyOnRecording,
+    err,
+    ok,
+)
 
 ROWS = [
     {"economyKey": "gold", "balance": 150, "metadata": {}, "createdAt": "t", "updatedAt": "t"},
@@ -23,34 +22,8 @@ ROWS = [
 RESULT = {"economyKey": "gold", "balance": 50, "applied": True}
 DEBIT = "/sdk/v1/players/p1/wallet/gold/debit"
 
-Make = Callable[..., tuple[Kraty, RecordingAdapter]]
 
-
-@pytest.fixture
-def make() -> Iterator[Make]:
-    clients: list[Kraty] = []
-
-    def build(*script: Scripted) -> tuple[Kraty, RecordingAdapter]:
-        session, adapter = recording_session(script)
-        kraty = Kraty(
-            "kr_test.unit",
-            base_url="https://api.kraty.test",
-            session=session,
-            active_external_player_id="p1",
-            player_secret="kps_unit_secret",
-            secret_store=InMemorySecretStore(),
-            retry=RetryConfig(initial_delay=0.0, max_delay=0.0),
-            generate_idempotency_key=lambda: "gen",
-        )
-        clients.append(kraty)
-        return kraty, adapter
-
-    yield build
-    for kraty in clients:
-        kraty.close()
-
-
-def test_list_unwraps_wallet(make: Make) -> None:
+def test_list_unwraps_wallet(make: KratyOnRecording) -> None:
     """``data.wallet`` comes back as the list, zero balances included."""
     kraty, http = make(ok({"wallet": ROWS}))
     rows = kraty.wallet.list()
@@ -58,7 +31,7 @@ def test_list_unwraps_wallet(make: Make) -> None:
     assert (http.calls[0].method, http.calls[0].path) == ("GET", "/sdk/v1/players/p1/wallet")
 
 
-def test_debit_with_keywords(make: Make) -> None:
+def test_debit_with_keywords(make: KratyOnRecording) -> None:
     kraty, http = make(ok(RESULT))
     result = kraty.wallet.debit("gold", amount=100, reason="shop")
     assert (result.economy_key, result.balance, result.applied) == ("gold", 50, True)
@@ -66,13 +39,13 @@ def test_debit_with_keywords(make: Make) -> None:
     assert http.calls[0].json == {"amount": 100, "reason": "shop", "idempotencyKey": "gen"}
 
 
-def test_debit_with_an_input_object(make: Make) -> None:
+def test_debit_with_an_input_object(make: KratyOnRecording) -> None:
     kraty, http = make(ok(RESULT))
     kraty.wallet.debit("gold", DebitWalletInput(amount=100, idempotency_key="buy-1"))
     assert http.calls[0].json == {"amount": 100, "idempotencyKey": "buy-1"}
 
 
-def test_debit_argument_errors(make: Make) -> None:
+def test_debit_argument_errors(make: KratyOnRecording) -> None:
     kraty, http = make()
     with pytest.raises(TypeError):
         kraty.wallet.debit("gold")
@@ -81,7 +54,7 @@ def test_debit_argument_errors(make: Make) -> None:
     assert http.calls == []
 
 
-def test_debit_shortfall_is_conflict_not_insufficient_entry_cost(make: Make) -> None:
+def test_debit_shortfall_is_conflict_not_insufficient_entry_cost(make: KratyOnRecording) -> None:
     """A debit shortfall is a 409 conflict, not ``insufficient_entry_cost``."""
     kraty, http = make(err(409, "conflict", "wallet debit on 0 balance"))
     with pytest.raises(KratyApiError) as info:
