@@ -211,7 +211,12 @@ def test_a_full_disk_when_the_map_must_grow_fails_the_store_and_keeps_the_rest(
         """
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+        # -B: under the size limit a bytecode file would be written cut short
+        [sys.executable, "-B", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     word, stored, _errno = out.stdout.split()
     assert word == "refused", out.stdout + out.stderr

@@ -135,7 +135,12 @@ def test_a_full_disk_fails_the_append_at_once(tmp_path: Path) -> None:
         """
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+        # -B: under the size limit a bytecode file would be written cut short
+        [sys.executable, "-B", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert out.stdout.startswith("refused"), out.stdout + out.stderr
     journal = Journal(tmp_path)
@@ -220,7 +225,12 @@ def test_a_full_disk_fails_durable_calls_at_once_and_keeps_what_was_recorded(
         """
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+        # -B: under the size limit a bytecode file would be written cut short
+        [sys.executable, "-B", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     first, second = out.stdout.splitlines()[:2]
     assert first.startswith("refused"), out.stdout + out.stderr
