@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,3 +197,25 @@ def test_a_state_file_from_before_the_plain_ledger_ids_keeps_its_ledger(tmp_path
         assert store.integrity_check() == "ok"
     finally:
         store.close()
+
+
+def test_a_holding_change_replaces_metadata_only_where_given_and_allowed() -> None:
+    """An inventory change with metadata replaces the row's; without, it keeps it; a
+    wallet change never touches its metadata."""
+    store = Store(":memory:")
+
+    def change(kind: Any, delta: int, metadata: dict[str, Any] | None = None) -> Any:
+        with store.write() as tx:
+            economy.change_holding(
+                tx.conn, kind, player_id="p1", key="k", delta=delta, now="t", metadata=metadata
+            )
+            table = kind.ledger_kind
+            row = tx.conn.execute(f"SELECT metadata FROM {table} WHERE player_id = 'p1'")
+            return json.loads(row.fetchone()[0])
+
+    assert change(economy.INVENTORY, 2, {"roll": 1}) == {"roll": 1}
+    assert change(economy.INVENTORY, 1) == {"roll": 1}
+    assert change(economy.INVENTORY, 1, {"roll": 7}) == {"roll": 7}
+    assert change(economy.WALLET, 5, {"w": 1}) == {"w": 1}  # a new row takes it
+    assert change(economy.WALLET, 5, {"w": 2}) == {"w": 1}
+    store.close()

@@ -137,17 +137,12 @@ def change_holding(
             " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
             (player_id, key, after, json.dumps(metadata or {}), now, now),
         )
-    elif kind.updates_metadata and metadata:
+    else:  # the metadata is replaced only by a kind that updates it, when given
+        new_metadata = json.dumps(metadata) if kind.updates_metadata and metadata else None
         conn.execute(
-            f"UPDATE {table} SET {amount_col} = ?, updated_at = ?, metadata = ?"
-            f" WHERE player_id = ? AND {key_col} = ?",
-            (after, now, json.dumps(metadata), player_id, key),
-        )
-    else:
-        conn.execute(
-            f"UPDATE {table} SET {amount_col} = ?, updated_at = ?"
-            f" WHERE player_id = ? AND {key_col} = ?",
-            (after, now, player_id, key),
+            f"UPDATE {table} SET {amount_col} = ?, updated_at = ?,"
+            f" metadata = COALESCE(?, metadata) WHERE player_id = ? AND {key_col} = ?",
+            (after, now, new_metadata, player_id, key),
         )
     cur = conn.execute(
         "INSERT INTO ledger (player_id, kind, key, delta, after, reason, origin, source_ref_id,"
