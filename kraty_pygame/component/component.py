@@ -364,8 +364,6 @@ class KratyComponent(FacadeCalls, _Proxies):
         link = self._outbox
         if link is None or kwargs.get("as_") is not None:  # not for the outbox
             return self._submit(operation, fn, args, kwargs, is_write=True)
-        player = None
-        is_write = True
         # A durable write: the main thread's cheapest path, a copy into the outbox and
         # nothing else queued. Its arguments are checked as on every other path (wrong
         # ones raise here, nothing recorded), but only when the outbox did not take the
@@ -407,9 +405,7 @@ class KratyComponent(FacadeCalls, _Proxies):
                     link.put_finished(RequestResult(job, (handle,), None, error))
                     return handle
                 # online: the request worker sends it
-                return self._queue(
-                    handle, operation, fn, args, kwargs, player=player, is_write=is_write
-                )
+                return self._queue(handle, operation, fn, args, kwargs, player=None, is_write=True)
         if self._closed:
             failure: BaseException | None = KratyComponentClosedError(
                 f"{operation}: the component is closed; nothing was recorded"
@@ -648,8 +644,13 @@ class KratyComponent(FacadeCalls, _Proxies):
         """
         self._check_thread("watch_grants")
         watcher = GrantsWatcher(
-            self._kraty, self._results.put_live, self._watch_error,
-            start=start, grow=grow, max_interval=max_interval, as_=as_,
+            self._kraty,
+            self._results.put_live,
+            self._watch_error,
+            start=start,
+            grow=grow,
+            max_interval=max_interval,
+            as_=as_,
         )
         self._delivery.grant_watchers.append(watcher)
         self._add_watcher(watcher, "watch_grants")
@@ -692,8 +693,13 @@ class KratyComponent(FacadeCalls, _Proxies):
                     f"with other arguments ({existing!r}); stop() that watcher first"
                 )
         watcher = LeaderboardWatcher(
-            self._kraty, self._results.put_live, self._watch_error, leaderboard_id,
-            limit=limit, include_self=include_self, poll_interval=poll_interval,
+            self._kraty,
+            self._results.put_live,
+            self._watch_error,
+            leaderboard_id,
+            limit=limit,
+            include_self=include_self,
+            poll_interval=poll_interval,
             reconnect=reconnect,
         )
         self._add_watcher(watcher, "watch_leaderboard")
@@ -709,8 +715,12 @@ class KratyComponent(FacadeCalls, _Proxies):
         Main thread only.
         """
         watcher = LobbyWatcher(
-            self._kraty, self._results.put_live, self._watch_error, lobby_id,
-            interval=interval, timeout=timeout,
+            self._kraty,
+            self._results.put_live,
+            self._watch_error,
+            lobby_id,
+            interval=interval,
+            timeout=timeout,
         )
         self._add_watcher(watcher, "watch_lobby")
         return watcher
@@ -724,8 +734,11 @@ class KratyComponent(FacadeCalls, _Proxies):
         source ``inventory``). Main thread only.
         """
         watcher = InventoryWatcher(
-            self._kraty, self._results.put_live, self._watch_error,
-            ignore_own_writes=ignore_own_writes, as_=as_,
+            self._kraty,
+            self._results.put_live,
+            self._watch_error,
+            ignore_own_writes=ignore_own_writes,
+            as_=as_,
         )
         self._add_watcher(watcher, "watch_inventory")
         return watcher
@@ -768,9 +781,16 @@ class KratyComponent(FacadeCalls, _Proxies):
         Main thread only.
         """
         watcher = PresenceWatcher(
-            self._kraty, self._results.put_live, self._watch_error,
-            heartbeat_interval=heartbeat_interval, poll_interval=poll_interval, status=status,
-            requests=requests, gifts=gifts, progression=progression, as_=as_,
+            self._kraty,
+            self._results.put_live,
+            self._watch_error,
+            heartbeat_interval=heartbeat_interval,
+            poll_interval=poll_interval,
+            status=status,
+            requests=requests,
+            gifts=gifts,
+            progression=progression,
+            as_=as_,
         )
         self._add_watcher(watcher, "watch_presence")
         return watcher
@@ -917,9 +937,8 @@ class KratyComponent(FacadeCalls, _Proxies):
         return ComponentStats(
             queue_depth=worker.queued,
             in_flight=worker.in_flight,
-            outstanding=worker.outstanding + (
-                0 if link is None else link.waiting_handles + link.undelivered
-            ),
+            outstanding=worker.outstanding
+            + (0 if link is None else link.waiting_handles + link.undelivered),
             results_waiting=len(self._results),
             events_waiting=self._delivery.events_waiting,
             coalesced=worker.merged
