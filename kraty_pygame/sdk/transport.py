@@ -46,7 +46,7 @@ from kraty_pygame.sdk.errors import (
     SecretMask,
 )
 from kraty_pygame.sdk.http import exchange
-from kraty_pygame.sdk.http.abort import Calls, CallScope, CancelToken, KratyHTTPAdapter
+from kraty_pygame.sdk.http.abort import CallScope, CancelToken, KratyHTTPAdapter
 from kraty_pygame.sdk.options import (
     RequestInfo,
     RetryConfig,
@@ -181,9 +181,8 @@ class KratyClient:
         self._held: deque[str] = deque(maxlen=16)  # player secrets sent or handed out
         self._on_secret_invalid: SecretInvalidHandler | None = None
         self._lock = threading.Lock()
-        self._calls = Calls(loopback_only=not allow_insecure_http)
         self._owns_session = session is None
-        self._verify: bool | str = True  # or a CA bundle the environment named
+        verify: bool | str = True  # or a CA bundle the environment named
         if session is None:
             session = requests.Session()
             adapter = KratyHTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
@@ -196,13 +195,18 @@ class KratyClient:
             settings = session.merge_environment_settings(self.base_url + "/", {}, None, True, None)
             session.proxies.update(settings.get("proxies") or {})
             session.trust_env = False
-            verify = settings.get("verify", True)
-            self._verify = verify if isinstance(verify, (bool, str)) else True
+            named = settings.get("verify", True)
+            verify = named if isinstance(named, (bool, str)) else True
         elif type(session.get_adapter(self.base_url + "/")) is requests.adapters.HTTPAdapter:
             # A plain adapter: put an abortable one in front for this base URL only.
             session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
         self._session = session
-        self._runner = exchange.TryRunner(session, self._calls, max_response_bytes, self._verify)
+        self._calls = exchange.Calls(
+            session,
+            loopback_only=not allow_insecure_http,
+            max_bytes=max_response_bytes,
+            verify=verify,
+        )
         self.outbox: OutboxHook | None = None
         """The outbox durable writes go through (set by ``Kraty(outbox=...)``)."""
 
@@ -382,7 +386,7 @@ class KratyClient:
         request = _Request("GET", path, self._url(path, query), None, headers, None)
         scope = self._calls.open(cancel or _current_token.get())
         try:
-            outcome = self._runner.run(
+            outcome = self._calls.run(
                 scope, "GET", request.url, None, headers,
                 timeout=self.timeout, stream_read_timeout=read_timeout,
             )  # fmt: skip
@@ -564,7 +568,7 @@ class KratyClient:
         budget = _TotalBudget(retry.total_timeout)
         for number in range(1, retry.attempts + 1):
             try:
-                outcome = self._runner.run(
+                outcome = self._calls.run(
                     scope,
                     request.method,
                     request.url,

@@ -1,16 +1,14 @@
-"""Abortable HTTP tries: our connections hand their sockets to the running call, and a
-deadline, a cancellation or ``close()`` shuts the socket down, in any phase of the try."""
+"""Abortable HTTP tries: our connections hand their sockets to the running call, so that a
+deadline, a cancel or ``close()`` shuts the socket down in any phase of the try."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import math
 import selectors
 import socket
 import ssl
 import threading
-import time
 from contextvars import ContextVar
 from typing import Any, Final
 
@@ -24,13 +22,11 @@ from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs
 
 from kraty_pygame.sdk.options import is_loopback_address, is_loopback_host
 
-__all__ = ["TIMED_OUT", "CallScope", "Calls", "CancelToken", "KratyHTTPAdapter", "running"]
+__all__ = ["TIMED_OUT", "CallScope", "CancelToken", "KratyHTTPAdapter", "running"]
 
 TIMED_OUT: Final = "timed out"
 _IN_PROGRESS: Final = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, 10035})
-
 running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=None)
-"""The call the current thread is making (read by our connections)."""
 
 
 class CallScope:
@@ -57,7 +53,7 @@ class CallScope:
 
     def hold(self, sock: socket.socket, *, sent: bool) -> None:
         """Let an abort shut ``sock`` down (``sent``: the request may go out on it); raises
-        ``ConnectionAbortedError`` when the try was aborted already (nothing went out)."""
+        ``ConnectionAbortedError`` if the try is aborted already."""
         with self._lock:
             self.sock, self.sent = sock, sent and self.cut is None
             if self.cut is None:
@@ -66,8 +62,7 @@ class CallScope:
         raise ConnectionAbortedError(errno.ECONNABORTED, "request aborted")
 
     def abort(self, reason: str, deadline: float | None = None) -> None:
-        """Abort the call and any wait, keeping ``reason`` for its error; with ``deadline``
-        (the watchdog's call), end only the try whose deadline this is."""
+        """Abort the call and its waits; with ``deadline``, only the try ending then."""
         with self._lock:
             if deadline is None:
                 self.reason = self.reason or reason
@@ -85,8 +80,8 @@ class CallScope:
                 (getattr(self.answer, "shutdown", None) or self.answer.close)()
 
     def finish(self, stream: requests.Response | None = None) -> str | None:
-        """End the try, or hand its answer over as ``stream`` (no deadline from now on, but
-        an abort still shuts it); returns why the try was cut (None: it was not)."""
+        """End the try, or hand its answer over as ``stream`` (an abort still shuts it);
+        returns why the try was cut, or None."""
         with self._lock:
             self.deadline, self.stream = None, stream
             if stream is None:
@@ -99,15 +94,14 @@ class CallScope:
 
 
 def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
-    """A TCP connect that an abort (the deadline's too) ends within a poll interval:
-    shutting a socket down does not end a blocked connect on every platform."""
+    """A TCP connect that an abort ends within 50 ms (shutting a socket down does not end a
+    blocked connect on every platform)."""
     try:
         infos = socket.getaddrinfo(conn.host, conn.port, 0, socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise NameResolutionError(conn.host, conn, exc) from exc
     if loopback_only and not all(is_loopback_address(str(info[4][0])) for info in infos):
-        # Checked at every connect: DNS may answer differently than when the client was
-        # built, and the key and secret would go out in cleartext.
+        # at every connect: DNS may have changed, and the secrets would go out in cleartext
         raise NewConnectionError(conn, f"refused plain http:// to {conn.host}: not loopback")
     last: OSError | None = None
     for family, kind, proto, _name, address in infos:
@@ -150,11 +144,9 @@ class _Connection(HTTPConnection):
             super().connect()  # bounded by the socket timeouts until the socket is handed over
         else:  # on failure urllib3 closes the connection, and so self.sock
             self.sock = _connect(self, scope, loopback_only)
-            self.handshake(scope)
+            if isinstance(self, _TLSConnection):
+                self.handshake(scope)
         scope.hold(self.sock, sent=True)
-
-    def handshake(self, scope: CallScope) -> None:
-        """What goes on after the TCP connect (HTTPS: TLS)."""
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
         scope = running.get()
@@ -164,10 +156,9 @@ class _Connection(HTTPConnection):
 
 
 class _TLSConnection(_Connection, HTTPSConnection):
-    """HTTPS: a TLS handshake the running call holds, with the CA bundle, host name check
-    and client certificate that requests chose."""
-
     def handshake(self, scope: CallScope) -> None:
+        """A TLS handshake the call holds, with the CA bundle, host name check and client
+        certificate that requests chose."""
         context = create_urllib3_context(cert_reqs=resolve_cert_reqs(self.cert_reqs))
         if self.ca_certs or self.ca_cert_dir or self.ca_cert_data:
             context.load_verify_locations(self.ca_certs, self.ca_cert_dir, self.ca_cert_data)
@@ -198,7 +189,7 @@ class KratyHTTPAdapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        return self.own(manager) if not proxy.lower().startswith("socks") else manager
+        return manager if proxy.lower().startswith("socks") else self.own(manager)
 
     @staticmethod
     def own(manager: PoolManager) -> PoolManager:
@@ -244,72 +235,3 @@ class CancelToken:
         """Forget a finished ``scope``."""
         with self._cond:
             self._scopes.discard(scope)
-
-
-class Calls(CancelToken):
-    """A client's calls in flight: :meth:`close` aborts them all, and one thread (started
-    by the first try) cuts each try at its deadline."""
-
-    _why = "closed"
-
-    def __init__(self, *, loopback_only: bool) -> None:
-        super().__init__()
-        self._loopback_only = loopback_only
-        self._thread: threading.Thread | None = None
-        self._wake_at = math.inf  # when the thread wakes next
-
-    def open(self, token: CancelToken | None) -> CallScope:
-        """A new call's scope, aborted by :meth:`close` and by ``token``."""
-        scope = CallScope(token, self._loopback_only)
-        self.attach(scope)
-        if token is not None:
-            token.attach(scope)
-        return scope
-
-    def done(self, scope: CallScope) -> None:
-        """Forget a finished call, and any stream whose response the caller closed."""
-        with self._cond:
-            streams = [(s, s.stream) for s in self._scopes if s.stream is not None]
-            ended = [s for s, stream in streams if getattr(stream.raw, "closed", True)]
-        for each in (scope, *ended):
-            self.detach(each)
-            if each.token is not None:
-                each.token.detach(each)
-
-    def begin(self, scope: CallScope, timeout: float) -> bool:
-        """Start a try of ``scope`` that ends ``timeout`` seconds from now; False when the
-        call was aborted."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            if not scope.begin(deadline):
-                return False
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._watch, name="kraty-deadline-watchdog", daemon=True
-                )
-                self._thread.start()
-            elif deadline < self._wake_at:
-                self._cond.notify()
-        return True
-
-    def close(self) -> None:
-        """Abort every call, close the streams and stop the thread (idempotent)."""
-        self.cancel()
-        with self._cond:
-            streams = [s.stream for s in self._scopes if s.stream is not None]
-        for stream in streams:  # out of the pool, where the session's close misses them
-            with contextlib.suppress(Exception):
-                stream.close()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5.0)
-
-    def _watch(self) -> None:
-        with self._cond:
-            while not self._cancelled:
-                now, self._wake_at = time.monotonic(), math.inf
-                for scope in self._scopes:
-                    if (deadline := scope.deadline) is not None and deadline <= now:
-                        scope.abort(TIMED_OUT, deadline)
-                    elif deadline is not None:
-                        self._wake_at = min(self._wake_at, deadline)
-                self._cond.wait(self._wake_at - now if self._wake_at < math.inf else None)

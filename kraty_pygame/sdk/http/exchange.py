@@ -1,5 +1,5 @@
-"""One bounded, abortable HTTP try (a whole request, or the opening of a stream) and the
-rules for retrying it (see ``docs/errors.md``)."""
+"""A client's calls: each try (a whole request, or the opening of a stream) bounded by its
+deadline and abortable, and the rules for retrying (see ``docs/errors.md``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import datetime as dt
 import email.utils
 import http.client
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Final
@@ -18,14 +19,14 @@ from urllib3 import exceptions as u3
 
 from kraty_pygame.sdk._constants import ATTEMPT_CAP_CODES, RETRYABLE_STATUSES
 from kraty_pygame.sdk.errors import KratyApiError, KratyConfigError, KratyProtocolError
-from kraty_pygame.sdk.http.abort import TIMED_OUT, Calls, CallScope, running
+from kraty_pygame.sdk.http.abort import TIMED_OUT, CallScope, CancelToken, running
 from kraty_pygame.sdk.options import RetryConfig
 
 __all__ = [
     "MAY_HAVE_APPLIED",
     "NETWORK_ERRORS",
+    "Calls",
     "Outcome",
-    "TryRunner",
     "delay_before_retry",
     "parse_retry_after",
     "status_is_retryable",
@@ -55,14 +56,36 @@ class Outcome:
     response: requests.Response | None = None
 
 
-@dataclass(slots=True)
-class TryRunner:
-    """Runs single tries on a session, each cut at its deadline."""
+class Calls(CancelToken):
+    """A client's calls in flight: runs their tries on ``session``, cuts each try at its
+    deadline (one thread, started by the first try) and aborts them all on :meth:`close`."""
 
-    session: requests.Session
-    calls: Calls
-    max_response_bytes: int
-    verify: bool | str = True  # or a CA bundle the environment named
+    _why = "closed"
+
+    def __init__(
+        self, session: requests.Session, *, loopback_only: bool, max_bytes: int, verify: bool | str
+    ) -> None:
+        super().__init__()
+        self.session, self.verify = session, verify  # verify: or a CA bundle the env named
+        self._loopback_only, self._cap = loopback_only, max_bytes
+        self._thread: threading.Thread | None = None
+        self._wake_at = math.inf  # when the thread wakes next
+
+    def open(self, token: CancelToken | None) -> CallScope:
+        """A new call's scope, aborted by :meth:`close` and by ``token``."""
+        scope = CallScope(token, self._loopback_only)
+        for owner in (self, token) if token is not None else (self,):
+            owner.attach(scope)
+        return scope
+
+    def done(self, scope: CallScope) -> None:
+        """Forget a finished call, and the streams whose response was closed."""
+        with self._cond:
+            streams = {s: s.stream for s in self._scopes if s.stream is not None}
+        ended = [s for s, stream in streams.items() if getattr(stream.raw, "closed", True)]
+        for each in (scope, *ended):
+            for owner in (self, each.token) if each.token is not None else (self,):
+                owner.detach(each)
 
     def run(
         self,
@@ -75,23 +98,29 @@ class TryRunner:
         timeout: float,
         stream_read_timeout: float | None = None,
     ) -> Outcome:
-        """One try bounded by ``timeout`` seconds and abortable through ``scope``; with
-        ``stream_read_timeout``, a 2xx answer comes back unread as ``response`` once its
-        headers are in. Raises ``KratyProtocolError`` for a 2xx body over the size cap,
-        ``KratyConfigError`` when the request cannot be built."""
-        started = time.perf_counter()
-        if not self.calls.begin(scope, timeout):
-            return Outcome(failure=ConnectionAbortedError("call aborted"), sent=False)
-        done = Outcome()
-        token = running.set(scope)
+        """One try of ``scope``, cut after ``timeout`` seconds; with ``stream_read_timeout``
+        a 2xx answer comes back unread as ``response`` once its headers are in. Raises
+        ``KratyProtocolError`` for a 2xx body over the cap, ``KratyConfigError`` for a
+        request that cannot be built."""
+        started, deadline = time.perf_counter(), time.monotonic() + timeout
+        with self._cond:
+            if not scope.begin(deadline):
+                return Outcome(failure=ConnectionAbortedError("call aborted"), sent=False)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._watch, name="kraty-deadline-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif deadline < self._wake_at:
+                self._cond.notify()
+        done, token = Outcome(), running.set(scope)
         try:
             response = self.session.request(
                 method, url, data=payload, headers=headers, stream=True, verify=self.verify,
                 timeout=(timeout, stream_read_timeout or timeout), allow_redirects=False,
             )  # fmt: skip
-            scope.answer = response.raw
-            status = done.status = response.status_code
-            done.retry_after = response.headers.get("retry-after")
+            scope.answer, status = response.raw, response.status_code
+            done.status, done.retry_after = status, response.headers.get("retry-after")
             if stream_read_timeout is not None and 200 <= status < 300:
                 if scope.finish(response) is None:  # the caller's now; an abort still ends it
                     done.response = response
@@ -99,12 +128,11 @@ class TryRunner:
                 response.close()  # the deadline passed as the headers came in
                 raise ConnectionAbortedError("try aborted")
             with response:  # an error page over the cap reads as empty
-                cap = self.max_response_bytes
-                done.body = response.raw.read(cap + 1, decode_content=True)
-                if len(done.body) > cap and 200 <= status < 300:
-                    refused = f"response body exceeds max_response_bytes={cap}; refused"
+                done.body = response.raw.read(self._cap + 1, decode_content=True)
+                if len(done.body) > self._cap and 200 <= status < 300:
+                    refused = f"response body exceeds max_response_bytes={self._cap}; refused"
                     raise KratyProtocolError(refused, status=status)
-                done.body = b"" if len(done.body) > cap else done.body
+                done.body = b"" if len(done.body) > self._cap else done.body
         except _CONFIG_ERRORS as exc:
             raise KratyConfigError(f"invalid request: {type(exc).__name__}") from exc
         except NETWORK_ERRORS as exc:
@@ -121,6 +149,28 @@ class TryRunner:
         sent = not is_connect_failure(failure) if scope.sent is None else scope.sent
         timed = cut == TIMED_OUT or isinstance(failure, rq.Timeout | u3.TimeoutError)
         return Outcome(None, b"", None, failure, sent, timed, done.duration_ms)
+
+    def close(self) -> None:
+        """Abort every call, close the streams and stop the thread (idempotent)."""
+        self.cancel()
+        with self._cond:
+            streams = [s.stream for s in self._scopes if s.stream is not None]
+        for stream in streams:  # out of the pool, where the session's close misses them
+            with contextlib.suppress(Exception):
+                stream.close()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+
+    def _watch(self) -> None:
+        with self._cond:
+            while not self._cancelled:
+                now, self._wake_at = time.monotonic(), math.inf
+                for scope in self._scopes:
+                    if (deadline := scope.deadline) is not None and deadline <= now:
+                        scope.abort(TIMED_OUT, deadline)
+                    elif deadline is not None:
+                        self._wake_at = min(self._wake_at, deadline)
+                self._cond.wait(self._wake_at - now if self._wake_at < math.inf else None)
 
 
 def is_connect_failure(exc: object) -> bool:

@@ -720,7 +720,7 @@ def test_the_environments_proxy_and_ca_bundle_are_read_once_and_still_used(
     session = client._session
     assert session.trust_env is False  # no per-request scan of the environment
     assert session.proxies.get("https") == "http://proxy.test:3128"
-    assert client._runner.verify == str(bundle)
+    assert client._calls.verify == str(bundle)
     monkeypatch.setenv("NO_PROXY", "api.test")
     bypassed = KratyClient("kr_test.abc", base_url="https://api.test")
     assert "https" not in bypassed._session.proxies
