@@ -32,8 +32,8 @@ running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=No
 class CallScope:
     """One logical call: its tries (one at a time) and the waits between them."""
 
-    def __init__(self, token: CancelToken | None, loopback_only: bool) -> None:
-        self.token = token
+    def __init__(self, owners: tuple[CancelToken, ...], loopback_only: bool) -> None:
+        self.owners = owners  # what aborts the call: its client's calls, any cancel token
         self.loopback_only = loopback_only  # plain HTTP may go to loopback addresses only
         self.reason: str | None = None  # why the whole call was aborted
         self.deadline: float | None = None  # the running try's
@@ -44,6 +44,8 @@ class CallScope:
         self.stream: requests.Response | None = None  # an answer handed over as a stream
         self._lock = threading.Lock()
         self._woken = threading.Event()
+        for owner in owners:
+            owner.attach(self)
 
     def begin(self, deadline: float) -> bool:
         """Start a try that ends at ``deadline``; False when the call is already aborted."""
@@ -52,8 +54,7 @@ class CallScope:
             return self.reason is None
 
     def hold(self, sock: socket.socket, *, sent: bool) -> None:
-        """Let an abort shut ``sock`` down (``sent``: the request may go out on it); raises
-        ``ConnectionAbortedError`` if the try is aborted already."""
+        """Let an abort shut ``sock`` down (``sent``: the request may go out on it)."""
         with self._lock:
             self.sock, self.sent = sock, sent and self.cut is None
             if self.cut is None:
@@ -80,8 +81,7 @@ class CallScope:
                 (getattr(self.answer, "shutdown", None) or self.answer.close)()
 
     def finish(self, stream: requests.Response | None = None) -> str | None:
-        """End the try, or hand its answer over as ``stream`` (an abort still shuts it);
-        returns why the try was cut, or None."""
+        """End the try, or hand its answer over as ``stream``; returns why it was cut."""
         with self._lock:
             self.deadline, self.stream = None, stream
             if stream is None:
@@ -94,14 +94,13 @@ class CallScope:
 
 
 def _connect(conn: HTTPConnection, scope: CallScope, loopback_only: bool) -> socket.socket:
-    """A TCP connect that an abort ends within 50 ms (shutting a socket down does not end a
-    blocked connect on every platform)."""
+    """A TCP connect an abort ends within 50 ms (a shutdown does not, on every platform)."""
     try:
         infos = socket.getaddrinfo(conn.host, conn.port, 0, socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise NameResolutionError(conn.host, conn, exc) from exc
     if loopback_only and not all(is_loopback_address(str(info[4][0])) for info in infos):
-        # at every connect: DNS may have changed, and the secrets would go out in cleartext
+        # at each connect (DNS may change): the secrets would go out in cleartext
         raise NewConnectionError(conn, f"refused plain http:// to {conn.host}: not loopback")
     last: OSError | None = None
     for family, kind, proto, _name, address in infos:
@@ -157,8 +156,7 @@ class _Connection(HTTPConnection):
 
 class _TLSConnection(_Connection, HTTPSConnection):
     def handshake(self, scope: CallScope) -> None:
-        """A TLS handshake the call holds, with the CA bundle, host name check and client
-        certificate that requests chose."""
+        """A TLS handshake the call holds, checking what requests chose (CA, host, cert)."""
         context = create_urllib3_context(cert_reqs=resolve_cert_reqs(self.cert_reqs))
         if self.ca_certs or self.ca_cert_dir or self.ca_cert_data:
             context.load_verify_locations(self.ca_certs, self.ca_cert_dir, self.ca_cert_data)
@@ -194,8 +192,6 @@ class KratyHTTPAdapter(HTTPAdapter):
     @staticmethod
     def own(manager: PoolManager) -> PoolManager:
         manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
-        # Close a pool's idle sockets when the manager drops it (urllib3 leaves them to the GC).
-        manager.pools.dispose_func = lambda pool: pool.close()
         return manager
 
 

@@ -37,8 +37,8 @@ NETWORK_ERRORS: Final = (rq.RequestException, u3.HTTPError, http.client.HTTPExce
 _CONFIG_ERRORS: Final = (rq.InvalidURL, rq.InvalidHeader, rq.InvalidSchema, rq.MissingSchema)
 _NOT_SENT: Final = (rq.ConnectTimeout, u3.ConnectTimeoutError, ConnectionRefusedError)
 MAY_HAVE_APPLIED: Final = frozenset({500, 502, 504})
-"""Statuses after which a write may have been applied: the server failed after its commit,
-or a gateway lost the answer. Any other status refuses the request before the write."""
+"""Statuses after which a write may have been applied (the server failed after its commit,
+or a gateway lost the answer); any other status refuses the request before the write."""
 
 
 @dataclass(slots=True)
@@ -57,8 +57,8 @@ class Outcome:
 
 
 class Calls(CancelToken):
-    """A client's calls in flight: runs their tries on ``session``, cuts each try at its
-    deadline (one thread, started by the first try) and aborts them all on :meth:`close`."""
+    """A client's calls in flight: runs their tries on ``session``, one thread cuts each try
+    at its deadline, and :meth:`close` aborts them all."""
 
     _why = "closed"
 
@@ -68,15 +68,12 @@ class Calls(CancelToken):
         super().__init__()
         self.session, self.verify = session, verify  # verify: or a CA bundle the env named
         self._loopback_only, self._cap = loopback_only, max_bytes
-        self._thread: threading.Thread | None = None
-        self._wake_at = math.inf  # when the thread wakes next
+        self._thread = threading.Thread(target=self._watch, name="kraty-deadlines", daemon=True)
+        self._wake_at = math.inf  # when the thread wakes next (started by the first try)
 
     def open(self, token: CancelToken | None) -> CallScope:
         """A new call's scope, aborted by :meth:`close` and by ``token``."""
-        scope = CallScope(token, self._loopback_only)
-        for owner in (self, token) if token is not None else (self,):
-            owner.attach(scope)
-        return scope
+        return CallScope((self, token) if token is not None else (self,), self._loopback_only)
 
     def done(self, scope: CallScope) -> None:
         """Forget a finished call, and the streams whose response was closed."""
@@ -84,7 +81,7 @@ class Calls(CancelToken):
             streams = {s: s.stream for s in self._scopes if s.stream is not None}
         ended = [s for s, stream in streams.items() if getattr(stream.raw, "closed", True)]
         for each in (scope, *ended):
-            for owner in (self, each.token) if each.token is not None else (self,):
+            for owner in each.owners:
                 owner.detach(each)
 
     def run(
@@ -98,20 +95,16 @@ class Calls(CancelToken):
         timeout: float,
         stream_read_timeout: float | None = None,
     ) -> Outcome:
-        """One try of ``scope``, cut after ``timeout`` seconds; with ``stream_read_timeout``
-        a 2xx answer comes back unread as ``response`` once its headers are in. Raises
-        ``KratyProtocolError`` for a 2xx body over the cap, ``KratyConfigError`` for a
-        request that cannot be built."""
-        started, deadline = time.perf_counter(), time.monotonic() + timeout
+        """One try of ``scope``, cut after ``timeout`` seconds; with ``stream_read_timeout``, a
+        2xx answer comes back unread as ``response``. Raises ``KratyProtocolError`` for a 2xx
+        body over the cap, ``KratyConfigError`` for a request that cannot be built."""
+        started = time.monotonic()
         with self._cond:
-            if not scope.begin(deadline):
+            if not scope.begin(started + timeout):
                 return Outcome(failure=ConnectionAbortedError("call aborted"), sent=False)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._watch, name="kraty-deadline-watchdog", daemon=True
-                )
+            if self._thread.ident is None:
                 self._thread.start()
-            elif deadline < self._wake_at:
+            elif started + timeout < self._wake_at:
                 self._cond.notify()
         done, token = Outcome(), running.set(scope)
         try:
@@ -140,11 +133,10 @@ class Calls(CancelToken):
         finally:
             running.reset(token)
             cut = None if done.response is not None else scope.finish()
-            done.duration_ms = (time.perf_counter() - started) * 1000.0
+            done.duration_ms = (time.monotonic() - started) * 1000.0
         if cut is None and done.failure is None:
             return done
-        # A socket shut under the exchange: http.client takes a connection closed inside the
-        # headers for their end, so even a "200" here is not an answer.
+        # A socket shut under the headers reads as their end to http.client: not an answer.
         failure = done.failure or ConnectionAbortedError("try aborted")
         sent = not is_connect_failure(failure) if scope.sent is None else scope.sent
         timed = cut == TIMED_OUT or isinstance(failure, rq.Timeout | u3.TimeoutError)
@@ -158,7 +150,7 @@ class Calls(CancelToken):
         for stream in streams:  # out of the pool, where the session's close misses them
             with contextlib.suppress(Exception):
                 stream.close()
-        if self._thread is not None and self._thread is not threading.current_thread():
+        if self._thread.ident is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
 
     def _watch(self) -> None:
@@ -175,7 +167,7 @@ class Calls(CancelToken):
 
 def is_connect_failure(exc: object) -> bool:
     """True when ``exc`` proves the request never left (refused, DNS, connect timeout),
-    looking through the few layers in which requests and urllib3 wrap the cause."""
+    looking through the layers in which requests and urllib3 wrap the cause."""
     for _ in range(4):
         if isinstance(exc, _NOT_SENT):
             return True
@@ -185,8 +177,7 @@ def is_connect_failure(exc: object) -> bool:
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (a number of seconds or an HTTP date),
-    or ``None`` when absent or unusable."""
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None."""
     text = (value or "").strip()
     with contextlib.suppress(ValueError):
         seconds = float(text)
@@ -206,10 +197,8 @@ def status_is_retryable(error: KratyApiError, retry: RetryConfig) -> bool:
     return error.status in RETRYABLE_STATUSES
 
 
-def delay_before_retry(
-    retry: RetryConfig, attempt: int, r: float, retry_after: str | None = None
-) -> float:
-    """Delay after failed try ``attempt`` (1-based; ``r`` uniform in [-1, 1)): a usable
-    ``Retry-After`` capped at ``max_delay``, else the backoff with jitter."""
-    seconds = parse_retry_after(retry_after)
-    return retry.backoff(attempt, r) if seconds is None else min(seconds, retry.max_delay)
+def delay_before_retry(retry: RetryConfig, n: int, r: float, wait: str | None = None) -> float:
+    """The pause after failed try ``n`` (``r`` uniform in [-1, 1) for the jitter): a usable
+    ``Retry-After`` (``wait``) capped at ``max_delay``, else the backoff."""
+    seconds = parse_retry_after(wait)
+    return retry.backoff(n, r) if seconds is None else min(seconds, retry.max_delay)
