@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
         MembershipRef,
         MembershipStore,
     )
-    from kraty_pygame.sdk.http.abort import CancelToken
+    from kraty_pygame.sdk.http.calls import CancelToken
     from kraty_pygame.sdk.identity import (
         FileSecretStore,
         Identity,
@@ -167,7 +167,7 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _HOMES: dict[str, str] = {
-    "CancelToken": "kraty_pygame.sdk.http.abort",
+    "CancelToken": "kraty_pygame.sdk.http.calls",
     "KratyApiError": "kraty_pygame.sdk.errors",
     "KratyCancelledError": "kraty_pygame.sdk.errors",
     "KratyConfigError": "kraty_pygame.sdk.errors",

@@ -45,8 +45,16 @@ from kraty_pygame.sdk.errors import (
     KratyTimeoutError,
     SecretMask,
 )
-from kraty_pygame.sdk.http import exchange
-from kraty_pygame.sdk.http.abort import CallScope, CancelToken, KratyHTTPAdapter
+from kraty_pygame.sdk.http.calls import (
+    MAY_HAVE_APPLIED,
+    Calls,
+    CallScope,
+    CancelToken,
+    KratyHTTPAdapter,
+    Outcome,
+    delay_before_retry,
+    status_is_retryable,
+)
 from kraty_pygame.sdk.options import (
     RequestInfo,
     RetryConfig,
@@ -201,7 +209,7 @@ class KratyClient:
             # A plain adapter: put an abortable one in front for this base URL only.
             session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
         self._session = session
-        self._calls = exchange.Calls(
+        self._calls = Calls(
             session,
             loopback_only=not allow_insecure_http,
             max_bytes=max_response_bytes,
@@ -590,11 +598,11 @@ class KratyClient:
                         raise request.settle(exc, may_have_applied=False) from None
                     return _Answer(request, envelope, status, outcome.body)
                 error = decode_error_response(status, outcome.body)
-                ambiguous = ambiguous or status in exchange.MAY_HAVE_APPLIED
-                if number >= retry.attempts or not exchange.status_is_retryable(error, retry):
+                ambiguous = ambiguous or status in MAY_HAVE_APPLIED
+                if number >= retry.attempts or not status_is_retryable(error, retry):
                     raise request.settle(error, may_have_applied=ambiguous)
                 retry_after = outcome.retry_after
-                delay = exchange.delay_before_retry(retry, number, self._uniform(), retry_after)
+                delay = delay_before_retry(retry, number, self._uniform(), retry_after)
                 if not budget.allows_retry_after(delay):
                     raise request.settle(error, may_have_applied=ambiguous)
                 if not scope.sleep(delay):
@@ -602,7 +610,7 @@ class KratyClient:
                 continue
             failure = outcome.failure
             ambiguous = ambiguous or outcome.sent
-            delay = exchange.delay_before_retry(retry, number, self._uniform())
+            delay = delay_before_retry(retry, number, self._uniform())
             again = number < retry.attempts and budget.allows_retry_after(delay)
             if scope.reason is None and again and scope.sleep(delay):
                 continue
@@ -650,7 +658,7 @@ class KratyClient:
         error.__cause__ = cause
         return error
 
-    def _report(self, request: _Request, number: int, outcome: exchange.Outcome) -> None:
+    def _report(self, request: _Request, number: int, outcome: Outcome) -> None:
         status = outcome.status
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(

@@ -35,7 +35,7 @@ from kraty_pygame.sdk.errors import (
     OutboxError,
     OutboxWriteError,
 )
-from kraty_pygame.sdk.http.abort import CancelToken
+from kraty_pygame.sdk.http.calls import CancelToken
 from kraty_pygame.sdk.outbox._decoders import gone_answer
 from kraty_pygame.sdk.outbox._handoff import Handoff, adopt_orphans, orphans
 from kraty_pygame.sdk.outbox._journal import Journal, _open_private, frame, try_lock

@@ -16,7 +16,7 @@ import requests
 from kraty_pygame.sdk._operation import operation
 from kraty_pygame.sdk.errors import KratyError
 from kraty_pygame.sdk.finalization import FinalizationTracker, MembershipRef
-from kraty_pygame.sdk.http.abort import CancelToken
+from kraty_pygame.sdk.http.calls import CancelToken
 from kraty_pygame.sdk.models.leaderboards import (
     EventLeaderboard,
     FinalStanding,

@@ -12,7 +12,7 @@ from typing import Final, Generic, TypeVar
 import requests
 
 from kraty_pygame.sdk.errors import KratyError
-from kraty_pygame.sdk.http.exchange import NETWORK_ERRORS
+from kraty_pygame.sdk.http.calls import NETWORK_ERRORS
 from kraty_pygame.sdk.streams.sse import (
     DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_MAX_LINE_BYTES,

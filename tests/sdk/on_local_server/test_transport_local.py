@@ -27,7 +27,7 @@ from kraty_pygame.sdk import (
     RequestInfo,
     RetryConfig,
 )
-from kraty_pygame.sdk.http.abort import CallScope
+from kraty_pygame.sdk.http.calls import CallScope
 from kraty_pygame.sdk.transport import KratyClient
 from tests.support.http_server import Reply, ScriptedServer, json_reply
 

@@ -8,7 +8,7 @@ import inspect
 from pathlib import Path
 
 import kraty_pygame.sdk
-from kraty_pygame.sdk.http import abort
+from kraty_pygame.sdk.http import calls
 
 SDK = Path(kraty_pygame.sdk.__file__).parent
 
@@ -46,7 +46,7 @@ def _sdk_class_names() -> set[str]:
 
 def test_the_check_sees_the_http_modules() -> None:
     names = {p.name for p in _http_modules()}
-    assert {"abort.py", "exchange.py", "transport.py", "live.py"} <= names
+    assert {"calls.py", "transport.py", "live.py"} <= names
 
 
 def test_no_private_attribute_access_outside_our_own_objects() -> None:
@@ -86,8 +86,8 @@ def test_our_subclasses_of_urllib3_and_requests_touch_no_private_member() -> Non
     """Classes built on theirs neither override a private hook nor use ``self._x``."""
     subclasses = [
         cls
-        for _name, cls in inspect.getmembers(abort, inspect.isclass)
-        if cls.__module__ == abort.__name__
+        for _name, cls in inspect.getmembers(calls, inspect.isclass)
+        if cls.__module__ == calls.__name__
         and any(b.__module__.startswith(("requests", "urllib3")) for b in cls.__mro__[1:])
     ]
     assert len(subclasses) >= 5  # two connections, two pools, the adapter

@@ -21,8 +21,9 @@ from kraty_pygame.sdk.errors import (
     KratyProtocolError,
     KratyTimeoutError,
 )
-from kraty_pygame.sdk.http.abort import CallScope, CancelToken
-from kraty_pygame.sdk.http.exchange import (
+from kraty_pygame.sdk.http.calls import (
+    CallScope,
+    CancelToken,
     delay_before_retry,
     parse_retry_after,
     status_is_retryable,
