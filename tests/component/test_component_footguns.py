@@ -267,7 +267,7 @@ def test_closing_the_component_closes_the_kraty_it_was_given(
     handle = component.wallet.list()
     pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is handle, what="wallet")
     watchdog = component.kraty.client._calls._thread
-    assert watchdog is not None and watchdog.is_alive()
+    assert watchdog.is_alive()
     assert _client_sockets_to(port) - before  # a pooled keep-alive connection is open
     report = component.close(timeout=5)
     assert report.threads_alive == ()
