@@ -12,11 +12,10 @@ cheap and never imports pygame until a component name is used.
 
 from __future__ import annotations
 
-import importlib as _importlib
 import logging as _logging
 from typing import TYPE_CHECKING as _TYPE_CHECKING
-from typing import Any as _Any
 
+from kraty_pygame._lazy import lazy_exports as _lazy_exports
 from kraty_pygame._version import __version__
 
 if _TYPE_CHECKING:  # pragma: no cover - names for type checkers; runtime is lazy
@@ -167,16 +166,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'kraty_pygame' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    # The public names and the submodules already imported; no helpers such as ``Any``.
-    loaded = {n for n, v in globals().items() if isinstance(v, type(_importlib))}
-    return sorted(set(__all__) | {n for n in loaded if not n.startswith("_")})
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__, globals())

@@ -13,12 +13,11 @@ drop-in widgets with their theme.
 
 from __future__ import annotations
 
-import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
-from typing import Any as _Any
 from typing import Final as _Final
 
 from kraty_pygame import _environment
+from kraty_pygame._lazy import lazy_exports as _lazy_exports
 
 # classic pygame laid over pygame-ce breaks both: say so now, not as odd errors later
 _environment.warn_about_pygame()
@@ -194,16 +193,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _Any:
-    module = _HOMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kraty_pygame.component' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    # The public names and the submodules already imported; no helpers such as ``Any``.
-    loaded = {n for n, v in globals().items() if isinstance(v, type(_importlib))}
-    return sorted(set(__all__) | {n for n in loaded if not n.startswith("_")})
+__getattr__, __dir__ = _lazy_exports(__name__, _HOMES, __all__, globals())

@@ -4,9 +4,10 @@
 resolves on first access, so a program pays only for the parts it uses.
 """
 
-import importlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kraty_pygame._lazy import lazy_exports
 
 if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first use
     from kraty_pygame.sdk.errors import (
@@ -443,14 +444,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kraty_pygame.sdk' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__, globals())

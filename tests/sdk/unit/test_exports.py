@@ -75,6 +75,25 @@ def test_top_level_sdk_names_resolve_to_the_sdk() -> None:
         assert getattr(kraty_pygame, name) is getattr(sdk, name)
 
 
+def test_the_packages_list_public_names_and_their_own_loaded_submodules() -> None:
+    """``dir()`` of each package: its ``__all__`` and the submodules of its own imported
+    so far, never a helper module such as ``logging`` or ``importlib``."""
+    import kraty_pygame.component as component
+    import kraty_pygame.sdk.errors  # a loaded submodule of the SDK
+
+    for package in (kraty_pygame, sdk, component):
+        listed = set(dir(package))
+        assert set(package.__all__) <= listed, package.__name__
+        assert not listed & {"logging", "importlib", "Any", "TYPE_CHECKING"}, package.__name__
+    assert "errors" in dir(sdk)
+    try:
+        sdk.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert str(exc) == "module 'kraty_pygame.sdk' has no attribute 'no_such_name'"
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")
+
+
 _CHILD = """
 import importlib.abc, sys
 
