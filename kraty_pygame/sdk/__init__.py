@@ -4,12 +4,12 @@
 resolves on first access, so a program pays only for the parts it uses.
 """
 
-import logging
-from typing import TYPE_CHECKING
+import logging as _logging
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from kraty_pygame._lazy import lazy_exports
+from kraty_pygame._lazy import lazy_exports as _lazy_exports
 
-if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first use
+if _TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first use
     from kraty_pygame.sdk.errors import (
         KratyApiError,
         KratyCancelledError,
@@ -165,7 +165,7 @@ if TYPE_CHECKING:  # names for type checkers; at runtime each resolves on first 
     )
     from kraty_pygame.sdk.transport import KratyClient
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 _HOMES: dict[str, str] = {
     "CancelToken": "kraty_pygame.sdk.http.calls",
@@ -444,4 +444,4 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__, globals())
+__getattr__, __dir__ = _lazy_exports(__name__, _HOMES, __all__, globals())

@@ -210,9 +210,8 @@ class KratyClient:
             session.mount(self.base_url + "/", KratyHTTPAdapter(max_retries=0))
         self._session = session
         self._calls = Calls(
-            session,
             loopback_only=not allow_insecure_http,
-            max_bytes=max_response_bytes,
+            max_response_bytes=max_response_bytes,
             verify=verify,
         )
         self.outbox: OutboxHook | None = None
@@ -362,7 +361,7 @@ class KratyClient:
 
     def close(self) -> None:
         """Abort every in-flight call (they raise ``KratyCancelledError``), stop the
-        watchdog and release connections. Idempotent; callable from any thread."""
+        deadline thread and release connections. Idempotent; callable from any thread."""
         self._calls.close()
         if self._owns_session:
             self._session.close()
@@ -395,7 +394,7 @@ class KratyClient:
         scope = self._calls.open(cancel or _current_token.get())
         try:
             outcome = self._calls.run(
-                scope, "GET", request.url, None, headers,
+                scope, "GET", request.url, None, headers, session=self._session,
                 timeout=self.timeout, stream_read_timeout=read_timeout,
             )  # fmt: skip
         finally:
@@ -582,6 +581,7 @@ class KratyClient:
                     request.url,
                     request.payload,
                     request.headers,
+                    session=self._session,
                     timeout=budget.attempt_timeout(self.timeout),
                 )
             except KratyProtocolError as exc:  # a 2xx over the size cap: it was applied

@@ -4,7 +4,6 @@ closes the ``Kraty`` it was given, and the names a game imports."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from kraty_pygame.sdk.streams.leaderboard import ReconnectPolicy
 from tests.support.clients import KratyFactory
 from tests.support.component import WAIT, ComponentFactory, Pump
 from tests.support.http_server import ScriptedServer
+from tests.support.sockets import client_sockets_to
 from tests.support.stream_replies import cut_stream
 
 pytestmark = [pytest.mark.headless, pytest.mark.emulator]
@@ -226,35 +226,11 @@ def test_wrong_thread_errors_name_the_public_call(
 # -- the component closes the Kraty it was given --------------------------------------------
 
 
-def _client_sockets_to(port: int) -> set[int]:
-    """Inodes of this process's TCP sockets connected to ``port`` on 127.0.0.1 (Linux)."""
-    ours: set[int] = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            ours.add(int(target[8:-1]))
-    found: set[int] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        path = Path(table)
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
-            inode = int(fields[9])
-            if remote_port == port and inode in ours:
-                found.add(inode)
-    return found
-
-
 def test_closing_the_component_closes_the_kraty_it_was_given(
     kraty_emulator: EmbeddedEmulator, pygame_headless: None
 ) -> None:
     port = int(kraty_emulator.base_url.rsplit(":", 1)[1].split("/")[0])
-    before = _client_sockets_to(port)
+    before = client_sockets_to(port)
     # the README idiom: the Kraty exists only inside the component
     component = KratyComponent(
         Kraty(
@@ -268,13 +244,13 @@ def test_closing_the_component_closes_the_kraty_it_was_given(
     pump.until(lambda e: e.type == KRATY_REQUEST_DONE and e.handle is handle, what="wallet")
     watchdog = component.kraty.client._calls._thread
     assert watchdog.is_alive()
-    assert _client_sockets_to(port) - before  # a pooled keep-alive connection is open
+    assert client_sockets_to(port) - before  # a pooled keep-alive connection is open
     report = component.close(timeout=5)
     assert report.threads_alive == ()
     watchdog.join(5)
     assert not watchdog.is_alive()
     assert component.kraty.client.closed
-    assert _client_sockets_to(port) - before == set()
+    assert client_sockets_to(port) - before == set()
 
 
 def test_owns_kraty_false_leaves_the_kraty_usable(

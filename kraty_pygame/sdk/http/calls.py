@@ -45,6 +45,7 @@ __all__ = [
 
 _TIMED_OUT: Final = "timed out"
 _running: ContextVar[CallScope | None] = ContextVar("kraty_http_call", default=None)
+"""The call this thread is making (read by our connections)."""
 NETWORK_ERRORS: Final = (rq.RequestException, u3.HTTPError, http.client.HTTPException, OSError)
 """Everything the HTTP stack raises for a failed exchange (never let one escape)."""
 MAY_HAVE_APPLIED: Final = frozenset({500, 502, 504})
@@ -63,7 +64,7 @@ class CallScope:
         self.loopback_only = loopback_only  # plain HTTP may go to loopback addresses only
         self.reason: str | None = None  # why the whole call was aborted
         self.deadline: float | None = None  # the running try's
-        self.cut: str | None = None  # why the running try was aborted ("timed out" or a reason)
+        self.cut: str | None = None  # why the running try was aborted (_TIMED_OUT or a reason)
         self.sent: bool | None = None  # None: no connection of ours took part in the try
         self.sock: socket.socket | None = None  # what an abort shuts down
         self.answer: Any = None  # the try's response once its headers are in
@@ -80,7 +81,8 @@ class CallScope:
             return self.reason is None
 
     def hold(self, sock: socket.socket, *, sent: bool) -> None:
-        """Let an abort shut ``sock`` down (``sent``: the request may go out on it)."""
+        """Let an abort shut ``sock`` down (``sent``: the request may go out on it); raises
+        ``ConnectionAbortedError`` when the try was cut already."""
         with self._lock:
             self.sock, self.sent = sock, sent and self.cut is None
             if self.cut is None:
@@ -89,7 +91,8 @@ class CallScope:
         raise ConnectionAbortedError(errno.ECONNABORTED, "request aborted")
 
     def abort(self, reason: str, deadline: float | None = None) -> None:
-        """Abort the call and its waits; with ``deadline``, only the try ending then."""
+        """Abort the call and wake its waits; with ``deadline`` (the deadline thread's
+        call), cut only the try that ends then, and the call may retry."""
         with self._lock:
             if deadline is None:
                 self.reason = self.reason or reason
@@ -107,7 +110,8 @@ class CallScope:
                 (getattr(self.answer, "shutdown", None) or self.answer.close)()
 
     def finish(self, stream: requests.Response | None = None) -> str | None:
-        """End the try, or hand its answer over as ``stream``; returns why it was cut."""
+        """End the try, or hand its answer over as ``stream`` (its socket stays held, so an
+        abort still shuts it); returns why the try was cut (None: it was not)."""
         with self._lock:
             self.deadline, self.stream = None, stream
             if stream is None:
@@ -173,19 +177,19 @@ class Outcome:
 
 
 class Calls(CancelToken):
-    """A client's calls in flight: runs their tries on ``session``, one thread cuts each try
-    at its deadline, and :meth:`close` aborts them all."""
+    """A client's calls in flight: runs each try, one thread cuts each try at its deadline,
+    and :meth:`close` aborts them all. It keeps no session (each try is given the client's):
+    its thread outlives a client that is dropped without ``close()``."""
 
     _why = "closed"
 
-    def __init__(
-        self, session: requests.Session, *, loopback_only: bool, max_bytes: int, verify: bool | str
-    ) -> None:
+    def __init__(self, *, loopback_only: bool, max_response_bytes: int, verify: bool | str) -> None:
         super().__init__()
-        self.session, self.verify = session, verify  # verify: or a CA bundle the env named
-        self._loopback_only, self._cap = loopback_only, max_bytes
+        self.verify = verify  # True, or the path of a CA bundle the environment named
+        self.max_response_bytes = max_response_bytes
+        self._loopback_only = loopback_only
         self._thread = threading.Thread(target=self._watch, name="kraty-deadlines", daemon=True)
-        self._wake_at = math.inf  # when the thread wakes next (started by the first try)
+        self._wake_at = math.inf  # when that thread (started by the first try) wakes next
 
     def open(self, token: CancelToken | None) -> CallScope:
         """A new call's scope, aborted by :meth:`close` and by ``token``."""
@@ -208,55 +212,60 @@ class Calls(CancelToken):
         payload: bytes | None,
         headers: dict[str, str],
         *,
+        session: requests.Session,
         timeout: float,
         stream_read_timeout: float | None = None,
     ) -> Outcome:
-        """One try of ``scope``, cut after ``timeout`` seconds; with ``stream_read_timeout``, a
-        2xx answer comes back unread as ``response``. Raises ``KratyProtocolError`` for a 2xx
-        body over the cap, ``KratyConfigError`` for a request that cannot be built."""
-        started = time.monotonic()
+        """One try of ``scope`` on ``session``, cut after ``timeout`` seconds; with
+        ``stream_read_timeout``, a 2xx answer comes back unread as ``response``. Raises
+        ``KratyProtocolError`` for a 2xx body over the cap, ``KratyConfigError`` for a
+        request that cannot be built."""
+        started, deadline = time.perf_counter(), time.monotonic() + timeout
         with self._cond:
-            if not scope.begin(started + timeout):
+            if not scope.begin(deadline):
                 return Outcome(failure=ConnectionAbortedError("call aborted"), sent=False)
             if self._thread.ident is None:
                 self._thread.start()
-            elif started + timeout < self._wake_at:
+            elif deadline < self._wake_at:
                 self._cond.notify()
-        done, token = Outcome(), _running.set(scope)
+        outcome, reset = Outcome(), _running.set(scope)
         try:
-            response = self.session.request(
+            response = session.request(
                 method, url, data=payload, headers=headers, stream=True, verify=self.verify,
                 timeout=(timeout, stream_read_timeout or timeout), allow_redirects=False,
             )  # fmt: skip
-            scope.answer, status = response.raw, response.status_code
-            done.status, done.retry_after = status, response.headers.get("retry-after")
+            scope.answer = response.raw  # what an abort shuts if no socket of ours is held
+            status = outcome.status = response.status_code
+            outcome.retry_after = response.headers.get("retry-after")
             if stream_read_timeout is not None and 200 <= status < 300:
                 if scope.finish(response) is None:  # the caller's now; an abort still ends it
-                    done.response = response
-                    return done
+                    outcome.response = response
+                    return outcome
                 response.close()  # the deadline passed as the headers came in
                 raise ConnectionAbortedError("try aborted")
             with response:  # an error page over the cap reads as empty
-                done.body = response.raw.read(self._cap + 1, decode_content=True)
-                if len(done.body) > self._cap and 200 <= status < 300:
-                    refused = f"response body exceeds max_response_bytes={self._cap}; refused"
+                cap = self.max_response_bytes
+                outcome.body = response.raw.read(cap + 1, decode_content=True)
+                if len(outcome.body) > cap and 200 <= status < 300:
+                    refused = f"response body exceeds max_response_bytes={cap}; refused"
                     raise KratyProtocolError(refused, status=status)
-                done.body = b"" if len(done.body) > self._cap else done.body
+                outcome.body = b"" if len(outcome.body) > cap else outcome.body
         except _CONFIG_ERRORS as exc:
             raise KratyConfigError(f"invalid request: {type(exc).__name__}") from exc
         except NETWORK_ERRORS as exc:
-            done.failure = exc
+            outcome.failure = exc
         finally:
-            _running.reset(token)
-            cut = None if done.response is not None else scope.finish()
-            done.duration_ms = (time.monotonic() - started) * 1000.0
-        if cut is None and done.failure is None:
-            return done
-        # A socket shut under the headers reads as their end to http.client: not an answer.
-        failure = done.failure or ConnectionAbortedError("try aborted")
+            _running.reset(reset)
+            cut = None if outcome.response is not None else scope.finish()
+            outcome.duration_ms = (time.perf_counter() - started) * 1000.0
+        if cut is None and outcome.failure is None:
+            return outcome
+        # A socket shut during the headers looks like their end to http.client, so even a
+        # "200" here is not an answer.
+        failure = outcome.failure or ConnectionAbortedError("try aborted")
         sent = not is_connect_failure(failure) if scope.sent is None else scope.sent
         timed = cut == _TIMED_OUT or isinstance(failure, rq.Timeout | u3.TimeoutError)
-        return Outcome(None, b"", None, failure, sent, timed, done.duration_ms)
+        return Outcome(None, b"", None, failure, sent, timed, outcome.duration_ms)
 
     def close(self) -> None:
         """Abort every call, close the streams and stop the thread (idempotent)."""
@@ -266,7 +275,7 @@ class Calls(CancelToken):
         for stream in streams:  # out of the pool, where the session's close misses them
             with contextlib.suppress(Exception):
                 stream.close()
-        if self._thread.ident is not None and self._thread is not threading.current_thread():
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
 
     def _watch(self) -> None:
@@ -380,6 +389,8 @@ class KratyHTTPAdapter(HTTPAdapter):
     @staticmethod
     def own(manager: PoolManager) -> PoolManager:
         manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+        # clear() (the session's close) closes each pool's idle sockets, not the collector
+        manager.pools.dispose_func = lambda pool: pool.close()
         return manager
 
 

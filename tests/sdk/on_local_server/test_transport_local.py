@@ -4,12 +4,14 @@ deadlines, cancellation, size cap, TLS and insecure-http refusal."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import socket
 import ssl
 import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,7 +31,10 @@ from kraty_pygame.sdk import (
 )
 from kraty_pygame.sdk.http.calls import CallScope
 from kraty_pygame.sdk.transport import KratyClient
+from tests.support.clients import ZERO_BACKOFF
+from tests.support.emu_http import CLIENT_KEY
 from tests.support.http_server import Reply, ScriptedServer, json_reply
+from tests.support.sockets import client_sockets_to
 
 MakeClient = Callable[..., KratyClient]
 
@@ -774,3 +779,35 @@ def test_open_stream_is_aborted_from_another_thread(
     response.close()
     assert reader.finished_at - aborted_at <= 0.5
     assert reader.result == b"data: 1\n\n" * 2
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def test_close_closes_pooled_connections_while_a_stream_is_still_referenced(
+    server: ScriptedServer, make_client: MakeClient
+) -> None:
+    """A live stream's response keeps its pool alive; ``close()`` must still close the
+    idle keep-alive socket in that pool at once, not leave it to the collector."""
+    server.set_script([Reply(200, b"data: 1\n\n", action="hang_body"), ok({})])
+    client = make_client()
+    stream = client.open_stream("/sdk/v1/event-leaderboards/x/stream")
+    client.request("GET", "/sdk/v1/x")  # a second connection, idle in the pool afterwards
+    assert len(client_sockets_to(server.port)) == 2
+    client.close()
+    assert client_sockets_to(server.port) == set()
+    stream.close()
+
+
+def test_a_client_dropped_without_close_leaves_no_connection(server: ScriptedServer) -> None:
+    """The deadline thread outlives a client that was never closed; it must not keep the
+    client's session, and so its pooled sockets, alive with it."""
+    server.set_script([ok({})])
+    client = KratyClient(CLIENT_KEY, base_url=server.base_url, retry=ZERO_BACKOFF)
+    client.request("GET", "/sdk/v1/x")
+    assert len(client_sockets_to(server.port)) == 1
+    with warnings.catch_warnings(record=True):  # the collector closes the socket
+        warnings.simplefilter("always")
+        del client
+        gc.collect()
+    assert client_sockets_to(server.port) == set()
