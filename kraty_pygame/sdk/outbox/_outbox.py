@@ -1349,9 +1349,7 @@ class Outbox:
         except KratyCancelledError:
             return "stopped"
         except KratyNetworkError as exc:
-            self._set_online(False, exc)
-            self._tell_waiters(entry, "transient", exc)
-            return "offline"
+            return self._offline(entry, exc)
         except KratyError as exc:
             _log.warning("kraty outbox: cannot resolve the player: %s", exc)
             self._tell_waiters(entry, "transient", exc)
@@ -1379,9 +1377,7 @@ class Outbox:
         except KratyCancelledError:
             return "stopped"
         except KratyNetworkError as exc:
-            self._set_online(False, exc)
-            self._tell_waiters(target, "transient", exc)
-            return "offline"
+            return self._offline(target, exc)
         except KratyApiError as exc:
             self._tell_waiters(target, "transient", exc)
             return "retry"
@@ -1433,13 +1429,17 @@ class Outbox:
         except KratyNetworkError as exc:
             if exc.outcome_unknown:
                 entry.ambiguous = True
-            self._set_online(False, exc)
-            self._tell_waiters(target, "transient", exc)
-            return "offline"
+            return self._offline(target, exc)
         self._set_online(True)
         data = envelope.get("data")
         self._applied(entry, target, data)
         return "sent"
+
+    def _offline(self, target: Entry | Batch, exc: KratyNetworkError) -> str:
+        """No answer from the server: note being offline, and tell the waiters."""
+        self._set_online(False, exc)
+        self._tell_waiters(target, "transient", exc)
+        return "offline"
 
     # -- outcomes
 
